@@ -1,0 +1,21 @@
+"""The complete rule registry: importing this module imports every spec module that declares rules."""
+
+from __future__ import annotations
+
+import spec.crypto.curve25519  # noqa: F401
+import spec.crypto.p256  # noqa: F401
+import spec.crypto.scripts  # noqa: F401
+import spec.encoding.address  # noqa: F401
+import spec.encoding.base58  # noqa: F401
+import spec.encoding.cbor  # noqa: F401
+import spec.encoding.fixed64  # noqa: F401
+import spec.encoding.hashes  # noqa: F401
+import spec.encoding.primitives  # noqa: F401
+from spec.errors import RULES, Rule
+
+__all__ = ["RULES", "Rule", "all_rules"]
+
+
+def all_rules() -> list[Rule]:
+    """Every rule, sorted by ID."""
+    return [RULES[k] for k in sorted(RULES)]
