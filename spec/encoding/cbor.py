@@ -23,12 +23,25 @@ every accepted input ``encode(decode(b)) == b``.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Final, Union
 
 from spec.encoding.primitives import Reader
 from spec.errors import DecodeError, Reason, Reject, rule
 
-CborValue = Union[int, bytes, str, bool, None, list["CborValue"], dict[Union[int, str, bytes], "CborValue"]]
+CborKey = Union[int, str, bytes]
+CborValue = Union[int, bytes, str, bool, None, list["CborValue"], dict[CborKey, "CborValue"], "CborMap"]
+
+
+@dataclass(frozen=True)
+class CborMap:
+    """A map given as a sequence of (key, value) pairs, for callers whose keys may repeat.
+
+    The encoder sorts the pairs and rejects a repeated key ([CBOR-004]); a ``dict`` cannot hold
+    one. The decoder always returns a ``dict``.
+    """
+
+    items: tuple[tuple[CborValue, CborValue], ...]
 
 MAX_DEPTH: Final = 64
 """Arrays and maps nest at most this deep (the top-level item is depth 1)."""
@@ -131,16 +144,17 @@ def cbor_encode(value: CborValue, _depth: int = 1) -> bytes:
         return _head(MAJOR_TEXT, len(raw)) + raw
     if isinstance(value, list):
         return _head(MAJOR_ARRAY, len(value)) + b"".join(cbor_encode(v, _depth + 1) for v in value)
-    if isinstance(value, dict):
+    if isinstance(value, (dict, CborMap)):
+        pairs = value.items if isinstance(value, CborMap) else tuple(value.items())
         items = []
-        for k, v in value.items():
+        for k, v in pairs:
             # [CBOR-005] map keys are integers, byte strings or text strings
             if isinstance(k, bool) or not isinstance(k, (int, str, bytes)):
                 raise Reject(Reason.CBOR_UNSUPPORTED, "CBOR-005", f"map key of type {type(k).__name__}")
             items.append((cbor_encode(k, _depth + 1), cbor_encode(v, _depth + 1)))
         items.sort(key=lambda kv: kv[0])
         for (a, _), (b, _) in zip(items, items[1:]):
-            # [CBOR-004] a map has each key once (1 and True, say, cannot both be keys)
+            # [CBOR-004] a map has each key once
             if a == b:
                 raise Reject(Reason.CBOR_DUPLICATE_KEY, "CBOR-004", "two keys encode alike")
         return _head(MAJOR_MAP, len(items)) + b"".join(k + v for k, v in items)

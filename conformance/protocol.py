@@ -1,0 +1,105 @@
+"""The adapter protocol: how the runner talks to any implementation (JSON lines over stdio).
+
+1. The runner writes ``{"hello": {"protocol": 1}}``. The implementation answers
+   ``{"hello": {"protocol": 1, "name": "...", "version": "...", "handlers": ["encoding/varuint_decode", ...]}}``.
+2. For each case the runner writes ``{"id": N, "handler": "suite/name", "input": {...}}`` and the
+   implementation answers, with the same ``id``, exactly one of
+   ``{"id": N, "ok": {...}}``, ``{"id": N, "reject": "REASON"}`` or ``{"id": N, "unsupported": true}``.
+   A reply may add ``"detail": "..."`` (never compared).
+3. Replies come in request order, one line each, UTF-8 JSON. The runner may send several requests
+   before reading replies (up to 64), so an implementation must not wait for a reply to be read.
+4. A line the implementation cannot read gets ``{"id": null, "error": "MALFORMED_REQUEST", "detail": ...}``
+   and the implementation goes on with the next line. End of input ends the session.
+
+:func:`serve` is this loop for a Python implementation: give it a table of handlers.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable, Mapping
+from typing import Any, BinaryIO
+
+from spec.errors import Reason, Reject
+
+PROTOCOL_VERSION = 1
+MAX_LINE = 64 * 1024 * 1024
+"""A request line longer than this is refused (and skipped) without being parsed."""
+
+HandlerFn = Callable[[Any], dict[str, Any]]
+
+
+def _reply(obj: dict[str, Any]) -> bytes:
+    return json.dumps(obj, separators=(",", ":"), ensure_ascii=True).encode("ascii") + b"\n"
+
+
+def handle_line(line: bytes, handlers: Mapping[str, HandlerFn], hello: dict[str, Any]) -> bytes:
+    """The reply to one request line (never raises for any input bytes)."""
+    try:
+        msg = json.loads(line.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        return _reply({"id": None, "error": Reason.MALFORMED_REQUEST.value, "detail": "not a UTF-8 JSON line"})
+    if not isinstance(msg, dict):
+        return _reply({"id": None, "error": Reason.MALFORMED_REQUEST.value, "detail": "not a JSON object"})
+    if "hello" in msg:
+        return _reply({"hello": hello})
+    rid = msg.get("id")
+    name = msg.get("handler")
+    if isinstance(rid, bool) or not isinstance(rid, int) or not isinstance(name, str) or "input" not in msg:
+        return _reply({"id": rid if isinstance(rid, int) and not isinstance(rid, bool) else None,
+                       "error": Reason.MALFORMED_REQUEST.value, "detail": "need integer id, handler and input"})
+    fn = handlers.get(name)
+    if fn is None:
+        return _reply({"id": rid, "unsupported": True})
+    try:
+        return _reply({"id": rid, "ok": fn(msg["input"])})
+    except Reject as e:
+        return _reply({"id": rid, "reject": e.reason.value, "detail": e.detail[:500]})
+    except RecursionError:
+        return _reply({"id": rid, "reject": Reason.MALFORMED_INPUT.value, "detail": "input nests too deep"})
+    except Exception as e:  # a bug in the implementation: report it as a reply, keep serving
+        return _reply({"id": rid, "error": "INTERNAL_ERROR", "detail": f"{type(e).__name__}: {e}"[:500]})
+
+
+def serve(
+    handlers: Mapping[str, HandlerFn],
+    name: str,
+    version: str,
+    stdin: BinaryIO | None = None,
+    stdout: BinaryIO | None = None,
+) -> int:
+    """Serve requests until end of input. Replies to all complete lines of a read are flushed together."""
+    fin = stdin if stdin is not None else sys.stdin.buffer
+    fout = stdout if stdout is not None else sys.stdout.buffer
+    hello = {"protocol": PROTOCOL_VERSION, "name": name, "version": version, "handlers": sorted(handlers)}
+    fd = fin.fileno() if hasattr(fin, "fileno") else None
+    pending = b""
+    skipping = False
+    while True:
+        chunk = os.read(fd, 1 << 16) if fd is not None else fin.read1(1 << 16)  # type: ignore[attr-defined]
+        if not chunk:
+            break
+        pending += chunk
+        out = []
+        while True:
+            nl = pending.find(b"\n")
+            if nl < 0:
+                break
+            line, pending = pending[:nl], pending[nl + 1:]
+            if skipping:
+                skipping = False
+                continue
+            if line.strip():
+                out.append(handle_line(line, handlers, hello))
+        if len(pending) > MAX_LINE:
+            out.append(_reply({"id": None, "error": Reason.MALFORMED_REQUEST.value, "detail": "line too long"}))
+            pending, skipping = b"", True
+        if out:
+            fout.write(b"".join(out))
+            fout.flush()
+    if pending.strip() and not skipping:
+        fout.write(handle_line(pending, handlers, hello))
+        fout.flush()
+    return 0
