@@ -1,0 +1,3 @@
+"""Every vector generator; importing this package registers them all."""
+
+from conformance.generators import crypto, encoding  # noqa: F401
