@@ -57,9 +57,13 @@ class Input:
         v = self._d[key]
         if not isinstance(v, str):
             raise Reject(Reason.MALFORMED_INPUT, None, f"{key}: expected a hex string")
-        if len(v) % 2 != 0 or not _HEX_DIGITS.issuperset(v):
+        try:
+            raw = bytes.fromhex(v)
+        except ValueError:
             return _bad_hex(key)
-        return bytes.fromhex(v)
+        if 2 * len(raw) != len(v):  # fromhex skips whitespace; the wire form has none
+            return _bad_hex(key)
+        return raw
 
     def text(self, key: str) -> str:
         v = self._d[key]
@@ -94,9 +98,6 @@ class Input:
 
     def raw(self, key: str) -> Any:
         return self._d[key]
-
-
-_HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
 
 
 def _bad_hex(key: str) -> bytes:

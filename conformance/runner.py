@@ -7,7 +7,7 @@ The runner
 1. loads ``vectors/MANIFEST.json`` and checks every case file against its SHA-256 (a tampered,
    missing or unlisted file stops the run);
 2. starts the implementation, sends the hello and reads its name, version and handlers;
-3. sends every selected case, up to 64 in flight, and judges each reply against ``expect``;
+3. sends every selected case, up to 256 in flight, and judges each reply against ``expect``;
 4. survives an implementation that crashes (the process is restarted), hangs (per-reply timeout,
    then the process is killed and restarted) or prints garbage (the case fails and the process is
    restarted so that the stream is in step again). After any such fault the cases that were in
@@ -25,12 +25,11 @@ from __future__ import annotations
 
 import json
 import os
-import queue
+import select
 import shlex
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import xml.etree.ElementTree as ET
 from collections import deque
@@ -38,9 +37,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from conformance.protocol import dumps_line, loads
 from conformance.vectors import LoadedCase, ManifestError, default_vectors_dir, load_vectors
 
-WINDOW = 64
+WINDOW = 256
 HELLO_TIMEOUT = 30.0
 STATUSES = ("passed", "failed", "unsupported", "crashed")
 
@@ -67,6 +67,8 @@ class Report:
     sent: set[str] = field(default_factory=set)
     restarts: int = 0
     seconds: float = 0.0
+    serve_seconds: float = 0.0
+    """Time from the first successful hello to the last reply (process start-up excluded)."""
     fatal: str | None = None
 
     def by_suite(self) -> dict[str, dict[str, int]]:
@@ -95,7 +97,12 @@ class ImplTimeout(Exception):
 
 
 class Impl:
-    """One running implementation process, read by a thread so that every read can time out."""
+    """One running implementation process.
+
+    Requests are buffered and written without blocking while replies are read, in one ``select``
+    loop, so that neither side can fill a pipe and wait forever for the other (a large request and
+    a large reply may be in the pipes at the same time); every read can time out.
+    """
 
     def __init__(self, argv: list[str]) -> None:
         self.argv = argv
@@ -103,31 +110,52 @@ class Impl:
         self.proc = subprocess.Popen(
             argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.stderr, bufsize=0,
         )
-        self.lines: queue.Queue[bytes | None] = queue.Queue()
-        self.thread = threading.Thread(target=self._pump, daemon=True)
-        self.thread.start()
-
-    def _pump(self) -> None:
-        assert self.proc.stdout is not None
-        for line in self.proc.stdout:
-            self.lines.put(line)
-        self.lines.put(None)
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.in_fd = self.proc.stdin.fileno()
+        self.out_fd = self.proc.stdout.fileno()
+        os.set_blocking(self.in_fd, False)
+        self.wbuf = bytearray()
+        self.partial = b""
+        self.lines: deque[bytes] = deque()
+        self.eof = False
 
     def send(self, obj: dict[str, Any]) -> None:
-        assert self.proc.stdin is not None
+        """Queue one request line; it is written while :meth:`recv` waits."""
+        self.wbuf += dumps_line(obj)
+
+    def _flush_some(self) -> None:
         try:
-            self.proc.stdin.write(json.dumps(obj, separators=(",", ":")).encode() + b"\n")
-        except (BrokenPipeError, OSError):
+            n = os.write(self.in_fd, self.wbuf[:1 << 16])
+        except BlockingIOError:
+            return
+        except OSError:
             raise ImplDied("stdin closed") from None
+        del self.wbuf[:n]
 
     def recv(self, timeout: float) -> bytes:
-        try:
-            line = self.lines.get(timeout=timeout)
-        except queue.Empty:
-            raise ImplTimeout(f"no reply within {timeout:g} s") from None
-        if line is None:
-            raise ImplDied(f"exited with status {self.proc.wait()}")
-        return line
+        """The next reply line; raises ``ImplTimeout`` or ``ImplDied``."""
+        deadline = time.monotonic() + timeout
+        while not self.lines:
+            if self.eof:
+                raise ImplDied(f"exited with status {self.proc.wait()}")
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise ImplTimeout(f"no reply within {timeout:g} s")
+            readable, writable, _ = select.select([self.out_fd], [self.in_fd] if self.wbuf else [], [], remaining)
+            if writable:
+                self._flush_some()
+            if readable:
+                chunk = os.read(self.out_fd, 1 << 16)
+                if not chunk:
+                    self.eof = True
+                    if self.partial:
+                        self.lines.append(self.partial)
+                        self.partial = b""
+                    continue
+                parts = (self.partial + chunk).split(b"\n")
+                self.partial = parts.pop()
+                self.lines.extend(parts)
+        return self.lines.popleft()
 
     def stderr_tail(self, n: int = 400) -> str:
         try:
@@ -154,6 +182,12 @@ class Impl:
     def kill(self) -> None:
         self.proc.kill()
         self.proc.wait()
+        for f in (self.proc.stdin, self.proc.stdout):
+            try:
+                if f:
+                    f.close()
+            except OSError:
+                pass
         self.stderr.close()
 
 
@@ -270,7 +304,9 @@ def run(
         else:
             careful.extendleft(reversed(pending))
 
-    if not start():
+    started = start()
+    t_served = time.perf_counter()
+    if not started:
         for c in cases:
             results[c.id] = CaseResult(c.id, c.suite, c.handler, "crashed", c.data["expect"], None, report.fatal or "")
         report.results = [results[c.id] for c in cases]
@@ -298,7 +334,7 @@ def run(
             fault("crashed", str(e))
             continue
         try:
-            reply = json.loads(line)
+            reply = loads(line)
             rid = reply["id"] if isinstance(reply, dict) else None
         except (ValueError, KeyError):
             rid = None
@@ -318,6 +354,7 @@ def run(
             results[c.id] = CaseResult(c.id, c.suite, c.handler, "crashed", c.data["expect"], None, report.fatal or "not answered")
     report.results = [results[c.id] for c in cases]
     report.seconds = time.perf_counter() - t0
+    report.serve_seconds = time.perf_counter() - t_served
     return report
 
 

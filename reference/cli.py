@@ -78,6 +78,9 @@ def _cmd_rules(args: argparse.Namespace) -> int:
     return 0
 
 
+_PASS_THROUGH = {"prove": _cmd_prove, "bench": _cmd_bench}
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="elastos", description="Elastos protocol reference: spec, vectors, conformance, proofs.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -116,6 +119,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in ("prove", "bench"):  # their own parsers take every remaining argument
+        return int(_PASS_THROUGH[argv[0]](argparse.Namespace(rest=argv[1:])))
     args = build_parser().parse_args(argv)
     return int(args.fn(args))
 

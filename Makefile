@@ -1,0 +1,60 @@
+# Elastos protocol reference: the two set-up commands are `make run` and `make test`.
+# Both create .venv on first use (Python 3.11+ and make are all a fresh machine needs).
+
+PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+REPORTS := reports
+
+.PHONY: run test unit vectors vectors-check conform proofs docs bench clean
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (found " + sys.version.split()[0] + "); set PYTHON=/path/to/python3.11")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	@touch $(STAMP)
+
+## the main job: the conformance suite against the reference implementation
+run: $(STAMP)
+	$(BIN)/elastos conform
+
+## everything that must hold
+test: $(STAMP)
+	@mkdir -p $(REPORTS)
+	$(BIN)/python -m pytest -n 2 -p no:cacheprovider --junitxml=$(REPORTS)/pytest.xml tests
+	$(BIN)/elastos vectors --check
+	$(BIN)/elastos conform --quiet --json $(REPORTS)/conformance.json --junit $(REPORTS)/conformance.xml
+	$(BIN)/elastos prove --json $(REPORTS)/proofs.json --junit $(REPORTS)/proofs.xml
+	$(BIN)/sphinx-build -W --keep-going -q -b html docs docs/_build/html
+	@echo "make test: all checks passed"
+
+unit: $(STAMP)
+	$(BIN)/python -m pytest -n 2 -p no:cacheprovider tests
+
+## regenerate vectors/ (run twice: no diff)
+vectors: $(STAMP)
+	$(BIN)/elastos vectors
+
+vectors-check: $(STAMP)
+	$(BIN)/elastos vectors --check
+
+conform: run
+
+## the Z3 proofs
+proofs: $(STAMP)
+	@mkdir -p $(REPORTS)
+	$(BIN)/elastos prove --json $(REPORTS)/proofs.json
+
+## the published spec (warnings are errors)
+docs: $(STAMP)
+	$(BIN)/sphinx-build -W --keep-going -b html docs docs/_build/html
+
+## benchmarks: ratios measured in one run
+bench: $(STAMP)
+	@mkdir -p $(REPORTS)
+	$(BIN)/elastos bench --json $(REPORTS)/bench.json
+
+clean:
+	rm -rf $(VENV) docs/_build docs/generated $(REPORTS) .hypothesis
