@@ -60,7 +60,7 @@ R_TRAILING = rule(
     "ENC-002", Reason.TRAILING_BYTES,
     "A complete object is the whole input: no bytes may follow it.",
     suite="encoding",
-    note="Upstream readers stop where an object ends; the spec's top-level decoders require the "
+    note="Deviation: upstream readers stop where an object ends; the spec's top-level decoders require the "
     "input to end there too, so that one byte string has one meaning.",
 )
 R_VARUINT_CANONICAL = rule(
