@@ -55,6 +55,9 @@ class CaseSpec:
     description: str = ""
     provenance: dict[str, Any] | None = None
     """For cases taken from upstream data: where they come from."""
+    expect_ok: dict[str, Any] | None = None
+    """Where a generator knows the answer independently (an upstream value), the fields the spec's
+    ``ok`` result must have; generation fails if the spec disagrees."""
 
 
 @dataclass
@@ -101,6 +104,10 @@ def build_case(gen: Generator, cs: CaseSpec) -> dict[str, Any]:
     if cs.means == "ok":
         if "ok" not in expect:
             raise GenerationError(f"{qualified}/{cs.name}: meant ok, spec says {expect} ({fired})")
+        if cs.expect_ok is not None:
+            wrong = {k: v for k, v in cs.expect_ok.items() if expect["ok"].get(k) != v}
+            if wrong:
+                raise GenerationError(f"{qualified}/{cs.name}: spec gives {expect['ok']}, upstream says {wrong}")
     else:
         if expect.get("reject") != Reason(cs.means).value:
             raise GenerationError(f"{qualified}/{cs.name}: meant {cs.means}, spec says {expect} ({fired})")

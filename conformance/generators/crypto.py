@@ -9,7 +9,7 @@ from spec.crypto.curve25519 import ed25519_sign
 from spec.crypto.scripts import multisig_redeem_script, standard_redeem_script
 from spec.errors import Reason
 
-from conformance.generators.common import det_bytes, det_int, interop, provenance
+from conformance.generators.common import det_bytes, det_int, fact, interop, provenance
 from conformance.vectors import CaseSpec, generator
 
 OK = "ok"
@@ -50,8 +50,23 @@ def _hash_cases() -> Iterator[CaseSpec]:
         yield CaseSpec(name, {"data": data.hex()}, OK)
 
 
-for _h in ("sha256", "sha256d", "ripemd160", "hash160"):
+for _h in ("sha256", "ripemd160", "hash160"):
     generator("crypto", _h)(_hash_cases)
+
+
+@generator("crypto", "sha256d")
+def sha256d_cases() -> Iterator[CaseSpec]:
+    yield from _hash_cases()
+    f = fact("genesis_register_asset_unsigned")
+    yield CaseSpec("upstream_ela_asset_id", {"data": f["value"]["hex"]}, OK, (),
+                   "the ELA asset ID is sha256d of the genesis RegisterAsset transaction's unsigned bytes",
+                   provenance("facts.json", "genesis_register_asset_unsigned", f["sources"]),
+                   expect_ok={"digest": f["value"]["sha256d_stored_hex"]})
+    for tx in interop("transactions.json"):
+        yield CaseSpec(f"upstream_txid_{tx['name']}"[:96], {"data": tx["unsigned_hex"]}, OK, (),
+                       f"txid (stored order) of {tx['name']}: {tx['txid_rule']}",
+                       provenance("transactions.json", tx["name"], tx["source"]),
+                       expect_ok={"digest": tx["txid_stored"]})
 
 
 # -- P-256 keys -----------------------------------------------------------------------------------
@@ -155,11 +170,14 @@ def keys(prefix: str, n: int) -> list[bytes]:
 @generator("crypto", "redeem_script_standard")
 def redeem_script_standard() -> Iterator[CaseSpec]:
     yield CaseSpec("upstream_contract_test", {"pubkey": "022c9652d3ad5cc065aa9147dc2ad022f80001e8ed233de20f352950d351d472b7"}, OK,
-                   ("CRY-001",), "upstream: ENTogr92671PKrMmtWo3RLiYXfBTXUe13Z (core/contract/contract_test.go)")
+                   ("CRY-001",), "upstream: ENTogr92671PKrMmtWo3RLiYXfBTXUe13Z (core/contract/contract_test.go)",
+                   expect_ok={"address": "ENTogr92671PKrMmtWo3RLiYXfBTXUe13Z"})
     tx = interop("transactions.json")[0]
     yield CaseSpec("upstream_restful_change_address", {"pubkey": tx["signature"]["public_key_hex"]}, OK, ("CRY-001",),
                    f"upstream change output pays {tx['signature']['redeem_script_address']}",
-                   provenance("transactions.json", tx["name"], tx["source"]))
+                   provenance("transactions.json", tx["name"], tx["source"]),
+                   expect_ok={"address": tx["signature"]["redeem_script_address"],
+                              "program_hash": tx["signature"]["redeem_script_program_hash"]})
     for i in range(3):
         yield CaseSpec(f"key_{i}", {"pubkey": public_key(f"std/{i}").hex()}, OK, ("CRY-001",))
     yield CaseSpec("invalid_key", {"pubkey": "02" + x_without_point().to_bytes(32, "big").hex()}, Reason.PUBKEY_NOT_ON_CURVE, ("CRY-003",))

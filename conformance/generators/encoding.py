@@ -195,7 +195,7 @@ def uint256_decode() -> Iterator[CaseSpec]:
     f = fact("ela_asset_id")
     yield CaseSpec("ela_asset_id", {"bytes": f["value"]["stored_hex"]}, OK, ("ENC-006",),
                    "the ELA asset ID; display is the reversed hex",
-                   provenance("facts.json", "ela_asset_id", f["sources"]))
+                   provenance("facts.json", "ela_asset_id", f["sources"]), expect_ok={"display": f["value"]["display_hex"]})
     yield CaseSpec("zero", {"bytes": "00" * 32}, OK, ("ENC-006",))
     for i in range(3):
         yield CaseSpec(f"random_{i}", {"bytes": det_bytes(f"u256/{i}", 32).hex()}, OK, ("ENC-006",))
@@ -207,7 +207,8 @@ def uint256_decode() -> Iterator[CaseSpec]:
 def uint256_from_display() -> Iterator[CaseSpec]:
     f = fact("ela_asset_id")
     yield CaseSpec("ela_asset_id", {"display": f["value"]["display_hex"]}, OK, ("ENC-006", "ENC-007"),
-                   "display form parses to the stored bytes", provenance("facts.json", "ela_asset_id", f["sources"]))
+                   "display form parses to the stored bytes", provenance("facts.json", "ela_asset_id", f["sources"]),
+                   expect_ok={"stored": f["value"]["stored_hex"]})
     yield CaseSpec("upper_case", {"display": det_bytes("u256disp", 32).hex().upper()}, OK, ("ENC-007",))
     yield CaseSpec("odd_length", {"display": "a" * 63}, Reason.INVALID_HEX, ("ENC-007",))
     yield CaseSpec("non_hex", {"display": "zz" * 32}, Reason.INVALID_HEX, ("ENC-007",))
@@ -295,7 +296,8 @@ def address_encode() -> Iterator[CaseSpec]:
     for pair in f["value"]:
         name = (pair["upstream_name"] or pair["address"][:8]).lower()
         yield CaseSpec(f"upstream_{name}", {"program_hash": pair["program_hash_hex"]}, OK, ("ADDR-004",),
-                       f"upstream gives {pair['address']}", provenance("facts.json", "address_program_hash_pairs", pair["source"]))
+                       f"upstream gives {pair['address']}", provenance("facts.json", "address_program_hash_pairs", pair["source"]),
+                       expect_ok={"address": pair["address"]})
     for p in PREFIXES:
         yield CaseSpec(f"prefix_{p.name}", {"program_hash": (bytes((p.byte,)) + det_bytes(f"addr/{p.name}", 20)).hex()},
                        OK, ("ADDR-004",), f"a {p.name} address starts with {p.letter}")
@@ -311,7 +313,8 @@ def address_decode() -> Iterator[CaseSpec]:
     for pair in f["value"]:
         name = (pair["upstream_name"] or pair["address"][:8]).lower()
         yield CaseSpec(f"upstream_{name}", {"address": pair["address"]}, OK, ADDRESS_RULES,
-                       f"upstream gives {pair['program_hash_hex']}", provenance("facts.json", "address_program_hash_pairs", pair["source"]))
+                       f"upstream gives {pair['program_hash_hex']}", provenance("facts.json", "address_program_hash_pairs", pair["source"]),
+                       expect_ok={"program_hash": pair["program_hash_hex"]})
     for p in PREFIXES:
         ph = bytes((p.byte,)) + det_bytes(f"addr/{p.name}", 20)
         yield CaseSpec(f"prefix_{p.name}", {"address": _address_of(ph)}, OK, ADDRESS_RULES)
