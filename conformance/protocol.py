@@ -2,7 +2,8 @@
 
 1. The runner writes ``{"hello": {"protocol": 1}}``. The implementation answers
    ``{"hello": {"protocol": 1, "name": "...", "version": "...", "handlers": ["encoding/varuint_decode", ...]}}``.
-2. For each case the runner writes ``{"id": N, "handler": "suite/name", "input": {...}}`` and the
+2. For each case the runner writes ``{"id": N, "handler": "suite/name", "input": {...}}`` (``N`` an
+   integer in [0, 2^53)) and the
    implementation answers, with the same ``id``, exactly one of
    ``{"id": N, "ok": {...}}``, ``{"id": N, "reject": "REASON"}`` or ``{"id": N, "unsupported": true}``.
    A reply may add ``"detail": "..."`` (never compared).
@@ -16,6 +17,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import sys
@@ -25,6 +27,8 @@ from typing import Any, BinaryIO
 from spec.errors import Reason, Reject
 
 PROTOCOL_VERSION = 1
+MAX_ID = 2**53 - 1
+"""Request ids are integers in [0, 2^53): every JSON parser (a C double, JavaScript) reads them exactly."""
 MAX_LINE = 64 * 1024 * 1024
 """A request line longer than this is refused (and skipped) without being parsed."""
 
@@ -38,7 +42,7 @@ _ENCODE = json.JSONEncoder(separators=(",", ":"), ensure_ascii=True).encode
 
 def loads(line: bytes) -> Any:
     """Parse one JSON line: orjson for speed, the standard library for what orjson refuses
-    (escaped lone surrogates, integers beyond 64 bits). Raises ``ValueError`` or
+    (escaped lone surrogates). Raises ``ValueError`` or
     ``UnicodeDecodeError`` for anything that is not UTF-8 JSON."""
     try:
         return orjson.loads(line)
@@ -70,9 +74,10 @@ def handle_line(line: bytes, handlers: Mapping[str, HandlerFn], hello: dict[str,
         return _reply({"hello": hello})
     rid = msg.get("id")
     name = msg.get("handler")
-    if isinstance(rid, bool) or not isinstance(rid, int) or not isinstance(name, str) or "input" not in msg:
-        return _reply({"id": rid if isinstance(rid, int) and not isinstance(rid, bool) else None,
-                       "error": Reason.MALFORMED_REQUEST.value, "detail": "need integer id, handler and input"})
+    id_ok = isinstance(rid, int) and not isinstance(rid, bool) and 0 <= rid <= MAX_ID
+    if not id_ok or not isinstance(name, str) or "input" not in msg:
+        return _reply({"id": rid if id_ok else None, "error": Reason.MALFORMED_REQUEST.value,
+                       "detail": "need an integer id in [0, 2^53), a handler name and an input"})
     fn = handlers.get(name)
     if fn is None:
         return _reply({"id": rid, "unsupported": True})
@@ -97,7 +102,10 @@ def serve(
     fin = stdin if stdin is not None else sys.stdin.buffer
     fout = stdout if stdout is not None else sys.stdout.buffer
     hello = {"protocol": PROTOCOL_VERSION, "name": name, "version": version, "handlers": sorted(handlers)}
-    fd = fin.fileno() if hasattr(fin, "fileno") else None
+    try:
+        fd: int | None = fin.fileno()
+    except (AttributeError, OSError, io.UnsupportedOperation):
+        fd = None  # an in-memory stream: read it with read1
     parts: list[bytes] = []  # the start of a line that has not ended yet
     size = 0
     skipping = False  # inside an over-long line, until its newline

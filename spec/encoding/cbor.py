@@ -123,7 +123,7 @@ def _head(major: int, arg: int) -> bytes:
 def cbor_encode(value: CborValue, _depth: int = 1) -> bytes:
     """The deterministic encoding of ``value``."""
     # [CBOR-008] arrays and maps nest at most 64 deep
-    if isinstance(value, (list, dict)) and _depth > MAX_DEPTH:
+    if isinstance(value, (list, dict, CborMap)) and _depth > MAX_DEPTH:
         raise Reject(Reason.CBOR_TOO_DEEP, "CBOR-008", f"depth {_depth}")
     if value is None:
         return bytes((MAJOR_SIMPLE << 5 | SIMPLE_NULL,))

@@ -54,6 +54,7 @@ def fixed64_to_string(sela: int) -> str:
     The integer part, then, only when the fraction is non-zero, a point and all 8 fractional digits
     (trailing zeros are kept: 1.5 ELA is ``"1.50000000"``).
     """
+    # [ENC-005] an integer is written only as a type whose range contains it
     if not I64_MIN <= sela <= I64_MAX:
         raise Reject(Reason.VALUE_OUT_OF_RANGE, "ENC-005", f"{sela} does not fit i64")
     sign = "-" if sela < 0 else ""
