@@ -101,6 +101,8 @@ class Reason(StrEnum):
     """A well-formed signature does not verify."""
     ED25519_KEY_LENGTH = "ED25519_KEY_LENGTH"
     """An Ed25519 or X25519 key is not 32 bytes."""
+    ED25519_SMALL_ORDER = "ED25519_SMALL_ORDER"
+    """An Ed25519 public key or signature R is a point of small order."""
     X25519_LOW_ORDER = "X25519_LOW_ORDER"
     """An X25519 exchange produced the all-zero shared secret (a low-order peer key)."""
 

@@ -116,44 +116,52 @@ def test_ed25519_verify_any_input_agrees_with_libsodium(pub, message, sig):
         C.ed25519_verify(pub, message, sig)
         ours = True
     except Reject as e:
-        assert e.reason is Reason.SIGNATURE_INVALID and e.rule == "CRY-012"
+        assert (e.reason, e.rule) in ((Reason.SIGNATURE_INVALID, "CRY-012"), (Reason.ED25519_SMALL_ORDER, "CRY-014"))
         ours = False
     try:
         nacl.signing.VerifyKey(pub).verify(message, sig)
         theirs = True
     except (nacl.exceptions.BadSignatureError, ValueError, nacl.exceptions.RuntimeError):
         theirs = False
-    assert theirs is False, "libsodium accepted a random signature"
-    if ours:
-        # a random signature can verify only under a small-order (or non-canonical) public key, which
-        # RFC 8032's cofactorless equation does not exclude; see the test below
-        assert not nacl.bindings.crypto_core_ed25519_is_valid_point(pub), (
-            f"a random signature verified under a full-order key {pub.hex()}"
-        )
+    assert ours is theirs is False, "a random signature verified"
+
+
+SMALL_ORDER_ENCODINGS = [
+    bytes(32),                                   # y = 0, order 4
+    b"\x01" + bytes(31),                         # y = 1, the identity
+    bytes.fromhex("ec" + "ff" * 30 + "7f"),      # y = p - 1, order 2
+    bytes.fromhex("26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05"),  # order 8
+    bytes.fromhex("c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a"),  # order 8
+    bytes.fromhex("ed" + "ff" * 30 + "7f"),      # y = p (non-canonical 0)
+    bytes.fromhex("ee" + "ff" * 30 + "7f"),      # y = p + 1 (non-canonical 1)
+]
+"""libsodium's blocklist (ge25519_has_small_order), written out independently of the spec."""
+
+
+def test_small_order_y_set_is_libsodiums_blocklist():
+    ys = {(int.from_bytes(e, "little") & ((1 << 255) - 1)) % C.ED25519_P for e in SMALL_ORDER_ENCODINGS}
+    assert ys == set(C.SMALL_ORDER_Y)
+
+
+@pytest.mark.parametrize("enc", SMALL_ORDER_ENCODINGS)
+@pytest.mark.parametrize("sign_bit", [0, 0x80])
+def test_small_order_key_and_r_are_rejected_like_libsodium(enc, sign_bit):
+    point = enc[:31] + bytes((enc[31] | sign_bit,))
+    seed, pub, msg, sig = (bytes.fromhex(x) for x in RFC8032[1])
+    expect_reject(C.ed25519_verify, point, msg, sig, reason=Reason.ED25519_SMALL_ORDER, rule="CRY-014")
+    expect_reject(C.ed25519_verify, pub, msg, point + sig[32:], reason=Reason.ED25519_SMALL_ORDER, rule="CRY-014")
+    for key, s in ((point, sig), (pub, point + sig[32:])):
+        with pytest.raises((nacl.exceptions.BadSignatureError, nacl.exceptions.RuntimeError, ValueError)):
+            nacl.signing.VerifyKey(key).verify(msg, s)
 
 
 @pytest.mark.parametrize("message", [bytes([i]) for i in range(40)])
-def test_ed25519_small_order_public_key_follows_rfc8032_cofactorless_equation(message):
-    """A = R = the order-4 point encoded as 32 zero bytes, S = 0.
-
-    RFC 8032 §5.1.7 (cofactorless, as OpenSSL) checks [S]B = R + [k]A, which here holds exactly when
-    k = 3 (mod 4), k = SHA-512(R || A || M) mod L: about one message in four "verifies" under this
-    key. libsodium rejects small-order A and R outright, so the two libraries disagree on these
-    inputs. The spec follows RFC 8032 / OpenSSL (spec.crypto.curve25519 says "cofactorless"), but
-    does not say that small-order keys are accepted; this test pins the behaviour so that a change
-    is a decision, and a C implementation on libsodium must know to differ from libsodium here.
-    """
-    import hashlib
-
+def test_cofactorless_forgery_under_small_order_key_is_rejected(message):
+    """A = R = the order-4 point (32 zero bytes), S = 0: RFC 8032's cofactorless equation holds for
+    about one message in four, so OpenSSL alone would accept these; the spec (CRY-014) and libsodium
+    reject all of them."""
     a = r = bytes(32)
-    sig = r + bytes(32)
-    k = int.from_bytes(hashlib.sha512(r + a + message).digest(), "little") % L
-    if k % 4 == 3:
-        C.ed25519_verify(a, message, sig)
-    else:
-        expect_reject(C.ed25519_verify, a, message, sig, reason=Reason.SIGNATURE_INVALID, rule="CRY-012")
-    with pytest.raises((nacl.exceptions.BadSignatureError, nacl.exceptions.RuntimeError, ValueError)):
-        nacl.signing.VerifyKey(a).verify(message, sig)
+    expect_reject(C.ed25519_verify, a, message, r + bytes(32), reason=Reason.ED25519_SMALL_ORDER, rule="CRY-014")
 
 
 def test_ed25519_s_not_reduced_is_rejected():

@@ -301,7 +301,7 @@ def ed25519_sign_cases() -> Iterator[CaseSpec]:
 def ed25519_verify_cases() -> Iterator[CaseSpec]:
     from spec.crypto.curve25519 import ed25519_public_key
 
-    rules = ("CRY-010", "CRY-011", "CRY-012")
+    rules = ("CRY-010", "CRY-011", "CRY-012", "CRY-014")
     for name, (seed, msg) in RFC8032.items():
         pub = ed25519_public_key(bytes.fromhex(seed))
         sig = ed25519_sign(bytes.fromhex(seed), bytes.fromhex(msg))
@@ -313,6 +313,16 @@ def ed25519_verify_cases() -> Iterator[CaseSpec]:
     s_plus_l = (int.from_bytes(sig[32:], "little") + L_ED25519).to_bytes(32, "little")
     yield CaseSpec("s_plus_l", {"public_key": pub.hex(), "message": "72", "signature": (sig[:32] + s_plus_l).hex()},
                    Reason.SIGNATURE_INVALID, ("CRY-012",), "a non-canonical S (S + L) is refused")
+    yield CaseSpec("small_order_key_zero_signature", {"public_key": "00" * 32, "message": "09", "signature": "00" * 64},
+                   Reason.ED25519_SMALL_ORDER, ("CRY-014",),
+                   "Deviation: RFC 8032 accepts this forgery under a small-order key; libsodium and the spec do not")
+    yield CaseSpec("small_order_key_identity", {"public_key": "01" + "00" * 31, "message": "72", "signature": sig.hex()},
+                   Reason.ED25519_SMALL_ORDER, ("CRY-014",))
+    yield CaseSpec("small_order_key_non_canonical_p_plus_1", {"public_key": "ee" + "ff" * 30 + "7f", "message": "72",
+                                                             "signature": sig.hex()}, Reason.ED25519_SMALL_ORDER, ("CRY-014",))
+    yield CaseSpec("small_order_r", {"public_key": pub.hex(), "message": "72",
+                                     "signature": "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05" + sig[32:].hex()},
+                   Reason.ED25519_SMALL_ORDER, ("CRY-014",), "R of order 8")
     yield CaseSpec("signature_63_bytes", {"public_key": pub.hex(), "message": "72", "signature": sig[:63].hex()}, Reason.SIGNATURE_LENGTH, ("CRY-011",))
     yield CaseSpec("public_key_31_bytes", {"public_key": pub[:31].hex(), "message": "72", "signature": sig.hex()}, Reason.ED25519_KEY_LENGTH, ("CRY-010",))
 
