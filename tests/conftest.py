@@ -10,7 +10,16 @@ import json
 from pathlib import Path
 from typing import Any
 
+import os
+
 import pytest
+from hypothesis import settings
+
+# CI runs derandomized (the same examples every run, so a landing never hangs on luck);
+# local runs explore new examples each time. Select with HYPOTHESIS_PROFILE=ci|dev.
+settings.register_profile("ci", derandomize=True, print_blob=True)
+settings.register_profile("dev", print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO / ".." / "shared"
