@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from spec.crypto import curve25519 as C
 from spec.errors import Reason, Reject
+from helpers import expect_reject
 
 FAST = settings(deadline=None, max_examples=150, suppress_health_check=[HealthCheck.too_slow])
 KEY = st.binary(min_size=32, max_size=32)
@@ -74,12 +75,6 @@ LOW_ORDER_U = [
 ]
 
 
-def expect_reject(fn, *args, reason: Reason, rule: str) -> Reject:
-    with pytest.raises(Reject) as info:
-        fn(*args)
-    assert info.value.reason is reason, f"expected {reason}, got {info.value}"
-    assert info.value.rule == rule, f"expected {rule}, got {info.value}"
-    return info.value
 
 
 # == Ed25519 ============================================================================================

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from spec.crypto import p256
 from spec.crypto.p256 import A, B, N, P
 from spec.errors import DecodeError, Reason, Reject
+from helpers import expect_reject
 
 FAST = settings(deadline=None, max_examples=150, suppress_health_check=[HealthCheck.too_slow])
 SCALARS = st.one_of(st.integers(1, N - 1), st.sampled_from([1, 2, 3, N - 1, N - 2, N // 2]))
@@ -35,12 +36,6 @@ RFC6979_SHA256 = {
 }
 
 
-def expect_reject(fn, *args, reason: Reason, rule: str) -> Reject:
-    with pytest.raises(Reject) as info:
-        fn(*args)
-    assert info.value.reason is reason, f"expected {reason}, got {info.value}"
-    assert info.value.rule == rule, f"expected {rule}, got {info.value}"
-    return info.value
 
 
 def priv(d: int) -> bytes:

@@ -13,6 +13,7 @@ from spec.crypto.p256 import N
 from spec.encoding.address import address_from_program_hash
 from spec.encoding.hashes import Uint168
 from spec.errors import DecodeError, Reason, Reject
+from helpers import expect_reject
 
 FAST = settings(deadline=None, max_examples=60, suppress_health_check=[HealthCheck.too_slow])
 
@@ -22,12 +23,6 @@ KEYPAIRS = list(zip(PRIVS, PUBS))
 MSG = b"unsigned transaction bytes"
 
 
-def expect_reject(fn, *args, reason: Reason, rule: str) -> Reject:
-    with pytest.raises(Reject) as info:
-        fn(*args)
-    assert info.value.reason is reason, f"expected {reason}, got {info.value}"
-    assert info.value.rule == rule, f"expected {rule}, got {info.value}"
-    return info.value
 
 
 def push(sig: bytes) -> bytes:

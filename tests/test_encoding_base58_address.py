@@ -20,6 +20,9 @@ from spec.encoding.address import (
 from spec.encoding.base58 import ALPHABET, b58check_decode, b58check_encode, b58decode, b58encode
 from spec.encoding.hashes import Uint168, Uint256
 from spec.errors import DecodeError, Reason, Reject
+from functools import partial
+
+from helpers import expect_reject as _expect_reject
 
 FAST = settings(deadline=None, max_examples=300, suppress_health_check=[HealthCheck.too_slow])
 
@@ -38,14 +41,7 @@ ANY_TEXT = st.one_of(
 KNOWN_PREFIXES = sorted(PREFIX_BY_BYTE)
 
 
-def expect_reject(fn, *args, reason: Reason, rule: str, decode: bool = True) -> Reject:
-    with pytest.raises(Reject) as info:
-        fn(*args)
-    assert info.value.reason is reason, f"expected {reason}, got {info.value}"
-    assert info.value.rule == rule, f"expected {rule}, got {info.value}"
-    if decode:
-        assert isinstance(info.value, DecodeError)
-    return info.value
+expect_reject = partial(_expect_reject, decode=True)
 
 
 # == base58 =============================================================================================

@@ -12,6 +12,9 @@ from hypothesis import strategies as st
 
 from spec.encoding.cbor import MAX_DEPTH, CborMap, cbor_decode, cbor_encode
 from spec.errors import DecodeError, Reason, Reject
+from functools import partial
+
+from helpers import expect_reject as _expect_reject
 
 FAST = settings(deadline=None, max_examples=400, suppress_health_check=[HealthCheck.too_slow])
 
@@ -52,14 +55,7 @@ def same(a, b) -> bool:
     return a == b
 
 
-def expect_reject(fn, *args, reason: Reason, rule: str, decode: bool = True) -> Reject:
-    with pytest.raises(Reject) as info:
-        fn(*args)
-    assert info.value.reason is reason, f"expected {reason}, got {info.value}"
-    assert info.value.rule == rule, f"expected {rule}, got {info.value}"
-    if decode:
-        assert isinstance(info.value, DecodeError)
-    return info.value
+expect_reject = partial(_expect_reject, decode=True)
 
 
 # == properties =========================================================================================

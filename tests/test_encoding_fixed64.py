@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from spec.encoding import fixed64 as F
 from spec.encoding.primitives import I64_MAX, I64_MIN, Reader
 from spec.errors import DecodeError, Reason, Reject
+from helpers import expect_reject
 
 FAST = settings(deadline=None, max_examples=400, suppress_health_check=[HealthCheck.too_slow])
 I64 = st.one_of(
@@ -24,12 +25,6 @@ I64 = st.one_of(
 GRAMMAR = re.compile(r"-?[0-9]+(\.[0-9]+)?")
 
 
-def expect_reject(fn, *args, reason: Reason, rule: str) -> Reject:
-    with pytest.raises(Reject) as info:
-        fn(*args)
-    assert info.value.reason is reason, f"expected {reason}, got {info.value}"
-    assert info.value.rule == rule, f"expected {rule}, got {info.value}"
-    return info.value
 
 
 def read_whole(raw: bytes) -> int:
