@@ -352,7 +352,7 @@ CBOR_OK = {
     "rfc_empty_map": "a0", "rfc_map_ints": "a201020304", "rfc_map_text_keys": "a26161016162820203",
     "rfc_array_with_map": "826161a161626163", "rfc_map_five": "a56161614161626142616361436164614461656145",
     "mixed_key_types": "a301616141616162616120",
-    "depth_64": "81" * 63 + "00",
+    "depth_64": "81" * 64 + "00",
 }
 CBOR_BAD = {
     "non_shortest_uint_1800": ("1800", Reason.CBOR_NON_SHORTEST), "non_shortest_uint_190017": ("190017", Reason.CBOR_NON_SHORTEST),

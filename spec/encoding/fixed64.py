@@ -27,7 +27,7 @@ R_SYNTAX = rule(
     "ENC-008", Reason.FIXED64_SYNTAX,
     "An amount written as text matches -?[0-9]+(.[0-9]+)?.",
     suite="encoding",
-    note="Deviation: upstream StringToFixed64 does not check its input (a TODO in the source) and "
+    note="Deviation: upstream StringToFixed64 does not validate its input (the source leaves that as an open task) and "
     "lets strconv reject some malformed strings; the spec states the grammar.",
 )
 R_PRECISION = rule(
