@@ -455,3 +455,8 @@ def _x25519_public_key(data: Any) -> Json:
 def _x25519_shared(data: Any) -> Json:
     inp = Input(data, ("private_key", "public_key"))
     return {"shared": curve25519.x25519_shared(inp.hex("private_key"), inp.hex("public_key")).hex()}
+
+
+# == chain suite (registered by its own package) ====================================================
+
+import conformance.bindings_chain  # noqa: E402,F401  (its modules import Input and handler from here)
