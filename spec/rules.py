@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+import spec.chain.auxpow  # noqa: F401
+import spec.chain.merkle  # noqa: F401
+import spec.chain.p2p  # noqa: F401
+import spec.chain.pow  # noqa: F401
+import spec.chain.state  # noqa: F401
+import spec.chain.tx  # noqa: F401
+import spec.chain.validation  # noqa: F401
 import spec.crypto.curve25519  # noqa: F401
 import spec.crypto.p256  # noqa: F401
 import spec.crypto.scripts  # noqa: F401

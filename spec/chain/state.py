@@ -1,0 +1,267 @@
+"""Chain state: the UTXO set, ``apply_block`` and its undo, and fork choice by most cumulative work.
+
+A :class:`ChainState` is one chain from genesis to a tip: the headers of the chain, the unspent
+outputs, the output count of every transaction the chain holds (for the duplicate-transaction
+and unknown-reference checks), and the cumulative work. It is a value: :func:`apply_block` and
+:func:`undo_block` return new states and never change their argument.
+
+Fork choice (``connectBestChain`` in ``Elastos.ELA/blockchain/blockchain.go``): of all blocks whose
+whole chain is valid, the tip is the one with the most cumulative work ``sum(calc_work(bits))``;
+a block with equal work does not replace the current tip (the first seen stays). A block whose
+parent is unknown waits as an orphan and is connected when the parent arrives. A block that
+breaks a rule is invalid, and so is every block that builds on it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Literal
+
+from spec.chain.block import Block
+from spec.chain.params import NetworkParams, genesis_block
+from spec.chain.pow import calc_work
+from spec.chain.validation import (
+    HeaderInfo,
+    UtxoEntry,
+    check_block_context,
+    check_block_sanity,
+    is_new_sidechain_pow,
+)
+from spec.errors import Reason, Reject, rule
+
+OutPointKey = tuple[bytes, int]
+
+R_PARENT = rule(
+    "ST-001", Reason.BLOCK_UNKNOWN_PARENT,
+    "A block is applied only on top of its parent: its previous hash is the hash of the state's tip.",
+    suite="chain", upstream="ProcessBlock: the block is kept as an orphan until its parent is known",
+)
+
+
+@dataclass(frozen=True)
+class ChainState:
+    """One chain from genesis to its tip; implements :class:`~spec.chain.validation.ChainView`."""
+
+    params: NetworkParams
+    headers: tuple[HeaderInfo, ...]
+    """The chain's headers; ``headers[h]`` is at height ``h``."""
+    utxos: Mapping[OutPointKey, UtxoEntry]
+    """Unspent outputs by ``(txid, index)``."""
+    tx_outputs: Mapping[bytes, int]
+    """Output count of every transaction in the chain, by txid."""
+    work: int
+    """Cumulative work of the chain (genesis included)."""
+
+    def tip(self) -> HeaderInfo:
+        return self.headers[-1]
+
+    def header_at(self, height: int) -> HeaderInfo | None:
+        return self.headers[height] if 0 <= height < len(self.headers) else None
+
+    def utxo(self, txid: bytes, index: int) -> UtxoEntry | None:
+        return self.utxos.get((txid, index))
+
+    def output_count(self, txid: bytes) -> int | None:
+        return self.tx_outputs.get(txid)
+
+    @property
+    def height(self) -> int:
+        return len(self.headers) - 1
+
+
+@dataclass(frozen=True)
+class BlockUndo:
+    """What :func:`undo_block` needs to take a block back off: the entries its inputs spent."""
+
+    spent: tuple[tuple[OutPointKey, UtxoEntry], ...]
+
+
+def header_info(block: Block) -> HeaderInfo:
+    h = block.header
+    return HeaderInfo(hash=h.hash(), height=h.height, timestamp=h.timestamp, bits=h.bits)
+
+
+def created_entries(block: Block) -> dict[OutPointKey, UtxoEntry]:
+    """The unspent outputs a block adds: every output of every transaction."""
+    created: dict[OutPointKey, UtxoEntry] = {}
+    for tx in block.transactions:
+        txid = tx.txid()
+        new_pow = is_new_sidechain_pow(tx)
+        for i, out in enumerate(tx.outputs):
+            created[(txid, i)] = UtxoEntry(output=out, height=block.header.height, coinbase=tx.is_coinbase(),
+                                           tx_lock_time=tx.lock_time, new_sidechain_pow=new_pow)
+    return created
+
+
+def spent_outpoints(block: Block) -> list[OutPointKey]:
+    """The outpoints a block's non-coinbase transactions spend."""
+    return [(i.previous.txid, i.previous.index) for tx in block.transactions[1:] for i in tx.inputs]
+
+
+def genesis_state(params: NetworkParams) -> ChainState:
+    """The state after the network's genesis block (which no rule checks)."""
+    g = genesis_block(params.name)
+    return ChainState(
+        params=params, headers=(header_info(g),),
+        utxos=MappingProxyType(created_entries(g)),
+        tx_outputs=MappingProxyType({tx.txid(): len(tx.outputs) for tx in g.transactions}),
+        work=calc_work(g.header.bits),
+    )
+
+
+def connect_block(state: ChainState, block: Block) -> tuple[ChainState, BlockUndo]:
+    """Apply an already validated block: spend its inputs, add its outputs. No checks."""
+    utxos = dict(state.utxos)
+    spent = []
+    for key in spent_outpoints(block):
+        spent.append((key, utxos.pop(key)))
+    utxos.update(created_entries(block))
+    tx_outputs = dict(state.tx_outputs)
+    tx_outputs.update({tx.txid(): len(tx.outputs) for tx in block.transactions})
+    new = ChainState(params=state.params, headers=state.headers + (header_info(block),),
+                     utxos=MappingProxyType(utxos), tx_outputs=MappingProxyType(tx_outputs),
+                     work=state.work + calc_work(block.header.bits))
+    return new, BlockUndo(spent=tuple(spent))
+
+
+def apply_block(state: ChainState, block: Block, now: int) -> tuple[ChainState, BlockUndo]:
+    """Validate ``block`` on top of ``state`` (sanity, then context) and apply it.
+
+    ``now`` is the node's adjusted time for the future-timestamp rule. Returns the new state and
+    the undo record; raises :class:`~spec.errors.Reject` and leaves ``state`` as it was otherwise.
+    """
+    # [ST-001] the block extends the state's tip
+    if block.header.previous != state.tip().hash:
+        raise Reject(Reason.BLOCK_UNKNOWN_PARENT, "ST-001", block.header.previous[::-1].hex())
+    check_block_sanity(block, state.params, now)
+    check_block_context(block, state, state.params)
+    return connect_block(state, block)
+
+
+def undo_block(state: ChainState, block: Block, undo: BlockUndo) -> ChainState:
+    """Take the tip block back off: remove its outputs and transactions, restore what it spent."""
+    if block.hash() != state.tip().hash:
+        raise ValueError("undo_block: the block is not the state's tip")
+    utxos = dict(state.utxos)
+    for key in created_entries(block):
+        utxos.pop(key, None)
+    utxos.update(dict(undo.spent))
+    tx_outputs = dict(state.tx_outputs)
+    for tx in block.transactions:
+        tx_outputs.pop(tx.txid(), None)
+    return ChainState(params=state.params, headers=state.headers[:-1], utxos=MappingProxyType(utxos),
+                      tx_outputs=MappingProxyType(tx_outputs), work=state.work - calc_work(block.header.bits))
+
+
+def reorganize(state: ChainState, detach: Sequence[tuple[Block, BlockUndo]], attach: Sequence[Block],
+               now: int) -> tuple[ChainState, list[BlockUndo]]:
+    """Undo ``detach`` (tip first) and apply ``attach`` (oldest first), validating each attached block."""
+    for block, undo in detach:
+        state = undo_block(state, block, undo)
+    undos = []
+    for block in attach:
+        state, undo = apply_block(state, block, now)
+        undos.append(undo)
+    return state, undos
+
+
+# -- fork choice --------------------------------------------------------------------------------------------------
+
+Status = Literal["tip", "valid", "orphan", "invalid"]
+
+
+@dataclass(frozen=True)
+class BlockTree:
+    """Every block seen, with the state after each valid one, and the current best tip."""
+
+    params: NetworkParams
+    states: Mapping[bytes, ChainState]
+    """State after each valid block, by block hash (genesis included)."""
+    orphans: Mapping[bytes, Block] = field(default_factory=dict)
+    """Blocks waiting for their parent, by their own hash."""
+    invalid: Mapping[bytes, str] = field(default_factory=dict)
+    """Blocks that broke a rule (or build on one that did): hash -> reason."""
+    best: bytes = b""
+    """Hash of the current tip."""
+
+    @property
+    def tip_state(self) -> ChainState:
+        return self.states[self.best]
+
+    def status(self, block_hash: bytes) -> Status | None:
+        if block_hash == self.best:
+            return "tip"
+        if block_hash in self.states:
+            return "valid"
+        if block_hash in self.orphans:
+            return "orphan"
+        if block_hash in self.invalid:
+            return "invalid"
+        return None
+
+
+def new_tree(params: NetworkParams) -> BlockTree:
+    g = genesis_state(params)
+    return BlockTree(params=params, states=MappingProxyType({g.tip().hash: g}), best=g.tip().hash)
+
+
+def add_block(tree: BlockTree, block: Block, now: int) -> tuple[BlockTree, dict[bytes, str]]:
+    """Add one block; connect it and any orphans waiting for it; choose the tip.
+
+    Returns the new tree and, for every block this call decided about, its outcome: ``"valid"``,
+    ``"orphan"``, ``"duplicate"`` or the rejection reason.
+    """
+    outcome: dict[bytes, str] = {}
+    h = block.hash()
+    if h in tree.states or h in tree.orphans or h in tree.invalid:
+        return tree, {h: "duplicate"}
+    states = dict(tree.states)
+    orphans = dict(tree.orphans)
+    invalid = dict(tree.invalid)
+    best = tree.best
+    pending = [block]
+    while pending:
+        b = pending.pop()
+        bh = b.hash()
+        parent = b.header.previous
+        if parent in invalid:
+            invalid[bh] = invalid[parent] if invalid[parent].startswith("descends") else f"descends from invalid {parent[::-1].hex()}"
+            outcome[bh] = invalid[bh]
+        elif parent not in states:
+            orphans[bh] = b
+            outcome[bh] = "orphan"
+            continue
+        else:
+            try:
+                new_state, _ = apply_block(states[parent], b, now)
+            except Reject as e:
+                invalid[bh] = e.reason.value
+                outcome[bh] = e.reason.value
+            else:
+                states[bh] = new_state
+                outcome[bh] = "valid"
+                # fork choice: strictly more work replaces the tip; equal work keeps it
+                if new_state.work > states[best].work:
+                    best = bh
+        children = [o for o in orphans.values() if o.header.previous == bh]
+        for child in children:
+            del orphans[child.hash()]
+            pending.append(child)
+    return BlockTree(params=tree.params, states=MappingProxyType(states), orphans=MappingProxyType(orphans),
+                     invalid=MappingProxyType(invalid), best=best), outcome
+
+
+def fork_choice(params: NetworkParams, blocks: Iterable[Block], now: int) -> BlockTree:
+    """Feed ``blocks`` in order to a fresh tree; the result's ``best`` is the chosen tip."""
+    tree = new_tree(params)
+    for b in blocks:
+        tree, _ = add_block(tree, b, now)
+    return tree
+
+
+__all__ = [
+    "BlockTree", "BlockUndo", "ChainState", "add_block", "apply_block", "connect_block", "created_entries",
+    "fork_choice", "genesis_state", "header_info", "new_tree", "reorganize", "spent_outpoints", "undo_block",
+]
