@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 REPORTS := reports
 
-.PHONY: run test unit vectors vectors-check conform proofs docs bench clean
+.PHONY: run test unit vectors vectors-check conform proofs docs bench bench-node clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (found " + sys.version.split()[0] + "); set PYTHON=/path/to/python3.11")'
@@ -51,10 +51,18 @@ proofs: $(STAMP)
 docs: $(STAMP)
 	$(BIN)/sphinx-build -W --keep-going -b html docs docs/_build/html
 
-## benchmarks: ratios measured in one run
+## benchmarks: ratios measured in one run (conformance/bench.py, conformance/bench_chain.py), then the node import
 bench: $(STAMP)
 	@mkdir -p $(REPORTS)
 	$(BIN)/elastos bench --json $(REPORTS)/bench.json
+	$(BIN)/python -m conformance.bench_chain --json $(REPORTS)/bench_chain.json
+	$(BIN)/elastos bench node --json $(REPORTS)/bench_node.json
+
+## the node import benchmark alone (conformance/bench_node.py; BLOCKS=N to change the chain length)
+BLOCKS ?= 5000
+bench-node: $(STAMP)
+	@mkdir -p $(REPORTS)
+	$(BIN)/elastos bench node --blocks $(BLOCKS) --json $(REPORTS)/bench_node.json
 
 clean:
 	rm -rf $(VENV) docs/_build docs/generated $(REPORTS) .hypothesis

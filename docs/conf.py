@@ -160,3 +160,6 @@ def setup(app):
     app.connect("autodoc-skip-member", _skip_member)
     app.connect("autodoc-process-signature", _model_signature)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
+
+# Keep type aliases by name in signatures (a bare ``type`` would be an ambiguous cross-reference).
+autodoc_type_aliases = {"MessageClass": "spec.chain.p2p.MessageClass"}

@@ -65,6 +65,8 @@ DEFAULT_TIMEOUT_S: float = 60.0
 
 PROOF_MODULES: tuple[str, ...] = (
     "proofs.encoding",
+    "proofs.chain_state",
+    "proofs.chain_pow",
 )
 """Every module that declares proofs; :func:`all_proofs` imports these and nothing else."""
 

@@ -7,8 +7,12 @@ subcommand             what it does
 ``conform``            run the conformance vectors against an implementation (default: the reference)
 ``vectors``            regenerate ``vectors/`` (``--check``: fail on any byte difference instead)
 ``prove``              run every Z3 proof and print property, status and time
-``bench``              run the benchmarks and report ratios measured in one run
+``bench``              run the benchmarks, ratios measured in one run (``bench node``: node import)
 ``rules``              list every rule ID with its reason
+``node``               run the reference ELA main-chain node (SQLite store, JSON-RPC, P2P on loopback)
+``mine``               merge-mine blocks against a node's ``createauxblock`` / ``submitauxblock``
+``wallet``             key files, addresses, balance and payments (standard or multisig) over RPC
+``devnet``             start several nodes on loopback, mine on the first, check that all agree
 =====================  ==============================================================================
 """
 
@@ -65,6 +69,10 @@ def _cmd_prove(args: argparse.Namespace) -> int:
 
 
 def _cmd_bench(args: argparse.Namespace) -> int:
+    if args.rest[:1] == ["node"]:   # ``elastos bench node``: the node import benchmark
+        from conformance.bench_node import main as node_main
+
+        return node_main(args.rest[1:])
     from conformance.bench import main
 
     return main(args.rest)
@@ -76,6 +84,59 @@ def _cmd_rules(args: argparse.Namespace) -> int:
     for r in all_rules():
         print(f"{r.id:<10} {r.reason.value:<26} {r.statement}")
     return 0
+
+
+def _cmd_node(args: argparse.Namespace) -> int:
+    from reference.node.devnet import run_node
+
+    return run_node(args.network, args.datadir, args.port, args.rpcport, args.connect or [])
+
+
+def _cmd_mine(args: argparse.Namespace) -> int:
+    from reference.node.devnet import DEVNET_MINER_KEY
+    from reference.node.miner import mine
+    from reference.node.wallet import address_of_key
+
+    mine(args.rpc, args.address or address_of_key(DEVNET_MINER_KEY), args.blocks)
+    return 0
+
+
+def _cmd_wallet(args: argparse.Namespace) -> int:
+    from spec.chain.params import network
+
+    from reference.node import wallet
+    from reference.node.rpc import RpcClient
+
+    if args.action == "new":
+        if len(args.key_files) != 1:
+            print("wallet new: give one --key FILE to write", file=sys.stderr)
+            return 2
+        key = wallet.new_key(args.key_files[0])
+        print(wallet.address_of_key(key))
+        return 0
+    keys = [wallet.load_key(k) for k in args.key_files]
+    if args.m:
+        address = wallet.multisig_address(args.m, keys)
+    else:
+        address = wallet.address_of_key(keys[0])
+    if args.action == "address":
+        print(address)
+        return 0
+    rpc = RpcClient(args.rpc)
+    if args.action == "balance":
+        print(f"{address} {wallet.balance(rpc, address) / 1e8:.8f} ELA")
+        return 0
+    txid = wallet.send(rpc, network(args.network), keys, args.to, wallet.to_sela(args.amount),
+                       wallet.to_sela(args.fee), m=args.m)
+    print(txid)
+    return 0
+
+
+def _cmd_devnet(args: argparse.Namespace) -> int:
+    from reference.node.devnet import devnet
+
+    result = devnet(args.nodes, args.blocks, args.network, keep=args.keep)
+    return 0 if result["agreed"] else 1
 
 
 _PASS_THROUGH = {"prove": _cmd_prove, "bench": _cmd_bench}
@@ -115,6 +176,42 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("rules", help="list every rule ID")
     s.set_defaults(fn=_cmd_rules)
+
+    nets = ["regnet", "instant", "testnet", "mainnet"]
+    s = sub.add_parser("node", help="run the reference node")
+    s.add_argument("--network", choices=nets, default="regnet")
+    s.add_argument("--datadir", required=True)
+    s.add_argument("--port", type=int, default=0, help="P2P port on 127.0.0.1 (0: any free port)")
+    s.add_argument("--rpcport", type=int, default=0, help="JSON-RPC port on 127.0.0.1 (0: any free port)")
+    s.add_argument("--connect", action="append", metavar="HOST:PORT", help="peer to connect to (repeatable)")
+    s.set_defaults(fn=_cmd_node)
+
+    s = sub.add_parser("mine", help="merge-mine blocks through a node's RPC")
+    s.add_argument("--rpc", required=True, help="the node's JSON-RPC URL")
+    s.add_argument("--blocks", type=int, default=1)
+    s.add_argument("--address", help="pay-to address (default: the devnet miner key's address)")
+    s.add_argument("--network", choices=nets, default="regnet",
+                   help="informational: the bits come from the node's createauxblock")
+    s.set_defaults(fn=_cmd_mine)
+
+    s = sub.add_parser("wallet", help="wallet helper")
+    s.add_argument("action", choices=["new", "address", "balance", "send"])
+    s.add_argument("--key", dest="key_files", action="append", default=[], metavar="FILE",
+                   help="key file (repeatable: with --m, the keys of a multisig address)")
+    s.add_argument("--m", type=int, help="m of an m-of-n multisig address over the --key files")
+    s.add_argument("--rpc", default="http://127.0.0.1:22336")
+    s.add_argument("--network", choices=nets, default="regnet")
+    s.add_argument("--to", help="destination address (send)")
+    s.add_argument("--amount", help="ELA to send")
+    s.add_argument("--fee", default="0.0001", help="fee in ELA (default 0.0001)")
+    s.set_defaults(fn=_cmd_wallet)
+
+    s = sub.add_parser("devnet", help="start nodes on loopback, mine, and check they agree")
+    s.add_argument("--nodes", type=int, default=2)
+    s.add_argument("--blocks", type=int, default=5)
+    s.add_argument("--network", choices=nets, default="instant")
+    s.add_argument("--keep", action="store_true", help="keep the temporary datadirs and logs")
+    s.set_defaults(fn=_cmd_devnet)
     return p
 
 

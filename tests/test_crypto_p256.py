@@ -125,6 +125,25 @@ def test_decompress_agrees_with_cryptography_on_any_x(prefix, x):
 
 
 @FAST
+@given(st.sampled_from([2, 3]), st.integers(0, P - 1))
+@example(2, 0)
+@example(3, 3)
+def test_decompress_agrees_with_the_square_root_formula(prefix, x):
+    """The spec takes the root from OpenSSL; here it is checked against y = (x^3 - 3x + B)^((P+1)/4)."""
+    y2 = (pow(x, 3, P) + A * x + B) % P
+    y = pow(y2, (P + 1) // 4, P)
+    data = bytes([prefix]) + x.to_bytes(32, "big")
+    if y * y % P != y2:
+        with pytest.raises(DecodeError) as info:
+            p256.decompress_point(data)
+        assert info.value.rule == "CRY-003"
+        return
+    if y & 1 != prefix & 1:
+        y = P - y
+    assert p256.decompress_point(data) == (x, y)
+
+
+@FAST
 @given(st.one_of(st.binary(max_size=70), st.binary(min_size=33, max_size=33),
                  st.binary(min_size=32, max_size=32).map(lambda b: b"\x02" + b)))
 def test_decompress_any_bytes(data):

@@ -1,3 +1,5 @@
 """Every vector generator; importing this package registers them all."""
 
-from conformance.generators import crypto, encoding  # noqa: F401
+from conformance.generators import chain_p2p, crypto, encoding  # noqa: F401
+from conformance.generators import chain_pow  # noqa: F401
+from conformance.generators import chain  # noqa: F401

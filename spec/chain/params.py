@@ -28,9 +28,12 @@ PublicDPOSHeight (H2)          402680                  300000                  2
 =============================  ======================  ======================  ======================
 
 Common to all three: target timespan 86400 s, target time per block 120 s, adjustment factor 4,
-coinbase maturity 100, MinTransactionFee 100 sela, at most 10000 transactions per block, block
-size at most 8000000 bytes, header at most 1000000 bytes, transaction size at most 8000000
-bytes, timestamps at most 7200 s ahead of the adjusted time, the median of 11 past timestamps.
+coinbase maturity 100, MinTransactionFee 100 sela, at most 10000 transactions per block, a
+header of at most 1000000 bytes, timestamps at most 7200 s ahead of the adjusted time, the median
+of 11 past timestamps. ``MaxBlockContextSize`` (the largest transaction; a block may be that plus
+the header limit) is 2000000 bytes on mainnet and regnet and 8000000 on testnet: upstream's
+``settings.go`` lowers the ``pact`` default of 8000000 unless the configuration sets
+``MaxBlockSize`` or the network is testnet.
 ``instant`` is regnet with ``InstantBlock()`` applied: PowLimitBits ``0x207fffff``, a 10 s
 timespan and 1 s per block (the reward stays the 2-minute one, as upstream computes it before).
 """
@@ -123,9 +126,11 @@ class NetworkParams(SpecModel):
     min_transaction_fee: int = 100
     """Smallest fee (sela) of a non-coinbase transaction."""
     max_tx_per_block: int = 10_000
-    max_block_size: int = 8_000_000
+    max_block_context_size: int = 2_000_000
+    """``pact.MaxBlockContextSize`` as the node's settings leave it without a ``MaxBlockSize`` entry:
+    2,000,000 on mainnet and regnet, 8,000,000 (the ``pact`` default) on testnet. The largest
+    transaction; a block may be this plus ``max_block_header_size``."""
     max_block_header_size: int = 1_000_000
-    max_tx_size: int = 8_000_000
     max_time_offset: int = 7_200
     """Seconds a block's timestamp may be ahead of the node's adjusted time."""
     median_time_span: int = 11
@@ -177,7 +182,7 @@ TESTNET: Final = NetworkParams(
     name="testnet", magic=2018101, default_port=21338, foundation=TESTNET_FOUNDATION,
     pow_limit=POW_LIMIT, pow_limit_bits=POW_LIMIT_BITS,
     new_ela_issuance_height=774_920, halving_reward_height=877_880, halving_reward_interval=1_051_200,
-    check_address_height=0, public_dpos_height=300_000,
+    check_address_height=0, public_dpos_height=300_000, max_block_context_size=8_000_000,
 )
 REGNET: Final = NetworkParams(
     name="regnet", magic=2018201, default_port=22338, foundation=TESTNET_FOUNDATION,

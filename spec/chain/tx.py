@@ -66,7 +66,7 @@ Types 2 (OTMapping), 6 (OTDposV2Vote) and 7 (OTStake) belong to later profiles.
 from __future__ import annotations
 
 from enum import IntEnum
-from typing import Annotated, Final, Self, Union
+from typing import Annotated, Any, Final, Self, Union
 
 from pydantic import Field
 
@@ -631,7 +631,7 @@ Payload = Union[
     CoinBasePayload, RegisterAssetPayload, TransferAssetPayload, RecordPayload, SideChainPowPayload,
     WithdrawFromSideChainPayload, TransferCrossChainAssetPayload,
 ]
-PAYLOAD_TYPES: Final[dict[TxType, type]] = {
+PAYLOAD_TYPES: Final[dict[TxType, Any]] = {
     TxType.COINBASE: CoinBasePayload,
     TxType.REGISTER_ASSET: RegisterAssetPayload,
     TxType.TRANSFER_ASSET: TransferAssetPayload,

@@ -77,8 +77,9 @@ SIGNABLE_PREFIXES: Final = (PREFIX_STANDARD, PREFIX_DEPOSIT, PREFIX_MULTISIG, PR
 # -- rules: transaction sanity ---------------------------------------------------------------------
 
 _S = "chain"
-rule("TX-001", Reason.TX_SIZE, "A transaction's full serialized size is at most 8,000,000 bytes.", suite=_S,
-     upstream="CheckTransactionSize: ErrTxSize (-22008)")
+rule("TX-001", Reason.TX_SIZE,
+     "A transaction's full serialized size is at most MaxBlockContextSize (2,000,000 bytes on mainnet and "
+     "regnet, 8,000,000 on testnet).", suite=_S, upstream="CheckTransactionSize: ErrTxSize (-22008)")
 rule("TX-002", Reason.TX_NO_INPUTS, "A non-coinbase transaction has at least one input.", suite=_S,
      upstream="CheckTransactionInput: \"transaction has no inputs\", ErrTxInvalidInput (-22001)")
 rule("TX-003", Reason.TX_INVALID_INPUT,
@@ -202,16 +203,17 @@ rule("BLK-003", Reason.BLOCK_TOO_MANY_TRANSACTIONS, "A block has at most 10000 t
      upstream="CheckBlockSanity: \"block contains too many transactions\"")
 rule("BLK-004", Reason.BLOCK_HEADER_TOO_LARGE, "A serialized header (AuxPoW included) is at most 1,000,000 bytes.",
      suite=_S, upstream="CheckBlockSanity: \"serialized block header is too big\"")
-rule("BLK-005", Reason.BLOCK_TOO_LARGE, "A serialized block is at most 8,000,000 bytes.", suite=_S,
-     upstream="CheckBlockSanity: \"serialized block is too big\"")
+rule("BLK-005", Reason.BLOCK_TOO_LARGE,
+     "A serialized block is at most MaxBlockContextSize + MaxBlockHeaderSize bytes (3,000,000 on mainnet "
+     "and regnet, 9,000,000 on testnet).", suite=_S, upstream="CheckBlockSanity: \"serialized block is too big\"")
 rule("BLK-006", Reason.BLOCK_FIRST_NOT_COINBASE, "A block's first transaction is a coinbase.", suite=_S,
      upstream="CheckBlockSanity: \"first transaction in block is not a coinbase\"")
 rule("BLK-007", Reason.BLOCK_SECOND_COINBASE, "Only a block's first transaction is a coinbase.", suite=_S,
      upstream="CheckBlockSanity: \"block contains second coinbase\"")
-rule("BLK-008", Reason.BLOCK_DUPLICATE_TX, "No two transactions of a block have the same txid.", suite=_S,
-     upstream="CheckBlockSanity: \"block contains duplicate transaction\"",
-     note="This rule also closes the duplicate-last merkle malleability: two transaction lists with one "
-     "root differ by a repeated txid (proof merkle_duplicate_closed).")
+rule("BLK-008", Reason.BLOCK_DUPLICATE_TX,
+     "No two transactions of a block have the same txid (which also closes the duplicate-last merkle "
+     "malleability, where two transaction lists with one root differ by a repeated txid).", suite=_S,
+     upstream="CheckBlockSanity: \"block contains duplicate transaction\"")
 rule("BLK-009", Reason.BLOCK_DUPLICATE_INPUT, "No two inputs of a block's transactions spend the same outpoint.",
      suite=_S, upstream="CheckBlockSanity: \"block contains duplicate UTXO\"")
 rule("BLK-010", Reason.BLOCK_DUPLICATE_SIDECHAIN_TX,
@@ -390,8 +392,8 @@ def _check_payload(tx: Transaction) -> None:
 
 def check_tx_sanity(tx: Transaction, height: int, params: NetworkParams) -> None:
     """``CheckTransactionSanity``: the checks that need no chain state, in upstream's order."""
-    # [TX-001] at most 8,000,000 bytes
-    if tx.size() > params.max_tx_size:
+    # [TX-001] at most MaxBlockContextSize bytes
+    if tx.size() > params.max_block_context_size:
         raise Reject(Reason.TX_SIZE, "TX-001", f"{tx.size()} bytes")
     _check_inputs(tx)
     _check_outputs(tx, height)
@@ -539,8 +541,8 @@ def check_block_sanity(block: Block, params: NetworkParams, now: int) -> None:
     # [BLK-004] the header is at most 1,000,000 bytes
     if len(header.serialize()) > params.max_block_header_size:
         raise Reject(Reason.BLOCK_HEADER_TOO_LARGE, "BLK-004")
-    # [BLK-005] the block is at most 8,000,000 bytes
-    if block.size() > params.max_block_size:
+    # [BLK-005] the block is at most MaxBlockContextSize + MaxBlockHeaderSize bytes
+    if block.size() > params.max_block_context_size + params.max_block_header_size:
         raise Reject(Reason.BLOCK_TOO_LARGE, "BLK-005", f"{block.size()} bytes")
     for i, tx in enumerate(block.transactions):
         # [BLK-006] the first transaction is a coinbase

@@ -31,6 +31,8 @@ name   value
 
 from __future__ import annotations
 
+import functools
+
 from typing import Final
 
 from cryptography.exceptions import InvalidSignature
@@ -92,8 +94,15 @@ R_PRIVATE = rule(
 )
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def decompress_point(data: bytes) -> tuple[int, int]:
-    """Decode a compressed public key to its affine coordinates ``(x, y)``."""
+    """Decode a compressed public key to its affine coordinates ``(x, y)``.
+
+    ``y`` is the square root of ``x^3 - 3x + B`` modulo ``P`` (``P = 3 mod 4``, so the root is
+    ``(x^3 - 3x + B)^((P+1)/4)``) whose parity is the prefix's low bit. The root is computed by
+    OpenSSL (``EllipticCurvePublicKey.from_encoded_point``); ``tests/test_crypto_p256.py`` checks
+    it against the formula. Results are cached: the function is pure.
+    """
     # [CRY-001] a public key is 33 bytes: 0x02 or 0x03, then X
     if len(data) != PUBLIC_KEY_SIZE or data[0] not in (0x02, 0x03):
         raise DecodeError(
@@ -104,14 +113,14 @@ def decompress_point(data: bytes) -> tuple[int, int]:
     # [CRY-002] X is less than the field prime
     if x >= P:
         raise DecodeError(Reason.PUBKEY_NOT_ON_CURVE, "CRY-002", "X is not a field element")
-    y2 = (pow(x, 3, P) + A * x + B) % P
-    y = pow(y2, (P + 1) // 4, P)  # P = 3 (mod 4): the square root, if there is one
+    try:
+        numbers = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), bytes(data)).public_numbers()
+    except ValueError:
+        numbers = None
     # [CRY-003] X^3 - 3X + B is a square modulo P
-    if y * y % P != y2:
+    if numbers is None:
         raise DecodeError(Reason.PUBKEY_NOT_ON_CURVE, "CRY-003", "no curve point has this X")
-    if y & 1 != data[0] & 1:
-        y = P - y
-    return x, y
+    return numbers.x, numbers.y
 
 
 def compress_point(x: int, y: int) -> bytes:
@@ -119,6 +128,7 @@ def compress_point(x: int, y: int) -> bytes:
     return bytes((0x02 | (y & 1),)) + x.to_bytes(32, "big")
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def _public_key_object(pubkey: bytes) -> ec.EllipticCurvePublicKey:
     x, y = decompress_point(pubkey)
     return ec.EllipticCurvePublicNumbers(x, y, ec.SECP256R1()).public_key()

@@ -1,0 +1,178 @@
+"""``make bench`` (chain part): signature checking of a block of 1,000 transfers, as ratios in one run.
+
+==============================================  ==============================================  ========
+measure                                         how                                             target
+==============================================  ==============================================  ========
+single core vs raw P-256                        ``check_signatures`` over the block's 1,000     >= 0.7
+                                                transactions in this process (tx/s), against
+                                                ``cryptography``'s ECDSA P-256 verify of the
+                                                same 1,000 (key, message, signature) triples
+                                                (keys loaded and signatures DER-encoded
+                                                beforehand: the raw verify alone)
+2 workers vs single core                        :class:`reference.parallel.ParallelChecker`     >= 1.6
+                                                with 2 processes (pool started beforehand)
+                                                against the single-core rate
+==============================================  ==============================================  ========
+
+The block is built with :mod:`spec.chain.builder` on ``instant``: a prepared chain matures a
+coinbase and splits it into 1,000 outputs; each transfer spends one of them (a standard
+single-signature program) and the block of those transfers is validated against that state
+first (``apply_block``), so the measured transactions are ones the spec accepts. Each side is
+measured ``--rounds`` times, alternating, and the best time is kept. Prints a table and, with
+``--json FILE``, writes JSON. Exit status is non-zero when a target is missed (``--no-fail`` to
+report only).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+
+from reference.parallel import ParallelChecker, check_serial
+from spec.chain import builder
+from spec.chain.params import INSTANT
+from spec.chain.state import apply_block, genesis_state
+from spec.crypto import p256
+from spec.crypto.p256 import public_key_from_private
+
+SINGLE_TARGET = 0.7
+PARALLEL_TARGET = 1.6
+NOW = 2_000_000_000
+FEE = 1000
+
+
+def _block(state, txs, fees):
+    h = state.height + 1
+    cb = builder.coinbase(h, INSTANT, builder.standard_program_hash(public_key_from_private(_KEY)), fees=fees)
+    return builder.solve(builder.block_template(state.tip().hash, h, state.tip().timestamp + 1,
+                                                INSTANT.pow_limit_bits, [cb, *txs]))
+
+
+_KEY = (0xB3C4).to_bytes(32, "big")
+
+
+def _key(i: int) -> bytes:
+    return (0xB3C4_0000 + i).to_bytes(32, "big")
+
+
+def build_block(count: int):
+    """(state, block, items): a prepared state, a block of ``count`` transfers on it, (tx, refs) pairs.
+
+    Every transfer spends an output of its own key, as in a real block, so that no key is looked at
+    twice and caches of decoded keys cannot flatter the measurement.
+    """
+    ph = builder.standard_program_hash(public_key_from_private(_KEY))
+    owners = [builder.standard_program_hash(public_key_from_private(_key(i))) for i in range(count)]
+    state = genesis_state(INSTANT)
+    for _ in range(101):
+        state, _ = apply_block(state, _block(state, [], 0), NOW)
+    (txid, index), entry = next((k, e) for k, e in state.utxos.items() if e.height == 1 and e.output.program_hash == ph)
+    value = (entry.output.value - FEE) // count
+    split = builder.sign_standard(builder.transfer([(txid, index)], [(o, value) for o in owners]), [_KEY])
+    state, _ = apply_block(state, _block(state, [split], entry.output.value - value * count), NOW)
+    txs = [builder.sign_standard(builder.transfer([(split.txid(), i)], [(ph, value - FEE)]), [_key(i)])
+           for i in range(count)]
+    block = _block(state, txs, FEE * count)
+    apply_block(state, block, NOW)  # the spec accepts the block
+    items = [(tx, [state.utxo(i.previous.txid, i.previous.index).output for i in tx.inputs]) for tx in txs]
+    return state, block, items
+
+
+def clear_key_caches() -> None:
+    """Forget decoded keys, so that every round starts cold."""
+    p256.decompress_point.cache_clear()
+    p256._public_key_object.cache_clear()
+
+
+def raw_triples(items):
+    """(public key object, message, DER signature) of every transaction's one signature."""
+    out = []
+    for tx, _ in items:
+        p = tx.programs[0]
+        pub = p.code[1:34]
+        sig = p.parameter[1:65]
+        key = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), pub)
+        der = encode_dss_signature(int.from_bytes(sig[:32], "big"), int.from_bytes(sig[32:], "big"))
+        out.append((key, tx.serialize_unsigned(), der))
+    return out
+
+
+def time_raw(triples) -> float:
+    t0 = time.perf_counter()
+    for key, msg, der in triples:
+        key.verify(der, msg, ec.ECDSA(hashes.SHA256()))
+    return time.perf_counter() - t0
+
+
+def time_call(fn, items) -> tuple[float, list]:
+    t0 = time.perf_counter()
+    verdicts = fn(items)
+    return time.perf_counter() - t0, verdicts
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m conformance.bench_chain")
+    ap.add_argument("--txs", type=int, default=1000, help="transfers in the block (default 1000)")
+    ap.add_argument("--workers", type=int, default=2, help="processes of the parallel checker (default 2)")
+    ap.add_argument("--rounds", type=int, default=3, help="measure each side this many times, keep the best")
+    ap.add_argument("--json", help="write the results here as JSON")
+    ap.add_argument("--no-fail", action="store_true", help="exit 0 even when a target is missed")
+    args = ap.parse_args(argv)
+    print(f"bench-chain: building a block of {args.txs} transfers on instant ...", file=sys.stderr)
+    _, block, items = build_block(args.txs)
+    triples = raw_triples(items)
+    t_raw = t_ser = t_par = float("inf")
+    for i in range(args.rounds):
+        print(f"bench-chain: round {i + 1}/{args.rounds}", file=sys.stderr)
+        t_raw = min(t_raw, time_raw(triples))
+        clear_key_caches()
+        t, serial = time_call(check_serial, items)
+        t_ser = min(t_ser, t)
+        clear_key_caches()
+        with ParallelChecker(args.workers) as pc:  # fresh workers: their caches start cold too
+            pc.check([])
+            t, parallel = time_call(pc.check, items)
+        t_par = min(t_par, t)
+        if serial != parallel or any(v is not None for v in serial):
+            print("bench-chain: verdicts differ or a transaction was rejected", file=sys.stderr)
+            return 2
+    n = len(items)
+    raw_rate, ser_rate, par_rate = n / t_raw, n / t_ser, n / t_par
+    single_ratio, par_ratio = ser_rate / raw_rate, par_rate / ser_rate
+    results = {
+        "transactions": n, "block_size": block.size(), "workers": args.workers, "cpus": os.cpu_count(),
+        "rounds": args.rounds,
+        "raw_verify_per_s": round(raw_rate, 1), "serial_tx_per_s": round(ser_rate, 1),
+        "parallel_tx_per_s": round(par_rate, 1),
+        "single_core_vs_raw": round(single_ratio, 3), "single_core_target": SINGLE_TARGET,
+        "single_core_ok": single_ratio >= SINGLE_TARGET,
+        "parallel_vs_single": round(par_ratio, 3), "parallel_target": PARALLEL_TARGET,
+        "parallel_ok": par_ratio >= PARALLEL_TARGET,
+    }
+    rows = [
+        ("raw P-256 verify (cryptography)", f"{raw_rate:,.0f} /s", "", ""),
+        ("check_signatures, 1 core", f"{ser_rate:,.0f} tx/s", f"{single_ratio:.3f} of raw",
+         f">= {SINGLE_TARGET}: {'ok' if results['single_core_ok'] else 'MISSED'}"),
+        (f"ParallelChecker, {args.workers} workers", f"{par_rate:,.0f} tx/s", f"{par_ratio:.3f}x 1 core",
+         f">= {PARALLEL_TARGET}: {'ok' if results['parallel_ok'] else 'MISSED'}"),
+    ]
+    w = [max(len(r[i]) for r in rows) for i in range(4)]
+    print(f"block of {n} transfers, {block.size():,} bytes, best of {args.rounds} rounds, {os.cpu_count()} cpus")
+    for r in rows:
+        print("  ".join(c.ljust(w[i]) for i, c in enumerate(r)).rstrip())
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
+    ok = results["single_core_ok"] and results["parallel_ok"]
+    return 0 if ok or args.no_fail else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

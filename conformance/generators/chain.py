@@ -1,0 +1,752 @@
+"""Generators of the ``chain`` suite for transactions, blocks, genesis, validation, state and fork choice.
+
+Keys and bytes derive from case labels (:func:`det_bytes`); signatures use RFC 6979 nonces; blocks
+that must be mined are on the ``instant`` network (about two parent nonces each).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from functools import cache
+from typing import Any
+
+from spec.chain import builder as B
+from spec.chain import params as P
+from spec.chain.auxpow import make_auxpow
+from spec.chain.block import Block
+from spec.chain.tx import (
+    Asset,
+    Attribute,
+    AttributeUsage,
+    CrossChainEntry,
+    CrossChainOutput,
+    Input,
+    OutPoint,
+    Output,
+    Program,
+    RecordPayload,
+    RegisterAssetPayload,
+    ReturnDepositOutput,
+    SideChainPowPayload,
+    Transaction,
+    TransferAssetPayload,
+    TransferCrossChainAssetPayload,
+    TxType,
+    VoteCandidate,
+    VoteContent,
+    VoteOutput,
+    WithdrawFromSideChainPayload,
+    WithdrawOutput,
+)
+from spec.crypto.p256 import ecdsa_sign, public_key_from_private
+from spec.crypto.scripts import PUSH_SIGNATURE, multisig_redeem_script, standard_redeem_script
+from spec.encoding.hashes import Uint168
+from spec.encoding.primitives import encode_varuint
+from spec.errors import Reason
+
+from conformance.generators.common import det_bytes, fact, interop, provenance
+from conformance.vectors import CaseSpec, generator
+
+OK = "ok"
+NET = P.INSTANT
+ELA = P.ELA_ASSET_ID
+T0 = P.GENESIS_TIMESTAMP
+NOW = T0 + 100_000
+"""The adjusted time of every state and fork-choice case."""
+TXE_ALL = tuple(f"TXE-{i:03d}" for i in range(1, 9))
+
+
+def key(label: str) -> bytes:
+    return det_bytes(f"chain/key/{label}", 32)
+
+
+def pub(label: str) -> bytes:
+    return public_key_from_private(key(label))
+
+
+def ph(label: str, prefix: int = 0x21) -> bytes:
+    return Uint168.from_code(prefix, standard_redeem_script(pub(label))).data
+
+
+def h32(label: str) -> bytes:
+    return det_bytes(f"chain/h/{label}", 32)
+
+
+def out(owner: bytes, value: int, **kw: Any) -> Output:
+    return Output(asset_id=ELA, value=value, output_lock=0, program_hash=owner, **kw)
+
+
+def spend(label: str, n_in: int = 1, outputs: Sequence[Output] | None = None, version: int = 0x09,
+          **kw: Any) -> Transaction:
+    """An unsigned TransferAsset spending ``n_in`` outputs of ``label``'s utxos."""
+    return Transaction(
+        version=version, tx_type=TxType.TRANSFER_ASSET, payload=TransferAssetPayload(),
+        inputs=tuple(Input(previous=OutPoint(txid=h32(f"{label}/src"), index=i), sequence=0xFFFF_FFFF)
+                     for i in range(n_in)),
+        outputs=tuple(outputs if outputs is not None else (out(ph("bob"), 9 * P.SELA_PER_ELA),)), **kw)
+
+
+def signed(tx: Transaction, *keys: str) -> Transaction:
+    return B.sign_standard(tx, [key(k) for k in keys])
+
+
+def hx(v: Transaction | Block) -> str:
+    return v.serialize().hex()
+
+
+# == transaction codec ============================================================================
+
+
+def sample_transactions() -> list[tuple[str, Transaction, str]]:
+    """One transaction of every type and payload version, and every output type."""
+    a, b = ph("alice"), ph("bob")
+    base = spend("codec")
+    vote0 = VoteOutput(version=0, contents=(VoteContent(vote_type=0, candidates=(
+        VoteCandidate(candidate=pub("p1")), VoteCandidate(candidate=pub("p2")))),))
+    vote1 = VoteOutput(version=1, contents=(VoteContent(vote_type=1, candidates=(
+        VoteCandidate(candidate=b"did-candidate", votes=12345),)),))
+    outputs_v9 = (
+        out(a, 1), out(b, 2, type=1, payload=vote0), out(b, 3, type=1, payload=vote1),
+        out(b, 4, type=3, payload=CrossChainOutput(version=0, target_address=b"EXzmf...side", target_amount=3,
+                                                   target_data=b"\x01\x02")),
+        out(b, 5, type=4, payload=WithdrawOutput(version=0, genesis_block_address=b"XQd1DCi6H62NQdWZQhJCRnrPn7sF9CTjaU",
+                                                 sidechain_tx_hash=h32("side"), target_data=b"")),
+        out(b, 6, type=5, payload=ReturnDepositOutput(version=0, genesis_block_address=b"XQd1DCi6H62NQdWZQhJCRnrPn7sF9CTjaU",
+                                                      deposit_tx_hash=h32("dep"))),
+    )
+    txs = [
+        ("coinbase", B.coinbase(5, NET, a), "the miner template's coinbase (payload version 4)"),
+        ("register_asset", P.ELA_ASSET_TX, "the genesis RegisterAsset: its txid is the ELA asset ID"),
+        ("transfer_v0", signed(spend("codec", version=0), "alice"), "version 0: no version byte, no output types"),
+        ("transfer_v9_output_types", signed(base.model_copy(update={"outputs": outputs_v9}), "alice"),
+         "version 0x09 with outputs of every type of the profile (OTNone, OTVote v0 and v1, OTCrossChain, "
+         "OTWithdrawFromSideChain, OTReturnSideChainDepositCoin)"),
+        ("record", Transaction(tx_type=TxType.RECORD, payload=RecordPayload(type=b"note", content=b"hello"),
+                               inputs=base.inputs, outputs=base.outputs), ""),
+        ("sidechain_pow", Transaction(tx_type=TxType.SIDECHAIN_POW, payload=SideChainPowPayload(
+            side_block_hash=h32("sb"), side_genesis_hash=h32("sg"), block_height=77, signature=det_bytes("sig", 64)),
+            outputs=(out(a, 0),)), "new-style SideChainPow: no inputs, one output"),
+        ("withdraw_v0", Transaction(tx_type=TxType.WITHDRAW_FROM_SIDECHAIN, payload=WithdrawFromSideChainPayload(
+            block_height=9, genesis_block_address=b"XQd1DCi6H62NQdWZQhJCRnrPn7sF9CTjaU",
+            sidechain_tx_hashes=(h32("w1"), h32("w2"))), inputs=base.inputs, outputs=base.outputs), ""),
+        ("withdraw_v1", Transaction(tx_type=TxType.WITHDRAW_FROM_SIDECHAIN, payload_version=1,
+                                    payload=WithdrawFromSideChainPayload(), inputs=base.inputs, outputs=base.outputs),
+         "payload version 1 is empty"),
+        ("cross_chain_v0", Transaction(tx_type=TxType.TRANSFER_CROSS_CHAIN_ASSET,
+                                       payload=TransferCrossChainAssetPayload(entries=(CrossChainEntry(
+                                           address=b"EKn3UGyEoQAgGYMzGHhd3ZGQnsBgXQd2Cn", output_index=0,
+                                           amount=99),)), inputs=base.inputs, outputs=base.outputs), ""),
+        ("cross_chain_v1", Transaction(version=9, tx_type=TxType.TRANSFER_CROSS_CHAIN_ASSET, payload_version=1,
+                                       payload=TransferCrossChainAssetPayload(), inputs=base.inputs,
+                                       outputs=(out(b, 4, type=3, payload=outputs_v9[3].payload),)),
+         "payload version 1 is empty; the deposit is in an OTCrossChain output"),
+        ("all_attributes", base.model_copy(update={"attributes": tuple(
+            Attribute(usage=u, data=det_bytes(f"attr/{u}", 8)) for u in AttributeUsage)}),
+         "one attribute of every usage"),
+        ("multisig_programs", B.sign_multisig(base, 2, [pub("m1"), pub("m2"), pub("m3")], [key("m1"), key("m3")]),
+         "a 2-of-3 multisig program"),
+    ]
+    return txs
+
+
+def _corrupt(tx_hex: str, offset: int, byte: int) -> str:
+    raw = bytearray(bytes.fromhex(tx_hex))
+    raw[offset] = byte
+    return raw.hex()
+
+
+@generator("chain", "ela.tx.decode")
+def tx_decode_cases() -> Iterator[CaseSpec]:
+    for name, tx, desc in sample_transactions():
+        yield CaseSpec(name, {"tx": hx(tx)}, OK, TXE_ALL, desc, expect_ok={"txid": tx.txid().hex()})
+    for item in interop("transactions.json"):
+        yield CaseSpec(f"upstream_{item['name']}", {"tx": item["raw_hex"]}, OK, TXE_ALL, item["description"],
+                       provenance=provenance("transactions.json", item["name"], item["source"]),
+                       expect_ok={"txid": item["txid_stored"], "size": item["raw_size"]})
+    f = fact("genesis_register_asset_unsigned")
+    yield CaseSpec("upstream_genesis_register_asset", {"tx": f["value"]["hex"] + "00"}, OK, TXE_ALL,
+                   "the genesis RegisterAsset's unsigned bytes and an empty program list; its txid is the ELA asset ID",
+                   provenance=provenance("facts.json", f["id"], f.get("sources", [])),
+                   expect_ok={"txid": f["value"]["sha256d_stored_hex"]})
+    v0 = hx(signed(spend("codec", version=0), "alice"))
+    v9 = hx(signed(spend("codec"), "alice"))
+    for code, name in ((0x04, "deploy"), (0x06, "recharge_to_sidechain")):
+        yield CaseSpec(f"forbidden_{name}", {"tx": _corrupt(v0, 0, code)}, Reason.TX_TYPE_FORBIDDEN, ("TXE-003",))
+    for code in (0x09, 0x14, 0x21, 0x51, 0x62, 0x71):
+        yield CaseSpec(f"later_profile_type_{code:02x}", {"tx": _corrupt(v9, 1, code)}, Reason.TX_TYPE_NOT_IN_PROFILE,
+                       ("TXE-004",), "a DPoS, CR or later type")
+    for code in (0x16, 0x30, 0x80, 0xFF):
+        yield CaseSpec(f"unknown_type_{code:02x}", {"tx": _corrupt(v9, 1, code)}, Reason.TX_TYPE_UNKNOWN, ("TXE-002",))
+    withdraw = dict((n, t) for n, t, _ in sample_transactions())
+    for name, off in (("withdraw_v0", 1), ("cross_chain_v0", 1)):
+        yield CaseSpec(f"{name.split('_v')[0]}_payload_version_2", {"tx": _corrupt(hx(withdraw[name]), off, 2)},
+                       Reason.PAYLOAD_VERSION_UNKNOWN, ("TXE-005",))
+    # version 9: [09 02 00] payload empty, then attribute count at offset 3
+    with_attr = hx(signed(spend("codec", attributes=(Attribute(usage=0, data=b"n"),)), "alice"))
+    for usage in (0x01, 0x21, 0x80, 0x93, 0xFF):
+        yield CaseSpec(f"attribute_usage_{usage:02x}", {"tx": _corrupt(with_attr, 4, usage)},
+                       Reason.ATTRIBUTE_USAGE_UNKNOWN, ("TXE-006",))
+    # the output type byte: 4 header bytes, 1 input (38 + count), output count, 32+8+4+21
+    type_at = 3 + 1 + 1 + 38 + 1 + 65
+    for code in (2, 6, 7):
+        yield CaseSpec(f"output_type_{code}", {"tx": _corrupt(v9, type_at, code)}, Reason.OUTPUT_TYPE_NOT_IN_PROFILE,
+                       ("TXE-008",), "OTMapping, OTDposV2Vote, OTStake belong to later profiles")
+    for code in (8, 0x80):
+        yield CaseSpec(f"output_type_unknown_{code}", {"tx": _corrupt(v9, type_at, code)}, Reason.OUTPUT_TYPE_UNKNOWN,
+                       ("TXE-007",))
+    raw = bytes.fromhex(v9)
+    for cut in (0, 1, 3, 20, 70, len(raw) - 1):
+        yield CaseSpec(f"truncated_at_{cut}", {"tx": raw[:cut].hex()}, Reason.TRUNCATED)
+    yield CaseSpec("trailing_byte", {"tx": v9 + "00"}, Reason.TRAILING_BYTES)
+    big_code = Transaction(tx_type=TxType.TRANSFER_ASSET, payload=TransferAssetPayload(),
+                           programs=(Program(parameter=b"", code=bytes(10_001)),))
+    yield CaseSpec("program_code_10001", {"tx": hx(big_code)}, Reason.LENGTH_EXCEEDS_MAX, (),
+                   "program code is at most 10000 bytes")
+    ok_code = big_code.model_copy(update={"programs": (Program(parameter=bytes(20_000), code=bytes(10_000)),)})
+    yield CaseSpec("program_at_limits", {"tx": hx(ok_code)}, OK, TXE_ALL, "parameter 20000 and code 10000 bytes")
+    cb = bytes.fromhex(hx(B.coinbase(1, NET, ph("alice"))))
+    over = cb[:2] + encode_varuint(P.SELA_PER_ELA)  # coinbase content length far beyond 1 MiB
+    yield CaseSpec("coinbase_content_oversize", {"tx": over.hex()}, Reason.LENGTH_EXCEEDS_MAX, (),
+                   "coinbase content is at most 1 MiB (the length alone decides)")
+
+
+@generator("chain", "ela.tx.set_version")
+def tx_set_version_cases() -> Iterator[CaseSpec]:
+    v0 = hx(signed(spend("codec", version=0), "alice"))
+    for v in (0, 9, 10, 255):
+        yield CaseSpec(f"version_{v}", {"tx": v0, "version": v}, OK, ("TXE-001",))
+    for v in (1, 8):
+        yield CaseSpec(f"version_{v}", {"tx": v0, "version": v}, Reason.TX_VERSION_INVALID, ("TXE-001",),
+                       "versions 1 to 8 have no wire form")
+
+
+# == transaction sanity ===========================================================================
+
+TX_RULES = tuple(f"TX-{i:03d}" for i in range(1, 18))
+
+
+def good_transfer(version: int = 0x09, **kw: Any) -> Transaction:
+    return signed(spend("sanity", version=version, **kw), "alice")
+
+
+def san(tx: Transaction, height: int = 100_000, network: str = "mainnet", **extra: Any) -> dict[str, Any]:
+    return {"tx": hx(tx), "height": height, "network": network, **extra}
+
+
+@generator("chain", "ela.tx.sanity")
+def tx_sanity_cases() -> Iterator[CaseSpec]:
+    t = good_transfer()
+    cb = B.coinbase(100_000, P.MAINNET, ph("miner"))
+    yield CaseSpec("transfer", san(t), OK, TX_RULES)
+    yield CaseSpec("transfer_v0", san(good_transfer(version=0)), OK, TX_RULES)
+    yield CaseSpec("coinbase", san(cb), OK, TX_RULES)
+    # TX-001
+    yield CaseSpec("size_at_limit", san(t, limits={"max_block_context_size": t.size()}), OK, ("TX-001",),
+                   "limits lowers MaxTransactionSize so the case stays small")
+    yield CaseSpec("size_over_limit", san(t, limits={"max_block_context_size": t.size() - 1}), Reason.TX_SIZE, ("TX-001",))
+    # inputs
+    yield CaseSpec("no_inputs", san(signed(spend("sanity", n_in=0), "alice")), Reason.TX_NO_INPUTS, ("TX-002",))
+    null_in = spend("sanity").model_copy(update={"inputs": (
+        Input(previous=OutPoint(txid=bytes(32), index=0xFFFF), sequence=0),)})
+    yield CaseSpec("spends_coinbase_outpoint", san(signed(null_in, "alice")), Reason.TX_INVALID_INPUT, ("TX-003",))
+    zero_ok = spend("sanity").model_copy(update={"inputs": (
+        Input(previous=OutPoint(txid=bytes(32), index=0), sequence=0),)})
+    yield CaseSpec("zero_txid_index_0", san(signed(zero_ok, "alice")), OK, ("TX-003",),
+                   "only index 0xFFFF with the zero txid is the coinbase outpoint")
+    dup = spend("sanity", n_in=2)
+    dup = dup.model_copy(update={"inputs": (dup.inputs[0], dup.inputs[0].model_copy(update={"sequence": 5}))})
+    yield CaseSpec("duplicate_input", san(signed(dup, "alice")), Reason.TX_DUPLICATE_INPUT, ("TX-004",),
+                   "same outpoint, different sequence")
+    yield CaseSpec("two_inputs", san(signed(spend("sanity", n_in=2), "alice")), OK, ("TX-004",))
+    cb_in = cb.inputs[0]
+    for name, inputs in (("no_input", ()), ("two_inputs", (cb_in, cb_in)),
+                         ("index_0", (cb_in.model_copy(update={"previous": OutPoint(txid=bytes(32), index=0)}),)),
+                         ("sequence_0", (cb_in.model_copy(update={"sequence": 0}),))):
+        yield CaseSpec(f"coinbase_{name}", san(cb.model_copy(update={"inputs": inputs})), Reason.COINBASE_BAD_INPUT,
+                       ("TX-005",))
+    # outputs
+    yield CaseSpec("no_outputs", san(signed(spend("sanity", outputs=()), "alice")), Reason.TX_OUTPUT_COUNT, ("TX-006",))
+    yield CaseSpec("coinbase_one_output", san(cb.model_copy(update={"outputs": cb.outputs[:1]})),
+                   Reason.TX_OUTPUT_COUNT, ("TX-006",))
+    wrong_asset = spend("sanity", outputs=(Output(asset_id=h32("asset"), value=1, output_lock=0,
+                                                   program_hash=ph("bob")),))
+    yield CaseSpec("output_wrong_asset", san(signed(wrong_asset, "alice")), Reason.TX_OUTPUT_ASSET, ("TX-007",))
+    yield CaseSpec("output_negative", san(signed(spend("sanity", outputs=(out(ph("bob"), -1),)), "alice")),
+                   Reason.TX_NEGATIVE_OUTPUT, ("TX-008",))
+    yield CaseSpec("output_zero", san(signed(spend("sanity", outputs=(out(ph("bob"), 0),)), "alice")), OK,
+                   ("TX-008",))
+    bad_prefix = bytes((0x55,)) + ph("bob")[1:]
+    t_bad = signed(spend("sanity", outputs=(out(bad_prefix, 1),)), "alice")
+    yield CaseSpec("output_bad_prefix", san(t_bad), Reason.TX_OUTPUT_ADDRESS, ("TX-009",))
+    yield CaseSpec("output_bad_prefix_before_check_height", san(t_bad, height=88_811), OK, ("TX-009",),
+                   "CheckAddressHeight is 88812")
+    yield CaseSpec("quirk_check_address_height_regnet", san(t_bad, height=88_812, network="regnet"),
+                   Reason.TX_OUTPUT_ADDRESS, ("TX-009",),
+                   "Quirk: upstream reads CheckAddressHeight from the mainnet defaults on every network")
+    for name, owner in (("zero", bytes(21)), ("cr_assets", P.CR_ASSETS_ADDRESS), ("destroy", P.DESTROY_ADDRESS),
+                        ("multisig", ph("bob", 0x12)), ("crosschain", ph("bob", 0x4B)), ("dposv2", ph("bob", 0x3F))):
+        yield CaseSpec(f"output_to_{name}", san(signed(spend("sanity", outputs=(out(owner, 1),)), "alice")), OK,
+                       ("TX-009",))
+    cc = CrossChainOutput(version=0, target_address=b"side", target_amount=1, target_data=b"")
+    vote = VoteOutput(version=0, contents=())
+    yield CaseSpec("cross_chain_output_in_transfer",
+                   san(signed(spend("sanity", outputs=(out(ph("bob"), 1, type=3, payload=cc),)), "alice")),
+                   Reason.TX_OUTPUT_TYPE_MISMATCH, ("TX-010",))
+    yield CaseSpec("vote_output_to_multisig",
+                   san(signed(spend("sanity", outputs=(out(ph("bob", 0x12), 1, type=1, payload=vote),)), "alice")),
+                   Reason.TX_OUTPUT_TYPE_MISMATCH, ("TX-010",))
+    yield CaseSpec("vote_output_in_transfer",
+                   san(signed(spend("sanity", outputs=(out(ph("bob"), 1, type=1, payload=vote),)), "alice")), OK,
+                   ("TX-010",), "sanity allows it; the context check TXC-015 refuses votes in this profile")
+    big = (1 << 63) - 1
+    yield CaseSpec("output_sum_overflow",
+                   san(signed(spend("sanity", outputs=(out(ph("bob"), big), out(ph("bob"), 1))), "alice")),
+                   Reason.TX_OUTPUT_SUM_OVERFLOW, ("TX-011",))
+    yield CaseSpec("output_sum_max",
+                   san(signed(spend("sanity", outputs=(out(ph("bob"), big - 1), out(ph("bob"), 1))), "alice")),
+                   OK, ("TX-011",))
+    total = sum(o.value for o in cb.outputs)
+    low = int(float(total) * 0.3) - 1
+    low_cb = cb.model_copy(update={"outputs": (cb.outputs[0].model_copy(update={"value": low}),
+                                               cb.outputs[1].model_copy(update={"value": total - low}))})
+    yield CaseSpec("coinbase_foundation_below_30", san(low_cb), Reason.COINBASE_FOUNDATION_SHARE, ("TX-012",))
+    yield CaseSpec("no_programs", san(spend("sanity")), Reason.TX_NO_PROGRAMS, ("TX-013",))
+    short = spend("sanity").model_copy(update={"programs": (Program(parameter=b"", code=bytes(22)),)})
+    yield CaseSpec("program_code_22", san(short), Reason.TX_PROGRAM_CODE, ("TX-014",))
+    yield CaseSpec("program_code_23", san(short.model_copy(update={"programs": (Program(parameter=b"", code=bytes(23)),)})),
+                   OK, ("TX-014",), "sanity checks only the size of the code")
+    yield CaseSpec("coinbase_with_program", san(cb.model_copy(update={"programs": t.programs})),
+                   Reason.COINBASE_HAS_PROGRAMS, ("TX-015",))
+
+    def asset(precision: int, amount: int) -> Transaction:
+        return signed(spend("sanity").model_copy(update={"tx_type": TxType.REGISTER_ASSET, "payload": RegisterAssetPayload(
+            asset=Asset(name=b"T", description=b"", precision=precision, asset_type=0, record_type=0), amount=amount,
+            controller=ph("alice"))}), "alice")
+    yield CaseSpec("register_asset_precision_8", san(asset(8, 7)), OK, ("TX-016",))
+    yield CaseSpec("register_asset_precision_2", san(asset(2, 3_000_000)), OK, ("TX-016",))
+    yield CaseSpec("register_asset_precision_9", san(asset(9, 0)), Reason.TX_PAYLOAD_INVALID, ("TX-016",))
+    yield CaseSpec("register_asset_amount_imprecise", san(asset(2, 3_000_001)), Reason.TX_PAYLOAD_INVALID, ("TX-016",))
+
+    def withdraw(hashes: Sequence[bytes]) -> Transaction:
+        return signed(spend("sanity").model_copy(update={
+            "tx_type": TxType.WITHDRAW_FROM_SIDECHAIN, "payload": WithdrawFromSideChainPayload(
+                block_height=1, genesis_block_address=b"X", sidechain_tx_hashes=tuple(hashes))}), "alice")
+    yield CaseSpec("withdraw_distinct_hashes", san(withdraw([h32("s1"), h32("s2")])), OK, ("TX-017",))
+    yield CaseSpec("withdraw_duplicate_hashes", san(withdraw([h32("s1"), h32("s1")])), Reason.TX_SIDECHAIN_DUPLICATE,
+                   ("TX-017",))
+
+
+# == signatures and context ==========================================================================
+
+
+def ref(tx: Transaction, owner: bytes) -> list[dict[str, Any]]:
+    return [{"txid": i.previous.txid.hex(), "index": i.previous.index, "program_hash": owner.hex()} for i in tx.inputs]
+
+
+@generator("chain", "ela.tx.verify_signatures")
+def verify_signatures_cases() -> Iterator[CaseSpec]:
+    item = next(t for t in interop("transactions.json") if "signature" in t)
+    sig = item["signature"]
+    refs = [{"txid": i["prev_txid_stored"], "index": i["index"], "program_hash": sig["redeem_script_program_hash"]}
+            for i in item["decoded"]["inputs"]]
+    prov = provenance("transactions.json", item["name"], item["source"])
+    yield CaseSpec("upstream_signed_transfer", {"tx": item["raw_hex"], "referenced_outputs": refs}, OK,
+                   ("TXC-010", "TXC-011", "TXC-012"), "a real signed transfer; its input spends the key's standard "
+                   "program hash", provenance=prov)
+    other = [dict(r, program_hash=ph("bob").hex()) for r in refs]
+    yield CaseSpec("upstream_signed_transfer_wrong_owner", {"tx": item["raw_hex"], "referenced_outputs": other},
+                   Reason.TX_PROGRAM_HASH_MISMATCH, ("TXC-011",), provenance=prov)
+    raw = bytearray(bytes.fromhex(item["raw_hex"]))
+    raw[item["unsigned_size"] - 5] ^= 1  # a byte of the last output's program hash
+    yield CaseSpec("upstream_signed_transfer_tampered", {"tx": raw.hex(), "referenced_outputs": refs},
+                   Reason.SIGNATURE_INVALID, (), "one bit of an output changed after signing", provenance=prov)
+    t = spend("sig", n_in=2)
+    yield CaseSpec("standard", {"tx": hx(signed(t, "alice")), "referenced_outputs": ref(t, ph("alice"))}, OK,
+                   ("TXC-010", "TXC-011", "TXC-012"))
+    two = signed(t, "alice", "carol")
+    refs2 = ref(t, ph("alice"))[:1] + ref(t, ph("carol"))[1:]
+    yield CaseSpec("two_owners", {"tx": hx(two), "referenced_outputs": refs2}, OK, ("TXC-010",),
+                   "programs are matched to program hashes after sorting both by code hash")
+    yield CaseSpec("two_owners_one_program", {"tx": hx(signed(t, "alice")), "referenced_outputs": refs2},
+                   Reason.TX_PROGRAM_COUNT, ("TXC-010",))
+    yield CaseSpec("one_owner_two_programs", {"tx": hx(two), "referenced_outputs": ref(t, ph("alice"))},
+                   Reason.TX_PROGRAM_COUNT, ("TXC-010",))
+    keys = [pub("m1"), pub("m2"), pub("m3")]
+    ms = multisig_redeem_script(2, keys)
+    msph = Uint168.from_code(0x12, ms).data
+    ok2 = B.sign_multisig(t, 2, keys, [key("m1"), key("m2")])
+    yield CaseSpec("multisig_2_of_3", {"tx": hx(ok2), "referenced_outputs": ref(t, msph)}, OK, ("TXC-012",))
+    yield CaseSpec("multisig_1_of_2_needed", {"tx": hx(B.sign_multisig(t, 2, keys, [key("m1")])),
+                                              "referenced_outputs": ref(t, msph)}, Reason.NOT_ENOUGH_SIGNATURES)
+    std_as_ms = Uint168.from_code(0x12, standard_redeem_script(pub("alice"))).data
+    yield CaseSpec("standard_code_under_multisig_prefix", {"tx": hx(signed(t, "alice")),
+                                                           "referenced_outputs": ref(t, std_as_ms)},
+                   Reason.TX_SIGNATURE_TYPE, ("TXC-012",))
+    did = Uint168.from_code(0x67, standard_redeem_script(pub("alice"))).data
+    yield CaseSpec("did_prefix_cannot_sign", {"tx": hx(signed(t, "alice")), "referenced_outputs": ref(t, did)},
+                   Reason.TX_SIGNATURE_TYPE, ("TXC-012",))
+    dep = Uint168.from_code(0x1F, standard_redeem_script(pub("alice"))).data
+    yield CaseSpec("deposit_prefix_standard_code", {"tx": hx(signed(t, "alice")), "referenced_outputs": ref(t, dep)},
+                   OK, ("TXC-012",))
+    script_attr = t.model_copy(update={"attributes": (Attribute(usage=AttributeUsage.SCRIPT, data=ph("carol")),)})
+    yield CaseSpec("script_attribute_needs_program", {"tx": hx(signed(script_attr, "alice", "carol")),
+                                                      "referenced_outputs": ref(t, ph("alice"))}, OK, ("TXC-010",))
+    bad_attr = t.model_copy(update={"attributes": (Attribute(usage=AttributeUsage.SCRIPT, data=ph("carol")[:20]),)})
+    yield CaseSpec("script_attribute_20_bytes", {"tx": hx(signed(bad_attr, "alice")),
+                                                 "referenced_outputs": ref(t, ph("alice"))},
+                   Reason.TX_PROGRAM_COUNT, ("TXC-010",))
+
+
+def utxo(txid: bytes, index: int, owner: bytes, value: int, **kw: Any) -> dict[str, Any]:
+    return {"txid": txid.hex(), "index": index, "value": str(value), "program_hash": owner.hex(), **kw}
+
+
+def ctx(tx: Transaction, utxos: list[dict[str, Any]], height: int = 1000, chain_txs: dict[str, int] | None = None,
+        network: str = "regnet") -> dict[str, Any]:
+    counts = chain_txs if chain_txs is not None else {}
+    for u in utxos:
+        counts.setdefault(u["txid"], max(counts.get(u["txid"], 0), u["index"] + 1))
+    return {"tx": hx(tx), "height": height, "network": network, "utxos": utxos, "chain_txs": counts}
+
+
+TXC_RULES = tuple(f"TXC-{i:03d}" for i in range(1, 16))
+COIN = P.SELA_PER_ELA
+
+
+@generator("chain", "ela.tx.context")
+def tx_context_cases() -> Iterator[CaseSpec]:
+    src = h32("ctx/src")
+    alice = ph("alice")
+
+    def tx(outputs: Sequence[Output] = (), label: str = "alice", **kw: Any) -> Transaction:
+        return signed(spend("ctx", outputs=outputs or (out(ph("bob"), 10 * COIN - 100),), **kw), label)
+
+    base = tx()
+    u = [utxo(src, 0, alice, 10 * COIN)]
+    yield CaseSpec("fee_100", ctx(base, u), OK, TXC_RULES, "the smallest fee", expect_ok={"fee": "100"})
+    yield CaseSpec("fee_99", ctx(tx((out(ph("bob"), 10 * COIN - 99),)), u), Reason.TX_FEE_TOO_LOW, ("TXC-005",))
+    yield CaseSpec("duplicate_tx", ctx(base, u, chain_txs={base.txid().hex(): 1}), Reason.TX_DUPLICATE, ("TXC-001",))
+    yield CaseSpec("unknown_tx", ctx(base, [], chain_txs={h32("other").hex(): 1}), Reason.TX_UNKNOWN_REFERENCE,
+                   ("TXC-002",))
+    yield CaseSpec("unknown_index", ctx(base, [], chain_txs={src.hex(): 0}), Reason.TX_UNKNOWN_REFERENCE, ("TXC-002",),
+                   "the transaction is known but has no output 0")
+    yield CaseSpec("spent_output", ctx(base, [], chain_txs={src.hex(): 1}), Reason.TX_DOUBLE_SPEND, ("TXC-003",))
+    locked = [utxo(src, 0, alice, 10 * COIN, output_lock=500)]
+    yield CaseSpec("locked_output_sequence_max", ctx(base, locked), Reason.TX_UTXO_LOCKED, ("TXC-004",))
+    unlock = signed(spend("ctx", outputs=(out(ph("bob"), 10 * COIN - 100),)).model_copy(update={
+        "inputs": (base.inputs[0].model_copy(update={"sequence": 0xFFFF_FFFE}),), "lock_time": 500}), "alice")
+    yield CaseSpec("locked_output_unlocked", ctx(unlock, locked), OK, ("TXC-004",),
+                   "sequence 0xFFFFFFFE and lock time = OutputLock")
+    early = signed(unlock.model_copy(update={"lock_time": 499, "programs": ()}), "alice")
+    yield CaseSpec("locked_output_lock_time_below", ctx(early, locked), Reason.TX_UTXO_LOCKED, ("TXC-004",))
+    yield CaseSpec("spends_destroy_address", ctx(base, [utxo(src, 0, P.DESTROY_ADDRESS, 10 * COIN)]),
+                   Reason.TX_SPENDS_DESTROY_ADDRESS, ("TXC-006",))
+    yield CaseSpec("spends_deposit_output", ctx(base, [utxo(src, 0, ph("alice", 0x1F), 10 * COIN)]),
+                   Reason.TX_DEPOSIT_UTXO, ("TXC-007",))
+    yield CaseSpec("pays_deposit_address", ctx(tx((out(ph("bob", 0x1F), 10 * COIN - 100),)), u),
+                   Reason.TX_DEPOSIT_OUTPUT, ("TXC-008",))
+    # cross-chain: 0x4B outputs are spent only by WithdrawFromSideChain, signed by the arbiters' script
+    arb = [pub(f"arb{i}") for i in range(4)]
+    cc_code = multisig_redeem_script(3, arb, "crosschain")
+    cc_ph = Uint168.from_code(0x4B, cc_code).data
+
+    def cc_signed(t: Transaction) -> Transaction:
+        msg = t.serialize_unsigned()
+        param = b"".join(bytes((PUSH_SIGNATURE,)) + ecdsa_sign(key(f"arb{i}"), msg) for i in range(3))
+        return t.model_copy(update={"programs": (Program(parameter=param, code=cc_code),)})
+
+    w = spend("ctx", outputs=(out(ph("bob"), 10 * COIN - 100),)).model_copy(update={
+        "tx_type": TxType.WITHDRAW_FROM_SIDECHAIN, "payload_version": 1, "payload": WithdrawFromSideChainPayload()})
+    cu = [utxo(src, 0, cc_ph, 10 * COIN)]
+    yield CaseSpec("withdraw_spends_cross_chain", ctx(cc_signed(w), cu), OK, ("TXC-009", "TXC-011", "TXC-012"),
+                   "Quirk: for 0x4B the code is not compared with the program hash")
+    yield CaseSpec("transfer_spends_cross_chain", ctx(cc_signed(spend("ctx", outputs=w.outputs)), cu),
+                   Reason.TX_CROSS_CHAIN_UTXO, ("TXC-009",))
+    yield CaseSpec("two_programs_one_owner", ctx(signed(spend("ctx", outputs=base.outputs), "alice", "bob"), u),
+                   Reason.TX_PROGRAM_COUNT, ("TXC-010",))
+    yield CaseSpec("signed_by_other_key", ctx(tx(label="bob"), u), Reason.TX_PROGRAM_HASH_MISMATCH, ("TXC-011",))
+    yield CaseSpec("multisig_prefix_standard_code", ctx(base, [utxo(src, 0, ph("alice", 0x12), 10 * COIN)]),
+                   Reason.TX_SIGNATURE_TYPE, ("TXC-012",))
+    forged = base.model_copy(update={"programs": (base.programs[0].model_copy(update={
+        "parameter": base.programs[0].parameter[:-1] + bytes((base.programs[0].parameter[-1] ^ 1,))}),)})
+    yield CaseSpec("forged_signature", ctx(forged, u), Reason.SIGNATURE_INVALID)
+    # coinbase maturity counts from the coinbase's lock time, with u32 wrap-around
+    for name, lock, height, means in (("mature", 899, 1000, OK), ("immature", 900, 1000, Reason.COINBASE_IMMATURE),
+                                      ("quirk_lock_time_wraps", 0xFFFF_FF00, 3, OK),
+                                      ("quirk_lock_time_ahead", 5000, 1000, OK)):
+        cu2 = [utxo(src, 0, alice, 10 * COIN, coinbase=True, tx_lock_time=lock, height=min(lock, height - 1))]
+        desc = {"mature": "parent height 999 - lock time 899 = 100", "immature": "999 - 900 = 99 < 100",
+                "quirk_lock_time_wraps": "Quirk: uint32(2 - 0xFFFFFF00) = 258 >= 100",
+                "quirk_lock_time_ahead": "Quirk: uint32(999 - 5000) wraps to a huge number"}[name]
+        yield CaseSpec(f"coinbase_{name}", ctx(base, cu2, height=height), means, ("TXC-013",), desc)
+    yield CaseSpec("spends_new_sidechain_pow", ctx(base, [utxo(src, 0, alice, 10 * COIN, new_sidechain_pow=True)]),
+                   Reason.TX_SPENDS_SIDECHAIN_POW, ("TXC-014",))
+    vote = VoteOutput(version=0, contents=(VoteContent(vote_type=0, candidates=(VoteCandidate(candidate=pub("p")),)),))
+    yield CaseSpec("vote_output", ctx(tx((out(alice, 10 * COIN - 100, type=1, payload=vote),)), u),
+                   Reason.TX_VOTE_NOT_IN_PROFILE, ("TXC-015",))
+    yield CaseSpec("v0_transfer", ctx(signed(spend("ctx", outputs=base.outputs, version=0), "alice"), u), OK,
+                   ("TXC-015",))
+
+
+# == blocks ========================================================================================
+
+MINER = ph("miner")
+
+
+def make_block(parent: bytes, height: int, txs: Sequence[Transaction] = (), *, ts: int | None = None,
+               bits: int = P.INSTANT_POW_LIMIT_BITS, miner: bytes = MINER, fees: int = 0,
+               coinbase: Transaction | None = None, cb_lock: int | None = None, merkle: bytes | None = None,
+               net: P.NetworkParams = NET) -> Block:
+    cb = coinbase if coinbase is not None else B.coinbase(height, net, miner, fees)
+    if cb_lock is not None:
+        cb = cb.model_copy(update={"lock_time": cb_lock})
+    blk = B.block_template(parent, height, T0 + height if ts is None else ts, bits, [cb, *txs])
+    if merkle is not None:
+        blk = blk.model_copy(update={"header": blk.header.model_copy(update={"merkle_root": merkle})})
+    return B.solve(blk)
+
+
+GENESIS = P.genesis_block("instant").hash()
+SPENDER = "spender"
+
+
+@cache
+def funded_chain() -> tuple[Block, ...]:
+    """Block 1 pays the spender, with the coinbase lock-time quirk that makes its output spendable at once."""
+    return (make_block(GENESIS, 1, miner=ph(SPENDER), cb_lock=0xFFFF_FF00),)
+
+
+def pay(value: int, fee: int = 100, version: int = 0x09, **kw: Any) -> Transaction:
+    """Spend output 1 (the miner's) of block 1's coinbase."""
+    cb = funded_chain()[0].transactions[0]
+    src = cb.outputs[1].value
+    t = B.transfer([(cb.txid(), 1)], [(ph("bob"), value), (ph(SPENDER), src - value - fee)], version=version, **kw)
+    return B.sign_standard(t, [key(SPENDER)])
+
+
+def bs(block: Block, network: str = "instant", now: int = NOW, **extra: Any) -> dict[str, Any]:
+    return {"block": hx(block), "network": network, "now": now, **extra}
+
+
+BLK_RULES = tuple(f"BLK-{i:03d}" for i in range(1, 12))
+
+
+@generator("chain", "ela.block.sanity")
+def block_sanity_cases() -> Iterator[CaseSpec]:
+    b1 = funded_chain()[0]
+    t = pay(COIN)
+    b2 = make_block(b1.hash(), 2, [t], fees=100)
+    yield CaseSpec("coinbase_only", bs(b1), OK, BLK_RULES)
+    yield CaseSpec("with_transfer", bs(b2), OK, BLK_RULES)
+    yield CaseSpec("timestamp_at_limit", bs(b2, now=b2.header.timestamp - 7200), OK, ("BLK-001",))
+    yield CaseSpec("timestamp_too_far", bs(b2, now=b2.header.timestamp - 7201), Reason.BLOCK_TIME_TOO_FAR, ("BLK-001",))
+    empty = B.solve(b1.model_copy(update={"transactions": ()}))
+    yield CaseSpec("no_transactions", bs(empty), Reason.BLOCK_NO_TRANSACTIONS, ("BLK-002",))
+    yield CaseSpec("tx_count_at_limit", bs(b2, limits={"max_tx_per_block": 2}), OK, ("BLK-003",),
+                   "limits lowers MaxTransactionPerBlock so the case stays small")
+    yield CaseSpec("too_many_transactions", bs(b2, limits={"max_tx_per_block": 1}), Reason.BLOCK_TOO_MANY_TRANSACTIONS,
+                   ("BLK-003",))
+    hsize = len(b2.header.serialize())
+    yield CaseSpec("header_at_limit", bs(b2, limits={"max_block_header_size": hsize}), OK, ("BLK-004",))
+    yield CaseSpec("header_too_large", bs(b2, limits={"max_block_header_size": hsize - 1}), Reason.BLOCK_HEADER_TOO_LARGE,
+                   ("BLK-004",))
+    yield CaseSpec("block_at_limit", bs(b2, limits={"max_block_header_size": hsize, "max_block_context_size": b2.size() - hsize}), OK, ("BLK-005",))
+    yield CaseSpec("block_too_large", bs(b2, limits={"max_block_header_size": hsize, "max_block_context_size": b2.size() - hsize - 1}), Reason.BLOCK_TOO_LARGE,
+                   ("BLK-005",))
+    yield CaseSpec("first_not_coinbase", bs(make_block(b1.hash(), 2, [], coinbase=t)), Reason.BLOCK_FIRST_NOT_COINBASE,
+                   ("BLK-006",))
+    cb2 = B.coinbase(2, NET, ph("other"))
+    yield CaseSpec("second_coinbase", bs(make_block(b1.hash(), 2, [cb2])), Reason.BLOCK_SECOND_COINBASE, ("BLK-007",))
+    yield CaseSpec("duplicate_transaction", bs(make_block(b1.hash(), 2, [t, t], fees=200)), Reason.BLOCK_DUPLICATE_TX,
+                   ("BLK-008",))
+    t2 = pay(2 * COIN)
+    yield CaseSpec("duplicate_input", bs(make_block(b1.hash(), 2, [t, t2], fees=200)), Reason.BLOCK_DUPLICATE_INPUT,
+                   ("BLK-009",), "two transactions spend one output")
+
+    def wd(label: str, hashes: Sequence[bytes]) -> Transaction:
+        w = spend(label, outputs=(out(ph("bob"), 1),)).model_copy(update={
+            "tx_type": TxType.WITHDRAW_FROM_SIDECHAIN, "payload": WithdrawFromSideChainPayload(
+                block_height=1, genesis_block_address=b"X", sidechain_tx_hashes=tuple(hashes))})
+        return signed(w, "alice")
+    w1, w2, w3 = wd("w1", [h32("s1")]), wd("w2", [h32("s1")]), wd("w3", [h32("s2")])
+    yield CaseSpec("duplicate_sidechain_tx", bs(make_block(b1.hash(), 2, [w1, w2])), Reason.BLOCK_DUPLICATE_SIDECHAIN_TX,
+                   ("BLK-010",))
+    yield CaseSpec("distinct_sidechain_txs", bs(make_block(b1.hash(), 2, [w1, w3])), OK, ("BLK-010",),
+                   "sanity needs no chain state (the inputs are unknown)")
+    yield CaseSpec("bad_merkle_root", bs(make_block(b1.hash(), 2, [t], fees=100, merkle=h32("root"))),
+                   Reason.BLOCK_BAD_MERKLE_ROOT, ("BLK-011",))
+    bad_tx = make_block(b1.hash(), 2, [t.model_copy(update={"programs": ()})], fees=100)
+    yield CaseSpec("transaction_fails_sanity", bs(bad_tx), Reason.TX_NO_PROGRAMS, ("TX-013",))
+    unsolved = B.block_template(b1.hash(), 2, T0 + 2, P.INSTANT_POW_LIMIT_BITS, [B.coinbase(2, NET, MINER)])
+    unsolved = unsolved.model_copy(update={"header": unsolved.header.model_copy(update={"auxpow": make_auxpow(h32("x"), 1224)})})
+    yield CaseSpec("auxpow_commits_other_block", bs(unsolved), Reason.AUXPOW_ROOT_MISSING, ("AUX-004",),
+                   "the AuxPoW commits another block hash")
+    genesis = P.genesis_block("mainnet")
+    yield CaseSpec("mainnet_genesis_zero_auxpow", bs(genesis, "mainnet", now=T0), Reason.AUXPOW_PARENT_MERKLE_MISMATCH, ("AUX-001",),
+                   "the genesis block's empty AuxPoW proves nothing; no rule checks genesis")
+
+
+@generator("chain", "ela.block.decode")
+def block_decode_cases() -> Iterator[CaseSpec]:
+    for net in ("mainnet", "testnet", "regnet", "instant"):
+        g = P.genesis_block(net)
+        yield CaseSpec(f"genesis_{net}", {"block": hx(g)}, OK, TXE_ALL,
+                       expect_ok={"hash": g.hash().hex(), "txids": [t.hex() for t in g.txids()]})
+    b1 = funded_chain()[0]
+    b2 = make_block(b1.hash(), 2, [pay(COIN)], fees=100)
+    yield CaseSpec("mined_block", {"block": hx(b2)}, OK, TXE_ALL)
+    raw = b2.serialize()
+    for cut in (0, 40, 84, 90, len(b2.header.serialize()) + 2, len(raw) - 1):
+        yield CaseSpec(f"truncated_at_{cut}", {"block": raw[:cut].hex()}, Reason.TRUNCATED)
+    yield CaseSpec("trailing_byte", {"block": (raw + b"\x00").hex()}, Reason.TRAILING_BYTES)
+    hl = len(b2.header.serialize())
+    yield CaseSpec("tx_count_too_high", {"block": (raw[:hl] + (3).to_bytes(4, "little") + raw[hl + 4:]).hex()},
+                   Reason.TRUNCATED, (), "the u32 count promises a third transaction")
+    trailer = bytearray(raw)
+    trailer[hl - 1] = 0x07
+    yield CaseSpec("quirk_trailer_any_byte", {"block": trailer.hex()}, OK, (),
+                   "Quirk: the byte after the AuxPoW is read and ignored", expect_ok={"hash": b2.hash().hex()})
+    bad_tx = bytearray(raw)
+    bad_tx[hl + 4] = 0x06
+    yield CaseSpec("forbidden_tx_type", {"block": bad_tx.hex()}, Reason.TX_TYPE_FORBIDDEN, ("TXE-003",))
+
+
+@generator("chain", "ela.genesis")
+def genesis_cases() -> Iterator[CaseSpec]:
+    mainnet = "8d7014f2f941caa1972c8033b2f0a860ec8d4938b12bae2c62512852a558f405"
+    testnet = "b3314f465ea5556d570bcc473d59a0855b4405a25b1ea0c957c81b2920be1864"
+    for net, h in (("mainnet", mainnet), ("testnet", testnet), ("regnet", testnet)):
+        yield CaseSpec(net, {"network": net}, OK, (),
+                       f"upstream's {net} genesis hash (stored order), GenesisBlock(foundation) in "
+                       "Elastos.ELA/core/manager.go, as recorded in shared/research/ela-mainchain.md section 8",
+                       expect_ok={"hash": h})
+    yield CaseSpec("instant", {"network": "instant"}, OK, (), "regnet's genesis: InstantBlock changes no genesis field",
+                   expect_ok={"hash": testnet})
+
+
+@generator("chain", "ela.reward")
+def reward_cases() -> Iterator[CaseSpec]:
+    f = fact("block_reward")
+    prov = provenance("facts.json", "block_reward", f["sources"])
+    for h, v in f["value"]["mainnet"]["examples"].items():
+        yield CaseSpec(f"mainnet_{h}", {"network": "mainnet", "height": int(h)}, OK, (), "", provenance=prov,
+                       expect_ok={"sela": str(v)})
+    vals = f["value"]["values_sela"]
+    for net in ("testnet", "regnet"):
+        p = f["value"][net]
+        for name, h, v in (("before_new_issuance", p["NewELAIssuanceHeight"] - 1, vals["before_new_issuance"]),
+                           ("new_issuance", p["NewELAIssuanceHeight"], vals["new_issuance_factor_1"]),
+                           ("first_halving", p["HalvingRewardHeight"], vals["factor_2"]),
+                           ("second_halving", p["HalvingRewardHeight"] + p["HalvingRewardInterval"], vals["factor_3"])):
+            yield CaseSpec(f"{net}_{name}", {"network": net, "height": h}, OK, (), "", provenance=prov,
+                           expect_ok={"sela": str(v)})
+    yield CaseSpec("mainnet_far_future", {"network": "mainnet", "height": 0xFFFF_FFFF}, OK, (),
+                   "after about 4000 halvings the reward is 0 (upstream: float64 division by +Inf)")
+
+
+@generator("chain", "ela.address.from_pubkey")
+def address_cases() -> Iterator[CaseSpec]:
+    item = next(t for t in interop("transactions.json") if "signature" in t)
+    sig = item["signature"]
+    yield CaseSpec("upstream_standard", {"pubkey": sig["public_key_hex"], "prefix": "standard"}, OK, (),
+                   provenance=provenance("transactions.json", item["name"], item["source"]),
+                   expect_ok={"address": sig["redeem_script_address"], "program_hash": sig["redeem_script_program_hash"]})
+    for prefix in ("standard", "deposit", "did"):
+        yield CaseSpec(f"derived_{prefix}", {"pubkey": pub("alice").hex(), "prefix": prefix}, OK)
+    yield CaseSpec("pubkey_33_bytes_bad_tag", {"pubkey": "05" + pub("alice")[1:].hex(), "prefix": "standard"},
+                   Reason.PUBKEY_ENCODING)
+
+
+# == state transition and fork choice ===============================================================
+
+BLC_RULES = tuple(f"BLC-{i:03d}" for i in range(1, 6))
+
+
+def ap(pre: Sequence[Block], block: Block) -> dict[str, Any]:
+    return {"network": "instant", "pre": [hx(b) for b in pre], "block": hx(block), "now": NOW}
+
+
+@generator("chain", "ela.block.apply")
+def block_apply_cases() -> Iterator[CaseSpec]:
+    pre = list(funded_chain())
+    b1 = pre[0]
+    yield CaseSpec("first_block", ap([], b1), OK, ("ST-001", *BLC_RULES), "genesis + block 1")
+    t = pay(COIN)
+    b2 = make_block(b1.hash(), 2, [t], fees=100)
+    yield CaseSpec("spend_and_fee", ap(pre, b2), OK, ("ST-001", *BLC_RULES, *TXC_RULES),
+                   "the transfer spends block 1's coinbase (lock-time quirk) and pays a fee of 100 to the coinbase")
+    yield CaseSpec("not_on_tip", ap(pre, make_block(GENESIS, 1, ts=T0 + 5)), Reason.BLOCK_UNKNOWN_PARENT, ("ST-001",))
+    yield CaseSpec("wrong_height", ap(pre, make_block(b1.hash(), 3)), Reason.BLOCK_BAD_HEIGHT, ("BLC-001",))
+    yield CaseSpec("wrong_bits", ap(pre, make_block(b1.hash(), 2, bits=0x207FFFFE)), Reason.BLOCK_BAD_BITS, ("BLC-002",),
+                   "instant blocks carry PowLimitBits")
+    yield CaseSpec("quirk_timestamp_equal_median", ap(pre, make_block(b1.hash(), 2, ts=b1.header.timestamp)),
+                   OK, ("BLC-003",), "Quirk: the median of {genesis, block 1} (the upper middle of two) is block 1's "
+                   "time; a timestamp equal to it is accepted")
+    yield CaseSpec("timestamp_before_median", ap(pre, make_block(b1.hash(), 2, ts=b1.header.timestamp - 1)),
+                   Reason.BLOCK_TIME_TOO_OLD, ("BLC-003",))
+    nf = pay(COIN, lock_time=2, sequence=0xFFFF_FFFF)
+    yield CaseSpec("not_final", ap(pre, make_block(b1.hash(), 2, [nf], fees=100)), Reason.TX_NOT_FINAL, ("BLC-004",),
+                   "lock time 2 is not below the height 2")
+    fin = pay(COIN, lock_time=2, sequence=0xFFFF)
+    yield CaseSpec("quirk_final_by_sequence_ffff", ap(pre, make_block(b1.hash(), 2, [fin], fees=100)), OK, ("BLC-004",),
+                   "Quirk: every input's sequence 0xFFFF makes a transaction final")
+    below = pay(COIN, lock_time=1, sequence=0xFFFF_FFFF)
+    yield CaseSpec("lock_time_below_height", ap(pre, make_block(b1.hash(), 2, [below], fees=100)), OK, ("BLC-004",))
+    yield CaseSpec("reward_missing_fee", ap(pre, make_block(b1.hash(), 2, [t])), Reason.COINBASE_BAD_REWARD, ("BLC-005",))
+    yield CaseSpec("reward_too_high", ap(pre, make_block(b1.hash(), 2, [t], fees=101)), Reason.COINBASE_BAD_REWARD,
+                   ("BLC-005",))
+    yield CaseSpec("spend_in_same_block", ap(pre, make_block(b1.hash(), 2, [t, B.sign_standard(
+        B.transfer([(t.txid(), 0)], [(ph("carol"), COIN - 100)]), [key("bob")])], fees=200)),
+        Reason.TX_UNKNOWN_REFERENCE, ("TXC-002",), "an output of the same block cannot be spent")
+    b2b = make_block(b1.hash(), 2, [t], fees=100)
+    chained = B.sign_standard(B.transfer([(t.txid(), 0)], [(ph("carol"), COIN - 100)]), [key("bob")])
+    yield CaseSpec("spend_previous_block_output", ap(pre + [b2b], make_block(b2b.hash(), 3, [chained], fees=100)), OK,
+                   ("ST-001",), "block 3 spends the transfer of block 2")
+    yield CaseSpec("double_spend_across_blocks", ap(pre + [b2b], make_block(b2b.hash(), 3, [pay(2 * COIN)], fees=100)),
+                   Reason.TX_DOUBLE_SPEND, ("TXC-003",))
+    yield CaseSpec("immature_coinbase", ap(pre + [b2b], make_block(b2b.hash(), 3, [B.sign_standard(B.transfer(
+        [(b2b.transactions[0].txid(), 1)], [(ph("carol"), 1)]), [key("miner")])], fees=b2b.transactions[0].outputs[1].value - 1)),
+        Reason.COINBASE_IMMATURE, ("TXC-013",), "block 2's coinbase has lock time 2: 99 more blocks to wait")
+
+
+def fc(blocks: Sequence[Block]) -> dict[str, Any]:
+    return {"network": "instant", "blocks": [hx(b) for b in blocks], "now": NOW}
+
+
+def branch(parent: Block | None, n: int, label: str, start: int = 1) -> list[Block]:
+    """``n`` empty blocks on ``parent`` (genesis if None), mined to ``label``."""
+    out_blocks: list[Block] = []
+    prev = parent.hash() if parent is not None else GENESIS
+    h = parent.header.height if parent is not None else 0
+    for i in range(n):
+        b = make_block(prev, h + 1, miner=ph(label), ts=T0 + h + 1 + start)
+        out_blocks.append(b)
+        prev, h = b.hash(), h + 1
+    return out_blocks
+
+
+@generator("chain", "ela.fork_choice")
+def fork_choice_cases() -> Iterator[CaseSpec]:
+    a = branch(None, 3, "a")
+    b = branch(None, 4, "b", start=7)
+    yield CaseSpec("linear", fc(a), OK, ("ST-001",), expect_ok={"tip": a[2].hash().hex(), "height": 3})
+    yield CaseSpec("reorg_to_heavier", fc(a + b), OK, ("ST-001",), "4 blocks of branch b outweigh 3 of a",
+                   expect_ok={"tip": b[3].hash().hex()})
+    yield CaseSpec("heavier_first", fc(b + a), OK, ("ST-001",), expect_ok={"tip": b[3].hash().hex()})
+    yield CaseSpec("tie_keeps_first", fc(a + b[:3]), OK, ("ST-001",), "equal work does not replace the tip",
+                   expect_ok={"tip": a[2].hash().hex()})
+    yield CaseSpec("tie_keeps_first_reversed", fc(b[:3] + a), OK, ("ST-001",), expect_ok={"tip": b[2].hash().hex()})
+    yield CaseSpec("orphans_before_parents", fc([a[2], a[1], a[0]]), OK, ("ST-001",),
+                   "blocks 3 and 2 wait as orphans until block 1 arrives", expect_ok={"tip": a[2].hash().hex()})
+    yield CaseSpec("orphan_never_connected", fc([a[0], a[2]]), OK, ("ST-001",),
+                   expect_ok={"tip": a[0].hash().hex(), "statuses": ["tip", "orphan"]})
+    bad = make_block(b[1].hash(), 3, miner=ph("b"), ts=T0 + 10, bits=0x207FFFFE)
+    after = branch(bad, 2, "b", start=11)
+    yield CaseSpec("invalid_on_heavier_branch", fc(a + b[:2] + [bad] + after), OK, ("ST-001", "BLC-002"),
+                   "branch b would be 5 blocks, but its third breaks BLC-002: it and its descendants are invalid",
+                   expect_ok={"tip": a[2].hash().hex()})
+    yield CaseSpec("duplicate_block", fc([a[0], a[0]]), OK, ("ST-001",),
+                   expect_ok={"statuses": ["tip", "duplicate"]})
+    yield CaseSpec("empty", fc([]), OK, (), "the genesis block is the tip",
+                   expect_ok={"tip": GENESIS.hex(), "height": 0})
+    yield CaseSpec("undecodable_block", {**fc(a), "blocks": [hx(a[0])[:-2]]}, Reason.TRUNCATED)

@@ -1,0 +1,272 @@
+"""The node: block acceptance with the spec's fork choice over the SQLite store, and a mempool.
+
+:meth:`Node.submit_block` follows :func:`spec.chain.state.add_block` step by step (same order of
+decisions, so the same tip in every case, ties included): a block whose parent is unknown waits
+as an orphan; a block whose parent is invalid is invalid; any other block is validated with the
+spec's ``check_block_sanity`` and ``check_block_context`` against its parent's chain. When the
+parent is not the tip, the store is moved to the parent's chain inside one SQLite transaction
+(disconnect to the fork point with undo data, connect the branch), the block is checked there, and
+the transaction is committed only if the branch now has strictly more work; otherwise it is rolled
+back and the block is kept as a valid side-branch block. A rejected block never changes the store
+(invalid hashes are remembered in memory only).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from spec.chain.block import Block, decode_block
+from spec.chain.builder import block_template, coinbase
+from spec.chain.params import NetworkParams
+from spec.chain.pow import calc_work
+from spec.chain.tx import Transaction, decode_transaction
+from spec.chain.validation import (
+    check_block_context,
+    check_block_sanity,
+    check_tx_context,
+    check_tx_sanity,
+    expected_bits,
+    median_time_past,
+)
+from spec.errors import Reason, Reject
+from reference.node.store import Store
+
+
+class _KeepSide(Exception):
+    """Internal: roll the trial reorganization back, the block stays on a side branch."""
+
+
+@dataclass
+class Mempool:
+    txs: dict[bytes, tuple[Transaction, int]] = field(default_factory=dict)
+    """txid -> (transaction, fee), in arrival order."""
+
+    def spends(self) -> set[tuple[bytes, int]]:
+        return {(i.previous.txid, i.previous.index) for tx, _ in self.txs.values() for i in tx.inputs}
+
+
+class Node:
+    """A main-chain node over one store. Thread-safe: every public method holds the node's lock."""
+
+    def __init__(self, datadir: str | Path, params: NetworkParams, now: Callable[[], int] | None = None) -> None:
+        self.params = params
+        self.datadir = Path(datadir)
+        self.datadir.mkdir(parents=True, exist_ok=True)
+        self.store = Store(self.datadir / "chain.sqlite", params)
+        self.now = now or (lambda: int(time.time()))
+        self.invalid: dict[bytes, str] = {}
+        self.mempool = Mempool()
+        self.templates: dict[bytes, Block] = {}
+        self.lock = threading.RLock()
+        self.listeners: list[Callable[[str, bytes, object], None]] = []
+        """Called with ("block", hash, source) when the tip changes and ("tx", txid, source) when the pool takes a
+        transaction; ``source`` is whatever the caller passed (the peer it came from)."""
+        with self.lock:
+            for orphan in self.store.ready_orphans():   # finish what a kill interrupted
+                if self.store.has_orphan(orphan.hash()):
+                    self._add(orphan, recovering=True)
+
+    def close(self) -> None:
+        with self.lock:
+            self.store.close()
+
+    # -- queries -----------------------------------------------------------------------------------------
+
+    def best_hash(self) -> bytes:
+        with self.lock:
+            return self.store.best_hash()
+
+    def height(self) -> int:
+        with self.lock:
+            return self.store.tip().height
+
+    def status(self, block_hash: bytes) -> str | None:
+        """As :meth:`spec.chain.state.BlockTree.status`: tip, valid, orphan, invalid or None."""
+        with self.lock:
+            if block_hash == self.store.best_hash():
+                return "tip"
+            if self.store.has_block(block_hash):
+                return "valid"
+            if self.store.has_orphan(block_hash):
+                return "orphan"
+            if block_hash in self.invalid:
+                return "invalid"
+            return None
+
+    # -- blocks --------------------------------------------------------------------------------------------
+
+    def submit_block(self, data: bytes | Block, source: object = None) -> dict[bytes, str]:
+        """Add one block (bytes or decoded); returns every decided block's outcome as ``add_block`` does.
+
+        Raises :class:`~spec.errors.DecodeError` for bytes that are not a block.
+        """
+        block = data if isinstance(data, Block) else decode_block(data)
+        with self.lock:
+            old_best = self.store.best_hash()
+            outcome = self._add(block)
+            new_best = self.store.best_hash()
+            if new_best != old_best:
+                self._readd_detached(old_best)
+                self._refresh_mempool()
+                self.templates = {th: t for th, t in self.templates.items() if t.header.previous == new_best}
+        if new_best != old_best:
+            for fn in list(self.listeners):
+                fn("block", new_best, source)
+        return outcome
+
+    def _add(self, block: Block, recovering: bool = False) -> dict[bytes, str]:
+        store = self.store
+        h = block.hash()
+        if not recovering and (store.has_block(h) or store.has_orphan(h) or h in self.invalid):
+            return {h: "duplicate"}
+        outcome: dict[bytes, str] = {}
+        pending = [block]
+        while pending:
+            b = pending.pop()
+            bh = b.hash()
+            parent = b.header.previous
+            if parent in self.invalid:
+                reason = self.invalid[parent]
+                self.invalid[bh] = reason if reason.startswith("descends") else f"descends from invalid {parent[::-1].hex()}"
+                outcome[bh] = self.invalid[bh]
+            elif not store.has_block(parent):
+                with store.transaction():
+                    store.put_orphan(b)
+                outcome[bh] = "orphan"
+                continue
+            else:
+                try:
+                    self._connect_or_side(b)
+                except Reject as e:
+                    self.invalid[bh] = e.reason.value
+                    outcome[bh] = e.reason.value
+                else:
+                    outcome[bh] = "valid"
+            if outcome[bh] != "valid" and store.has_orphan(bh):
+                with store.transaction():
+                    store.delete_orphan(bh)
+            # a decided orphan leaves the orphan table in the same transaction that stores it (valid) or
+            # just after (invalid): a kill in between leaves it waiting, never lost
+            pending.extend(store.orphans_of(bh))
+        return outcome
+
+    def _connect_or_side(self, b: Block) -> None:
+        store = self.store
+        check_block_sanity(b, self.params, self.now())
+        parent = b.header.previous
+        work = store.work(parent) + calc_work(b.header.bits)
+        best = store.best_hash()
+        if parent == best:
+            check_block_context(b, store, self.params)
+            with store.transaction():
+                store.put_block(b, work)
+                store.delete_orphan(b.hash())
+                store.connect(b)
+            return
+        best_work = store.work(best)
+        try:
+            with store.transaction():
+                self._move_to(parent)
+                check_block_context(b, store, self.params)
+                store.put_block(b, work)
+                store.delete_orphan(b.hash())
+                if work <= best_work:
+                    raise _KeepSide
+                store.connect(b)
+        except _KeepSide:
+            with store.transaction():
+                store.put_block(b, work)
+                store.delete_orphan(b.hash())
+
+    def _move_to(self, target: bytes) -> None:
+        """Inside a transaction: make the valid block ``target`` the tip (disconnect, then connect)."""
+        store = self.store
+        branch = []
+        h = target
+        while not store.on_best_chain(h):
+            branch.append(h)
+            entry = store.index_entry(h)
+            assert entry is not None
+            h = entry[0]
+        fork = h
+        while store.best_hash() != fork:
+            store.disconnect_tip()
+        for bh in reversed(branch):
+            blk = store.block(bh)
+            assert blk is not None
+            store.connect(blk)
+
+    # -- mempool -------------------------------------------------------------------------------------------
+
+    def submit_tx(self, data: bytes | Transaction, source: object = None) -> bytes:
+        """``sendrawtransaction``: check against the tip and add to the pool; returns the txid."""
+        tx = data if isinstance(data, Transaction) else decode_transaction(data)
+        with self.lock:
+            txid = tx.txid()
+            if txid in self.mempool.txs:
+                raise Reject(Reason.TX_DUPLICATE, None, "already in the pool")
+            fee = self._check_pool_tx(tx, self.mempool.spends())
+            self.mempool.txs[txid] = (tx, fee)
+        for fn in list(self.listeners):
+            fn("tx", txid, source)
+        return txid
+
+    def _check_pool_tx(self, tx: Transaction, pool_spends: set[tuple[bytes, int]]) -> int:
+        if tx.is_coinbase():
+            raise Reject(Reason.BLOCK_SECOND_COINBASE, None, "a coinbase is not relayed")
+        height = self.store.tip().height + 1
+        check_tx_sanity(tx, height, self.params)
+        fee = check_tx_context(tx, height, self.store, self.params)
+        for i in tx.inputs:
+            if (i.previous.txid, i.previous.index) in pool_spends:
+                raise Reject(Reason.TX_DOUBLE_SPEND, None, "conflicts with a pool transaction")
+        return fee
+
+    def _readd_detached(self, old_best: bytes) -> None:
+        """After a reorganization, the transactions of the blocks that left the best chain go back to
+        the pool (those still valid on the new tip survive :meth:`_refresh_mempool`)."""
+        store = self.store
+        h, detached = old_best, []
+        while not store.on_best_chain(h):
+            blk = store.block(h)
+            assert blk is not None
+            detached.append(blk)
+            h = blk.header.previous
+        txs = {tx.txid(): (tx, 0) for blk in reversed(detached) for tx in blk.transactions[1:]}
+        if txs:
+            txs.update(self.mempool.txs)
+            self.mempool.txs = txs
+
+    def _refresh_mempool(self) -> None:
+        old = self.mempool.txs
+        self.mempool = Mempool()
+        for txid, (tx, _) in old.items():
+            try:
+                fee = self._check_pool_tx(tx, self.mempool.spends())
+            except Reject:
+                continue
+            self.mempool.txs[txid] = (tx, fee)
+
+    # -- mining --------------------------------------------------------------------------------------------
+
+    def template(self, miner: bytes) -> Block:
+        """A block template on the tip paying ``miner`` (a program hash), with the pool's transactions."""
+        with self.lock:
+            store = self.store
+            tip = store.tip()
+            height = tip.height + 1
+            txs = [tx for tx, _ in self.mempool.txs.values()]
+            fees = sum(fee for _, fee in self.mempool.txs.values())
+            timestamp = max(self.now(), median_time_past(store, self.params.median_time_span))
+            cb = coinbase(height, self.params, miner, fees=fees,
+                          nonce=height.to_bytes(8, "little") + len(self.templates).to_bytes(4, "little"))
+            blk = block_template(tip.hash, height, timestamp, expected_bits(store, self.params), [cb, *txs])
+            self.templates[blk.hash()] = blk
+            return blk
+
+
+__all__ = ["Mempool", "Node"]

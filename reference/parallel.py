@@ -1,0 +1,89 @@
+"""Parallel signature checking of a block's transactions.
+
+The rule stays the spec's: every transaction is checked by
+:func:`spec.chain.validation.check_signatures` (TXC-010, TXC-011, TXC-012 and the script and
+signature rules it runs), in a pool of worker processes. A verdict is ``None`` for a transaction
+whose signatures pass, or ``(reason, rule, detail)`` of the :class:`~spec.errors.Reject` the spec
+raised; the verdicts come back in block order, exactly as :func:`check_serial` returns them.
+
+Work is split into one contiguous chunk per worker, so each worker receives its transactions in one
+message (the transactions and their referenced outputs are pickled; the unsigned bytes are
+recomputed in the worker, as in the serial path).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+
+from spec.chain.tx import Output, Transaction
+from spec.chain.validation import check_signatures
+from spec.errors import Reject
+
+Verdict = tuple[str, str, str] | None
+Item = tuple[Transaction, Sequence[Output]]
+
+
+def check_one(tx: Transaction, references: Sequence[Output]) -> Verdict:
+    """The spec's verdict on one transaction's signatures."""
+    try:
+        check_signatures(tx, references)
+    except Reject as e:
+        return (e.reason.value, e.rule, str(e))
+    return None
+
+
+def _check_chunk(items: Sequence[Item]) -> list[Verdict]:
+    return [check_one(tx, refs) for tx, refs in items]
+
+
+def check_serial(items: Sequence[Item]) -> list[Verdict]:
+    """Every transaction checked in this process, in order."""
+    return _check_chunk(items)
+
+
+def _chunks(items: Sequence[Item], n: int) -> list[Sequence[Item]]:
+    size, extra = divmod(len(items), n)
+    out, start = [], 0
+    for i in range(n):
+        end = start + size + (1 if i < extra else 0)
+        if end > start:
+            out.append(items[start:end])
+        start = end
+    return out
+
+
+class ParallelChecker:
+    """A pool of ``workers`` processes checking signatures; reuse it across blocks (``with`` closes it)."""
+
+    def __init__(self, workers: int) -> None:
+        if workers < 1:
+            raise ValueError("workers must be at least 1")
+        self.workers = workers
+        self._pool = ProcessPoolExecutor(max_workers=workers)
+        list(self._pool.map(_check_chunk, [[] for _ in range(workers)]))  # start the workers now
+
+    def check(self, items: Sequence[Item]) -> list[Verdict]:
+        """Verdicts for ``items`` in order."""
+        out: list[Verdict] = []
+        for part in self._pool.map(_check_chunk, _chunks(list(items), self.workers)):
+            out.extend(part)
+        return out
+
+    def close(self) -> None:
+        self._pool.shutdown()
+
+    def __enter__(self) -> ParallelChecker:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def check_parallel(items: Sequence[Item], workers: int) -> list[Verdict]:
+    """Verdicts for ``items`` with a fresh pool of ``workers`` processes."""
+    with ParallelChecker(workers) as pc:
+        return pc.check(items)
+
+
+__all__ = ["ParallelChecker", "Verdict", "check_one", "check_parallel", "check_serial"]
