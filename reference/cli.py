@@ -208,8 +208,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("devnet", help="start nodes on loopback, mine, and check they agree")
     s.add_argument("--nodes", type=int, default=2)
-    s.add_argument("--blocks", type=int, default=5)
-    s.add_argument("--network", choices=nets, default="instant")
+    s.add_argument("--blocks", type=int, default=3)
+    s.add_argument("--network", choices=nets, default="regnet",
+                   help="regnet (default; about 2 million parent nonces per block) or instant (about 2)")
     s.add_argument("--keep", action="store_true", help="keep the temporary datadirs and logs")
     s.set_defaults(fn=_cmd_devnet)
     return p

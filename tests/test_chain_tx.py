@@ -187,3 +187,26 @@ def test_upstream_transactions_decode(ela_transactions):
 def test_reject_is_the_only_exception_of_serialize():
     with pytest.raises(Reject):
         SAMPLES[2][1].model_copy(update={"tx_type": 0x04}).serialize()
+
+
+def test_upstream_output_txversion09_vote_round_trips(ela_facts):
+    """F14 (``output_test.go`` OUTPUTHEX): a TxVersion09 output with an OTVote v0 payload."""
+    from spec.chain.tx import Output, OutputType, VoteOutput
+    from spec.encoding.address import address_from_program_hash
+    from spec.encoding.hashes import Uint168
+    from spec.encoding.primitives import Reader
+
+    fact = ela_facts["output_serialization_txversion09_vote"]["value"]
+    raw = bytes.fromhex(fact["hex"])
+    r = Reader(raw)
+    out = Output.deserialize_for(r, 0x09)
+    r.finish("output")
+    assert out.value == fact["value_sela"] and out.output_lock == fact["output_lock"]
+    assert out.type == OutputType.VOTE == fact["type"]
+    assert address_from_program_hash(Uint168(data=out.program_hash)) == fact["recipient"]
+    assert isinstance(out.payload, VoteOutput) and out.payload.version == fact["payload_version"]
+    (content,) = out.payload.contents
+    assert content.vote_type == 0 and [c.candidate.hex() for c in content.candidates] == [fact["candidate_hex"]]
+    assert out.serialize_for(0x09) == raw
+    # A version-0 transaction writes neither the type nor the payload: only the first 65 bytes.
+    assert out.serialize_for(0) == raw[:32 + 8 + 4 + 21]

@@ -21,3 +21,18 @@ def test_devnet_two_nodes_agree(capsys) -> None:
     assert seen["block"][0] == seen["block"][1] and seen["block"][0]["height"] == 4
     out = capsys.readouterr().out
     assert "all nodes agree on height 4" in out and out.count("mined height") == 4
+
+
+def test_devnet_regnet_merged_mining(capsys) -> None:
+    """Regnet difficulty: the merged miner grinds real work (about 2 million parent nonces per block)."""
+    seen: dict = {}
+
+    def inspect(clients: list[RpcClient]) -> None:
+        seen["best"] = [c.call("getbestblockhash") for c in clients]
+        seen["block"] = [c.call("getblock", seen["best"][0]) for c in clients]
+
+    result = devnet(2, 1, "regnet", timeout=240, inspect=inspect)
+    assert result["agreed"]
+    assert seen["best"][0] == seen["best"][1]
+    assert seen["block"][0] == seen["block"][1] and seen["block"][0]["height"] == 1
+    assert seen["block"][0]["bits"] == 0x1F0008FF  # regnet's PowLimitBits, not instant's 0x207fffff
