@@ -43,7 +43,7 @@ from spec.chain.tx import (
     WithdrawFromSideChainPayload,
 )
 from spec.crypto.hashes import hash160
-from spec.crypto.scripts import MIN_MULTISIG_SCRIPT_SIZE, parse_redeem_script, verify_program
+from spec.crypto.scripts import MIN_MULTISIG_SCRIPT_SIZE, RedeemScript, parse_redeem_script, verify_script
 from spec.encoding.address import (
     PREFIX_CROSSCHAIN,
     PREFIX_DEPOSIT,
@@ -438,22 +438,28 @@ def check_signatures(tx: Transaction, references: Sequence[Output], unsigned: by
             # [TXC-011] the i-th code hashes to the i-th program hash
             if hash160(program.code) != ph[1:]:
                 raise Reject(Reason.TX_PROGRAM_HASH_MISMATCH, "TXC-011", f"program hash {ph.hex()}")
+        script = _runnable(prefix, program.code)
         # [TXC-012] a prefix that signs, with a script it can run
-        if prefix not in SIGNABLE_PREFIXES or not _runnable(prefix, program.code):
+        if script is None:
             raise Reject(Reason.TX_SIGNATURE_TYPE, "TXC-012", f"prefix {prefix:#04x}")
-        verify_program(program.code, program.parameter, message)
+        verify_script(script, program.parameter, message)
 
 
-def _runnable(prefix: int, code: bytes) -> bool:
+def _runnable(prefix: int, code: bytes) -> RedeemScript | None:
+    """The parsed script if a program hash with ``prefix`` may be unlocked by ``code``, else ``None``."""
+    if prefix not in SIGNABLE_PREFIXES:
+        return None
     try:
-        kind = parse_redeem_script(code).kind
+        script = parse_redeem_script(code)
     except Reject:
-        return False
+        return None
     if prefix in (PREFIX_STANDARD, PREFIX_DEPOSIT):
-        return kind in ("standard", "multisig")
-    if prefix == PREFIX_MULTISIG:
-        return kind == "multisig"
-    return kind == "crosschain" and len(code) >= MIN_MULTISIG_SCRIPT_SIZE
+        ok = script.kind in ("standard", "multisig")
+    elif prefix == PREFIX_MULTISIG:
+        ok = script.kind == "multisig"
+    else:
+        ok = script.kind == "crosschain" and len(code) >= MIN_MULTISIG_SCRIPT_SIZE
+    return script if ok else None
 
 
 def check_tx_context(tx: Transaction, height: int, view: ChainView, params: NetworkParams) -> int:

@@ -95,6 +95,26 @@ R_PRIVATE = rule(
 
 
 @functools.lru_cache(maxsize=1 << 16)
+def _public_key_object(pubkey: bytes) -> ec.EllipticCurvePublicKey:
+    """Load a compressed public key, with every check of :func:`decompress_point` (cached)."""
+    # [CRY-001] a public key is 33 bytes: 0x02 or 0x03, then X
+    if len(pubkey) != PUBLIC_KEY_SIZE or pubkey[0] not in (0x02, 0x03):
+        raise DecodeError(
+            Reason.PUBKEY_ENCODING, "CRY-001",
+            f"{len(pubkey)} bytes starting {pubkey[:1].hex() or 'nothing'}; need 33 starting 02 or 03",
+        )
+    # [CRY-002] X is less than the field prime
+    if int.from_bytes(pubkey[1:], "big") >= P:
+        raise DecodeError(Reason.PUBKEY_NOT_ON_CURVE, "CRY-002", "X is not a field element")
+    try:
+        return ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), bytes(pubkey))
+    except ValueError:
+        pass
+    # [CRY-003] X^3 - 3X + B is a square modulo P
+    raise DecodeError(Reason.PUBKEY_NOT_ON_CURVE, "CRY-003", "no curve point has this X")
+
+
+@functools.lru_cache(maxsize=1 << 16)
 def decompress_point(data: bytes) -> tuple[int, int]:
     """Decode a compressed public key to its affine coordinates ``(x, y)``.
 
@@ -103,35 +123,13 @@ def decompress_point(data: bytes) -> tuple[int, int]:
     OpenSSL (``EllipticCurvePublicKey.from_encoded_point``); ``tests/test_crypto_p256.py`` checks
     it against the formula. Results are cached: the function is pure.
     """
-    # [CRY-001] a public key is 33 bytes: 0x02 or 0x03, then X
-    if len(data) != PUBLIC_KEY_SIZE or data[0] not in (0x02, 0x03):
-        raise DecodeError(
-            Reason.PUBKEY_ENCODING, "CRY-001",
-            f"{len(data)} bytes starting {data[:1].hex() or 'nothing'}; need 33 starting 02 or 03",
-        )
-    x = int.from_bytes(data[1:], "big")
-    # [CRY-002] X is less than the field prime
-    if x >= P:
-        raise DecodeError(Reason.PUBKEY_NOT_ON_CURVE, "CRY-002", "X is not a field element")
-    try:
-        numbers = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), bytes(data)).public_numbers()
-    except ValueError:
-        numbers = None
-    # [CRY-003] X^3 - 3X + B is a square modulo P
-    if numbers is None:
-        raise DecodeError(Reason.PUBKEY_NOT_ON_CURVE, "CRY-003", "no curve point has this X")
+    numbers = _public_key_object(data).public_numbers()
     return numbers.x, numbers.y
 
 
 def compress_point(x: int, y: int) -> bytes:
     """SEC1 compressed form of an affine point."""
     return bytes((0x02 | (y & 1),)) + x.to_bytes(32, "big")
-
-
-@functools.lru_cache(maxsize=1 << 16)
-def _public_key_object(pubkey: bytes) -> ec.EllipticCurvePublicKey:
-    x, y = decompress_point(pubkey)
-    return ec.EllipticCurvePublicNumbers(x, y, ec.SECP256R1()).public_key()
 
 
 def _private_scalar(private_key: bytes) -> int:

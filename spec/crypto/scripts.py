@@ -191,7 +191,11 @@ def verify_program(code: bytes, parameter: bytes, message: bytes) -> RedeemScrip
     Returns the parsed script when the program is satisfied; raises otherwise. Which programs a
     transaction needs, and the prefix dispatch, are the chain's rules.
     """
-    script = parse_redeem_script(code)
+    return verify_script(parse_redeem_script(code), parameter, message)
+
+
+def verify_script(script: RedeemScript, parameter: bytes, message: bytes) -> RedeemScript:
+    """:func:`verify_program` for a script already parsed by :func:`parse_redeem_script`."""
     if script.kind == "standard":
         # [CRY-022] one 65-byte signature push
         if len(parameter) != SIGNATURE_PUSH_SIZE:
