@@ -35,7 +35,8 @@ from pathlib import Path
 
 from spec.chain import builder
 from spec.chain.block import Block
-from spec.chain.params import INSTANT, POW_LIMIT_BITS, genesis_block
+from spec.chain.params import INSTANT, genesis_block
+from spec.chain.pow import POW_LIMIT_BITS
 from spec.crypto.p256 import public_key_from_private
 
 PARAMS = INSTANT

@@ -7,8 +7,10 @@ whose signatures pass, or ``(reason, rule, detail)`` of the :class:`~spec.errors
 raised; the verdicts come back in block order, exactly as :func:`check_serial` returns them.
 
 Work is split into one contiguous chunk per worker, so each worker receives its transactions in one
-message (the transactions and their referenced outputs are pickled; the unsigned bytes are
-recomputed in the worker, as in the serial path).
+message. :meth:`ParallelChecker.check` sends decoded transactions (pickled with their memo of
+unsigned bytes); :meth:`ParallelChecker.check_wire` sends bytes only, each transaction's
+serialization and the program hashes of the outputs it spends, and the worker decodes them with
+:meth:`~spec.chain.tx.Transaction.deserialize_with_unsigned`.
 """
 
 from __future__ import annotations
@@ -18,10 +20,40 @@ from concurrent.futures import ProcessPoolExecutor
 
 from spec.chain.tx import Output, Transaction
 from spec.chain.validation import check_signatures
+from spec.encoding.primitives import Reader
 from spec.errors import Reject
 
 Verdict = tuple[str, str, str] | None
 Item = tuple[Transaction, Sequence[Output]]
+Wire = tuple[bytes, tuple[bytes, ...]]
+"""A transaction's bytes and the program hashes of its referenced outputs."""
+
+
+class _Owner:
+    """The part of a referenced output the signature rules read."""
+
+    __slots__ = ("program_hash",)
+
+    def __init__(self, program_hash: bytes) -> None:
+        self.program_hash = program_hash
+
+
+def to_wire(items: Sequence[Item]) -> list[Wire]:
+    return [(tx.encode(), tuple(o.program_hash for o in refs)) for tx, refs in items]
+
+
+def _check_wire_chunk(items: Sequence[Wire]) -> list[Verdict]:
+    out: list[Verdict] = []
+    for raw, owners in items:
+        r = Reader(raw)
+        tx, unsigned = Transaction.deserialize_with_unsigned(r)
+        try:
+            check_signatures(tx, [_Owner(o) for o in owners], unsigned)  # type: ignore[misc]
+        except Reject as e:
+            out.append((e.reason.value, e.rule, str(e)))
+        else:
+            out.append(None)
+    return out
 
 
 def check_one(tx: Transaction, references: Sequence[Output]) -> Verdict:
@@ -64,9 +96,19 @@ class ParallelChecker:
         list(self._pool.map(_check_chunk, [[] for _ in range(workers)]))  # start the workers now
 
     def check(self, items: Sequence[Item]) -> list[Verdict]:
-        """Verdicts for ``items`` in order."""
+        """Verdicts for ``items`` (decoded transactions and their referenced outputs) in order.
+
+        The transactions are pickled with their memo of unsigned bytes, so a worker does not
+        serialise them again."""
         out: list[Verdict] = []
         for part in self._pool.map(_check_chunk, _chunks(list(items), self.workers)):
+            out.extend(part)
+        return out
+
+    def check_wire(self, items: Sequence[Wire]) -> list[Verdict]:
+        """Verdicts for transactions given as bytes (what a node holds after reading a block)."""
+        out: list[Verdict] = []
+        for part in self._pool.map(_check_wire_chunk, _chunks(list(items), self.workers)):
             out.extend(part)
         return out
 

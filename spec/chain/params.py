@@ -49,7 +49,7 @@ from pydantic import Field
 from spec.chain.auxpow import zero_auxpow
 from spec.chain.block import Block, Header
 from spec.chain.merkle import merkle_root
-from spec.chain.pow import RetargetParams
+from spec.chain.pow import INSTANT_POW_LIMIT_BITS, NETWORK_RETARGET_PARAMS, RetargetParams
 from spec.chain.tx import (
     Asset,
     Attribute,
@@ -168,31 +168,28 @@ class NetworkParams(SpecModel):
                               adjustment_factor=self.adjustment_factor)
 
 
-POW_LIMIT: Final = (1 << 255) - 1
-POW_LIMIT_BITS: Final = 0x1F0008FF
-INSTANT_POW_LIMIT_BITS: Final = 0x207FFFFF
+
+def _pow_fields(name: str) -> dict[str, int]:
+    """The proof-of-work fields of a network, from :data:`spec.chain.pow.NETWORK_RETARGET_PARAMS` (their one source)."""
+    return NETWORK_RETARGET_PARAMS[name].model_dump()
+
 
 MAINNET: Final = NetworkParams(
-    name="mainnet", magic=2017001, default_port=20338, foundation=MAINNET_FOUNDATION,
-    pow_limit=POW_LIMIT, pow_limit_bits=POW_LIMIT_BITS,
+    name="mainnet", magic=2017001, default_port=20338, foundation=MAINNET_FOUNDATION, **_pow_fields("mainnet"),
     new_ela_issuance_height=919_800, halving_reward_height=1_051_200, halving_reward_interval=1_051_200,
     check_address_height=88_812, public_dpos_height=402_680,
 )
 TESTNET: Final = NetworkParams(
-    name="testnet", magic=2018101, default_port=21338, foundation=TESTNET_FOUNDATION,
-    pow_limit=POW_LIMIT, pow_limit_bits=POW_LIMIT_BITS,
+    name="testnet", magic=2018101, default_port=21338, foundation=TESTNET_FOUNDATION, **_pow_fields("testnet"),
     new_ela_issuance_height=774_920, halving_reward_height=877_880, halving_reward_interval=1_051_200,
     check_address_height=0, public_dpos_height=300_000, max_block_context_size=8_000_000,
 )
 REGNET: Final = NetworkParams(
-    name="regnet", magic=2018201, default_port=22338, foundation=TESTNET_FOUNDATION,
-    pow_limit=POW_LIMIT, pow_limit_bits=POW_LIMIT_BITS,
+    name="regnet", magic=2018201, default_port=22338, foundation=TESTNET_FOUNDATION, **_pow_fields("regnet"),
     new_ela_issuance_height=691_740, halving_reward_height=801_240, halving_reward_interval=1_051_200,
     check_address_height=0, public_dpos_height=231_500,
 )
-INSTANT: Final = REGNET.model_copy(update={
-    "name": "instant", "pow_limit_bits": INSTANT_POW_LIMIT_BITS, "target_timespan": 10, "target_time_per_block": 1,
-})
+INSTANT: Final = REGNET.model_copy(update={"name": "instant", **_pow_fields("instant")})
 """Regnet with ``InstantBlock()``: every block takes PowLimitBits (no retarget)."""
 
 PARAMS: Final[dict[str, NetworkParams]] = {p.name: p for p in (MAINNET, TESTNET, REGNET, INSTANT)}

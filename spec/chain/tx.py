@@ -68,7 +68,7 @@ from __future__ import annotations
 from enum import IntEnum
 from typing import Annotated, Any, Final, Self, Union
 
-from pydantic import Field
+from pydantic import Field, PrivateAttr
 
 from spec.crypto.hashes import sha256d
 from spec.encoding.hashes import Uint168, Uint256
@@ -684,6 +684,23 @@ class Transaction(SpecModel):
     lock_time: U32 = 0
     programs: tuple[Program, ...] = ()
 
+    _unsigned: bytes | None = PrivateAttr(default=None)
+    """Memo of :meth:`serialize_unsigned` (the model is frozen, so the bytes cannot go stale)."""
+
+    def model_copy(self, *, update: dict[str, object] | None = None, deep: bool = False) -> Self:
+        """A copy with ``update`` applied; the memo of the unsigned bytes is not carried over."""
+        copy = super().model_copy(update=update, deep=deep)
+        copy._unsigned = None
+        return copy
+
+    def __eq__(self, other: object) -> bool:
+        """Equal when every field is equal (the memo is not part of the value)."""
+        if not isinstance(other, Transaction):
+            return NotImplemented
+        return type(self) is type(other) and self.__dict__ == other.__dict__
+
+    __hash__ = SpecModel.__hash__
+
     def _check(self) -> TxType:
         # [TXE-001] the version is 0 or at least 0x09
         if 0 < self.version < TX_VERSION_09:
@@ -696,13 +713,18 @@ class Transaction(SpecModel):
 
     def serialize_unsigned(self) -> bytes:
         """The bytes the txid hashes and the programs sign."""
+        memo = self.__pydantic_private__["_unsigned"]  # direct: attribute access to a private is slow
+        if memo is not None:
+            return memo
         self._check()
         out = bytes((self.version,)) if self.version >= TX_VERSION_09 else b""
         out += bytes((self.tx_type, self.payload_version)) + self.payload.serialize_for(self.payload_version)
         out += encode_varuint(len(self.attributes)) + b"".join(a.serialize() for a in self.attributes)
         out += encode_varuint(len(self.inputs)) + b"".join(i.serialize() for i in self.inputs)
         out += encode_varuint(len(self.outputs)) + b"".join(o.serialize_for(self.version) for o in self.outputs)
-        return out + encode_int(self.lock_time, "u32")
+        memo = out + encode_int(self.lock_time, "u32")
+        self.__pydantic_private__["_unsigned"] = memo
+        return memo
 
     def serialize(self) -> bytes:
         return (self.serialize_unsigned() + encode_varuint(len(self.programs))
@@ -734,6 +756,7 @@ class Transaction(SpecModel):
         programs = tuple(Program.deserialize(r) for _ in range(read_varuint(r, "program count")))
         tx = cls(version=version, tx_type=code, payload_version=payload_version, payload=payload,
                  attributes=attributes, inputs=inputs, outputs=outputs, lock_time=lock_time, programs=programs)
+        tx._unsigned = unsigned
         return tx, unsigned
 
     def txid(self) -> bytes:

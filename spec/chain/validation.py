@@ -418,6 +418,8 @@ def tx_program_hashes(tx: Transaction, references: Sequence[Output]) -> list[byt
 
 def _sorted_by_code_hash(items: list[T], key: Callable[[T], bytes]) -> list[T]:
     """Sort by a 20-byte code hash compared as a little-endian number (``Uint160.Compare``)."""
+    if len(items) < 2:
+        return items
     return sorted(items, key=functools.cmp_to_key(lambda a, b: compare_le(key(a), key(b))))
 
 
@@ -428,15 +430,15 @@ def check_signatures(tx: Transaction, references: Sequence[Output], unsigned: by
     """
     message = tx.serialize_unsigned() if unsigned is None else unsigned
     hashes = tx_program_hashes(tx, references)
-    programs = _sorted_by_code_hash(list(tx.programs), key=lambda p: hash160(p.code))
+    programs = _sorted_by_code_hash([(hash160(p.code), p) for p in tx.programs], key=lambda cp: cp[0])
     # [TXC-010] one program per distinct program hash
     if len(hashes) != len(programs):
         raise Reject(Reason.TX_PROGRAM_COUNT, "TXC-010", f"{len(hashes)} hashes, {len(programs)} programs")
-    for ph, program in zip(hashes, programs):
+    for ph, (code_hash, program) in zip(hashes, programs):
         prefix = ph[0]
         if prefix != PREFIX_CROSSCHAIN:
             # [TXC-011] the i-th code hashes to the i-th program hash
-            if hash160(program.code) != ph[1:]:
+            if code_hash != ph[1:]:
                 raise Reject(Reason.TX_PROGRAM_HASH_MISMATCH, "TXC-011", f"program hash {ph.hex()}")
         script = _runnable(prefix, program.code)
         # [TXC-012] a prefix that signs, with a script it can run
