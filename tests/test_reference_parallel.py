@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from conformance.bench_chain import build_block
-from reference.parallel import check_parallel, check_serial
+from reference.parallel import ParallelChecker, check_forked, check_parallel, check_serial, to_wire
 from spec.chain.tx import Program
 
 
@@ -23,3 +23,8 @@ def test_parallel_matches_serial() -> None:
     assert serial[3] is not None and serial[3][1] == "TXC-010"
     assert check_parallel(items, 2) == serial
     assert check_parallel(items, 3) == serial
+    assert check_forked(items, 2) == serial
+    assert check_forked(items, 3) == serial
+    assert check_forked(items, 1) == serial
+    with ParallelChecker(2) as pc:
+        assert pc.check_wire(to_wire(items)) == serial

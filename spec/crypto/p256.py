@@ -114,6 +114,11 @@ def _public_key_object(pubkey: bytes) -> ec.EllipticCurvePublicKey:
     raise DecodeError(Reason.PUBKEY_NOT_ON_CURVE, "CRY-003", "no curve point has this X")
 
 
+def check_public_key(data: bytes) -> None:
+    """Return if ``data`` is a valid compressed P-256 public key (CRY-001..003); otherwise raise."""
+    _public_key_object(data)
+
+
 @functools.lru_cache(maxsize=1 << 16)
 def decompress_point(data: bytes) -> tuple[int, int]:
     """Decode a compressed public key to its affine coordinates ``(x, y)``.
@@ -146,6 +151,9 @@ def public_key_from_private(private_key: bytes) -> bytes:
     return compress_point(pub.x, pub.y)
 
 
+_ECDSA_SHA256: Final = ec.ECDSA(hashes.SHA256())
+
+
 def ecdsa_verify(pubkey: bytes, message: bytes, signature: bytes) -> None:
     """Return if ``signature`` is valid for ``message`` under ``pubkey``; otherwise raise."""
     key = _public_key_object(pubkey)
@@ -158,7 +166,7 @@ def ecdsa_verify(pubkey: bytes, message: bytes, signature: bytes) -> None:
     if not (1 <= r < N and 1 <= s < N):
         raise Reject(Reason.SIGNATURE_OUT_OF_RANGE, "CRY-005", "r or s outside [1, N-1]")
     try:
-        key.verify(encode_dss_signature(r, s), message, ec.ECDSA(hashes.SHA256()))
+        key.verify(encode_dss_signature(r, s), message, _ECDSA_SHA256)
     except InvalidSignature:
         # [CRY-006] the signature verifies for SHA-256 of the message
         raise Reject(Reason.SIGNATURE_INVALID, "CRY-006", "ECDSA verification failed") from None

@@ -29,7 +29,7 @@ from typing import Annotated, Final, Literal
 
 from pydantic import Field
 
-from spec.crypto.p256 import PUBLIC_KEY_SIZE, decompress_point, ecdsa_verify
+from spec.crypto.p256 import PUBLIC_KEY_SIZE, check_public_key, ecdsa_verify
 from spec.encoding.address import PREFIX_CROSSCHAIN, PREFIX_MULTISIG, PREFIX_STANDARD
 from spec.encoding.hashes import Uint168
 from spec.errors import DecodeError, Reason, Reject, rule
@@ -129,13 +129,13 @@ def _check_m_n(m: int, n: int) -> None:
 def sort_public_keys(public_keys: list[bytes]) -> list[bytes]:
     """Ascending by X as an integer, ties by the compressed bytes."""
     for pk in public_keys:
-        decompress_point(pk)
+        check_public_key(pk)
     return sorted(public_keys, key=lambda pk: (int.from_bytes(pk[1:], "big"), pk))
 
 
 def standard_redeem_script(public_key: bytes) -> bytes:
     """``21 <pk33> AC``."""
-    decompress_point(public_key)
+    check_public_key(public_key)
     return bytes((PUSH_PUBKEY,)) + public_key + bytes((OP_CHECKSIG,))
 
 
@@ -151,7 +151,7 @@ def multisig_redeem_script(m: int, public_keys: list[bytes], kind: ScriptKind = 
 def parse_redeem_script(code: bytes) -> RedeemScript:
     """Parse a standard, multisig or cross-chain redeem script; every key must decode."""
     if len(code) == STANDARD_SCRIPT_SIZE and code[0] == PUSH_PUBKEY and code[-1] == OP_CHECKSIG:
-        decompress_point(code[1:34])
+        check_public_key(code[1:34])
         return RedeemScript(kind="standard", m=1, public_keys=(code[1:34],))
     # [CRY-021] otherwise a multisig or cross-chain script of at least 71 bytes
     if (
@@ -172,7 +172,7 @@ def parse_redeem_script(code: bytes) -> RedeemScript:
         # [CRY-021] n pushes of 33-byte keys, n equal to the key count
         if chunk[0] != PUSH_PUBKEY or count != n:
             raise DecodeError(Reason.SCRIPT_MALFORMED, "CRY-021", f"key {i} push or key count {count} != n {n}")
-        decompress_point(chunk[1:])
+        check_public_key(chunk[1:])
         keys.append(chunk[1:])
     kind: ScriptKind = "crosschain" if code[-1] == OP_CROSSCHAIN else "multisig"
     return RedeemScript(kind=kind, m=m, public_keys=tuple(keys))
