@@ -19,9 +19,12 @@ serialization and the program hashes of the outputs it spends, and the worker de
 from __future__ import annotations
 
 import gc
+import mmap
+import multiprocessing
 import os
 import pickle
 from collections.abc import Sequence
+from typing import Any
 from concurrent.futures import ProcessPoolExecutor
 
 from spec.chain.tx import Output, Transaction
@@ -140,10 +143,11 @@ __all__ = ["ParallelChecker", "Verdict", "check_one", "check_parallel", "check_s
 def check_forked(items: Sequence[Item], workers: int) -> list[Verdict]:
     """Verdicts for ``items`` in order, from ``workers`` processes forked for this one batch.
 
-    Nothing is pickled on the way in: each child is a copy of this process and reads its share of
-    ``items`` from memory; only the verdicts come back, through a pipe. This process checks the
-    first share itself. Where ``os.fork`` is missing, or for a batch too small to share, the
-    check is serial. A child only computes and leaves with ``os._exit``, so the threads of the
+    Nothing is pickled on the way in: each child is a copy of this process and reads ``items``
+    from memory; only the verdicts come back, through a pipe. This process works too. The
+    processes take chunks of :data:`FORK_CHUNK` transactions from a counter in shared memory, so
+    the work balances itself. Where ``os.fork`` is missing, or for a batch too small to share,
+    the check is serial. A child only computes and leaves with ``os._exit``, so the threads of the
     parent (a node's peers) are never touched in it.
     """
     n = len(items)
@@ -151,17 +155,45 @@ def check_forked(items: Sequence[Item], workers: int) -> list[Verdict]:
         raise ValueError("workers must be at least 1")
     if workers == 1 or n < 2 * workers or not hasattr(os, "fork"):
         return check_serial(items)
-    bounds = [(i * n // workers, (i + 1) * n // workers) for i in range(workers)]
+    gc_was_enabled = gc.isenabled()
+    gc.disable()  # a collection in either process would copy the whole shared heap page by page
+    try:
+        return _fork_and_check(items, workers)
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+
+
+FORK_CHUNK = 25
+"""Transactions a process takes at a time from the shared queue of :func:`check_forked`."""
+
+
+def _take_chunks(items: Sequence[Item], counter: mmap.mmap, lock: Any) -> list[tuple[int, list[Verdict]]]:
+    """Check chunks taken from the shared counter until none is left; returns (start, verdicts) pairs."""
+    done = []
+    while True:
+        with lock:
+            start = int.from_bytes(counter[:8], "little")
+            counter[:8] = (start + FORK_CHUNK).to_bytes(8, "little")
+        if start >= len(items):
+            return done
+        done.append((start, _check_chunk(items[start:start + FORK_CHUNK])))
+
+
+def _fork_and_check(items: Sequence[Item], workers: int) -> list[Verdict]:
+    # Work is shared dynamically: every process takes the next chunk from a counter in shared
+    # memory, so a process slowed by copy-on-write faults or the scheduler simply takes fewer.
+    counter = mmap.mmap(-1, 8)
+    lock = multiprocessing.get_context("fork").Lock()
     children: list[tuple[int, int]] = []
-    for lo, hi in bounds[1:]:
+    for _ in range(workers - 1):
         read_end, write_end = os.pipe()
         pid = os.fork()
-        if pid == 0:  # the child: check its share, send the verdicts, leave
+        if pid == 0:  # the child: check chunks, send the verdicts, leave
             status = 1
             try:
-                gc.disable()  # a collection would touch (and so copy) every page of the parent's heap
                 os.close(read_end)
-                data = pickle.dumps(_check_chunk(items[lo:hi]))
+                data = pickle.dumps(_take_chunks(items, counter, lock))
                 with os.fdopen(write_end, "wb") as f:
                     f.write(data)
                 status = 0
@@ -169,8 +201,7 @@ def check_forked(items: Sequence[Item], workers: int) -> list[Verdict]:
                 os._exit(status)
         os.close(write_end)
         children.append((pid, read_end))
-    lo, hi = bounds[0]
-    out = _check_chunk(items[lo:hi])
+    parts = _take_chunks(items, counter, lock)
     failed = False
     for pid, read_end in children:
         with os.fdopen(read_end, "rb") as f:
@@ -179,7 +210,10 @@ def check_forked(items: Sequence[Item], workers: int) -> list[Verdict]:
         if status != 0 or not data:
             failed = True
             continue
-        out.extend(pickle.loads(data))
+        parts.extend(pickle.loads(data))
     if failed:  # a child died (out of memory, killed): check everything here instead
         return check_serial(items)
+    out: list[Verdict] = []
+    for _, verdicts in sorted(parts, key=lambda p: p[0]):
+        out.extend(verdicts)
     return out
