@@ -201,6 +201,8 @@ class Reason(StrEnum):
     """An input spends a coinbase output before it matures."""
     TX_SPENDS_SIDECHAIN_POW = "TX_SPENDS_SIDECHAIN_POW"
     """An input spends the output of a new-style SideChainPow transaction."""
+    TX_CROSS_CHAIN_ARBITERS = "TX_CROSS_CHAIN_ARBITERS"
+    """A cross-chain program is not the network's arbiters' script with the required threshold."""
     TX_VOTE_NOT_IN_PROFILE = "TX_VOTE_NOT_IN_PROFILE"
     """A vote output, which this profile has no candidates for."""
 

@@ -409,7 +409,7 @@ def ctx(tx: Transaction, utxos: list[dict[str, Any]], height: int = 1000, chain_
     return {"tx": hx(tx), "height": height, "network": network, "utxos": utxos, "chain_txs": counts}
 
 
-TXC_RULES = tuple(f"TXC-{i:03d}" for i in range(1, 16))
+TXC_RULES = tuple(f"TXC-{i:03d}" for i in range(1, 17))
 COIN = P.SELA_PER_ELA
 
 
@@ -458,8 +458,24 @@ def tx_context_cases() -> Iterator[CaseSpec]:
     w = spend("ctx", outputs=(out(ph("bob"), 10 * COIN - 100),)).model_copy(update={
         "tx_type": TxType.WITHDRAW_FROM_SIDECHAIN, "payload_version": 1, "payload": WithdrawFromSideChainPayload()})
     cu = [utxo(src, 0, cc_ph, 10 * COIN)]
-    yield CaseSpec("withdraw_spends_cross_chain", ctx(cc_signed(w), cu), OK, ("TXC-009", "TXC-011", "TXC-012"),
-                   "Quirk: for 0x4B the code is not compared with the program hash")
+    named = {**ctx(cc_signed(w), cu), "arbiters": [k.hex() for k in arb]}
+    yield CaseSpec("withdraw_spends_cross_chain", named, OK, ("TXC-009", "TXC-011", "TXC-012", "TXC-016"),
+                   "Quirk: for 0x4B the code is not compared with the program hash; the script is the named "
+                   "arbiters' 3 of 4")
+    yield CaseSpec("withdraw_without_named_arbiters", ctx(cc_signed(w), cu), Reason.TX_CROSS_CHAIN_ARBITERS,
+                   ("TXC-016",), "the proof-of-work profile names no cross-chain arbiters")
+    others = {**named, "arbiters": [k.hex() for k in arb[:3]] + [pub("outsider").hex()]}
+    yield CaseSpec("withdraw_other_arbiters", others, Reason.TX_CROSS_CHAIN_ARBITERS, ("TXC-016",))
+    low_code = multisig_redeem_script(2, arb, "crosschain")
+
+    def low_signed(t: Transaction) -> Transaction:
+        msg = t.serialize_unsigned()
+        param = b"".join(bytes((PUSH_SIGNATURE,)) + ecdsa_sign(key(f"arb{i}"), msg) for i in range(2))
+        return t.model_copy(update={"programs": (Program(parameter=param, code=low_code),)})
+
+    low_u = [utxo(src, 0, Uint168.from_code(0x4B, low_code).data, 10 * COIN)]
+    yield CaseSpec("withdraw_threshold_too_low", {**ctx(low_signed(w), low_u), "arbiters": [k.hex() for k in arb]},
+                   Reason.TX_CROSS_CHAIN_ARBITERS, ("TXC-016",), "2 of 4 is below floor(2*4/3) + 1 = 3")
     yield CaseSpec("transfer_spends_cross_chain", ctx(cc_signed(spend("ctx", outputs=w.outputs)), cu),
                    Reason.TX_CROSS_CHAIN_UTXO, ("TXC-009",))
     yield CaseSpec("two_programs_one_owner", ctx(signed(spend("ctx", outputs=base.outputs), "alice", "bob"), u),

@@ -142,6 +142,9 @@ class NetworkParams(SpecModel):
     """From this height an output's program hash must round-trip through an address."""
     public_dpos_height: U32
     """H2: the DPoS profile's rules start here; recorded, never used by this profile."""
+    cross_chain_arbiters: tuple[Annotated[bytes, Field(min_length=33, max_length=33)], ...] = ()
+    """Public keys of the arbiters whose cross-chain script may spend X-address outputs
+    (WithdrawFromSideChain). None in this profile: the sidechain profile names them."""
 
     @property
     def blocks_per_retarget(self) -> int:

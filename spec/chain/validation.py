@@ -192,6 +192,15 @@ rule("TXC-015", Reason.TX_VOTE_NOT_IN_PROFILE,
      note="Deviation: upstream checks the candidates against the DPoS and CR state; that state is the DPoS "
      "profile's.")
 
+rule("TXC-016", Reason.TX_CROSS_CHAIN_ARBITERS,
+     "Every cross-chain program of a WithdrawFromSideChain transaction has exactly the network's cross-chain "
+     "arbiters as its keys and m >= floor(2n/3) + 1; a network that names no arbiters accepts no such program.",
+     suite=_S, upstream="checkWithdrawFromSideChainTransaction: \"invalid multi sign script code\" / "
+     "\"invalid cross chain arbiters\", ErrTxPayload (-22006)",
+     note="Deviation: upstream checks the arbiters in the transaction type's own context check; the spec "
+     "checks them with the signatures, so that an X-address output can never be spent with a self-made "
+     "cross-chain script.")
+
 # -- rules: block sanity -----------------------------------------------------------------------------------
 
 rule("BLK-001", Reason.BLOCK_TIME_TOO_FAR,
@@ -506,6 +515,8 @@ def check_tx_context(tx: Transaction, height: int, view: ChainView, params: Netw
         if o.program_hash[0] == PREFIX_DEPOSIT:
             raise Reject(Reason.TX_DEPOSIT_OUTPUT, "TXC-008", f"output {i}")
     check_signatures(tx, references)
+    if tx.tx_type == TxType.WITHDRAW_FROM_SIDECHAIN:
+        _check_arbiters(tx, params)
     parent_height = height - 1
     for i, entry in enumerate(entries):
         # [TXC-013] a coinbase output is mature
@@ -519,6 +530,22 @@ def check_tx_context(tx: Transaction, height: int, view: ChainView, params: Netw
         if tx.version >= 0x09 and o.type == OutputType.VOTE:
             raise Reject(Reason.TX_VOTE_NOT_IN_PROFILE, "TXC-015", f"output {i}")
     return fee
+
+
+def _check_arbiters(tx: Transaction, params: NetworkParams) -> None:
+    arbiters = set(params.cross_chain_arbiters)
+    threshold = len(arbiters) * 2 // 3 + 1
+    for i, p in enumerate(tx.programs):
+        try:
+            script = parse_redeem_script(p.code)
+        except Reject:
+            continue
+        if script.kind != "crosschain":
+            continue
+        # [TXC-016] the arbiters' keys, with m >= floor(2n/3) + 1
+        if not arbiters or set(script.public_keys) != arbiters or script.m < threshold:
+            raise Reject(Reason.TX_CROSS_CHAIN_ARBITERS, "TXC-016",
+                         f"program {i}: {script.m} of {script.n}; the network names {len(arbiters)} arbiters")
 
 
 def is_new_sidechain_pow(tx: Transaction) -> bool:
