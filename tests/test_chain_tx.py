@@ -210,3 +210,10 @@ def test_upstream_output_txversion09_vote_round_trips(ela_facts):
     assert out.serialize_for(0x09) == raw
     # A version-0 transaction writes neither the type nor the payload: only the first 65 bytes.
     assert out.serialize_for(0) == raw[:32 + 8 + 4 + 21]
+
+
+def test_did_sidechain_address_constant():
+    from spec.chain.params import DID_SIDECHAIN_ADDRESS
+    from spec.encoding.address import program_hash_from_address
+
+    assert program_hash_from_address("XKUh4GLhFJiqAMTF6HyWQrV9pK9HcGUdfJ").data == DID_SIDECHAIN_ADDRESS

@@ -413,6 +413,84 @@ TXC_RULES = tuple(f"TXC-{i:03d}" for i in range(1, 17))
 COIN = P.SELA_PER_ELA
 
 
+DEPOSIT_RULES = ("TXC-017", "TXC-018", "TXC-019", "TXC-020")
+
+
+@generator("chain", "ela.tx.context")
+def deposit_cases() -> Iterator[CaseSpec]:
+    """TransferCrossChainAsset: v0 up to NewCrossChainStartHeight (regnet 730000), v1 after it."""
+    src = h32("dep/src")
+    alice = ph("alice")
+    side_x = Uint168.from_code(0x4B, b"\x20" + h32("dep/side-genesis") + b"\xaf").data
+    fund = 10 * COIN
+    u = [utxo(src, 0, alice, fund)]
+    addr = b"EbaPmewJcXEuUW3Da8FJhPfeuJ8iVUueH1"
+    v1_height = P.REGNET.new_cross_chain_start_height + 1
+
+    def dep(outputs: Sequence[Output], entries: Sequence[CrossChainEntry] = (), payload_version: int = 0,
+            version: int = 0x09) -> Transaction:
+        t = Transaction(version=version, tx_type=TxType.TRANSFER_CROSS_CHAIN_ASSET, payload_version=payload_version,
+                        payload=TransferCrossChainAssetPayload(entries=tuple(entries)),
+                        inputs=(Input(previous=OutPoint(txid=src, index=0), sequence=0xFFFF_FFFF),),
+                        outputs=tuple(outputs))
+        return signed(t, "alice")
+
+    def v0(amount: int, value: int = fund - 10_000, entries: Sequence[CrossChainEntry] | None = None,
+           outputs: Sequence[Output] | None = None) -> dict[str, Any]:
+        outs = outputs if outputs is not None else (out(side_x, value),)
+        ents = entries if entries is not None else (CrossChainEntry(address=addr, output_index=0, amount=amount),)
+        return ctx(dep(outs, ents), u)
+
+    yield CaseSpec("deposit_v0", v0(fund - 20_000), OK, DEPOSIT_RULES,
+                   "amount = output value - MinCrossChainTxFee, fee = MinCrossChainTxFee", expect_ok={"fee": "10000"})
+    yield CaseSpec("deposit_v0_amount_zero", v0(0), OK, ("TXC-019",))
+    yield CaseSpec("deposit_v0_amount_above_limit", v0(fund - 20_000 + 1), Reason.TX_CROSS_CHAIN_AMOUNT, ("TXC-019",))
+    yield CaseSpec("deposit_v0_amount_negative", v0(-1), Reason.TX_CROSS_CHAIN_AMOUNT, ("TXC-019",))
+    yield CaseSpec("deposit_v0_fee_9999", v0(0, value=fund - 9_999), Reason.TX_CROSS_CHAIN_FEE, ("TXC-020",))
+    yield CaseSpec("deposit_v0_no_entries", v0(0, entries=()), Reason.TX_CROSS_CHAIN_PAYLOAD, ("TXC-018",))
+    two_outs = (out(side_x, fund // 2 - 10_000), out(side_x, fund // 2))
+    yield CaseSpec("deposit_v0_two_entries", v0(0, entries=(
+        CrossChainEntry(address=addr, output_index=0, amount=1),
+        CrossChainEntry(address=b"EJuHg2CdT9a9bqdKUAtbrAn6DGwXtKA6uh", output_index=1, amount=1)), outputs=two_outs),
+        OK, ("TXC-018",))
+    yield CaseSpec("deposit_v0_duplicate_index", v0(0, entries=(
+        CrossChainEntry(address=addr, output_index=0, amount=1),
+        CrossChainEntry(address=b"EJuHg2CdT9a9bqdKUAtbrAn6DGwXtKA6uh", output_index=0, amount=1)), outputs=two_outs),
+        Reason.TX_CROSS_CHAIN_PAYLOAD, ("TXC-018",))
+    yield CaseSpec("deposit_v0_duplicate_address", v0(0, entries=(
+        CrossChainEntry(address=addr, output_index=0, amount=1),
+        CrossChainEntry(address=addr, output_index=1, amount=1)), outputs=two_outs),
+        Reason.TX_CROSS_CHAIN_PAYLOAD, ("TXC-018",))
+    yield CaseSpec("deposit_v0_index_out_of_range", v0(0, entries=(
+        CrossChainEntry(address=addr, output_index=1, amount=0),)), Reason.TX_CROSS_CHAIN_PAYLOAD, ("TXC-018",))
+    yield CaseSpec("deposit_v0_empty_address", v0(0, entries=(
+        CrossChainEntry(address=b"", output_index=0, amount=0),)), Reason.TX_CROSS_CHAIN_PAYLOAD, ("TXC-018",))
+    yield CaseSpec("deposit_v0_output_not_x", v0(0, outputs=(out(ph("bob"), fund - 10_000),)),
+                   Reason.TX_CROSS_CHAIN_PAYLOAD, ("TXC-018",))
+    v1_payload = CrossChainOutput(version=0, target_address=addr, target_amount=fund - 30_000, target_data=b"")
+
+    def v1(outputs: Sequence[Output], version: int = 0x09, height: int = v1_height) -> dict[str, Any]:
+        return ctx(dep(outputs, payload_version=1, version=version), u, height=height)
+
+    xo = out(side_x, fund - 20_000, type=3, payload=v1_payload)
+    yield CaseSpec("deposit_v1", v1((xo,)), OK, ("TXC-017", "TXC-018", "TXC-019", "TXC-021"),
+                   "output value = MinCrossChainTxFee + target amount", expect_ok={"fee": "20000"})
+    yield CaseSpec("deposit_v1_with_change", v1((xo.model_copy(update={"value": fund - 30_000}),
+                                                  out(alice, 10_000))), Reason.TX_CROSS_CHAIN_AMOUNT, ("TXC-019",))
+    yield CaseSpec("deposit_v1_change_output", v1((out(side_x, fund - 30_000, type=3, payload=v1_payload.model_copy(
+        update={"target_amount": fund - 40_000})), out(alice, 10_000))), OK, ("TXC-018", "TXC-019"))
+    yield CaseSpec("deposit_v1_no_cross_chain_output", v1((out(side_x, fund - 20_000),)),
+                   Reason.TX_CROSS_CHAIN_PAYLOAD, ("TXC-018",))
+    yield CaseSpec("deposit_v1_to_standard_address", v1((xo.model_copy(update={"program_hash": ph("bob")}),)),
+                   Reason.TX_CROSS_CHAIN_PAYLOAD, ("TXC-018",))
+    yield CaseSpec("deposit_v1_to_retired_did_chain",
+                   v1((xo.model_copy(update={"program_hash": P.REGNET.did_sidechain_address}),)),
+                   Reason.TX_CROSS_CHAIN_RETIRED_TARGET, ("TXC-021",),
+                   "XKUh4GLhFJiqAMTF6HyWQrV9pK9HcGUdfJ is refused from ProhibitTransferToDIDHeight")
+    yield CaseSpec("deposit_v1_at_v0_height", v1((xo,), height=v1_height - 1), Reason.TX_HEIGHT_VERSION, ("TXC-017",))
+    yield CaseSpec("deposit_v0_at_v1_height", {**v0(0), "height": v1_height}, Reason.TX_HEIGHT_VERSION, ("TXC-017",))
+
+
 @generator("chain", "ela.tx.context")
 def tx_context_cases() -> Iterator[CaseSpec]:
     src = h32("ctx/src")

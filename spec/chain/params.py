@@ -99,6 +99,9 @@ CR_EXPENSES_ADDRESS: Final = bytes.fromhex("1c603209ff5d86542d261a8d227fe0f5ee2c
 
 U32 = Annotated[int, Field(ge=0, le=0xFFFF_FFFF)]
 
+DID_SIDECHAIN_ADDRESS: Final = bytes.fromhex("4b5929cbd09401eb2ce4134cb5ee117a01152c387e")
+"""``XKUh4GLhFJiqAMTF6HyWQrV9pK9HcGUdfJ`` (``DIDSideChainAddress``): the old DID sidechain's X address."""
+
 
 class NetworkParams(SpecModel):
     """Everything a node of one network needs to know that is not a rule."""
@@ -142,6 +145,14 @@ class NetworkParams(SpecModel):
     """From this height an output's program hash must round-trip through an address."""
     public_dpos_height: U32
     """H2: the DPoS profile's rules start here; recorded, never used by this profile."""
+    min_cross_chain_tx_fee: int = 10_000
+    """``MinCrossChainTxFee``: sela a deposit to a sidechain leaves for the arbiters."""
+    new_cross_chain_start_height: U32
+    """Up to this height TransferCrossChainAsset uses payload version 0, after it version 1."""
+    prohibit_transfer_to_did_height: U32
+    """From this height no deposit may go to the retired DID sidechain address."""
+    did_sidechain_address: Annotated[bytes, Field(min_length=21, max_length=21)]
+    """Program hash of the retired DID sidechain's X address (``DIDSideChainAddress``)."""
     cross_chain_arbiters: tuple[Annotated[bytes, Field(min_length=33, max_length=33)], ...] = ()
     """Public keys of the arbiters whose cross-chain script may spend X-address outputs
     (WithdrawFromSideChain). None in this profile: the sidechain profile names them."""
@@ -181,16 +192,22 @@ MAINNET: Final = NetworkParams(
     name="mainnet", magic=2017001, default_port=20338, foundation=MAINNET_FOUNDATION, **_pow_fields("mainnet"),
     new_ela_issuance_height=919_800, halving_reward_height=1_051_200, halving_reward_interval=1_051_200,
     check_address_height=88_812, public_dpos_height=402_680,
+    new_cross_chain_start_height=1_032_840, prohibit_transfer_to_did_height=1_032_840,
+    did_sidechain_address=DID_SIDECHAIN_ADDRESS,
 )
 TESTNET: Final = NetworkParams(
     name="testnet", magic=2018101, default_port=21338, foundation=TESTNET_FOUNDATION, **_pow_fields("testnet"),
     new_ela_issuance_height=774_920, halving_reward_height=877_880, halving_reward_interval=1_051_200,
     check_address_height=0, public_dpos_height=300_000, max_block_context_size=8_000_000,
+    new_cross_chain_start_height=807_000, prohibit_transfer_to_did_height=807_000,
+    did_sidechain_address=DID_SIDECHAIN_ADDRESS,
 )
 REGNET: Final = NetworkParams(
     name="regnet", magic=2018201, default_port=22338, foundation=TESTNET_FOUNDATION, **_pow_fields("regnet"),
     new_ela_issuance_height=691_740, halving_reward_height=801_240, halving_reward_interval=1_051_200,
     check_address_height=0, public_dpos_height=231_500,
+    new_cross_chain_start_height=730_000, prohibit_transfer_to_did_height=730_000,
+    did_sidechain_address=DID_SIDECHAIN_ADDRESS,
 )
 INSTANT: Final = REGNET.model_copy(update={"name": "instant", **_pow_fields("instant")})
 """Regnet with ``InstantBlock()``: every block takes PowLimitBits (no retarget)."""

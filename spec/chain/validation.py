@@ -35,6 +35,8 @@ from spec.chain.params import CR_ASSETS_ADDRESS, CR_EXPENSES_ADDRESS, DESTROY_AD
 from spec.chain.pow import check_proof_of_work, next_required_bits
 from spec.chain.tx import (
     AttributeUsage,
+    CrossChainOutput,
+    TransferCrossChainAssetPayload,
     Output,
     OutputType,
     RegisterAssetPayload,
@@ -105,7 +107,7 @@ rule("TX-009", Reason.TX_OUTPUT_ADDRESS,
      note="Quirk: upstream reads CheckAddressHeight from the mainnet defaults (88812) on every network.")
 rule("TX-010", Reason.TX_OUTPUT_TYPE_MISMATCH,
      "In a version >= 0x09 transaction every output is OTNone, except OTVote outputs to a standard address "
-     "in TransferAsset transactions.", suite=_S,
+     "in TransferAsset transactions and OTCrossChain outputs in TransferCrossChainAsset transactions.", suite=_S,
      upstream="checkOutputPayload / checkTransferAssetOutputPayload: \"transaction type dose not match the "
      "output payload type\", ErrTxInvalidOutput (-22002)")
 rule("TX-011", Reason.TX_OUTPUT_SUM_OVERFLOW,
@@ -200,6 +202,27 @@ rule("TXC-016", Reason.TX_CROSS_CHAIN_ARBITERS,
      note="Deviation: upstream checks the arbiters in the transaction type's own context check; the spec "
      "checks them with the signatures, so that an X-address output can never be spent with a self-made "
      "cross-chain script.")
+
+rule("TXC-017", Reason.TX_HEIGHT_VERSION,
+     "A TransferCrossChainAsset has payload version 0 up to NewCrossChainStartHeight (inclusive) and 1 above it.",
+     suite=_S, upstream="TransferCrossChainAssetTransaction.HeightVersionCheck, ErrTxHeightVersion (-22012)")
+rule("TXC-018", Reason.TX_CROSS_CHAIN_PAYLOAD,
+     "A TransferCrossChainAsset v0 payload has 1 to len(outputs) entries with distinct output indexes in range, "
+     "distinct non-empty addresses, and X-prefixed outputs at those indexes; a v1 one is in a version >= 0x09 "
+     "transaction whose outputs are OTNone or X-prefixed OTCrossChain, at least one of them OTCrossChain.",
+     suite=_S, upstream="checkTransferCrossChainAssetTransactionV0/V1, ErrTxPayload (-22006)")
+rule("TXC-019", Reason.TX_CROSS_CHAIN_AMOUNT,
+     "A deposit's amount is in [0, output value - MinCrossChainTxFee] (v0), or its output value is at least "
+     "MinCrossChainTxFee + target amount (v1).", suite=_S,
+     upstream="\"Invalid transaction cross chain amount\" / \"invalid cross chain output amount\", ErrTxPayload (-22006)")
+rule("TXC-020", Reason.TX_CROSS_CHAIN_FEE,
+     "A TransferCrossChainAsset v0's fee (inputs minus outputs) is at least MinCrossChainTxFee (10000 sela).",
+     suite=_S, upstream="checkTransferCrossChainAssetTransactionV0: \"Invalid transaction fee\", ErrTxPayload (-22006)")
+rule("TXC-021", Reason.TX_CROSS_CHAIN_RETIRED_TARGET,
+     "From ProhibitTransferToDIDHeight no OTCrossChain output pays the retired DID sidechain address "
+     "XKUh4GLhFJiqAMTF6HyWQrV9pK9HcGUdfJ.", suite=_S,
+     upstream="checkTransferCrossChainAssetTransactionV1: \"no more DIDSideChain tx \", ErrTxPayload (-22006)",
+     note="Quirk: upstream checks this for v1 payloads only; v0 cannot occur after the same height anyway.")
 
 # -- rules: block sanity -----------------------------------------------------------------------------------
 
@@ -332,9 +355,10 @@ def _check_outputs(tx: Transaction, height: int) -> None:
         if not tx.is_coinbase():
             _check_output_address(out.program_hash, height)
         if tx.version >= 0x09 and out.type != OutputType.NONE:
-            allowed = (tx.tx_type == TxType.TRANSFER_ASSET and out.type == OutputType.VOTE
-                       and out.program_hash[0] == PREFIX_STANDARD)
-            # [TX-010] only OTNone, or OTVote to a standard address in TransferAsset
+            allowed = ((tx.tx_type == TxType.TRANSFER_ASSET and out.type == OutputType.VOTE
+                        and out.program_hash[0] == PREFIX_STANDARD)
+                       or (tx.tx_type == TxType.TRANSFER_CROSS_CHAIN_ASSET and out.type == OutputType.CROSS_CHAIN))
+            # [TX-010] only OTNone, OTVote to a standard address in TransferAsset, OTCrossChain in a deposit
             if not allowed:
                 raise Reject(Reason.TX_OUTPUT_TYPE_MISMATCH, "TX-010",
                              f"output {i} type {out.type} in a type {tx.tx_type:#04x} transaction")
@@ -497,6 +521,8 @@ def check_tx_context(tx: Transaction, height: int, view: ChainView, params: Netw
             raise Reject(Reason.TX_UTXO_LOCKED, "TXC-004", f"input {i}: lock {lock}")
     references = [e.output for e in entries]
     fee = sum(o.value for o in references) - sum(o.value for o in tx.outputs)
+    if tx.tx_type == TxType.TRANSFER_CROSS_CHAIN_ASSET:
+        _check_deposit(tx, height, fee, params)
     # [TXC-005] the fee is at least MinTransactionFee
     if fee < params.min_transaction_fee:
         raise Reject(Reason.TX_FEE_TOO_LOW, "TXC-005", f"fee {fee}")
@@ -530,6 +556,50 @@ def check_tx_context(tx: Transaction, height: int, view: ChainView, params: Netw
         if tx.version >= 0x09 and o.type == OutputType.VOTE:
             raise Reject(Reason.TX_VOTE_NOT_IN_PROFILE, "TXC-015", f"output {i}")
     return fee
+
+
+def _check_deposit(tx: Transaction, height: int, fee: int, params: NetworkParams) -> None:
+    """The TransferCrossChainAsset checks (upstream's ``HeightVersionCheck`` and ``SpecialContextCheck``)."""
+    v1 = height > params.new_cross_chain_start_height
+    # [TXC-017] payload version 0 up to NewCrossChainStartHeight, 1 above it
+    if tx.payload_version != (1 if v1 else 0):
+        raise Reject(Reason.TX_HEIGHT_VERSION, "TXC-017", f"payload version {tx.payload_version} at height {height}")
+    minimum = params.min_cross_chain_tx_fee
+    if v1:
+        deposits = [o for o in tx.outputs if o.type == OutputType.CROSS_CHAIN]
+        well_formed = (tx.version >= 0x09 and bool(deposits)
+                       and all(o.type in (OutputType.NONE, OutputType.CROSS_CHAIN) for o in tx.outputs)
+                       and all(o.program_hash[0] == PREFIX_CROSSCHAIN for o in deposits))
+        # [TXC-018] v1: a version >= 0x09 transaction with X-prefixed OTCrossChain outputs
+        if not well_formed:
+            raise Reject(Reason.TX_CROSS_CHAIN_PAYLOAD, "TXC-018", "v1 outputs")
+        for i, o in enumerate(deposits):
+            # [TXC-021] no deposit to the retired DID sidechain
+            if height >= params.prohibit_transfer_to_did_height and o.program_hash == params.did_sidechain_address:
+                raise Reject(Reason.TX_CROSS_CHAIN_RETIRED_TARGET, "TXC-021", f"deposit {i}")
+            assert isinstance(o.payload, CrossChainOutput)
+            # [TXC-019] v1: the output covers the fee and the target amount
+            if o.value < minimum + o.payload.target_amount:
+                raise Reject(Reason.TX_CROSS_CHAIN_AMOUNT, "TXC-019", f"deposit {i}")
+        return
+    assert isinstance(tx.payload, TransferCrossChainAssetPayload)
+    entries = tx.payload.entries
+    indexes = [e.output_index for e in entries]
+    addresses = [e.address for e in entries]
+    well_formed = (0 < len(entries) <= len(tx.outputs) and len(set(indexes)) == len(indexes)
+                   and all(i < len(tx.outputs) for i in indexes) and len(set(addresses)) == len(addresses)
+                   and all(a != b"" for a in addresses)
+                   and all(tx.outputs[i].program_hash[0] == PREFIX_CROSSCHAIN for i in indexes))
+    # [TXC-018] v0: distinct in-range indexes, distinct non-empty addresses, X-prefixed outputs
+    if not well_formed:
+        raise Reject(Reason.TX_CROSS_CHAIN_PAYLOAD, "TXC-018", f"{len(entries)} entries")
+    for e in entries:
+        # [TXC-019] v0: 0 <= amount <= output value - MinCrossChainTxFee
+        if not 0 <= e.amount <= tx.outputs[e.output_index].value - minimum:
+            raise Reject(Reason.TX_CROSS_CHAIN_AMOUNT, "TXC-019", f"amount {e.amount}")
+    # [TXC-020] v0: the fee is at least MinCrossChainTxFee
+    if fee < minimum:
+        raise Reject(Reason.TX_CROSS_CHAIN_FEE, "TXC-020", f"fee {fee}")
 
 
 def _check_arbiters(tx: Transaction, params: NetworkParams) -> None:
