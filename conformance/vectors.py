@@ -142,7 +142,8 @@ def generate_all(progress: Callable[[str, int], None] | None = None) -> dict[str
 
     files: dict[str, bytes] = {}
     counts: dict[str, dict[str, int]] = {}
-    for gen in sorted(GENERATORS, key=lambda g: (g.suite, g.handler)):
+    ordered = sorted(GENERATORS, key=lambda g: (g.suite, g.handler))
+    for i, gen in enumerate(ordered):
         n = 0
         for cs in gen.fn():
             path = f"{gen.suite}/{gen.handler}/{cs.name}.json"
@@ -151,8 +152,9 @@ def generate_all(progress: Callable[[str, int], None] | None = None) -> dict[str
             files[path] = dumps(build_case(gen, cs))
             n += 1
         counts.setdefault(gen.suite, {})[gen.handler] = counts.get(gen.suite, {}).get(gen.handler, 0) + n
-        if progress:
-            progress(f"{gen.suite}/{gen.handler}", n)
+        last_of_handler = i + 1 == len(ordered) or (ordered[i + 1].suite, ordered[i + 1].handler) != (gen.suite, gen.handler)
+        if progress and last_of_handler:  # a handler may have several generators: report it once
+            progress(f"{gen.suite}/{gen.handler}", counts[gen.suite][gen.handler])
     manifest = {
         "spec_version": SPEC_VERSION,
         "generator_version": GENERATOR_VERSION,

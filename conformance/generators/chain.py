@@ -409,8 +409,50 @@ def ctx(tx: Transaction, utxos: list[dict[str, Any]], height: int = 1000, chain_
     return {"tx": hx(tx), "height": height, "network": network, "utxos": utxos, "chain_txs": counts}
 
 
-TXC_RULES = tuple(f"TXC-{i:03d}" for i in range(1, 17))
+TXC_RULES = tuple(f"TXC-{i:03d}" for i in (*range(1, 17), 22))
 COIN = P.SELA_PER_ELA
+
+
+@generator("chain", "ela.tx.sanity")
+def sidechain_pow_sanity_cases() -> Iterator[CaseSpec]:
+    """A new-style SideChainPow (no inputs): one zero-value OTNone output, no attributes, no programs."""
+    new = Transaction(version=0x09, tx_type=TxType.SIDECHAIN_POW, payload=SideChainPowPayload(
+        side_block_hash=h32("scp/sb"), side_genesis_hash=h32("scp/sg"), block_height=77,
+        signature=det_bytes("scp/sig", 64)), outputs=(out(ph("arbiter"), 0),))
+    yield CaseSpec("sidechain_pow_new_style", san(new), OK, ("TX-002", "TX-013", "TX-018"),
+                   "no inputs and no programs are allowed for a new-style SideChainPow")
+    yield CaseSpec("sidechain_pow_new_style_value_1", san(new.model_copy(update={"outputs": (out(ph("arbiter"), 1),)})),
+                   Reason.TX_SIDECHAIN_POW_SHAPE, ("TX-018",))
+    yield CaseSpec("sidechain_pow_new_style_two_outputs",
+                   san(new.model_copy(update={"outputs": (out(ph("arbiter"), 0), out(ph("arbiter"), 0))})),
+                   Reason.TX_SIDECHAIN_POW_SHAPE, ("TX-018",))
+    yield CaseSpec("sidechain_pow_new_style_with_attribute", san(new.model_copy(update={
+        "attributes": (Attribute(usage=AttributeUsage.NONCE, data=b"n"),)})), Reason.TX_SIDECHAIN_POW_SHAPE, ("TX-018",))
+    yield CaseSpec("sidechain_pow_new_style_with_program", san(signed(new, "arbiter")),
+                   Reason.TX_SIDECHAIN_POW_SHAPE, ("TX-018",))
+    cc = CrossChainOutput(version=0, target_address=b"x", target_amount=0, target_data=b"")
+    yield CaseSpec("sidechain_pow_new_style_cross_chain_output",
+                   san(new.model_copy(update={"outputs": (out(ph("arbiter"), 0, type=3, payload=cc),)})),
+                   Reason.TX_OUTPUT_TYPE_MISMATCH, ("TX-010",), "the output type rule fires first")
+
+
+@generator("chain", "ela.tx.context")
+def sidechain_pow_context_cases() -> Iterator[CaseSpec]:
+    new = Transaction(version=0x09, tx_type=TxType.SIDECHAIN_POW, payload=SideChainPowPayload(
+        side_block_hash=h32("scp/sb"), side_genesis_hash=h32("scp/sg"), block_height=77,
+        signature=det_bytes("scp/sig", 64)), outputs=(out(ph("arbiter"), 0),))
+    yield CaseSpec("sidechain_pow_needs_on_duty_arbiter", ctx(new, []), Reason.TX_SIDECHAIN_POW_NOT_IN_PROFILE,
+                   ("TXC-022",), "the proof-of-work profile knows no on-duty cross-chain arbiter")
+    src = h32("scp/src")
+    old = Transaction(version=0x09, tx_type=TxType.SIDECHAIN_POW, payload=new.payload,
+                      inputs=(Input(previous=OutPoint(txid=src, index=0), sequence=0xFFFF_FFFF),),
+                      outputs=(out(ph("arbiter"), 10 * COIN - 50_000),))
+    yield CaseSpec("sidechain_pow_old_style_unknown_reference", ctx(signed(old, "arbiter"), [],
+                                                                     chain_txs={}),
+                   Reason.TX_UNKNOWN_REFERENCE, ("TXC-002",), "references are checked before the arbiter")
+    yield CaseSpec("sidechain_pow_old_style_needs_on_duty_arbiter",
+                   ctx(signed(old, "arbiter"), [utxo(src, 0, ph("arbiter"), 10 * COIN)]),
+                   Reason.TX_SIDECHAIN_POW_NOT_IN_PROFILE, ("TXC-022",))
 
 
 DEPOSIT_RULES = ("TXC-017", "TXC-018", "TXC-019", "TXC-020")

@@ -82,7 +82,8 @@ _S = "chain"
 rule("TX-001", Reason.TX_SIZE,
      "A transaction's full serialized size is at most MaxBlockContextSize (2,000,000 bytes on mainnet and "
      "regnet, 8,000,000 on testnet).", suite=_S, upstream="CheckTransactionSize: ErrTxSize (-22008)")
-rule("TX-002", Reason.TX_NO_INPUTS, "A non-coinbase transaction has at least one input.", suite=_S,
+rule("TX-002", Reason.TX_NO_INPUTS,
+     "A non-coinbase transaction has at least one input, except a new-style SideChainPow (which has none).", suite=_S,
      upstream="CheckTransactionInput: \"transaction has no inputs\", ErrTxInvalidInput (-22001)")
 rule("TX-003", Reason.TX_INVALID_INPUT,
      "No input of a non-coinbase transaction references the coinbase outpoint (zero txid, index 0xFFFF).",
@@ -118,7 +119,8 @@ rule("TX-012", Reason.COINBASE_FOUNDATION_SHARE,
      "The first output of a coinbase is at least int64(float64(sum of its outputs) * 0.3).", suite=_S,
      upstream="CoinBaseTransaction.CheckTransactionOutput: \"reward to foundation in coinbase < 30%\", "
      "ErrTxInvalidOutput (-22002)")
-rule("TX-013", Reason.TX_NO_PROGRAMS, "A non-coinbase transaction has at least one program.", suite=_S,
+rule("TX-013", Reason.TX_NO_PROGRAMS,
+     "A non-coinbase transaction other than a new-style SideChainPow has at least one program.", suite=_S,
      upstream="CheckAttributeProgram: \"no programs found in transaction\", ErrTxAttributeProgram (-22004)")
 rule("TX-014", Reason.TX_PROGRAM_CODE, "Every program's code is at least 23 bytes.", suite=_S,
      upstream="CheckAttributeProgram: \"invalid program code size\", ErrTxAttributeProgram (-22004)")
@@ -128,6 +130,11 @@ rule("TX-015", Reason.COINBASE_HAS_PROGRAMS, "A coinbase has no programs.", suit
 rule("TX-016", Reason.TX_PAYLOAD_INVALID,
      "A RegisterAsset payload has precision 0..8 and an amount that is a multiple of 10^(8 - precision).",
      suite=_S, upstream="RegisterAssetTransaction.CheckTransactionPayload, ErrTxPayload (-22006)")
+rule("TX-018", Reason.TX_SIDECHAIN_POW_SHAPE,
+     "A new-style SideChainPow (no inputs) has exactly one output, of value 0 and type OTNone, and no "
+     "attributes or programs.", suite=_S,
+     upstream="SideChainPOWTransaction.CheckTransactionOutput / CheckAttributeProgram, ErrTxInvalidOutput (-22002) / "
+     "ErrTxAttributeProgram (-22004)")
 rule("TX-017", Reason.TX_SIDECHAIN_DUPLICATE,
      "The sidechain transaction hashes of a WithdrawFromSideChain v0 payload are distinct.", suite=_S,
      upstream="CheckDuplicateSidechainTx: \"Duplicate sidechain tx detected in a transaction\", "
@@ -223,6 +230,14 @@ rule("TXC-021", Reason.TX_CROSS_CHAIN_RETIRED_TARGET,
      "XKUh4GLhFJiqAMTF6HyWQrV9pK9HcGUdfJ.", suite=_S,
      upstream="checkTransferCrossChainAssetTransactionV1: \"no more DIDSideChain tx \", ErrTxPayload (-22006)",
      note="Quirk: upstream checks this for v1 payloads only; v0 cannot occur after the same height anyway.")
+
+rule("TXC-022", Reason.TX_SIDECHAIN_POW_NOT_IN_PROFILE,
+     "A SideChainPow transaction is not accepted by this profile: its payload must be signed by the on-duty "
+     "cross-chain arbiter, whom only the sidechain profile's arbiter state names.", suite=_S,
+     upstream="SideChainPOWTransaction.SpecialContextCheck: \"there is no arbiter on duty\", ErrTxPayload (-22006)",
+     note="Deviation: upstream checks the signature against GetOnDutyCrossChainArbitrator(), which comes from "
+     "the DPoS and arbiter state; without that state the spec refuses the transaction rather than accept it "
+     "unsigned.")
 
 # -- rules: block sanity -----------------------------------------------------------------------------------
 
@@ -380,6 +395,8 @@ def _check_inputs(tx: Transaction) -> None:
                 bytes(32), NULL_OUTPOINT_INDEX, COINBASE_SEQUENCE):
             raise Reject(Reason.COINBASE_BAD_INPUT, "TX-005", f"{len(tx.inputs)} inputs")
         return
+    if is_new_sidechain_pow(tx):
+        return
     # [TX-002] at least one input
     if not tx.inputs:
         raise Reject(Reason.TX_NO_INPUTS, "TX-002")
@@ -400,6 +417,12 @@ def _check_programs(tx: Transaction) -> None:
         # [TX-015] a coinbase has no programs
         if tx.programs:
             raise Reject(Reason.COINBASE_HAS_PROGRAMS, "TX-015", f"{len(tx.programs)} programs")
+        return
+    if is_new_sidechain_pow(tx):
+        only = tx.outputs[0] if len(tx.outputs) == 1 else None
+        # [TX-018] one zero-value OTNone output, no attributes, no programs
+        if only is None or only.value != 0 or only.type != OutputType.NONE or tx.attributes or tx.programs:
+            raise Reject(Reason.TX_SIDECHAIN_POW_SHAPE, "TX-018", f"{len(tx.outputs)} outputs")
         return
     # [TX-013] at least one program
     if not tx.programs:
@@ -519,6 +542,9 @@ def check_tx_context(tx: Transaction, height: int, view: ChainView, params: Netw
         # [TXC-004] a locked output needs sequence 0xFFFFFFFE and a lock time past the lock
         if lock != 0 and (inp.sequence != UNLOCK_SEQUENCE or tx.lock_time < lock):
             raise Reject(Reason.TX_UTXO_LOCKED, "TXC-004", f"input {i}: lock {lock}")
+    # [TXC-022] SideChainPow needs the on-duty arbiter (upstream's SpecialContextCheck), unknown to this profile
+    if tx.tx_type == TxType.SIDECHAIN_POW:
+        raise Reject(Reason.TX_SIDECHAIN_POW_NOT_IN_PROFILE, "TXC-022", "no arbiter on duty in this profile")
     references = [e.output for e in entries]
     fee = sum(o.value for o in references) - sum(o.value for o in tx.outputs)
     if tx.tx_type == TxType.TRANSFER_CROSS_CHAIN_ASSET:
@@ -619,8 +645,8 @@ def _check_arbiters(tx: Transaction, params: NetworkParams) -> None:
 
 
 def is_new_sidechain_pow(tx: Transaction) -> bool:
-    """``IsNewSideChainPowTx``: a SideChainPow with no inputs and exactly one output."""
-    return tx.tx_type == TxType.SIDECHAIN_POW and not tx.inputs and len(tx.outputs) == 1
+    """``IsNewSideChainPowTx``: a SideChainPow with no inputs."""
+    return tx.tx_type == TxType.SIDECHAIN_POW and not tx.inputs
 
 
 # -- block sanity ---------------------------------------------------------------------------------------------------------
