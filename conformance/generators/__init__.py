@@ -3,3 +3,5 @@
 from conformance.generators import chain_p2p, crypto, encoding  # noqa: F401
 from conformance.generators import chain_pow  # noqa: F401
 from conformance.generators import chain  # noqa: F401
+from conformance.generators import did_keys  # noqa: F401
+from conformance.generators import did_documents  # noqa: F401
