@@ -10,10 +10,14 @@ import spec.chain.state  # noqa: F401
 import spec.chain.tx  # noqa: F401
 import spec.chain.validation  # noqa: F401
 import spec.crypto.curve25519  # noqa: F401
+import spec.did.credential  # noqa: F401
 import spec.did.document  # noqa: F401
 import spec.did.jsontext  # noqa: F401
 import spec.did.keys  # noqa: F401
+import spec.did.presentation  # noqa: F401
+import spec.did.request  # noqa: F401
 import spec.did.syntax  # noqa: F401
+import spec.did.ticket  # noqa: F401
 import spec.crypto.p256  # noqa: F401
 import spec.crypto.scripts  # noqa: F401
 import spec.encoding.address  # noqa: F401

@@ -6,3 +6,5 @@ hashes lower-case hex.
 
 from conformance.bindings_did import keys  # noqa: F401
 from conformance.bindings_did import documents  # noqa: F401
+from conformance.bindings_did import credentials  # noqa: F401
+from conformance.bindings_did import requests  # noqa: F401

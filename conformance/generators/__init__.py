@@ -5,3 +5,5 @@ from conformance.generators import chain_pow  # noqa: F401
 from conformance.generators import chain  # noqa: F401
 from conformance.generators import did_keys  # noqa: F401
 from conformance.generators import did_documents  # noqa: F401
+from conformance.generators import did_credentials  # noqa: F401
+from conformance.generators import did_requests  # noqa: F401

@@ -397,7 +397,10 @@ def _service(v: Any, where: str, subject: DID) -> Service:
     return Service(id=sid, type=stype, endpoint=endpoint, extra=tuple(extra.items()))
 
 
-def _credential(v: Any, where: str, subject: DID) -> Credential:
+def _credential(v: Any, where: str, subject: DID, *, embedded: bool = True) -> Credential:
+    """A credential; ``subject`` is the document subject (``embedded``), or, for a credential outside
+    a document (:mod:`spec.did.credential`), its ``credentialSubject.id``, whose id may then name
+    another DID (such a credential parses but is not genuine, as in the SDK)."""
     d = _obj(v, where, ("id", "type", "issuanceDate", "expirationDate", "credentialSubject", "proof"),
              ("@context", "id", "type", "issuer", "issuanceDate", "expirationDate", "credentialSubject", "proof"))
     context = None
@@ -405,7 +408,9 @@ def _credential(v: Any, where: str, subject: DID) -> Credential:
         context = tuple(_str(x, where + ".@context") for x in _list(d["@context"], where + ".@context", wrap=True))
     cs = _obj(d["credentialSubject"], where + ".credentialSubject", (), None)
     subject_id = _did(cs["id"], where + ".credentialSubject.id") if _opt(cs, "id") is not None else subject
-    vc_id = _own(_url(d["id"], where + ".id", subject_id), subject, where)
+    vc_id = _url(d["id"], where + ".id", subject_id)
+    if embedded:
+        _own(vc_id, subject, where)
     types = tuple(sorted((_str(t, where + ".type") for t in _list(d["type"], where + ".type", wrap=True)), key=_java_key))
     # [DOC-001] a credential has a type
     if not types:
