@@ -67,6 +67,7 @@ PROOF_MODULES: tuple[str, ...] = (
     "proofs.encoding",
     "proofs.chain_state",
     "proofs.chain_pow",
+    "proofs.did_chain",
 )
 """Every module that declares proofs; :func:`all_proofs` imports these and nothing else."""
 

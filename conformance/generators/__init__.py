@@ -7,3 +7,5 @@ from conformance.generators import did_keys  # noqa: F401
 from conformance.generators import did_documents  # noqa: F401
 from conformance.generators import did_credentials  # noqa: F401
 from conformance.generators import did_requests  # noqa: F401
+
+from conformance.generators import did_chain  # noqa: F401

@@ -1,0 +1,116 @@
+"""Handlers of the ``did`` suite for the ID-chain state machine and resolve.
+
+``requests`` is a list of ``{"request": <request JSON text>, "block_time": <Unix seconds>}`` applied in
+order to an empty chain. A request's transaction id is **SHA256d of the request's UTF-8 bytes**, written
+as lower-case hex (the txid an update's ``previousTxid`` and a ticket's ``txid`` name).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from spec.crypto.hashes import sha256d
+from spec.did import chain, document
+from spec.did.syntax import parse_did
+from spec.errors import Reason, Reject
+
+from conformance.bindings import Input, handler
+from conformance.bindings_did.documents import _documents
+
+Json = dict[str, Any]
+
+
+def txid_of(request_json: str) -> bytes:
+    """The conformance suite's transaction id of a request: SHA256d of its UTF-8 bytes."""
+    return sha256d(request_json.encode("utf-8"))
+
+
+def _requests(inp: Input, key: str = "requests") -> list[tuple[str, int]]:
+    items = inp.raw(key)
+    if not isinstance(items, list):
+        raise Reject(Reason.MALFORMED_INPUT, None, f"{key}: expected a list")
+    out = []
+    for item in items:
+        one = Input(item, ("request", "block_time"))
+        out.append((one.text("request"), one.small_int("block_time", 0, 1 << 40)))
+    return out
+
+
+def replay(requests: list[tuple[str, int]]) -> tuple[chain.IdChainState, list[str]]:
+    """Apply ``requests`` in order: the final state and each request's result (``"ok"`` or its reason)."""
+    state, results = chain.EMPTY, []
+    for text, t in requests:
+        try:
+            state = chain.apply_request(state, text, t, txid_of(text))
+            results.append("ok")
+        except Reject as e:
+            results.append(str(e.reason))
+    return state, results
+
+
+def _resolved(state: chain.IdChainState, did: str) -> Json:
+    status, txs = chain.resolve_did(state, did, all=True)
+    return {"status": status, "txids": [t.txid for t in txs]}
+
+
+@handler(
+    "did", "did.chain.apply",
+    "`requests` (list of `request` JSON text, `block_time`) -> `results` (\"ok\" or the reason, per request), "
+    "`resolve` (DID -> `status`, `txids` newest first, all transactions); txid = SHA256d(request bytes)",
+)
+def _apply(data: Any) -> Json:
+    inp = Input(data, ("requests",))
+    state, results = replay(_requests(inp))
+    return {"results": results, "resolve": {did: _resolved(state, did) for did, _ in state.dids}}
+
+
+@handler(
+    "did", "did.chain.submit",
+    "`requests` (as did.chain.apply, results ignored), then `request` at `block_time` -> `did`, `status`, "
+    "`txids` (all, newest first) or the reason the last request is rejected",
+)
+def _submit(data: Any) -> Json:
+    inp = Input(data, ("requests", "request", "block_time"))
+    state, _ = replay(_requests(inp))
+    text = inp.text("request")
+    state = chain.apply_request(state, text, inp.small_int("block_time", 0, 1 << 40), txid_of(text))
+    changed = [k for k, r in state.dids if r.transactions[-1].txid == txid_of(text).hex()]
+    if changed:
+        return {"did": changed[0], **_resolved(state, changed[0])}
+    vc = next(k for k, r in state.credentials
+              if any(t.txid == txid_of(text).hex() for t in ([r.declare] if r.declare else []) + [t for _, t in r.revokes]))
+    status, txs = chain.resolve_credential(state, vc)
+    return {"did": vc, "status": status, "txids": [t.txid for t in txs]}
+
+
+@handler(
+    "did", "did.chain.resolve_credential",
+    "`requests` (as did.chain.apply), `id` (credential id), `issuer`? -> `status` (0 valid, 2 revoked, "
+    "3 not found), `txids` newest first",
+)
+def _resolve_credential(data: Any) -> Json:
+    inp = Input(data, ("requests", "id"), ("issuer",))
+    state, _ = replay(_requests(inp))
+    issuer = parse_did(inp.text("issuer")) if inp.has("issuer") else None
+    status, txs = chain.resolve_credential(state, inp.text("id"), issuer)
+    return {"status": status, "txids": [t.txid for t in txs]}
+
+
+@handler(
+    "did", "did.chain.check_history",
+    "`did`, `transactions` (newest first: `txid`, `timestamp`, `operation`, `request`), `documents` (other DIDs) "
+    "-> `transactions` (count): the client's check that a resolved history is a single verified chain",
+)
+def _check_history(data: Any) -> Json:
+    inp = Input(data, ("did", "transactions", "documents"))
+    items = inp.raw("transactions")
+    if not isinstance(items, list):
+        raise Reject(Reason.MALFORMED_INPUT, None, "transactions: expected a list")
+    txs = []
+    for item in items:
+        one = Input(item, ("txid", "timestamp", "operation", "request"))
+        txs.append(chain.Transaction(txid=one.text("txid"), timestamp=one.small_int("timestamp", 0, 1 << 40),
+                                     operation=one.text("operation"), request=one.text("request")))
+    resolve = document.resolver_from_texts(_documents(inp))
+    chain.check_history(parse_did(inp.text("did")), tuple(txs), resolve)
+    return {"transactions": len(txs)}

@@ -1,0 +1,367 @@
+"""The ID-chain state machine: which verified requests the chain accepts, and what resolve returns.
+
+:func:`apply_request` takes the state, a request's JSON text, the block time and the transaction id
+(both parameters: the spec has no clock and no chain) and returns the new state, or raises
+:class:`~spec.errors.Reject`. A rejected request changes nothing: the state is a value.
+
+Order of checks: the request is parsed and verified against the state's documents
+(:func:`spec.did.request.verify_request`, rules ``REQ-*``, ``DOC-*``, ``TKT-*``), then the chain-state
+rules below, in the order of the table.
+
+==========  ===========================================================================================
+rule        statement
+==========  ===========================================================================================
+IDC-001     create, update and transfer publish a document that expires after the block time
+IDC-002     create only a DID the chain does not know
+IDC-003     update, transfer and deactivate only a DID the chain knows
+IDC-004     nothing is applied to a deactivated DID (deactivation is final)
+IDC-005     an update's previousTxid is the DID's last txid
+IDC-006     an update does not change the controllers (a transfer does)
+IDC-007     a transfer's ticket names the DID's last txid
+IDC-008     a credential is declared once
+IDC-009     a credential revoked by its owner or issuer is not declared
+IDC-010     a declared credential is revoked only by its owner, its issuer, or a controller of either
+IDC-011     one signer revokes a credential once
+IDC-012     a resolved history is a single chain of verified requests
+==========  ===========================================================================================
+
+Resolve (EID ``internal/ethapi/didapi.go``, SDK ``DIDBackend``): :func:`resolve_did` gives status
+0 valid, 1 expired, 2 deactivated, 3 not found, and the transactions newest first: with ``all`` every
+one, else the latest document transaction (preceded by the deactivate for a deactivated DID).
+"Expired" is :func:`spec.did.document.is_expired` of the latest document at ``now`` (default: the block time
+of the state's latest accepted request); deactivated takes precedence.
+:func:`resolve_credential` gives 0 valid (declared, not revoked), 2 revoked (by the owner, a controller
+of the owner, the declared issuer or the ``issuer`` asked about), 3 not found.
+
+Deviations: EID lets a customized DID be created again after its expiry plus ``MaxExpiredHeight``
+blocks and reserves customized names registered on the main chain; the spec has no heights and no main
+chain, so a create of a known DID is always rejected (IDC-002) and there are no reservations.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from pydantic import BaseModel, ConfigDict
+
+from spec.did import document, request
+from spec.did.document import Document
+from spec.did.syntax import DID, DIDURL, parse_did
+from spec.errors import Reason, Reject, rule
+
+__all__ = [
+    "Transaction",
+    "DIDRecord",
+    "CredentialRecord",
+    "IdChainState",
+    "EMPTY",
+    "apply_request",
+    "resolve_did",
+    "resolve_credential",
+    "check_history",
+    "STATUS_VALID",
+    "STATUS_EXPIRED",
+    "STATUS_REVOKED",
+    "STATUS_DEACTIVATED",
+    "STATUS_NOT_FOUND",
+]
+
+STATUS_VALID: Final = 0
+STATUS_EXPIRED: Final = 1
+STATUS_REVOKED: Final = 2
+"""Credential status (resolveCredential)."""
+STATUS_DEACTIVATED: Final = 2
+"""DID status (resolveDID)."""
+STATUS_NOT_FOUND: Final = 3
+
+R_EXPIRES = rule(
+    "IDC-001", Reason.IDCHAIN_EXPIRES,
+    "A create, update or transfer publishes a document whose expires is later than the block time.",
+    suite="did", upstream="didvalidator.go checkRegisterDID: \"Expires time is too short\"",
+)
+R_EXISTS = rule(
+    "IDC-002", Reason.IDCHAIN_ALREADY_EXISTS,
+    "A create is for a DID the chain does not know.",
+    suite="did", upstream="didvalidator.go checkDIDOperation: \"DID WRONG OPERATION ALREADY EXIST\" / "
+    "checkCustomizedDID: \"customizedid was already created\"",
+    note="Deviation: EID allows re-creating a customized DID after expiry + MaxExpiredHeight blocks; the spec has "
+    "no heights.",
+)
+R_NOT_EXIST = rule(
+    "IDC-003", Reason.IDCHAIN_NOT_FOUND,
+    "An update, transfer or deactivate is for a DID the chain knows.",
+    suite="did", upstream="didvalidator.go checkDIDOperation: \"DID WRONG OPERATION NOT EXIST\"",
+)
+R_DEACTIVATED = rule(
+    "IDC-004", Reason.IDCHAIN_DEACTIVATED,
+    "Nothing is applied to a deactivated DID: deactivation is final.",
+    suite="did", upstream="didvalidator.go: \"DID is deactivated\" / checkDeactivateDID: \"DID WAS AREADY DEACTIVE\"; "
+    "SimulatedIDChain: \"DID … already deactivated\"",
+)
+R_PREVIOUS = rule(
+    "IDC-005", Reason.IDCHAIN_PREVIOUS_TXID,
+    "An update's previousTxid equals the DID's last transaction id.",
+    suite="did", upstream="didvalidator.go checkDIDOperation: \"PreviousTxid IS NOT CORRECT\"; SimulatedIDChain: "
+    "\"Previous transaction id missmatch.\"",
+)
+R_CONTROLLERS = rule(
+    "IDC-006", Reason.IDCHAIN_CONTROLLERS_CHANGED,
+    "An update keeps the DID's controllers (a transfer changes them).",
+    suite="did", upstream="SimulatedIDChain: \"Document controllers changed.\"",
+)
+R_TICKET_TXID = rule(
+    "IDC-007", Reason.IDCHAIN_TICKET_TXID,
+    "A transfer's ticket txid equals the DID's last transaction id (\"0x\" stripped).",
+    suite="did", upstream="didvalidator.go checkTicketAvailable: \"invalid TransactionID of ticket\"",
+)
+R_DECLARED = rule(
+    "IDC-008", Reason.IDCHAIN_CREDENTIAL_EXISTS,
+    "A credential is declared once.",
+    suite="did", upstream="checkVerifiableCredentialOperation: \"Credential already exists.\"",
+)
+R_REVOKED = rule(
+    "IDC-009", Reason.IDCHAIN_CREDENTIAL_REVOKED,
+    "A credential revoked by its owner, a controller of the owner, or its issuer is not declared.",
+    suite="did", upstream="checkVerifiableCredentialOperation: \"Credential already revoked by …\"",
+)
+R_REVOKER = rule(
+    "IDC-010", Reason.IDCHAIN_REVOKE_SIGNER,
+    "A declared credential is revoked only by its owner, its issuer or a controller of either; a credential not "
+    "declared may be revoked by anyone (the revocation counts for the owner or the issuer it names).",
+    suite="did", upstream="checkVerifiableCredentialOperation: \"VerifiableCredential was revoked by owner\" / "
+    "\"… by issuer\" / \"… by owner controller\"",
+)
+R_REVOKE_TWICE = rule(
+    "IDC-011", Reason.IDCHAIN_CREDENTIAL_REVOKED,
+    "One signer revokes a credential once.",
+    suite="did", upstream="checkVerifiableCredentialOperation: \"Credential already revoked by …\"",
+)
+R_HISTORY = rule(
+    "IDC-012", Reason.IDCHAIN_HISTORY,
+    "A resolved history, oldest first, starts with a create, each update's previousTxid and each transfer's ticket "
+    "txid is the txid before it, a deactivate comes last, and each request verifies against the document before it.",
+    suite="did", upstream="DIDBackend.resolveDid: \"Invalid resolve result\" / DIDBiography checks",
+)
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
+
+
+class Transaction(_Model):
+    """One accepted request as resolve lists it."""
+
+    txid: str
+    """Lower-case hex of the transaction id."""
+    timestamp: int
+    """The block time, Unix seconds."""
+    operation: str
+    request: str
+    """The request's JSON text as published."""
+
+
+class DIDRecord(_Model):
+    """A DID's chain state."""
+
+    transactions: tuple[Transaction, ...]
+    """Oldest first."""
+    document: Document
+    """The latest published document."""
+    deactivated: bool = False
+
+
+class CredentialRecord(_Model):
+    """A credential id's chain state."""
+
+    declare: Transaction | None = None
+    owner: DID
+    issuer: DID | None = None
+    """The declared credential's issuer."""
+    revokes: tuple[tuple[DID, Transaction], ...] = ()
+    """Revocations by signer DID, oldest first."""
+
+
+class IdChainState(_Model):
+    """The ID chain's DID and credential state. Mappings are tuples of pairs sorted by key, so a state is
+    an immutable value and two equal histories give equal states."""
+
+    dids: tuple[tuple[str, DIDRecord], ...] = ()
+    credentials: tuple[tuple[str, CredentialRecord], ...] = ()
+    block_time: int = 0
+    """The block time of the latest accepted request."""
+
+    def did(self, did: DID | str) -> DIDRecord | None:
+        key = str(did)
+        return next((r for k, r in self.dids if k == key), None)
+
+    def credential(self, vc_id: DIDURL | str) -> CredentialRecord | None:
+        key = str(vc_id)
+        return next((r for k, r in self.credentials if k == key), None)
+
+    def resolver(self) -> document.Resolver:
+        """The chain's current documents (deactivated DIDs included, as the signer lookups see them)."""
+        def resolve(did: DID) -> Document | None:
+            rec = self.did(did)
+            return None if rec is None else rec.document
+        return resolve
+
+
+EMPTY: Final = IdChainState()
+
+
+def _put(pairs: tuple[tuple[str, object], ...], key: str, value: object) -> tuple:  # type: ignore[type-arg]
+    return tuple(sorted([(k, v) for k, v in pairs if k != key] + [(key, value)], key=lambda kv: kv[0]))
+
+
+def _strip0x(txid: str) -> str:
+    return txid[2:] if txid[:2] in ("0x", "0X") else txid
+
+
+def _controls(state: IdChainState, signer: DID, did: DID | None) -> bool:
+    """``signer`` is ``did`` or one of its document's controllers."""
+    if did is None:
+        return False
+    if signer == did:
+        return True
+    rec = state.did(did)
+    return rec is not None and signer in rec.document.controllers
+
+
+def _revoked_for(state: IdChainState, rec: CredentialRecord, issuer: DID | None) -> bool:
+    """Revoked by the owner (or its controller), the declared issuer, or ``issuer``."""
+    return any(_controls(state, s, rec.owner) or _controls(state, s, rec.issuer) or (issuer is not None and s == issuer)
+               for s, _ in rec.revokes)
+
+
+def apply_request(state: IdChainState, request_json: str, block_time: int, txid: bytes) -> IdChainState:
+    """Apply one published request at ``block_time`` with transaction id ``txid``; the new state."""
+    v = request.verify_request(request.parse_request(request_json), state.resolver())
+    op = v.request.operation
+    tx = Transaction(txid=txid.hex(), timestamp=block_time, operation=op, request=request_json)
+    rec = state.did(v.did)
+    if v.document is not None:
+        # [IDC-001] the published document expires after the block time
+        if document.parse_date(v.document.expires) <= block_time:
+            raise Reject(Reason.IDCHAIN_EXPIRES, "IDC-001", "Expires time is too short")
+    if op in ("create", "update", "transfer", "deactivate"):
+        if op == "create":
+            # [IDC-002] create only a new DID
+            if rec is not None:
+                raise Reject(Reason.IDCHAIN_ALREADY_EXISTS, "IDC-002", "DID WRONG OPERATION ALREADY EXIST")
+        else:
+            # [IDC-003] update, transfer and deactivate only a known DID
+            if rec is None:
+                raise Reject(Reason.IDCHAIN_NOT_FOUND, "IDC-003", "DID WRONG OPERATION NOT EXIST")
+            # [IDC-004] deactivation is final
+            if rec.deactivated:
+                raise Reject(Reason.IDCHAIN_DEACTIVATED, "IDC-004", "DID is deactivated")
+            last = rec.transactions[-1].txid
+            if op == "update":
+                assert v.document is not None
+                # [IDC-005] previousTxid is the DID's last txid
+                if _strip0x(v.request.previous_txid or "") != last:
+                    raise Reject(Reason.IDCHAIN_PREVIOUS_TXID, "IDC-005", "PreviousTxid IS NOT CORRECT")
+                # [IDC-006] an update keeps the controllers
+                if set(v.document.controllers) != set(rec.document.controllers):
+                    raise Reject(Reason.IDCHAIN_CONTROLLERS_CHANGED, "IDC-006", "Document controllers changed.")
+            elif op == "transfer":
+                assert v.ticket is not None
+                # [IDC-007] the ticket names the DID's last txid
+                if _strip0x(v.ticket.txid) != last:
+                    raise Reject(Reason.IDCHAIN_TICKET_TXID, "IDC-007", "invalid TransactionID of ticket")
+        if rec is None:
+            assert v.document is not None
+            new = DIDRecord(transactions=(tx,), document=v.document)
+        else:
+            new = rec.model_copy(update={"transactions": rec.transactions + (tx,),
+                                         "document": v.document or rec.document,
+                                         "deactivated": op == "deactivate"})
+        return state.model_copy(update={"dids": _put(state.dids, str(v.did), new), "block_time": block_time})
+
+    assert v.credential_id is not None
+    crec = state.credential(v.credential_id)
+    if op == "declare":
+        assert v.credential is not None
+        # [IDC-008] a credential is declared once
+        if crec is not None and crec.declare is not None:
+            raise Reject(Reason.IDCHAIN_CREDENTIAL_EXISTS, "IDC-008", "Credential already exists.")
+        base = crec or CredentialRecord(owner=v.credential.subject_id)
+        base = base.model_copy(update={"declare": tx, "issuer": v.credential.issuer})
+        # [IDC-009] a credential revoked by its owner or issuer is not declared
+        if _revoked_for(state, base, None):
+            raise Reject(Reason.IDCHAIN_CREDENTIAL_REVOKED, "IDC-009", "Credential already revoked")
+        new_c = base
+    else:
+        signer = v.signer.did
+        assert signer is not None
+        base = crec or CredentialRecord(owner=v.did)
+        # [IDC-010] a declared credential is revoked by its owner, issuer or a controller of either
+        if base.declare is not None and not (_controls(state, signer, base.owner) or _controls(state, signer, base.issuer)):
+            raise Reject(Reason.IDCHAIN_REVOKE_SIGNER, "IDC-010", f"{signer} may not revoke {v.credential_id}")
+        # [IDC-011] one signer revokes a credential once
+        if any(s == signer for s, _ in base.revokes):
+            raise Reject(Reason.IDCHAIN_CREDENTIAL_REVOKED, "IDC-011", f"Credential already revoked by {signer}")
+        new_c = base.model_copy(update={"revokes": base.revokes + ((signer, tx),)})
+    return state.model_copy(update={"credentials": _put(state.credentials, str(v.credential_id), new_c),
+                                    "block_time": block_time})
+
+
+def resolve_did(state: IdChainState, did: DID | str, all: bool = False,  # noqa: A002
+                now: int | None = None) -> tuple[int, tuple[Transaction, ...]]:
+    """``did_resolveDID``: the status and the transactions, newest first."""
+    rec = state.did(parse_did(did) if isinstance(did, str) else did)
+    if rec is None:
+        return STATUS_NOT_FOUND, ()
+    txs = tuple(reversed(rec.transactions))
+    if not all:
+        docs = [t for t in txs if t.operation != "deactivate"]
+        txs = (txs[0], docs[0]) if rec.deactivated else (docs[0],)
+    if rec.deactivated:
+        return STATUS_DEACTIVATED, txs
+    at = state.block_time if now is None else now
+    return (STATUS_EXPIRED if document.is_expired(rec.document, at) else STATUS_VALID), txs
+
+
+def resolve_credential(state: IdChainState, vc_id: DIDURL | str,
+                       issuer: DID | str | None = None) -> tuple[int, tuple[Transaction, ...]]:
+    """``did_resolveCredential``: the status and the transactions (revocations, then the declare), newest first."""
+    rec = state.credential(vc_id)
+    iss = parse_did(issuer) if isinstance(issuer, str) else issuer
+    if rec is None:
+        return STATUS_NOT_FOUND, ()
+    txs = tuple(t for _, t in reversed(rec.revokes)) + ((rec.declare,) if rec.declare is not None else ())
+    if _revoked_for(state, rec, iss):
+        return STATUS_REVOKED, txs
+    return (STATUS_VALID, txs) if rec.declare is not None else (STATUS_NOT_FOUND, ())
+
+
+def check_history(did: DID | str, transactions: tuple[Transaction, ...], resolve: document.Resolver) -> Document:
+    """The client's check of a full resolved history (``all``, newest first): a single chain of verified
+    requests about ``did``. ``resolve`` gives the other DIDs' documents. Returns the latest document."""
+    target = parse_did(did) if isinstance(did, str) else did
+    current: Document | None = None
+    last: str | None = None
+    deactivated = False
+    for tx in reversed(transactions):
+        def view(d: DID, current: Document | None = current) -> Document | None:
+            return current if d == target else resolve(d)
+        try:
+            v = request.verify_request(request.parse_request(tx.request), view)
+        except Reject as e:
+            # [IDC-012] each request verifies against the document before it
+            raise Reject(Reason.IDCHAIN_HISTORY, "IDC-012", f"{tx.txid}: {e.reason}") from None
+        op = v.request.operation
+        links = {"create": last is None, "update": last is not None and v.request.previous_txid == last,
+                 "transfer": last is not None and v.ticket is not None and _strip0x(v.ticket.txid) == last,
+                 "deactivate": last is not None}
+        # [IDC-012] one DID, a create first, each link naming the txid before it, nothing after a deactivate
+        if v.did != target or op not in links or not links[op] or deactivated or tx.operation != op:
+            raise Reject(Reason.IDCHAIN_HISTORY, "IDC-012", f"{tx.txid}: {op} does not continue the chain")
+        current = v.document or current
+        deactivated = op == "deactivate"
+        last = tx.txid
+    # [IDC-012] a history is not empty
+    if current is None:
+        raise Reject(Reason.IDCHAIN_HISTORY, "IDC-012", "empty history")
+    return current
+

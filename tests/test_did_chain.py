@@ -1,0 +1,166 @@
+"""The ID-chain state machine and resolve: unit tests on sequences built from the SDK test data, and
+Hypothesis properties over random operation sequences (a rejected request changes nothing; resolve
+agrees with a plain replay; every resolved history passes the client's check)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from conformance.bindings_did.chain import replay, txid_of
+from conformance.generators import did_chain as G
+from conformance.generators.did_requests import ISSUER, USER1, USER2, USER3, USER4, documents, norm, req
+from conformance.generators.did_documents import text
+from spec.did import chain
+from spec.did import document as D
+from spec.errors import Reason, Reject
+
+T0 = G.T0
+
+
+def run(reqs: list[str], start: int = T0) -> tuple[chain.IdChainState, list[str]]:
+    return replay([(r, start + i) for i, r in enumerate(reqs)])
+
+
+def test_users_and_customized_dids_resolve_valid() -> None:
+    state, results = replay([(i["request"], i["block_time"]) for i in G.customized().items])
+    assert results == ["ok"] * 10
+    for did in (ISSUER, USER1, USER4, G.FOO, G.FOOBAR):
+        status, txs = chain.resolve_did(state, did)
+        assert status == chain.STATUS_VALID and len(txs) == 1 and txs[0].operation == "create"
+    assert chain.resolve_did(state, "did:elastos:nobody") == (chain.STATUS_NOT_FOUND, ())
+
+
+def test_update_needs_the_last_txid_and_resolve_lists_newest_first() -> None:
+    create = req("create", norm("user1.id"), f"{USER1}#primary")
+    first = req("update", norm("user1.id"), f"{USER1}#primary", previous_txid=txid_of(create).hex())
+    stale = req("update", norm("user1.id"), f"{USER1}#key2", previous_txid=txid_of(create).hex())
+    state, results = run([create, first, stale])
+    assert results == ["ok", "ok", "IDCHAIN_PREVIOUS_TXID"]
+    status, txs = chain.resolve_did(state, USER1, all=True)
+    assert status == 0 and [t.txid for t in txs] == [txid_of(first).hex(), txid_of(create).hex()]
+    assert [t.txid for t in chain.resolve_did(state, USER1)[1]] == [txid_of(first).hex()]
+
+
+def test_deactivate_is_final_and_resolves_deactivate_then_document() -> None:
+    create = req("create", norm("user3.id"), f"{USER3}#primary")
+    deact = req("deactivate", USER3, f"{USER3}#primary")
+    again = req("update", norm("user3.id"), f"{USER3}#primary", previous_txid=txid_of(deact).hex())
+    state, results = run([create, deact, again, deact])
+    assert results == ["ok", "ok", "IDCHAIN_DEACTIVATED", "IDCHAIN_DEACTIVATED"]
+    status, txs = chain.resolve_did(state, USER3)
+    assert status == chain.STATUS_DEACTIVATED and [t.operation for t in txs] == ["deactivate", "create"]
+
+
+def test_expired_status_at_a_later_time() -> None:
+    state, _ = run([req("create", norm("user1.id"), f"{USER1}#primary")])
+    assert chain.resolve_did(state, USER1)[0] == chain.STATUS_VALID
+    assert chain.resolve_did(state, USER1, now=G.NOW_AFTER)[0] == chain.STATUS_EXPIRED
+    with pytest.raises(Reject) as e:
+        chain.apply_request(chain.EMPTY, req("create", norm("user1.id"), f"{USER1}#primary"), G.NOW_AFTER, b"\0" * 32)
+    assert e.value.reason is Reason.IDCHAIN_EXPIRES
+
+
+def test_transfer_ticket_must_name_the_last_txid() -> None:
+    s = G.customized()
+    good = G.transfer(s, G.BAZ, norm("baz.new-id"), [f"{USER1}#primary"])
+    sdk = req("transfer", norm("baz.new-id"), f"{USER4}#primary", ticket=text("v2", "baz.tt.json"))
+    state, results = replay([(i["request"], i["block_time"]) for i in s.items] + [(sdk, T0 + 50), (good, T0 + 51)])
+    assert results[-2:] == ["IDCHAIN_TICKET_TXID", "ok"]
+    rec = state.did(G.BAZ)
+    assert rec is not None and USER4 in [str(c) for c in rec.document.controllers]
+
+
+def test_credential_orders() -> None:
+    twitter = text("v2", "user1.vc.twitter.normalized.json")
+    declare = req("declare", twitter, f"{USER1}#primary")
+    by_issuer = req("revoke", G.TWITTER, f"{ISSUER}#primary")
+    base = [i["request"] for i in G.users().items]
+    state, results = run(base + [declare, declare, by_issuer, by_issuer])
+    assert results[5:] == ["ok", "IDCHAIN_CREDENTIAL_EXISTS", "ok", "IDCHAIN_CREDENTIAL_REVOKED"]
+    assert chain.resolve_credential(state, G.TWITTER)[0] == chain.STATUS_REVOKED
+    state, results = run(base + [by_issuer, declare])
+    assert results[5:] == ["ok", "IDCHAIN_CREDENTIAL_REVOKED"]
+    state, results = run(base + [req("revoke", G.TWITTER, f"{USER2}#primary"), declare,
+                                 req("revoke", G.TWITTER, f"{USER3}#primary")])
+    assert results[5:] == ["ok", "ok", "IDCHAIN_REVOKE_SIGNER"]
+    assert chain.resolve_credential(state, G.TWITTER)[0] == chain.STATUS_VALID
+    assert chain.resolve_credential(state, G.TWITTER, USER2)[0] == chain.STATUS_REVOKED
+    assert chain.resolve_credential(state, f"{USER1}#nothing")[0] == chain.STATUS_NOT_FOUND
+
+
+def test_check_history_accepts_resolved_and_rejects_gaps() -> None:
+    s = G.customized()
+    s.add(G.update(s, G.BAZ, norm("baz.id"), f"{USER1}#primary"))
+    s.add(G.transfer(s, G.BAZ, norm("baz.new-id"), [f"{USER1}#primary"]))
+    state, _ = replay([(i["request"], i["block_time"]) for i in s.items])
+    _, txs = chain.resolve_did(state, G.BAZ, all=True)
+    resolve = D.resolver_from_texts({k: v for k, v in documents().items() if k != G.BAZ})
+    latest = chain.check_history(G.BAZ, txs, resolve)
+    assert USER4 in [str(c) for c in latest.controllers]
+    with pytest.raises(Reject) as e:
+        chain.check_history(G.BAZ, txs[:1] + txs[2:], resolve)
+    assert e.value.reason is Reason.IDCHAIN_HISTORY
+
+
+# -- properties ------------------------------------------------------------------------------------------
+
+_CREATES = {USER1: ("user1.id", f"{USER1}#primary"), USER2: ("user2.id", f"{USER2}#primary"),
+            USER3: ("user3.id", f"{USER3}#primary"), G.FOO: ("foo.id", f"{USER2}#primary")}
+_OPS = st.sampled_from(["create", "update", "update_stale", "deactivate", "declare", "revoke_owner",
+                        "revoke_other"])
+_DIDS = st.sampled_from(sorted(_CREATES))
+
+
+def _request(state: chain.IdChainState, op: str, did: str) -> str:
+    doc, vm = _CREATES[did]
+    rec = state.did(did)
+    if op == "create":
+        return req("create", norm(doc), vm)
+    if op.startswith("update"):
+        prev = rec.transactions[-1 if op == "update" else 0].txid if rec is not None else "ab" * 32
+        return req("update", norm(doc), vm, previous_txid=prev)
+    if op == "deactivate":
+        return req("deactivate", did, f"{USER1}#primary" if did == G.FOO else vm)
+    if op == "declare":
+        return req("declare", text("v2", "user1.vc.twitter.normalized.json"), f"{USER1}#primary")
+    return req("revoke", G.TWITTER, f"{USER1}#primary" if op == "revoke_owner" else vm)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(_OPS, _DIDS), min_size=1, max_size=10))
+def test_random_sequences(ops: list[tuple[str, str]]) -> None:
+    state = chain.EMPTY
+    accepted: dict[str, list[tuple[str, str]]] = {}
+    previous: set[str] = set()
+    for i, (op, did) in enumerate(ops):
+        text_ = _request(state, op, did)
+        before = state
+        snapshot = state.model_dump_json()
+        try:
+            state = chain.apply_request(state, text_, T0 + i, txid_of(text_))
+        except Reject:
+            assert state is before and state.model_dump_json() == snapshot
+            continue
+        parsed = json.loads(text_)
+        prev = parsed["header"].get("previousTxid")
+        if prev is not None:
+            assert prev not in previous, "two accepted updates name one previous txid"
+            previous.add(prev)
+        if parsed["header"]["specification"] == "elastos/did/1.0":
+            accepted.setdefault(did, []).append((txid_of(text_).hex(), parsed["header"]["operation"]))
+    resolve = state.resolver()
+    for did in _CREATES:
+        status, txs = chain.resolve_did(state, did, all=True)
+        plain = accepted.get(did, [])
+        if not plain:
+            assert status == chain.STATUS_NOT_FOUND
+            continue
+        assert [t.txid for t in txs] == [t for t, _ in reversed(plain)]
+        assert plain[0][1] == "create" and all(o != "create" for _, o in plain[1:])
+        assert "deactivate" not in [o for _, o in plain[:-1]]
+        assert status == (chain.STATUS_DEACTIVATED if plain[-1][1] == "deactivate" else chain.STATUS_VALID)
+        chain.check_history(did, txs, lambda d, did=did: None if str(d) == did else resolve(d))
