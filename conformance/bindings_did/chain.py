@@ -109,7 +109,7 @@ def _check_history(data: Any) -> Json:
     txs = []
     for item in items:
         one = Input(item, ("txid", "timestamp", "operation", "request"))
-        txs.append(chain.Transaction(txid=one.text("txid"), timestamp=one.small_int("timestamp", 0, 1 << 40),
+        txs.append(chain.IdTransaction(txid=one.text("txid"), timestamp=one.small_int("timestamp", 0, 1 << 40),
                                      operation=one.text("operation"), request=one.text("request")))
     resolve = document.resolver_from_texts(_documents(inp))
     chain.check_history(parse_did(inp.text("did")), tuple(txs), resolve)

@@ -50,7 +50,7 @@ from spec.did.syntax import DID, DIDURL, parse_did
 from spec.errors import Reason, Reject, rule
 
 __all__ = [
-    "Transaction",
+    "IdTransaction",
     "DIDRecord",
     "CredentialRecord",
     "IdChainState",
@@ -148,7 +148,7 @@ class _Model(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
 
 
-class Transaction(_Model):
+class IdTransaction(_Model):
     """One accepted request as resolve lists it."""
 
     txid: str
@@ -163,7 +163,7 @@ class Transaction(_Model):
 class DIDRecord(_Model):
     """A DID's chain state."""
 
-    transactions: tuple[Transaction, ...]
+    transactions: tuple[IdTransaction, ...]
     """Oldest first."""
     document: Document
     """The latest published document."""
@@ -173,11 +173,11 @@ class DIDRecord(_Model):
 class CredentialRecord(_Model):
     """A credential id's chain state."""
 
-    declare: Transaction | None = None
+    declare: IdTransaction | None = None
     owner: DID
     issuer: DID | None = None
     """The declared credential's issuer."""
-    revokes: tuple[tuple[DID, Transaction], ...] = ()
+    revokes: tuple[tuple[DID, IdTransaction], ...] = ()
     """Revocations by signer DID, oldest first."""
 
 
@@ -237,7 +237,7 @@ def apply_request(state: IdChainState, request_json: str, block_time: int, txid:
     """Apply one published request at ``block_time`` with transaction id ``txid``; the new state."""
     v = request.verify_request(request.parse_request(request_json), state.resolver())
     op = v.request.operation
-    tx = Transaction(txid=txid.hex(), timestamp=block_time, operation=op, request=request_json)
+    tx = IdTransaction(txid=txid.hex(), timestamp=block_time, operation=op, request=request_json)
     rec = state.did(v.did)
     if v.document is not None:
         # [IDC-001] the published document expires after the block time
@@ -307,7 +307,7 @@ def apply_request(state: IdChainState, request_json: str, block_time: int, txid:
 
 
 def resolve_did(state: IdChainState, did: DID | str, all: bool = False,  # noqa: A002
-                now: int | None = None) -> tuple[int, tuple[Transaction, ...]]:
+                now: int | None = None) -> tuple[int, tuple[IdTransaction, ...]]:
     """``did_resolveDID``: the status and the transactions, newest first."""
     rec = state.did(parse_did(did) if isinstance(did, str) else did)
     if rec is None:
@@ -323,7 +323,7 @@ def resolve_did(state: IdChainState, did: DID | str, all: bool = False,  # noqa:
 
 
 def resolve_credential(state: IdChainState, vc_id: DIDURL | str,
-                       issuer: DID | str | None = None) -> tuple[int, tuple[Transaction, ...]]:
+                       issuer: DID | str | None = None) -> tuple[int, tuple[IdTransaction, ...]]:
     """``did_resolveCredential``: the status and the transactions (revocations, then the declare), newest first."""
     rec = state.credential(vc_id)
     iss = parse_did(issuer) if isinstance(issuer, str) else issuer
@@ -335,7 +335,7 @@ def resolve_credential(state: IdChainState, vc_id: DIDURL | str,
     return (STATUS_VALID, txs) if rec.declare is not None else (STATUS_NOT_FOUND, ())
 
 
-def check_history(did: DID | str, transactions: tuple[Transaction, ...], resolve: document.Resolver) -> Document:
+def check_history(did: DID | str, transactions: tuple[IdTransaction, ...], resolve: document.Resolver) -> Document:
     """The client's check of a full resolved history (``all``, newest first): a single chain of verified
     requests about ``did``. ``resolve`` gives the other DIDs' documents. Returns the latest document."""
     target = parse_did(did) if isinstance(did, str) else did
