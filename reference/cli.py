@@ -132,6 +132,12 @@ def _cmd_wallet(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_idchain(args: argparse.Namespace) -> int:
+    from reference.idchain.rpc import run
+
+    return run(args.datadir, args.rpcport)
+
+
 def _cmd_devnet(args: argparse.Namespace) -> int:
     from reference.node.devnet import devnet
 
@@ -213,6 +219,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="regnet (default; about 2 million parent nonces per block) or instant (about 2)")
     s.add_argument("--keep", action="store_true", help="keep the temporary datadirs and logs")
     s.set_defaults(fn=_cmd_devnet)
+
+    s = sub.add_parser("idchain", help="run the reference ID-chain service (DID requests, resolve over JSON-RPC)")
+    s.add_argument("--datadir", required=True)
+    s.add_argument("--rpcport", type=int, default=0, help="JSON-RPC port on 127.0.0.1 (0: any free port)")
+    s.set_defaults(fn=_cmd_idchain)
     return p
 
 

@@ -14,7 +14,7 @@ def test_devnet_two_nodes_agree(capsys) -> None:
         seen["count"] = [c.call("getblockcount") for c in clients]
         seen["block"] = [c.call("getblock", seen["best"][0]) for c in clients]
 
-    result = devnet(2, 4, "instant", timeout=30, inspect=inspect)
+    result = devnet(2, 4, "instant", timeout=90, inspect=inspect)  # returns as soon as node2 has the tip
     assert result["agreed"]
     assert seen["best"][0] == seen["best"][1]
     assert seen["count"] == [5, 5]

@@ -1,0 +1,203 @@
+"""The reference ID-chain service: a real SQLite store and JSON-RPC over real loopback HTTP, checked
+against the spec's state machine (:mod:`spec.did.chain`)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tempfile
+from functools import lru_cache
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from conformance.bindings_did.chain import replay, txid_of
+from conformance.generators.did_chain import FOO, T0, TWITTER, customized, transfer, update, users
+from conformance.generators.did_documents import text
+from conformance.generators.did_requests import ISSUER, USER1, USER2, USER3, norm, req
+from reference.idchain.rpc import Api, RpcClient, RpcError, RpcServer
+from reference.idchain.service import IdChainService
+from spec.did import chain
+from spec.did.document import format_date
+from spec.errors import Reject
+
+DIDS = (ISSUER, USER1, USER2, USER3, FOO)
+
+
+@pytest.fixture()
+def served(tmp_path: Path):
+    service = IdChainService(tmp_path / "idc")
+    server = RpcServer(service).start()
+    yield service, RpcClient(f"http://127.0.0.1:{server.port}")
+    server.stop()
+    service.close()
+
+
+def expected_did(state: chain.IdChainState, did: str, all: bool) -> dict:  # noqa: A002
+    status, txs = chain.resolve_did(state, did, all=all)
+    out: dict = {"did": did, "status": status}
+    if status != chain.STATUS_NOT_FOUND:
+        out["transaction"] = [{"txid": t.txid, "timestamp": format_date(t.timestamp),
+                               "operation": json.loads(t.request)} for t in txs]
+    return out
+
+
+def publish(rpc: RpcClient, items: list[dict]) -> list[str]:
+    results = []
+    for i in items:
+        try:
+            rpc.call("did_publishRequest", {"request": i["request"], "block_time": i["block_time"]})
+            results.append("ok")
+        except RpcError as e:
+            assert e.code == 43001 and e.reason
+            results.append(e.reason)
+    return results
+
+
+def test_publish_and_resolve_match_the_spec(served) -> None:
+    service, rpc = served
+    s = customized()
+    s.add(update(s, FOO, norm("foo.id"), f"{USER1}#primary"))
+    s.add(req("declare", text("v2", "user1.vc.twitter.normalized.json"), f"{USER1}#primary"))
+    s.add(req("create", norm("foo.id"), f"{USER2}#primary"))  # rejected: foo exists
+    items = s.items
+    state, want = replay([(i["request"], i["block_time"]) for i in items])
+    assert publish(rpc, items) == want and want[-1] != "ok"
+    assert service.state == state
+    for did, _ in state.dids:
+        for all_ in (False, True):
+            assert rpc.call("did_resolveDID", {"did": did, "all": all_}) == expected_did(state, did, all_)
+    assert rpc.call("did_resolveDID", {"did": "did:elastos:nobody", "all": False}) == \
+        {"did": "did:elastos:nobody", "status": 3}
+    got = rpc.call("did_resolveCredential", {"id": TWITTER})
+    status, txs = chain.resolve_credential(state, TWITTER)
+    assert got["status"] == status == 0 and [t["txid"] for t in got["transaction"]] == [t.txid for t in txs]
+    assert rpc.call("did_listCredentials", {"did": USER1, "skip": 0, "limit": 10}) == \
+        {"did": USER1, "credentials": [TWITTER]}
+    assert rpc.call("did_listCredentials", {"did": USER1, "skip": 1, "limit": 10})["credentials"] == []
+    rpc.call("did_publishRequest", {"request": req("revoke", TWITTER, f"{ISSUER}#primary"), "block_time": T0 + 99})
+    assert rpc.call("did_resolveCredential", {"id": TWITTER, "issuer": ISSUER})["status"] == 2
+
+
+def test_rejections_leave_the_store_unchanged(served) -> None:
+    service, rpc = served
+    publish(rpc, users().items)
+    before, state = service.store.dump(), service.state
+    good = req("create", norm("foo.id"), f"{USER2}#primary")
+    bad_sig = json.loads(good)
+    bad_sig["proof"]["signature"] = bad_sig["proof"]["signature"][::-1]
+    for bad in ("{not json", json.dumps(bad_sig), req("create", norm("user1.id"), f"{USER1}#primary")):
+        with pytest.raises(Reject) as spec_e:
+            chain.apply_request(state, bad, T0 + 50, txid_of(bad))
+        with pytest.raises(RpcError) as e:
+            rpc.call("did_publishRequest", {"request": bad, "block_time": T0 + 50})
+        assert e.value.code == 43001 and e.value.reason == spec_e.value.reason.value
+        assert e.value.message.startswith(e.value.reason)
+        assert service.store.dump() == before and service.state == state
+    with pytest.raises(RpcError) as e:
+        rpc.call("did_publishRequest", {"request": {"header": {}}})
+    assert e.value.code == 42002 and service.store.dump() == before
+
+
+def test_restart_replays_to_the_same_resolution(tmp_path: Path) -> None:
+    s = customized()
+    s.add(transfer(s, FOO, norm("foo.id"), [f"{USER1}#primary", f"{USER2}#primary"]))
+    s.add(req("deactivate", USER3, f"{USER3}#primary"))
+    first = IdChainService(tmp_path / "idc")
+    for i in s.items:
+        try:
+            first.submit(i["request"], i["block_time"])
+        except Reject:
+            pass
+    state, heights = first.state, first.store.height()
+    first.close()
+    again = IdChainService(tmp_path / "idc")
+    try:
+        assert again.state == state and again.store.height() == heights
+        for did in DIDS:
+            assert chain.resolve_did(again.state, did, all=True) == chain.resolve_did(state, did, all=True)
+    finally:
+        again.close()
+
+
+def test_cli_prints_ready_and_serves(tmp_path: Path) -> None:
+    p = subprocess.Popen([sys.executable, "-m", "reference.cli", "idchain", "--datadir", str(tmp_path / "d")],
+                         stdout=subprocess.PIPE, text=True)
+    try:
+        assert p.stdout is not None
+        line = p.stdout.readline()
+        assert line.startswith("ready rpc=")
+        rpc = RpcClient(f"http://127.0.0.1:{int(line.split('=')[1])}")
+        assert rpc.call("did_resolveDID", {"did": USER1, "all": True}) == {"did": USER1, "status": 3}
+    finally:
+        p.terminate()
+        p.wait(10)
+
+
+# -- property: random operation sequences, service against spec --------------------------------------------------
+
+USERS = {ISSUER: "issuer", USER1: "user1", USER2: "user2", USER3: "user3"}
+
+
+@lru_cache(maxsize=None)
+def _create(did: str) -> str:
+    return req("create", norm(f"{USERS[did]}.id"), f"{did}#primary")
+
+
+@lru_cache(maxsize=None)
+def _signed(op: str, payload: str, vm: str, prev: str | None = None) -> str:
+    return req(op, payload, vm, previous_txid=prev)
+
+
+def _build(state: chain.IdChainState, op: str, did: str) -> str:
+    if op == "create":
+        return _create(did)
+    rec = state.did(did)
+    prev = rec.transactions[-1].txid if rec is not None else "00" * 32
+    if op == "update":
+        return _signed("update", norm(f"{USERS[did]}.id"), f"{did}#primary", prev)
+    if op == "deactivate":
+        return _signed("deactivate", did, f"{did}#primary")
+    if op == "declare":
+        return _signed("declare", text("v2", "user1.vc.twitter.normalized.json"), f"{USER1}#primary")
+    return _signed("revoke", TWITTER, f"{did}#primary")
+
+
+OPS = st.lists(st.tuples(st.sampled_from(["create", "create", "update", "deactivate", "declare", "revoke"]),
+                         st.sampled_from(sorted(USERS)), st.integers(0, 3)), min_size=1, max_size=8)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(ops=OPS)
+def test_random_sequences_match_the_spec(ops: list[tuple[str, str, int]]) -> None:
+    with tempfile.TemporaryDirectory() as d:
+        service = IdChainService(d)
+        api = Api(service)
+        state, t = chain.EMPTY, T0
+        try:
+            for op, did, dt in ops:
+                t += dt
+                request = _build(state, op, did)
+                try:
+                    want: str | None = None
+                    state = chain.apply_request(state, request, t, txid_of(request))
+                except Reject as e:
+                    want = e.reason.value
+                try:
+                    api.call("did_publishRequest", [{"request": request, "block_time": t}])
+                    got = None
+                except RpcError as e:
+                    got = e.reason
+                assert got == want
+                assert service.state == state
+            for did in USERS:
+                assert api.call("did_resolveDID", {"did": did, "all": True}) == expected_did(state, did, True)
+            status, _ = chain.resolve_credential(state, TWITTER)
+            assert api.call("did_resolveCredential", {"id": TWITTER})["status"] == status
+            assert service.store.count() == sum(len(r.transactions) for _, r in state.dids) + sum(
+                (c.declare is not None) + len(c.revokes) for _, c in state.credentials)
+        finally:
+            service.close()
