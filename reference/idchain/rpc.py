@@ -23,9 +23,8 @@ defaults to the wall clock, never before the last block's. A rejected request is
 from __future__ import annotations
 
 import json
-import time
-from http.server import ThreadingHTTPServer
 import threading
+import time
 from typing import Any
 
 from spec.did import chain
@@ -33,8 +32,7 @@ from spec.did.document import format_date
 from spec.errors import Reject
 
 from reference.idchain.service import IdChainService
-from reference.node.rpc import (INVALID_PARAMS, INVALID_TRANSACTION, METHOD_NOT_FOUND, RpcClient, RpcError,
-                                _Handler)
+from reference.node.rpc import (INVALID_PARAMS, ApiServer, INVALID_TRANSACTION, METHOD_NOT_FOUND, RpcClient, RpcError)
 
 
 def _tx(t: chain.IdTransaction) -> dict[str, Any]:
@@ -102,23 +100,11 @@ class Api:
         return {"txid": txid, "height": self.service.store.height()}
 
 
-class RpcServer:
-    """The HTTP server in a daemon thread, bound to 127.0.0.1."""
+class RpcServer(ApiServer):
+    """The ID-chain service's JSON-RPC server (the node's HTTP layer, another API)."""
 
     def __init__(self, service: IdChainService, port: int = 0) -> None:
-        handler = type("Handler", (_Handler,), {"api": Api(service)})
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", port), handler)
-        self.httpd.daemon_threads = True
-        self.port = self.httpd.server_address[1]
-        self.thread = threading.Thread(target=self.httpd.serve_forever, name="idchain-rpc", daemon=True)
-
-    def start(self) -> RpcServer:
-        self.thread.start()
-        return self
-
-    def stop(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        super().__init__(Api(service), port, "idchain-rpc")
 
 
 def run(datadir: str, rpcport: int) -> int:

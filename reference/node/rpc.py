@@ -22,7 +22,7 @@ import threading
 import urllib.request
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Self
 
 from spec.chain.auxpow import AUXPOW_CHAIN_ID, AuxPow
 from spec.chain.builder import attach_auxpow
@@ -287,23 +287,31 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(data)
 
 
-class RpcServer:
-    """The HTTP server in a daemon thread, bound to 127.0.0.1."""
+class ApiServer:
+    """JSON-RPC over HTTP for any ``api`` object (its public methods are the RPC methods), in a daemon
+    thread, bound to 127.0.0.1. The node and the ID-chain service both serve through it."""
 
-    def __init__(self, node: Node, port: int = 0) -> None:
-        handler = type("Handler", (_Handler,), {"api": Api(node)})
+    def __init__(self, api: object, port: int = 0, name: str = "rpc") -> None:
+        handler = type("Handler", (_Handler,), {"api": api})
         self.httpd = ThreadingHTTPServer(("127.0.0.1", port), handler)
         self.httpd.daemon_threads = True
         self.port = self.httpd.server_address[1]
-        self.thread = threading.Thread(target=self.httpd.serve_forever, name="rpc", daemon=True)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, name=name, daemon=True)
 
-    def start(self) -> RpcServer:
+    def start(self) -> Self:
         self.thread.start()
         return self
 
     def stop(self) -> None:
         self.httpd.shutdown()
         self.httpd.server_close()
+
+
+class RpcServer(ApiServer):
+    """The node's JSON-RPC server."""
+
+    def __init__(self, node: Node, port: int = 0) -> None:
+        super().__init__(Api(node), port, "rpc")
 
 
 class RpcClient:
