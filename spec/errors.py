@@ -460,6 +460,14 @@ class Reason(StrEnum):
     IDCHAIN_HISTORY = "IDCHAIN_HISTORY"
     """A resolved history is not a single chain of verified requests."""
 
+    # -- DID builders ------------------------------------------------------------------------------
+    BUILDER_EXPIRES = "BUILDER_EXPIRES"
+    """A document being built expires before now or more than five years after it."""
+    BUILDER_SIGNER = "BUILDER_SIGNER"
+    """A key that may not sign the object being built (or a private key that is not that key's)."""
+    BUILDER_ALREADY_SIGNED = "BUILDER_ALREADY_SIGNED"
+    """A controller signs a document twice, or a document already holds all its proofs."""
+
     # -- adapter protocol (not spec rules: errors in how a case was asked) ----------------------
     MALFORMED_INPUT = "MALFORMED_INPUT"
     """A handler's input object lacks a field or has one of the wrong JSON type."""

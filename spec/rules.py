@@ -10,6 +10,7 @@ import spec.chain.state  # noqa: F401
 import spec.chain.tx  # noqa: F401
 import spec.chain.validation  # noqa: F401
 import spec.crypto.curve25519  # noqa: F401
+import spec.did.builder  # noqa: F401
 import spec.did.chain  # noqa: F401
 import spec.did.credential  # noqa: F401
 import spec.did.document  # noqa: F401

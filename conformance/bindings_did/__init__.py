@@ -9,3 +9,4 @@ from conformance.bindings_did import documents  # noqa: F401
 from conformance.bindings_did import credentials  # noqa: F401
 from conformance.bindings_did import requests  # noqa: F401
 from conformance.bindings_did import chain  # noqa: F401
+from conformance.bindings_did import builders  # noqa: F401
