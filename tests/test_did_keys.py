@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from pathlib import Path
@@ -148,3 +149,49 @@ def test_arbitrary_base58_only_rejects(text):
 def test_public_derivation_matches_private(index):
     pre_priv = keys.derive_path(keys.master_key(keys.mnemonic_to_seed(TEST_MNEMONIC, "secret")), "m/44'/0'/0'")
     assert keys.derive_child(keys.neuter(pre_priv), index).public_key == keys.derive_child(pre_priv, index).public_key
+
+
+# -- the nine word lists and app-scoped DIDs -----------------------------------------------------------
+
+
+
+@settings(max_examples=40, deadline=None)
+@given(lang=st.sampled_from(keys.LANGUAGES), entropy=st.sampled_from((16, 20, 24, 28, 32)).flatmap(
+    lambda n: st.binary(min_size=n, max_size=n)))
+def test_word_lists_agree_with_trezor_mnemonic(lang: str, entropy: bytes) -> None:
+    lib = Mnemonic(lang)
+    written = lib.to_mnemonic(entropy)
+    assert keys.entropy_to_mnemonic(entropy, lang) == written
+    assert keys.mnemonic_to_entropy(written) == entropy
+    found = keys.mnemonic_language(written)
+    # detection answers the first list (in the SDK's order) that holds every word and passes the checksum
+    assert keys.LANGUAGES.index(found) <= keys.LANGUAGES.index(lang)
+    assert keys.mnemonic_to_entropy(written, found) == entropy
+    assert keys.mnemonic_to_seed(written, "pw") == Mnemonic.to_seed(written, "pw")
+
+
+@settings(max_examples=15, deadline=None)
+@given(ident=st.text(max_size=40), code=st.integers(-(1 << 31), (1 << 31) - 1))
+def test_app_scoped_key_public_equals_private_derivation(ident: str, code: int) -> None:
+    master = keys.master_key(keys.mnemonic_to_seed(MNEMONIC_APP, ""))
+    account = keys.derive_path(master, keys.PRE_DERIVED_PATH)
+    private = keys.derive_app_key(account, ident, code)
+    public = keys.derive_app_key(keys.neuter(account), ident, code)
+    assert private.private_key is not None and public.private_key is None
+    assert private.public_key == public.public_key
+    assert p256.public_key_from_private(private.private_key) == private.public_key
+    path = keys.app_derive_path(ident, code)
+    assert len(path) == 9 and all(0 <= i < keys.HARDENED for i in path)
+    assert path[-1] == code & 0x7FFFFFFF
+    digest = hashlib.sha256(ident.encode("utf-8")).digest()
+    assert path[0] == int.from_bytes(digest[:4], "big") & 0x7FFFFFFF
+
+
+MNEMONIC_APP = "amateur file dignity extend cabin jaguar early electric ask video happy access"
+
+
+def test_security_code_outside_java_int_is_refused() -> None:
+    for code in (1 << 31, -(1 << 31) - 1):
+        with pytest.raises(Reject) as e:
+            keys.app_derive_path("x", code)
+        assert e.value.rule == "KEY-006"

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from spec.did import keys, syntax
+from spec.errors import Reason, Reject
 
 from conformance.bindings import Input, handler
 
@@ -65,9 +66,15 @@ def _key_from_base58(data: Any) -> Json:
     return {"pubkey": keys.public_key_from_base58(Input(data, ("base58",)).text("base58")).hex()}
 
 
-@handler("did", "did.mnemonic.check", "`mnemonic` -> `entropy`: validate an English BIP39 mnemonic")
+@handler(
+    "did", "did.mnemonic.check",
+    "`mnemonic` -> `entropy`, `language`: validate a BIP39 mnemonic in the first of the SDK's nine word lists "
+    "that holds it (Mnemonic.getLanguage order)",
+)
 def _mnemonic_check(data: Any) -> Json:
-    return {"entropy": keys.mnemonic_to_entropy(Input(data, ("mnemonic",)).text("mnemonic")).hex()}
+    mnemonic = Input(data, ("mnemonic",)).text("mnemonic")
+    language = keys.mnemonic_language(mnemonic)
+    return {"entropy": keys.mnemonic_to_entropy(mnemonic, language).hex(), "language": language}
 
 
 @handler(
@@ -117,3 +124,23 @@ def _extkey_parse(data: Any) -> Json:
         "public_key": k.public_key.hex(),
         "did": str(keys.did_from_public_key(k.public_key)),
     }
+
+
+@handler(
+    "did", "did.hd.derive_app",
+    "(`mnemonic`, `passphrase`) or `xpub` (the pre-derived key), `identifier`, `security_code` -> `did`, `pubkey`, "
+    "`path`: the app-scoped DID of RootIdentity.getDid(identifier, securityCode)",
+)
+def _hd_derive_app(data: Any) -> Json:
+    inp = Input(data, ("identifier", "security_code"), ("mnemonic", "passphrase", "xpub"))
+    if inp.has("xpub") == inp.has("mnemonic") or inp.has("mnemonic") != inp.has("passphrase"):
+        raise Reject(Reason.MALFORMED_INPUT, None, "give either mnemonic and passphrase, or xpub")
+    if inp.has("xpub"):
+        pre = keys.parse_extended_key(inp.text("xpub"))
+    else:
+        pre = keys.pre_derived_key(inp.text("mnemonic"), inp.text("passphrase"))
+    code = inp.small_int("security_code", -(1 << 40), 1 << 40)
+    key = keys.derive_app_key(pre, inp.text("identifier"), code)
+    path = "/".join(str(i) for i in keys.app_derive_path(inp.text("identifier"), code))
+    return {"did": str(keys.did_from_public_key(key.public_key)), "pubkey": key.public_key.hex(),
+            "path": f"{keys.PRE_DERIVED_PATH}/{path}"}

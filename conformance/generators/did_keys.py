@@ -15,8 +15,11 @@ Upstream cases:
 from __future__ import annotations
 
 import json
+import unicodedata
 from collections.abc import Iterator
 from typing import Any
+
+from mnemonic import Mnemonic
 
 from spec.crypto import p256
 from spec.did import keys
@@ -272,8 +275,33 @@ def mnemonic_check() -> Iterator[CaseSpec]:
     for name, m in (("sdk_test_root", TEST_MNEMONIC),
                     ("sdk_hdkey_test", "pact reject sick voyage foster fence warm luggage cabbage any subject carbon")):
         yield CaseSpec(name, {"mnemonic": m}, OK, MNEMONIC_RULES)
-    yield CaseSpec("extra_whitespace", {"mnemonic": "  " + TREZOR_VECTORS[0][1].replace(" ", "  \t") + "\n"}, OK,
-                   MNEMONIC_RULES, "words are split on any run of white space")
+    yield CaseSpec("extra_whitespace", {"mnemonic": "  " + TREZOR_VECTORS[0][1].replace(" ", "  \t") + "\n"},
+                   Reason.MNEMONIC_WORD_COUNT, ("KEY-003",),
+                   "Quirk: the SDK splits the NFKD text on single ASCII spaces (split(\" \")): other spacing leaves "
+                   "empty words")
+    yield CaseSpec("ideographic_space_english", {"mnemonic": TREZOR_VECTORS[0][1].replace(" ", "\u3000")}, OK,
+                   MNEMONIC_RULES, "NFKD turns U+3000 into an ASCII space, in any language",
+                   expect_ok={"entropy": TREZOR_VECTORS[0][0], "language": "english"})
+    for lang in keys.LANGUAGES[1:]:
+        e = det_bytes(f"did/entropy/{lang}", 16)
+        m = Mnemonic(lang).to_mnemonic(e)  # the library, not the spec, writes the words
+        expect = {"entropy": e.hex()}
+        if lang != "chinese_traditional":
+            expect["language"] = lang
+        yield CaseSpec(f"language_{lang}", {"mnemonic": m}, OK, MNEMONIC_RULES,
+                       "12 words written by trezor's mnemonic package", expect_ok=expect)
+    shared = Mnemonic("chinese_traditional").to_mnemonic(bytes(16))
+    yield CaseSpec("chinese_words_in_both_lists", {"mnemonic": shared}, OK, MNEMONIC_RULES,
+                   "every word is in the simplified and the traditional list: getLanguage answers the first tried",
+                   expect_ok={"language": "chinese_simplified"})
+    yield CaseSpec("spanish_composed_accents", {"mnemonic": unicodedata.normalize("NFC", Mnemonic("spanish").to_mnemonic(
+        bytes(range(16))))}, OK, MNEMONIC_RULES, "NFC text: NFKD matches the list", expect_ok={"language": "spanish"})
+    bad_fr = Mnemonic("french").to_mnemonic(bytes(16)).split(" ")
+    bad_fr[-1] = bad_fr[0]
+    yield CaseSpec("french_bad_checksum", {"mnemonic": " ".join(bad_fr)}, Reason.MNEMONIC_CHECKSUM, ("KEY-005",))
+    mixed = Mnemonic("french").to_mnemonic(bytes(16)).split(" ")[:6] + Mnemonic("korean").to_mnemonic(bytes(16)).split(" ")[6:]
+    yield CaseSpec("two_languages_mixed", {"mnemonic": " ".join(mixed)}, Reason.MNEMONIC_UNKNOWN_WORD, ("KEY-004",),
+                   "the words of one mnemonic come from one list")
     for n in (15, 18, 21):
         e = det_bytes(f"did/entropy/{n}", n * 11 // 33 * 4)
         yield CaseSpec(f"generated_{n}_words", {"mnemonic": keys.entropy_to_mnemonic(e)}, OK, MNEMONIC_RULES,
@@ -320,6 +348,35 @@ def hd_derive() -> Iterator[CaseSpec]:
                    Reason.HD_INDEX_OUT_OF_RANGE)
     yield CaseSpec("bad_mnemonic", {"mnemonic": "abandon " * 11 + "abandon", "passphrase": "", "index": 0},
                    Reason.MNEMONIC_CHECKSUM)
+    for lang in ("japanese", "korean", "czech"):
+        m = Mnemonic(lang).to_mnemonic(det_bytes(f"did/hd/{lang}", 16))
+        yield CaseSpec(f"mnemonic_{lang}", {"mnemonic": m, "passphrase": "\u5bc6\u7801", "index": 3}, OK, MNEMONIC_RULES,
+                       "a non-English mnemonic and a non-ASCII passphrase")
+
+
+APP_IDS = ("org.elastos.trinity.dapp.wallet", "com.example.notes", "tech.tuum.academy", "\u4f60\u597d.app", "")
+
+
+@generator("did", "did.hd.derive_app")
+def hd_derive_app() -> Iterator[CaseSpec]:
+    pre = keys.extended_key_to_base58(keys.pre_derived_key(TEST_MNEMONIC, TEST_PASSPHRASE))
+    for i, ident in enumerate(APP_IDS):
+        code = det_int(f"did/app/{i}", -(1 << 31), (1 << 31) - 1)
+        yield CaseSpec(f"app_{i}", {"mnemonic": TEST_MNEMONIC, "passphrase": TEST_PASSPHRASE, "identifier": ident,
+                                    "security_code": code}, OK, ("KEY-006",),
+                       "RootIdentity.newDid(identifier, securityCode): nine non-hardened steps below m/44'/0'/0'")
+        yield CaseSpec(f"app_{i}_from_xpub", {"xpub": pre, "identifier": ident, "security_code": code}, OK,
+                       ("KEY-006",), "RootIdentity.getDid(identifier, securityCode) from the pre-derived xpub alone")
+    for code in (0, -1, (1 << 31) - 1, -(1 << 31)):
+        yield CaseSpec(f"security_code_{code}".replace("-", "minus_"),
+                       {"xpub": pre, "identifier": "com.example.notes", "security_code": code}, OK, ("KEY-006",),
+                       "securityCode & 0x7FFFFFFF: a negative Java int wraps")
+    for code in (1 << 31, -(1 << 31) - 1):
+        yield CaseSpec(f"security_code_out_of_int32_{'high' if code > 0 else 'low'}",
+                       {"xpub": pre, "identifier": "com.example.notes", "security_code": code},
+                       Reason.HD_INDEX_OUT_OF_RANGE, ("KEY-006",), "a security code is a Java int")
+    yield CaseSpec("bad_mnemonic", {"mnemonic": "abandon " * 11 + "abandon", "passphrase": "", "identifier": "x",
+                                    "security_code": 1}, Reason.MNEMONIC_CHECKSUM, ("KEY-005",))
 
 
 @generator("did", "did.hd.xpub")

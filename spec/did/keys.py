@@ -23,8 +23,12 @@ HD derivation (the SDK's ``HDKey``, ``Mnemonic``, ``RootIdentity``)
 
 * BIP39: ``seed = PBKDF2-HMAC-SHA512(NFKD(mnemonic), "mnemonic" + NFKD(passphrase), 2048, 64)``.
   The mnemonic must be valid (word count, words of the list, checksum) before it is used
-  (``RootIdentity.create`` calls ``Mnemonic.checkIsValid``). The spec carries the English list
-  (read from the ``mnemonic`` package, trezor's reference implementation).
+  (``RootIdentity.create`` calls ``Mnemonic.checkIsValid``). The SDK's nine word lists (English,
+  Spanish, French, Czech, Italian, simplified and traditional Chinese, Japanese, Korean; read from the
+  ``mnemonic`` package, trezor's reference implementation, NFKD) are tried in that order
+  (``Mnemonic.getLanguage``); words are split on single ASCII spaces after NFKD.
+* App-scoped DIDs: nine non-hardened steps below the pre-derived key from SHA-256 of the app's
+  identifier and a security code (:func:`app_derive_path`), so an xpub alone lists them.
 * BIP32 on P-256: master ``I = HMAC-SHA512("Bitcoin seed", seed)``; children as in BIP32 with
   ``n`` the P-256 group order (hardened ``0x00 || k || i``, normal ``serP(K) || i``).
 * A DID's key is at ``m/44'/0'/0'/0/index``. The *pre-derived* public key is ``m/44'/0'/0'``; its
@@ -59,7 +63,8 @@ __all__ = [
     "english_wordlist", "mnemonic_to_entropy", "entropy_to_mnemonic", "mnemonic_to_seed",
     "ExtendedKey", "master_key", "derive_child", "derive_path", "parse_path", "neuter",
     "serialize_extended_key", "extended_key_to_base58", "parse_extended_key",
-    "pre_derived_key", "root_identity_id", "derive_did_key",
+    "pre_derived_key", "root_identity_id", "derive_did_key", "app_derive_path", "derive_app_key",
+    "LANGUAGES", "wordlist", "mnemonic_language",
 ]
 
 IDENTITY_PREFIX: Final = 0x67
@@ -174,55 +179,109 @@ def check_did_address(method_specific_id: str) -> bytes:
 # -- BIP39 ----------------------------------------------------------------------------------------
 
 
+LANGUAGES: Final = ("english", "spanish", "french", "czech", "italian", "chinese_simplified",
+                    "chinese_traditional", "japanese", "korean")
+"""The SDK's word lists (``Mnemonic``), in the order ``Mnemonic.getLanguage`` tries them."""
+IDEOGRAPHIC_SPACE: Final = "\u3000"
+"""The separator of Japanese mnemonics as written (BIP39); NFKD turns it into an ASCII space."""
+
+
 @functools.cache
-def english_wordlist() -> tuple[str, ...]:
-    """The BIP39 English word list (2048 words), from trezor's ``mnemonic`` package."""
+def wordlist(language: str = "english") -> tuple[str, ...]:
+    """A BIP39 word list (2048 words, NFKD), from trezor's ``mnemonic`` package."""
     from mnemonic import Mnemonic
 
-    words = tuple(Mnemonic("english").wordlist)
-    assert len(words) == 2048
+    if language not in LANGUAGES:
+        raise ValueError(f"unknown mnemonic language {language!r}; one of {LANGUAGES}")
+    words = tuple(unicodedata.normalize("NFKD", w) for w in Mnemonic(language).wordlist)
+    assert len(words) == 2048 and len(set(words)) == 2048
     return words
 
 
+def english_wordlist() -> tuple[str, ...]:
+    """The BIP39 English word list."""
+    return wordlist("english")
+
+
 @functools.cache
-def _word_index() -> dict[str, int]:
-    return {w: i for i, w in enumerate(english_wordlist())}
+def _word_index(language: str) -> dict[str, int]:
+    return {w: i for i, w in enumerate(wordlist(language))}
 
 
-def mnemonic_to_entropy(mnemonic: str) -> bytes:
-    """The entropy of a valid English mnemonic; raises for a bad count, word or checksum."""
-    words = unicodedata.normalize("NFKD", mnemonic).split()
-    # [KEY-003] a mnemonic has 12, 15, 18, 21 or 24 words
-    if len(words) not in MNEMONIC_WORD_COUNTS:
-        raise DecodeError(Reason.MNEMONIC_WORD_COUNT, "KEY-003", f"{len(words)} words")
-    index = _word_index()
+def _mnemonic_words(mnemonic: str) -> list[str]:
+    """``Normalizer.normalize(mnemonic, NFKD).split(" ")``: one ASCII space between words (an ideographic
+    space becomes one under NFKD); any other spacing leaves an empty or unknown word."""
+    return unicodedata.normalize("NFKD", mnemonic).split(" ")
+
+
+def _entropy(words: list[str], language: str) -> bytes | None:
+    """The entropy if every word is in ``language``'s list and the checksum holds; ``None`` if a word is
+    not in the list; raises KEY-005 for a bad checksum."""
+    index = _word_index(language)
     bits = 0
-    for pos, w in enumerate(words):
+    for w in words:
         i = index.get(w)
-        # [KEY-004] every word is in the word list
         if i is None:
-            raise DecodeError(Reason.MNEMONIC_UNKNOWN_WORD, "KEY-004", f"word {pos}: {w!r}")
+            return None
         bits = (bits << 11) | i
     total = 11 * len(words)
     cs_len = total // 33
-    ent_len = total - cs_len
-    entropy = (bits >> cs_len).to_bytes(ent_len // 8, "big")
-    checksum = bits & ((1 << cs_len) - 1)
+    entropy = (bits >> cs_len).to_bytes((total - cs_len) // 8, "big")
     # [KEY-005] the checksum bits are the first bits of SHA-256 of the entropy
-    if sha256(entropy)[0] >> (8 - cs_len) != checksum:
-        raise DecodeError(Reason.MNEMONIC_CHECKSUM, "KEY-005", "mnemonic checksum mismatch")
+    if sha256(entropy)[0] >> (8 - cs_len) != bits & ((1 << cs_len) - 1):
+        raise DecodeError(Reason.MNEMONIC_CHECKSUM, "KEY-005", f"mnemonic checksum mismatch ({language})")
     return entropy
 
 
-def entropy_to_mnemonic(entropy: bytes) -> str:
-    """The English mnemonic of 16, 20, 24, 28 or 32 bytes of entropy."""
+def mnemonic_language(mnemonic: str) -> str:
+    """``Mnemonic.getLanguage``: the first language of :data:`LANGUAGES` in which ``mnemonic`` is valid.
+
+    Raises KEY-003 for a bad word count, KEY-004 when no list holds every word, KEY-005 when the lists
+    that hold every word all fail the checksum."""
+    words = _mnemonic_words(mnemonic)
+    # [KEY-003] a mnemonic has 12, 15, 18, 21 or 24 words
+    if len(words) not in MNEMONIC_WORD_COUNTS:
+        raise DecodeError(Reason.MNEMONIC_WORD_COUNT, "KEY-003", f"{len(words)} words")
+    checksum_error: DecodeError | None = None
+    for language in LANGUAGES:
+        try:
+            if _entropy(words, language) is not None:
+                return language
+        except DecodeError as e:
+            checksum_error = checksum_error or e
+    if checksum_error is not None:
+        raise checksum_error
+    unknown = next((pos, w) for pos, w in enumerate(words) if w not in _word_index("english"))
+    # [KEY-004] every word is in the word list (of one language)
+    raise DecodeError(Reason.MNEMONIC_UNKNOWN_WORD, "KEY-004", f"word {unknown[0]}: {unknown[1]!r} is in no word list")
+
+
+def mnemonic_to_entropy(mnemonic: str, language: str | None = None) -> bytes:
+    """The entropy of a valid mnemonic (of ``language``, or of the language :func:`mnemonic_language`
+    finds); raises for a bad count, word or checksum."""
+    lang = mnemonic_language(mnemonic) if language is None else language
+    words = _mnemonic_words(mnemonic)
+    # [KEY-003] a mnemonic has 12, 15, 18, 21 or 24 words
+    if len(words) not in MNEMONIC_WORD_COUNTS:
+        raise DecodeError(Reason.MNEMONIC_WORD_COUNT, "KEY-003", f"{len(words)} words")
+    entropy = _entropy(words, lang)
+    # [KEY-004] every word is in the word list
+    if entropy is None:
+        raise DecodeError(Reason.MNEMONIC_UNKNOWN_WORD, "KEY-004", f"a word is not in the {lang} list")
+    return entropy
+
+
+def entropy_to_mnemonic(entropy: bytes, language: str = "english") -> str:
+    """The mnemonic of 16, 20, 24, 28 or 32 bytes of entropy in ``language`` (``Mnemonic.generate``);
+    Japanese words are joined with an ideographic space, the others with an ASCII space."""
     if len(entropy) not in (16, 20, 24, 28, 32):
         raise ValueError("entropy must be 16, 20, 24, 28 or 32 bytes")
     cs_len = len(entropy) * 8 // 32
     bits = (int.from_bytes(entropy, "big") << cs_len) | (sha256(entropy)[0] >> (8 - cs_len))
     n = (len(entropy) * 8 + cs_len) // 11
-    words = english_wordlist()
-    return " ".join(words[(bits >> (11 * (n - 1 - k))) & 0x7FF] for k in range(n))
+    words = wordlist(language)
+    sep = IDEOGRAPHIC_SPACE if language == "japanese" else " "
+    return sep.join(words[(bits >> (11 * (n - 1 - k))) & 0x7FF] for k in range(n))
 
 
 def mnemonic_to_seed(mnemonic: str, passphrase: str = "") -> bytes:
@@ -405,3 +464,28 @@ def derive_did_key(mnemonic: str, passphrase: str, index: int) -> ExtendedKey:
         raise Reject(Reason.HD_INDEX_OUT_OF_RANGE, "KEY-006", f"index {index}")
     mnemonic_to_entropy(mnemonic)
     return derive_path(master_key(mnemonic_to_seed(mnemonic, passphrase)), f"{DID_DERIVE_PATH_PREFIX}{index}")
+
+
+def app_derive_path(identifier: str, security_code: int) -> list[int]:
+    """``RootIdentity.mapToDerivePath``: the nine non-hardened child numbers, below the pre-derived key, of
+    the app-scoped DID for ``identifier`` (an app's package or bundle name) and a user's security code.
+
+    ``d = SHA-256(UTF-8 identifier)``; the path is the eight big-endian 32-bit words of ``d``, each
+    ``& 0x7FFFFFFF``, then ``security_code & 0x7FFFFFFF`` (a Java ``int``: negative codes wrap).
+    Quirk: the SDK encodes ``identifier`` with the platform's default charset; the spec fixes UTF-8."""
+    # [KEY-006] the security code is a 32-bit signed integer (a Java int)
+    if not -(1 << 31) <= security_code < 1 << 31:
+        raise Reject(Reason.HD_INDEX_OUT_OF_RANGE, "KEY-006", f"security code {security_code} is not a 32-bit int")
+    d = sha256(identifier.encode("utf-8"))
+    words = [int.from_bytes(d[i:i + 4], "big") & 0x7FFFFFFF for i in range(0, 32, 4)]
+    return words + [security_code & 0x7FFFFFFF]
+
+
+def derive_app_key(pre_derived: ExtendedKey, identifier: str, security_code: int) -> ExtendedKey:
+    """``RootIdentity.getDid(identifier, securityCode)``: the app-scoped key below the pre-derived key
+    (``m/44'/0'/0'``). A public-only pre-derived key gives the public key and the DID (all steps are
+    non-hardened); a private one gives the private key too (``newDid(identifier, securityCode)``)."""
+    key = pre_derived
+    for index in app_derive_path(identifier, security_code):
+        key = derive_child(key, index)
+    return key
