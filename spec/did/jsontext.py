@@ -34,7 +34,8 @@ from typing import Any, Final
 
 from spec.errors import DecodeError, Reason, rule
 
-__all__ = ["MAX_DEPTH", "MAX_TEXT_LENGTH", "parse", "serialize", "java_double", "escape_string"]
+__all__ = ["MAX_DEPTH", "MAX_TEXT_LENGTH", "parse", "serialize", "java_double", "escape_string", "go_marshal_escape",
+           "js_key_order"]
 
 MAX_DEPTH: Final = 64
 """Deepest nesting of arrays and objects the spec accepts (the document itself is depth 1)."""
@@ -234,3 +235,43 @@ def _check_strings(v: Any) -> None:
             # [JSON-005] no unpaired surrogates
             if _SURROGATE.search(s):
                 raise DecodeError(Reason.JSON_SYNTAX, "JSON-005", "unpaired surrogate in a string")
+
+
+# -- portability hazards (models of other writers; never used to verify) ------------------------------
+
+
+def go_marshal_escape(text: str) -> str:
+    """What the ID chain's Go ``json.Marshal`` writes where the SDK writes ``text``: ``&``, ``<`` and ``>``
+    become ``\\u0026``, ``\\u003c`` and ``\\u003e`` (its default ``SetEscapeHTML(true)``), and U+2028 and
+    U+2029 become ``\\u2028`` and ``\\u2029``.
+
+    Deviation (hazard): EID re-serializes a published document or credential with Go before it checks
+    the inner proofs (``core/vm/did/mashal.go``), so any object whose strings hold one of these
+    characters fails on the real chain although its SDK signature is good. The spec verifies the SDK's
+    bytes (``serialize``) and accepts such objects; a client that publishes to the real chain must keep
+    these characters out of signed strings. Applying this to a whole normalized text is exact because
+    the five characters cannot appear in it outside strings."""
+    return (text.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
+            .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
+
+
+def _array_index(key: str) -> int | None:
+    """The value of ``key`` if JavaScript treats it as an array index (canonical decimal below 2^32 - 1)."""
+    if key == "0" or (key.isascii() and key.isdigit() and key[0] != "0"):
+        n = int(key)
+        return n if n < (1 << 32) - 1 else None
+    return None
+
+
+def js_key_order(keys: list[str]) -> list[str]:
+    """The order in which a JavaScript object enumerates member names: array-index names first, in
+    numeric order, then the others in insertion order.
+
+    Deviation (hazard): the JS SDK's ``sortJSONObject`` inserts members in sorted order, but an object
+    built that way enumerates integer-like names (``"2"`` before ``"10"``) ahead of the rest, where the
+    Java SDK and the spec sort all names as UTF-16 strings (``"10"`` before ``"2"`` before ``"a"``). A
+    credential whose subject has integer-like member names is signed over different bytes by the two
+    SDKs; the spec follows Java. Keep integer-like names out of signed objects."""
+    java = sorted(keys, key=lambda k: k.encode("utf-16-be", "surrogatepass"))
+    index = sorted((k for k in java if _array_index(k) is not None), key=lambda k: _array_index(k) or 0)
+    return index + [k for k in java if _array_index(k) is None]
