@@ -68,6 +68,12 @@ def _cmd_prove(args: argparse.Namespace) -> int:
     return main(args.rest)
 
 
+def _cmd_did(args: argparse.Namespace) -> int:
+    from reference.did.cli import main as did_main
+
+    return did_main(args.rest)
+
+
 def _cmd_bench(args: argparse.Namespace) -> int:
     if args.rest[:1] == ["node"]:   # ``elastos bench node``: the node import benchmark
         from conformance.bench_node import main as node_main
@@ -145,7 +151,7 @@ def _cmd_devnet(args: argparse.Namespace) -> int:
     return 0 if result["agreed"] else 1
 
 
-_PASS_THROUGH = {"prove": _cmd_prove, "bench": _cmd_bench}
+_PASS_THROUGH = {"prove": _cmd_prove, "bench": _cmd_bench, "did": _cmd_did}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -175,6 +181,10 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("prove", help="run the Z3 proofs", add_help=False)
     s.add_argument("rest", nargs=argparse.REMAINDER)
     s.set_defaults(fn=_cmd_prove)
+
+    s = sub.add_parser("did", help="DID wallet and ID-chain operations (elastos did --help)", add_help=False)
+    s.add_argument("rest", nargs=argparse.REMAINDER)
+    s.set_defaults(fn=_cmd_did)
 
     s = sub.add_parser("bench", help="run the benchmarks", add_help=False)
     s.add_argument("rest", nargs=argparse.REMAINDER)
@@ -229,7 +239,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if argv and argv[0] in ("prove", "bench"):  # their own parsers take every remaining argument
+    if argv and argv[0] in _PASS_THROUGH:  # their own parsers take every remaining argument
         return int(_PASS_THROUGH[argv[0]](argparse.Namespace(rest=argv[1:])))
     args = build_parser().parse_args(argv)
     return int(args.fn(args))

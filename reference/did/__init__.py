@@ -1,0 +1,1 @@
+"""The DID wallet and the `elastos did` command."""
