@@ -16,6 +16,7 @@ from functools import cache
 from typing import Any
 
 from spec.crypto import p256
+from spec.did import builder as B
 from spec.did import document as D
 from spec.did import jsontext, keys
 from spec.did import request as R
@@ -23,6 +24,7 @@ from spec.did import ticket as T
 from spec.did.syntax import DIDURL, parse_did, parse_did_url
 from spec.errors import Reason
 
+from conformance.generators.did_keys import TEST_MNEMONIC, TEST_PASSPHRASE
 from conformance.generators.did_documents import NOW_AFTER, NOW_BEFORE, controller_texts, provenance, text
 from conformance.vectors import CaseSpec, generator
 
@@ -248,7 +250,45 @@ def request_cases() -> Iterator[CaseSpec]:
     yield CaseSpec("deactivate_relative_method", {"request": relative, "documents": docs}, OK, rules=("REQ-001",),
                    description="a relative verification method is qualified with the target DID",
                    expect_ok={"operation": "deactivate", "did": USER3})
+    yield from _authorization_cases()
     yield from _request_rejects(docs, twitter)
+
+
+def _authorization_cases() -> Iterator[CaseSpec]:
+    """Deactivation by an authorization key (``DIDRequest.deactivate(target, targetSignKey, ...)``): the
+    target lists a key controlled by another DID under ``authorization``; the request names that key of the
+    target and is signed by the delegate's private key. Built with the spec's builder from HD keys of the
+    SDK's test mnemonic (the SDK data has an authorization key but not its private key)."""
+    now = 1_763_726_400
+    target_key = keys.derive_did_key(TEST_MNEMONIC, TEST_PASSPHRASE, 10)
+    delegate_key = keys.derive_did_key(TEST_MNEMONIC, TEST_PASSPHRASE, 11)
+    target = str(keys.did_from_public_key(target_key.public_key))
+    delegate = str(keys.did_from_public_key(delegate_key.public_key))
+    draft = B.primitive_draft(target_key.public_key)
+    draft["publicKey"].append({"id": f"{target}#recovery", "type": D.DEFAULT_KEY_TYPE, "controller": delegate,
+                               "publicKeyBase58": keys.public_key_to_base58(delegate_key.public_key)})
+    draft["authorization"] = [f"{target}#recovery"]
+    target_doc = B.seal_document(draft, now=now, signer=url(f"{target}#primary"), private_key=target_key.private_key)
+    delegate_doc = B.seal_document(B.primitive_draft(delegate_key.public_key), now=now,
+                                   signer=url(f"{delegate}#primary"), private_key=delegate_key.private_key)
+    docs = {target: D.normalized(target_doc), delegate: D.normalized(delegate_doc)}
+
+    def deactivate(vm: str, private_key: bytes) -> str:
+        return R.serialize(R.build_request("deactivate", target, url(vm), private_key))
+
+    yield CaseSpec("deactivate_by_authorization_key", {"request": deactivate(f"{target}#recovery",
+                                                                             delegate_key.private_key),
+                                                       "documents": docs}, OK, rules=("REQ-008", "REQ-011"),
+                   description="the target's authorization key #recovery, controlled by another DID, signs",
+                   expect_ok={"operation": "deactivate", "did": target})
+    yield CaseSpec("deactivate_by_authorization_key_wrong_private_key",
+                   {"request": deactivate(f"{target}#recovery", target_key.private_key), "documents": docs},
+                   Reason.REQUEST_SIGNATURE, rules=("REQ-009",),
+                   description="the verification method is #recovery but the target's own key signed")
+    yield CaseSpec("deactivate_by_delegate_own_key", {"request": deactivate(f"{delegate}#primary",
+                                                                            delegate_key.private_key),
+                                                      "documents": docs}, Reason.REQUEST_SIGNER, rules=("REQ-008",),
+                   description="the delegate must name the target's authorization key, not its own default key")
 
 
 def _request_rejects(docs: dict[str, str], twitter: str) -> Iterator[CaseSpec]:
