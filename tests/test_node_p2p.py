@@ -189,3 +189,50 @@ def test_getaddr_is_answered_with_connected_peers(tmp_path: Path) -> None:
         assert 0 not in {a_.port for a_ in reply.addresses}
     finally:
         pa.stop(), pb.stop(), pc.stop(), a.close(), b.close(), c.close()
+
+
+def test_a_connection_without_handshake_is_closed(tmp_path: Path) -> None:
+    node = Node(tmp_path / "a", PARAMS, now=lambda: NOW)
+    p2p = P2P(node).start()
+    p2p.handshake_timeout = 0.5
+    try:
+        silent = socket.create_connection(("127.0.0.1", p2p.port), timeout=5)
+        half = RawPeer(p2p.port)          # sends version, never verack
+        assert isinstance(half.until(MsgVersion), MsgVersion)
+        good = RawPeer(p2p.port)          # completes the handshake
+        assert isinstance(good.until(MsgVersion), MsgVersion)
+        good.send(MsgVerAck())
+        assert wait_for(lambda: len(p2p.peers) == 3)
+        assert wait_for(lambda: len(p2p.peers) == 1, timeout=5)
+        assert silent.recv(1) == b""      # closed by the node
+        good.send(MsgPing(nonce=9))
+        assert good.until(MsgPong) is not None   # the handshaken peer is still served
+    finally:
+        p2p.stop()
+        node.close()
+
+
+def test_pool_refuses_a_spend_of_a_pool_output_until_it_is_mined(tmp_path: Path) -> None:
+    """As ELA's CheckTransactionContext, the pool reads inputs from the chain's UTXO set only."""
+    from spec.chain.builder import sign_standard, solve, transfer
+    from spec.errors import Reject
+    from test_node_helpers import KEY, MINER
+
+    node = Node(tmp_path / "a", PARAMS, now=lambda: NOW)
+    blocks = chain(101)
+    for blk in blocks:
+        node.submit_block(blk)
+    cb = blocks[0].transactions[0]
+    parent = sign_standard(transfer([(cb.txid(), 1)], [(MINER, cb.outputs[1].value - 1000)]), [KEY])
+    child = sign_standard(transfer([(parent.txid(), 0)], [(MINER, cb.outputs[1].value - 2000)]), [KEY])
+    node.submit_tx(parent)
+    try:
+        node.submit_tx(child)
+    except Reject as e:
+        assert e.reason.value == "TX_UNKNOWN_REFERENCE"
+    else:
+        raise AssertionError("a spend of an unconfirmed output entered the pool")
+    assert list(node.mempool.txs) == [parent.txid()]
+    node.submit_block(solve(node.template(MINER)))
+    assert node.submit_tx(child) == child.txid()
+    node.close()

@@ -72,6 +72,20 @@ def test_invalid_branch_block_is_rejected_and_store_unchanged(tmp_path: Path) ->
     assert (node.best_hash(), node.store.all_utxos(), node.store.best_chain()) == before
     assert node.status(b4.hash()) == "invalid"
 
+    # the verdicts survive a restart: the same blocks are refused without being validated again
+    node.close()
+    again = Node(tmp_path, PARAMS, now=lambda: NOW)
+    try:
+        for blk in (b2, b3, b4):
+            assert again.status(blk.hash()) == "invalid"
+            assert again.submit_block(blk) == {blk.hash(): "duplicate"}
+        b5 = make_block(b4.hash(), 5, b4.header.timestamp + 1, 9)
+        assert again.submit_block(b5)[b5.hash()].startswith("descends from invalid")
+        assert again.invalid[b2.hash()] == Reason.COINBASE_BAD_REWARD.value
+        assert (again.best_hash(), again.store.all_utxos(), again.store.best_chain()) == before
+    finally:
+        again.close()
+
 
 def test_garbage_is_a_decode_error_and_changes_nothing(tmp_path: Path) -> None:
     node = Node(tmp_path, PARAMS, now=lambda: NOW)

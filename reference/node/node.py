@@ -7,8 +7,14 @@ spec's ``check_block_sanity`` and ``check_block_context`` against its parent's c
 parent is not the tip, the store is moved to the parent's chain inside one SQLite transaction
 (disconnect to the fork point with undo data, connect the branch), the block is checked there, and
 the transaction is committed only if the branch now has strictly more work; otherwise it is rolled
-back and the block is kept as a valid side-branch block. A rejected block never changes the store
-(invalid hashes are remembered in memory only).
+back and the block is kept as a valid side-branch block. A rejected block changes nothing but the
+``invalid`` table, which remembers its hash and reason (so it stays invalid across restarts, and so do
+its descendants).
+
+The pool takes a transaction only if its inputs are in the UTXO set of the tip, as ELA's
+``CheckTransactionContext`` reads references from the chain alone: a transaction spending an output
+of a pool transaction is refused until its parent is mined, and a block may not spend an output made
+by an earlier transaction of the same block (each is checked against the parent's UTXO set).
 """
 
 from __future__ import annotations
@@ -58,7 +64,7 @@ class Node:
         self.datadir.mkdir(parents=True, exist_ok=True)
         self.store = Store(self.datadir / "chain.sqlite", params)
         self.now = now or (lambda: int(time.time()))
-        self.invalid: dict[bytes, str] = {}
+        self.invalid: dict[bytes, str] = self.store.invalid_blocks()
         self.mempool = Mempool()
         self.templates: dict[bytes, Block] = {}
         self.lock = threading.RLock()
@@ -131,7 +137,8 @@ class Node:
             parent = b.header.previous
             if parent in self.invalid:
                 reason = self.invalid[parent]
-                self.invalid[bh] = reason if reason.startswith("descends") else f"descends from invalid {parent[::-1].hex()}"
+                self._mark_invalid(bh, reason if reason.startswith("descends")
+                                   else f"descends from invalid {parent[::-1].hex()}")
                 outcome[bh] = self.invalid[bh]
             elif not store.has_block(parent):
                 with store.transaction():
@@ -142,7 +149,7 @@ class Node:
                 try:
                     self._connect_or_side(b)
                 except Reject as e:
-                    self.invalid[bh] = e.reason.value
+                    self._mark_invalid(bh, e.reason.value)
                     outcome[bh] = e.reason.value
                 else:
                     outcome[bh] = "valid"
@@ -153,6 +160,11 @@ class Node:
             # just after (invalid): a kill in between leaves it waiting, never lost
             pending.extend(store.orphans_of(bh))
         return outcome
+
+    def _mark_invalid(self, block_hash: bytes, reason: str) -> None:
+        self.invalid[block_hash] = reason
+        with self.store.transaction():
+            self.store.put_invalid(block_hash, reason)
 
     def _connect_or_side(self, b: Block) -> None:
         store = self.store

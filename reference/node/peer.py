@@ -75,6 +75,9 @@ MALFORMED_SCORE = 20
 INVALID_SCORE = 50
 BAN_THRESHOLD = 100
 PING_INTERVAL = 30.0
+HANDSHAKE_TIMEOUT = 30.0
+"""Seconds a connection has to complete the version/verack handshake before it is closed (the timer the
+spec's :class:`~spec.chain.p2p.PeerSession` leaves outside the pure session rules)."""
 BLOCK_INV_TYPES = (InvType.BLOCK, InvType.CONFIRMED_BLOCK)
 MAX_KNOWN_ADDRESSES = 10_000
 """Bound on :attr:`P2P.known_addresses` (further addresses are dropped)."""
@@ -181,7 +184,16 @@ class Peer:
             buf += chunk
         return buf
 
+    def _handshake_deadline(self) -> None:
+        """Close the connection if version and verack have not both arrived in time."""
+        if self.alive and not (self.session.version_received and self.session.verack_received):
+            self.manager.log(f"peer {self.addr}: no handshake within {self.manager.handshake_timeout:g} s; closed")
+            self.close()
+
     def run(self) -> None:
+        timer = threading.Timer(self.manager.handshake_timeout, self._handshake_deadline)
+        timer.daemon = True
+        timer.start()
         try:
             if not self.inbound:
                 self.send_version()
@@ -209,6 +221,7 @@ class Peer:
                     break
                 self.handle(message)
         finally:
+            timer.cancel()
             self.close()
 
     def send_reject(self, command: bytes, code: int, e: Reject | str, h: bytes) -> None:
@@ -317,9 +330,11 @@ class P2P:
         self.port = self.listener.getsockname()[1]
         self.running = True
         self.max_blocks_per_inv = MAX_BLOCKS_PER_MSG
+        """Hashes one ``getblocks`` answer lists (upstream: 500; tests lower it to exercise batching)."""
         self.known_addresses: set[tuple[str, int]] = set()
         """``(host, port)`` pairs received in ``addr`` messages (in memory only, no auto-connect)."""
-        """Hashes one ``getblocks`` answer lists (upstream: 500; tests lower it to exercise batching)."""
+        self.handshake_timeout = HANDSHAKE_TIMEOUT
+        """Seconds a new connection has to exchange version and verack (tests lower it)."""
         node.listeners.append(self._on_node_event)
 
     def start(self) -> P2P:

@@ -50,6 +50,7 @@ CREATE TABLE IF NOT EXISTS txindex (txid BLOB PRIMARY KEY, outputs INTEGER NOT N
 CREATE TABLE IF NOT EXISTS undo (hash BLOB PRIMARY KEY, data BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS orphans (seq INTEGER PRIMARY KEY AUTOINCREMENT, hash BLOB UNIQUE NOT NULL,
     parent BLOB NOT NULL, data BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS invalid (hash BLOB PRIMARY KEY, reason TEXT NOT NULL);
 """
 
 _ENTRY_TX_VERSION = 0x09
@@ -272,6 +273,15 @@ class Store:
 
     def orphan_count(self) -> int:
         return int(self.db.execute("SELECT COUNT(*) FROM orphans").fetchone()[0])
+
+    # -- invalid blocks -------------------------------------------------------------------------------------
+
+    def put_invalid(self, block_hash: bytes, reason: str) -> None:
+        """Remember a block that failed validation (or descends from one) and why."""
+        self.db.execute("INSERT OR REPLACE INTO invalid (hash, reason) VALUES (?, ?)", (block_hash, reason))
+
+    def invalid_blocks(self) -> dict[bytes, str]:
+        return {bytes(h): r for h, r in self.db.execute("SELECT hash, reason FROM invalid")}
 
 
 __all__ = ["Store", "StoreError", "decode_entry", "encode_entry"]
