@@ -468,6 +468,16 @@ class Reason(StrEnum):
     BUILDER_ALREADY_SIGNED = "BUILDER_ALREADY_SIGNED"
     """A controller signs a document twice, or a document already holds all its proofs."""
 
+    # -- sidechains ----------------------------------------------------------------------------------
+    SIDE_AUX_NOT_SIDECHAIN_POW = "SIDE_AUX_NOT_SIDECHAIN_POW"
+    """A SideAuxPow carries a transaction that is not a SideChainPow."""
+    SIDE_AUX_MERKLE = "SIDE_AUX_MERKLE"
+    """A SideAuxPow's branch does not lead from its transaction to the main header's merkle root."""
+    SIDE_AUX_BLOCK_HASH = "SIDE_AUX_BLOCK_HASH"
+    """A SideAuxPow's SideChainPow names another sidechain block."""
+    SIDE_HEADER_TOO_LARGE = "SIDE_HEADER_TOO_LARGE"
+    """A sidechain header is larger than MaxBlockHeaderSize."""
+
     # -- adapter protocol (not spec rules: errors in how a case was asked) ----------------------
     MALFORMED_INPUT = "MALFORMED_INPUT"
     """A handler's input object lacks a field or has one of the wrong JSON type."""
