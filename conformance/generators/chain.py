@@ -409,7 +409,7 @@ def ctx(tx: Transaction, utxos: list[dict[str, Any]], height: int = 1000, chain_
     return {"tx": hx(tx), "height": height, "network": network, "utxos": utxos, "chain_txs": counts}
 
 
-TXC_RULES = tuple(f"TXC-{i:03d}" for i in (*range(1, 17), 22))
+TXC_RULES = tuple(f"TXC-{i:03d}" for i in range(1, 17))
 COIN = P.SELA_PER_ELA
 
 
@@ -441,8 +441,34 @@ def sidechain_pow_context_cases() -> Iterator[CaseSpec]:
     new = Transaction(version=0x09, tx_type=TxType.SIDECHAIN_POW, payload=SideChainPowPayload(
         side_block_hash=h32("scp/sb"), side_genesis_hash=h32("scp/sg"), block_height=77,
         signature=det_bytes("scp/sig", 64)), outputs=(out(ph("arbiter"), 0),))
-    yield CaseSpec("sidechain_pow_needs_on_duty_arbiter", ctx(new, []), Reason.TX_SIDECHAIN_POW_NOT_IN_PROFILE,
-                   ("TXC-022",), "the proof-of-work profile knows no on-duty cross-chain arbiter")
+    yield CaseSpec("sidechain_pow_needs_on_duty_arbiter", ctx(new, []), Reason.TX_SIDECHAIN_POW_NO_ARBITER,
+                   ("TXC-022",), "the network names no cross-chain arbiter, so nobody is on duty")
+    keys = [det_bytes(f"scp/arbiter/{i}", 32) for i in range(3)]
+    arbiters = [public_key_from_private(k).hex() for k in keys]
+
+    def by(i: int, tx: Transaction = new) -> Transaction:
+        assert isinstance(tx.payload, SideChainPowPayload)
+        sig = ecdsa_sign(keys[i], tx.payload.unsigned())
+        return tx.model_copy(update={"payload": tx.payload.model_copy(update={"signature": sig})})
+
+    def with_arbiters(case: dict[str, Any]) -> dict[str, Any]:
+        return {**case, "arbiters": arbiters}
+
+    yield CaseSpec("sidechain_pow_signed_by_on_duty_arbiter", with_arbiters(ctx(by(0), [], height=1000)), OK,
+                   ("TXC-022", "TXC-023"), "height 1000: arbiters[(1000 - 1) % 3] = arbiters[0] is on duty; a "
+                   "new-style SideChainPow owes no fee", expect_ok={"fee": "0"})
+    yield CaseSpec("sidechain_pow_duty_rotates", with_arbiters(ctx(by(1), [], height=1001)), OK, ("TXC-023",),
+                   "height 1001: arbiters[1] is on duty")
+    yield CaseSpec("sidechain_pow_signed_by_off_duty_arbiter", with_arbiters(ctx(by(1), [], height=1000)),
+                   Reason.TX_SIDECHAIN_POW_SIGNATURE, ("TXC-023",), "an arbiter, but not the one on duty")
+    bad = by(0)
+    assert isinstance(bad.payload, SideChainPowPayload)
+    flipped = bad.model_copy(update={"payload": bad.payload.model_copy(update={"block_height": 78})})
+    yield CaseSpec("sidechain_pow_payload_changed_after_signing", with_arbiters(ctx(flipped, [], height=1000)),
+                   Reason.TX_SIDECHAIN_POW_SIGNATURE, ("TXC-023",), "the height is among the 68 signed bytes")
+    short = bad.model_copy(update={"payload": bad.payload.model_copy(update={"signature": bad.payload.signature[:63]})})
+    yield CaseSpec("sidechain_pow_signature_truncated", with_arbiters(ctx(short, [], height=1000)),
+                   Reason.TX_SIDECHAIN_POW_SIGNATURE, ("TXC-023",))
     src = h32("scp/src")
     old = Transaction(version=0x09, tx_type=TxType.SIDECHAIN_POW, payload=new.payload,
                       inputs=(Input(previous=OutPoint(txid=src, index=0), sequence=0xFFFF_FFFF),),
@@ -452,7 +478,11 @@ def sidechain_pow_context_cases() -> Iterator[CaseSpec]:
                    Reason.TX_UNKNOWN_REFERENCE, ("TXC-002",), "references are checked before the arbiter")
     yield CaseSpec("sidechain_pow_old_style_needs_on_duty_arbiter",
                    ctx(signed(old, "arbiter"), [utxo(src, 0, ph("arbiter"), 10 * COIN)]),
-                   Reason.TX_SIDECHAIN_POW_NOT_IN_PROFILE, ("TXC-022",))
+                   Reason.TX_SIDECHAIN_POW_NO_ARBITER, ("TXC-022",))
+    yield CaseSpec("sidechain_pow_old_style_pays_its_fee",
+                   with_arbiters(ctx(signed(by(0, old), "arbiter"), [utxo(src, 0, ph("arbiter"), 10 * COIN)], height=1000)),
+                   OK, ("TXC-023", "TXC-005"), "an old-style SideChainPow goes on to the ordinary checks and pays a fee",
+                   expect_ok={"fee": "50000"})
 
 
 DEPOSIT_RULES = ("TXC-017", "TXC-018", "TXC-019", "TXC-020")

@@ -40,10 +40,12 @@ from spec.chain.tx import (
     Output,
     OutputType,
     RegisterAssetPayload,
+    SideChainPowPayload,
     Transaction,
     TxType,
     WithdrawFromSideChainPayload,
 )
+from spec.crypto import p256
 from spec.crypto.hashes import hash160
 from spec.crypto.scripts import MIN_MULTISIG_SCRIPT_SIZE, RedeemScript, parse_redeem_script, verify_script
 from spec.encoding.address import (
@@ -231,13 +233,17 @@ rule("TXC-021", Reason.TX_CROSS_CHAIN_RETIRED_TARGET,
      upstream="checkTransferCrossChainAssetTransactionV1: \"no more DIDSideChain tx \", ErrTxPayload (-22006)",
      note="Quirk: upstream checks this for v1 payloads only; v0 cannot occur after the same height anyway.")
 
-rule("TXC-022", Reason.TX_SIDECHAIN_POW_NOT_IN_PROFILE,
-     "A SideChainPow transaction is not accepted by this profile: its payload must be signed by the on-duty "
-     "cross-chain arbiter, whom only the sidechain profile's arbiter state names.", suite=_S,
-     upstream="SideChainPOWTransaction.SpecialContextCheck: \"there is no arbiter on duty\", ErrTxPayload (-22006)",
-     note="Deviation: upstream checks the signature against GetOnDutyCrossChainArbitrator(), which comes from "
-     "the DPoS and arbiter state; without that state the spec refuses the transaction rather than accept it "
-     "unsigned.")
+rule("TXC-022", Reason.TX_SIDECHAIN_POW_NO_ARBITER,
+     "A SideChainPow needs an on-duty cross-chain arbiter: the network names at least one (OriginArbiters).", suite=_S,
+     upstream="SideChainPOWTransaction.SpecialContextCheck: \"there is no arbiter on duty\", ErrTxPayload (-22006)")
+rule("TXC-023", Reason.TX_SIDECHAIN_POW_SIGNATURE,
+     "A SideChainPow's payload signature is the on-duty cross-chain arbiter's over the payload's first 68 bytes "
+     "(side block hash, side genesis hash, height); for a block at height H the arbiter on duty is "
+     "cross_chain_arbiters[(H - 1) mod n].", suite=_S,
+     upstream="SpecialContextCheck: \"Arbitrator is not matched.\" (GetOnDutyCrossChainArbitrator -> "
+     "getNextOnDutyArbitratorV0(bestHeight + 1, 0))",
+     note="Quirk: before CRCOnlyDPOSHeight the duty rotates over the configured OriginArbiters in their configured "
+     "order, one per block, whatever the arbiters do; the DPoS and CR profiles change who is on duty.")
 
 # -- rules: block sanity -----------------------------------------------------------------------------------
 
@@ -542,9 +548,10 @@ def check_tx_context(tx: Transaction, height: int, view: ChainView, params: Netw
         # [TXC-004] a locked output needs sequence 0xFFFFFFFE and a lock time past the lock
         if lock != 0 and (inp.sequence != UNLOCK_SEQUENCE or tx.lock_time < lock):
             raise Reject(Reason.TX_UTXO_LOCKED, "TXC-004", f"input {i}: lock {lock}")
-    # [TXC-022] SideChainPow needs the on-duty arbiter (upstream's SpecialContextCheck), unknown to this profile
     if tx.tx_type == TxType.SIDECHAIN_POW:
-        raise Reject(Reason.TX_SIDECHAIN_POW_NOT_IN_PROFILE, "TXC-022", "no arbiter on duty in this profile")
+        _check_sidechain_pow(tx, height, params)
+        if is_new_sidechain_pow(tx):  # upstream's SpecialContextCheck ends the check here: no fee is due
+            return 0
     references = [e.output for e in entries]
     fee = sum(o.value for o in references) - sum(o.value for o in tx.outputs)
     if tx.tx_type == TxType.TRANSFER_CROSS_CHAIN_ASSET:
@@ -642,6 +649,27 @@ def _check_arbiters(tx: Transaction, params: NetworkParams) -> None:
         if not arbiters or set(script.public_keys) != arbiters or script.m < threshold:
             raise Reject(Reason.TX_CROSS_CHAIN_ARBITERS, "TXC-016",
                          f"program {i}: {script.m} of {script.n}; the network names {len(arbiters)} arbiters")
+
+
+def on_duty_cross_chain_arbiter(height: int, params: NetworkParams) -> bytes | None:
+    """The arbiter who signs SideChainPow transactions in a block at ``height``
+    (``getNextOnDutyArbitratorV0(bestHeight + 1, 0)`` with ``bestHeight = height - 1``), or ``None``."""
+    arbiters = params.cross_chain_arbiters
+    return arbiters[(height - 1) % len(arbiters)] if arbiters else None
+
+
+def _check_sidechain_pow(tx: Transaction, height: int, params: NetworkParams) -> None:
+    arbiter = on_duty_cross_chain_arbiter(height, params)
+    # [TXC-022] somebody is on duty
+    if arbiter is None:
+        raise Reject(Reason.TX_SIDECHAIN_POW_NO_ARBITER, "TXC-022", "there is no arbiter on duty")
+    payload = tx.payload
+    assert isinstance(payload, SideChainPowPayload)
+    try:
+        p256.ecdsa_verify(arbiter, payload.unsigned(), payload.signature)
+    except Reject as e:
+        # [TXC-023] the on-duty arbiter signed the payload's first 68 bytes
+        raise Reject(Reason.TX_SIDECHAIN_POW_SIGNATURE, "TXC-023", f"Arbitrator is not matched. {e.reason.value}") from None
 
 
 def is_new_sidechain_pow(tx: Transaction) -> bool:
@@ -775,6 +803,6 @@ def check_block_context(block: Block, view: ChainView, params: NetworkParams) ->
 
 __all__ = [
     "ChainView", "HeaderInfo", "UtxoEntry", "check_block_context", "check_block_sanity", "check_signatures",
-    "check_tx_context", "check_tx_sanity", "expected_bits", "is_final", "is_new_sidechain_pow",
+    "check_tx_context", "check_tx_sanity", "expected_bits", "is_final", "is_new_sidechain_pow", "on_duty_cross_chain_arbiter",
     "median_time_past", "tx_program_hashes",
 ]
