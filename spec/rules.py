@@ -29,6 +29,8 @@ import spec.encoding.fixed64  # noqa: F401
 import spec.encoding.hashes  # noqa: F401
 import spec.encoding.primitives  # noqa: F401
 import spec.sidechain.block  # noqa: F401
+import spec.sidechain.crosschain  # noqa: F401
+import spec.sidechain.tx  # noqa: F401
 from spec.errors import RULES, Rule
 
 __all__ = ["RULES", "Rule", "all_rules"]

@@ -21,7 +21,28 @@ from spec.errors import Reason
 from spec.sidechain import block as SB
 from spec.sidechain import params as SP
 from spec.sidechain.builder import side_pow_tx, solve_side
+from spec.chain.params import ELA_ASSET_ID
+from spec.chain.tx import (
+    CrossChainEntry,
+    CrossChainOutput,
+    Input,
+    OutPoint,
+    Output,
+    Transaction,
+    TransferAssetPayload,
+    TransferCrossChainAssetPayload,
+    TxType,
+)
+from spec.crypto.scripts import standard_redeem_script
+from spec.crypto.p256 import public_key_from_private
+from spec.did import request as DR
+from spec.did.syntax import parse_did_url
+from spec.sidechain.crosschain import ZERO_PROGRAM_HASH
+from spec.encoding.address import address_from_program_hash
+from spec.encoding.hashes import Uint168
+from spec.sidechain.tx import RechargeToSideChainPayload, RegisterDIDPayload, SideTransaction, SideTxType
 
+from conformance.generators.common import det_bytes
 from conformance.vectors import CaseSpec, generator
 
 OK = "ok"
@@ -155,3 +176,178 @@ def _resolved(side: SB.SideBlock) -> SB.SideHeader:
     sa = SB.SideAuxPow(side_aux_block_tx=pow_tx, side_aux_merkle_branch=tuple(merkle_branch([t.txid() for t in txs], 1)),
                        side_aux_merkle_index=1, main_block_header=mined_main.header)
     return side.header.model_copy(update={"side_auxpow": sa})
+
+
+# -- sidechain transactions, deposits and withdrawals -----------------------------------------------------------
+
+X_PH = SP.genesis_program_hash(SP.side_genesis_block().hash())
+
+
+def _user(label: str) -> tuple[bytes, str]:
+    ph = Uint168.from_code(0x21, standard_redeem_script(public_key_from_private(det_bytes(f"side/user/{label}", 32)))).data
+    return ph, address_from_program_hash(Uint168(data=ph))
+
+
+def _out(ph: bytes, value: int, **kw: object) -> Output:
+    return Output(asset_id=ELA_ASSET_ID, value=value, output_lock=0, program_hash=ph, **kw)
+
+
+def _inp(label: str) -> Input:
+    return Input(previous=OutPoint(txid=det_bytes(f"side/in/{label}", 32), index=0), sequence=0xFFFF_FFFF)
+
+
+def _deposit_v0(entries: list[tuple[str, int, int]], version: int = 0, extra_outputs: tuple = ()) -> Transaction:
+    """A main-chain v0 deposit: output i of value v to the X address, entry (address, amount)."""
+    outs = tuple(_out(X_PH, v) for _, _, v in entries) + tuple(extra_outputs)
+    payload = TransferCrossChainAssetPayload(entries=tuple(
+        CrossChainEntry(address=a.encode(), output_index=i, amount=amt) for i, (a, amt, _) in enumerate(entries)))
+    return Transaction(version=version, tx_type=TxType.TRANSFER_CROSS_CHAIN_ASSET, payload=payload,
+                       inputs=(_inp("dep"),), outputs=outs)
+
+
+def _deposit_v1(targets: list[tuple[str, int, int]]) -> Transaction:
+    outs = tuple(_out(X_PH, v, type=3, payload=CrossChainOutput(version=0, target_address=a.encode(), target_amount=amt,
+                                                                 target_data=b"")) for a, amt, v in targets)
+    return Transaction(version=0x09, tx_type=TxType.TRANSFER_CROSS_CHAIN_ASSET, payload_version=1,
+                       payload=TransferCrossChainAssetPayload(), inputs=(_inp("dep1"),), outputs=outs)
+
+
+def _recharge(main: Transaction, pays: list[tuple[bytes, int]], version: int = 1) -> SideTransaction:
+    payload = (RechargeToSideChainPayload(main_chain_transaction_hash=main.txid()) if version == 1 else
+               RechargeToSideChainPayload(merkle_proof=b"", main_chain_transaction=main.serialize()))
+    return SideTransaction(tx_type=SideTxType.RECHARGE_TO_SIDECHAIN, payload_version=version, payload=payload,
+                           outputs=tuple(_out(ph, v) for ph, v in pays))
+
+
+def _rc(name: str, main: Transaction, recharge: SideTransaction, means: str | Reason, rules: tuple[str, ...],
+        desc: str = "", expect: dict | None = None, **extra: object) -> CaseSpec:
+    inp: dict[str, object] = {"recharge": recharge.serialize().hex(), "main_tx": main.serialize().hex(), "credited": []}
+    inp.update(extra)
+    return CaseSpec(name, inp, means, rules, desc, expect_ok=expect)
+
+
+DEPOSIT_RULES = ("XCH-001", "XCH-002", "XCH-003", "XCH-004", "XCH-005", "XCH-006")
+
+
+@generator("sidechain", "sidechain.recharge.check")
+def recharge_check() -> Iterator[CaseSpec]:
+    (a_ph, a), (b_ph, b) = _user("a"), _user("b")
+    main = _deposit_v0([(a, 5 * 10**8, 5 * 10**8 + 10_000), (b, 123_456, 200_000)])
+    yield _rc("v0_two_entries", main, _recharge(main, [(a_ph, 5 * 10**8), (b_ph, 123_456)]), OK, DEPOSIT_RULES,
+              "each entry credited exactly, at rate 1", {"total": str(5 * 10**8 + 123_456)})
+    yield _rc("v0_carried_whole", main, _recharge(main, [(a_ph, 5 * 10**8), (b_ph, 123_456)], version=0), OK,
+              DEPOSIT_RULES, "payload v0 carries the main-chain transaction")
+    other = _out(_user("c")[0], 7)
+    mixed = _deposit_v0([(a, 1000, 20_000)], extra_outputs=(other,))
+    yield _rc("entries_not_paying_x_are_ignored", mixed, _recharge(mixed, [(a_ph, 1000)]), OK, ("XCH-005", "XCH-006"))
+    v1 = _deposit_v1([(a, 70_000, 80_000)])
+    yield _rc("v1_cross_chain_outputs", v1, _recharge(v1, [(a_ph, 70_000)]), OK, DEPOSIT_RULES,
+              "Deviation: a v1 deposit's OTCrossChain outputs name address and amount", {"total": "70000"})
+    half = _deposit_v0([(a, 1001, 20_000)])
+    yield _rc("rate_half_truncates", half, _recharge(half, [(a_ph, 500)]), OK, ("XCH-005",),
+              "float64(1001) * 0.5 = 500.5, truncated to 500", {"total": "500"}, exchange_rate=0.5)
+    big = 2**53 + 1
+    huge = _deposit_v0([(a, big, big + 10_000)])
+    yield _rc("rate_one_above_2_53_rounds", huge, _recharge(huge, [(a_ph, 2**53)]), OK, ("XCH-005",),
+              "float64(2^53 + 1) is 2^53: upstream's conversion rounds above 2^53", {"total": str(2**53)})
+    yield _rc("rate_tenth", half, _recharge(half, [(a_ph, 100)]), OK, ("XCH-005",),
+              "float64(1001) * 0.1 = 100.10000000000001, truncated to 100", {"total": "100"}, exchange_rate=0.1)
+
+    yield _rc("already_credited", main, _recharge(main, [(a_ph, 5 * 10**8), (b_ph, 123_456)]),
+              Reason.DEPOSIT_DUPLICATE, ("XCH-001",), credited=[main.txid().hex()])
+    plain = Transaction(version=0x09, tx_type=TxType.TRANSFER_ASSET, payload=TransferAssetPayload(),
+                        inputs=(_inp("plain"),), outputs=(_out(X_PH, 50_000),))
+    yield _rc("main_tx_not_a_deposit", plain, _recharge(plain, []), Reason.DEPOSIT_NOT_CROSS_CHAIN, ("XCH-002",))
+    greedy = _deposit_v0([(a, 10_001, 20_000)])
+    yield _rc("amount_above_value_minus_fee", greedy, _recharge(greedy, [(a_ph, 10_001)]), Reason.DEPOSIT_AMOUNT,
+              ("XCH-003",), "20,000 - 10,000 leaves at most 10,000")
+    neg = _deposit_v0([(a, -1, 20_000)])
+    yield _rc("negative_amount", neg, _recharge(neg, []), Reason.DEPOSIT_AMOUNT, ("XCH-003",))
+    bad_addr = _deposit_v0([(a[:-1] + ("1" if a[-1] != "1" else "2"), 1000, 20_000)])
+    yield _rc("bad_address", bad_addr, _recharge(bad_addr, [(a_ph, 1000)]), Reason.DEPOSIT_ADDRESS, ("XCH-004",),
+              "the address checksum fails")
+    yield _rc("output_missing", main, _recharge(main, [(a_ph, 5 * 10**8)]), Reason.DEPOSIT_OUTPUT_MISSING, ("XCH-005",))
+    yield _rc("output_to_another_address", main, _recharge(main, [(a_ph, 5 * 10**8), (a_ph, 123_456)]),
+              Reason.DEPOSIT_OUTPUT_MISSING, ("XCH-005",))
+    yield _rc("extra_output", main, _recharge(main, [(a_ph, 5 * 10**8), (b_ph, 123_456), (b_ph, 1)]),
+              Reason.DEPOSIT_TOTAL, ("XCH-006",), "a third output mints what was not deposited")
+    yield _rc("rate_not_applied", half, _recharge(half, [(a_ph, 1001)]), Reason.DEPOSIT_OUTPUT_MISSING, ("XCH-005",),
+              exchange_rate=0.5)
+
+
+def _withdraw(entries: list[tuple[str, int, int]], outputs: list[Output]) -> SideTransaction:
+    payload = TransferCrossChainAssetPayload(entries=tuple(
+        CrossChainEntry(address=a.encode(), output_index=i, amount=amt) for a, i, amt in entries))
+    return SideTransaction(tx_type=SideTxType.TRANSFER_CROSS_CHAIN_ASSET, payload=payload, inputs=(_inp("w"),),
+                           outputs=tuple(outputs))
+
+
+WITHDRAW_RULES = ("XCH-010", "XCH-011", "XCH-012", "XCH-013", "XCH-014", "XCH-015")
+
+
+@generator("sidechain", "sidechain.withdraw.check")
+def withdraw_check() -> Iterator[CaseSpec]:
+    a, (c_ph, _) = _user("a")[1], _user("change")
+    burn = ZERO_PROGRAM_HASH
+    good = _withdraw([(a, 0, 90_000)], [_out(burn, 100_000), _out(c_ph, 5_000)])
+
+    def case(name: str, tx: SideTransaction, means: str | Reason, rules: tuple[str, ...], inputs: int = 115_000,
+             desc: str = "") -> CaseSpec:
+        return CaseSpec(name, {"tx": tx.serialize().hex(), "input_values": [str(inputs)]}, means, rules, desc)
+
+    yield case("one_entry", good, OK, WITHDRAW_RULES, desc="burn 100,000, 90,000 for the main chain, fee 10,000")
+    ms = address_from_program_hash(Uint168(data=bytes([0x12]) + bytes(20)))
+    yield case("multisig_address", _withdraw([(ms, 0, 0)], [_out(burn, 10_000)]), OK, ("XCH-013", "XCH-014"),
+               inputs=20_000)
+    yield case("no_entries", _withdraw([], [_out(burn, 100_000)]), Reason.WITHDRAW_PAYLOAD, ("XCH-010",))
+    yield case("index_out_of_range", _withdraw([(a, 1, 1)], [_out(burn, 100_000)]), Reason.WITHDRAW_PAYLOAD, ("XCH-011",))
+    yield case("index_twice", _withdraw([(a, 0, 1), (a, 0, 1)], [_out(burn, 50_000), _out(burn, 50_000)]),
+               Reason.WITHDRAW_PAYLOAD, ("XCH-011",))
+    yield case("burn_count_mismatch", _withdraw([(a, 0, 1)], [_out(burn, 50_000), _out(burn, 50_000)]),
+               Reason.WITHDRAW_PAYLOAD, ("XCH-012",))
+    xaddr = SP.x_address(SP.side_genesis_block().hash())
+    yield case("address_not_standard_or_multisig", _withdraw([(xaddr, 0, 1)], [_out(burn, 100_000)]),
+               Reason.WITHDRAW_ADDRESS, ("XCH-013",), desc="an X address is not a withdrawal target")
+    yield case("address_garbage", _withdraw([("not-an-address", 0, 1)], [_out(burn, 100_000)]),
+               Reason.WITHDRAW_ADDRESS, ("XCH-013",))
+    yield case("entry_output_not_burned", _withdraw([(a, 1, 1)], [_out(burn, 100_000), _out(c_ph, 5_000)]),
+               Reason.WITHDRAW_AMOUNT, ("XCH-014",))
+    yield case("amount_above_value_minus_fee", _withdraw([(a, 0, 90_001)], [_out(burn, 100_000)]),
+               Reason.WITHDRAW_AMOUNT, ("XCH-014",))
+    yield case("fee_too_low", good, Reason.WITHDRAW_FEE, ("XCH-015",), inputs=114_999)
+
+
+@generator("sidechain", "sidechain.tx.decode")
+def side_tx_decode() -> Iterator[CaseSpec]:
+    (a_ph, _) = _user("a")
+    main = _deposit_v0([(_user("a")[1], 1000, 20_000)])
+    r1 = _recharge(main, [(a_ph, 1000)])
+    yield CaseSpec("recharge_v1", {"tx": r1.serialize().hex()}, OK, ("STX-001", "STX-002", "STX-003"),
+                   expect_ok={"type": 6, "payload_version": 1, "request": None})
+    r0 = _recharge(main, [(a_ph, 1000)], version=0)
+    yield CaseSpec("recharge_v0", {"tx": r0.serialize().hex()}, OK, ("STX-003",))
+    genesis_asset = SP.side_genesis_block().transactions[0]
+    yield CaseSpec("ela_asset", {"tx": genesis_asset.serialize().hex()}, OK, ("STX-001",),
+                   "the genesis asset transaction: the same bytes as the main chain's")
+    req = DR.build_request("create", '{"id":"did:elastos:x"}', parse_did_url("did:elastos:x#primary"),
+                           det_bytes("side/did", 32))
+    did_tx = SideTransaction(tx_type=SideTxType.REGISTER_DID, payload=RegisterDIDPayload.from_request(req))
+    yield CaseSpec("register_did", {"tx": did_tx.serialize().hex()}, OK, ("STX-001", "STX-004"),
+                   "type 0x0A is a type here, not a version byte", expect_ok={"type": 10, "request": DR.serialize(req)})
+    ticket_req = req.model_copy(update={"operation": "transfer", "ticket": "dGlja2V0"})
+    t_tx = SideTransaction(tx_type=SideTxType.REGISTER_DID, payload=RegisterDIDPayload.from_request(ticket_req))
+    yield CaseSpec("register_did_transfer_carries_ticket", {"tx": t_tx.serialize().hex()}, OK, ("STX-004",),
+                   "Deviation: the ticket travels after the header's operation")
+    raw = bytearray(r1.serialize())
+    for code, reason, rid in ((0x05, Reason.TX_TYPE_FORBIDDEN, "STX-002"), (0x07, Reason.TX_TYPE_FORBIDDEN, "STX-002"),
+                              (0x09, Reason.TX_TYPE_FORBIDDEN, "STX-002"), (0x0B, Reason.TX_TYPE_UNKNOWN, "STX-001"),
+                              (0x51, Reason.TX_TYPE_UNKNOWN, "STX-001")):
+        raw[0] = code
+        yield CaseSpec(f"type_{code:#04x}", {"tx": bytes(raw).hex()}, reason, (rid,))
+    raw = bytearray(r1.serialize())
+    raw[1] = 2
+    yield CaseSpec("recharge_payload_version_2", {"tx": bytes(raw).hex()}, Reason.PAYLOAD_VERSION_UNKNOWN, ("STX-003",))
+    bad = bytearray(did_tx.serialize())
+    i = bad.index(b"create") if b"create" in bad else 3
+    bad[i] = 0xFF
+    yield CaseSpec("register_did_not_utf8", {"tx": bytes(bad).hex()}, Reason.REQUEST_PAYLOAD, ("STX-004",))

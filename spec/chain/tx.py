@@ -66,7 +66,7 @@ Types 2 (OTMapping), 6 (OTDposV2Vote) and 7 (OTStake) belong to later profiles.
 from __future__ import annotations
 
 from enum import IntEnum
-from typing import Annotated, Any, Final, Self, Union
+from typing import ClassVar, Annotated, Any, Final, Self, Union
 
 from pydantic import Field, PrivateAttr
 
@@ -701,14 +701,32 @@ class Transaction(SpecModel):
 
     __hash__ = SpecModel.__hash__
 
-    def _check(self) -> TxType:
+    # -- the type table: a sidechain's transaction class overrides these four ---------------------------
+
+    VERSION_BYTE: ClassVar[bool] = True
+    """Whether a first byte >= 0x09 is a version (the main chain's TxVersion09); sidechains have none."""
+
+    @classmethod
+    def type_of(cls, code: int) -> int:
+        """The type of ``code``, or the reason it is refused (:func:`check_tx_type`)."""
+        return check_tx_type(code)
+
+    @classmethod
+    def payload_class(cls, tx_type: int) -> Any:
+        return PAYLOAD_TYPES[TxType(tx_type)]
+
+    @classmethod
+    def check_payload_version_of(cls, tx_type: int, version: int) -> None:
+        check_payload_version(TxType(tx_type), version)
+
+    def _check(self) -> int:
         # [TXE-001] the version is 0 or at least 0x09
-        if 0 < self.version < TX_VERSION_09:
+        if 0 < self.version < TX_VERSION_09 or (self.version and not self.VERSION_BYTE):
             raise Reject(Reason.TX_VERSION_INVALID, "TXE-001", f"version {self.version}")
-        t = check_tx_type(self.tx_type)
-        check_payload_version(t, self.payload_version)
-        if not isinstance(self.payload, PAYLOAD_TYPES[t]):
-            raise Reject(Reason.MALFORMED_INPUT, None, f"payload {type(self.payload).__name__} for {TX_TYPE_NAMES[t]}")
+        t = self.type_of(self.tx_type)
+        self.check_payload_version_of(t, self.payload_version)
+        if not isinstance(self.payload, self.payload_class(t)):
+            raise Reject(Reason.MALFORMED_INPUT, None, f"payload {type(self.payload).__name__} for type {t:#04x}")
         return t
 
     def serialize_unsigned(self) -> bytes:
@@ -740,14 +758,14 @@ class Transaction(SpecModel):
         """Read a transaction; also return its unsigned bytes exactly as they were on the wire."""
         start = r.position
         first = read_u8(r, "transaction version or type")
-        if first >= TX_VERSION_09:
+        if first >= TX_VERSION_09 and cls.VERSION_BYTE:
             version, code = first, read_u8(r, "transaction type")
         else:
             version, code = TX_VERSION_DEFAULT, first
-        t = check_tx_type(code)
+        t = cls.type_of(code)
         payload_version = read_u8(r, "payload version")
-        check_payload_version(t, payload_version)
-        payload = PAYLOAD_TYPES[t].deserialize_for(r, payload_version)
+        cls.check_payload_version_of(t, payload_version)
+        payload = cls.payload_class(t).deserialize_for(r, payload_version)
         attributes = tuple(Attribute.deserialize(r) for _ in range(read_varuint(r, "attribute count")))
         inputs = tuple(Input.deserialize(r) for _ in range(read_varuint(r, "input count")))
         outputs = tuple(Output.deserialize_for(r, version) for _ in range(read_varuint(r, "output count")))

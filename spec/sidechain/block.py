@@ -59,6 +59,7 @@ from spec.crypto.hashes import sha256d
 from spec.encoding.primitives import Reader, encode_int, read_u8, read_u32
 from spec.errors import Reason, Reject, rule
 from spec.model import SpecModel
+from spec.sidechain.tx import SideTransaction
 
 __all__ = ["SideAuxPow", "SideHeader", "SideBlock", "check_side_auxpow", "check_side_header",
            "MAX_SIDE_HEADER_SIZE", "MAX_SIDE_TX_PER_BLOCK"]
@@ -164,13 +165,11 @@ class SideHeader(SpecModel):
 
 
 class SideBlock(SpecModel):
-    """A sidechain block: the header, a **u32** transaction count and the transactions.
-
-    The transactions use the version-0 layout the main chain writes below ``TxVersion09`` (type,
-    payload version, payload, attributes, inputs, outputs, lock time, programs)."""
+    """A sidechain block: the header, a **u32** transaction count and the sidechain's transactions
+    (:class:`~spec.sidechain.tx.SideTransaction`)."""
 
     header: SideHeader
-    transactions: tuple[Transaction, ...]
+    transactions: tuple[SideTransaction, ...]
 
     def hash(self) -> bytes:
         return self.header.hash()
@@ -183,7 +182,7 @@ class SideBlock(SpecModel):
     def deserialize(cls, r: Reader) -> Self:
         header = SideHeader.deserialize(r)
         count = read_u32(r, "transaction count")
-        return cls(header=header, transactions=tuple(Transaction.deserialize(r) for _ in range(count)))
+        return cls(header=header, transactions=tuple(SideTransaction.deserialize(r) for _ in range(count)))
 
 
 def check_side_auxpow(aux: SideAuxPow, side_hash: bytes) -> None:

@@ -43,6 +43,7 @@ from spec.crypto.scripts import OP_CROSSCHAIN, program_hash
 from spec.encoding.address import PREFIX_CROSSCHAIN, Uint168, address_from_program_hash
 from spec.model import SpecModel
 from spec.sidechain.block import SideAuxPow, SideBlock, SideHeader
+from spec.sidechain.tx import SideTransaction
 
 __all__ = ["SidechainParams", "ID_NETWORKS", "id_network", "side_genesis_block", "genesis_program_hash",
            "x_address", "ID_GENESIS_TIMESTAMP", "ID_GENESIS_BITS", "ID_GENESIS_NONCE"]
@@ -104,7 +105,7 @@ def side_genesis_block() -> SideBlock:
     header = SideHeader(version=0, previous=bytes(32), merkle_root=ELA_ASSET_ID, timestamp=ID_GENESIS_TIMESTAMP,
                         bits=ID_GENESIS_BITS, nonce=ID_GENESIS_NONCE, height=0,
                         side_auxpow=SideAuxPow(side_aux_block_tx=empty_pow, main_block_header=_zero_main_header()))
-    return SideBlock(header=header, transactions=(ELA_ASSET_TX,))
+    return SideBlock(header=header, transactions=(SideTransaction.decode(ELA_ASSET_TX.serialize()),))
 
 
 def genesis_program_hash(genesis_hash: bytes) -> bytes:
