@@ -462,3 +462,4 @@ def _x25519_shared(data: Any) -> Json:
 import conformance.bindings_chain  # noqa: E402,F401  (its modules import Input and handler from here)
 import conformance.bindings_did  # noqa: E402,F401  (likewise for the did suite)
 import conformance.bindings_sidechain  # noqa: E402,F401  (the sidechain suite)
+import conformance.bindings_assets  # noqa: E402,F401  (the assets suite)

@@ -500,6 +500,26 @@ class Reason(StrEnum):
     WITHDRAW_FEE = "WITHDRAW_FEE"
     """A withdrawal pays less than the minimum cross-chain fee."""
 
+    # -- digital assets ------------------------------------------------------------------------------
+    EDITION_MALFORMED = "EDITION_MALFORMED"
+    """An edition request is not a well-formed mint or transfer."""
+    EDITION_SIGNATURE = "EDITION_SIGNATURE"
+    """An edition request is not signed by an authentication key of its signer's DID."""
+    EDITION_NOT_ISSUER = "EDITION_NOT_ISSUER"
+    """A mint is signed by another DID than its issuer."""
+    EDITION_DUPLICATE = "EDITION_DUPLICATE"
+    """A work is minted a second time."""
+    EDITION_UNKNOWN_COPY = "EDITION_UNKNOWN_COPY"
+    """A transfer names a work that is not minted or a copy number beyond its edition."""
+    EDITION_NOT_OWNER = "EDITION_NOT_OWNER"
+    """A transfer is signed by a DID that does not own the copy."""
+    EDITION_STALE = "EDITION_STALE"
+    """A transfer's previous is not the copy's last event (a second sale from the same state, or a replay)."""
+    EDITION_ROYALTY = "EDITION_ROYALTY"
+    """A priced transfer does not pay the issuer's royalty."""
+    EDITION_SELF_TRANSFER = "EDITION_SELF_TRANSFER"
+    """A transfer to the copy's own owner."""
+
     # -- adapter protocol (not spec rules: errors in how a case was asked) ----------------------
     MALFORMED_INPUT = "MALFORMED_INPUT"
     """A handler's input object lacks a field or has one of the wrong JSON type."""

@@ -11,3 +11,4 @@ from conformance.generators import did_requests  # noqa: F401
 from conformance.generators import did_chain  # noqa: F401
 from conformance.generators import did_builders  # noqa: F401
 from conformance.generators import sidechain  # noqa: F401
+from conformance.generators import assets  # noqa: F401

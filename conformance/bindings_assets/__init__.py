@@ -1,0 +1,3 @@
+"""Handler bindings of the ``assets`` suite; importing this package registers them."""
+
+from conformance.bindings_assets import editions  # noqa: F401

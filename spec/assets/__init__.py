@@ -1,0 +1,1 @@
+"""Digital assets on a sidechain: registered assets and scarce editions owned by DIDs."""
