@@ -519,6 +519,18 @@ class Reason(StrEnum):
     """A priced transfer does not pay the issuer's royalty."""
     EDITION_SELF_TRANSFER = "EDITION_SELF_TRANSFER"
     """A transfer to the copy's own owner."""
+    ASSET_PRECISION = "ASSET_PRECISION"
+    """A registered asset's precision is above 8."""
+    ASSET_AMOUNT = "ASSET_AMOUNT"
+    """A registered asset's amount is not positive or not a whole number of its smallest unit."""
+    ASSET_ISSUANCE = "ASSET_ISSUANCE"
+    """A RegisterAsset's issuing outputs do not total its amount or do not pay its controller."""
+    ASSET_UNKNOWN = "ASSET_UNKNOWN"
+    """An output of an unregistered asset, or of a value finer than its asset's precision."""
+    ASSET_NEGATIVE = "ASSET_NEGATIVE"
+    """An output with a negative value."""
+    ASSET_FEE = "ASSET_FEE"
+    """An asset a transaction touches is left with less than the minimum fee (or created from nothing)."""
 
     # -- adapter protocol (not spec rules: errors in how a case was asked) ----------------------
     MALFORMED_INPUT = "MALFORMED_INPUT"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import spec.assets.editions  # noqa: F401
+import spec.assets.registry  # noqa: F401
 import spec.chain.auxpow  # noqa: F401
 import spec.chain.merkle  # noqa: F401
 import spec.chain.p2p  # noqa: F401

@@ -62,3 +62,21 @@ def _apply(data: Any) -> Json:
 def _decode(data: Any) -> Json:
     r = E.decode_edition_request(Input(data, ("request",)).hex("request"))
     return {"op": r.op, "by": r.by, "work": r.body.work.hex()}
+
+
+@handler("assets", "assets.edition.submit",
+         "`events` (as assets.edition.apply, their results ignored), then `event` -> `owners` or the reason the last "
+         "event is refused")
+def _submit(data: Any) -> Json:
+    inp = Input(data, ("events", "event", "documents"))
+    resolve = document.resolver_from_texts(_documents(inp))
+    state = E.EMPTY_EDITIONS
+    for req, ev, outs in _events(inp):
+        try:
+            state = E.apply_edition(state, req, ev, resolve, outs)
+        except Reject:
+            pass
+    [(req, ev, outs)] = _events(Input({"events": [inp.raw("event")]}, ("events",)))
+    state = E.apply_edition(state, req, ev, resolve, outs)
+    return {"owners": [[w.hex(), n, E.owner_of(state, w, n)] for w, rec in state.works
+                       for n in range(1, rec.mint.copies + 1)]}

@@ -13,12 +13,16 @@ from functools import cache
 from typing import Any
 
 from spec.assets import editions as E
+from spec.assets.registry import ISSUE_PLACEHOLDER
+from spec.chain.params import ELA_ASSET_ID
+from spec.chain.tx import Asset, Input, OutPoint, Output, RegisterAssetPayload, TransferAssetPayload
 from spec.did import builder as B
 from spec.did import document as D
 from spec.did import keys
 from spec.did.syntax import parse_did_url
 from spec.encoding.cbor import cbor_decode, cbor_encode
 from spec.errors import Reason
+from spec.sidechain.tx import SideTransaction, SideTxType
 
 from conformance.generators.common import det_bytes
 from conformance.generators.did_keys import TEST_MNEMONIC, TEST_PASSPHRASE
@@ -76,8 +80,15 @@ def story() -> list[dict[str, Any]]:
             event(transfer(ALICE, 1, BOB, ev("sale1"), price=5000), "resale", royalty_paid=500)]
 
 
+SUBMITS: list[CaseSpec] = []
+
+
 def case(name: str, events: list[dict[str, Any]], results: list[str], rules: tuple[str, ...], desc: str = "",
          access: list[list[str]] | None = None, expect: dict[str, Any] | None = None) -> CaseSpec:
+    """An apply case; its last event also becomes a submit case (accepted or refused with its rule)."""
+    last = results[-1]
+    SUBMITS.append(CaseSpec(name, {"events": events[:-1], "event": events[-1], "documents": docs()},
+                            OK if last == "ok" else Reason(last), rules, desc))
     inp: dict[str, Any] = {"events": events, "documents": docs()}
     if access is not None:
         inp["access"] = access
@@ -134,6 +145,13 @@ def edition_cases() -> Iterator[CaseSpec]:
                expect={"access": [False, True]})
 
 
+@generator("assets", "assets.edition.submit")
+def submit_cases() -> Iterator[CaseSpec]:
+    SUBMITS.clear()
+    list(edition_cases())
+    yield from SUBMITS
+
+
 @generator("assets", "assets.edition.decode")
 def decode_cases() -> Iterator[CaseSpec]:
     good = mint()
@@ -163,3 +181,76 @@ def decode_cases() -> Iterator[CaseSpec]:
     yield CaseSpec("not_cbor_map", {"request": cbor_encode([1, 2]).hex()}, Reason.EDITION_MALFORMED, ("EDN-001",))
     yield CaseSpec("non_canonical_cbor", {"request": "1800"},
                    Reason.CBOR_NON_SHORTEST, ("CBOR-001",), "the bytes are deterministic CBOR first")
+
+
+# -- registered assets ---------------------------------------------------------------------------------------
+
+def _register_tx(amount: int = 1_000_000 * 10**4, precision: int = 4, issued: list[tuple[bytes, int]] | None = None,
+                 fee_outputs: tuple = ()) -> SideTransaction:
+    payload = RegisterAssetPayload(asset=Asset(name=b"MANIFESTO", description=b"tokens of the manifesto",
+                                               precision=precision, asset_type=0, record_type=0),
+                                   amount=amount, controller=PAYOUT)
+    outs = tuple(Output(asset_id=ISSUE_PLACEHOLDER, value=v, output_lock=0, program_hash=ph)
+                 for ph, v in (issued if issued is not None else [(PAYOUT, amount)]))
+    return SideTransaction(tx_type=SideTxType.REGISTER_ASSET, payload=payload,
+                           inputs=(Input(previous=OutPoint(txid=det_bytes("assets/reg/in", 32), index=0),
+                                         sequence=0xFFFF_FFFF),), outputs=outs + tuple(fee_outputs))
+
+
+@generator("assets", "assets.register.check")
+def register_cases() -> Iterator[CaseSpec]:
+    good = _register_tx()
+    yield CaseSpec("token_issued_to_controller", {"tx": good.serialize().hex()}, OK, ("AST-001", "AST-002", "AST-003"),
+                   "1,000,000.0000 units at precision 4 to the controller",
+                   expect_ok={"asset_id": good.txid().hex(), "issued": [[0, str(10**10)]]})
+    split = _register_tx(issued=[(PAYOUT, 4 * 10**9), (PAYOUT, 6 * 10**9)])
+    yield CaseSpec("issued_in_two_outputs", {"tx": split.serialize().hex()}, OK, ("AST-003",))
+    yield CaseSpec("precision_zero_share", {"tx": _register_tx(amount=10**8 * 7, precision=0).serialize().hex()}, OK,
+                   ("AST-001", "AST-002"), "7 indivisible shares are 7 * 10^8 base units")
+    yield CaseSpec("precision_nine", {"tx": _register_tx(precision=9).serialize().hex()}, Reason.ASSET_PRECISION,
+                   ("AST-001",))
+    yield CaseSpec("amount_not_whole_units", {"tx": _register_tx(amount=10**10 + 1).serialize().hex()},
+                   Reason.ASSET_AMOUNT, ("AST-002",), "precision 4: multiples of 10^4")
+    yield CaseSpec("amount_zero", {"tx": _register_tx(amount=0, issued=[]).serialize().hex()}, Reason.ASSET_AMOUNT,
+                   ("AST-002",))
+    yield CaseSpec("issued_too_much", {"tx": _register_tx(issued=[(PAYOUT, 10**10 + 10**4)]).serialize().hex()},
+                   Reason.ASSET_ISSUANCE, ("AST-003",))
+    yield CaseSpec("issued_to_another", {"tx": _register_tx(issued=[(bytes([0x21]) + bytes(20), 10**10)]).serialize().hex()},
+                   Reason.ASSET_ISSUANCE, ("AST-003",))
+
+
+@generator("assets", "assets.balance.check")
+def balance_cases() -> Iterator[CaseSpec]:
+    token = det_bytes("assets/token", 32)
+    ela = ELA_ASSET_ID
+
+    def tx(outs: list[tuple[bytes, int]]) -> str:
+        return SideTransaction(tx_type=SideTxType.TRANSFER_ASSET, payload=TransferAssetPayload(),
+                               inputs=(Input(previous=OutPoint(txid=det_bytes("assets/b/in", 32), index=0),
+                                             sequence=0xFFFF_FFFF),),
+                               outputs=tuple(Output(asset_id=a, value=v, output_lock=0, program_hash=PAYOUT)
+                                             for a, v in outs)).serialize().hex()
+
+    def refs(pairs: list[tuple[bytes, int]]) -> list[dict[str, str]]:
+        return [{"asset_id": a.hex(), "value": str(v)} for a, v in pairs]
+
+    assets = {token.hex(): 4}
+    yield CaseSpec("two_assets_each_pays_its_fee", {"tx": tx([(token, 50_000), (ela, 9_900)]),
+                                                    "references": refs([(token, 60_000), (ela, 10_000)]),
+                                                    "assets": assets}, OK,
+                   ("AST-004", "AST-005", "AST-006"), "Quirk: the token owes 100 base units of itself as fee",
+                   expect_ok={"fees": {ela.hex(): "100", token.hex(): "10000"}})
+    yield CaseSpec("token_fee_below_minimum", {"tx": tx([(token, 60_000), (ela, 9_900)]),
+                                               "references": refs([(token, 60_000), (ela, 10_000)]), "assets": assets},
+                   Reason.ASSET_FEE, ("AST-006",), "the whole token input is passed on: no token fee is left")
+    yield CaseSpec("unregistered_asset", {"tx": tx([(det_bytes("assets/other", 32), 10_000)]),
+                                          "references": refs([(ela, 20_000)]), "assets": assets},
+                   Reason.ASSET_UNKNOWN, ("AST-004",))
+    yield CaseSpec("value_not_whole_units", {"tx": tx([(token, 50_001)]), "references": refs([(token, 60_000)]),
+                                             "assets": assets}, Reason.ASSET_UNKNOWN, ("AST-004",),
+                   "precision 4: multiples of 10^4")
+    yield CaseSpec("negative_output", {"tx": tx([(ela, -100)]), "references": refs([(ela, 10_000)]), "assets": {}},
+                   Reason.ASSET_NEGATIVE, ("AST-005",))
+    yield CaseSpec("asset_created_from_nothing", {"tx": tx([(token, 10_000), (ela, 9_900)]),
+                                                  "references": refs([(ela, 10_000)]), "assets": assets},
+                   Reason.ASSET_FEE, ("AST-006",), "a token output without a token input has a negative fee")

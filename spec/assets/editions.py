@@ -135,53 +135,67 @@ _MINT_KEYS: Final = {"work", "title", "uri", "copies", "royalty", "payout", "iss
 _TRANSFER_KEYS: Final = {"work", "number", "to", "price", "previous"}
 
 
-def _malformed(what: str) -> DecodeError:
-    return DecodeError(Reason.EDITION_MALFORMED, "EDN-001", what)
-
-
-def _did(v: Any, what: str) -> str:
+def _did(v: Any, what: str) -> str | None:
+    """The DID string ``v`` names, or ``None`` if it is not one."""
     if not isinstance(v, str) or len(v.encode()) > MAX_TEXT:
-        raise _malformed(f"{what}: a DID string")
+        return None
     try:
         return str(parse_did(v))
     except Reject:
-        raise _malformed(f"{what}: {v!r} is not a DID") from None
+        return None
+
+
+def _url(v: Any) -> DIDURL | None:
+    """The DID URL of a key of a DID that ``v`` names, or ``None``."""
+    if not isinstance(v, str) or len(v.encode()) > MAX_TEXT:
+        return None
+    try:
+        url = parse_did_url(v)
+    except Reject:
+        return None
+    return url if url.did is not None and url.fragment is not None else None
+
+
+def _text(v: Any) -> bool:
+    return isinstance(v, str) and len(v.encode()) <= MAX_TEXT
+
+
+def _body(op: str, body: dict[str, Any]) -> Mint | Transfer | None:
+    """The body as its model, or ``None`` when a member is of the wrong type or range."""
+    try:
+        if op == "mint":
+            issuer = _did(body["issuer"], "issuer")
+            if issuer is None or not (_text(body["title"]) and _text(body["uri"])):
+                return None
+            return Mint(work=body["work"], title=body["title"], uri=body["uri"], copies=body["copies"],
+                        royalty=body["royalty"], payout=body["payout"], issuer=issuer)
+        to = _did(body["to"], "to")
+        if to is None:
+            return None
+        return Transfer(work=body["work"], number=body["number"], to=to, price=body["price"], previous=body["previous"])
+    except ValueError:  # pydantic's type and range errors
+        return None
 
 
 def decode_edition_request(data: bytes) -> EditionRequest:
     """Decode and shape-check an edition request ([EDN-001], and CBOR-001..007 for the bytes)."""
     d = cbor_decode(data)
-    # [EDN-001] a map with exactly spec, op, body, by and sig
+    # [EDN-001] a map with exactly spec, op, body, by and sig, spec elastos/edition/1.0
     if not isinstance(d, dict) or set(d) != {"spec", "op", "body", "by", "sig"} or d["spec"] != EDITION_SPEC:
-        raise _malformed("expected {spec, op, body, by, sig} with spec elastos/edition/1.0")
+        raise DecodeError(Reason.EDITION_MALFORMED, "EDN-001", "expected {spec, op, body, by, sig}")
     op, body, by, sig = d["op"], d["body"], d["by"], d["sig"]
     keys = _MINT_KEYS if op == "mint" else _TRANSFER_KEYS if op == "transfer" else None
-    # [EDN-001] op is mint or transfer, the body has exactly its members
+    # [EDN-001] op is mint or transfer and the body has exactly its members
     if keys is None or not isinstance(body, dict) or set(body) != keys:
-        raise _malformed(f"op {op!r} with body members {sorted(body) if isinstance(body, dict) else type(body)}")
-    # [EDN-001] the signature is 64 bytes and the signer a DID URL with a fragment
-    if not isinstance(sig, bytes) or len(sig) != 64 or not isinstance(by, str) or len(by.encode()) > MAX_TEXT:
-        raise _malformed("sig: 64 bytes; by: a DID URL")
-    try:
-        url = parse_did_url(by)
-    except Reject:
-        raise _malformed(f"by: {by!r}") from None
-    if url.did is None or url.fragment is None:
-        raise _malformed(f"by: {by!r} is not a key of a DID")
-    try:
-        if op == "mint":
-            texts_ok = all(isinstance(body[k], str) and len(body[k].encode()) <= MAX_TEXT for k in ("title", "uri"))
-            if not texts_ok:
-                raise _malformed("title and uri: texts of at most 1,024 bytes")
-            parsed: Mint | Transfer = Mint(work=body["work"], title=body["title"], uri=body["uri"], copies=body["copies"],
-                                           royalty=body["royalty"], payout=body["payout"],
-                                           issuer=_did(body["issuer"], "issuer"))
-        else:
-            parsed = Transfer(work=body["work"], number=body["number"], to=_did(body["to"], "to"), price=body["price"],
-                              previous=body["previous"])
-    except ValueError as e:  # pydantic's range and type errors
-        # [EDN-001] members of their types and ranges
-        raise _malformed(f"body: {str(e).splitlines()[0]}") from None
+        raise DecodeError(Reason.EDITION_MALFORMED, "EDN-001", f"op {op!r} and its body members")
+    url = _url(by)
+    # [EDN-001] a 64-byte signature by a key of a DID
+    if not isinstance(sig, bytes) or len(sig) != 64 or url is None:
+        raise DecodeError(Reason.EDITION_MALFORMED, "EDN-001", "sig: 64 bytes; by: a DID URL with a fragment")
+    parsed = _body(op, body)
+    # [EDN-001] body members of their types and ranges
+    if parsed is None:
+        raise DecodeError(Reason.EDITION_MALFORMED, "EDN-001", f"{op} body: a member of the wrong type or range")
     return EditionRequest(op=op, body=parsed, by=str(url), sig=sig)
 
 
