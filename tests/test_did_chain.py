@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conformance.bindings_did.chain import replay, txid_of
+from conformance.bindings_did.chain import replay
 from conformance.generators import did_chain as G
 from conformance.generators.did_requests import ISSUER, USER1, USER2, USER3, USER4, documents, norm, req
 from conformance.generators.did_documents import text
@@ -36,19 +36,19 @@ def test_users_and_customized_dids_resolve_valid() -> None:
 
 def test_update_needs_the_last_txid_and_resolve_lists_newest_first() -> None:
     create = req("create", norm("user1.id"), f"{USER1}#primary")
-    first = req("update", norm("user1.id"), f"{USER1}#primary", previous_txid=txid_of(create).hex())
-    stale = req("update", norm("user1.id"), f"{USER1}#key2", previous_txid=txid_of(create).hex())
+    first = req("update", norm("user1.id"), f"{USER1}#primary", previous_txid=chain.request_txid(create).hex())
+    stale = req("update", norm("user1.id"), f"{USER1}#key2", previous_txid=chain.request_txid(create).hex())
     state, results = run([create, first, stale])
     assert results == ["ok", "ok", "IDCHAIN_PREVIOUS_TXID"]
     status, txs = chain.resolve_did(state, USER1, all=True)
-    assert status == 0 and [t.txid for t in txs] == [txid_of(first).hex(), txid_of(create).hex()]
-    assert [t.txid for t in chain.resolve_did(state, USER1)[1]] == [txid_of(first).hex()]
+    assert status == 0 and [t.txid for t in txs] == [chain.request_txid(first).hex(), chain.request_txid(create).hex()]
+    assert [t.txid for t in chain.resolve_did(state, USER1)[1]] == [chain.request_txid(first).hex()]
 
 
 def test_deactivate_is_final_and_resolves_deactivate_then_document() -> None:
     create = req("create", norm("user3.id"), f"{USER3}#primary")
     deact = req("deactivate", USER3, f"{USER3}#primary")
-    again = req("update", norm("user3.id"), f"{USER3}#primary", previous_txid=txid_of(deact).hex())
+    again = req("update", norm("user3.id"), f"{USER3}#primary", previous_txid=chain.request_txid(deact).hex())
     state, results = run([create, deact, again, deact])
     assert results == ["ok", "ok", "IDCHAIN_DEACTIVATED", "IDCHAIN_DEACTIVATED"]
     status, txs = chain.resolve_did(state, USER3)
@@ -141,7 +141,7 @@ def test_random_sequences(ops: list[tuple[str, str]]) -> None:
         before = state
         snapshot = state.model_dump_json()
         try:
-            state = chain.apply_request(state, text_, T0 + i, txid_of(text_))
+            state = chain.apply_request(state, text_, T0 + i, chain.request_txid(text_))
         except Reject:
             assert state is before and state.model_dump_json() == snapshot
             continue
@@ -151,7 +151,7 @@ def test_random_sequences(ops: list[tuple[str, str]]) -> None:
             assert prev not in previous, "two accepted updates name one previous txid"
             previous.add(prev)
         if parsed["header"]["specification"] == "elastos/did/1.0":
-            accepted.setdefault(did, []).append((txid_of(text_).hex(), parsed["header"]["operation"]))
+            accepted.setdefault(did, []).append((chain.request_txid(text_).hex(), parsed["header"]["operation"]))
     resolve = state.resolver()
     for did in _CREATES:
         status, txs = chain.resolve_did(state, did, all=True)

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conformance.bindings_did.chain import replay, txid_of
+from conformance.bindings_did.chain import replay
 from conformance.generators.did_chain import FOO, T0, TWITTER, customized, transfer, update, users
 from conformance.generators.did_documents import text
 from conformance.generators.did_requests import ISSUER, USER1, USER2, USER3, norm, req
@@ -91,7 +91,7 @@ def test_rejections_leave_the_store_unchanged(served) -> None:
     bad_sig["proof"]["signature"] = bad_sig["proof"]["signature"][::-1]
     for bad in ("{not json", json.dumps(bad_sig), req("create", norm("user1.id"), f"{USER1}#primary")):
         with pytest.raises(Reject) as spec_e:
-            chain.apply_request(state, bad, T0 + 50, txid_of(bad))
+            chain.apply_request(state, bad, T0 + 50, chain.request_txid(bad))
         with pytest.raises(RpcError) as e:
             rpc.call("did_publishRequest", {"request": bad, "block_time": T0 + 50})
         assert e.value.code == 43001 and e.value.reason == spec_e.value.reason.value
@@ -183,7 +183,7 @@ def test_random_sequences_match_the_spec(ops: list[tuple[str, str, int]]) -> Non
                 request = _build(state, op, did)
                 try:
                     want: str | None = None
-                    state = chain.apply_request(state, request, t, txid_of(request))
+                    state = chain.apply_request(state, request, t, chain.request_txid(request))
                 except Reject as e:
                     want = e.reason.value
                 try:

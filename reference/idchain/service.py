@@ -5,8 +5,7 @@ state; only if the spec accepts it is it written to the store, as one new block,
 A rejection raises the spec's :class:`~spec.errors.Reject` and changes neither the store nor the state.
 On start the stored requests are replayed through the same function.
 
-The transaction id is the conformance bindings' (:func:`conformance.bindings_did.chain.txid_of`): SHA256d of
-the request's UTF-8 bytes.
+The transaction id is the spec's :func:`spec.did.chain.request_txid`: SHA256d of the request's UTF-8 bytes.
 """
 
 from __future__ import annotations
@@ -16,8 +15,6 @@ from pathlib import Path
 
 from spec.did import chain
 from spec.errors import Reason, Reject
-
-from conformance.bindings_did.chain import txid_of
 from reference.idchain.store import Store
 
 
@@ -37,7 +34,7 @@ class IdChainService:
         """Apply and store one request in a new block at ``block_time``; its txid (hex)."""
         if not isinstance(request_json, str):
             raise Reject(Reason.MALFORMED_INPUT, None, "request: expected JSON text")
-        txid = txid_of(request_json)
+        txid = chain.request_txid(request_json)
         with self.lock:
             new = chain.apply_request(self.state, request_json, block_time, txid)
             did, op, vc_id = _changed(self.state, new, txid.hex())

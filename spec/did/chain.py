@@ -1,7 +1,8 @@
 """The ID-chain state machine: which verified requests the chain accepts, and what resolve returns.
 
 :func:`apply_request` takes the state, a request's JSON text, the block time and the transaction id
-(both parameters: the spec has no clock and no chain) and returns the new state, or raises
+(both parameters: the spec has no clock and no chain; :func:`request_txid` is the transaction id the
+conformance suite and the reference service use) and returns the new state, or raises
 :class:`~spec.errors.Reject`. A rejected request changes nothing: the state is a value.
 
 Order of checks: the request is parsed and verified against the state's documents
@@ -44,6 +45,7 @@ from typing import Final
 
 from pydantic import BaseModel, ConfigDict
 
+from spec.crypto.hashes import sha256d
 from spec.did import document, request
 from spec.did.document import Document
 from spec.did.syntax import DID, DIDURL, parse_did
@@ -55,6 +57,7 @@ __all__ = [
     "CredentialRecord",
     "IdChainState",
     "EMPTY",
+    "request_txid",
     "apply_request",
     "resolve_did",
     "resolve_credential",
@@ -207,6 +210,16 @@ class IdChainState(_Model):
 
 
 EMPTY: Final = IdChainState()
+
+
+def request_txid(request_json: str) -> bytes:
+    """The transaction id of a published request: SHA256d of its UTF-8 text.
+
+    EID's txid is the hash of the Ethereum transaction carrying the request; the spec has no such
+    transaction, so the request's own bytes stand in for it. An update's ``previousTxid`` and a
+    ticket's ``txid`` name this value in lower-case hex.
+    """
+    return sha256d(request_json.encode("utf-8"))
 
 
 def _put(pairs: tuple[tuple[str, object], ...], key: str, value: object) -> tuple:  # type: ignore[type-arg]
