@@ -67,14 +67,12 @@ def _submit(data: Any) -> Json:
     inp = Input(data, ("requests", "request", "block_time"))
     state, _ = replay(_requests(inp))
     text = inp.text("request")
-    state = chain.apply_request(state, text, inp.small_int("block_time", 0, 1 << 40), chain.request_txid(text))
-    changed = [k for k, r in state.dids if r.transactions[-1].txid == chain.request_txid(text).hex()]
-    if changed:
-        return {"did": changed[0], **_resolved(state, changed[0])}
-    vc = next(k for k, r in state.credentials
-              if any(t.txid == chain.request_txid(text).hex() for t in ([r.declare] if r.declare else []) + [t for _, t in r.revokes]))
-    status, txs = chain.resolve_credential(state, vc)
-    return {"did": vc, "status": status, "txids": [t.txid for t in txs]}
+    change = chain.check_request(state, text, inp.small_int("block_time", 0, 1 << 40), chain.request_txid(text))
+    state = chain.apply_change(state, change)
+    if isinstance(change, chain.DIDChange):
+        return {"did": change.did, **_resolved(state, change.did)}
+    status, txs = chain.resolve_credential(state, change.id)
+    return {"did": change.id, "status": status, "txids": [t.txid for t in txs]}
 
 
 @handler(
