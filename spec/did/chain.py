@@ -277,9 +277,11 @@ def request_txid(request_json: str) -> bytes:
 
     EID's txid is the hash of the Ethereum transaction carrying the request; the spec has no such
     transaction, so the request's own bytes stand in for it. An update's ``previousTxid`` and a
-    ticket's ``txid`` name this value in lower-case hex.
+    ticket's ``txid`` name this value in lower-case hex. A text holding a lone surrogate (not Unicode
+    text, so never a request: ``JSON-005``) is hashed in its ``surrogatepass`` encoding, so that computing
+    the id of any string does not fail before the request is checked.
     """
-    return sha256d(request_json.encode("utf-8"))
+    return sha256d(request_json.encode("utf-8", "surrogatepass"))
 
 
 def resolver(view: IdChainView) -> document.Resolver:
