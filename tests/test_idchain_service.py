@@ -286,3 +286,30 @@ def test_a_store_of_another_version_is_refused(tmp_path: Path) -> None:
     db.close()
     with pytest.raises(StoreError, match="version 0"):
         Store(tmp_path / "idc")
+
+
+def test_start_replays_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Opening a store with requests in it reads no transaction and no record: nothing is replayed."""
+    first = IdChainService(tmp_path / "idc")
+    publish_all = [first.submit(i["request"], i["block_time"]) for i in users().items]
+    first.close()
+    import sqlite3
+
+    statements: list[str] = []
+    real_connect = sqlite3.connect
+
+    def traced(*a, **k):  # type: ignore[no-untyped-def]
+        db = real_connect(*a, **k)
+        db.set_trace_callback(statements.append)
+        return db
+
+    monkeypatch.setattr(sqlite3, "connect", traced)
+    again = IdChainService(tmp_path / "idc")
+    monkeypatch.undo()
+    try:
+        assert statements and not [s for s in statements if any(t in s for t in ("transactions", "dids", "credentials"))
+                                    and not s.lstrip().upper().startswith("CREATE")]
+        assert again.store.count() == len(publish_all) == 5
+        assert again.resolve_did(USER1)[0] == chain.STATUS_VALID
+    finally:
+        again.close()
