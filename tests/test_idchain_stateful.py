@@ -7,10 +7,10 @@ to the spec's state, and compares the outcome ("ok" or the reason code). Operati
 and customized multisig DIDs), update (with the last, the first or an unknown previousTxid), transfer
 (tickets naming the last or a wrong txid, by chosen controllers), deactivate, declare and revoke
 credentials, and bad input (malformed JSON, duplicate members, wrong types, bad base64url, tampered
-signatures, arbitrary text, a request that is not a string; an unknown member, which the SDK
-ignores). After every step the service's resolution
-of every DID and credential, all and latest, equals the spec's, and the service's store holds exactly the
-spec state's records (a rejection changes nothing stored).
+signatures, arbitrary text, a request that is not a string; an unknown member, which the SDK ignores).
+After every step the service's resolution of every DID and credential, all and latest, equals the
+spec's, and the service's store holds exactly the spec state's records (a rejection changes nothing
+stored).
 """
 
 from __future__ import annotations
