@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 REPORTS := reports
 
-.PHONY: run test unit vectors vectors-check conform proofs docs bench bench-node clean
+.PHONY: run test unit vectors vectors-check conform proofs docs bench bench-node bench-did clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (found " + sys.version.split()[0] + "); set PYTHON=/path/to/python3.11")'
@@ -51,12 +51,20 @@ proofs: $(STAMP)
 docs: $(STAMP)
 	$(BIN)/sphinx-build -W --keep-going -b html docs docs/_build/html
 
-## benchmarks: ratios measured in one run (conformance/bench.py, conformance/bench_chain.py), then the node import
+## benchmarks: ratios measured in one run (conformance/bench.py, conformance/bench_chain.py), the node import,
+## then DID documents and ID-chain resolution (conformance/bench_did.py)
 bench: $(STAMP)
 	@mkdir -p $(REPORTS)
 	$(BIN)/elastos bench --json $(REPORTS)/bench.json
 	$(BIN)/python -m conformance.bench_chain --json $(REPORTS)/bench_chain.json
 	$(BIN)/elastos bench node --json $(REPORTS)/bench_node.json
+	$(BIN)/python -m conformance.bench_did --json $(REPORTS)/bench_did.json
+
+## the DID benchmark alone (DID_SIZES=a,b to change the numbers of DIDs stored)
+DID_SIZES ?= 10000,100000
+bench-did: $(STAMP)
+	@mkdir -p $(REPORTS)
+	$(BIN)/python -m conformance.bench_did --sizes $(DID_SIZES) --json $(REPORTS)/bench_did.json
 
 ## the node import benchmark alone (conformance/bench_node.py; BLOCKS=N to change the chain length)
 BLOCKS ?= 5000

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conformance.bindings_did.chain import replay, txid_of
+from conformance.bindings_did.chain import replay
 from conformance.generators import did_chain as G
 from conformance.generators.did_requests import ISSUER, USER1, USER2, USER3, USER4, documents, norm, req
 from conformance.generators.did_documents import text
@@ -36,19 +36,19 @@ def test_users_and_customized_dids_resolve_valid() -> None:
 
 def test_update_needs_the_last_txid_and_resolve_lists_newest_first() -> None:
     create = req("create", norm("user1.id"), f"{USER1}#primary")
-    first = req("update", norm("user1.id"), f"{USER1}#primary", previous_txid=txid_of(create).hex())
-    stale = req("update", norm("user1.id"), f"{USER1}#key2", previous_txid=txid_of(create).hex())
+    first = req("update", norm("user1.id"), f"{USER1}#primary", previous_txid=chain.request_txid(create).hex())
+    stale = req("update", norm("user1.id"), f"{USER1}#key2", previous_txid=chain.request_txid(create).hex())
     state, results = run([create, first, stale])
     assert results == ["ok", "ok", "IDCHAIN_PREVIOUS_TXID"]
     status, txs = chain.resolve_did(state, USER1, all=True)
-    assert status == 0 and [t.txid for t in txs] == [txid_of(first).hex(), txid_of(create).hex()]
-    assert [t.txid for t in chain.resolve_did(state, USER1)[1]] == [txid_of(first).hex()]
+    assert status == 0 and [t.txid for t in txs] == [chain.request_txid(first).hex(), chain.request_txid(create).hex()]
+    assert [t.txid for t in chain.resolve_did(state, USER1)[1]] == [chain.request_txid(first).hex()]
 
 
 def test_deactivate_is_final_and_resolves_deactivate_then_document() -> None:
     create = req("create", norm("user3.id"), f"{USER3}#primary")
     deact = req("deactivate", USER3, f"{USER3}#primary")
-    again = req("update", norm("user3.id"), f"{USER3}#primary", previous_txid=txid_of(deact).hex())
+    again = req("update", norm("user3.id"), f"{USER3}#primary", previous_txid=chain.request_txid(deact).hex())
     state, results = run([create, deact, again, deact])
     assert results == ["ok", "ok", "IDCHAIN_DEACTIVATED", "IDCHAIN_DEACTIVATED"]
     status, txs = chain.resolve_did(state, USER3)
@@ -141,7 +141,7 @@ def test_random_sequences(ops: list[tuple[str, str]]) -> None:
         before = state
         snapshot = state.model_dump_json()
         try:
-            state = chain.apply_request(state, text_, T0 + i, txid_of(text_))
+            state = chain.apply_request(state, text_, T0 + i, chain.request_txid(text_))
         except Reject:
             assert state is before and state.model_dump_json() == snapshot
             continue
@@ -151,7 +151,7 @@ def test_random_sequences(ops: list[tuple[str, str]]) -> None:
             assert prev not in previous, "two accepted updates name one previous txid"
             previous.add(prev)
         if parsed["header"]["specification"] == "elastos/did/1.0":
-            accepted.setdefault(did, []).append((txid_of(text_).hex(), parsed["header"]["operation"]))
+            accepted.setdefault(did, []).append((chain.request_txid(text_).hex(), parsed["header"]["operation"]))
     resolve = state.resolver()
     for did in _CREATES:
         status, txs = chain.resolve_did(state, did, all=True)
@@ -164,3 +164,93 @@ def test_random_sequences(ops: list[tuple[str, str]]) -> None:
         assert "deactivate" not in [o for _, o in plain[:-1]]
         assert status == (chain.STATUS_DEACTIVATED if plain[-1][1] == "deactivate" else chain.STATUS_VALID)
         chain.check_history(did, txs, lambda d, did=did: None if str(d) == did else resolve(d))
+
+
+# -- the view and the change -----------------------------------------------------------------------------------
+
+
+class DictView:
+    """A second :class:`~spec.did.chain.IdChainView`: plain mutable dicts, changes applied in place (what a
+    node's store does), checked against the value state."""
+
+    def __init__(self) -> None:
+        self.dids: dict[str, chain.DIDRecord] = {}
+        self.credentials: dict[str, chain.CredentialRecord] = {}
+        self.block_time = 0
+
+    def did(self, did: object) -> chain.DIDRecord | None:
+        return self.dids.get(str(did))
+
+    def credential(self, vc_id: object) -> chain.CredentialRecord | None:
+        return self.credentials.get(str(vc_id))
+
+    def apply(self, change: chain.Change) -> None:
+        if isinstance(change, chain.DIDChange):
+            self.dids[change.did] = change.record
+        else:
+            self.credentials[change.id] = change.record
+        self.block_time = change.transaction.timestamp
+
+
+def _all_sequences() -> list[list[tuple[str, int]]]:
+    seqs = [s for _, s, _, _ in G._sequences()] + [s for _, s, *_ in G._credential_sequences()]
+    return [[(i["request"], i["block_time"]) for i in s.items] for s in seqs]
+
+
+def test_check_request_on_another_view_gives_the_same_changes_and_resolution() -> None:
+    for items in _all_sequences():
+        state, view = chain.EMPTY, DictView()
+        for text_, t in items:
+            txid = chain.request_txid(text_)
+            try:
+                change = chain.check_request(state, text_, t, txid)
+            except Reject as e:
+                with pytest.raises(Reject) as again:
+                    chain.check_request(view, text_, t, txid)
+                assert again.value.reason is e.reason and again.value.rule == e.rule
+                continue
+            assert chain.check_request(view, text_, t, txid) == change
+            assert change.transaction == chain.IdTransaction(
+                txid=txid.hex(), timestamp=t, operation=json.loads(text_)["header"]["operation"], request=text_)
+            before = state
+            state = chain.apply_change(state, change)
+            view.apply(change)
+            assert state == chain.apply_request(before, text_, t, txid)
+            if isinstance(change, chain.DIDChange):
+                assert state.did(change.did) == change.record and change.record.transactions[-1] == change.transaction
+                if change.transaction.operation != "deactivate":
+                    assert D.parse_document(chain.published_document(change.transaction),
+                                            state.resolver()) == change.record.document
+            else:
+                assert state.credential(change.id) == change.record
+        assert [k for k, _ in state.dids] == sorted(view.dids) and dict(state.dids) == view.dids
+        assert dict(state.credentials) == view.credentials and state.block_time == view.block_time
+        for did in view.dids:
+            for all_ in (False, True):
+                assert chain.resolve_did(view, did, all=all_) == chain.resolve_did(state, did, all=all_)
+        for vc in view.credentials:
+            for issuer in (None, ISSUER, USER3):
+                assert chain.resolve_credential(view, vc, issuer) == chain.resolve_credential(state, vc, issuer)
+
+
+def test_check_request_changes_nothing() -> None:
+    state, _ = replay([(i["request"], i["block_time"]) for i in G.customized().items])
+    snapshot = state.model_dump_json()
+    text_ = G.update(G.customized(), G.FOO, norm("foo.id"), f"{USER1}#primary")
+    change = chain.check_request(state, text_, T0 + 100, chain.request_txid(text_))
+    assert isinstance(change, chain.DIDChange) and change.did == G.FOO
+    assert state.model_dump_json() == snapshot and len(state.did(G.FOO).transactions) == 1  # type: ignore[union-attr]
+    assert len(change.record.transactions) == 2 and state.block_time != T0 + 100
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.text(alphabet="abcdefgh:", min_size=1, max_size=4), max_size=30))
+def test_state_lookup_is_a_sorted_map(keys: list[str]) -> None:
+    pairs: tuple = ()
+    model: dict[str, int] = {}
+    for i, k in enumerate(keys):
+        pairs = chain._put(pairs, k, i)
+        model[k] = i
+        assert [k for k, _ in pairs] == sorted(model) and dict(pairs) == model
+    for k in set(keys) | {"", "zz", "a"}:
+        assert chain._get(pairs, k) == model.get(k)

@@ -14,15 +14,16 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conformance.bindings_did.chain import replay, txid_of
+from conformance.bindings_did.chain import replay
 from conformance.generators.did_chain import FOO, T0, TWITTER, customized, transfer, update, users
 from conformance.generators.did_documents import text
 from conformance.generators.did_requests import ISSUER, USER1, USER2, USER3, norm, req
 from reference.idchain.rpc import Api, RpcClient, RpcError, RpcServer
 from reference.idchain.service import IdChainService
 from spec.did import chain
-from spec.did.document import format_date
 from spec.errors import Reject
+
+from idchain_helpers import assert_store_is, expected_did
 
 DIDS = (ISSUER, USER1, USER2, USER3, FOO)
 
@@ -34,15 +35,6 @@ def served(tmp_path: Path):
     yield service, RpcClient(f"http://127.0.0.1:{server.port}")
     server.stop()
     service.close()
-
-
-def expected_did(state: chain.IdChainState, did: str, all: bool) -> dict:  # noqa: A002
-    status, txs = chain.resolve_did(state, did, all=all)
-    out: dict = {"did": did, "status": status}
-    if status != chain.STATUS_NOT_FOUND:
-        out["transaction"] = [{"txid": t.txid, "timestamp": format_date(t.timestamp),
-                               "operation": json.loads(t.request)} for t in txs]
-    return out
 
 
 def publish(rpc: RpcClient, items: list[dict]) -> list[str]:
@@ -66,7 +58,7 @@ def test_publish_and_resolve_match_the_spec(served) -> None:
     items = s.items
     state, want = replay([(i["request"], i["block_time"]) for i in items])
     assert publish(rpc, items) == want and want[-1] != "ok"
-    assert service.state == state
+    assert_store_is(service, state)
     for did, _ in state.dids:
         for all_ in (False, True):
             assert rpc.call("did_resolveDID", {"did": did, "all": all_}) == expected_did(state, did, all_)
@@ -85,18 +77,20 @@ def test_publish_and_resolve_match_the_spec(served) -> None:
 def test_rejections_leave_the_store_unchanged(served) -> None:
     service, rpc = served
     publish(rpc, users().items)
-    before, state = service.store.dump(), service.state
+    before = service.store.dump()
+    state, _ = replay([(i["request"], i["block_time"]) for i in users().items])
+    assert_store_is(service, state)
     good = req("create", norm("foo.id"), f"{USER2}#primary")
     bad_sig = json.loads(good)
     bad_sig["proof"]["signature"] = bad_sig["proof"]["signature"][::-1]
     for bad in ("{not json", json.dumps(bad_sig), req("create", norm("user1.id"), f"{USER1}#primary")):
         with pytest.raises(Reject) as spec_e:
-            chain.apply_request(state, bad, T0 + 50, txid_of(bad))
+            chain.apply_request(state, bad, T0 + 50, chain.request_txid(bad))
         with pytest.raises(RpcError) as e:
             rpc.call("did_publishRequest", {"request": bad, "block_time": T0 + 50})
         assert e.value.code == 43001 and e.value.reason == spec_e.value.reason.value
         assert e.value.message.startswith(e.value.reason)
-        assert service.store.dump() == before and service.state == state
+        assert service.store.dump() == before
     with pytest.raises(RpcError) as e:
         rpc.call("did_publishRequest", {"request": {"header": {}}})
     assert e.value.code == 42002 and service.store.dump() == before
@@ -112,13 +106,16 @@ def test_restart_replays_to_the_same_resolution(tmp_path: Path) -> None:
             first.submit(i["request"], i["block_time"])
         except Reject:
             pass
-    state, heights = first.state, first.store.height()
+    state, _ = replay([(i["request"], i["block_time"]) for i in s.items])
+    heights = first.store.height()
     first.close()
     again = IdChainService(tmp_path / "idc")
     try:
-        assert again.state == state and again.store.height() == heights
+        assert again.tip() == (heights, state.block_time)
+        assert_store_is(again, state)
+        assert replay([(text_, t) for text_, t, _ in again.store.requests()])[0] == state
         for did in DIDS:
-            assert chain.resolve_did(again.state, did, all=True) == chain.resolve_did(state, did, all=True)
+            assert again.resolve_did(did, all=True) == chain.resolve_did(state, did, all=True)
     finally:
         again.close()
 
@@ -183,7 +180,7 @@ def test_random_sequences_match_the_spec(ops: list[tuple[str, str, int]]) -> Non
                 request = _build(state, op, did)
                 try:
                     want: str | None = None
-                    state = chain.apply_request(state, request, t, txid_of(request))
+                    state = chain.apply_request(state, request, t, chain.request_txid(request))
                 except Reject as e:
                     want = e.reason.value
                 try:
@@ -192,12 +189,127 @@ def test_random_sequences_match_the_spec(ops: list[tuple[str, str, int]]) -> Non
                 except RpcError as e:
                     got = e.reason
                 assert got == want
-                assert service.state == state
+            assert_store_is(service, state)
             for did in USERS:
                 assert api.call("did_resolveDID", {"did": did, "all": True}) == expected_did(state, did, True)
             status, _ = chain.resolve_credential(state, TWITTER)
             assert api.call("did_resolveCredential", {"id": TWITTER})["status"] == status
-            assert service.store.count() == sum(len(r.transactions) for _, r in state.dids) + sum(
-                (c.declare is not None) + len(c.revokes) for _, c in state.credentials)
         finally:
             service.close()
+
+
+# -- the store as the spec's view -------------------------------------------------------------------------------
+
+
+def test_a_block_of_requests_sees_its_earlier_requests(tmp_path: Path) -> None:
+    s = customized()
+    s.add(update(s, FOO, norm("foo.id"), f"{USER1}#primary"))
+    items = [i["request"] for i in s.items]
+    dup = items[0]
+    service = IdChainService(tmp_path / "idc")
+    try:
+        height, results = service.submit_block(T0, items + [dup])
+        state, want = replay([(r, T0) for r in items + [dup]])
+        assert height == 0 and [("ok" if isinstance(r, bytes) else r.reason.value) for r in results] == want
+        assert want[-1] == "IDCHAIN_ALREADY_EXISTS" and want.count("ok") == len(items)
+        assert_store_is(service, state)
+        assert service.store.db.execute("SELECT COUNT(*) FROM blocks").fetchone()[0] == 1
+        before = service.store.dump()
+        height, results = service.submit_block(T0 + 1, [dup, "{"])
+        assert all(isinstance(r, Reject) for r in results) and service.store.dump() == before
+    finally:
+        service.close()
+
+
+def test_a_failed_store_write_rolls_the_block_back(served) -> None:
+    service, rpc = served
+    s = users()
+    publish(rpc, s.items)
+    state, _ = replay([(i["request"], i["block_time"]) for i in s.items])
+    before = service.store.dump()
+    foo = req("create", norm("foo.id"), f"{USER2}#primary")
+    declare = req("declare", text("v2", "user1.vc.twitter.normalized.json"), f"{USER1}#primary")
+    # a real SQLite failure in the middle of the block: after its block row, transaction row and other changes
+    service.store.db.execute("CREATE TEMP TRIGGER fail BEFORE INSERT ON credentials "
+                             "BEGIN SELECT RAISE(ABORT, 'disk full'); END")
+    with pytest.raises(RpcError) as e:
+        rpc.call("did_publishRequest", {"request": declare, "block_time": T0 + 60})
+    assert e.value.code == 45002 and "disk full" in e.value.message
+    assert service.store.dump() == before
+    with pytest.raises(Exception, match="disk full"):
+        service.submit_block(T0 + 61, [foo, declare])
+    assert service.store.dump() == before and service.tip() == (len(s.items) - 1, state.block_time)
+    assert rpc.call("did_resolveDID", {"did": FOO, "all": True}) == {"did": FOO, "status": 3}
+    assert_store_is(service, state)
+    service.store.db.execute("DROP TRIGGER fail")
+    height, results = service.submit_block(T0 + 61, [foo, declare])
+    assert height == len(s.items) and all(isinstance(r, bytes) for r in results)
+    state, _ = replay([(i["request"], i["block_time"]) for i in s.items] + [(foo, T0 + 61), (declare, T0 + 61)])
+    assert_store_is(service, state)
+    assert rpc.call("did_resolveCredential", {"id": TWITTER})["status"] == 0
+
+
+def test_resolution_reads_only_indexed_rows(served) -> None:
+    """Every statement a lookup runs is a search on a key or an index (no table scan): the cost of resolving
+    does not depend on how many DIDs are stored."""
+    service, rpc = served
+    s = customized()
+    s.add(update(s, FOO, norm("foo.id"), f"{USER1}#primary"))
+    publish(rpc, s.items)
+    rpc.call("did_publishRequest", {"request": req("declare", text("v2", "user1.vc.twitter.normalized.json"),
+                                                   f"{USER1}#primary"), "block_time": T0 + 90})
+    rpc.call("did_publishRequest", {"request": req("revoke", TWITTER, f"{ISSUER}#primary"), "block_time": T0 + 91})
+    statements: list[str] = []
+    db = service.store.db
+    db.set_trace_callback(statements.append)
+    try:
+        service.resolve_did(FOO, all=True)
+        service.resolve_credential(TWITTER, ISSUER)
+        service.credentials_of(USER1)
+    finally:
+        db.set_trace_callback(None)
+    assert len(statements) >= 6
+    for sql in statements:
+        plan = [row[3] for row in db.execute("EXPLAIN QUERY PLAN " + sql)]
+        assert plan and all(not p.startswith("SCAN") for p in plan), (sql, plan)
+
+
+def test_a_store_of_another_version_is_refused(tmp_path: Path) -> None:
+    import sqlite3
+
+    from reference.idchain.store import Store, StoreError
+
+    (tmp_path / "idc").mkdir()
+    db = sqlite3.connect(tmp_path / "idc" / "idchain.sqlite")
+    db.execute("CREATE TABLE requests (seq INTEGER PRIMARY KEY)")
+    db.commit()
+    db.close()
+    with pytest.raises(StoreError, match="version 0"):
+        Store(tmp_path / "idc")
+
+
+def test_start_replays_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Opening a store with requests in it reads no transaction and no record: nothing is replayed."""
+    first = IdChainService(tmp_path / "idc")
+    publish_all = [first.submit(i["request"], i["block_time"]) for i in users().items]
+    first.close()
+    import sqlite3
+
+    statements: list[str] = []
+    real_connect = sqlite3.connect
+
+    def traced(*a, **k):  # type: ignore[no-untyped-def]
+        db = real_connect(*a, **k)
+        db.set_trace_callback(statements.append)
+        return db
+
+    monkeypatch.setattr(sqlite3, "connect", traced)
+    again = IdChainService(tmp_path / "idc")
+    monkeypatch.undo()
+    try:
+        assert statements and not [s for s in statements if any(t in s for t in ("transactions", "dids", "credentials"))
+                                    and not s.lstrip().upper().startswith("CREATE")]
+        assert again.store.count() == len(publish_all) == 5
+        assert again.resolve_did(USER1)[0] == chain.STATUS_VALID
+    finally:
+        again.close()

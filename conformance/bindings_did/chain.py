@@ -1,15 +1,14 @@
 """Handlers of the ``did`` suite for the ID-chain state machine and resolve.
 
 ``requests`` is a list of ``{"request": <request JSON text>, "block_time": <Unix seconds>}`` applied in
-order to an empty chain. A request's transaction id is **SHA256d of the request's UTF-8 bytes**, written
-as lower-case hex (the txid an update's ``previousTxid`` and a ticket's ``txid`` name).
+order to an empty chain. A request's transaction id is **SHA256d of the request's UTF-8 bytes**
+(:func:`spec.did.chain.request_txid`), written as lower-case hex (the txid an update's ``previousTxid`` and a ticket's ``txid`` name).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from spec.crypto.hashes import sha256d
 from spec.did import chain, document
 from spec.did.syntax import parse_did
 from spec.errors import Reason, Reject
@@ -18,11 +17,6 @@ from conformance.bindings import Input, handler
 from conformance.bindings_did.documents import _documents
 
 Json = dict[str, Any]
-
-
-def txid_of(request_json: str) -> bytes:
-    """The conformance suite's transaction id of a request: SHA256d of its UTF-8 bytes."""
-    return sha256d(request_json.encode("utf-8"))
 
 
 def _requests(inp: Input, key: str = "requests") -> list[tuple[str, int]]:
@@ -41,7 +35,7 @@ def replay(requests: list[tuple[str, int]]) -> tuple[chain.IdChainState, list[st
     state, results = chain.EMPTY, []
     for text, t in requests:
         try:
-            state = chain.apply_request(state, text, t, txid_of(text))
+            state = chain.apply_request(state, text, t, chain.request_txid(text))
             results.append("ok")
         except Reject as e:
             results.append(str(e.reason))
@@ -73,14 +67,12 @@ def _submit(data: Any) -> Json:
     inp = Input(data, ("requests", "request", "block_time"))
     state, _ = replay(_requests(inp))
     text = inp.text("request")
-    state = chain.apply_request(state, text, inp.small_int("block_time", 0, 1 << 40), txid_of(text))
-    changed = [k for k, r in state.dids if r.transactions[-1].txid == txid_of(text).hex()]
-    if changed:
-        return {"did": changed[0], **_resolved(state, changed[0])}
-    vc = next(k for k, r in state.credentials
-              if any(t.txid == txid_of(text).hex() for t in ([r.declare] if r.declare else []) + [t for _, t in r.revokes]))
-    status, txs = chain.resolve_credential(state, vc)
-    return {"did": vc, "status": status, "txids": [t.txid for t in txs]}
+    change = chain.check_request(state, text, inp.small_int("block_time", 0, 1 << 40), chain.request_txid(text))
+    state = chain.apply_change(state, change)
+    if isinstance(change, chain.DIDChange):
+        return {"did": change.did, **_resolved(state, change.did)}
+    status, txs = chain.resolve_credential(state, change.id)
+    return {"did": change.id, "status": status, "txids": [t.txid for t in txs]}
 
 
 @handler(

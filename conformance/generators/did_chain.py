@@ -2,7 +2,7 @@
 
 Every request is built here from the SDK's test documents, credentials, tickets and keys
 (:mod:`conformance.generators.did_requests`), signed with RFC 6979 nonces, so the sequences are
-deterministic. A request's txid is SHA256d of its bytes (:func:`conformance.bindings_did.chain.txid_of`),
+deterministic. A request's txid is SHA256d of its bytes (:func:`spec.did.chain.request_txid`),
 so an update's ``previousTxid`` and a ticket's ``txid`` are computed from the requests before them.
 """
 
@@ -15,7 +15,7 @@ from typing import Any
 from spec.did import chain
 from spec.errors import Reason
 
-from conformance.bindings_did.chain import replay, txid_of
+from conformance.bindings_did.chain import replay
 from conformance.generators.did_documents import NOW_AFTER
 from conformance.generators.did_requests import (
     ISSUER, OK, USER1, USER2, USER3, USER4, documents, norm, req, resign, ticket_text)
@@ -96,7 +96,7 @@ def _sequences() -> Iterator[tuple[str, Seq, str, tuple[str, ...]]]:
     s.add(req("create", norm("foo.id"), f"{USER2}#primary"))
     s.add(update(s, FOO, norm("foo.id"), f"{USER1}#primary"))
     s.add(update(s, FOO, norm("foo.id"), f"{USER2}#primary"))
-    s.add(update(s, FOO, norm("foo.id"), f"{USER1}#primary", prev=txid_of(s.items[-2]["request"]).hex()))
+    s.add(update(s, FOO, norm("foo.id"), f"{USER1}#primary", prev=chain.request_txid(s.items[-2]["request"]).hex()))
     s.add(update(s, USER1, norm("user1.id"), f"{USER1}#primary"))
     yield "updates_chain", s, "two updates naming the last txid, then one naming an older txid (rejected)", \
         ("IDC-003", "IDC-005")

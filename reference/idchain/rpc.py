@@ -67,7 +67,7 @@ class Api:
 
     def did_resolveDID(self, p: dict) -> dict:
         did = self._get(p, "did", str)
-        status, txs = chain.resolve_did(self.service.state, did, all=self._get(p, "all", bool, False))
+        status, txs = self.service.resolve_did(did, all=self._get(p, "all", bool, False))
         out: dict[str, Any] = {"did": did, "status": status}
         if status != chain.STATUS_NOT_FOUND:
             out["transaction"] = [_tx(t) for t in txs]
@@ -78,7 +78,7 @@ class Api:
         issuer = p.get("issuer") or None
         if issuer is not None and not isinstance(issuer, str):
             raise RpcError(INVALID_PARAMS, "parameter issuer: expected str")
-        status, txs = chain.resolve_credential(self.service.state, vc_id, issuer)
+        status, txs = self.service.resolve_credential(vc_id, issuer)
         out: dict[str, Any] = {"id": vc_id, "status": status}
         if status != chain.STATUS_NOT_FOUND:
             out["transaction"] = [_tx(t) for t in txs]
@@ -95,9 +95,9 @@ class Api:
 
     def did_publishRequest(self, p: dict) -> dict:
         text = self._get(p, "request", str)
-        t = self._get(p, "block_time", int, max(int(time.time()), self.service.state.block_time))
-        txid = self.service.submit(text, t)
-        return {"txid": txid, "height": self.service.store.height()}
+        t = self._get(p, "block_time", int, max(int(time.time()), self.service.tip()[1]))
+        txid, height = self.service.publish(text, t)
+        return {"txid": txid, "height": height}
 
 
 class RpcServer(ApiServer):

@@ -1,23 +1,25 @@
 """The ID-chain service: the spec's state machine (:mod:`spec.did.chain`) over the SQLite store.
 
-:meth:`IdChainService.submit` applies a request with :func:`spec.did.chain.apply_request` to the in-memory
-state; only if the spec accepts it is it written to the store, as one new block, in one transaction.
-A rejection raises the spec's :class:`~spec.errors.Reject` and changes neither the store nor the state.
-On start the stored requests are replayed through the same function.
+The store is the spec's view (:class:`~spec.did.chain.IdChainView`): :meth:`IdChainService.submit`
+checks a request with :func:`spec.did.chain.check_request` against it and writes the change the spec
+returns, in one SQLite transaction per block. A rejection raises the spec's :class:`~spec.errors.Reject`
+and stores nothing; a failed write rolls the whole block back. Resolution runs the spec's
+:func:`~spec.did.chain.resolve_did` and :func:`~spec.did.chain.resolve_credential` on the store, so it
+reads the rows of the one DID or credential asked about. Nothing is replayed on start and no DID is held
+in memory.
 
-The transaction id is the conformance bindings' (:func:`conformance.bindings_did.chain.txid_of`): SHA256d of
-the request's UTF-8 bytes.
+The transaction id is the spec's :func:`spec.did.chain.request_txid`: SHA256d of the request's UTF-8 bytes.
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 
 from spec.did import chain
 from spec.errors import Reason, Reject
 
-from conformance.bindings_did.chain import txid_of
 from reference.idchain.store import Store
 
 
@@ -25,44 +27,60 @@ class IdChainService:
     def __init__(self, datadir: str | Path) -> None:
         self.store = Store(datadir)
         self.lock = threading.Lock()
-        state = chain.EMPTY
-        for text, t, txid in self.store.replay():
-            state = chain.apply_request(state, text, t, txid)
-        self.state: chain.IdChainState = state
+        """Serializes every use of the store's connection (the RPC server calls from several threads)."""
 
     def close(self) -> None:
-        self.store.close()
+        with self.lock:
+            self.store.close()
 
     def submit(self, request_json: str, block_time: int) -> str:
-        """Apply and store one request in a new block at ``block_time``; its txid (hex)."""
-        if not isinstance(request_json, str):
-            raise Reject(Reason.MALFORMED_INPUT, None, "request: expected JSON text")
-        txid = txid_of(request_json)
+        """Check and store one request in a new block at ``block_time``; its txid (hex)."""
+        return self.publish(request_json, block_time)[0]
+
+    def publish(self, request_json: str, block_time: int) -> tuple[str, int]:
+        """:meth:`submit`, also giving the new block's height."""
+        height, (result,) = self.submit_block(block_time, [request_json])
+        if isinstance(result, Reject):
+            raise result
+        return result.hex(), height
+
+    def submit_block(self, block_time: int, requests: Sequence[str]) -> tuple[int, list[bytes | Reject]]:
+        """Check each request in order against the store (seeing the block's earlier ones) and store the
+        accepted ones as one block at ``block_time``, in one SQLite transaction: the block's height and, per
+        request, its txid or the spec's rejection. A block with no accepted request stores nothing."""
+        for text in requests:
+            if not isinstance(text, str):
+                raise Reject(Reason.MALFORMED_INPUT, None, "request: expected JSON text")
+        results: list[bytes | Reject] = []
+        with self.lock, self.store.block(block_time) as blk:
+            for text in requests:
+                txid = chain.request_txid(text)
+                try:
+                    change = chain.check_request(self.store, text, block_time, txid)
+                except Reject as e:
+                    results.append(e)
+                    continue
+                blk.write(change)
+                results.append(txid)
+        return blk.height, results
+
+    def resolve_did(self, did: str, all: bool = False) -> tuple[int, tuple[chain.IdTransaction, ...]]:  # noqa: A002
         with self.lock:
-            new = chain.apply_request(self.state, request_json, block_time, txid)
-            did, op, vc_id = _changed(self.state, new, txid.hex())
-            self.store.add_block(block_time, [(txid.hex(), did, op, request_json, vc_id)])
-            self.state = new
-        return txid.hex()
+            return chain.resolve_did(self.store, did, all=all)
+
+    def resolve_credential(self, vc_id: str, issuer: str | None = None) -> tuple[int, tuple[chain.IdTransaction, ...]]:
+        with self.lock:
+            return chain.resolve_credential(self.store, vc_id, issuer)
 
     def credentials_of(self, did: str) -> list[str]:
         """The declared credentials owned by ``did``, newest first."""
         with self.lock:
-            state = self.state
-            ids = self.store.credentials_of(did)
-        return [i for i in ids if (rec := state.credential(i)) is not None and rec.declare is not None]
+            return self.store.credentials_of(did)
 
-
-def _changed(old: chain.IdChainState, new: chain.IdChainState, txid: str) -> tuple[str, str, str | None]:
-    """(DID, operation, credential id or None) of the request ``txid`` that turned ``old`` into ``new``."""
-    for k, r in new.dids:
-        if r.transactions[-1].txid == txid:
-            return k, r.transactions[-1].operation, None
-    for k, c in new.credentials:
-        for tx in ([c.declare] if c.declare else []) + [t for _, t in c.revokes]:
-            if tx.txid == txid:
-                return str(c.owner), tx.operation, k
-    raise AssertionError("an accepted request changes a DID or a credential")
+    def tip(self) -> tuple[int, int]:
+        """The last block's (height, block time); (-1, 0) for an empty chain."""
+        with self.lock:
+            return self.store.height(), self.store.block_time
 
 
 __all__ = ["IdChainService"]

@@ -1,39 +1,72 @@
-"""The ID-chain service's store: SQLite (WAL), one atomic transaction per submitted block.
+"""The ID-chain service's store: SQLite (WAL) in numbered blocks, and the spec's read-only view of the chain.
 
-=============  ===================================================================================
-table          holds
-=============  ===================================================================================
-``blocks``     numbered blocks: height -> block time (one block per submission for now)
-``requests``   accepted requests in chain order: seq, height, txid, DID, operation, request text
-``did_index``  (DID, seq) for every request about a DID (create, update, transfer, deactivate)
-``vc_index``   (credential id, owner DID, seq) for every declare and revoke
-=============  ===================================================================================
+:class:`Store` implements :class:`spec.did.chain.IdChainView` from indexed tables, so the spec's
+:func:`~spec.did.chain.check_request` and resolve functions read it directly: a lookup reads the rows of
+the one DID or credential it names (primary-key and index searches), never the whole chain, and
+nothing is held in memory between calls. An accepted request's :data:`~spec.did.chain.Change` is
+written by :meth:`Block.write`; every write of a block happens in one SQLite transaction.
 
-The store keeps only requests the spec accepted; replaying them in ``seq`` order through
-:func:`spec.did.chain.apply_request` rebuilds the state. Grouping requests into numbered blocks with a
-block time is what a merge-mined sidechain's block store needs later.
+=================  ===================================================================================
+table              holds
+=================  ===================================================================================
+``blocks``         numbered blocks: height -> block time
+``transactions``   accepted requests in chain order: seq, height, txid, operation, request text, and
+                   the DID (create, update, transfer, deactivate) or credential id (declare, revoke)
+                   it changed; indexed by (did, seq) and (credential, seq)
+``dids``           per DID: the latest published document's text, the deactivated flag, the last seq
+``credentials``    per credential id: owner, declared issuer, the declare's seq, the last seq
+``revocations``    per credential id: each revoke's seq and signer DID
+=================  ===================================================================================
+
+``dids``, ``credentials`` and ``revocations`` are projections of ``transactions``: they hold what the
+spec's records hold (:class:`~spec.did.chain.DIDRecord`, :class:`~spec.did.chain.CredentialRecord`),
+copied from the change, never recomputed here. Replaying ``transactions`` through
+:func:`spec.did.chain.apply_request` rebuilds the same records (the tests check it). Blocks with heights
+and block times are what a merge-mined sidechain's block store needs later: a sidechain block's
+requests become one :meth:`Store.block`.
 """
 
 from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+
+from spec.did import chain, document
+from spec.did.syntax import DID, DIDURL, parse_did
+
+SCHEMA_VERSION = 2
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS blocks (height INTEGER PRIMARY KEY, block_time INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS requests (seq INTEGER PRIMARY KEY, height INTEGER NOT NULL REFERENCES blocks(height),
-    txid TEXT NOT NULL, did TEXT NOT NULL, operation TEXT NOT NULL, request TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS requests_txid ON requests(txid);
-CREATE TABLE IF NOT EXISTS did_index (did TEXT NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (did, seq));
-CREATE TABLE IF NOT EXISTS vc_index (vc_id TEXT NOT NULL, owner TEXT NOT NULL, seq INTEGER NOT NULL,
-    PRIMARY KEY (vc_id, seq));
-CREATE INDEX IF NOT EXISTS vc_owner ON vc_index(owner);
+CREATE TABLE IF NOT EXISTS transactions (seq INTEGER PRIMARY KEY, height INTEGER NOT NULL REFERENCES blocks(height),
+    txid TEXT NOT NULL, operation TEXT NOT NULL, request TEXT NOT NULL, did TEXT, credential TEXT,
+    CHECK ((did IS NULL) <> (credential IS NULL)));
+CREATE INDEX IF NOT EXISTS transactions_did ON transactions(did, seq) WHERE did IS NOT NULL;
+CREATE INDEX IF NOT EXISTS transactions_credential ON transactions(credential, seq) WHERE credential IS NOT NULL;
+CREATE TABLE IF NOT EXISTS dids (did TEXT PRIMARY KEY, document TEXT NOT NULL, deactivated INTEGER NOT NULL,
+    last_seq INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS credentials (id TEXT PRIMARY KEY, owner TEXT NOT NULL, issuer TEXT, declare_seq INTEGER,
+    last_seq INTEGER NOT NULL) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS credentials_owner ON credentials(owner, last_seq);
+CREATE TABLE IF NOT EXISTS revocations (id TEXT NOT NULL, seq INTEGER NOT NULL, signer TEXT NOT NULL,
+    PRIMARY KEY (id, seq)) WITHOUT ROWID;
 """
+
+_TABLES = ("blocks", "transactions", "dids", "credentials", "revocations")
+
+
+class StoreError(Exception):
+    """The data directory holds a store this code does not read."""
 
 
 class Store:
-    """The SQLite store under ``datadir``."""
+    """The SQLite store under ``datadir``; an :class:`~spec.did.chain.IdChainView` of its last block.
+
+    One connection, used by one thread at a time (the service serializes calls). Reads inside an open
+    :meth:`block` see that block's writes so far, as the spec's checks of a block's later requests must.
+    """
 
     def __init__(self, datadir: str | Path) -> None:
         path = Path(datadir)
@@ -41,58 +74,136 @@ class Store:
         self.db = sqlite3.connect(path / "idchain.sqlite", check_same_thread=False, isolation_level=None)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
+        version = int(self.db.execute("PRAGMA user_version").fetchone()[0])
+        tables = self.db.execute("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table'").fetchone()[0]
+        if version != SCHEMA_VERSION and (version != 0 or tables):
+            self.db.close()
+            raise StoreError(f"{path}: store version {version}, this service reads version {SCHEMA_VERSION}")
         self.db.executescript(_SCHEMA)
+        self.db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     def close(self) -> None:
         self.db.close()
+
+    # -- blocks ------------------------------------------------------------------------------------------------
 
     def height(self) -> int:
         """The last block's height, -1 when there is none."""
         row = self.db.execute("SELECT MAX(height) FROM blocks").fetchone()
         return -1 if row[0] is None else int(row[0])
 
-    def add_block(self, block_time: int,
-                  requests: list[tuple[str, str, str, str, str | None]]) -> int:
-        """Append one block of accepted requests ``(txid, did, operation, request, vc_id)`` atomically; its height."""
-        cur = self.db.cursor()
-        cur.execute("BEGIN IMMEDIATE")
-        try:
-            height = self.height() + 1
-            cur.execute("INSERT INTO blocks VALUES (?, ?)", (height, block_time))
-            for txid, did, op, text, vc_id in requests:
-                cur.execute("INSERT INTO requests (height, txid, did, operation, request) VALUES (?, ?, ?, ?, ?)",
-                            (height, txid, did, op, text))
-                seq = cur.lastrowid
-                if vc_id is None:
-                    cur.execute("INSERT INTO did_index VALUES (?, ?)", (did, seq))
-                else:
-                    cur.execute("INSERT INTO vc_index VALUES (?, ?, ?)", (vc_id, did, seq))
-            cur.execute("COMMIT")
-        except BaseException:
-            cur.execute("ROLLBACK")
-            raise
-        return height
+    @property
+    def block_time(self) -> int:
+        """The last block's time (every stored block holds an accepted request), 0 when there is none."""
+        row = self.db.execute("SELECT block_time FROM blocks WHERE height = (SELECT MAX(height) FROM blocks)").fetchone()
+        return 0 if row is None else int(row[0])
 
-    def replay(self) -> Iterator[tuple[str, int, bytes]]:
+    @contextmanager
+    def block(self, block_time: int) -> Iterator[Block]:
+        """One new block at ``block_time`` in one SQLite transaction: committed on leaving if a change was
+        written, else rolled back (a block of rejected requests stores nothing); rolled back on any error."""
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            blk = Block(self, self.height() + 1, block_time)
+            yield blk
+            self.db.execute("COMMIT" if blk.changes else "ROLLBACK")
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+
+    # -- the view ----------------------------------------------------------------------------------------------
+
+    def _transactions(self, column: str, key: str) -> list[tuple[int, chain.IdTransaction]]:
+        rows = self.db.execute(
+            f"SELECT t.seq, t.txid, b.block_time, t.operation, t.request FROM transactions t "  # noqa: S608
+            f"JOIN blocks b ON b.height = t.height WHERE t.{column} = ? ORDER BY t.seq", (key,)).fetchall()
+        return [(seq, chain.IdTransaction(txid=txid, timestamp=t, operation=op, request=text))
+                for seq, txid, t, op, text in rows]
+
+    def did(self, did: DID | str) -> chain.DIDRecord | None:
+        key = str(did)
+        row = self.db.execute("SELECT document, deactivated FROM dids WHERE did = ?", (key,)).fetchone()
+        if row is None:
+            return None
+        doc = document.parse_document(row[0], chain.resolver(self))
+        txs = tuple(t for _, t in self._transactions("did", key))
+        return chain.DIDRecord(transactions=txs, document=doc, deactivated=bool(row[1]))
+
+    def credential(self, vc_id: DIDURL | str) -> chain.CredentialRecord | None:
+        key = str(vc_id)
+        row = self.db.execute("SELECT owner, issuer, declare_seq FROM credentials WHERE id = ?", (key,)).fetchone()
+        if row is None:
+            return None
+        owner, issuer, declare_seq = row
+        txs = dict(self._transactions("credential", key))
+        signers = self.db.execute("SELECT seq, signer FROM revocations WHERE id = ? ORDER BY seq", (key,)).fetchall()
+        return chain.CredentialRecord(
+            declare=None if declare_seq is None else txs[declare_seq], owner=parse_did(owner),
+            issuer=None if issuer is None else parse_did(issuer),
+            revokes=tuple((parse_did(signer), txs[seq]) for seq, signer in signers))
+
+    # -- other queries -----------------------------------------------------------------------------------------
+
+    def credentials_of(self, did: str) -> list[str]:
+        """The declared credential ids owned by ``did``, the most recently changed first."""
+        rows = self.db.execute("SELECT id FROM credentials WHERE owner = ? AND declare_seq IS NOT NULL "
+                               "ORDER BY last_seq DESC", (did,)).fetchall()
+        return [r[0] for r in rows]
+
+    def requests(self) -> Iterator[tuple[str, int, bytes]]:
         """Every stored request in chain order: (request text, block time, txid)."""
-        rows = self.db.execute("SELECT r.request, b.block_time, r.txid FROM requests r JOIN blocks b "
-                               "ON r.height = b.height ORDER BY r.seq").fetchall()
+        rows = self.db.execute("SELECT t.request, b.block_time, t.txid FROM transactions t JOIN blocks b "
+                               "ON t.height = b.height ORDER BY t.seq")
         for text, t, txid in rows:
             yield text, int(t), bytes.fromhex(txid)
 
     def count(self) -> int:
-        return int(self.db.execute("SELECT COUNT(*) FROM requests").fetchone()[0])
+        """The number of stored (accepted) requests."""
+        return int(self.db.execute("SELECT COUNT(*) FROM transactions").fetchone()[0])
 
     def dump(self) -> list[tuple]:  # type: ignore[type-arg]
         """Every row of every table (tests compare it before and after a rejection)."""
-        return [row for t in ("blocks", "requests", "did_index", "vc_index")
-                for row in self.db.execute(f"SELECT '{t}', * FROM {t} ORDER BY 2, 3")]
-
-    def credentials_of(self, did: str) -> list[str]:
-        """Credential ids with a declare or revoke owned by ``did``, newest first."""
-        rows = self.db.execute("SELECT vc_id, MAX(seq) FROM vc_index WHERE owner = ? GROUP BY vc_id "
-                               "ORDER BY MAX(seq) DESC", (did,)).fetchall()
-        return [r[0] for r in rows]
+        return [row for t in _TABLES for row in self.db.execute(f"SELECT '{t}', * FROM {t} ORDER BY 2, 3")]  # noqa: S608
 
 
-__all__ = ["Store"]
+class Block:
+    """A block being written (:meth:`Store.block`)."""
+
+    def __init__(self, store: Store, height: int, block_time: int) -> None:
+        self.store, self.height, self.block_time = store, height, block_time
+        self.changes = 0
+
+    def write(self, change: chain.Change) -> None:
+        """Store an accepted request's change: its transaction and the one record it changed."""
+        db, tx = self.store.db, change.transaction
+        if tx.timestamp != self.block_time:
+            raise ValueError(f"a change at {tx.timestamp} in a block at {self.block_time}")
+        if not self.changes:
+            db.execute("INSERT INTO blocks VALUES (?, ?)", (self.height, self.block_time))
+        if isinstance(change, chain.DIDChange):
+            seq = db.execute("INSERT INTO transactions (height, txid, operation, request, did) VALUES (?, ?, ?, ?, ?)",
+                             (self.height, tx.txid, tx.operation, tx.request, change.did)).lastrowid
+            deactivated = int(change.record.deactivated)
+            if tx.operation == "deactivate":
+                db.execute("UPDATE dids SET deactivated = ?, last_seq = ? WHERE did = ?", (deactivated, seq, change.did))
+            else:
+                db.execute("INSERT INTO dids VALUES (?, ?, ?, ?) ON CONFLICT (did) DO UPDATE SET "
+                           "document = excluded.document, deactivated = excluded.deactivated, "
+                           "last_seq = excluded.last_seq",
+                           (change.did, chain.published_document(tx), deactivated, seq))
+        else:
+            rec = change.record
+            seq = db.execute("INSERT INTO transactions (height, txid, operation, request, credential) "
+                             "VALUES (?, ?, ?, ?, ?)",
+                             (self.height, tx.txid, tx.operation, tx.request, change.id)).lastrowid
+            declare_seq = seq if tx.operation == "declare" else None
+            db.execute("INSERT INTO credentials VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET "
+                       "owner = excluded.owner, issuer = excluded.issuer, "
+                       "declare_seq = COALESCE(excluded.declare_seq, declare_seq), last_seq = excluded.last_seq",
+                       (change.id, str(rec.owner), None if rec.issuer is None else str(rec.issuer), declare_seq, seq))
+            if tx.operation == "revoke":
+                db.execute("INSERT INTO revocations VALUES (?, ?, ?)", (change.id, seq, str(rec.revokes[-1][0])))
+        self.changes += 1
+
+
+__all__ = ["Block", "SCHEMA_VERSION", "Store", "StoreError"]

@@ -1,10 +1,15 @@
 """The ID-chain state machine: which verified requests the chain accepts, and what resolve returns.
 
-:func:`apply_request` takes the state, a request's JSON text, the block time and the transaction id
-(both parameters: the spec has no clock and no chain) and returns the new state, or raises
-:class:`~spec.errors.Reject`. A rejected request changes nothing: the state is a value.
+:func:`check_request` takes a read-only :class:`IdChainView` of the chain, a request's JSON text, the
+block time and the transaction id (both parameters: the spec has no clock and no chain;
+:func:`request_txid` is the transaction id the conformance suite and the reference service use) and
+returns the :data:`Change` the request makes, one DID's or one credential's new record with its key,
+or raises :class:`~spec.errors.Reject`. It touches nothing: a rejected request changes nothing.
+:func:`apply_request` is :func:`check_request` on the in-memory :class:`IdChainState` followed by
+:func:`apply_change`; a node applies the same change to its store instead (``reference/idchain``), so
+the rules live here once and a check reads only the records it names, whatever the chain's size.
 
-Order of checks: the request is parsed and verified against the state's documents
+Order of checks: the request is parsed and verified against the view's documents
 (:func:`spec.did.request.verify_request`, rules ``REQ-*``, ``DOC-*``, ``TKT-*``), then the chain-state
 rules below, in the order of the table.
 
@@ -29,7 +34,7 @@ Resolve (EID ``internal/ethapi/didapi.go``, SDK ``DIDBackend``): :func:`resolve_
 0 valid, 1 expired, 2 deactivated, 3 not found, and the transactions newest first: with ``all`` every
 one, else the latest document transaction (preceded by the deactivate for a deactivated DID).
 "Expired" is :func:`spec.did.document.is_expired` of the latest document at ``now`` (default: the block time
-of the state's latest accepted request); deactivated takes precedence.
+of the view's latest accepted request); deactivated takes precedence. Both resolve functions take any view.
 :func:`resolve_credential` gives 0 valid (declared, not revoked), 2 revoked (by the owner, a controller
 of the owner, the declared issuer or the ``issuer`` asked about), 3 not found.
 
@@ -40,10 +45,12 @@ chain, so a create of a known DID is always rejected (IDC-002) and there are no 
 
 from __future__ import annotations
 
-from typing import Final
+import bisect
+from typing import Final, Protocol
 
 from pydantic import BaseModel, ConfigDict
 
+from spec.crypto.hashes import sha256d
 from spec.did import document, request
 from spec.did.document import Document
 from spec.did.syntax import DID, DIDURL, parse_did
@@ -53,8 +60,17 @@ __all__ = [
     "IdTransaction",
     "DIDRecord",
     "CredentialRecord",
+    "IdChainView",
     "IdChainState",
+    "DIDChange",
+    "CredentialChange",
+    "Change",
     "EMPTY",
+    "request_txid",
+    "resolver",
+    "published_document",
+    "check_request",
+    "apply_change",
     "apply_request",
     "resolve_did",
     "resolve_credential",
@@ -181,9 +197,61 @@ class CredentialRecord(_Model):
     """Revocations by signer DID, oldest first."""
 
 
+class IdChainView(Protocol):
+    """A read-only view of the ID chain after its latest accepted request.
+
+    Every rule below reads the chain through these three members only, so the spec's
+    :class:`IdChainState` (a value) and a node's store (``reference/idchain/store.py``, indexed SQLite)
+    are interchangeable: :func:`check_request` and the resolve functions take either.
+    """
+
+    @property
+    def block_time(self) -> int:
+        """The block time of the latest accepted request (0 for an empty chain)."""
+        ...
+
+    def did(self, did: DID | str) -> DIDRecord | None:
+        """The DID's record, or ``None`` when the chain does not know it."""
+        ...
+
+    def credential(self, vc_id: DIDURL | str) -> CredentialRecord | None:
+        """The credential id's record, or ``None`` when no declare or revoke names it."""
+        ...
+
+
+class DIDChange(_Model):
+    """What an accepted create, update, transfer or deactivate changes: one DID's record."""
+
+    did: str
+    """The key: the DID's string form."""
+    record: DIDRecord
+    """The DID's new record (its transactions end with :attr:`transaction`)."""
+    transaction: IdTransaction
+    """The accepted request."""
+
+
+class CredentialChange(_Model):
+    """What an accepted declare or revoke changes: one credential id's record."""
+
+    id: str
+    """The key: the credential id's string form."""
+    record: CredentialRecord
+    """The credential's new record (its declare or last revoke is :attr:`transaction`)."""
+    transaction: IdTransaction
+    """The accepted request."""
+
+
+Change = DIDChange | CredentialChange
+"""The one record an accepted request changes, with its key."""
+
+
 class IdChainState(_Model):
-    """The ID chain's DID and credential state. Mappings are tuples of pairs sorted by key, so a state is
-    an immutable value and two equal histories give equal states."""
+    """The ID chain's DID and credential state, held in memory: an :class:`IdChainView`.
+
+    Mappings are tuples of pairs sorted by key, so a state is an immutable value and two equal
+    histories give equal states; a lookup is a binary search (O(log n)); applying a change copies
+    the changed mapping's tuple of references.
+    """
 
     dids: tuple[tuple[str, DIDRecord], ...] = ()
     credentials: tuple[tuple[str, CredentialRecord], ...] = ()
@@ -191,59 +259,92 @@ class IdChainState(_Model):
     """The block time of the latest accepted request."""
 
     def did(self, did: DID | str) -> DIDRecord | None:
-        key = str(did)
-        return next((r for k, r in self.dids if k == key), None)
+        return _get(self.dids, str(did))  # type: ignore[return-value]
 
     def credential(self, vc_id: DIDURL | str) -> CredentialRecord | None:
-        key = str(vc_id)
-        return next((r for k, r in self.credentials if k == key), None)
+        return _get(self.credentials, str(vc_id))  # type: ignore[return-value]
 
     def resolver(self) -> document.Resolver:
-        """The chain's current documents (deactivated DIDs included, as the signer lookups see them)."""
-        def resolve(did: DID) -> Document | None:
-            rec = self.did(did)
-            return None if rec is None else rec.document
-        return resolve
+        """The chain's current documents (:func:`resolver`)."""
+        return resolver(self)
 
 
 EMPTY: Final = IdChainState()
 
 
+def request_txid(request_json: str) -> bytes:
+    """The transaction id of a published request: SHA256d of its UTF-8 text.
+
+    EID's txid is the hash of the Ethereum transaction carrying the request; the spec has no such
+    transaction, so the request's own bytes stand in for it. An update's ``previousTxid`` and a
+    ticket's ``txid`` name this value in lower-case hex. A text holding a lone surrogate (not Unicode
+    text, so never a request: ``JSON-005``) is hashed in its ``surrogatepass`` encoding, so that computing
+    the id of any string does not fail before the request is checked.
+    """
+    return sha256d(request_json.encode("utf-8", "surrogatepass"))
+
+
+def resolver(view: IdChainView) -> document.Resolver:
+    """The view's current documents, as request verification looks signers up (deactivated DIDs included)."""
+    def resolve(did: DID) -> Document | None:
+        rec = view.did(did)
+        return None if rec is None else rec.document
+    return resolve
+
+
+def published_document(tx: IdTransaction) -> str:
+    """The document text a create, update or transfer published (its payload, base64url-decoded)."""
+    payload = request.parse_request(tx.request).payload
+    return request.b64url_decode(payload).decode("utf-8")
+
+
+def _get(pairs: tuple[tuple[str, object], ...], key: str) -> object | None:
+    i = bisect.bisect_left(pairs, key, key=_first)
+    return pairs[i][1] if i < len(pairs) and pairs[i][0] == key else None
+
+
+def _first(kv: tuple[str, object]) -> str:
+    return kv[0]
+
+
 def _put(pairs: tuple[tuple[str, object], ...], key: str, value: object) -> tuple:  # type: ignore[type-arg]
-    return tuple(sorted([(k, v) for k, v in pairs if k != key] + [(key, value)], key=lambda kv: kv[0]))
+    i = bisect.bisect_left(pairs, key, key=_first)
+    end = i + 1 if i < len(pairs) and pairs[i][0] == key else i
+    return pairs[:i] + ((key, value),) + pairs[end:]
 
 
 def _strip0x(txid: str) -> str:
     return txid[2:] if txid[:2] in ("0x", "0X") else txid
 
 
-def _controls(state: IdChainState, signer: DID, did: DID | None) -> bool:
+def _controls(view: IdChainView, signer: DID, did: DID | None) -> bool:
     """``signer`` is ``did`` or one of its document's controllers."""
     if did is None:
         return False
     if signer == did:
         return True
-    rec = state.did(did)
+    rec = view.did(did)
     return rec is not None and signer in rec.document.controllers
 
 
-def _revoked_for(state: IdChainState, rec: CredentialRecord, issuer: DID | None) -> bool:
+def _revoked_for(view: IdChainView, rec: CredentialRecord, issuer: DID | None) -> bool:
     """Revoked by the owner (or its controller), the declared issuer, or ``issuer``."""
-    return any(_controls(state, s, rec.owner) or _controls(state, s, rec.issuer) or (issuer is not None and s == issuer)
+    return any(_controls(view, s, rec.owner) or _controls(view, s, rec.issuer) or (issuer is not None and s == issuer)
                for s, _ in rec.revokes)
 
 
-def apply_request(state: IdChainState, request_json: str, block_time: int, txid: bytes) -> IdChainState:
-    """Apply one published request at ``block_time`` with transaction id ``txid``; the new state."""
-    v = request.verify_request(request.parse_request(request_json), state.resolver())
+def check_request(view: IdChainView, request_json: str, block_time: int, txid: bytes) -> Change:
+    """Check one published request at ``block_time`` with transaction id ``txid`` against ``view``; the
+    change it makes. Reads the view only: nothing is applied (:func:`apply_change` does that)."""
+    v = request.verify_request(request.parse_request(request_json), resolver(view))
     op = v.request.operation
     tx = IdTransaction(txid=txid.hex(), timestamp=block_time, operation=op, request=request_json)
-    rec = state.did(v.did)
     if v.document is not None:
         # [IDC-001] the published document expires after the block time
         if document.parse_date(v.document.expires) <= block_time:
             raise Reject(Reason.IDCHAIN_EXPIRES, "IDC-001", "Expires time is too short")
     if op in ("create", "update", "transfer", "deactivate"):
+        rec = view.did(v.did)
         if op == "create":
             # [IDC-002] create only a new DID
             if rec is not None:
@@ -276,10 +377,10 @@ def apply_request(state: IdChainState, request_json: str, block_time: int, txid:
             new = rec.model_copy(update={"transactions": rec.transactions + (tx,),
                                          "document": v.document or rec.document,
                                          "deactivated": op == "deactivate"})
-        return state.model_copy(update={"dids": _put(state.dids, str(v.did), new), "block_time": block_time})
+        return DIDChange(did=str(v.did), record=new, transaction=tx)
 
     assert v.credential_id is not None
-    crec = state.credential(v.credential_id)
+    crec = view.credential(v.credential_id)
     if op == "declare":
         assert v.credential is not None
         # [IDC-008] a credential is declared once
@@ -288,7 +389,7 @@ def apply_request(state: IdChainState, request_json: str, block_time: int, txid:
         base = crec or CredentialRecord(owner=v.credential.subject_id)
         base = base.model_copy(update={"declare": tx, "issuer": v.credential.issuer})
         # [IDC-009] a credential revoked by its owner or issuer is not declared
-        if _revoked_for(state, base, None):
+        if _revoked_for(view, base, None):
             raise Reject(Reason.IDCHAIN_CREDENTIAL_REVOKED, "IDC-009", "Credential already revoked")
         new_c = base
     else:
@@ -296,20 +397,33 @@ def apply_request(state: IdChainState, request_json: str, block_time: int, txid:
         assert signer is not None
         base = crec or CredentialRecord(owner=v.did)
         # [IDC-010] a declared credential is revoked by its owner, issuer or a controller of either
-        if base.declare is not None and not (_controls(state, signer, base.owner) or _controls(state, signer, base.issuer)):
+        if base.declare is not None and not (_controls(view, signer, base.owner) or _controls(view, signer, base.issuer)):
             raise Reject(Reason.IDCHAIN_REVOKE_SIGNER, "IDC-010", f"{signer} may not revoke {v.credential_id}")
         # [IDC-011] one signer revokes a credential once
         if any(s == signer for s, _ in base.revokes):
             raise Reject(Reason.IDCHAIN_CREDENTIAL_REVOKED, "IDC-011", f"Credential already revoked by {signer}")
         new_c = base.model_copy(update={"revokes": base.revokes + ((signer, tx),)})
-    return state.model_copy(update={"credentials": _put(state.credentials, str(v.credential_id), new_c),
-                                    "block_time": block_time})
+    return CredentialChange(id=str(v.credential_id), record=new_c, transaction=tx)
 
 
-def resolve_did(state: IdChainState, did: DID | str, all: bool = False,  # noqa: A002
+def apply_change(state: IdChainState, change: Change) -> IdChainState:
+    """``state`` with the change's record under its key and the change's block time."""
+    t = change.transaction.timestamp
+    if isinstance(change, DIDChange):
+        return state.model_copy(update={"dids": _put(state.dids, change.did, change.record), "block_time": t})
+    return state.model_copy(update={"credentials": _put(state.credentials, change.id, change.record), "block_time": t})
+
+
+def apply_request(state: IdChainState, request_json: str, block_time: int, txid: bytes) -> IdChainState:
+    """Apply one published request at ``block_time`` with transaction id ``txid``; the new state
+    (:func:`check_request`, then :func:`apply_change`)."""
+    return apply_change(state, check_request(state, request_json, block_time, txid))
+
+
+def resolve_did(view: IdChainView, did: DID | str, all: bool = False,  # noqa: A002
                 now: int | None = None) -> tuple[int, tuple[IdTransaction, ...]]:
     """``did_resolveDID``: the status and the transactions, newest first."""
-    rec = state.did(parse_did(did) if isinstance(did, str) else did)
+    rec = view.did(parse_did(did) if isinstance(did, str) else did)
     if rec is None:
         return STATUS_NOT_FOUND, ()
     txs = tuple(reversed(rec.transactions))
@@ -318,19 +432,19 @@ def resolve_did(state: IdChainState, did: DID | str, all: bool = False,  # noqa:
         txs = (txs[0], docs[0]) if rec.deactivated else (docs[0],)
     if rec.deactivated:
         return STATUS_DEACTIVATED, txs
-    at = state.block_time if now is None else now
+    at = view.block_time if now is None else now
     return (STATUS_EXPIRED if document.is_expired(rec.document, at) else STATUS_VALID), txs
 
 
-def resolve_credential(state: IdChainState, vc_id: DIDURL | str,
+def resolve_credential(view: IdChainView, vc_id: DIDURL | str,
                        issuer: DID | str | None = None) -> tuple[int, tuple[IdTransaction, ...]]:
     """``did_resolveCredential``: the status and the transactions (revocations, then the declare), newest first."""
-    rec = state.credential(vc_id)
+    rec = view.credential(vc_id)
     iss = parse_did(issuer) if isinstance(issuer, str) else issuer
     if rec is None:
         return STATUS_NOT_FOUND, ()
     txs = tuple(t for _, t in reversed(rec.revokes)) + ((rec.declare,) if rec.declare is not None else ())
-    if _revoked_for(state, rec, iss):
+    if _revoked_for(view, rec, iss):
         return STATUS_REVOKED, txs
     return (STATUS_VALID, txs) if rec.declare is not None else (STATUS_NOT_FOUND, ())
 
