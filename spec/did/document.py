@@ -43,6 +43,7 @@ from __future__ import annotations
 import base64
 import binascii
 import calendar
+import functools
 import re
 import time
 from collections.abc import Callable, Mapping
@@ -270,8 +271,9 @@ def _sorted_json(v: Any) -> Any:
 _DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d{3})?Z")
 
 
+@functools.lru_cache(maxsize=4096)
 def parse_date(text: str) -> int:
-    """Unix seconds of a document date (milliseconds are cut off)."""
+    """Unix seconds of a document date (milliseconds are cut off). Memoized: dates repeat."""
     m = _DATE.fullmatch(text)
     ok = m is not None
     if m:

@@ -26,6 +26,7 @@ Jackson ``WriterBasedJsonGenerator`` / ``CharTypes`` (escape table).
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import re
@@ -87,6 +88,8 @@ def _escape_char(m: re.Match[str]) -> str:
 
 def escape_string(s: str) -> str:
     """A JSON string literal as Jackson writes it (quotes included)."""
+    if s.isprintable() and '"' not in s and "\\" not in s:  # nothing to escape (a fast path)
+        return '"' + s + '"'
     return '"' + _NEEDS_ESCAPE.sub(_escape_char, s) + '"'
 
 
@@ -147,26 +150,24 @@ def _write(v: Any) -> str:
     raise TypeError(f"not a JSON value: {type(v).__name__}")
 
 
+_STRING: Final = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_NOT_BRACKET: Final = re.compile(r"[^\[\]{}]+")
+_BRACKET_STEP: Final = {"[": 1, "{": 1, "]": -1, "}": -1}
+_MAYBE_SURROGATE: Final = re.compile(r"[\ud800-\udfff]|\\u[dD][89a-fA-F]")
+
+
 def _depth(text: str) -> int:
-    """The deepest bracket nesting of ``text``, skipping string contents."""
-    depth = best = 0
-    in_string = escaped = False
-    for c in text:
-        if in_string:
-            if escaped:
-                escaped = False
-            elif c == "\\":
-                escaped = True
-            elif c == '"':
-                in_string = False
-        elif c == '"':
-            in_string = True
-        elif c in "[{":
-            depth += 1
-            best = max(best, depth)
-        elif c in "]}":
-            depth -= 1
-    return best
+    """The deepest bracket nesting of ``text``, skipping string contents.
+
+    Complete strings are cut out; an unterminated string (a ``"`` left over) runs to the end of the
+    text, so everything after it is cut too. Then the nesting is the running sum of +1 for ``[ {`` and
+    -1 for ``] }``."""
+    outside = _STRING.sub("", text)
+    quote = outside.find('"')
+    if quote >= 0:
+        outside = outside[:quote]
+    brackets = _NOT_BRACKET.sub("", outside)
+    return max(0, max(itertools.accumulate(map(_BRACKET_STEP.__getitem__, brackets)), default=0))
 
 
 class _Dup(Exception):
@@ -213,7 +214,8 @@ def parse(text: str) -> Any:
     except (ValueError, RecursionError) as e:
         # [JSON-001] the text is one JSON value
         raise DecodeError(Reason.JSON_SYNTAX, "JSON-001", str(e)[:200]) from None
-    _check_strings(value)
+    if _MAYBE_SURROGATE.search(text):  # otherwise no string can hold a lone surrogate
+        _check_strings(value)
     return value
 
 

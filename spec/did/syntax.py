@@ -38,9 +38,10 @@ from __future__ import annotations
 
 import functools
 import re
-from typing import Final, Literal
+from collections.abc import Mapping
+from typing import Any, Final, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, PrivateAttr
 
 from spec.errors import DecodeError, Reason, Reject, rule
 
@@ -225,8 +226,18 @@ def _parse_did_range(text: str, start: int, limit: int) -> DID:
     return DID(method=METHOD, id=text[pos:nxt])
 
 
+_FAST_DID: Final = re.compile(r"did:elastos:([A-Za-z0-9][A-Za-z0-9._-]*)")
+"""The common form of a DID, which :func:`_parse_did_range` accepts unchanged (a fast path; a test checks
+the two agree on every string)."""
+_FAST_URL: Final = re.compile(r"(?:did:elastos:([A-Za-z0-9][A-Za-z0-9._-]*))?#([A-Za-z0-9][A-Za-z0-9._-]*)")
+"""The common forms of a DID URL: ``did:elastos:id#fragment`` and ``#fragment``."""
+
+
 def parse_did(text: str) -> DID:
     """Parse a DID string as ``new DID(text)`` does (after trimming both ends)."""
+    m = _FAST_DID.fullmatch(text)
+    if m is not None:
+        return DID(method=METHOD, id=m.group(1))
     return _parse_did_range(text, 0, len(text))
 
 
@@ -288,6 +299,15 @@ class DIDURL(BaseModel):
     fragment: str | None = None
     """The fragment without its ``#``."""
 
+    _str: str | None = PrivateAttr(default=None)
+    """Memo of ``str(self)`` (equality, hashing and ordering all use it)."""
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> DIDURL:
+        """A copy with ``update`` applied; the memo of the text is not carried over."""
+        copy = super().model_copy(update=update, deep=deep)
+        copy.__pydantic_private__["_str"] = None
+        return copy
+
     def to_string(self, context: DID | None = None) -> str:
         """``DIDURL.toString(context)``: the DID is left out when it equals ``context``."""
         out = []
@@ -302,7 +322,10 @@ class DIDURL(BaseModel):
         return "".join(out)
 
     def __str__(self) -> str:
-        return self.to_string(None)
+        memo = self.__pydantic_private__["_str"]  # the model is frozen: the text cannot go stale
+        if memo is None:
+            memo = self.__pydantic_private__["_str"] = self.to_string(None)
+        return memo
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, DIDURL):
@@ -345,6 +368,15 @@ class DIDURL(BaseModel):
 
 def parse_did_url(text: str, context: DID | None = None) -> DIDURL:
     """Parse a DID URL as ``new DIDURL(context, text)`` does."""
+    m = _FAST_URL.fullmatch(text)
+    if m is not None:
+        did = context if m.group(1) is None else DID(method=METHOD, id=m.group(1))
+        return DIDURL(did=did, fragment=m.group(2))
+    return _parse_did_url_full(text, context)
+
+
+def _parse_did_url_full(text: str, context: DID | None = None) -> DIDURL:
+    """``DIDURL.Parser``, character by character (every form, every error position)."""
     did = context
     path: str | None = None
     query: dict[str, str | None] = {}

@@ -11,6 +11,8 @@ addresses the two agree; :mod:`spec.encoding.address` rejects a leading ``1``.
 
 from __future__ import annotations
 
+import functools
+
 from typing import Final
 
 from spec.crypto.hashes import sha256d
@@ -37,19 +39,31 @@ R_CHECKSUM = rule(
 )
 
 
+_CHUNK_DIGITS: Final = 10
+_CHUNK: Final = 58 ** _CHUNK_DIGITS
+_PAIRS: Final = tuple(a + b for a in ALPHABET for b in ALPHABET)
+"""The two-digit strings of 0..58^2-1, most significant digit first."""
+
+
 def b58encode(data: bytes) -> str:
     """Base58 of ``data`` with one ``1`` per leading zero byte."""
     zeros = len(data) - len(data.lstrip(b"\x00"))
     n = int.from_bytes(data, "big")
     digits = []
     while n:
-        n, rem = divmod(n, 58)
-        digits.append(ALPHABET[rem])
-    return "1" * zeros + "".join(reversed(digits))
+        n, chunk = divmod(n, _CHUNK)  # ten digits at a time on big numbers, two at a time within
+        for _ in range(_CHUNK_DIGITS // 2):
+            chunk, rem = divmod(chunk, 58 * 58)
+            digits.append(_PAIRS[rem])
+    text = "".join(reversed(digits)).lstrip(ALPHABET[0])  # the last chunk's padding is not a digit
+    return "1" * zeros + text
 
 
+@functools.lru_cache(maxsize=4096)
 def b58decode(text: str) -> bytes:
-    """The bytes of Base58 ``text``; the inverse of :func:`b58encode`."""
+    """The bytes of Base58 ``text``; the inverse of :func:`b58encode`.
+
+    Memoized (a pure function of ``text``): a document decodes each of its keys several times."""
     n = 0
     for pos, c in enumerate(text):
         digit = _INDEX.get(c)
