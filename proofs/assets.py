@@ -1,0 +1,224 @@
+"""Invariants of scarce editions (:mod:`spec.assets.editions`) and of sidechain deposits
+(:mod:`spec.sidechain.crosschain`).
+
+Neither :func:`spec.assets.editions.apply_edition` (CBOR, signatures, pydantic) nor
+:func:`spec.sidechain.crosschain.check_recharge` (float64 conversion, address decoding) runs on Z3 terms,
+so each proof is about a **model** of the guards; the correspondence tests in
+``tests/test_proofs_assets.py`` evaluate the same model functions on constants and compare them with the
+spec functions on real requests and transactions, with Hypothesis choosing the sequences.
+
+===============================  ==========================================================================
+proof                            statement
+===============================  ==========================================================================
+``edition_never_exceeds_n``      over every sequence of ``STEPS`` transfers of an edition of ``N`` copies:
+                                 every accepted transfer names a copy 1..N, so at most N copies are ever
+                                 owned, and each copy has exactly one owner (the model's state is a
+                                 function from copy to owner)
+``edition_no_double_sale``       no two accepted transfers of one copy name the same previous event, and
+                                 each names the mint or an earlier accepted transfer of that copy
+``deposit_credited_once``        over every sequence of ``STEPS`` recharges naming main-chain deposits: no
+                                 deposit is credited twice, and (at exchange rate 1) the value credited
+                                 on the sidechain never exceeds the value locked on the main chain minus
+                                 the cross-chain fees
+===============================  ==========================================================================
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import z3
+
+from proofs.framework import ModelValues, Query, proof
+
+_TESTS = "tests/test_proofs_assets.py::"
+STEPS = 6
+N = 3
+PEOPLE = 3
+"""Owners are 0 (the issuer) .. PEOPLE - 1."""
+MINT = -1
+"""The ``previous`` index that names the mint."""
+
+
+# -- editions ---------------------------------------------------------------------------------------------------
+
+
+def edition_run(numbers: Sequence[Any], signers: Sequence[Any], tos: Sequence[Any], refs: Sequence[Any],
+                signed: Sequence[Any]) -> list[Any]:
+    """Model of :func:`spec.assets.editions.apply_edition` on a sequence of transfers of one minted work of
+    N copies: EDN-005 (copy 1..N), EDN-006 (the owner signs), EDN-007 (previous is the copy's last event:
+    the mint, ``-1``, or the index of the last accepted transfer of that copy), EDN-009 (the owner changes),
+    EDN-002 (``signed``). Whether each transfer is accepted."""
+    owner = [z3.IntVal(0) for _ in range(N + 1)]
+    last = [z3.IntVal(MINT) for _ in range(N + 1)]
+    out = []
+    for i, (k, s, t, r, g) in enumerate(zip(numbers, signers, tos, refs, signed, strict=True)):
+        cur_owner = z3.IntVal(0)
+        cur_last = z3.IntVal(MINT)
+        for c in range(1, N + 1):
+            cur_owner = z3.If(k == c, owner[c], cur_owner)
+            cur_last = z3.If(k == c, last[c], cur_last)
+        ok = z3.And(g, 1 <= k, k <= N, s == cur_owner, r == cur_last, t != cur_owner)
+        for c in range(1, N + 1):
+            hit = z3.And(ok, k == c)
+            owner[c] = z3.If(hit, t, owner[c])
+            last[c] = z3.If(hit, z3.IntVal(i), last[c])
+        out.append(ok)
+    return out
+
+
+def _edition_inputs() -> dict[str, list[Any]]:
+    return {"numbers": [z3.Int(f"k{i}") for i in range(STEPS)], "signers": [z3.Int(f"s{i}") for i in range(STEPS)],
+            "tos": [z3.Int(f"t{i}") for i in range(STEPS)], "refs": [z3.Int(f"r{i}") for i in range(STEPS)],
+            "signed": [z3.Bool(f"g{i}") for i in range(STEPS)]}
+
+
+def _edition_domain(v: dict[str, list[Any]]) -> tuple[Any, ...]:
+    return tuple(z3.And(0 <= v["numbers"][i], v["numbers"][i] <= N + 1, 0 <= v["signers"][i],
+                        v["signers"][i] < PEOPLE, 0 <= v["tos"][i], v["tos"][i] < PEOPLE, MINT <= v["refs"][i],
+                        v["refs"][i] < STEPS) for i in range(STEPS))
+
+
+def edition_replay(values: ModelValues) -> dict[str, Any]:
+    """A model's sequence through :func:`spec.assets.editions.apply_edition` (see :func:`spec_edition_outcomes`)."""
+    seq = list(zip(values["numbers"], values["signers"], values["tos"], values["refs"], values["signed"], strict=True))
+    return {"sequence": seq, "spec_accepts": spec_edition_outcomes(*map(list, zip(*seq, strict=True)))}
+
+
+def spec_edition_outcomes(numbers: Sequence[int], signers: Sequence[int], tos: Sequence[int], refs: Sequence[int],
+                          signed: Sequence[bool]) -> list[bool]:
+    """Apply the sequence with the spec: a work of N copies minted by person 0; transfer i of copy
+    ``numbers[i]`` by ``signers[i]`` to ``tos[i]`` naming the event of transfer ``refs[i]`` (the mint for
+    -1); ``signed`` false forges the signature. Event i's id is unique per position."""
+    from conformance.generators import assets as G
+    from spec.assets import editions as E
+    from spec.did import document as D
+    from spec.encoding.cbor import cbor_decode, cbor_encode
+    from spec.errors import Reject
+
+    resolve = D.resolver_from_texts(G.docs())
+    state = E.apply_edition(E.EMPTY_EDITIONS, G.mint(copies=N, royalty=0), G.ev("proof/mint"), resolve)
+    out = []
+    for i, (k, s, t, r, g) in enumerate(zip(numbers, signers, tos, refs, signed, strict=True)):
+        previous = G.ev("proof/mint") if r == MINT else G.ev(f"proof/{r}")
+        req = G.transfer(s, max(k, 1), t, previous)
+        if k < 1:  # the model's copy 0: a request naming copy 0 does not decode (EDN-001)
+            d = cbor_decode(req)
+            assert isinstance(d, dict)
+            req = cbor_encode({**d, "body": {**d["body"], "number": 0}})
+        if not g:
+            d = cbor_decode(req)
+            assert isinstance(d, dict)
+            req = cbor_encode({**d, "sig": bytes([d["sig"][0] ^ 1]) + d["sig"][1:]})
+        try:
+            state = E.apply_edition(state, req, G.ev(f"proof/{i}"), resolve)
+            out.append(True)
+        except Reject:
+            out.append(False)
+    return out
+
+
+def _no_vector(values: ModelValues) -> dict[str, Any]:
+    raise ValueError("a model sequence is replayed through the spec; see the replay")
+
+
+@proof(
+    name="edition_never_exceeds_n",
+    statement="An edition never has more than N owned copies, and each copy has exactly one owner",
+    rules=("EDN-005", "EDN-006", "EDN-007"),
+    about=("spec.assets.editions.apply_edition", "spec.assets.editions.owner_of"),
+    correspondence=(_TESTS + "test_edition_model_matches_apply_edition",),
+    replay=edition_replay, to_case=_no_vector, timeout_s=60,
+)
+def edition_never_exceeds_n() -> Query:
+    """For every sequence of ``STEPS`` = 6 transfers (any copy number 0..N+1, signer, recipient, previous
+    event and signature), every transfer :func:`edition_run` accepts names a copy 1..N. The owners are
+    a function of the copy in the model, so each of the N copies has exactly one owner at every step."""
+    v = _edition_inputs()
+    ok = edition_run(v["numbers"], v["signers"], v["tos"], v["refs"], v["signed"])
+    claim = z3.And(*[z3.Implies(ok[i], z3.And(1 <= v["numbers"][i], v["numbers"][i] <= N)) for i in range(STEPS)])
+    return Query(claim=claim, inputs=v, assumptions=_edition_domain(v))
+
+
+@proof(
+    name="edition_no_double_sale",
+    statement="No two accepted transfers of a copy name the same previous event (a copy is never sold twice "
+    "from one state)",
+    rules=("EDN-006", "EDN-007"),
+    about=("spec.assets.editions.apply_edition",),
+    correspondence=(_TESTS + "test_edition_model_matches_apply_edition",),
+    replay=edition_replay, to_case=_no_vector, timeout_s=60,
+)
+def edition_no_double_sale() -> Query:
+    """For every sequence of ``STEPS`` = 6 transfers, two accepted transfers i < j of the same copy name
+    different previous events, and an accepted transfer's previous is the mint or an earlier accepted
+    transfer of the same copy."""
+    v = _edition_inputs()
+    k, r = v["numbers"], v["refs"]
+    ok = edition_run(v["numbers"], v["signers"], v["tos"], v["refs"], v["signed"])
+    claims = []
+    for j in range(STEPS):
+        earlier = z3.Or(r[j] == MINT, *[z3.And(r[j] == i, ok[i], k[i] == k[j]) for i in range(j)])
+        claims.append(z3.Implies(ok[j], earlier))
+        for i in range(j):
+            claims.append(z3.Implies(z3.And(ok[i], ok[j], k[i] == k[j]), r[i] != r[j]))
+    return Query(claim=z3.And(*claims), inputs=v, assumptions=_edition_domain(v))
+
+
+# -- deposits -----------------------------------------------------------------------------------------------------
+
+DEPOSITS = 3
+FEE = 10_000
+
+
+def deposit_run(refs: Sequence[Any], amounts: Sequence[Any], values: Sequence[Any]) -> tuple[list[Any], Any, Any]:
+    """Model of :func:`spec.sidechain.crosschain.check_recharge` at exchange rate 1 over ``STEPS`` recharges:
+    recharge i credits main-chain deposit ``refs[i]`` (0..DEPOSITS-1), whose single entry asks for
+    ``amounts[d]`` out of an X-address output of ``values[d]``; XCH-001 (not credited before), XCH-003
+    (0 <= amount <= value - fee). Returns the acceptances, the value credited and the value locked on the
+    main chain (each deposit's output, once)."""
+    credited = [z3.BoolVal(False) for _ in range(DEPOSITS)]
+    out = []
+    minted = z3.IntVal(0)
+    for ref in refs:
+        amount = z3.IntVal(0)
+        value = z3.IntVal(0)
+        was = z3.BoolVal(False)
+        for d in range(DEPOSITS):
+            amount = z3.If(ref == d, amounts[d], amount)
+            value = z3.If(ref == d, values[d], value)
+            was = z3.If(ref == d, credited[d], was)
+        ok = z3.And(z3.Not(was), 0 <= amount, amount <= value - FEE)
+        for d in range(DEPOSITS):
+            credited[d] = z3.Or(credited[d], z3.And(ok, ref == d))
+        minted = minted + z3.If(ok, amount, 0)
+        out.append(ok)
+    locked = z3.Sum(*[z3.If(credited[d], values[d], 0) for d in range(DEPOSITS)])
+    return out, minted, locked
+
+
+@proof(
+    name="deposit_credited_once",
+    statement="No main-chain deposit is credited twice, and the value credited never exceeds the value locked "
+    "minus the cross-chain fees (exchange rate 1)",
+    rules=("XCH-001", "XCH-003"),
+    about=("spec.sidechain.crosschain.check_recharge",),
+    correspondence=(_TESTS + "test_deposit_model_matches_check_recharge",),
+    replay=lambda values: {"refs": values["refs"], "amounts": values["amounts"], "values": values["values"]},
+    to_case=_no_vector, timeout_s=60,
+)
+def deposit_credited_once() -> Query:
+    """For every sequence of ``STEPS`` = 6 recharges naming any of ``DEPOSITS`` = 3 deposits with any
+    amounts and output values, each deposit is accepted at most once and the sum credited is at most the
+    sum of the credited deposits' locked values minus 10,000 sela each."""
+    refs = [z3.Int(f"ref{i}") for i in range(STEPS)]
+    amounts = [z3.Int(f"amount{d}") for d in range(DEPOSITS)]
+    values = [z3.Int(f"value{d}") for d in range(DEPOSITS)]
+    ok, minted, locked = deposit_run(refs, amounts, values)
+    once = [z3.Not(z3.And(ok[i], ok[j], refs[i] == refs[j])) for j in range(STEPS) for i in range(j)]
+    fees = z3.Sum(*[z3.If(z3.Or(*[z3.And(ok[i], refs[i] == d) for i in range(STEPS)]), FEE, 0)
+                    for d in range(DEPOSITS)])
+    domain = tuple(z3.And(0 <= r, r < DEPOSITS) for r in refs)
+    return Query(claim=z3.And(*once, minted <= locked - fees),
+                 inputs={"refs": refs, "amounts": amounts, "values": values}, assumptions=domain)
