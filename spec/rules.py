@@ -33,6 +33,7 @@ import spec.encoding.primitives  # noqa: F401
 import spec.sidechain.block  # noqa: F401
 import spec.sidechain.crosschain  # noqa: F401
 import spec.sidechain.tx  # noqa: F401
+import spec.sidechain.validation  # noqa: F401
 from spec.errors import RULES, Rule
 
 __all__ = ["RULES", "Rule", "all_rules"]
