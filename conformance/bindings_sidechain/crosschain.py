@@ -6,8 +6,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from spec.chain.tx import Transaction
+from spec.chain.tx import Output, Transaction
+from spec.chain.params import ELA_ASSET_ID
 from spec.errors import Reason, Reject
+from spec.sidechain.block import SideBlock
+from spec.sidechain.validation import check_side_block
 from spec.sidechain import crosschain as X
 from spec.sidechain import params as SP
 from spec.sidechain.tx import RegisterDIDPayload, SideTransaction
@@ -61,3 +64,69 @@ def _withdraw(data: Any) -> Json:
     X.check_withdraw(SideTransaction.decode(inp.hex("tx")), values,
                      min_cross_chain_fee=SP.id_network("mainnet").min_cross_chain_tx_fee)
     return {}
+
+
+# -- blocks ----------------------------------------------------------------------------------------------------
+
+
+class _View:
+    def __init__(self, utxos: dict[tuple[bytes, int], Output], assets: dict[bytes, int], credited: set[bytes]) -> None:
+        self.utxos, self.assets, self.credits = utxos, assets, credited
+
+    def utxo(self, txid: bytes, index: int) -> Output | None:
+        return self.utxos.get((txid, index))
+
+    def asset_precision(self, asset_id: bytes) -> int | None:
+        return self.assets.get(asset_id)
+
+    def credited(self, main_txid: bytes) -> bool:
+        return main_txid in self.credits
+
+
+class _Main:
+    def __init__(self, blocks: set[bytes], txs: dict[bytes, Transaction]) -> None:
+        self.blocks, self.txs = blocks, txs
+
+    def has_block(self, block_hash: bytes) -> bool:
+        return block_hash in self.blocks
+
+    def transaction(self, txid: bytes) -> Transaction | None:
+        return self.txs.get(txid)
+
+
+def _list(inp: Input, key: str) -> list[Any]:
+    v = inp.raw(key)
+    if not isinstance(v, list):
+        raise Reject(Reason.MALFORMED_INPUT, None, f"{key}: a list")
+    return v
+
+
+@handler("sidechain", "sidechain.block.check",
+         "`block`, `tip_hash`, `tip_height`, `network`, `utxos` ([{txid, index, asset_id, value, program_hash}]), "
+         "`assets` ({asset_id: precision}; ELA is 8), `credited` (main txids), `main_blocks` (main-chain hashes), "
+         "`main_txs` (main-chain transactions, hex) -> `fees` (ELA), `credited`, `did_requests`, `editions`, "
+         "`withdrawals`, `spent`, `created` (counts)")
+def _block_check(data: Any) -> Json:
+    inp = Input(data, ("block", "tip_hash", "tip_height", "network", "utxos", "assets", "credited", "main_blocks",
+                       "main_txs"))
+    params = SP.id_network(inp.choice("network", tuple(SP.ID_NETWORKS)))
+    utxos: dict[tuple[bytes, int], Output] = {}
+    for u in _list(inp, "utxos"):
+        ui = Input(u, ("txid", "index", "asset_id", "value", "program_hash"))
+        utxos[(ui.hex("txid"), ui.small_int("index", 0, 0xFFFF))] = Output(
+            asset_id=ui.hex("asset_id"), value=ui.big_int("value"), output_lock=0, program_hash=ui.hex("program_hash"))
+    raw_assets = inp.raw("assets")
+    if not isinstance(raw_assets, dict):
+        raise Reject(Reason.MALFORMED_INPUT, None, "assets: an object")
+    assets = {ELA_ASSET_ID: 8, **{bytes.fromhex(k): int(v) for k, v in raw_assets.items()}}
+    view = _View(utxos, assets, set(inp.hex_list("credited")))
+    main_txs = [Transaction.decode(Input({"t": t}, ("t",)).hex("t")) for t in _list(inp, "main_txs")]
+    main = _Main(set(inp.hex_list("main_blocks")), {t.txid(): t for t in main_txs})
+    effects = check_side_block(SideBlock.decode(inp.hex("block")), inp.hex("tip_hash"),
+                               inp.small_int("tip_height", -1, 1 << 32), view, main, params, ID_X)
+    return {"fees": str(sum(fx.fees.get(ELA_ASSET_ID, 0) for fx in effects)),
+            "credited": [fx.credited.hex() for fx in effects if fx.credited is not None],
+            "did_requests": [fx.did_request for fx in effects if fx.did_request is not None],
+            "editions": [fx.edition.hex() for fx in effects if fx.edition is not None],
+            "withdrawals": sum(1 for fx in effects if fx.withdrawal),
+            "spent": sum(len(fx.spent) for fx in effects), "created": sum(len(fx.created) for fx in effects)}

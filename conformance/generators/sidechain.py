@@ -9,7 +9,7 @@ builds is upstream's.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from functools import cache
 
 from spec.chain.auxpow import make_auxpow, with_parent_nonce
@@ -21,6 +21,9 @@ from spec.errors import Reason
 from spec.sidechain import block as SB
 from spec.sidechain import params as SP
 from spec.sidechain.builder import side_pow_tx, solve_side
+from spec.chain.builder import sign_standard
+from spec.chain.tx import CoinBasePayload, RecordPayload
+from spec.sidechain.validation import EDITION_RECORD_TYPE
 from spec.chain.params import ELA_ASSET_ID
 from spec.chain.tx import (
     CrossChainEntry,
@@ -351,3 +354,128 @@ def side_tx_decode() -> Iterator[CaseSpec]:
     i = bad.index(b"create") if b"create" in bad else 3
     bad[i] = 0xFF
     yield CaseSpec("register_did_not_utf8", {"tx": bytes(bad).hex()}, Reason.REQUEST_PAYLOAD, ("STX-004",))
+
+
+# -- sidechain blocks ------------------------------------------------------------------------------------------
+
+USER_KEY = det_bytes("side/user/a", 32)
+
+
+def _coinbase(height: int, pays: Sequence[tuple[bytes, int]] = ()) -> SideTransaction:
+    return SideTransaction(tx_type=SideTxType.COINBASE, payload=CoinBasePayload(content=height.to_bytes(4, "little")),
+                           outputs=tuple(_out(ph, v) for ph, v in pays))
+
+
+def _side_block(prev: SB.SideBlock, txs: list[SideTransaction], *, merkle: bytes | None = None,
+                height: int | None = None) -> tuple[SB.SideBlock, bytes]:
+    """A merge-mined sidechain block on ``prev``; also the hash of the main block that proves it."""
+    h = prev.header.height + 1 if height is None else height
+    header = prev.header.model_copy(update={
+        "previous": prev.hash(), "height": h, "timestamp": prev.header.timestamp + 1,
+        "bits": INSTANT_POW_LIMIT_BITS, "merkle_root": merkle if merkle is not None else merkle_root([t.txid() for t in txs])})
+    side = SB.SideBlock(header=header, transactions=tuple(txs))
+    mined, main = solve_side(side, _main_template(), side_pow_tx(side.hash(), SP.side_genesis_block().hash(), 1))
+    return mined, main.hash()
+
+
+def _utxo(txid: bytes, index: int, o: Output) -> dict[str, object]:
+    return {"txid": txid.hex(), "index": index, "asset_id": o.asset_id.hex(), "value": str(o.value),
+            "program_hash": o.program_hash.hex()}
+
+
+def _bc(name: str, block: SB.SideBlock, main_hash: bytes | None, means: str | Reason, rules: tuple[str, ...],
+        desc: str = "", *, prev: SB.SideBlock | None = None, utxos: Sequence[dict[str, object]] = (),
+        main_txs: Sequence[Transaction] = (), credited: Sequence[bytes] = (), expect: dict | None = None) -> CaseSpec:
+    prev = prev or SP.side_genesis_block()
+    return CaseSpec(name, {"block": block.serialize().hex(), "tip_hash": prev.hash().hex(),
+                           "tip_height": prev.header.height, "network": "instant", "utxos": list(utxos), "assets": {},
+                           "credited": [c.hex() for c in credited], "main_blocks": [] if main_hash is None else [main_hash.hex()],
+                           "main_txs": [t.serialize().hex() for t in main_txs]}, means, rules, desc, expect_ok=expect)
+
+
+SCV = tuple(f"SCV-{i:03d}" for i in range(1, 9))
+
+
+@generator("sidechain", "sidechain.block.check")
+def block_check() -> Iterator[CaseSpec]:
+    a_ph, a = _user("a")
+    deposit = _deposit_v0([(a, 50_000, 60_000)])
+    recharge = _recharge(deposit, [(a_ph, 50_000)])
+    b1, m1 = _side_block(SP.side_genesis_block(), [_coinbase(1), recharge])
+    yield _bc("deposit_credited", b1, m1, OK, ("SCV-001", "SCV-002", "SCV-003", "SCV-004", "SCV-006", "SCV-008"),
+              "a merge-mined block crediting a main-chain deposit", main_txs=[deposit],
+              expect={"credited": [deposit.txid().hex()], "fees": "0"})
+    yield _bc("main_block_unknown", b1, None, Reason.SIDE_MAIN_BLOCK_UNKNOWN, ("SCV-001",), main_txs=[deposit])
+    yield _bc("deposit_not_in_main_chain", b1, m1, Reason.DEPOSIT_NOT_IN_MAIN_CHAIN, ("SCV-006",))
+    yield _bc("deposit_credited_before", b1, m1, Reason.DEPOSIT_DUPLICATE, ("XCH-001",), main_txs=[deposit],
+              credited=[deposit.txid()])
+    wrong_height, mw = _side_block(SP.side_genesis_block(), [_coinbase(2), recharge], height=2)
+    yield _bc("height_skips", wrong_height, mw, Reason.SIDE_BLOCK_PLACE, ("SCV-002",), main_txs=[deposit])
+    bad_root, mr = _side_block(SP.side_genesis_block(), [_coinbase(1), recharge], merkle=bytes(32))
+    yield _bc("merkle_root_wrong", bad_root, mr, Reason.BLOCK_BAD_MERKLE_ROOT, ("SCV-003",), main_txs=[deposit])
+    no_cb, mn = _side_block(SP.side_genesis_block(), [recharge])
+    yield _bc("no_coinbase", no_cb, mn, Reason.SIDE_COINBASE, ("SCV-004",), main_txs=[deposit])
+    two_cb, mt = _side_block(SP.side_genesis_block(), [_coinbase(1), _coinbase(9)])
+    yield _bc("two_coinbases", two_cb, mt, Reason.SIDE_COINBASE, ("SCV-004",))
+
+    # block 2: spend the deposit (fee 100 to the miner), register a DID, record an edition, withdraw
+    state = [_utxo(recharge.txid(), 0, recharge.outputs[0])]
+    pay = sign_standard(SideTransaction(tx_type=SideTxType.TRANSFER_ASSET, payload=TransferAssetPayload(),
+                                        inputs=(Input(previous=OutPoint(txid=recharge.txid(), index=0),
+                                                      sequence=0xFFFF_FFFF),),
+                                        outputs=(_out(a_ph, 49_900),)), [USER_KEY])
+    b2, m2 = _side_block(b1, [_coinbase(2, [(a_ph, 100)]), pay])
+    yield _bc("spend_and_fee", b2, m2, OK, ("SCV-005", "SCV-008", "AST-006"), prev=b1, utxos=state,
+              expect={"fees": "100", "spent": 1, "created": 2})
+    greedy, mg = _side_block(b1, [_coinbase(2, [(a_ph, 101)]), pay])
+    yield _bc("coinbase_above_fees", greedy, mg, Reason.COINBASE_BAD_REWARD, ("SCV-008",), prev=b1, utxos=state)
+    yield _bc("input_unknown", b2, m2, Reason.TX_UNKNOWN_REFERENCE, ("SCV-005",), prev=b1, utxos=[])
+    again = sign_standard(pay.model_copy(update={"outputs": (_out(a_ph, 49_800),)}), [USER_KEY])
+    dbl, md = _side_block(b1, [_coinbase(2), pay, again])
+    yield _bc("double_spend_in_block", dbl, md, Reason.TX_UNKNOWN_REFERENCE, ("SCV-005",), prev=b1, utxos=state)
+    forged = pay.model_copy(update={"outputs": (_out(a_ph, 49_000),)})  # the old signature no longer fits
+    bf, mf = _side_block(b1, [_coinbase(2), forged])
+    yield _bc("signature_does_not_fit", bf, mf, Reason.SIGNATURE_INVALID, ("CRY-006",), prev=b1, utxos=state)
+
+    req = DR.build_request("create", '{"id":"did:elastos:x"}', parse_did_url("did:elastos:x#primary"),
+                           det_bytes("side/did", 32))
+    did_tx = sign_standard(SideTransaction(tx_type=SideTxType.REGISTER_DID, payload=RegisterDIDPayload.from_request(req),
+                                           inputs=(Input(previous=OutPoint(txid=recharge.txid(), index=0),
+                                                         sequence=0xFFFF_FFFF),), outputs=(_out(a_ph, 49_900),)),
+                           [USER_KEY])
+    bd, mdid = _side_block(b1, [_coinbase(2), did_tx])
+    yield _bc("did_request_paid", bd, mdid, OK, ("SCV-007",), "the ID chain checks the request itself",
+              prev=b1, utxos=state, expect={"did_requests": [DR.serialize(req)]})
+    free = sign_standard(did_tx.model_copy(update={"outputs": (_out(a_ph, 50_000),)}), [USER_KEY])
+    bfree, mfree = _side_block(b1, [_coinbase(2), free])
+    yield _bc("did_request_without_fee", bfree, mfree, Reason.ASSET_FEE, ("AST-006",), prev=b1, utxos=state)
+    token = Output(asset_id=det_bytes("assets/token", 32), value=0, output_lock=0, program_hash=a_ph)
+    gift = sign_standard(did_tx.model_copy(update={"outputs": (_out(a_ph, 49_900), token)}), [USER_KEY])
+    bg, mg2 = _side_block(b1, [_coinbase(2), gift])
+    yield _bc("did_request_moving_another_asset", bg, mg2, Reason.ASSET_UNKNOWN, ("AST-004",), prev=b1, utxos=state)
+    tok = det_bytes("assets/token", 32)
+    token_in = Output(asset_id=tok, value=10_000, output_lock=0, program_hash=a_ph)
+    token_txid = det_bytes("side/token/utxo", 32)
+    mixed = sign_standard(did_tx.model_copy(update={
+        "inputs": did_tx.inputs + (Input(previous=OutPoint(txid=token_txid, index=0), sequence=0xFFFF_FFFF),),
+        "outputs": (_out(a_ph, 49_900), Output(asset_id=tok, value=9_000, output_lock=0, program_hash=a_ph))}),
+        [USER_KEY])
+    bm, mm = _side_block(b1, [_coinbase(2), mixed])
+    case = _bc("did_request_moving_a_token", bm, mm, Reason.REQUEST_PAYLOAD, ("SCV-007",),
+               "both assets pay their fee, but a DID request moves ELA only", prev=b1,
+               utxos=state + [_utxo(token_txid, 0, token_in)])
+    case.input["assets"] = {tok.hex(): 8}
+    yield case
+    edition = sign_standard(SideTransaction(tx_type=SideTxType.RECORD,
+                                            payload=RecordPayload(type=EDITION_RECORD_TYPE, content=b"\xa0"),
+                                            inputs=(Input(previous=OutPoint(txid=recharge.txid(), index=0),
+                                                          sequence=0xFFFF_FFFF),), outputs=(_out(a_ph, 49_900),)),
+                            [USER_KEY])
+    be, me = _side_block(b1, [_coinbase(2), edition])
+    yield _bc("edition_record", be, me, OK, (), "a Record of type elastos/edition/1.0 carries an edition request",
+              prev=b1, utxos=state, expect={"editions": ["a0"]})
+    burn = sign_standard(_withdraw([(_user("b")[1], 0, 30_000)], [_out(ZERO_PROGRAM_HASH, 40_000), _out(a_ph, 0)])
+                         .model_copy(update={"inputs": (Input(previous=OutPoint(txid=recharge.txid(), index=0),
+                                                              sequence=0xFFFF_FFFF),)}), [USER_KEY])
+    bw, mw2 = _side_block(b1, [_coinbase(2), burn])
+    yield _bc("withdrawal", bw, mw2, OK, ("XCH-015",), prev=b1, utxos=state, expect={"withdrawals": 1})
