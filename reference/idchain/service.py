@@ -44,20 +44,29 @@ class IdChainService:
             raise result
         return result.hex(), height
 
-    def submit_block(self, block_time: int, requests: Sequence[str]) -> tuple[int, list[bytes | Reject]]:
+    def submit_block(self, block_time: int, requests: Sequence[str], *, height: int | None = None,
+                     txids: Sequence[bytes] | None = None, strict: bool = False,
+                     dry_run: bool = False) -> tuple[int, list[bytes | Reject]]:
         """Check each request in order against the store (seeing the block's earlier ones) and store the
         accepted ones as one block at ``block_time``, in one SQLite transaction: the block's height and, per
-        request, its txid or the spec's rejection. A block with no accepted request stores nothing."""
+        request, its txid or the spec's rejection. A block with no accepted request stores nothing.
+
+        A sidechain node passes its block's ``height`` and its transactions' ids as ``txids``; ``strict``
+        raises the first rejection (storing nothing), and ``dry_run`` checks without storing."""
         for text in requests:
             if not isinstance(text, str):
                 raise Reject(Reason.MALFORMED_INPUT, None, "request: expected JSON text")
+        if txids is not None and len(txids) != len(requests):
+            raise ValueError("one txid per request")
         results: list[bytes | Reject] = []
-        with self.lock, self.store.block(block_time) as blk:
-            for text in requests:
-                txid = chain.request_txid(text)
+        with self.lock, self.store.block(block_time, height, commit=not dry_run) as blk:
+            for i, text in enumerate(requests):
+                txid = chain.request_txid(text) if txids is None else txids[i]
                 try:
                     change = chain.check_request(self.store, text, block_time, txid)
                 except Reject as e:
+                    if strict:
+                        raise
                     results.append(e)
                     continue
                 blk.write(change)

@@ -99,14 +99,19 @@ class Store:
         return 0 if row is None else int(row[0])
 
     @contextmanager
-    def block(self, block_time: int) -> Iterator[Block]:
+    def block(self, block_time: int, height: int | None = None, *, commit: bool = True) -> Iterator[Block]:
         """One new block at ``block_time`` in one SQLite transaction: committed on leaving if a change was
-        written, else rolled back (a block of rejected requests stores nothing); rolled back on any error."""
+        written (and ``commit``), else rolled back (a block of rejected requests stores nothing); rolled back
+        on any error. ``height`` (above the last block's) numbers the block as a sidechain block does; by
+        default it follows the last block."""
         self.db.execute("BEGIN IMMEDIATE")
         try:
-            blk = Block(self, self.height() + 1, block_time)
+            last = self.height()
+            if height is not None and height <= last:
+                raise ValueError(f"block height {height} is not above {last}")
+            blk = Block(self, last + 1 if height is None else height, block_time)
             yield blk
-            self.db.execute("COMMIT" if blk.changes else "ROLLBACK")
+            self.db.execute("COMMIT" if blk.changes and commit else "ROLLBACK")
         except BaseException:
             self.db.execute("ROLLBACK")
             raise

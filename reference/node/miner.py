@@ -20,12 +20,13 @@ from reference.node.rpc import RpcClient
 
 
 def grind(auxpow: AuxPow, bits: int, start: int = 0, limit: int = 1 << 32,
-          progress: Callable[[int], None] | None = None, every: int = 1 << 20) -> int | None:
-    """The first parent nonce from ``start`` whose header hash meets ``bits``' target, or ``None``.
+          progress: Callable[[int], None] | None = None, every: int = 1 << 20, also_bits: int | None = None) -> int | None:
+    """The first parent nonce from ``start`` whose header hash meets ``bits``' target (and ``also_bits``'
+    target: a sidechain merge-mined through the same parent header), or ``None``.
 
     ``progress`` (if given) is called with the number of nonces tried every ``every`` nonces.
     """
-    target = compact_to_big(bits)
+    target = compact_to_big(bits) if also_bits is None else min(compact_to_big(bits), compact_to_big(also_bits))
     prefix = auxpow.par_block_header.serialize()[:76]
     sha = hashlib.sha256
     pack = struct.Struct("<I").pack
@@ -41,7 +42,7 @@ def grind(auxpow: AuxPow, bits: int, start: int = 0, limit: int = 1 << 32,
 
 
 def mine_one(rpc: RpcClient, address: str, log: Callable[[str], None] = print,
-             parent_timestamp: int | None = None) -> dict:
+             parent_timestamp: int | None = None, also_bits: int | None = None) -> dict:
     """Mine and submit one merged-mined block; returns a summary."""
     t0 = time.perf_counter()
     job = rpc.call("createauxblock", address)
@@ -51,11 +52,12 @@ def mine_one(rpc: RpcClient, address: str, log: Callable[[str], None] = print,
                          parent_timestamp=parent_timestamp if parent_timestamp is not None else int(time.time()))
     t_grind = time.perf_counter()
     nonce = grind(auxpow, bits, progress=lambda n: log(
-        f"  height {job['height'] + 1}: {n:,} parent nonces tried ({n / (time.perf_counter() - t_grind):,.0f}/s)"))
+        f"  height {job['height'] + 1}: {n:,} parent nonces tried ({n / (time.perf_counter() - t_grind):,.0f}/s)"),
+        also_bits=also_bits)
     if nonce is None:
         raise RuntimeError("no parent nonce meets the target")
     solved = with_parent_nonce(auxpow, nonce)
-    assert meets_target(solved, bits)
+    assert meets_target(solved, bits) and (also_bits is None or meets_target(solved, also_bits))
     rpc.call("submitauxblock", job["hash"], solved.serialize().hex())
     dt = time.perf_counter() - t0
     summary = {"height": job["height"] + 1, "hash": block_hash[::-1].hex(), "bits": job["bits"],

@@ -12,17 +12,20 @@ from spec.chain.auxpow import AUXPOW_CHAIN_ID, make_auxpow, with_parent_nonce
 from spec.chain.block import Block
 from spec.chain.builder import attach_auxpow, meets_target
 from spec.chain.merkle import merkle_branch, merkle_root
-from spec.chain.tx import SideChainPowPayload, Transaction, TxType
+from spec.chain.params import ELA_ASSET_ID
+from spec.chain.tx import Output, SideChainPowPayload, Transaction, TxType
 from spec.sidechain.block import SideAuxPow, SideBlock, SideHeader
 
 __all__ = ["side_pow_tx", "solve_side"]
 
 
 def side_pow_tx(side_hash: bytes, genesis_hash: bytes, main_height: int, signature: bytes = b"") -> Transaction:
-    """A SideChainPow transaction (version 0, no inputs or outputs) naming ``side_hash``."""
-    return Transaction(tx_type=TxType.SIDECHAIN_POW, payload_version=0,
+    """A new-style SideChainPow naming ``side_hash``: version 0x09, no inputs, attributes or programs, and one
+    zero-value OTNone output (TX-018), to the zero program hash."""
+    return Transaction(version=0x09, tx_type=TxType.SIDECHAIN_POW, payload_version=0,
                        payload=SideChainPowPayload(side_block_hash=side_hash, side_genesis_hash=genesis_hash,
-                                                   block_height=main_height, signature=signature))
+                                                   block_height=main_height, signature=signature),
+                       outputs=(Output(asset_id=ELA_ASSET_ID, value=0, output_lock=0, program_hash=bytes(21)),))
 
 
 def solve_side(side: SideBlock, main: Block, pow_tx: Transaction, *, start_nonce: int = 0,

@@ -38,7 +38,7 @@ from spec.sidechain.block import SideBlock, check_side_header
 from spec.sidechain.params import SidechainParams
 from spec.sidechain.tx import RechargeToSideChainPayload, RegisterDIDPayload, SideTransaction, SideTxType
 
-__all__ = ["SideView", "MainView", "SideEffects", "EDITION_RECORD_TYPE", "check_side_tx", "check_side_block"]
+__all__ = ["SideView", "MainView", "SideEffects", "BlockOverlay", "EDITION_RECORD_TYPE", "check_side_tx", "check_side_block"]
 
 EDITION_RECORD_TYPE: Final = b"elastos/edition/1.0"
 """The record type of a Record transaction that carries an edition request."""
@@ -113,7 +113,7 @@ class SideEffects:
     """A RegisterAsset's (asset id, precision)."""
 
 
-class _Overlay:
+class BlockOverlay:
     """The state before a block plus the outputs of the block's earlier transactions."""
 
     def __init__(self, view: SideView) -> None:
@@ -219,7 +219,7 @@ def check_side_block(block: SideBlock, tip_hash: bytes, tip_height: int, view: S
     if txs[0].tx_type != SideTxType.COINBASE or any(t.tx_type == SideTxType.COINBASE for t in txs[1:]) \
             or txs[0].inputs:
         raise Reject(Reason.SIDE_COINBASE, "SCV-004", "the first transaction and only it is a coinbase")
-    overlay = _Overlay(view)
+    overlay = BlockOverlay(view)
     effects: list[SideEffects] = [SideEffects()]
     for tx in txs[1:]:
         fx = check_side_tx(tx, overlay, main, params, x_program_hash)

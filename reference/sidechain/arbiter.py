@@ -1,0 +1,126 @@
+"""The arbiter: the process that links the ID sidechain to the main chain.
+
+It holds the cross-chain arbiters' keys (several, as a devnet's arbiters) and does two jobs:
+
+* **merged mining** (:meth:`Arbiter.merge_mine`): takes the sidechain's block template, has the on-duty
+  arbiter (:func:`spec.chain.validation.on_duty_cross_chain_arbiter`) sign a SideChainPow naming it,
+  puts that transaction into the main chain's pool, merge-mines the next main block with a Bitcoin parent
+  header that meets both the main and the sidechain target (:func:`reference.node.miner.mine_one`), and
+  hands the sidechain its SideAuxPow (the transaction, its branch in the main block, the main header);
+* **deposits** (:meth:`Arbiter.relay_deposits`): scans main blocks for TransferCrossChainAsset
+  transactions paying the sidechain's X address and submits a RechargeToSideChain (v1, by hash) crediting
+  each entry, converted at the sidechain's exchange rate (:func:`spec.sidechain.crosschain.convert`).
+
+Its only state is the height up to which it has scanned the main chain, kept in a file and written after
+each block's deposits are submitted; deposits are idempotent on the sidechain (XCH-001 refuses a second
+credit), so a restart that rescans a block changes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from spec.chain.block import decode_block
+from spec.chain.merkle import merkle_branch
+from spec.chain.params import ELA_ASSET_ID, NetworkParams
+from spec.chain.tx import Output, TxType
+from spec.chain.validation import on_duty_cross_chain_arbiter
+from spec.crypto import p256
+from spec.encoding.address import program_hash_from_address
+from spec.errors import Reject
+from spec.sidechain import crosschain as X
+from spec.sidechain import params as SP
+from spec.sidechain.block import SideAuxPow
+from spec.sidechain.builder import side_pow_tx
+from spec.sidechain.tx import RechargeToSideChainPayload, SideTransaction, SideTxType
+
+from reference.node.miner import mine_one
+from reference.node.rpc import RpcClient, RpcError, display
+
+
+class Arbiter:
+    def __init__(self, main_url: str, side_url: str, keys: Sequence[bytes], main_params: NetworkParams,
+                 side_params: SP.SidechainParams, state_file: str | Path,
+                 log: Callable[[str], None] = lambda s: None) -> None:
+        self.main = RpcClient(main_url)
+        self.side = RpcClient(side_url)
+        self.keys = {p256.public_key_from_private(k): k for k in keys}
+        self.main_params = main_params
+        self.side_params = side_params
+        self.state_file = Path(state_file)
+        self.log = log
+        genesis = SP.side_genesis_block()
+        self.genesis_hash = genesis.hash()
+        self.x_program_hash = SP.genesis_program_hash(self.genesis_hash)
+
+    # -- merged mining -----------------------------------------------------------------------------------------
+
+    def merge_mine(self, miner_address: str) -> dict:
+        """Mine one main block that also proves one sidechain block; a summary."""
+        job = self.side.call("createauxblock", paytoaddress=miner_address)
+        side_hash = bytes.fromhex(job["hash"])
+        height = int(self.main.call("getblockcount"))  # the next main block's height
+        arbiter = on_duty_cross_chain_arbiter(height, self.main_params)
+        if arbiter is None or arbiter not in self.keys:
+            raise RuntimeError(f"the arbiter on duty at main height {height} is not one of this process's keys")
+        tx = side_pow_tx(side_hash, self.genesis_hash, height)
+        signed = tx.model_copy(update={"payload": tx.payload.model_copy(update={  # type: ignore[union-attr]
+            "signature": p256.ecdsa_sign(self.keys[arbiter], tx.payload.unsigned())})})  # type: ignore[union-attr]
+        self.main.call("sendrawtransaction", signed.serialize().hex())
+        mined = mine_one(self.main, miner_address, log=self.log, also_bits=int(job["bits"], 16))
+        block = decode_block(bytes.fromhex(self.main.call("getblock", blockhash=mined["hash"], verbosity=0)))
+        txids = block.txids()
+        index = txids.index(signed.txid())
+        aux = SideAuxPow(side_aux_block_tx=signed, side_aux_merkle_branch=tuple(merkle_branch(txids, index)),
+                         side_aux_merkle_index=index, main_block_header=block.header)
+        self.side.call("submitsideauxblock", blockhash=side_hash.hex(), sideauxpow=aux.serialize().hex())
+        self.log(f"merge-mined main height {mined['height']} and side height {job['height'] + 1}")
+        return {"main_height": mined["height"], "side_height": job["height"] + 1, "side_hash": side_hash[::-1].hex()}
+
+    # -- deposits ----------------------------------------------------------------------------------------------
+
+    def _scanned(self) -> int:
+        if not self.state_file.exists():
+            return -1
+        return int(json.loads(self.state_file.read_text())["scanned"])
+
+    def _save(self, height: int) -> None:
+        tmp = self.state_file.with_suffix(".tmp")
+        tmp.write_text(json.dumps({"scanned": height}))
+        tmp.replace(self.state_file)
+
+    def relay_deposits(self) -> list[str]:
+        """Submit a recharge for every deposit to the X address in main blocks not yet scanned; their txids."""
+        done = []
+        top = int(self.main.call("getblockcount")) - 1
+        for h in range(self._scanned() + 1, top + 1):
+            bh = self.main.call("getblockhash", height=h)
+            block = decode_block(bytes.fromhex(self.main.call("getblock", blockhash=bh, verbosity=0)))
+            for tx in block.transactions:
+                if tx.tx_type != TxType.TRANSFER_CROSS_CHAIN_ASSET:
+                    continue
+                outputs = []
+                for address, amount, _ in X.deposit_entries(tx, self.x_program_hash):
+                    try:
+                        ph = program_hash_from_address(address.decode("ascii")).data
+                    except (Reject, UnicodeDecodeError):
+                        continue  # the sidechain would refuse it (XCH-004): nothing to relay
+                    outputs.append(Output(asset_id=ELA_ASSET_ID, value=X.convert(amount, self.side_params.exchange_rate),
+                                          output_lock=0, program_hash=ph))
+                if not outputs:
+                    continue
+                recharge = SideTransaction(tx_type=SideTxType.RECHARGE_TO_SIDECHAIN, payload_version=1,
+                                           payload=RechargeToSideChainPayload(main_chain_transaction_hash=tx.txid()),
+                                           outputs=tuple(outputs))
+                try:
+                    done.append(self.side.call("sendrawtransaction", data=recharge.serialize().hex()))
+                    self.log(f"deposit {display(tx.txid())} relayed to the sidechain")
+                except RpcError as e:
+                    self.log(f"deposit {display(tx.txid())} not relayed: {e.reason or e}")
+            self._save(h)
+        return done
+
+
+__all__ = ["Arbiter"]

@@ -1,0 +1,149 @@
+"""JSON-RPC on loopback for the ID-sidechain node.
+
+==========================  ============================================  ==================================================
+method                      params                                        result
+==========================  ============================================  ==================================================
+``getblockcount``           none                                          tip height + 1
+``getbestblockhash``        none                                          the tip's hash (display order)
+``createauxblock``          ``paytoaddress``                              ``{hash, bits, height, genesishash}``: a template
+                                                                          to merge-mine (``hash`` in stored order)
+``submitsideauxblock``      ``blockhash``, ``sideauxpow`` (hex)           ``true``, or the spec's reason
+``sendrawtransaction``      ``data`` (hex)                                the txid (display order)
+``listunspent``             ``addresses``                                 ``[{txid, vout, assetid, amount, address}]``
+``getmainchainx``           none                                          the sidechain's X address
+``edition_owner``           ``work`` (hex), ``number``                    the owning DID, or null
+``edition_canopen``         ``did``, ``work`` (hex)                       ``true`` or ``false``
+``did_resolveDID``,         as the ID-chain service                       as the ID-chain service
+``did_resolveCredential``,
+``did_listCredentials``
+==========================  ============================================  ==================================================
+
+A rejection is an error with code 43001 (45002 for blocks), ``reason`` the spec's reason code. DIDs are
+published on the sidechain as RegisterDID transactions (``sendrawtransaction``), which pay a fee; the
+ID-chain service's free ``did_publishRequest`` is not offered here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from spec.assets.editions import can_open, owner_of
+from spec.chain.params import ELA_ASSET_ID
+from spec.encoding.address import address_from_program_hash, program_hash_from_address
+from spec.encoding.hashes import Uint168
+from spec.errors import DecodeError, Reject
+from spec.sidechain import params as SP
+from spec.sidechain.block import SideAuxPow
+
+from reference.idchain.rpc import Api as DidApi
+from reference.node.rpc import (INTERNAL_ERROR, INVALID_PARAMS, INVALID_TRANSACTION, METHOD_NOT_FOUND, ApiServer,
+                                RpcError, display, fixed64)
+from reference.sidechain.node import SideNode
+
+
+class SideApi:
+    METHODS = ("getblockcount", "getbestblockhash", "createauxblock", "submitsideauxblock", "sendrawtransaction",
+               "listunspent", "getmainchainx", "edition_owner", "edition_canopen")
+
+    def __init__(self, node: SideNode) -> None:
+        self.node = node
+        self.did = DidApi(node.did)
+
+    def call(self, method: str, params: Any) -> Any:
+        if method in ("did_resolveDID", "did_resolveCredential", "did_listCredentials"):
+            return self.did.call(method, params)
+        if method not in self.METHODS:
+            raise RpcError(METHOD_NOT_FOUND, f"the method {method} does not exist/is not available")
+        if isinstance(params, list) and len(params) == 1 and isinstance(params[0], dict):
+            params = params[0]
+        if params is None or params == []:
+            params = {}
+        if not isinstance(params, dict):
+            raise RpcError(INVALID_PARAMS, "params: a map")
+        return getattr(self, method)(params)
+
+    @staticmethod
+    def _str(p: dict, name: str) -> str:
+        v = p.get(name)
+        if not isinstance(v, str):
+            raise RpcError(INVALID_PARAMS, f"parameter {name}: expected a string")
+        return v
+
+    @staticmethod
+    def _hex(p: dict, name: str) -> bytes:
+        try:
+            return bytes.fromhex(SideApi._str(p, name))
+        except ValueError:
+            raise RpcError(INVALID_PARAMS, f"parameter {name}: not hex") from None
+
+    def getblockcount(self, p: dict) -> int:
+        return self.node.height() + 1
+
+    def getbestblockhash(self, p: dict) -> str:
+        return display(self.node.tip_hash())
+
+    def getmainchainx(self, p: dict) -> str:
+        return SP.x_address(self.node.genesis.hash())
+
+    def createauxblock(self, p: dict) -> dict:
+        try:
+            miner = program_hash_from_address(self._str(p, "paytoaddress")).data
+        except Reject:
+            raise RpcError(INVALID_PARAMS, "invalid paytoaddress") from None
+        block = self.node.template(miner)
+        return {"hash": block.hash().hex(), "bits": f"{block.header.bits:x}", "height": block.header.height - 1,
+                "genesishash": self.node.genesis.hash().hex()}
+
+    def submitsideauxblock(self, p: dict) -> bool:
+        try:
+            aux = SideAuxPow.decode(self._hex(p, "sideauxpow"))
+        except DecodeError as e:
+            raise RpcError(INTERNAL_ERROR, f"sideauxpow deserialization failed: {e}", e.reason.value) from None
+        try:
+            self.node.submit_auxpow(self._hex(p, "blockhash"), aux)
+        except Reject as e:
+            raise RpcError(INTERNAL_ERROR, f"adding block failed: {e}", e.reason.value) from None
+        return True
+
+    def sendrawtransaction(self, p: dict) -> str:
+        try:
+            return display(self.node.submit_tx(self._hex(p, "data")))
+        except Reject as e:
+            raise RpcError(INVALID_TRANSACTION, str(e), e.reason.value) from None
+
+    def listunspent(self, p: dict) -> list[dict]:
+        addrs = p.get("addresses")
+        if not isinstance(addrs, list) or not all(isinstance(a, str) for a in addrs):
+            raise RpcError(INVALID_PARAMS, "addresses: a list of addresses")
+        out = []
+        with self.node.lock:
+            for a in addrs:
+                try:
+                    ph = program_hash_from_address(a).data
+                except Reject:
+                    raise RpcError(INVALID_PARAMS, f"invalid address {a}") from None
+                for txid, n, o in self.node.store.utxos_of(ph):
+                    out.append({"txid": display(txid), "vout": n, "assetid": display(o.asset_id),
+                                "amount": fixed64(o.value), "sela": str(o.value),
+                                "address": address_from_program_hash(Uint168(data=ph)),
+                                "ela": o.asset_id == ELA_ASSET_ID})
+        return out
+
+    def edition_owner(self, p: dict) -> str | None:
+        number = p.get("number")
+        if not isinstance(number, int):
+            raise RpcError(INVALID_PARAMS, "number: an integer")
+        with self.node.lock:
+            return owner_of(self.node.editions, self._hex(p, "work"), number)
+
+    def edition_canopen(self, p: dict) -> bool:
+        with self.node.lock:
+            return can_open(self.node.editions, self._str(p, "did"), self._hex(p, "work"))
+
+
+class SideRpcServer(ApiServer):
+    def __init__(self, node: SideNode, port: int = 0) -> None:
+        super().__init__(SideApi(node), port, "side-rpc")
+
+
+__all__ = ["SideApi", "SideRpcServer"]

@@ -1,0 +1,150 @@
+"""The ID sidechain for real: a main node and a sidechain node on loopback JSON-RPC, an arbiter merge-mining
+both and relaying a deposit, a DID registered and an edition minted with the deposited ELA, and a restart
+that keeps everything. Outcomes are read back through the nodes' RPC."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+
+from spec.assets import editions as E
+from spec.chain.builder import sign_standard, solve
+from spec.chain.params import ELA_ASSET_ID
+from spec.chain.tx import CrossChainEntry, Input, OutPoint, Output, RecordPayload, Transaction, TransferCrossChainAssetPayload, TxType
+from spec.crypto.p256 import public_key_from_private
+from spec.crypto.scripts import standard_redeem_script
+from spec.did import builder as B
+from spec.did import document as D
+from spec.did import keys as K
+from spec.did import request as R
+from spec.did.syntax import parse_did_url
+from spec.encoding.address import address_from_program_hash
+from spec.encoding.hashes import Uint168
+from spec.sidechain import params as SP
+from spec.sidechain.tx import RegisterDIDPayload, SideTransaction, SideTxType
+from spec.sidechain.validation import EDITION_RECORD_TYPE
+
+from reference.node.node import Node
+from reference.node.rpc import RpcClient, RpcError, RpcServer, from_display
+from reference.sidechain.arbiter import Arbiter
+from reference.sidechain.node import RpcMainView, SideNode
+from reference.sidechain.rpc import SideRpcServer
+from test_node_helpers import KEY, MINER, NOW, PARAMS, chain
+
+ARBITER_KEYS = [hashlib.sha256(f"arbiter-{i}".encode()).digest() for i in range(3)]
+MAIN_PARAMS = PARAMS.model_copy(update={"cross_chain_arbiters": tuple(public_key_from_private(k) for k in ARBITER_KEYS)})
+SIDE_PARAMS = SP.id_network("instant")
+MNEMONIC = "amateur file dignity extend cabin jaguar early electric ask video happy access"
+
+
+class Net:
+    def __init__(self, tmp: Path) -> None:
+        self.tmp = tmp
+        self.main = Node(tmp / "main", MAIN_PARAMS, now=lambda: NOW)
+        for blk in chain(101):
+            self.main.submit_block(blk)
+        self.main_rpc = RpcServer(self.main).start()
+        self.main_url = f"http://127.0.0.1:{self.main_rpc.port}"
+        self.start_side()
+
+    def start_side(self) -> None:
+        self.side = SideNode(self.tmp / "side", RpcMainView(self.main_url), SIDE_PARAMS, now=lambda: NOW)
+        self.side_rpc = SideRpcServer(self.side).start()
+        self.side_url = f"http://127.0.0.1:{self.side_rpc.port}"
+        self.arbiter = Arbiter(self.main_url, self.side_url, ARBITER_KEYS, MAIN_PARAMS, SIDE_PARAMS,
+                               self.tmp / "arbiter.json")
+
+    def stop_side(self) -> None:
+        self.side_rpc.stop()
+        self.side.close()
+
+    def close(self) -> None:
+        self.stop_side()
+        self.main_rpc.stop()
+        self.main.close()
+
+
+@pytest.fixture()
+def net(tmp_path: Path):  # type: ignore[no-untyped-def]
+    n = Net(tmp_path)
+    yield n
+    n.close()
+
+
+def test_deposit_did_and_edition_on_a_merge_mined_sidechain(net: Net) -> None:
+    miner = address_from_program_hash(Uint168(data=MINER))
+    side = RpcClient(net.side_url)
+
+    # merged mining: one Bitcoin parent header proves a main block and a sidechain block
+    r = net.arbiter.merge_mine(miner)
+    assert r["side_height"] == 1 and side.call("getblockcount") == 2
+
+    # a deposit on the main chain (payload v0 at this height) to the sidechain's X address
+    x_ph = SP.genesis_program_hash(SP.side_genesis_block().hash())
+    user_key = hashlib.sha256(b"side user").digest()
+    user_ph = Uint168.from_code(0x21, standard_redeem_script(public_key_from_private(user_key))).data
+    user_addr = address_from_program_hash(Uint168(data=user_ph))
+    cb = net.main.store.block(net.main.store.hash_at(1)).transactions[0]
+    dep = Transaction(version=0x09, tx_type=TxType.TRANSFER_CROSS_CHAIN_ASSET, payload_version=0,
+                      payload=TransferCrossChainAssetPayload(entries=(CrossChainEntry(
+                          address=user_addr.encode(), output_index=0, amount=10**8),)),
+                      inputs=(Input(previous=OutPoint(txid=cb.txid(), index=1), sequence=0xFFFF_FFFF),),
+                      outputs=(Output(asset_id=ELA_ASSET_ID, value=10**8 + 10_000, output_lock=0, program_hash=x_ph),
+                               Output(asset_id=ELA_ASSET_ID, value=cb.outputs[1].value - 10**8 - 20_000,
+                                      output_lock=0, program_hash=MINER)))
+    dep = sign_standard(dep, [KEY])
+    RpcClient(net.main_url).call("sendrawtransaction", dep.serialize().hex())
+    net.arbiter.merge_mine(miner)                       # the deposit is mined on the main chain
+    assert net.arbiter.relay_deposits()                  # the arbiter submits the recharge
+    assert net.arbiter.relay_deposits() == []            # scanning again relays nothing twice
+    net.arbiter.merge_mine(miner)                       # ... which the next sidechain block credits
+    funds = side.call("listunspent", {"addresses": [user_addr]})
+    assert [(f["sela"], f["ela"]) for f in funds] == [(str(10**8), True)]
+
+    # a DID registered on the sidechain, paid for with the deposited ELA
+    k = K.derive_did_key(MNEMONIC, "secret", 0)
+    draft = B.primitive_draft(k.public_key)
+    signer = parse_did_url(f"{draft['id']}#primary")
+    doc = B.seal_document(draft, now=NOW, signer=signer, private_key=k.private_key)
+    req = R.build_request("create", D.normalized(doc), signer, k.private_key)
+    funding = from_display(funds[0]["txid"])
+    reg = SideTransaction(tx_type=SideTxType.REGISTER_DID, payload=RegisterDIDPayload.from_request(req),
+                          inputs=(Input(previous=OutPoint(txid=funding, index=funds[0]["vout"]), sequence=0xFFFF_FFFF),),
+                          outputs=(Output(asset_id=ELA_ASSET_ID, value=10**8 - 1000, output_lock=0,
+                                          program_hash=user_ph),))
+    reg = sign_standard(reg, [user_key])
+    side.call("sendrawtransaction", {"data": reg.serialize().hex()})
+    net.arbiter.merge_mine(miner)
+    resolved = side.call("did_resolveDID", {"did": draft["id"], "all": True})
+    assert resolved["status"] == 0 and resolved["transaction"][0]["txid"] == reg.txid().hex()
+
+    # an edition minted by that DID, carried in a Record transaction
+    work = hashlib.sha256(b"a work").digest()
+    mint = E.sign_edition_request("mint", E.Mint(work=work, title="t", uri="u", copies=2, royalty=0,
+                                                 payout=user_ph, issuer=draft["id"]), signer, k.private_key)
+    rec = SideTransaction(tx_type=SideTxType.RECORD, payload=RecordPayload(type=EDITION_RECORD_TYPE, content=mint),
+                          inputs=(Input(previous=OutPoint(txid=reg.txid(), index=0), sequence=0xFFFF_FFFF),),
+                          outputs=(Output(asset_id=ELA_ASSET_ID, value=10**8 - 2000, output_lock=0,
+                                          program_hash=user_ph),))
+    side.call("sendrawtransaction", {"data": sign_standard(rec, [user_key]).serialize().hex()})
+    net.arbiter.merge_mine(miner)
+    assert side.call("edition_owner", {"work": work.hex(), "number": 2}) == draft["id"]
+    assert side.call("edition_canopen", {"did": draft["id"], "work": work.hex()}) is True
+
+    # a double spend of the spent deposit output is refused with its reason; nothing changes
+    with pytest.raises(RpcError) as e:
+        side.call("sendrawtransaction", {"data": sign_standard(reg.model_copy(update={"outputs": (
+            Output(asset_id=ELA_ASSET_ID, value=1, output_lock=0, program_hash=user_ph),)}), [user_key]).serialize().hex()})
+    assert e.value.reason == "TX_UNKNOWN_REFERENCE"
+
+    # a restart keeps blocks, UTXOs, the DID and the edition
+    height = side.call("getblockcount")
+    net.stop_side()
+    net.start_side()
+    side = RpcClient(net.side_url)
+    assert side.call("getblockcount") == height
+    assert side.call("did_resolveDID", {"did": draft["id"]})["status"] == 0
+    assert side.call("edition_canopen", {"did": draft["id"], "work": work.hex()}) is True
+    assert side.call("listunspent", {"addresses": [user_addr]})[0]["sela"] == str(10**8 - 2000)
