@@ -95,7 +95,7 @@ def _cmd_rules(args: argparse.Namespace) -> int:
 def _cmd_node(args: argparse.Namespace) -> int:
     from reference.node.devnet import run_node
 
-    return run_node(args.network, args.datadir, args.port, args.rpcport, args.connect or [])
+    return run_node(args.network, args.datadir, args.port, args.rpcport, args.connect or [], args.arbiter or [])
 
 
 def _cmd_mine(args: argparse.Namespace) -> int:
@@ -136,6 +136,18 @@ def _cmd_wallet(args: argparse.Namespace) -> int:
                        wallet.to_sela(args.fee), m=args.m)
     print(txid)
     return 0
+
+
+def _cmd_sidechain(args: argparse.Namespace) -> int:
+    from reference.sidechain.rpc import run
+
+    return run(args.datadir, args.main_rpc, args.network, args.rpcport)
+
+
+def _cmd_arbiter(args: argparse.Namespace) -> int:
+    from reference.sidechain.arbiter import run
+
+    return run(args.main_rpc, args.side_rpc, args.key, args.network, args.miner, args.blocks, args.state)
 
 
 def _cmd_idchain(args: argparse.Namespace) -> int:
@@ -200,6 +212,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--port", type=int, default=0, help="P2P port on 127.0.0.1 (0: any free port)")
     s.add_argument("--rpcport", type=int, default=0, help="JSON-RPC port on 127.0.0.1 (0: any free port)")
     s.add_argument("--connect", action="append", metavar="HOST:PORT", help="peer to connect to (repeatable)")
+    s.add_argument("--arbiter", action="append", metavar="PUBKEY",
+                   help="a cross-chain arbiter's public key, hex (repeatable; the SideChainPow signers)")
     s.set_defaults(fn=_cmd_node)
 
     s = sub.add_parser("mine", help="merge-mine blocks through a node's RPC")
@@ -229,6 +243,23 @@ def build_parser() -> argparse.ArgumentParser:
                    help="regnet (default; about 2 million parent nonces per block) or instant (about 2)")
     s.add_argument("--keep", action="store_true", help="keep the temporary datadirs and logs")
     s.set_defaults(fn=_cmd_devnet)
+
+    s = sub.add_parser("sidechain", help="run the ID-sidechain node (merge-mined with a main node)")
+    s.add_argument("--datadir", required=True)
+    s.add_argument("--main-rpc", required=True, help="the main node's JSON-RPC URL")
+    s.add_argument("--network", choices=("mainnet", "testnet", "regnet", "instant"), default="instant")
+    s.add_argument("--rpcport", type=int, default=0, help="JSON-RPC port on 127.0.0.1 (0: any free port)")
+    s.set_defaults(fn=_cmd_sidechain)
+
+    s = sub.add_parser("arbiter", help="merge-mine the main chain and the ID sidechain, relaying deposits")
+    s.add_argument("--main-rpc", required=True)
+    s.add_argument("--side-rpc", required=True)
+    s.add_argument("--key", action="append", required=True, metavar="FILE", help="an arbiter key file (repeatable)")
+    s.add_argument("--network", choices=("mainnet", "testnet", "regnet", "instant"), default="instant")
+    s.add_argument("--miner", required=True, help="the address the mined blocks pay")
+    s.add_argument("--blocks", type=int, default=1)
+    s.add_argument("--state", default="arbiter.json", help="where the arbiter keeps the main height it has scanned")
+    s.set_defaults(fn=_cmd_arbiter)
 
     s = sub.add_parser("idchain", help="run the reference ID-chain service (DID requests, resolve over JSON-RPC)")
     s.add_argument("--datadir", required=True)

@@ -148,3 +148,61 @@ def test_deposit_did_and_edition_on_a_merge_mined_sidechain(net: Net) -> None:
     assert side.call("did_resolveDID", {"did": draft["id"]})["status"] == 0
     assert side.call("edition_canopen", {"did": draft["id"], "work": work.hex()}) is True
     assert side.call("listunspent", {"addresses": [user_addr]})[0]["sela"] == str(10**8 - 2000)
+
+
+def test_a_kill_between_the_two_stores_is_caught_up_on_start(net: Net, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The sidechain store commits a block, then the process dies before the DID store does: the next start
+    replays that block's DID requests, exactly once."""
+    miner = address_from_program_hash(Uint168(data=MINER))
+    side = RpcClient(net.side_url)
+    x_ph = SP.genesis_program_hash(SP.side_genesis_block().hash())
+    user_key = hashlib.sha256(b"kill user").digest()
+    user_ph = Uint168.from_code(0x21, standard_redeem_script(public_key_from_private(user_key))).data
+    user_addr = address_from_program_hash(Uint168(data=user_ph))
+    cb = net.main.store.block(net.main.store.hash_at(1)).transactions[0]
+    dep = sign_standard(Transaction(
+        version=0x09, tx_type=TxType.TRANSFER_CROSS_CHAIN_ASSET, payload_version=0,
+        payload=TransferCrossChainAssetPayload(entries=(CrossChainEntry(address=user_addr.encode(), output_index=0,
+                                                                        amount=10**8),)),
+        inputs=(Input(previous=OutPoint(txid=cb.txid(), index=1), sequence=0xFFFF_FFFF),),
+        outputs=(Output(asset_id=ELA_ASSET_ID, value=10**8 + 10_000, output_lock=0, program_hash=x_ph),
+                 Output(asset_id=ELA_ASSET_ID, value=cb.outputs[1].value - 10**8 - 20_000, output_lock=0,
+                        program_hash=MINER))), [KEY])
+    RpcClient(net.main_url).call("sendrawtransaction", dep.serialize().hex())
+    net.arbiter.merge_mine(miner)
+    net.arbiter.relay_deposits()
+    net.arbiter.merge_mine(miner)
+    fund = side.call("listunspent", {"addresses": [user_addr]})[0]
+    k = K.derive_did_key(MNEMONIC, "secret", 3)
+    draft = B.primitive_draft(k.public_key)
+    signer = parse_did_url(f"{draft['id']}#primary")
+    req = R.build_request("create", D.normalized(B.seal_document(draft, now=NOW, signer=signer, private_key=k.private_key)),
+                          signer, k.private_key)
+    reg = sign_standard(SideTransaction(
+        tx_type=SideTxType.REGISTER_DID, payload=RegisterDIDPayload.from_request(req),
+        inputs=(Input(previous=OutPoint(txid=from_display(fund["txid"]), index=fund["vout"]), sequence=0xFFFF_FFFF),),
+        outputs=(Output(asset_id=ELA_ASSET_ID, value=10**8 - 1000, output_lock=0, program_hash=user_ph),)), [user_key])
+    side.call("sendrawtransaction", {"data": reg.serialize().hex()})
+
+    real = net.side.did.submit_block
+
+    def dies_after_the_side_store(*args, **kwargs):  # type: ignore[no-untyped-def]
+        if kwargs.get("dry_run"):
+            return real(*args, **kwargs)
+        raise OSError("the process died between the two stores")
+
+    monkeypatch.setattr(net.side.did, "submit_block", dies_after_the_side_store)
+    with pytest.raises(RpcError):
+        net.arbiter.merge_mine(miner)
+    monkeypatch.undo()
+    height = net.side.height()
+    assert net.side.did.tip()[0] < height                     # the DID store is behind
+    net.stop_side()
+    net.start_side()                                          # catch-up on start
+    side = RpcClient(net.side_url)
+    resolved = side.call("did_resolveDID", {"did": draft["id"], "all": True})
+    assert resolved["status"] == 0 and [t["txid"] for t in resolved["transaction"]] == [reg.txid().hex()]
+    net.stop_side()
+    net.start_side()                                          # and a second start replays nothing twice
+    assert RpcClient(net.side_url).call("did_resolveDID", {"did": draft["id"], "all": True})["transaction"][0]["txid"] \
+        == reg.txid().hex()

@@ -27,14 +27,18 @@ DEVNET_MINER_KEY = (0xE1A5).to_bytes(32, "big")
 """The devnet's miner key (a fixed, public test key: never use it for value)."""
 
 
-def run_node(net: str, datadir: str, port: int, rpcport: int, connect: list[str]) -> int:
+def run_node(net: str, datadir: str, port: int, rpcport: int, connect: list[str],
+             arbiters: list[str] | None = None) -> int:
     from reference.node.node import Node
     from reference.node.peer import P2P
 
     def log(s: str) -> None:
         print(f"[{time.strftime('%H:%M:%S')}] {s}", flush=True)
 
-    node = Node(datadir, network(net))
+    params = network(net)
+    if arbiters:  # the cross-chain arbiters (public keys, hex) a devnet's sidechain uses
+        params = params.model_copy(update={"cross_chain_arbiters": tuple(bytes.fromhex(a) for a in arbiters)})
+    node = Node(datadir, params)
     rpc = RpcServer(node, rpcport).start()
     p2p = P2P(node, port, log=log).start()
     node.listeners.append(lambda kind, h, src: log(f"new tip {h[::-1].hex()} height {node.height()}")

@@ -124,3 +124,21 @@ class Arbiter:
 
 
 __all__ = ["Arbiter"]
+
+
+def run(main_rpc: str, side_rpc: str, key_files: Sequence[str], network: str, miner: str, blocks: int,
+        state: str, log: Callable[[str], None] = print) -> int:
+    """``elastos arbiter``: merge-mine ``blocks`` main and sidechain blocks, relaying deposits before each.
+
+    The main node must name the same arbiters (``elastos node --arbiters``) for its SideChainPow check."""
+    from spec.chain.params import network as main_network
+    from reference.node.wallet import load_key
+
+    keys = [load_key(f) for f in key_files]
+    params = main_network(network).model_copy(update={"cross_chain_arbiters": tuple(
+        p256.public_key_from_private(k) for k in keys)})
+    arb = Arbiter(main_rpc, side_rpc, keys, params, SP.id_network(network), state, log)
+    for _ in range(blocks):
+        arb.relay_deposits()
+        arb.merge_mine(miner)
+    return 0

@@ -147,3 +147,23 @@ class SideRpcServer(ApiServer):
 
 
 __all__ = ["SideApi", "SideRpcServer"]
+
+
+def run(datadir: str, main_rpc: str, network: str, rpcport: int) -> int:
+    """``elastos sidechain``: serve until SIGTERM or SIGINT."""
+    import signal
+    import threading
+
+    from reference.sidechain.node import RpcMainView
+
+    node = SideNode(datadir, RpcMainView(main_rpc), SP.id_network(network))
+    rpc = SideRpcServer(node, rpcport).start()
+    print(f"ready rpc={rpc.port} height={node.height()} x={SP.x_address(node.genesis.hash())}", flush=True)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *a: stop.set())
+    signal.signal(signal.SIGINT, lambda *a: stop.set())
+    while not stop.wait(0.2):
+        pass
+    rpc.stop()
+    node.close()
+    return 0
