@@ -58,6 +58,7 @@ bench: $(STAMP)
 	$(BIN)/elastos bench --json $(REPORTS)/bench.json
 	$(BIN)/python -m conformance.bench_chain --json $(REPORTS)/bench_chain.json
 	$(BIN)/elastos bench node --json $(REPORTS)/bench_node.json
+	$(BIN)/python -m conformance.bench_sidechain --json $(REPORTS)/bench_sidechain.json
 	$(BIN)/python -m conformance.bench_did --json $(REPORTS)/bench_did.json
 
 ## the DID benchmark alone (DID_SIZES=a,b to change the numbers of DIDs stored)

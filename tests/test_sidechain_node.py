@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from spec.assets import editions as E
-from spec.chain.builder import sign_standard, solve
+from spec.chain.builder import sign_standard
 from spec.chain.params import ELA_ASSET_ID
 from spec.chain.tx import CrossChainEntry, Input, OutPoint, Output, RecordPayload, Transaction, TransferCrossChainAssetPayload, TxType
 from spec.crypto.p256 import public_key_from_private
@@ -26,44 +26,13 @@ from spec.sidechain import params as SP
 from spec.sidechain.tx import RegisterDIDPayload, SideTransaction, SideTxType
 from spec.sidechain.validation import EDITION_RECORD_TYPE
 
-from reference.node.node import Node
-from reference.node.rpc import RpcClient, RpcError, RpcServer, from_display
-from reference.sidechain.arbiter import Arbiter
-from reference.sidechain.node import RpcMainView, SideNode
-from reference.sidechain.rpc import SideRpcServer
-from test_node_helpers import KEY, MINER, NOW, PARAMS, chain
+from reference.node.rpc import RpcClient, RpcError, from_display
+from reference.sidechain.devnet import FUNDING, FUNDING_KEY, NOW, SideDevnet
 
-ARBITER_KEYS = [hashlib.sha256(f"arbiter-{i}".encode()).digest() for i in range(3)]
-MAIN_PARAMS = PARAMS.model_copy(update={"cross_chain_arbiters": tuple(public_key_from_private(k) for k in ARBITER_KEYS)})
-SIDE_PARAMS = SP.id_network("instant")
 MNEMONIC = "amateur file dignity extend cabin jaguar early electric ask video happy access"
-
-
-class Net:
-    def __init__(self, tmp: Path) -> None:
-        self.tmp = tmp
-        self.main = Node(tmp / "main", MAIN_PARAMS, now=lambda: NOW)
-        for blk in chain(101):
-            self.main.submit_block(blk)
-        self.main_rpc = RpcServer(self.main).start()
-        self.main_url = f"http://127.0.0.1:{self.main_rpc.port}"
-        self.start_side()
-
-    def start_side(self) -> None:
-        self.side = SideNode(self.tmp / "side", RpcMainView(self.main_url), SIDE_PARAMS, now=lambda: NOW)
-        self.side_rpc = SideRpcServer(self.side).start()
-        self.side_url = f"http://127.0.0.1:{self.side_rpc.port}"
-        self.arbiter = Arbiter(self.main_url, self.side_url, ARBITER_KEYS, MAIN_PARAMS, SIDE_PARAMS,
-                               self.tmp / "arbiter.json")
-
-    def stop_side(self) -> None:
-        self.side_rpc.stop()
-        self.side.close()
-
-    def close(self) -> None:
-        self.stop_side()
-        self.main_rpc.stop()
-        self.main.close()
+MINER = FUNDING
+KEY = FUNDING_KEY
+Net = SideDevnet
 
 
 @pytest.fixture()
