@@ -128,6 +128,9 @@ def spec_tx_value_outcome(inputs: Sequence[int], outputs: Sequence[int]) -> str:
         def output_count(self, txid: bytes) -> int | None:
             return len(inputs) if txid == prev else None
 
+        def sidechain_tx_withdrawn(self, txhash: bytes) -> bool:
+            return False
+
     try:
         check_tx_sanity(tx, 1, INSTANT)
         check_tx_context(tx, 1, View(), INSTANT)

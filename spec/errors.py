@@ -213,6 +213,8 @@ class Reason(StrEnum):
     """A deposit to the retired DID sidechain address."""
     TX_SIDECHAIN_POW_SHAPE = "TX_SIDECHAIN_POW_SHAPE"
     """A new-style SideChainPow (no inputs) that is not one zero-value OTNone output without attributes or programs."""
+    TX_WITHDRAW_DUPLICATE = "TX_WITHDRAW_DUPLICATE"
+    """A WithdrawFromSideChain names a sidechain transaction an earlier withdrawal of the chain already paid."""
     TX_SIDECHAIN_POW_NO_ARBITER = "TX_SIDECHAIN_POW_NO_ARBITER"
     """A SideChainPow on a network that names no cross-chain arbiter: nobody is on duty to sign it."""
     TX_SIDECHAIN_POW_SIGNATURE = "TX_SIDECHAIN_POW_SIGNATURE"

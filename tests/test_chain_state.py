@@ -110,3 +110,24 @@ def test_invalid_block_poisons_its_descendants():
     assert tree.best == A[1].hash()
     assert tree.invalid[bad.hash()] == Reason.BLOCK_BAD_BITS.value
     assert all(tree.status(k.hash()) == "invalid" for k in kids)
+
+
+def test_withdrawn_sidechain_hashes_follow_connect_and_undo() -> None:
+    """connect_block records the sidechain transaction hashes a WithdrawFromSideChain v0 names (TXC-024's
+    view) and undo_block forgets them."""
+    from spec.chain.builder import block_template, coinbase, solve
+    from spec.chain.params import ELA_ASSET_ID, INSTANT
+    from spec.chain.state import connect_block, genesis_state, undo_block
+    from spec.chain.tx import Output, Transaction, TxType, WithdrawFromSideChainPayload
+
+    state = genesis_state(INSTANT)
+    w = Transaction(version=0x09, tx_type=TxType.WITHDRAW_FROM_SIDECHAIN, payload=WithdrawFromSideChainPayload(
+        block_height=1, genesis_block_address=b"X", sidechain_tx_hashes=(b"\x01" * 32, b"\x02" * 32)),
+        inputs=(), outputs=(Output(asset_id=ELA_ASSET_ID, value=1, output_lock=0, program_hash=bytes(21)),))
+    cb = coinbase(1, INSTANT, bytes(21))
+    block = solve(block_template(state.tip().hash, 1, state.tip().timestamp + 1, INSTANT.pow_limit_bits, [cb, w]))
+    after, undo = connect_block(state, block)
+    assert after.sidechain_tx_withdrawn(b"\x01" * 32) and after.sidechain_tx_withdrawn(b"\x02" * 32)
+    assert not state.sidechain_tx_withdrawn(b"\x01" * 32)
+    back = undo_block(after, block, undo)
+    assert back.withdrawn == frozenset() and not back.sidechain_tx_withdrawn(b"\x02" * 32)

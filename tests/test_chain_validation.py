@@ -90,6 +90,9 @@ class _View:
     def output_count(self, txid):
         return self.counts.get(txid)
 
+    def sidechain_tx_withdrawn(self, txhash):
+        return False
+
 
 def test_is_final_quirk():
     tx = G.pay(1, lock_time=10, sequence=0xFFFF)

@@ -215,8 +215,9 @@ def _tx_verify_signatures(data: Any) -> Json:
 class _View:
     """A :class:`~spec.chain.validation.ChainView` of UTXO entries and transaction output counts only."""
 
-    def __init__(self, utxos: dict[tuple[bytes, int], V.UtxoEntry], counts: dict[bytes, int]) -> None:
-        self._utxos, self._counts = utxos, counts
+    def __init__(self, utxos: dict[tuple[bytes, int], V.UtxoEntry], counts: dict[bytes, int],
+                 withdrawn: frozenset[bytes] = frozenset()) -> None:
+        self._utxos, self._counts, self._withdrawn = utxos, counts, withdrawn
 
     def tip(self) -> V.HeaderInfo:
         raise Reject(Reason.MALFORMED_INPUT, None, "this view has no headers")
@@ -229,6 +230,9 @@ class _View:
 
     def output_count(self, txid: bytes) -> int | None:
         return self._counts.get(txid)
+
+    def sidechain_tx_withdrawn(self, txhash: bytes) -> bool:
+        return txhash in self._withdrawn
 
 
 _UTXO_FIELDS = ("txid", "index", "value", "program_hash")
@@ -254,10 +258,11 @@ def _utxo_entry(item: Any) -> tuple[tuple[bytes, int], V.UtxoEntry]:
 @handler(
     "chain", "ela.tx.context",
     "`tx`, `height`, `network`, `utxos` ([{txid, index, value, program_hash [, output_lock, height, coinbase, "
-    "tx_lock_time, new_sidechain_pow]}]), `chain_txs` ({txid: output count}) -> `fee`: CheckTransactionContext",
+    "tx_lock_time, new_sidechain_pow]}]), `chain_txs` ({txid: output count}), `arbiters`? (public keys), "
+    "`withdrawn`? (sidechain tx hashes already withdrawn) -> `fee`: CheckTransactionContext",
 )
 def _tx_context(data: Any) -> Json:
-    inp = Input(data, ("tx", "height", "network", "utxos", "chain_txs"), ("arbiters",))
+    inp = Input(data, ("tx", "height", "network", "utxos", "chain_txs"), ("arbiters", "withdrawn"))
     raw_utxos, raw_txs = inp.raw("utxos"), inp.raw("chain_txs")
     if not isinstance(raw_utxos, list) or not isinstance(raw_txs, dict):
         raise Reject(Reason.MALFORMED_INPUT, None, "utxos: a list; chain_txs: an object")
@@ -272,7 +277,9 @@ def _tx_context(data: Any) -> Json:
     params = _network(inp)
     if inp.has("arbiters"):  # a case may name the cross-chain arbiters the profile itself leaves empty
         params = params.model_copy(update={"cross_chain_arbiters": tuple(inp.hex_list("arbiters"))})
-    fee = V.check_tx_context(_tx(inp), _u32(inp, "height"), _View(utxos, counts), params)
+    withdrawn = frozenset(_fixed(Input({"h": h}, ("h",)), "h", 32) for h in inp.raw("withdrawn")) \
+        if inp.has("withdrawn") and isinstance(inp.raw("withdrawn"), list) else frozenset()
+    fee = V.check_tx_context(_tx(inp), _u32(inp, "height"), _View(utxos, counts, withdrawn), params)
     return {"fee": str(fee)}
 
 

@@ -628,6 +628,14 @@ def tx_context_cases() -> Iterator[CaseSpec]:
                    Reason.TX_CROSS_CHAIN_ARBITERS, ("TXC-016",), "2 of 4 is below floor(2*4/3) + 1 = 3")
     yield CaseSpec("transfer_spends_cross_chain", ctx(cc_signed(spend("ctx", outputs=w.outputs)), cu),
                    Reason.TX_CROSS_CHAIN_UTXO, ("TXC-009",))
+    side_txs = [h32("side/w1"), h32("side/w2")]
+    w0 = w.model_copy(update={"payload_version": 0, "payload": WithdrawFromSideChainPayload(
+        block_height=7, genesis_block_address=b"XKUh4GLhFJiqAMTF6HyWQrV9pK9HcGUdfJ", sidechain_tx_hashes=tuple(side_txs))})
+    named0 = {**ctx(cc_signed(w0), cu), "arbiters": [k.hex() for k in arb]}
+    yield CaseSpec("withdraw_v0_new_sidechain_txs", {**named0, "withdrawn": [h32("side/w0").hex()]}, OK,
+                   ("TXC-016", "TXC-024"), "neither sidechain transaction was withdrawn before")
+    yield CaseSpec("withdraw_v0_paid_twice", {**named0, "withdrawn": [side_txs[1].hex()]},
+                   Reason.TX_WITHDRAW_DUPLICATE, ("TXC-024",), "the second sidechain transaction was already withdrawn")
     yield CaseSpec("two_programs_one_owner", ctx(signed(spend("ctx", outputs=base.outputs), "alice", "bob"), u),
                    Reason.TX_PROGRAM_COUNT, ("TXC-010",))
     yield CaseSpec("signed_by_other_key", ctx(tx(label="bob"), u), Reason.TX_PROGRAM_HASH_MISMATCH, ("TXC-011",))

@@ -32,7 +32,7 @@ from pathlib import Path
 from spec.chain.block import Block, decode_block
 from spec.chain.params import NetworkParams, genesis_block
 from spec.chain.pow import calc_work
-from spec.chain.state import OutPointKey, created_entries, spent_outpoints
+from spec.chain.state import OutPointKey, created_entries, spent_outpoints, withdrawn_hashes
 from spec.chain.tx import Output
 from spec.chain.validation import HeaderInfo, UtxoEntry
 from spec.encoding.primitives import Reader
@@ -51,6 +51,7 @@ CREATE TABLE IF NOT EXISTS undo (hash BLOB PRIMARY KEY, data BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS orphans (seq INTEGER PRIMARY KEY AUTOINCREMENT, hash BLOB UNIQUE NOT NULL,
     parent BLOB NOT NULL, data BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS invalid (hash BLOB PRIMARY KEY, reason TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS withdrawn (side_txhash BLOB PRIMARY KEY, block BLOB NOT NULL);
 """
 
 _ENTRY_TX_VERSION = 0x09
@@ -200,6 +201,9 @@ class Store:
         row = self.db.execute("SELECT outputs FROM txindex WHERE txid=?", (txid,)).fetchone()
         return row[0] if row else None
 
+    def sidechain_tx_withdrawn(self, txhash: bytes) -> bool:
+        return self.db.execute("SELECT 1 FROM withdrawn WHERE side_txhash=?", (txhash,)).fetchone() is not None
+
     def tx_block(self, txid: bytes) -> bytes | None:
         row = self.db.execute("SELECT block FROM txindex WHERE txid=?", (txid,)).fetchone()
         return bytes(row[0]) if row else None
@@ -230,6 +234,7 @@ class Store:
                             [(t, n, encode_entry(e)) for (t, n), e in created_entries(block).items()])
         self.db.executemany("INSERT OR REPLACE INTO txindex VALUES (?, ?, ?)",
                             [(tx.txid(), len(tx.outputs), bh) for tx in block.transactions])
+        self.db.executemany("INSERT OR REPLACE INTO withdrawn VALUES (?, ?)", [(h, bh) for h in withdrawn_hashes(block)])
         self.db.execute("INSERT OR REPLACE INTO undo VALUES (?, ?)", (bh, encode_undo(spent)))
         self.db.execute("INSERT OR REPLACE INTO best VALUES (?, ?)", (block.header.height, bh))
         self.db.execute("INSERT OR REPLACE INTO meta VALUES ('best', ?)", (bh,))
@@ -245,6 +250,7 @@ class Store:
         self.db.executemany("INSERT OR REPLACE INTO utxo VALUES (?, ?, ?)",
                             [(t, n, encode_entry(e)) for (t, n), e in spent])
         self.db.executemany("DELETE FROM txindex WHERE txid=?", [(tx.txid(),) for tx in block.transactions])
+        self.db.execute("DELETE FROM withdrawn WHERE block=?", (bh,))
         self.db.execute("DELETE FROM best WHERE height=?", (block.header.height,))
         self.db.execute("INSERT OR REPLACE INTO meta VALUES ('best', ?)", (block.header.previous,))
         return block

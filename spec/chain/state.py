@@ -22,6 +22,7 @@ from typing import Literal
 from spec.chain.block import Block
 from spec.chain.params import NetworkParams, genesis_block
 from spec.chain.pow import calc_work
+from spec.chain.tx import TxType, WithdrawFromSideChainPayload
 from spec.chain.validation import (
     HeaderInfo,
     UtxoEntry,
@@ -53,6 +54,8 @@ class ChainState:
     """Output count of every transaction in the chain, by txid."""
     work: int
     """Cumulative work of the chain (genesis included)."""
+    withdrawn: frozenset[bytes] = frozenset()
+    """Sidechain transaction hashes named by the chain's WithdrawFromSideChain (v0) transactions."""
 
     def tip(self) -> HeaderInfo:
         return self.headers[-1]
@@ -65,6 +68,9 @@ class ChainState:
 
     def output_count(self, txid: bytes) -> int | None:
         return self.tx_outputs.get(txid)
+
+    def sidechain_tx_withdrawn(self, txhash: bytes) -> bool:
+        return txhash in self.withdrawn
 
     @property
     def height(self) -> int:
@@ -95,6 +101,13 @@ def created_entries(block: Block) -> dict[OutPointKey, UtxoEntry]:
     return created
 
 
+def withdrawn_hashes(block: Block) -> set[bytes]:
+    """The sidechain transaction hashes a block's WithdrawFromSideChain (v0) transactions name."""
+    return {h for tx in block.transactions if tx.tx_type == TxType.WITHDRAW_FROM_SIDECHAIN
+            and tx.payload_version == 0 and isinstance(tx.payload, WithdrawFromSideChainPayload)
+            for h in tx.payload.sidechain_tx_hashes}
+
+
 def spent_outpoints(block: Block) -> list[OutPointKey]:
     """The outpoints a block's non-coinbase transactions spend."""
     return [(i.previous.txid, i.previous.index) for tx in block.transactions[1:] for i in tx.inputs]
@@ -122,7 +135,8 @@ def connect_block(state: ChainState, block: Block) -> tuple[ChainState, BlockUnd
     tx_outputs.update({tx.txid(): len(tx.outputs) for tx in block.transactions})
     new = ChainState(params=state.params, headers=state.headers + (header_info(block),),
                      utxos=MappingProxyType(utxos), tx_outputs=MappingProxyType(tx_outputs),
-                     work=state.work + calc_work(block.header.bits))
+                     work=state.work + calc_work(block.header.bits),
+                     withdrawn=state.withdrawn | withdrawn_hashes(block))
     return new, BlockUndo(spent=tuple(spent))
 
 
@@ -152,7 +166,8 @@ def undo_block(state: ChainState, block: Block, undo: BlockUndo) -> ChainState:
     for tx in block.transactions:
         tx_outputs.pop(tx.txid(), None)
     return ChainState(params=state.params, headers=state.headers[:-1], utxos=MappingProxyType(utxos),
-                      tx_outputs=MappingProxyType(tx_outputs), work=state.work - calc_work(block.header.bits))
+                      tx_outputs=MappingProxyType(tx_outputs), work=state.work - calc_work(block.header.bits),
+                      withdrawn=state.withdrawn - withdrawn_hashes(block))
 
 
 def reorganize(state: ChainState, detach: Sequence[tuple[Block, BlockUndo]], attach: Sequence[Block],

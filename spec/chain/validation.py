@@ -233,6 +233,11 @@ rule("TXC-021", Reason.TX_CROSS_CHAIN_RETIRED_TARGET,
      upstream="checkTransferCrossChainAssetTransactionV1: \"no more DIDSideChain tx \", ErrTxPayload (-22006)",
      note="Quirk: upstream checks this for v1 payloads only; v0 cannot occur after the same height anyway.")
 
+rule("TXC-024", Reason.TX_WITHDRAW_DUPLICATE,
+     "A WithdrawFromSideChain (v0) names no sidechain transaction that an earlier one of the chain names: each "
+     "withdrawal is paid once.", suite=_S,
+     upstream="checkWithdrawFromSideChainTransactionV0: IsSideChainTxHashDuplicate -> \"Duplicate side chain "
+     "transaction hash in paylod\"")
 rule("TXC-022", Reason.TX_SIDECHAIN_POW_NO_ARBITER,
      "A SideChainPow needs an on-duty cross-chain arbiter: the network names at least one (OriginArbiters).", suite=_S,
      upstream="SideChainPOWTransaction.SpecialContextCheck: \"there is no arbiter on duty\", ErrTxPayload (-22006)")
@@ -343,6 +348,10 @@ class ChainView(Protocol):
 
     def output_count(self, txid: bytes) -> int | None:
         """The number of outputs of transaction ``txid`` if the chain contains it, else ``None``."""
+        ...
+
+    def sidechain_tx_withdrawn(self, txhash: bytes) -> bool:
+        """Whether a WithdrawFromSideChain (v0) of the chain already names sidechain transaction ``txhash``."""
         ...
 
 
@@ -575,6 +584,11 @@ def check_tx_context(tx: Transaction, height: int, view: ChainView, params: Netw
             raise Reject(Reason.TX_DEPOSIT_OUTPUT, "TXC-008", f"output {i}")
     check_signatures(tx, references)
     if tx.tx_type == TxType.WITHDRAW_FROM_SIDECHAIN:
+        if isinstance(tx.payload, WithdrawFromSideChainPayload) and tx.payload_version == 0:
+            for h in tx.payload.sidechain_tx_hashes:
+                # [TXC-024] a sidechain transaction is withdrawn once
+                if view.sidechain_tx_withdrawn(h):
+                    raise Reject(Reason.TX_WITHDRAW_DUPLICATE, "TXC-024", f"sidechain tx {h[::-1].hex()}")
         _check_arbiters(tx, params)
     parent_height = height - 1
     for i, entry in enumerate(entries):
