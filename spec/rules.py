@@ -27,6 +27,11 @@ import spec.encoding.cbor  # noqa: F401
 import spec.encoding.fixed64  # noqa: F401
 import spec.encoding.hashes  # noqa: F401
 import spec.encoding.primitives  # noqa: F401
+import spec.runtime.capability  # noqa: F401
+import spec.runtime.hostcalls  # noqa: F401
+import spec.runtime.intents  # noqa: F401
+import spec.runtime.manifest  # noqa: F401
+import spec.runtime.paths  # noqa: F401
 from spec.errors import RULES, Rule
 
 __all__ = ["RULES", "Rule", "all_rules"]
