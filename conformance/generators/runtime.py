@@ -20,7 +20,7 @@ from spec.errors import Reason
 from spec.runtime import capability as C
 from spec.runtime import hostcalls as H
 from spec.runtime import manifest as M
-from spec.runtime.identity import primitive_document
+from spec.runtime.identity import DidResolver, primitive_document
 
 from conformance.generators.common import det_bytes, det_int
 from conformance.vectors import CaseSpec, generator
@@ -52,6 +52,13 @@ def doc(label: str) -> str:
 def dids(*without: str) -> dict[str, Any]:
     """Every identity's resolution (minus ``without``)."""
     return {did(x): {"document": doc(x), "deactivated": x in DEACTIVATED} for x in LABELS if x not in without}
+
+
+@cache
+def resolver() -> DidResolver:
+    """The spec resolver of :func:`dids` (for tests)."""
+    from conformance.bindings_runtime.sandbox import resolver as from_json
+    return from_json(dids())
 
 
 def module(app: str) -> bytes:
