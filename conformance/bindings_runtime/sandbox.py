@@ -172,3 +172,14 @@ def _limits_check(data: Any) -> Json:
     hostcalls.check_memory(manifest.AppLimits(fuel=1, memory_pages=limit, calls_per_window=1),
                            inp.small_int("pages", 0, 65536))
     return {"fuel": hostcalls.charge_fuel(inp.small_int("fuel", 0, 1 << 53), inp.small_int("cost", 0, 1 << 53))}
+
+
+@handler(
+    "runtime", "runtime.memory.span",
+    "`memory_bytes`, `ptr`, `len` (unsigned 32-bit) -> {}: a host-call argument lies inside linear memory (RT-085)",
+)
+def _memory_span(data: Any) -> Json:
+    inp = Input(data, ("memory_bytes", "ptr", "len"))
+    hostcalls.check_span(inp.small_int("memory_bytes", 0, 1 << 32), inp.small_int("ptr", 0, (1 << 32) - 1),
+                         inp.small_int("len", 0, (1 << 32) - 1))
+    return {}

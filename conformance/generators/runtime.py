@@ -201,6 +201,9 @@ def capability_decode() -> Iterator[CaseSpec]:
     root = token("notes", "storage:notes/*", "read")
     yield CaseSpec("root_ok", {"token": root.hex()}, OK, ("RT-020",))
     yield CaseSpec("bounded_ok", {"token": token("chat", "carrier:*", "send", max_bytes=1024).hex()}, OK, ("RT-020",))
+    yield CaseSpec("intent_any_ok", {"token": token("notes", "intent:*", "send").hex()}, OK, ("RT-020",))
+    yield CaseSpec("carrier_peer_ok", {"token": token("chat", f"carrier:{did('friend')}", "send").hex()}, OK,
+                   ("RT-020",))
     from spec.encoding.cbor import cbor_decode, cbor_encode
 
     def changed(**kv: Any) -> str:
@@ -529,3 +532,13 @@ def limits_check() -> Iterator[CaseSpec]:
         yield CaseSpec(f"max_cost_{e.name}", {"memory_pages": 1, "pages": 1, "fuel": H.max_cost(e),
                                                "cost": H.max_cost(e)}, OK, ("RT-093",),
                        f"the most an allowed {e.name} costs")
+
+
+@generator("runtime", "runtime.memory.span")
+def memory_span() -> Iterator[CaseSpec]:
+    page = 65536
+    for name, ptr, n in (("inside", 0, 16), ("ends_at_end", page - 16, 16), ("empty_at_end", page, 0)):
+        yield CaseSpec(name + "_ok", {"memory_bytes": page, "ptr": ptr, "len": n}, OK, ("RT-085",))
+    for name, ptr, n in (("one_past_end", page - 15, 16), ("pointer_past_end", page + 1, 0),
+                         ("wraps_32_bits", 0xFFFFFFF0, 0x20), ("huge_length", 0, 0xFFFFFFFF)):
+        yield CaseSpec(name, {"memory_bytes": page, "ptr": ptr, "len": n}, Reason.HOSTCALL_MALFORMED, ("RT-085",))

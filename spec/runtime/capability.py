@@ -10,7 +10,7 @@ key              CBOR type       value
 ``app``          text            the holder: an app DID
 ``user``         text            the user DID the app acts for
 ``resource``     text            ``storage:*``, ``storage:<path>``, ``storage:<path>/*``,
-                                 ``carrier:*``, ``carrier:<DID>`` or ``intent:<action>``
+                                 ``carrier:*``, ``carrier:<DID>``, ``intent:*`` or ``intent:<action>``
 ``action``       text            storage: ``read``, ``write``, ``list``, ``delete``;
                                  carrier: ``send``, ``receive``; intent: ``send``
 ``constraints``  map             ``{"delegatable": bool, "max_bytes": uint or null}``
@@ -195,7 +195,7 @@ def check_resource(resource: str, action: str) -> bool:
         return True
     if kind == "carrier":
         return rest == "*" or canonical_did(rest) is not None
-    return check_action(rest)
+    return rest == "*" or check_action(rest)
 
 
 def covers(pattern: str, resource: str) -> bool:

@@ -58,7 +58,7 @@ from spec.runtime.intents import route_intent
 from spec.runtime.manifest import AppLimits, Manifest
 
 __all__ = ["IMPORT_MODULE", "HostCallEntry", "TABLE", "HostCall", "SandboxState", "Allow", "Deny", "Decision",
-           "check_imports", "decide", "record_call", "check_peer", "admit_inbound", "call_cost", "max_cost",
+           "check_imports", "check_span", "decide", "record_call", "check_peer", "admit_inbound", "call_cost", "max_cost",
            "charge_fuel", "check_memory", "string_bytes", "WINDOW", "MAX_STRING_ARG", "BYTE_COST",
            "DEFAULT_QUOTA", "STRING_ARGS"]
 
@@ -131,6 +131,11 @@ R_CALL = rule("RT-082", Reason.HOSTCALL_UNKNOWN, "A host call is named in the ho
 R_ARGS = rule(
     "RT-083", Reason.HOSTCALL_MALFORMED,
     "A host call carries exactly the string arguments its entry names and a size of at least 0.",
+    suite="runtime",
+)
+R_SPAN = rule(
+    "RT-085", Reason.HOSTCALL_MALFORMED,
+    "Every (pointer, length) argument of a host call lies inside the app's linear memory.",
     suite="runtime",
 )
 R_PERMISSION = rule(
@@ -265,6 +270,13 @@ def check_imports(imports: Sequence[tuple[str, str, str]]) -> None:
         # [RT-081] with exactly the table's signature
         if kind != f"func({','.join(entry.params)})->({','.join(entry.results)})":
             raise Reject(Reason.HOSTCALL_MALFORMED, "RT-081", f"import {module}.{name}: {kind}")
+
+
+def check_span(memory_bytes: int, ptr: int, length: int) -> None:
+    """A (pointer, length) argument, both read as unsigned 32-bit, lies inside ``memory_bytes`` of memory."""
+    # [RT-085] the span lies inside linear memory
+    if not (0 <= ptr and 0 <= length and ptr + length <= memory_bytes):
+        raise Reject(Reason.HOSTCALL_MALFORMED, "RT-085", f"[{ptr}, {ptr}+{length}) outside {memory_bytes} bytes")
 
 
 def string_bytes(call: HostCall) -> int:
