@@ -397,3 +397,42 @@ def test_attack_manifest_permission_added(world: World, tmp_path: Path) -> None:
     with pytest.raises(Reject) as info:
         env.rt.install(code, json.dumps(d))
     assert (info.value.reason, info.value.rule) == (Reason.MANIFEST_SIGNATURE, "RT-007")
+
+
+# -- the CLI --------------------------------------------------------------------------------------------------
+
+
+def test_cli_app_run(world: World, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from reference.cli import main
+    from spec.did import document
+    from spec.did.syntax import parse_did
+
+    code = wasm("notes")
+    (tmp_path / "m.json").write_text(world.manifest("notes", code, permissions=NOTES_PERMS))
+    resolved = {x: world.resolve(parse_did(world.did(x))) for x in ("developer", "user")}
+    dids = {world.did(x): {"document": document.normalized(r.document), "deactivated": False}
+            for x, r in resolved.items() if r is not None}
+    (tmp_path / "dids.json").write_text(json.dumps(dids))
+    grants = [[world.token("notes", "storage:notes/*", a).hex()] for a in ("read", "write", "list")]
+    (tmp_path / "grants.json").write_text(json.dumps(grants))
+    base = ["app", "run", str(APPS / "notes.wat"), "--manifest", str(tmp_path / "m.json"), "--user", world.did("user"),
+            "--dids", str(tmp_path / "dids.json"), "--data", str(tmp_path / "data")]
+    assert main(base + ["--grants", str(tmp_path / "grants.json")]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["ok"] and out["logs"] == ["buy milk", "today.txt"]
+    assert main(base) == 1  # no grants: the first host call is denied
+    out = json.loads(capsys.readouterr().out)
+    assert out["reason"] == "CAP_NOT_GRANTED" and out["rule"] == "RT-029"
+    (tmp_path / "dids.json").write_text("{}")
+    assert main(base) == 2  # the developer's DID does not resolve
+    assert json.loads(capsys.readouterr().out)["reason"] == "MANIFEST_DEVELOPER"
+
+
+def test_cli_app_demo(capsys: pytest.CaptureFixture[str]) -> None:
+    from reference.cli import main
+
+    assert main(["app", "demo"]) == 0
+    out = capsys.readouterr().out
+    assert "PATH_TRAVERSAL [RT-047]" in out and "FUEL_EXHAUSTED [RT-093]" in out and "NET_NOT_FRIEND [RT-074]" in out
