@@ -177,3 +177,14 @@ def test_imports_check() -> None:
                   reason=Reason.HOSTCALL_UNKNOWN, rule="RT-080")
     expect_reject(H.check_imports, [("elastos", "log", "func(i64,i32)->(i32)")],
                   reason=Reason.HOSTCALL_MALFORMED, rule="RT-081")
+
+
+def test_docs_decision_table_costs() -> None:
+    """The decision table of docs/runtime.md shows each host call's max_cost."""
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[1] / "docs" / "runtime.md").read_text()
+    rows = {line.split("|")[1].strip().strip("`"): line.split("|")[-2].strip().replace(" ", "")
+            for line in text.splitlines() if line.startswith("| `") and line.count("|") == 7}
+    assert set(rows) == set(H.TABLE)
+    assert {n: int(c) for n, c in rows.items()} == {n: H.max_cost(e) for n, e in H.TABLE.items()}

@@ -4,22 +4,23 @@ An app is a WebAssembly module whose only imports are functions of module ``elas
 :data:`TABLE`, each with exactly its signature (RT-080, RT-081): no WASI, no memory, table or global
 import. A module that imports anything else is not instantiated. So the set of effects is finite:
 
-==================  ==========================  ==================  ======================  =======
-host call           wasm signature              permission          capability              network
-==================  ==========================  ==================  ======================  =======
-``storage_read``    (path, len, out, cap) i32   ``storage.read``    ``storage:<path>`` read    no
-``storage_write``   (path, len, data, len) i32  ``storage.write``   ``storage:<path>`` write   no
-``storage_list``    (dir, len, out, cap) i32    ``storage.read``    ``storage:<dir>/*`` list   no
-``storage_delete``  (path, len) i32             ``storage.write``   ``storage:<path>`` delete  no
-``carrier_send``    (peer, len, data, len) i32  ``carrier.send``    ``carrier:<peer>`` send    yes
-``carrier_receive`` (out, cap) i32              ``carrier.receive`` ``carrier:*`` receive      yes
-``intent_send``     (sender, target, action,    ``intent.send``     ``intent:<action>`` send   no
-                    data: ptr, len each) i32
-``intent_receive``  (out, cap) i32              none                none                       no
-``log``             (ptr, len) i32              none                none                       no
-``clock_now``       () i64                      none                none                       no
-``random_bytes``    (out, len) i32              none                none                       no
-==================  ==========================  ==================  ======================  =======
+===================  ================================================  ===================  =========================  =======
+host call            wasm parameters                                   permission           capability                 network
+===================  ================================================  ===================  =========================  =======
+``storage_read``     path, len, out, cap                               ``storage.read``     ``storage:<path>`` read    no
+``storage_write``    path, len, data, len                              ``storage.write``    ``storage:<path>`` write   no
+``storage_list``     dir, len, out, cap                                ``storage.read``     ``storage:<dir>/*`` list   no
+``storage_delete``   path, len                                         ``storage.write``    ``storage:<path>`` delete  no
+``carrier_send``     peer, len, data, len                              ``carrier.send``     ``carrier:<peer>`` send    yes
+``carrier_receive``  out, cap                                          ``carrier.receive``  ``carrier:*`` receive      yes
+``intent_send``      sender, len, target, len, action, len, data, len  ``intent.send``      ``intent:<action>`` send   no
+``intent_receive``   out, cap                                          none                 none                       no
+``log``              ptr, len                                          none                 none                       no
+``clock_now``        (none; returns i64)                               none                 none                       no
+``random_bytes``     out, len                                          none                 none                       no
+===================  ================================================  ===================  =========================  =======
+
+Every parameter is an ``i32`` and every call returns an ``i32`` except ``clock_now``.
 
 ``decide(manifest, grants, state, call, resolve)`` is total: for any call it returns
 :class:`Allow` (with the call's cost and its resolved target) or :class:`Deny` (reason, rule). Its
