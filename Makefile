@@ -51,11 +51,12 @@ proofs: $(STAMP)
 docs: $(STAMP)
 	$(BIN)/sphinx-build -W --keep-going -b html docs docs/_build/html
 
-## benchmarks: ratios measured in one run (conformance/bench.py, conformance/bench_chain.py), then the node import
+## benchmarks: ratios measured in one run (conformance/bench.py, conformance/bench_chain.py, conformance/bench_runtime.py), then the node import
 bench: $(STAMP)
 	@mkdir -p $(REPORTS)
 	$(BIN)/elastos bench --json $(REPORTS)/bench.json
 	$(BIN)/python -m conformance.bench_chain --json $(REPORTS)/bench_chain.json
+	$(BIN)/python -m conformance.bench_runtime --json $(REPORTS)/bench_runtime.json
 	$(BIN)/elastos bench node --json $(REPORTS)/bench_node.json
 
 ## the node import benchmark alone (conformance/bench_node.py; BLOCKS=N to change the chain length)

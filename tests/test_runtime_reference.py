@@ -436,3 +436,15 @@ def test_cli_app_demo(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["app", "demo"]) == 0
     out = capsys.readouterr().out
     assert "PATH_TRAVERSAL [RT-047]" in out and "FUEL_EXHAUSTED [RT-093]" in out and "NET_NOT_FRIEND [RT-074]" in out
+
+
+def test_bench_runtime_runs(tmp_path: Path) -> None:
+    import json
+
+    from conformance import bench_runtime
+
+    out = tmp_path / "bench.json"
+    assert bench_runtime.main(["--starts", "2", "--calls", "200", "--rounds", "1", "--apps", "3", "--no-fail",
+                               "--json", str(out)]) == 0
+    r = json.loads(out.read_text())
+    assert r["decided_call_us"] > 0 and r["bare_call_us"] > 0 and r["apps_per_gib"] > 0 and r["app_start_warm_ms"] > 0
