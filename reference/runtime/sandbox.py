@@ -210,6 +210,7 @@ class Runtime:
         fn = app.instance.exports(app.store).get(export)
         if not isinstance(fn, wasmtime.Func):
             return RunResult(ok=False, detail=f"no exported function {export!r}")
+        app.store.set_fuel(app.manifest.limits.fuel)  # each call into the app has the manifest's fuel
         before = app.store.get_fuel()
         try:
             value = fn(app.store, *args)
@@ -308,7 +309,8 @@ class Runtime:
 
     def _file(self, location: str) -> Path:
         path = self.root / location
-        assert os.path.commonpath([self.root, path]) == str(self.root)  # defence in depth; the spec confines
+        if os.path.commonpath([self.root, path]) != str(self.root):  # defence in depth: the spec confines
+            raise RuntimeError(f"location {location!r} outside the storage root")
         return path
 
     def _out(self, caller: wasmtime.Caller, out: int, cap: int, data: bytes) -> int:
@@ -332,14 +334,17 @@ class Runtime:
         allow = self._decide(app, HostCall(name="storage_write", path=path, size=dn))
         data = self._bytes(caller, d, dn)
         f = self._file(allow.target)
+        old = f.stat().st_size if f.is_file() else 0
+        tmp = self.root / "tmp" / hashlib.sha256(allow.target.encode("utf-8", "surrogatepass")).hexdigest()
         try:
             f.parent.mkdir(parents=True, exist_ok=True)
-            tmp = f.with_name(f.name + ".elastos-tmp")
+            tmp.parent.mkdir(exist_ok=True)
             tmp.write_bytes(data)
             os.replace(tmp, f)
         except OSError:
+            tmp.unlink(missing_ok=True)
             return -3
-        app.state = app.state.model_copy(update={"stored_bytes": app.state.stored_bytes + dn})
+        app.state = app.state.model_copy(update={"stored_bytes": app.state.stored_bytes + dn - old})
         return 0
 
     def _call_storage_list(self, app: App, caller: wasmtime.Caller, p: int, n: int, out: int, cap: int) -> int:
@@ -355,7 +360,9 @@ class Runtime:
         f = self._file(allow.target)
         if not f.is_file():
             return -1
+        size = f.stat().st_size
         f.unlink()
+        app.state = app.state.model_copy(update={"stored_bytes": max(0, app.state.stored_bytes - size)})
         return 0
 
     def _call_carrier_send(self, app: App, caller: wasmtime.Caller, p: int, n: int, d: int, dn: int) -> int:
