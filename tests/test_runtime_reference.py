@@ -11,6 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from reference.runtime.carrier import LoopbackCarrier
 from reference.runtime.sandbox import Runtime, compile_wat
@@ -497,3 +499,47 @@ def test_fuel_is_per_call_into_the_app(world: World, tmp_path: Path) -> None:
     notes = env.install_notes()
     used = [env.rt.run(notes).fuel_used for _ in range(3)]
     assert all(u > 0 for u in used) and max(used) <= env.rt.apps[notes].manifest.limits.fuel
+
+
+# -- confinement through the real runtime and file system -----------------------------------------------------
+
+PROBE_WAT = """(module
+  (import "elastos" "storage_write" (func $write (param i32 i32 i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 0) "x")
+  ;; write(len): one byte to the path the test put at 4096
+  (func (export "write") (param $n i32) (result i32)
+    (call $write (i32.const 4096) (local.get $n) (i32.const 0) (i32.const 1))))
+"""
+
+
+@pytest.fixture(scope="module")
+def probe(world: World, tmp_path_factory: pytest.TempPathFactory) -> tuple[bytes, str, list[list[bytes]], Path]:
+    code = compile_wat(PROBE_WAT)
+    return (code, world.manifest("probe", code, permissions=("storage.write",)),
+            [[world.token("probe", "storage:*", "write")]], tmp_path_factory.mktemp("probe"))
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.one_of(st.binary(max_size=300), st.lists(st.sampled_from(
+    [b"a", b"/", b"..", b".", b"%2f", b"\\", b"\x00", b":", b"\xc3\xa9", b"e\xcc\x81", b"\xff", b"con", b" "]),
+    max_size=12).map(b"".join)))
+def test_any_path_bytes_stay_in_the_home(world: World, probe: tuple[bytes, str, list[list[bytes]], Path],
+                                         path: bytes) -> None:
+    """Whatever bytes an app passes as a path, the real runtime either stops it with a path (or size)
+    reason and writes nothing, or writes exactly one file, inside the app's home."""
+    code, text, grants, root = probe
+    rt = Runtime(world.did("user"), world.resolve, root, LoopbackCarrier(), now=NOW)
+    app = rt.install(code, text, grants)
+    before = files_under(root)
+    rt.write_input(app.did, 4096, path)
+    r = rt.run(app.did, "write", len(path))
+    after = files_under(root)
+    if r.ok:
+        assert r.value == 0
+        home = f"home/{world.did('user')}/{app.did}/"
+        assert all(f.startswith(home) for f in after)
+        assert after - before <= {home + path.decode("utf-8")}
+    else:
+        assert r.reason is not None and (r.reason.name.startswith("PATH_") or r.reason.name == "ARGUMENT_TOO_LARGE"), r
+        assert after == before
