@@ -134,7 +134,7 @@ def runtime_path_confinement() -> Query:
     name="runtime_homes_disjoint",
     statement="Homes never nest, and distinct (user, app) pairs have distinct homes: a location belongs to one "
     "home only",
-    rules=("RT-042",),
+    rules=("RT-042", "DID-002"),
     about=("spec.runtime.paths.home", "spec.runtime.paths.resolve_path", "spec.runtime.identity.canonical_did"),
     correspondence=(_TESTS + "test_did_model_covers_canonical_dids", _TESTS + "test_location_model_matches_spec"),
     replay=_replay_location, to_case=_no_vector, timeout_s=60,
