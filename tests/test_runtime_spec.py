@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
 from conformance.generators import runtime as W
 from spec.errors import Reason, Reject
@@ -188,3 +189,67 @@ def test_docs_decision_table_costs() -> None:
             for line in text.splitlines() if line.startswith("| `") and line.count("|") == 7}
     assert set(rows) == set(H.TABLE)
     assert {n: int(c) for n, c in rows.items()} == {n: H.max_cost(e) for n, e in H.TABLE.items()}
+
+
+# -- stateful: grants, revocations, time and calls ----------------------------------------------------------------
+
+RESOURCES = ["storage:*", "storage:notes/*", "storage:notes/a.txt", "storage:docs/*"]
+PATHS = ["notes/a.txt", "notes/b.txt", "docs/x", "other/y"]
+
+
+class SandboxMachine(RuleBasedStateMachine):
+    """The notes app under a changing set of grants, revocations and virtual time.
+
+    Oracle: a storage read is allowed exactly when some held grant covers the path and is neither
+    revoked nor expired, and the app is within its rate; a revocation or an expiry takes effect at the
+    very next call.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.m = W.manifest_model("notes", limits=(1000, 4, 5))
+        self.state = H.SandboxState(user=USER, now=W.NOW, window_start=W.NOW)
+        self.grants: list[C.Capability] = []
+        self.issued = 0
+        self.allowed: dict[int, int] = {}
+        """Allowed calls per window start."""
+
+    @rule(resource=st.sampled_from(RESOURCES), life=st.integers(1, 30))
+    def grant(self, resource: str, life: int) -> None:
+        self.issued += 1
+        t = W.token("notes", resource, "read", expiry=self.state.now + life, label=f"sm{self.issued}")
+        self.grants.append(C.verify_chain([t], NOTES, USER, self.state.now, self.state.revoked, W.resolver()))
+
+    @precondition(lambda self: self.grants)
+    @rule(i=st.integers(0, 50))
+    def revoke(self, i: int) -> None:
+        g = self.grants[i % len(self.grants)]
+        self.state = self.state.model_copy(update={"revoked": self.state.revoked | {g.chain_ids[0]}})
+
+    @rule(dt=st.integers(0, 7))
+    def tick(self, dt: int) -> None:
+        self.state = self.state.model_copy(update={"now": self.state.now + dt})
+
+    @rule(path=st.sampled_from(PATHS))
+    def read(self, path: str) -> None:
+        s = self.state
+        d = H.decide(self.m, self.grants, s, H.HostCall(name="storage_read", path=path, size=10), W.resolver())
+        in_window = s.now < s.window_start + H.WINDOW
+        rate_ok = not (in_window and s.calls_in_window >= self.m.limits.calls_per_window)
+        live = [g for g in self.grants if C.covers(g.resource, f"storage:{path}")
+                and not s.revoked.intersection(g.chain_ids) and s.now < g.expiry]
+        assert isinstance(d, H.Allow) == (rate_ok and bool(live)), (d, path, s)
+        if isinstance(d, H.Deny) and rate_ok:
+            assert d.reason in (Reason.CAP_NOT_GRANTED, Reason.CAP_REVOKED, Reason.CAP_EXPIRED)
+        self.state = H.record_call(s)
+        if isinstance(d, H.Allow):
+            self.allowed[self.state.window_start] = self.allowed.get(self.state.window_start, 0) + 1
+
+    @invariant()
+    def rate_holds(self) -> None:
+        """No window ever has more allowed calls than the manifest's calls_per_window."""
+        assert all(n <= self.m.limits.calls_per_window for n in self.allowed.values()), self.allowed
+
+
+TestSandboxMachine = SandboxMachine.TestCase
+TestSandboxMachine.settings = settings(max_examples=60, stateful_step_count=30, deadline=None)
