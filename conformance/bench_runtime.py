@@ -12,7 +12,10 @@ decided vs bare host call       a WAT loop calling ``log`` ``--calls`` times thr
                                 the same loop in the same engine calling a host function that
                                 only reads its arguments (a bare wasmtime host call)
 apps per GiB                    resident memory growth (``/proc/self/statm``) over ``--apps``    reported
-                                installed and run notes apps, extrapolated to 1 GiB
+                                installed and run notes apps, extrapolated to 1 GiB; the
+                                virtual address space each app reserves (wasmtime's guard
+                                regions) is reported beside it: it, not memory, bounds how many
+                                apps one 47-bit address space can hold
 ==============================  ===============================================================  ==========
 
 Prints a table and, with ``--json FILE``, writes JSON. Exit status is non-zero when the ratio target
@@ -51,9 +54,11 @@ LOOP = """(module
 """
 
 
-def _rss() -> int:
+def _statm() -> tuple[int, int]:
+    """(virtual size, resident size) of this process in bytes."""
     with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * 4096
+        size, resident = f.read().split()[:2]
+    return int(size) * 4096, int(resident) * 4096
 
 
 def _runtime(world: World, root: Path, **kw: object) -> Runtime:
@@ -114,18 +119,20 @@ def bench_calls(world: World, root: Path, calls: int, rounds: int) -> tuple[floa
     return best_decided / calls, best_bare / calls
 
 
-def bench_density(world: World, root: Path, n: int) -> float:
+def bench_density(world: World, root: Path, n: int) -> tuple[float, float]:
+    """Apps per GiB of resident memory, and virtual address space reserved per app (bytes)."""
     code = compile_wat((APPS / "notes.wat").read_text())
     rt = _runtime(world, root)
     rt.compile(code)
-    before = _rss()
+    virt0, before = _statm()
     for i in range(n):
         label = f"notes{i}"
         app = rt.install(code, world.manifest(label, code, permissions=("storage.read", "storage.write")),
                          [[world.token(label, "storage:notes/*", a)] for a in ("read", "write", "list")])
         assert rt.run(app.did).ok
-    per_app = max(1, _rss() - before) / n
-    return (1 << 30) / per_app
+    virt1, after = _statm()
+    per_app = max(1, after - before) / n
+    return (1 << 30) / per_app, (virt1 - virt0) / n
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -145,17 +152,19 @@ def main(argv: list[str] | None = None) -> int:
         print("bench-runtime: host calls ...", file=sys.stderr)
         decided, bare = bench_calls(world, root / "calls", args.calls, args.rounds)
         print("bench-runtime: density ...", file=sys.stderr)
-        per_gib = bench_density(world, root / "density", args.apps)
+        per_gib, virtual = bench_density(world, root / "density", args.apps)
     ratio = decided / bare
     results = {"app_start_warm_ms": round(start * 1000, 3), "decided_call_us": round(decided * 1e6, 2),
                "bare_call_us": round(bare * 1e6, 2), "ratio": round(ratio, 2), "ratio_target": RATIO_TARGET,
-               "apps_per_gib": int(per_gib), "ok": ratio < RATIO_TARGET}
+               "apps_per_gib": int(per_gib), "virtual_mib_per_app": round(virtual / (1 << 20), 1),
+               "ok": ratio < RATIO_TARGET}
     rows = [("measure", "value", "target"),
             ("app start, warm module cache", f"{results['app_start_warm_ms']} ms", "reported"),
             ("host call through decide", f"{results['decided_call_us']} us", ""),
             ("bare wasmtime host call", f"{results['bare_call_us']} us", ""),
             ("decided / bare", f"{results['ratio']}x", f"< {RATIO_TARGET}x"),
-            ("apps per GiB (resident memory)", f"{results['apps_per_gib']:,}", "reported")]
+            ("apps per GiB (resident memory)", f"{results['apps_per_gib']:,}", "reported"),
+            ("address space reserved per app", f"{results['virtual_mib_per_app']:,} MiB", "reported")]
     w = [max(len(r[i]) for r in rows) for i in range(3)]
     for r in rows:
         print("  ".join(c.ljust(w[i]) for i, c in enumerate(r)).rstrip())

@@ -128,6 +128,11 @@ class Runtime:
         if engine is None:
             config = wasmtime.Config()
             config.consume_fuel = True
+            # Reserve address space for the largest memory any app may have, not wasmtime's default 4 GiB
+            # per memory: bounds are then checked explicitly, and one process holds far more apps.
+            config.memory_reservation = limits.memory_pages * PAGE
+            config.memory_guard_size = PAGE
+            config.memory_reservation_for_growth = 0
             engine = wasmtime.Engine(config)
         self.engine = engine
         self.modules: dict[str, wasmtime.Module] = {} if module_cache is None else module_cache
