@@ -543,3 +543,15 @@ def test_any_path_bytes_stay_in_the_home(world: World, probe: tuple[bytes, str, 
     else:
         assert r.reason is not None and (r.reason.name.startswith("PATH_") or r.reason.name == "ARGUMENT_TOO_LARGE"), r
         assert after == before
+
+
+def test_attack_same_relative_path_reaches_only_its_own_home(world: World, tmp_path: Path) -> None:
+    """Two apps granted the same folder name see two different folders: evil, granted storage:notes/*,
+    asks for the very path notes writes and finds nothing."""
+    env = Env(world, tmp_path)
+    notes = env.install_notes()
+    assert env.rt.run(notes).ok
+    _reader(env, [[world.token("evil", "storage:notes/*", "read")]])
+    r = env.rt.run(world.did("evil"))
+    assert r.ok and r.value == -1
+    assert files_under(tmp_path) == {f"home/{world.did('user')}/{notes}/notes/today.txt"}
