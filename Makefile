@@ -51,12 +51,13 @@ proofs: $(STAMP)
 docs: $(STAMP)
 	$(BIN)/sphinx-build -W --keep-going -b html docs docs/_build/html
 
-## benchmarks: ratios measured in one run (conformance/bench.py, conformance/bench_chain.py), the node import,
-## then DID documents and ID-chain resolution (conformance/bench_did.py)
+## benchmarks: ratios measured in one run (conformance/bench.py, bench_chain.py, bench_runtime.py), the node import,
+## the sidechain, then DID documents and ID-chain resolution (conformance/bench_did.py)
 bench: $(STAMP)
 	@mkdir -p $(REPORTS)
 	$(BIN)/elastos bench --json $(REPORTS)/bench.json
 	$(BIN)/python -m conformance.bench_chain --json $(REPORTS)/bench_chain.json
+	$(BIN)/python -m conformance.bench_runtime --json $(REPORTS)/bench_runtime.json
 	$(BIN)/elastos bench node --json $(REPORTS)/bench_node.json
 	$(BIN)/python -m conformance.bench_sidechain --json $(REPORTS)/bench_sidechain.json
 	$(BIN)/python -m conformance.bench_did --json $(REPORTS)/bench_did.json

@@ -463,3 +463,4 @@ import conformance.bindings_chain  # noqa: E402,F401  (its modules import Input 
 import conformance.bindings_did  # noqa: E402,F401  (likewise for the did suite)
 import conformance.bindings_sidechain  # noqa: E402,F401  (the sidechain suite)
 import conformance.bindings_assets  # noqa: E402,F401  (the assets suite)
+import conformance.bindings_runtime  # noqa: E402,F401  (likewise for the runtime suite)

@@ -69,6 +69,7 @@ PROOF_MODULES: tuple[str, ...] = (
     "proofs.chain_pow",
     "proofs.did_chain",
     "proofs.assets",
+    "proofs.isolation",
 )
 """Every module that declares proofs; :func:`all_proofs` imports these and nothing else."""
 
@@ -218,7 +219,9 @@ def get_proof(name: str) -> Proof:
 # -- reading Z3 values back ------------------------------------------------------------------------
 
 
-def _value(term: z3.ExprRef) -> int | bool:
+def _value(term: z3.ExprRef) -> int | bool | str:
+    if z3.is_string_value(term):
+        return term.as_string()
     if z3.is_true(term):
         return True
     if z3.is_false(term):

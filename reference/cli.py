@@ -265,6 +265,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--datadir", required=True)
     s.add_argument("--rpcport", type=int, default=0, help="JSON-RPC port on 127.0.0.1 (0: any free port)")
     s.set_defaults(fn=_cmd_idchain)
+
+    from reference.runtime.cli import add_parser as add_app_parser
+
+    add_app_parser(sub)
     return p
 
 

@@ -34,6 +34,11 @@ import spec.sidechain.block  # noqa: F401
 import spec.sidechain.crosschain  # noqa: F401
 import spec.sidechain.tx  # noqa: F401
 import spec.sidechain.validation  # noqa: F401
+import spec.runtime.capability  # noqa: F401
+import spec.runtime.hostcalls  # noqa: F401
+import spec.runtime.intents  # noqa: F401
+import spec.runtime.manifest  # noqa: F401
+import spec.runtime.paths  # noqa: F401
 from spec.errors import RULES, Rule
 
 __all__ = ["RULES", "Rule", "all_rules"]

@@ -12,3 +12,4 @@ from conformance.generators import did_chain  # noqa: F401
 from conformance.generators import did_builders  # noqa: F401
 from conformance.generators import sidechain  # noqa: F401
 from conformance.generators import assets  # noqa: F401
+from conformance.generators import runtime  # noqa: F401

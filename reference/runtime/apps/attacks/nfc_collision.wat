@@ -1,0 +1,7 @@
+;; Uses a decomposed name that collides with 'caf\u00e9' after NFC (RT-044).
+(module
+  (import "elastos" "storage_read" (func $read (param i32 i32 i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 0) "notes/cafe\cc\81")
+  (func (export "run") (result i32)
+    (call $read (i32.const 0) (i32.const 12) (i32.const 8192) (i32.const 1024))))

@@ -1,0 +1,8 @@
+;; Reads notes/today.txt: harmless itself; the attacks are the grants it is
+;; installed with (forged, expired, replayed, over-delegated, revoked).
+(module
+  (import "elastos" "storage_read" (func $read (param i32 i32 i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 0) "notes/today.txt")
+  (func (export "run") (result i32)
+    (call $read (i32.const 0) (i32.const 15) (i32.const 8192) (i32.const 1024))))

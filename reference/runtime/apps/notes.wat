@@ -1,0 +1,20 @@
+;; Notes: keeps a note in its home folder, reads it back, lists the folder, and logs both.
+;; Permissions: storage.read, storage.write. Grants: storage:notes/* read, write and list.
+(module
+  (import "elastos" "storage_write" (func $write (param i32 i32 i32 i32) (result i32)))
+  (import "elastos" "storage_read" (func $read (param i32 i32 i32 i32) (result i32)))
+  (import "elastos" "storage_list" (func $list (param i32 i32 i32 i32) (result i32)))
+  (import "elastos" "log" (func $log (param i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 0) "notes/today.txt")
+  (data (i32.const 32) "buy milk")
+  (data (i32.const 48) "notes")
+  (func (export "run") (result i32)
+    (local $n i32)
+    (if (i32.ne (call $write (i32.const 0) (i32.const 15) (i32.const 32) (i32.const 8)) (i32.const 0))
+      (then (unreachable)))
+    (local.set $n (call $read (i32.const 0) (i32.const 15) (i32.const 1024) (i32.const 1024)))
+    (drop (call $log (i32.const 1024) (local.get $n)))
+    (local.set $n (call $list (i32.const 48) (i32.const 5) (i32.const 2048) (i32.const 1024)))
+    (drop (call $log (i32.const 2048) (local.get $n)))
+    (local.get $n)))

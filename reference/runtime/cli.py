@@ -1,0 +1,156 @@
+"""``elastos app``: run an app in the reference runtime, or a demo of the sample apps and some attacks.
+
+``elastos app run APP.wasm --manifest M.json --user DID [--dids D.json] [--grants G.json] [--friend DID]...
+[--now T] [--data DIR] [--export NAME] [--arg N]...`` installs the module (a ``.wat`` file is compiled
+first) with its manifest and grants and calls one export. ``--dids`` maps DID strings to
+``{"document": text, "deactivated": bool}`` (the form the ``runtime`` vectors use); ``--grants`` is a
+list of token chains, each a list of hex tokens, root first. It prints one JSON object: the result,
+the app's log lines and every host call's decision. Exit status: 0 when the call returned, 1 when
+the app was stopped or trapped, 2 when the app was refused at install.
+
+``elastos app demo`` runs the sample apps (notes, chat between two users, share to viewer) and a few
+hostile apps in one process, with generated identities, and prints what happened to each.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from spec.errors import Reject
+from spec.runtime.identity import DidResolver
+
+from reference.runtime.carrier import LoopbackCarrier
+from reference.runtime.sandbox import Runtime, compile_wat
+from reference.runtime.world import World
+
+__all__ = ["add_parser", "run_app", "demo"]
+
+APPS = Path(__file__).resolve().parent / "apps"
+
+
+def _module(path: Path) -> bytes:
+    return compile_wat(path.read_text()) if path.suffix == ".wat" else path.read_bytes()
+
+
+def _dids(path: Path | None) -> DidResolver:
+    from spec.did import document
+    from spec.did.syntax import DID
+    from spec.runtime.identity import ResolvedDid
+
+    data: dict[str, Any] = json.loads(path.read_text()) if path else {}
+    texts = document.resolver_from_texts({k: v["document"] for k, v in data.items()})
+
+    def resolve(did: DID) -> ResolvedDid | None:
+        doc = texts(did)
+        return None if doc is None else ResolvedDid(document=doc, deactivated=bool(data[str(did)]["deactivated"]))
+
+    return resolve
+
+
+def run_app(args: argparse.Namespace) -> int:
+    module = _module(Path(args.app))
+    grants = [[bytes.fromhex(t) for t in chain] for chain in json.loads(Path(args.grants).read_text())] \
+        if args.grants else []
+    data = Path(args.data) if args.data else Path(tempfile.mkdtemp(prefix="elastos-app-"))
+    rt = Runtime(args.user, _dids(Path(args.dids) if args.dids else None), data, LoopbackCarrier(), now=args.now,
+                 friends=args.friend)
+    try:
+        app = rt.install(module, Path(args.manifest).read_text(), grants)
+    except Reject as e:
+        print(json.dumps({"installed": False, "reason": e.reason.value, "rule": e.rule, "detail": e.detail}))
+        return 2
+    r = rt.run(app.did, args.export, *args.arg)
+    print(json.dumps({"installed": True, "ok": r.ok, "value": r.value, "reason": r.reason.value if r.reason else None,
+                      "rule": r.rule, "detail": r.detail, "fuel_used": r.fuel_used, "logs": app.logs,
+                      "audit": [list(a) for a in app.audit], "data": str(data)}, indent=1))
+    return 0 if r.ok else 1
+
+
+def demo(args: argparse.Namespace) -> int:
+    if args.data:
+        return _demo(Path(args.data))
+    with tempfile.TemporaryDirectory(prefix="elastos-demo-") as tmp:
+        return _demo(Path(tmp))
+
+
+def _demo(root: Path) -> int:
+    now = 1_750_000_000
+    w = World()
+    for label in ("user", "friend", "stranger"):
+        w.did(label)
+    carrier = LoopbackCarrier()
+    alice = Runtime(w.did("user"), w.resolve, root / "user", carrier, now=now, friends=[w.did("friend")])
+    bob = Runtime(w.did("friend"), w.resolve, root / "friend", carrier, now=now, friends=[w.did("user")])
+    rows: list[tuple[str, str]] = []
+
+    def install(rt: Runtime, label: str, wat: str, perms: tuple[str, ...], grants: list[tuple[str, str]],
+                user: str = "user", **kw: Any) -> str:
+        code = compile_wat((APPS / wat).read_text())
+        rt.install(code, w.manifest(label, code, permissions=perms, **kw),
+                   [[w.token(label, res, act, user=user)] for res, act in grants])
+        return w.did(label)
+
+    notes = install(alice, "notes", "notes.wat", ("storage.read", "storage.write"),
+                    [("storage:notes/*", a) for a in ("read", "write", "list")])
+    r = alice.run(notes)
+    rows.append(("notes writes, reads and lists its home", f"ok, logged {alice.apps[notes].logs}" if r.ok else str(r)))
+    for rt, user in ((alice, "user"), (bob, "friend")):
+        chat = install(rt, "chat", "chat.wat", ("carrier.send", "carrier.receive"),
+                       [("carrier:*", "send"), ("carrier:*", "receive")], user=user)
+    alice.write_input(chat, 4096, w.did("friend").encode())
+    alice.run(chat, "send", len(w.did("friend")))
+    bob.pump()
+    bob.run(chat, "poll")
+    rows.append(("chat sends to a friend through Carrier", f"friend's chat logged {bob.apps[chat].logs}"))
+    share = install(alice, "share", "share.wat", ("storage.read", "storage.write", "intent.send"),
+                    [("storage:docs/*", "read"), ("storage:docs/*", "write"), ("intent:share.document", "send")],
+                    intents=("share.document",))
+    viewer = install(alice, "viewer", "viewer.wat", ("storage.write",), [("storage:inbox/*", "write")],
+                     intent_filters=("share.document",))
+    alice.write_input(share, 4096, share.encode())
+    alice.run(share, "run", len(share))
+    alice.run(viewer)
+    rows.append(("share hands a document to viewer by intent", f"viewer logged {alice.apps[viewer].logs}"))
+    for wat, label, perms, grants in (
+        ("attacks/traversal_dotdot.wat", "evil1", ("storage.read",), [("storage:*", "read")]),
+        ("attacks/infinite_loop.wat", "evil2", (), []),
+        ("attacks/network_peer.wat", "evil3", ("carrier.send",), [("carrier:*", "send")]),
+    ):
+        did = install(alice, label, wat, perms, grants)
+        alice.write_input(did, 4096, w.did("stranger").encode())
+        r = alice.run(did)
+        rows.append((f"hostile {wat.split('/')[-1]}", f"stopped: {r.reason.value if r.reason else r.detail} [{r.rule}]"))
+    rows.append(("notes after the attacks", "ok" if alice.run(notes).ok else "FAILED"))
+    width = max(len(a) for a, _ in rows)
+    for a, b in rows:
+        print(f"{a:<{width}}  {b}")
+    return 0 if rows[-1][1] == "ok" else 1
+
+
+def add_parser(sub: Any) -> None:
+    p = sub.add_parser("app", help="run apps in the reference runtime (wasmtime, no WASI)")
+    asub = p.add_subparsers(dest="app_command", required=True)
+    r = asub.add_parser("run", help="install an app and call one of its exports")
+    r.add_argument("app", help="the module (.wasm, or .wat compiled first)")
+    r.add_argument("--manifest", required=True, help="the signed manifest (JSON)")
+    r.add_argument("--user", required=True, help="the user DID the app runs for")
+    r.add_argument("--dids", help="JSON: DID -> {document, deactivated}")
+    r.add_argument("--grants", help="JSON: list of token chains (hex tokens, root first)")
+    r.add_argument("--friend", action="append", default=[], help="a Carrier friend of the user (repeatable)")
+    r.add_argument("--now", type=int, default=1_750_000_000, help="the virtual clock's start (Unix seconds)")
+    r.add_argument("--data", help="the storage folder (default: a new temporary folder)")
+    r.add_argument("--export", default="run", help="the exported function to call")
+    r.add_argument("--arg", type=int, action="append", default=[], help="an integer argument (repeatable)")
+    r.set_defaults(fn=run_app)
+    d = asub.add_parser("demo", help="run the sample apps and some hostile apps")
+    d.add_argument("--data", help="the storage folder (default: a new temporary folder)")
+    d.set_defaults(fn=demo)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(demo(argparse.Namespace(data=None)))
