@@ -36,7 +36,7 @@ def test_bench_did_tiny(tmp_path: Path, capsys) -> None:
     assert [s["stored_requests"] for s in r["sizes"]] == [1 + 6 + 10, 1 + 6 + 30]
     for s in r["sizes"]:
         assert all(s[k] > 0 for k in ("resolve_latest_ms", "resolve_all_ms", "resolve_other_ms", "resolve_missing_ms"))
-        assert s["sign_s"] >= 0 and s["apply_s"] > 0
+        assert s["sign_s"] >= 0 and s["apply_s"] >= 0
     assert r["ratio_latest"] == round(r["sizes"][-1]["resolve_latest_ms"] / r["sizes"][0]["resolve_latest_ms"], 3)
     assert r["ok"] == (max(r["ratio_latest"], r["ratio_all"]) <= B.RESOLVE_TARGET)
     assert report["ok"] == (d["ok"] and r["ok"])
@@ -62,6 +62,6 @@ def test_bench_chain_resolves_the_target(tmp_path: Path) -> None:
         assert all(t.operation == "update" for t in txs[:-1])
         assert c.service.resolve_did(B.primitive_document(8)[0])[0] == chain.STATUS_VALID
         assert c.service.resolve_did(B.primitive_document(9)[0])[0] == chain.STATUS_NOT_FOUND
-        assert report["target_build"]["apply_s"] > 0
+        assert report["target_build"]["apply_s"] >= 0
     finally:
         c.service.close()
