@@ -9,3 +9,6 @@ from conformance.generators import did_credentials  # noqa: F401
 from conformance.generators import did_requests  # noqa: F401
 
 from conformance.generators import did_chain  # noqa: F401
+from conformance.generators import carrier  # noqa: F401
+from conformance.generators import carrier_session  # noqa: F401
+from conformance.generators import carrier_state  # noqa: F401

@@ -230,7 +230,8 @@ def _check_dht(value: dict[str, Any]) -> str:
     _check_map(f"{kind} {method}", ERROR_BODY if kind == "error" else DHT_BODIES[(kind, method)], body)
     mutable = [k for k in ("k", "n", "seq", "sig") if k in body]
     # [CAR-030] a mutable value has all of k, n, seq and sig or none (rec and cas only with them)
-    if kind != "error" and (0 < len(mutable) < 4 or (not mutable and ("rec" in body or "cas" in body))):
+    carries_value = (kind, method) in (("request", "store_value"), ("response", "find_value"))
+    if carries_value and (0 < len(mutable) < 4 or (not mutable and ("rec" in body or "cas" in body))):
         # [CAR-030] exactly the fields of the type, each of its CBOR type
         raise DecodeError(Reason.CARRIER_MSG_MALFORMED, "CAR-030", f"{method}: partial mutable value fields {sorted(body)}")
     return f"dht.{kind}.{method}"
