@@ -13,8 +13,8 @@ The CBOR message is a DHT message of :mod:`spec.carrier.messages`. A packet is a
 
 **Deviation** from Carrier v2, which sends no nonce and uses the fixed
 :func:`spec.carrier.identity.v2_pair_nonce` for every packet of a pair (one key and one nonce for
-all of them, which leaks the XOR of any two plaintexts and lets anyone who sees two packets
-forge none but read much): here every packet carries a **fresh 24-byte nonce** (a parameter of
+all of them: the XOR of any two plaintexts leaks, and Poly1305's one-time key is reused, which
+allows forgeries): here every packet carries a **fresh 24-byte nonce** (a parameter of
 :func:`seal_packet`; a node draws it at random), and a receiver refuses a nonce it has already
 seen from the same sender (:class:`NonceCache`).
 

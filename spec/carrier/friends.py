@@ -11,7 +11,7 @@ state               event                        next state
 ``requested``       ``receive_request``          ``friend`` (both asked)
 ``pending``         ``accept``                   ``friend`` (we send ``friend_accept``)
 ``requested``       ``receive_accept``           ``friend``
-any                 ``remove``/``receive_remove`` (none)
+any                 ``remove``                   (none), whichever side removed
 ==================  ===========================  ===============================================
 
 Only friends exchange messages, bulk messages, invites and receipts ([CAR-054]). Friend requests
