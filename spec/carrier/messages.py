@@ -31,7 +31,9 @@ invite data               0..8192 bytes        ``CARRIER_MAX_INVITE_DATA_LEN``
 invite bundle             0..511 bytes         ``CARRIER_MAX_BUNDLE_LEN``
 invite reply reason       0..255 bytes         ``CARRIER_MAX_INVITE_REPLY_REASON_LEN``
 DHT value                 1..1024 bytes        spec choice (fits the 5 KiB receive buffer)
-DHT node / peer lists     0..8 entries         k (``MAX_ENTRIES_PER_BUCKET``)
+DHT node / peer lists     0..8 entries         k (``MAX_ENTRIES_PER_BUCKET``); an entry is
+                                               ``[id, ip (4 or 16 bytes), port]``; a peer's
+                                               port is its session (TCP) port
 relay blob                40..60000 bytes      spec choice (nonce + tag .. one transport frame)
 relay items               0..64 per response   spec choice
 ========================  ===================  =================================================
@@ -102,7 +104,7 @@ R_FRIEND_REQUEST = rule(
     suite="carrier", upstream="Tox TOX_MAX_FRIEND_REQUEST_LENGTH (tox_friend_add)",
 )
 
-# A field kind: ("uint", max) | ("bytes", lo, hi) | ("text", lo, hi) | ("nodes",) | ("peers",) | ("items",)
+# A field kind: ("uint", max) | ("range", lo, hi) | ("bytes", lo, hi) | ("text", lo, hi) | ("nodes", ip size) | ("items",)
 Kind = tuple[Any, ...]
 ID: Final = ("bytes", 32, 32)
 SIG: Final = ("bytes", 64, 64)
@@ -123,7 +125,7 @@ DHT_BODIES: Final[dict[tuple[str, str], Schema]] = {
                                    "sig": (SIG, True)},
     ("response", "announce_peer"): {},
     ("request", "find_peer"): {"t": (ID, True), "w": (WANT, True)},
-    ("response", "find_peer"): {**_LISTS, "p": (("peers",), False)},
+    ("response", "find_peer"): {**_LISTS, "p": (("nodes", 4), False)},
     ("request", "store_value"): {"tok": (("uint", U32), True), "v": (("bytes", 1, MAX_VALUE), True),
                                  "cas": (("uint", U32), False), **_MUTABLE},
     ("response", "store_value"): {},
@@ -186,8 +188,7 @@ def _check_field(name: str, kind: Kind, v: Any) -> None:
             # [CAR-032] every field within its bound
             raise DecodeError(Reason.CARRIER_MSG_TOO_LARGE, "CAR-032", f"{name}: {size} bytes outside [{kind[1]}, {kind[2]}]")
     else:
-        rows = {"nodes": (ID, ("bytes", kind[1] if len(kind) > 1 else 4, kind[1] if len(kind) > 1 else 4), ("uint", U16)),
-                "peers": (ID, ("uint", U16)),
+        rows = {"nodes": (ID, ("bytes", kind[-1], kind[-1]), ("uint", U16)),
                 "items": (("uint", U64), ID, ("uint", U64), ("bytes", RELAY_MIN_BLOB, RELAY_MAX_BLOB))}[tag]
         limit = RELAY_MAX_ITEMS if tag == "items" else K
         if not isinstance(v, list) or not all(isinstance(e, list) and len(e) == len(rows) for e in v):

@@ -1,0 +1,166 @@
+"""Real Carrier nodes on loopback: a bootstrap node, a relay and three users find each other through
+the DHT, become friends by DID, exchange messages, bulk messages and invites, refuse strangers and
+deactivated DIDs, and deliver a message to an offline friend through the relay. A TCP proxy records
+the session bytes between two nodes: no message body crosses the wire in plaintext."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from typing import Any
+
+import pytest
+
+from spec.carrier import binding as B
+from spec.carrier import identity as I
+from spec.did.document import Document, parse_document
+from spec.did.syntax import DID
+
+from conformance.generators.carrier import did_key, did_of, nospam, seed
+from reference.carrier.node import CarrierNode, NodeConfig, RelayNode
+
+NOW = 1_800_000_000
+
+
+class Dids:
+    """A shared resolver: DID -> (status, document), as the ID chain would answer."""
+
+    def __init__(self) -> None:
+        self.table: dict[str, tuple[int, Document]] = {}
+
+    def publish(self, label: str) -> None:
+        address = I.make_address(I.node_id_of(seed(label)), nospam(label))
+        text = B.carrier_document(did_key(label), (address,), NOW + 365 * 86400, NOW - 86400)
+        self.table[did_of(label)] = (0, parse_document(text))
+
+    def __call__(self, did: DID) -> tuple[int, Document | None]:
+        return self.table.get(str(did), (3, None))
+
+
+def config(label: str, **kw: Any) -> NodeConfig:
+    return NodeConfig(seed=seed(label), nospam=nospam(label), did=did_of(label), did_private_key=did_key(label),
+                      name=label, **kw)
+
+
+async def next_event(node: CarrierNode, kind: str, timeout: float = 10.0) -> dict[str, Any]:
+    while True:
+        ev = await asyncio.wait_for(node.events.get(), timeout)
+        if ev["event"] == kind:
+            return ev
+
+
+async def proxy(target: tuple[str, int], record: list[bytes]) -> asyncio.base_events.Server:
+    async def pipe(r: asyncio.StreamReader, w: asyncio.StreamWriter) -> None:
+        try:
+            while data := await r.read(65536):
+                record.append(data)
+                w.write(data)
+                await w.drain()
+        except (ConnectionError, OSError):
+            pass
+        finally:
+            w.close()
+
+    async def handle(r: asyncio.StreamReader, w: asyncio.StreamWriter) -> None:
+        r2, w2 = await asyncio.open_connection(*target)
+        await asyncio.gather(pipe(r, w2), pipe(r2, w))
+
+    return await asyncio.start_server(handle, "127.0.0.1", 0)
+
+
+async def scenario() -> None:
+    dids = Dids()
+    for label in ("boot", "relay", "alice", "bob", "carol", "mallory"):
+        dids.publish(label)
+    clock = lambda: NOW  # noqa: E731 - the bindings and DID documents are made for this time
+    boot = CarrierNode(config("boot"), dids, clock)
+    await boot.start()
+    seed_list = [(boot.node_id, "127.0.0.1", boot.udp_port)]
+    relay = RelayNode(config("relay", bootstrap=seed_list), dids, clock)
+    await relay.start()
+    relay_at = (relay.node_id, "127.0.0.1", relay.tcp_port)
+    nodes = {}
+    for label in ("alice", "bob", "carol"):
+        nodes[label] = CarrierNode(config(label, bootstrap=seed_list, relay=relay_at), dids, clock)
+        await nodes[label].start()
+    alice, bob, carol = nodes["alice"], nodes["bob"], nodes["carol"]
+    try:
+        for n in nodes.values():  # announce again now that every node is up
+            await n.announce()
+        assert await alice.find_peer(bob.node_id) == ("127.0.0.1", bob.tcp_port)
+
+        # friends by DID
+        await alice.add_friend(bob.address, "hello bob, it's alice")
+        req = await next_event(bob, "friend_request")
+        assert req["did"] == did_of("alice") and req["peer"] == alice.node_id and req["hello"] == "hello bob, it's alice"
+        await bob.accept_friend(alice.node_id)
+        added = await next_event(alice, "friend_added")
+        assert added["did"] == did_of("bob")
+
+        # messages, bulk, invites; the session bytes go through a recording proxy
+        record: list[bytes] = []
+        tap = await proxy(("127.0.0.1", bob.tcp_port), record)
+        alice.sessions.pop(bob.node_id)
+        alice.peers[bob.node_id] = ("127.0.0.1", tap.sockets[0].getsockname()[1])
+        body = b"the secret body " * 8
+        assert await alice.send_message(bob.node_id, body) == "delivered"
+        got = await next_event(bob, "message")
+        assert got["data"] == body and got["did"] == did_of("alice") and not got["offline"]
+        big = hashlib.sha256(b"bulk").digest() * 6000  # 192000 bytes: 188 bulk chunks
+        assert await alice.send_message(bob.node_id, big) == "delivered"
+        assert (await next_event(bob, "message"))["data"] == big
+        wire = b"".join(record)
+        assert len(wire) > len(big) and body not in wire and big[:64] not in wire
+        tap.close()
+
+        reply_task = asyncio.ensure_future(alice.invite(bob.node_id, b"offer-sdp", bundle="session"))
+        inv = await next_event(bob, "invite")
+        assert inv["data"] == b"offer-sdp" and inv["bundle"] == "session"
+        await bob.reply_invite(alice.node_id, inv["tid"], 0, b"answer-sdp")
+        answer = await asyncio.wait_for(reply_task, 10)
+        assert answer["status"] == 0 and answer["data"] == b"answer-sdp"
+
+        # a stranger's message is refused by the receiver, which stays up
+        s = await carol.connect(bob.node_id)
+        await carol.send_packet(s, {"type": 33, "id": 1, "msg": b"spam"})
+        for _ in range(50):
+            if bob.rejected["FRIEND_NOT_FRIEND"]:
+                break
+            await asyncio.sleep(0.05)
+        assert bob.rejected["FRIEND_NOT_FRIEND"] == 1 and bob.events.empty()
+
+        # a node whose DID is deactivated gets no session
+        mallory = CarrierNode(config("mallory", bootstrap=seed_list), dids, clock)
+        await mallory.start()
+        dids.table[did_of("mallory")] = (2, dids.table[did_of("mallory")][1])
+        with pytest.raises(ConnectionError):
+            await mallory.connect(bob.node_id, ("127.0.0.1", bob.tcp_port))
+        assert bob.rejected["BINDING_DID_NOT_VALID"] == 1
+        await mallory.stop()
+
+        # bob goes offline; alice's message waits on the relay, sealed; bob comes back and pulls it
+        friends_of_bob = bob.friends
+        await bob.stop()
+        alice.sessions.pop(bob.node_id, None)
+        alice.peers.pop(bob.node_id, None)
+        for n in (boot, relay, carol):
+            n.peers.pop(bob.node_id, None)
+        assert await alice.send_message(bob.node_id, b"while you were away") == "relayed"
+        stored = relay.store.mailbox(bob.node_id).items
+        assert len(stored) == 1 and b"while you were away" not in stored[0].blob
+        bob = CarrierNode(config("bob", bootstrap=seed_list, relay=relay_at), dids, clock)
+        bob.friends = friends_of_bob
+        await bob.start()
+        nodes["bob"] = bob
+        assert await bob.pull_relay() == 1
+        offline = await next_event(bob, "message")
+        assert offline == {"event": "message", "peer": alice.node_id, "data": b"while you were away", "offline": True}
+        await asyncio.sleep(0.2)
+        assert relay.store.mailbox(bob.node_id).items == ()
+    finally:
+        for n in list(nodes.values()) + [relay, boot]:
+            await n.stop()
+
+
+def test_nodes_on_loopback():
+    asyncio.run(asyncio.wait_for(scenario(), 120))
