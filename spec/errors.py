@@ -519,6 +519,8 @@ class Reason(StrEnum):
     """A mutable value's compare-and-swap sequence is not the stored one."""
     DHT_VALUE_OWNER = "DHT_VALUE_OWNER"
     """A mutable value replaces one of another owner or recipient."""
+    DHT_PEER_SIGNATURE = "DHT_PEER_SIGNATURE"
+    """An announce_peer names another node than its sender, or its signature does not verify."""
     ROUTING_SELF = "ROUTING_SELF"
     """A node's own id is offered to its routing table."""
     FRIEND_SELF = "FRIEND_SELF"

@@ -120,6 +120,22 @@ async def scenario() -> None:
         answer = await asyncio.wait_for(reply_task, 10)
         assert answer["status"] == 0 and answer["data"] == b"answer-sdp"
 
+        # garbage on both sockets is dropped with its reason; the node keeps working
+        loop = asyncio.get_running_loop()
+        udp, _ = await loop.create_datagram_endpoint(asyncio.DatagramProtocol, remote_addr=("127.0.0.1", bob.udp_port))
+        udp.sendto(b"\x00" * 10)  # too short
+        udp.sendto(alice.node_id + bytes(24) + bytes(40))  # a box that does not open
+        udp.close()
+        r, w = await asyncio.open_connection("127.0.0.1", bob.tcp_port)
+        w.write(b"\x00\x00\x00\x20" + bytes(32))  # not a handshake message of any peer
+        await w.drain()
+        assert await r.read() == b""  # bob closes the connection
+        w.close()
+        await asyncio.sleep(0.1)
+        assert bob.rejected["DHT_PACKET_MALFORMED"] == 1 and bob.rejected["DHT_PACKET_DECRYPT"] == 1
+        assert await alice.send_message(bob.node_id, b"still there?") == "delivered"
+        assert (await next_event(bob, "message"))["data"] == b"still there?"
+
         # a stranger's message is refused by the receiver, which stays up
         s = await carol.connect(bob.node_id)
         await carol.send_packet(s, {"type": 33, "id": 1, "msg": b"spam"})
@@ -164,3 +180,39 @@ async def scenario() -> None:
 
 def test_nodes_on_loopback():
     asyncio.run(asyncio.wait_for(scenario(), 120))
+
+
+async def ten_nodes() -> None:
+    dids = Dids()
+    labels = [f"n{i}" for i in range(10)]
+    for label in labels:
+        dids.publish(label)
+    nodes = [CarrierNode(config(labels[0]), dids, lambda: NOW)]
+    await nodes[0].start()
+    seed_list = [(nodes[0].node_id, "127.0.0.1", nodes[0].udp_port)]
+    try:
+        for label in labels[1:]:
+            n = CarrierNode(config(label, bootstrap=seed_list), dids, lambda: NOW)
+            await n.start()
+            nodes.append(n)
+        for n in nodes:
+            await n.announce()
+        for a in nodes:  # every node finds every other node's session port through the DHT
+            for b in nodes:
+                if a is not b:
+                    a.peers.pop(b.node_id, None)
+                    assert await a.find_peer(b.node_id) == ("127.0.0.1", b.tcp_port)
+        first, last = nodes[0], nodes[-1]
+        await first.add_friend(last.address, "hi")
+        await next_event(last, "friend_request")
+        await last.accept_friend(first.node_id)
+        await next_event(first, "friend_added")
+        assert await first.send_message(last.node_id, b"across the devnet") == "delivered"
+        assert (await next_event(last, "message"))["did"] == did_of(labels[0])
+    finally:
+        for n in nodes:
+            await n.stop()
+
+
+def test_ten_nodes_find_each_other():
+    asyncio.run(asyncio.wait_for(ten_nodes(), 180))

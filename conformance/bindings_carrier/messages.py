@@ -101,3 +101,14 @@ def _value_store(data: Any) -> Json:
         store = D.store_value(store, value_from_json(step.raw("value")),
                               step.small_int("cas", 0, M.U32) if step.has("cas") else None)
     return {"stored": [[k.hex(), v.seq] for k, v in store.values]}
+
+
+@handler("carrier", "carrier.dht.announce.check",
+         "`sender` (node id), `message` (an encoded announce_peer request) -> `peer`, `port`: check a peer announcement")
+def _announce_check(data: Any) -> Json:
+    inp = Input(data, ("sender", "message"))
+    kind, msg = M.decode_message("dht", inp.hex("message"))
+    if kind != "dht.request.announce_peer":
+        raise Reject(Reason.MALFORMED_INPUT, None, f"not an announce_peer request: {kind}")
+    D.check_announce(inp.hex("sender"), msg["q"])
+    return {"peer": msg["q"]["t"].hex(), "port": msg["q"]["p"]}

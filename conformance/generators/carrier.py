@@ -576,3 +576,17 @@ def value_store() -> Iterator[CaseSpec]:
     forged = _value_json(mutable(2)) | {"sig": mutable(2, owner="mallory").signature.hex()}  # type: ignore[union-attr]
     yield CaseSpec("forged_update", {"steps": [{"value": _value_json(mutable(1))}, {"value": forged}]},
                    Reason.DHT_VALUE_SIGNATURE, ("CAR-044",))
+
+
+@generator("carrier", "carrier.dht.announce.check")
+def announce_check() -> Iterator[CaseSpec]:
+    def inp(sender: str, body: dict[str, Any]) -> dict[str, Any]:
+        return {"sender": node(sender).hex(), "message": cbor_encode(_dht(0x23, body)).hex()}
+    good = D.sign_announce(seed("alice"), 39002, 7)
+    yield CaseSpec("self_announce", inp("alice", good), OK, ("CAR-048",), expect_ok={"peer": node("alice").hex(), "port": 39002})
+    yield CaseSpec("other_port", inp("bob", D.sign_announce(seed("bob"), 1, 0)), OK, ("CAR-048",))
+    yield CaseSpec("relayed_by_other_node", inp("bob", good), Reason.DHT_PEER_SIGNATURE, ("CAR-048",),
+                   "bob forwards alice's announcement: a node announces only itself")
+    yield CaseSpec("port_changed", inp("alice", {**good, "p": 39003}), Reason.DHT_PEER_SIGNATURE, ("CAR-048",))
+    yield CaseSpec("signed_by_other", inp("alice", {**good, "sig": D.sign_announce(seed("bob"), 39002, 7)["sig"]}),
+                   Reason.DHT_PEER_SIGNATURE, ("CAR-048",))

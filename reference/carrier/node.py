@@ -45,7 +45,6 @@ from spec.carrier import noise as N
 from spec.carrier import relay as R
 from spec.carrier import routing as T
 from spec.carrier import session as S
-from spec.crypto import curve25519
 from spec.encoding.cbor import cbor_encode
 from spec.errors import Reason, Reject
 
@@ -215,7 +214,13 @@ class CarrierNode:
             self._reject(e, "datagram")
             return
         if kind.startswith("dht.request."):
-            reply = self._answer(sender, addr, kind.rsplit(".", 1)[1], msg["q"])
+            try:
+                reply = self._answer(sender, addr, kind.rsplit(".", 1)[1], msg["q"])
+            except Reject as e:
+                self._reject(e, "request")
+                reply_err = {"y": msg["y"] & 0x1F, "t": msg["t"], "v": VERSION, "e": {"c": 203, "m": e.reason.value}}
+                self._send_dht(sender, addr[0], addr[1], reply_err)
+                return
             self._send_dht(sender, addr[0], addr[1], {"y": 0x40 | (msg["y"] & 0x1F), "t": msg["t"], "v": VERSION, "r": reply})
         else:
             fut = self._pending.get(msg["t"])
@@ -233,8 +238,8 @@ class CarrierNode:
         if method == "find_node":
             return {"n4": self._nodes(q["t"])}
         if method == "announce_peer":
-            if q["t"] == sender:  # a node announces only itself; its sessions prove the rest
-                self.peers[sender] = (addr[0], q["p"])
+            D.check_announce(sender, q)
+            self.peers[sender] = (addr[0], q["p"])
             return {}
         if method == "find_peer":
             if q["t"] in self.peers:
@@ -278,9 +283,8 @@ class CarrierNode:
     async def announce(self) -> None:
         lk, _ = await self.lookup(self.node_id)
         targets = set(T.lookup_result(lk)) | set(T.closest(self.table, self.node_id))
-        sig = curve25519.ed25519_sign(self.cfg.seed, self.node_id + self.tcp_port.to_bytes(2, "big"))
-        await asyncio.gather(*(self.rpc(x, 3, {"t": self.node_id, "p": self.tcp_port, "tok": 0, "sig": sig})
-                               for x in targets))
+        body = D.sign_announce(self.cfg.seed, self.tcp_port, 0)
+        await asyncio.gather(*(self.rpc(x, 3, body) for x in targets))
 
     async def find_peer(self, node_id: bytes) -> tuple[str, int] | None:
         if node_id in self.peers:

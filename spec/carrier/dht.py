@@ -27,6 +27,13 @@ An **immutable** value's id is ``SHA-256(data)``. A **mutable** value has an own
 A store keeps, per id, the value with the highest sequence number: a new mutable value must
 have a higher ``seq`` than the stored one, the same owner and recipient, and, when the request
 carries ``cas``, the stored value's ``seq`` must equal it.
+
+Peers
+-----
+
+A node announces **itself** as a peer: ``announce_peer`` names its own id as target ``t``, its
+session (TCP) port ``p``, and carries its Ed25519 signature of ``node_id || port (u16 BE)``. A
+receiver records the peer with the address the datagram came from.
 """
 
 from __future__ import annotations
@@ -57,6 +64,9 @@ __all__ = [
     "check_value",
     "ValueStore",
     "store_value",
+    "peer_signed_bytes",
+    "sign_announce",
+    "check_announce",
 ]
 
 NONCE_SIZE: Final = 24
@@ -109,6 +119,16 @@ R_OWNER = rule(
     "CAR-047", Reason.DHT_VALUE_OWNER,
     "A mutable value replaces a stored one only with the same owner key and recipient.",
     suite="carrier", upstream="Java kademlia/exceptions/NotValueOwner",
+)
+
+
+R_ANNOUNCE = rule(
+    "CAR-048", Reason.DHT_PEER_SIGNATURE,
+    "An announce_peer names its sender as target and carries the sender's Ed25519 signature of "
+    "node_id || port (u16 big-endian).",
+    suite="carrier", upstream="Carrier v2 PeerInfo signature (peer_info.cc: nodeId || origin || port || url)",
+    note="Deviation: Carrier v2 lets a node announce a peer for another origin and signs nodeId || origin "
+    "|| port || alternative URL; the spec's node announces only itself (origin = node), without a URL.",
 )
 
 
@@ -252,3 +272,28 @@ def store_value(store: ValueStore, v: Value, cas: int | None = None) -> ValueSto
         return store
     rest = tuple((k, x) for k, x in store.values if k != vid)
     return store.model_copy(update={"values": tuple(sorted(rest + ((vid, v),), key=lambda kv: kv[0]))})
+
+
+# -- peers ----------------------------------------------------------------------------------------
+
+
+def peer_signed_bytes(node_id: bytes, port: int) -> bytes:
+    return node_id + port.to_bytes(2, "big")
+
+
+def sign_announce(seed: bytes, port: int, token: int) -> dict[str, object]:
+    """The body of a node's ``announce_peer`` request for itself."""
+    node_id = identity.node_id_of(seed)
+    return {"t": node_id, "p": port, "tok": token, "sig": curve25519.ed25519_sign(seed, peer_signed_bytes(node_id, port))}
+
+
+def check_announce(sender: bytes, body: dict) -> None:  # type: ignore[type-arg]
+    """Check the body of an ``announce_peer`` request received from ``sender``."""
+    # [CAR-048] a node announces itself
+    if body["t"] != sender:
+        raise Reject(Reason.DHT_PEER_SIGNATURE, "CAR-048", "announce for another node")
+    try:
+        curve25519.ed25519_verify(sender, peer_signed_bytes(sender, body["p"]), body["sig"])
+    except Reject:
+        # [CAR-048] signed by the sender
+        raise Reject(Reason.DHT_PEER_SIGNATURE, "CAR-048", "announce signature does not verify") from None
