@@ -25,10 +25,12 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import json
 import logging
 import os
 import struct
 import time
+from pathlib import Path
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -74,6 +76,8 @@ class NodeConfig:
     name: str = ""
     description: str = ""
     binding_lifetime: int = 7 * 86400
+    state_file: Path | None = None
+    """Where the node keeps its friends (and a relay its mailboxes) across restarts; None: in memory."""
 
 
 @dataclass
@@ -130,6 +134,31 @@ class CarrierNode:
         self._connecting: dict[bytes, asyncio.Lock] = collections.defaultdict(asyncio.Lock)
         self._relay_lock = asyncio.Lock()
         self.binding = self._make_binding()
+        self._load()
+
+    # -- state kept across restarts -------------------------------------------------------------
+
+    def _state(self) -> dict[str, Any]:
+        return {"friends": [[p.hex(), st] for p, st in self.friends.peers], "relay_seen": self.relay_seen}
+
+    def _restore(self, d: dict[str, Any]) -> None:
+        self.friends = F.Friends(self_id=self.node_id, nospam=self.cfg.nospam,
+                                 peers=tuple((bytes.fromhex(p), st) for p, st in d["friends"]))
+        self.relay_seen = int(d["relay_seen"])
+
+    def _load(self) -> None:
+        path = self.cfg.state_file
+        if path is not None and path.is_file():
+            self._restore(json.loads(path.read_text()))
+
+    def save(self) -> None:
+        """Write the state (atomically: a crash leaves the old or the new file, never half of one)."""
+        path = self.cfg.state_file
+        if path is None:
+            return
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(self._state()))
+        os.replace(tmp, path)
 
     # -- basics ---------------------------------------------------------------------------------
 
@@ -371,6 +400,7 @@ class CarrierNode:
                     await self._dispatch(s, kind.removeprefix("session."), packet)
                 except Reject as e:
                     self._reject(e, "packet")
+                self.save()
         except Reject as e:  # a frame that fails ends the session: its stream can no longer be trusted
             self._reject(e, "frame")
         except (asyncio.IncompleteReadError, ConnectionError, OSError):
@@ -436,20 +466,24 @@ class CarrierNode:
     async def add_friend(self, address: str, hello: str) -> None:
         peer, nospam = I.parse_address(address)
         self.friends = F.send_request(self.friends, peer)
+        self.save()
         try:
             s = await self.connect(peer)
             await self.send_packet(s, {"type": 6, "name": self.cfg.name, "descr": self.cfg.description,
                                        "hello": hello, "nospam": nospam})
         except (ConnectionError, OSError, asyncio.TimeoutError):
             self.friends = F.remove(self.friends, peer)
+            self.save()
             raise
 
     async def accept_friend(self, peer: bytes) -> None:
         self.friends = F.accept(self.friends, peer)
+        self.save()
         await self.send_packet(await self.connect(peer), {"type": 8})
 
     async def remove_friend(self, peer: bytes) -> None:
         self.friends = F.remove(self.friends, peer)
+        self.save()
         s = self.sessions.get(peer)
         if s is not None:
             await self.send_packet(s, {"type": 7})
@@ -557,6 +591,7 @@ class CarrierNode:
             except Reject as e:
                 self._reject(e, "relay item")
             self.relay_seen = max(self.relay_seen, seq)
+        self.save()
         if items:
             await self.send_packet(s, {"type": 66, "until": self.relay_seen})
         return delivered
@@ -566,19 +601,33 @@ class RelayNode(CarrierNode):
     """An offline relay: a node that keeps sealed blobs in :mod:`spec.carrier.relay` mailboxes."""
 
     def __init__(self, cfg: NodeConfig, resolve: B.CarrierResolver, clock: Callable[[], float] = time.time) -> None:
-        super().__init__(cfg, resolve, clock)
         self.store = R.Relay()
+        super().__init__(cfg, resolve, clock)
+
+    def _state(self) -> dict[str, Any]:
+        boxes = [[to.hex(), m.last_seq, [[i.seq, i.sender.hex(), i.stored, i.blob.hex()] for i in m.items]]
+                 for to, m in self.store.mailboxes]
+        return {**super()._state(), "mailboxes": boxes}
+
+    def _restore(self, d: dict[str, Any]) -> None:
+        super()._restore(d)
+        self.store = R.Relay(mailboxes=tuple(
+            (bytes.fromhex(to), R.Mailbox(last_seq=last, items=tuple(
+                R.Item(seq=q, sender=bytes.fromhex(f), stored=t, blob=bytes.fromhex(b)) for q, f, t, b in items)))
+            for to, last, items in d["mailboxes"]))
 
     async def _dispatch_relay(self, s: Session, kind: str, p: dict[str, Any]) -> None:
         now = self.now()
         if kind == "relay_store":
             self.store, seq = R.store(self.store, p["to"], s.peer, p["blob"], now)
+            self.save()  # stored durably before the receipt acknowledges it
             await self.send_packet(s, {"type": 37, "id": seq})
         elif kind == "relay_pull":
             items = R.pull(self.store, s.peer, p["after"], now)
             await self.send_packet(s, {"type": 67, "items": [[i.seq, i.sender, i.stored, i.blob] for i in items]})
         elif kind == "relay_delete":
             self.store = R.delete(self.store, s.peer, p["until"], now)
+            self.save()
 
 
 class _Udp(asyncio.DatagramProtocol):

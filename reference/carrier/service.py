@@ -1,10 +1,27 @@
 """``elastos carrier node`` and ``elastos carrier relay``: run a node from a data folder.
 
 The data folder holds ``key.json`` (the node's Ed25519 seed, its nospam and the P-256 private key
-of its DID; made on first start) and ``document.json``, the node's DID document with its
+of its DID; made on first start), ``state.json`` (friends, and a relay's mailboxes) and ``document.json``, the node's DID document with its
 ``CarrierAddress`` service, to be published on the ID chain or added to the DID file. DIDs are
 resolved from ``--dids``, a JSON list of ``{"did", "status", "document"}`` read again whenever the
 file changes (the same form the vectors use).
+
+The node prints one JSON line when it is up (ids, address, ports), then one per event, and takes
+commands as JSON lines on stdin, answering each with ``{"ok": ...}`` or ``{"error": reason}``:
+
+=======================================================  ==============================================
+command                                                  does
+=======================================================  ==============================================
+``{"cmd": "add_friend", "address", "hello"}``            send a friend request
+``{"cmd": "accept", "peer"}``                            accept a request (``peer``: base58 node id)
+``{"cmd": "send", "peer", "text"}``                      send a message: ``delivered`` or ``relayed``
+``{"cmd": "invite", "peer", "data"}``                    invite; answers with the reply
+``{"cmd": "reply", "peer", "tid", "status", "data"}``    answer an invite
+``{"cmd": "pull"}``                                      fetch offline messages from the relay
+``{"cmd": "friends"}``                                   list the friendship states
+=======================================================  ==============================================
+
+The node runs until SIGINT or SIGTERM; closing stdin only ends the commands.
 """
 
 from __future__ import annotations
@@ -13,6 +30,7 @@ import asyncio
 import json
 import os
 import signal
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -24,6 +42,7 @@ from spec.did import keys as did_keys
 from spec.did.document import Document, parse_document
 from spec.did.syntax import DID
 from spec.encoding.base58 import b58encode
+from spec.errors import Reject
 
 from reference.carrier.node import CarrierNode, NodeConfig, RelayNode
 
@@ -85,27 +104,80 @@ def build(args: Any, relay: bool) -> tuple[CarrierNode, str]:
     cfg = NodeConfig(seed=k["seed"], nospam=k["nospam"], did=did, did_private_key=k["did_private_key"], host=args.host,
                      udp_port=args.udp_port, tcp_port=args.tcp_port,
                      bootstrap=[parse_peer(b) for b in args.bootstrap or []],
-                     relay=parse_peer(args.relay) if getattr(args, "relay", None) else None, name=args.name)
+                     relay=parse_peer(args.relay) if getattr(args, "relay", None) else None, name=args.name,
+                     state_file=datadir / "state.json")
     resolver = FileResolver(Path(args.dids) if args.dids else None)
     return (RelayNode if relay else CarrierNode)(cfg, resolver), str(doc_path)
 
 
+def _json(v: Any) -> Any:
+    if isinstance(v, bytes):
+        return b58encode(v) if len(v) == I.NODE_ID_SIZE else v.decode("utf-8", errors="replace")
+    if isinstance(v, dict):
+        return {k: _json(x) for k, x in v.items()}
+    return v
+
+
+async def command(node: CarrierNode, c: dict[str, Any]) -> Any:
+    """Run one stdin command."""
+    cmd = c.get("cmd")
+    if cmd == "add_friend":
+        await node.add_friend(c["address"], c["hello"])
+        return "requested"
+    if cmd == "friends":
+        return [[b58encode(p), s] for p, s in node.friends.peers]
+    if cmd == "pull":
+        return await node.pull_relay()
+    peer = I.parse_node_id(c["peer"])
+    if cmd == "accept":
+        await node.accept_friend(peer)
+        return "accepted"
+    if cmd == "send":
+        return await node.send_message(peer, c["text"].encode("utf-8"))
+    if cmd == "invite":
+        return _json(await node.invite(peer, c["data"].encode("utf-8")))
+    if cmd == "reply":
+        await node.reply_invite(peer, int(c["tid"]), int(c["status"]), c.get("data", "").encode("utf-8"))
+        return "replied"
+    raise ValueError(f"unknown command {cmd!r}")
+
+
+def _emit(obj: Any) -> None:
+    print(json.dumps(obj), flush=True)
+
+
+async def _commands(node: CarrierNode) -> None:
+    loop = asyncio.get_running_loop()
+    reader = asyncio.StreamReader()
+    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
+    while line := await reader.readline():
+        try:
+            _emit({"ok": await command(node, json.loads(line))})
+        except Reject as e:
+            _emit({"error": e.reason.value, "detail": e.detail})
+        except (ValueError, KeyError, TypeError, ConnectionError, OSError, asyncio.TimeoutError) as e:
+            _emit({"error": type(e).__name__, "detail": str(e)})
+
+
+async def _events(node: CarrierNode) -> None:
+    while True:
+        _emit(_json(await node.events.get()))
+
+
 async def _serve(node: CarrierNode, doc_path: str) -> None:
     await node.start()
-    print(json.dumps({"node_id": b58encode(node.node_id), "address": node.address, "did": node.cfg.did,
-                      "document": doc_path, "udp_port": node.udp_port, "tcp_port": node.tcp_port}), flush=True)
+    _emit({"node_id": b58encode(node.node_id), "address": node.address, "did": node.cfg.did,
+           "document": doc_path, "udp_port": node.udp_port, "tcp_port": node.tcp_port})
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    tasks = [asyncio.ensure_future(_commands(node)), asyncio.ensure_future(_events(node))]
     try:
-        while not stop.is_set():
-            try:
-                ev = await asyncio.wait_for(node.events.get(), 1.0)
-            except asyncio.TimeoutError:
-                continue
-            print(json.dumps({k: (v.hex() if isinstance(v, bytes) else v) for k, v in ev.items()}), flush=True)
+        await stop.wait()
     finally:
+        for t in tasks:
+            t.cancel()
         await node.stop()
 
 
