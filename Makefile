@@ -57,6 +57,7 @@ bench: $(STAMP)
 	$(BIN)/elastos bench --json $(REPORTS)/bench.json
 	$(BIN)/python -m conformance.bench_chain --json $(REPORTS)/bench_chain.json
 	$(BIN)/elastos bench node --json $(REPORTS)/bench_node.json
+	$(BIN)/elastos bench carrier --json $(REPORTS)/bench_carrier.json
 
 ## the node import benchmark alone (conformance/bench_node.py; BLOCKS=N to change the chain length)
 BLOCKS ?= 5000

@@ -74,6 +74,10 @@ def _cmd_bench(args: argparse.Namespace) -> int:
         from conformance.bench_node import main as node_main
 
         return node_main(args.rest[1:])
+    if args.rest[:1] == ["carrier"]:  # ``elastos bench carrier``: Carrier on loopback, DHT lookups
+        from conformance.bench_carrier import main as carrier_main
+
+        return carrier_main(args.rest[1:])
     from conformance.bench import main
 
     return main(args.rest)

@@ -61,7 +61,7 @@ def _bulk_run(data: Any) -> Json:
         if whole is not None:
             done.append({"peer": peer.hex(), "tid": tid, "size": len(whole), "sha256": hashlib.sha256(whole).hexdigest()})
     return {"completed": done,
-            "pending": [{"peer": t.peer.hex(), "tid": t.tid, "received": len(t.data)} for t in b.transfers]}
+            "pending": [{"peer": t.peer.hex(), "tid": t.tid, "received": t.received} for t in b.transfers]}
 
 
 @handler("carrier", "carrier.invite.run",

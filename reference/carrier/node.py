@@ -28,6 +28,7 @@ import collections
 import json
 import logging
 import os
+import socket
 import struct
 import time
 from pathlib import Path
@@ -354,6 +355,9 @@ class CarrierNode:
 
     def _open(self, hs: N.HandshakeState, peer: bytes, did: str, reader: asyncio.StreamReader,
               writer: asyncio.StreamWriter) -> Session:
+        sock = writer.get_extra_info("socket")
+        if sock is not None:  # frames are written whole: no Nagle delay between them
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         send, recv = S.transport_pair(hs)
         s = Session(peer=peer, did=did, reader=reader, writer=writer, send=send, recv=recv)
         self.sessions[peer] = s  # an older session with the peer keeps reading until it closes

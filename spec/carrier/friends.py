@@ -220,7 +220,9 @@ class Transfer(_Model):
     tid: int
     total: int
     started: int
-    data: bytes = b""
+    chunks: tuple[bytes, ...] = ()
+    """The chunks so far, in order (joined once, when complete)."""
+    received: int = 0
 
 
 class Bulk(_Model):
@@ -244,12 +246,12 @@ def bulk_chunk(b: Bulk, peer: bytes, tid: int, total: int, data: bytes, now: int
     if now - t.started > BULK_TIMEOUT:
         raise Reject(Reason.BULK_TIMEOUT, "CAR-057", f"{now - t.started} s after the first chunk")
     # [CAR-056] the same total, never exceeded
-    if total != t.total or len(t.data) + len(data) > t.total or total > MAX_BULK:
-        raise Reject(Reason.BULK_MISMATCH, "CAR-056", f"total {total} vs {t.total}, have {len(t.data)} + {len(data)}")
+    if total != t.total or t.received + len(data) > t.total or total > MAX_BULK:
+        raise Reject(Reason.BULK_MISMATCH, "CAR-056", f"total {total} vs {t.total}, have {t.received} + {len(data)}")
     rest = tuple(x for x in b.transfers if not (x.peer == peer and x.tid == tid))
-    grown = t.model_copy(update={"data": t.data + data})
-    if len(grown.data) == grown.total:
-        return b.model_copy(update={"transfers": rest}), grown.data
+    grown = t.model_copy(update={"chunks": t.chunks + (data,), "received": t.received + len(data)})
+    if grown.received == grown.total:
+        return b.model_copy(update={"transfers": rest}), b"".join(grown.chunks)
     return b.model_copy(update={"transfers": rest + (grown,)}), None
 
 
