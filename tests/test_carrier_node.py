@@ -216,3 +216,42 @@ async def ten_nodes() -> None:
 
 def test_ten_nodes_find_each_other():
     asyncio.run(asyncio.wait_for(ten_nodes(), 180))
+
+
+async def killed_mid_bulk() -> None:
+    dids = Dids()
+    for label in ("alice", "bob"):
+        dids.publish(label)
+    alice = CarrierNode(config("alice"), dids, lambda: NOW)
+    bob = CarrierNode(config("bob"), dids, lambda: NOW)
+    await alice.start()
+    await bob.start()
+    alice.peers[bob.node_id] = ("127.0.0.1", bob.tcp_port)
+    bob.peers[alice.node_id] = ("127.0.0.1", alice.tcp_port)
+    try:
+        await alice.add_friend(bob.address, "hi")
+        await next_event(bob, "friend_request")
+        await bob.accept_friend(alice.node_id)
+        await next_event(alice, "friend_added")
+        big = hashlib.sha256(b"big").digest() * (4 * 1024 * 1024 // 32)
+        sending = asyncio.ensure_future(alice.send_message(bob.node_id, big, timeout=20))
+        while not bob.bulk.transfers or bob.bulk.transfers[0].received < 64 * 1024:
+            await asyncio.sleep(0.01)
+        friends_of_bob = bob.friends
+        await bob.stop()  # killed in the middle of the transfer
+        with pytest.raises((ConnectionError, OSError, asyncio.TimeoutError)):
+            await sending  # never acknowledged: the sender knows it was not delivered
+        bob = CarrierNode(config("bob", tcp_port=alice.peers[bob.node_id][1]), dids, lambda: NOW)
+        bob.friends = friends_of_bob
+        await bob.start()
+        assert bob.bulk.transfers == ()
+        alice.sessions.pop(bob.node_id, None)
+        assert await alice.send_message(bob.node_id, big, timeout=60) == "delivered"
+        assert (await next_event(bob, "message", 60))["data"] == big
+    finally:
+        await alice.stop()
+        await bob.stop()
+
+
+def test_node_killed_mid_bulk_transfer():
+    asyncio.run(asyncio.wait_for(killed_mid_bulk(), 180))
