@@ -132,3 +132,10 @@ def test_binding_through_the_id_chain_state():
     assert C.resolve_did(state2, did)[0] == C.STATUS_DEACTIVATED
     expect_reject(B.verify_binding, binding("alice"), B.chain_resolver(state2, NOW), NOW,
                   reason=Reason.BINDING_DID_NOT_VALID, rule="CAR-012")
+
+
+def test_mixed_order_id_is_refused_by_the_safe_codec():
+    from conformance.generators.carrier import _mixed_order_id
+    text = _mixed_order_id()
+    assert len(I.parse_v1_user_id(text)) == 32
+    expect_reject(I.parse_node_id, text, reason=Reason.CARRIER_ID_NOT_ED25519, rule="CAR-002")

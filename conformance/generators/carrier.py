@@ -121,6 +121,25 @@ SMALL_ORDER_ID = b58encode(bytes(32))  # y = 0: a point of order 4
 NOT_A_POINT = b58encode(bytes.fromhex("02" + "00" * 31))  # y = 2 has no x on the curve
 
 
+def _mixed_order_id() -> str:
+    """alice's node id plus a point of order 8: on the curve, not in the prime-order subgroup."""
+    from spec.crypto.curve25519 import ED25519_D as d, ED25519_P as p, _Y8, _sqrt_mod_p
+
+    def inv(x: int) -> int:
+        return pow(x, p - 2, p)
+
+    def decode(b: bytes) -> tuple[int, int]:
+        y = int.from_bytes(b, "little") & ((1 << 255) - 1)
+        x = _sqrt_mod_p((y * y - 1) * inv(d * y * y + 1) % p)
+        return (p - x if (x & 1) != b[31] >> 7 else x), y
+
+    (x1, y1), y2 = decode(I.node_id_of(seed("alice"))), _Y8
+    x2 = _sqrt_mod_p((y2 * y2 - 1) * inv(d * y2 * y2 + 1) % p)
+    t = d * x1 * x2 * y1 * y2
+    x3, y3 = (x1 * y2 + x2 * y1) * inv(1 + t) % p, (y1 * y2 + x1 * x2) * inv(1 - t) % p
+    return b58encode((y3 | (x3 & 1) << 255).to_bytes(32, "little"))
+
+
 def _with_checksum(body: bytes) -> str:
     return b58encode(body + I.address_checksum(body))
 
@@ -142,6 +161,9 @@ def id_parse() -> Iterator[CaseSpec]:
                    "the v1 codec checks length only (a v1 id is a Curve25519 key)")
     yield CaseSpec("safe_small_order", {"id": SMALL_ORDER_ID, "codec": "safe"}, Reason.CARRIER_ID_NOT_ED25519, ("CAR-002",))
     yield CaseSpec("safe_not_a_point", {"id": NOT_A_POINT, "codec": "safe"}, Reason.CARRIER_ID_NOT_ED25519, ("CAR-002",))
+    yield CaseSpec("safe_mixed_order", {"id": _mixed_order_id(), "codec": "safe"}, Reason.CARRIER_ID_NOT_ED25519, ("CAR-002",),
+                   "a valid key plus a point of order 8: on the curve, outside the prime-order subgroup")
+    yield CaseSpec("v1_mixed_order", {"id": _mixed_order_id(), "codec": "v1"}, OK, ("CAR-001",))
     yield CaseSpec("31_bytes", {"id": b58encode(b"\x01" * 31), "codec": "v1"}, Reason.CARRIER_ID_INVALID, ("CAR-001",))
     yield CaseSpec("33_bytes", {"id": b58encode(b"\x01" * 33), "codec": "safe"}, Reason.CARRIER_ID_INVALID, ("CAR-001",))
     yield CaseSpec("too_long_text", {"id": "1" * 46, "codec": "v1"}, Reason.CARRIER_ID_INVALID, ("CAR-001",),

@@ -24,7 +24,8 @@ Two codecs
 ----------
 
 * The **safe** codec (:func:`parse_node_id`, :func:`parse_address`) is the spec's own: the id must
-  be a usable Ed25519 public key (it decodes to a point and is not of small order, [CRY-014]).
+  be a usable Ed25519 public key: it decodes to a point of the prime-order subgroup, as libsodium's
+  ``crypto_sign_ed25519_pk_to_curve25519`` requires (small-order and mixed-order points are refused).
 * The **compatibility** codec (:func:`parse_v1_user_id`, :func:`parse_v1_address`) accepts
   exactly what Carrier v1 accepts (``carrier_id_is_valid``, ``is_valid_address``): base58 that
   decodes to 32 (or 38) bytes with a valid checksum. A v1 user id is a Curve25519 key, not an
@@ -78,8 +79,8 @@ R_ID = rule(
 )
 R_ED25519 = rule(
     "CAR-002", Reason.CARRIER_ID_NOT_ED25519,
-    "A node id is an Ed25519 public key that decodes to a point of the curve, not of small order, "
-    "and so has an X25519 form.",
+    "A node id is an Ed25519 public key that decodes to a point of the curve in its prime-order subgroup "
+    "(neither of small nor of mixed order), and so has an X25519 form.",
     suite="carrier", upstream="crypto_sign_ed25519_pk_to_curve25519 (Carrier v2 Node::Node)",
     note="Deviation: Carrier v1 user ids are Curve25519 keys and are not checked as points; the "
     "compatibility codec (parse_v1_user_id) does not apply this rule.",
@@ -116,7 +117,7 @@ def x25519_public_of(node_id: bytes) -> bytes:
         converted = None if y in curve25519.SMALL_ORDER_Y else _sodium.crypto_sign_ed25519_pk_to_curve25519(node_id)
     except _SodiumError:
         converted = None
-    # [CAR-002] the id decodes to an Ed25519 point that is not of small order
+    # [CAR-002] the id decodes to an Ed25519 point of the prime-order subgroup
     if converted is None:
         raise Reject(Reason.CARRIER_ID_NOT_ED25519, "CAR-002", "not a usable Ed25519 public key")
     return converted
