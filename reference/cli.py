@@ -245,6 +245,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--bootstrap", action="append", metavar="ID@HOST:PORT", help="a DHT node to start from (repeatable)")
     s.add_argument("--relay", metavar="ID@HOST:TCPPORT", help="the offline relay to use")
     s.add_argument("--dids", help="JSON file of [{did, status, document}] to resolve DIDs from")
+    s.add_argument("--idchain", metavar="URL", help="resolve DIDs from this ID-chain service (elastos idchain)")
     s.add_argument("--name", default="", help="the name sent with friend requests")
     s.set_defaults(fn=_cmd_carrier)
     return p

@@ -4,7 +4,8 @@ The data folder holds ``key.json`` (the node's Ed25519 seed, its nospam and the 
 of its DID; made on first start), ``state.json`` (friends, and a relay's mailboxes) and ``document.json``, the node's DID document with its
 ``CarrierAddress`` service, to be published on the ID chain or added to the DID file. DIDs are
 resolved from ``--dids``, a JSON list of ``{"did", "status", "document"}`` read again whenever the
-file changes (the same form the vectors use).
+file changes (the same form the vectors use), or with ``--idchain URL`` from the ID-chain service
+(``elastos idchain``), whose histories the node checks itself.
 
 The node prints one JSON line when it is up (ids, address, ports), then one per event, and takes
 commands as JSON lines on stdin, answering each with ``{"ok": ...}`` or ``{"error": reason}``:
@@ -67,6 +68,46 @@ class FileResolver:
         return self._table.get(str(did), (3, None))
 
 
+class ChainResolver:
+    """DIDs from an ID-chain service over JSON-RPC (``did_resolveDID`` with ``all``), each history
+    checked on this side with :func:`spec.did.chain.check_history`; answers are kept ``ttl`` seconds."""
+
+    def __init__(self, url: str, ttl: float = 30.0) -> None:
+        from reference.node.rpc import RpcClient
+
+        self.rpc = RpcClient(url, timeout=10.0)
+        self.ttl = ttl
+        self._cache: dict[str, tuple[float, tuple[int, Document | None]]] = {}
+
+    def __call__(self, did: DID) -> tuple[int, Document | None]:
+        key = str(did)
+        hit = self._cache.get(key)
+        if hit is not None and time.monotonic() - hit[0] < self.ttl:
+            return hit[1]
+        answer = self._resolve(key)
+        self._cache[key] = (time.monotonic(), answer)
+        return answer
+
+    def _resolve(self, did: str) -> tuple[int, Document | None]:
+        from spec.did import chain
+        from spec.did.document import parse_date
+
+        try:
+            result = self.rpc.call("did_resolveDID", {"did": did, "all": True})
+        except (OSError, ValueError):
+            return chain.STATUS_NOT_FOUND, None  # an unreachable chain resolves nothing: no session
+        if result["status"] == chain.STATUS_NOT_FOUND:
+            return chain.STATUS_NOT_FOUND, None
+        txs = tuple(chain.IdTransaction(txid=t["txid"], timestamp=parse_date(t["timestamp"]),
+                                        operation=t["operation"]["header"]["operation"],
+                                        request=json.dumps(t["operation"])) for t in result["transaction"])
+        try:
+            doc = chain.check_history(did, txs, lambda d: self(d)[1])
+        except Reject:
+            return chain.STATUS_NOT_FOUND, None  # a history that does not verify is not trusted
+        return int(result["status"]), doc
+
+
 def load_or_create_keys(datadir: Path) -> dict[str, bytes]:
     path = datadir / "key.json"
     if path.is_file():
@@ -106,7 +147,7 @@ def build(args: Any, relay: bool) -> tuple[CarrierNode, str]:
                      bootstrap=[parse_peer(b) for b in args.bootstrap or []],
                      relay=parse_peer(args.relay) if getattr(args, "relay", None) else None, name=args.name,
                      state_file=datadir / "state.json")
-    resolver = FileResolver(Path(args.dids) if args.dids else None)
+    resolver = ChainResolver(args.idchain) if args.idchain else FileResolver(Path(args.dids) if args.dids else None)
     return (RelayNode if relay else CarrierNode)(cfg, resolver), str(doc_path)
 
 
