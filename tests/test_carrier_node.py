@@ -202,6 +202,17 @@ async def ten_nodes() -> None:
                 if a is not b:
                     a.peers.pop(b.node_id, None)
                     assert await a.find_peer(b.node_id) == ("127.0.0.1", b.tcp_port)
+        # values: immutable by content hash, mutable by owner with rising sequence numbers
+        from spec.carrier import dht as D
+        imm = D.Value(data=b"a value anyone can check")
+        assert await nodes[3].put_value(imm) >= 1
+        assert await nodes[7].get_value(D.value_id(imm)) == imm
+        v1 = D.sign_value(seed(labels[2]), bytes(24), 1, b"version 1")
+        v2 = D.sign_value(seed(labels[2]), bytes(24), 2, b"version 2")
+        assert await nodes[2].put_value(v1) >= 1
+        assert await nodes[2].put_value(v2, cas=1) >= 1
+        assert await nodes[2].put_value(v1) == 0  # every holder refuses the older sequence number
+        assert (await nodes[9].get_value(D.value_id(v2))) == v2
         first, last = nodes[0], nodes[-1]
         await first.add_friend(last.address, "hi")
         await next_event(last, "friend_request")

@@ -6,8 +6,9 @@ bookkeeping. What the node does:
 * **DHT** (UDP): every datagram is :func:`spec.carrier.dht.seal_packet` with a fresh random nonce;
   received datagrams go through :func:`~spec.carrier.dht.open_packet` and the node's
   :class:`~spec.carrier.dht.NonceCache`; senders enter the :mod:`spec.carrier.routing` table.
-  It answers ``ping``, ``find_node``, ``announce_peer`` (a node announces its own session port)
-  and ``find_peer``; it bootstraps from a node list and looks peers up iteratively.
+  It answers ``ping``, ``find_node``, ``announce_peer`` (a node announces its own session port),
+  ``find_peer``, ``store_value`` and ``find_value`` (values checked by :mod:`spec.carrier.dht`); it
+  bootstraps from a node list and looks peers and values up iteratively.
 * **Sessions** (TCP): ``Noise_IK`` towards a node id (the dialler always knows it), each message
   and transport frame written as ``length (u32 BE) || bytes``. Both sides verify the peer's DID
   binding through the resolver (:func:`spec.carrier.session.accept_peer`) before anything else.
@@ -118,6 +119,7 @@ class CarrierNode:
         self.contacts: dict[bytes, tuple[str, int]] = {}
         self.peers: dict[bytes, tuple[str, int]] = {}
         self.nonces = D.NonceCache()
+        self.values = D.ValueStore()
         self.friends = F.Friends(self_id=self.node_id, nospam=cfg.nospam)
         self.bulk = F.Bulk()
         self.invites = F.Invites()
@@ -271,6 +273,12 @@ class CarrierNode:
             D.check_announce(sender, q)
             self.peers[sender] = (addr[0], q["p"])
             return {}
+        if method == "store_value":
+            self.values = D.store_value(self.values, value_from_body(q), q.get("cas"))
+            return {}
+        if method == "find_value":
+            v = self.values.get(q["t"])
+            return value_to_body(v) if v is not None else {"n4": self._nodes(q["t"])}
         if method == "find_peer":
             if q["t"] in self.peers:
                 host, port = self.peers[q["t"]]
@@ -315,6 +323,36 @@ class CarrierNode:
         targets = set(T.lookup_result(lk)) | set(T.closest(self.table, self.node_id))
         body = D.sign_announce(self.cfg.seed, self.tcp_port, 0)
         await asyncio.gather(*(self.rpc(x, 3, body) for x in targets))
+
+    async def put_value(self, v: D.Value, cas: int | None = None) -> int:
+        """Store a value on the k nodes closest to its id; returns how many accepted it."""
+        vid = D.check_value(v)
+        lk, _ = await self.lookup(vid)
+        body = {"tok": 0, **value_to_body(v), **({} if cas is None else {"cas": cas})}
+        replies = await asyncio.gather(*(self.rpc(x, 5, body) for x in T.lookup_result(lk)))
+        return sum(1 for r in replies if r is not None)
+
+    async def get_value(self, vid: bytes) -> D.Value | None:
+        """Look a value up by id; a value that is not the one asked for, or not signed, is ignored."""
+        lk = T.start_lookup(self.table, vid)
+        for _ in range(LOOKUP_ROUNDS):
+            lk, ask = T.next_queries(lk)
+            if not ask:
+                return None
+            for x, r in zip(ask, await asyncio.gather(*(self.rpc(x, 6, {"t": vid, "w": 1}) for x in ask))):
+                if r is None:
+                    lk = T.lookup_failed(lk, x)
+                elif "v" in r:
+                    try:
+                        v = value_from_body(r)
+                        D.check_value(v, vid)
+                        return v
+                    except Reject as e:
+                        self._reject(e, "value")
+                        lk = T.lookup_failed(lk, x)
+                else:
+                    lk = T.lookup_response(lk, x, self._learn(r.get("n4", [])))
+        return None
 
     async def find_peer(self, node_id: bytes) -> tuple[str, int] | None:
         if node_id in self.peers:
@@ -599,6 +637,19 @@ class CarrierNode:
         if items:
             await self.send_packet(s, {"type": 66, "until": self.relay_seen})
         return delivered
+
+
+def value_from_body(b: dict[str, Any]) -> D.Value:
+    if "k" in b:
+        return D.Value(data=b["v"], public_key=b["k"], nonce=b["n"], seq=b["seq"], signature=b["sig"], recipient=b.get("rec"))
+    return D.Value(data=b["v"])
+
+
+def value_to_body(v: D.Value) -> dict[str, Any]:
+    if not v.mutable:
+        return {"v": v.data}
+    body = {"v": v.data, "k": v.public_key, "n": v.nonce, "seq": v.seq, "sig": v.signature}
+    return body if v.recipient is None else {**body, "rec": v.recipient}
 
 
 class RelayNode(CarrierNode):
