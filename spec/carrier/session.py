@@ -38,7 +38,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from spec.carrier import binding as B
 from spec.carrier import identity, noise
@@ -121,7 +121,8 @@ class TransportState(_Model):
     """One direction of a session: its cipher state (``n`` is the next counter) and the rekey interval."""
 
     cipher: noise.CipherState
-    rekey_interval: int = DEFAULT_REKEY_INTERVAL
+    rekey_interval: int = Field(default=DEFAULT_REKEY_INTERVAL, ge=1)
+    """Both ends rekey before every counter that is a positive multiple of this."""
 
 
 def transport_pair(hs: noise.HandshakeState, rekey_interval: int = DEFAULT_REKEY_INTERVAL) -> tuple[TransportState, TransportState]:
