@@ -60,6 +60,7 @@ bench: $(STAMP)
 	$(BIN)/python -m conformance.bench_runtime --json $(REPORTS)/bench_runtime.json
 	$(BIN)/elastos bench node --json $(REPORTS)/bench_node.json
 	$(BIN)/python -m conformance.bench_sidechain --json $(REPORTS)/bench_sidechain.json
+	$(BIN)/elastos bench carrier --json $(REPORTS)/bench_carrier.json
 	$(BIN)/python -m conformance.bench_did --json $(REPORTS)/bench_did.json
 
 ## the DID benchmark alone (DID_SIZES=a,b to change the numbers of DIDs stored)

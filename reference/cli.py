@@ -13,6 +13,7 @@ subcommand             what it does
 ``mine``               merge-mine blocks against a node's ``createauxblock`` / ``submitauxblock``
 ``wallet``             key files, addresses, balance and payments (standard or multisig) over RPC
 ``devnet``             start several nodes on loopback, mine on the first, check that all agree
+``carrier``            ``carrier node`` / ``carrier relay``: a Carrier node or offline relay (UDP DHT, TCP sessions)
 =====================  ==============================================================================
 """
 
@@ -79,6 +80,10 @@ def _cmd_bench(args: argparse.Namespace) -> int:
         from conformance.bench_node import main as node_main
 
         return node_main(args.rest[1:])
+    if args.rest[:1] == ["carrier"]:  # ``elastos bench carrier``: Carrier on loopback, DHT lookups
+        from conformance.bench_carrier import main as carrier_main
+
+        return carrier_main(args.rest[1:])
     from conformance.bench import main
 
     return main(args.rest)
@@ -161,6 +166,12 @@ def _cmd_devnet(args: argparse.Namespace) -> int:
 
     result = devnet(args.nodes, args.blocks, args.network, keep=args.keep)
     return 0 if result["agreed"] else 1
+
+
+def _cmd_carrier(args: argparse.Namespace) -> int:
+    from reference.carrier.service import run
+
+    return run(args, relay=args.role == "relay")
 
 
 _PASS_THROUGH = {"prove": _cmd_prove, "bench": _cmd_bench, "did": _cmd_did}
@@ -269,6 +280,19 @@ def build_parser() -> argparse.ArgumentParser:
     from reference.runtime.cli import add_parser as add_app_parser
 
     add_app_parser(sub)
+
+    s = sub.add_parser("carrier", help="run a Carrier node or an offline relay on this host")
+    s.add_argument("role", choices=("node", "relay"), help="a node, or a relay that keeps sealed messages for offline friends")
+    s.add_argument("--datadir", required=True, help="folder of key.json and document.json (created on first start)")
+    s.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    s.add_argument("--udp-port", type=int, default=0, help="DHT port (default: any free port)")
+    s.add_argument("--tcp-port", type=int, default=0, help="session port (default: any free port)")
+    s.add_argument("--bootstrap", action="append", metavar="ID@HOST:PORT", help="a DHT node to start from (repeatable)")
+    s.add_argument("--relay", metavar="ID@HOST:TCPPORT", help="the offline relay to use")
+    s.add_argument("--dids", help="JSON file of [{did, status, document}] to resolve DIDs from")
+    s.add_argument("--idchain", metavar="URL", help="resolve DIDs from this ID-chain service (elastos idchain)")
+    s.add_argument("--name", default="", help="the name sent with friend requests")
+    s.set_defaults(fn=_cmd_carrier)
     return p
 
 

@@ -4,6 +4,15 @@ from __future__ import annotations
 
 import spec.assets.editions  # noqa: F401
 import spec.assets.registry  # noqa: F401
+import spec.carrier.binding  # noqa: F401
+import spec.carrier.dht  # noqa: F401
+import spec.carrier.friends  # noqa: F401
+import spec.carrier.identity  # noqa: F401
+import spec.carrier.messages  # noqa: F401
+import spec.carrier.noise  # noqa: F401
+import spec.carrier.relay  # noqa: F401
+import spec.carrier.routing  # noqa: F401
+import spec.carrier.session  # noqa: F401
 import spec.chain.auxpow  # noqa: F401
 import spec.chain.merkle  # noqa: F401
 import spec.chain.p2p  # noqa: F401

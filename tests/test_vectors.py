@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import json
 
 import pytest
@@ -61,13 +63,22 @@ def test_every_rule_has_accepting_and_rejecting_vectors():
     assert missing == []
 
 
+REPO = Path(__file__).resolve().parents[1]
+
+
 def test_interop_cases_carry_provenance():
     vs = load_vectors(default_vectors_dir())
     upstream = [c for c in vs.cases if "provenance" in c.data]
     assert len(upstream) >= 20
     for c in upstream:
         p = c.data["provenance"]
-        assert p["interop_file"].startswith("shared/interop/") and p["upstream"]
+        assert p["upstream"], c.id
+        if "data_file" in p:  # a copy kept in this repository, with its own provenance note
+            assert p["data_file"].startswith("tests/data/") and (REPO / p["data_file"]).is_file(), c.id
+        elif "research" in p:  # a fact quoted in a research note (repository, commit and path in upstream)
+            assert p["research"].startswith("shared/research/") and p["upstream"].get("repo"), c.id
+        else:
+            assert p["interop_file"].startswith("shared/interop/"), c.id
 
 
 def _gen():

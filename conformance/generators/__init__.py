@@ -13,3 +13,6 @@ from conformance.generators import did_builders  # noqa: F401
 from conformance.generators import sidechain  # noqa: F401
 from conformance.generators import assets  # noqa: F401
 from conformance.generators import runtime  # noqa: F401
+from conformance.generators import carrier  # noqa: F401
+from conformance.generators import carrier_session  # noqa: F401
+from conformance.generators import carrier_state  # noqa: F401

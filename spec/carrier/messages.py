@@ -1,0 +1,285 @@
+"""Carrier messages: deterministic CBOR maps, one table per message.
+
+Two families share one codec (:func:`decode_message`, :func:`encode_message`):
+
+* **DHT** messages (carried in DHT datagrams, :mod:`spec.carrier.dht`) have Carrier v2's envelope:
+  ``{"y": type|method, "t": txid, "v": version, "q"|"r"|"e": body}`` with type ``0x20`` request,
+  ``0x40`` response, ``0x00`` error and methods ping 1, find_node 2, announce_peer 3, find_peer 4,
+  store_value 5, find_value 6 (``src/core/messages/message.h``). The body key is ``q`` for a
+  request, ``r`` for a response, ``e`` for an error.
+* **Session** packets (carried in transport frames, :mod:`spec.carrier.session`) are flat maps
+  ``{"type": code, ...fields}``. Carrier v1's packet type codes are kept where they exist
+  (``src/carrier/packet.h``); accept, receipt and the relay packets are new.
+
+Every map is deterministic CBOR ([CBOR-001]..[CBOR-008]) and holds exactly its table's fields:
+required ones always, optional ones at most once, nothing else ([CAR-030]).
+
+Bounds (upstream constants, ``src/carrier/carrier.h`` unless said)
+------------------------------------------------------------------
+
+========================  ===================  =================================================
+field                     bound                source
+========================  ===================  =================================================
+friend request name       0..63 bytes          ``CARRIER_MAX_USER_NAME_LEN``
+friend request descr      0..127 bytes         ``CARRIER_MAX_USER_DESCRIPTION_LEN``
+friend request hello      1.. bytes            ``carrier_add_friend`` (non-empty)
+friend request, encoded   <= 1016 bytes        Tox ``TOX_MAX_FRIEND_REQUEST_LENGTH``
+message body              1..1024 bytes        ``CARRIER_MAX_APP_MESSAGE_LEN``
+bulk total                1..5 MiB             ``CARRIER_MAX_APP_BULKMSG_LEN``
+bulk chunk                1..1024 bytes        ``BULKMSG`` chunks of ``CARRIER_MAX_APP_MESSAGE_LEN``
+invite data               0..8192 bytes        ``CARRIER_MAX_INVITE_DATA_LEN``
+invite bundle             0..511 bytes         ``CARRIER_MAX_BUNDLE_LEN``
+invite reply reason       0..255 bytes         ``CARRIER_MAX_INVITE_REPLY_REASON_LEN``
+DHT value                 1..1024 bytes        spec choice (fits the 5 KiB receive buffer)
+DHT node / peer lists     0..8 entries         k (``MAX_ENTRIES_PER_BUCKET``); an entry is
+                                               ``[id, ip (4 or 16 bytes), port]``; a peer's
+                                               port is its session (TCP) port
+relay blob                40..60000 bytes      spec choice (nonce + tag .. one transport frame)
+relay items               0..64 per response   spec choice
+========================  ===================  =================================================
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Final
+
+from spec.encoding.cbor import CborValue, cbor_decode, cbor_encode
+from spec.errors import DecodeError, Reason, rule
+
+__all__ = [
+    "DHT_TYPES",
+    "DHT_METHODS",
+    "SESSION_TYPES",
+    "MAX_MESSAGE",
+    "MAX_BULK",
+    "MAX_FRIEND_REQUEST",
+    "RELAY_MAX_BLOB",
+    "RELAY_MIN_BLOB",
+    "check_message",
+    "decode_message",
+    "encode_message",
+    "message_kind",
+]
+
+MAX_MESSAGE: Final = 1024
+MAX_BULK: Final = 5 * 1024 * 1024
+MAX_FRIEND_REQUEST: Final = 1016
+MAX_INVITE_DATA: Final = 8192
+MAX_BUNDLE: Final = 511
+MAX_REASON: Final = 255
+MAX_VALUE: Final = 1024
+K: Final = 8
+RELAY_MIN_BLOB: Final = 40
+RELAY_MAX_BLOB: Final = 60000
+RELAY_MAX_ITEMS: Final = 64
+U16: Final = 0xFFFF
+U32: Final = 0xFFFFFFFF
+U64: Final = 0xFFFFFFFFFFFFFFFF
+
+DHT_TYPES: Final = {0x00: "error", 0x20: "request", 0x40: "response"}
+DHT_METHODS: Final = {1: "ping", 2: "find_node", 3: "announce_peer", 4: "find_peer", 5: "store_value", 6: "find_value"}
+
+R_SHAPE = rule(
+    "CAR-030", Reason.CARRIER_MSG_MALFORMED,
+    "A Carrier message is a CBOR map with exactly its type's required fields, optional fields at most once, "
+    "each of its CBOR type; a mutable DHT value has all of k, n, seq and sig or none.",
+    suite="carrier", upstream="Carrier v2 Message::parse (messages/*.cc)",
+)
+R_TYPE = rule(
+    "CAR-031", Reason.CARRIER_MSG_UNKNOWN_TYPE,
+    "A DHT message's y is a known type ORed with a known method, and its body key matches the type; a "
+    "session packet's type is a known code.",
+    suite="carrier", upstream="Carrier v2 Message::Type / Method; Carrier v1 PacketType",
+)
+R_BOUND = rule(
+    "CAR-032", Reason.CARRIER_MSG_TOO_LARGE,
+    "Every field lies within its bound (sizes of byte and text strings, list lengths, integer ranges) as "
+    "the table of bounds says.",
+    suite="carrier", upstream="carrier.h CARRIER_MAX_* constants",
+)
+R_FRIEND_REQUEST = rule(
+    "CAR-033", Reason.CARRIER_MSG_TOO_LARGE,
+    "An encoded friend request is at most 1016 bytes.",
+    suite="carrier", upstream="Tox TOX_MAX_FRIEND_REQUEST_LENGTH (tox_friend_add)",
+)
+
+# A field kind: ("uint", max) | ("range", lo, hi) | ("bytes", lo, hi) | ("text", lo, hi) | ("nodes", ip size) | ("items",)
+Kind = tuple[Any, ...]
+ID: Final = ("bytes", 32, 32)
+SIG: Final = ("bytes", 64, 64)
+NONCE: Final = ("bytes", 24, 24)
+WANT: Final = ("uint", 7)
+Schema = Mapping[str, tuple[Kind, bool]]  # field -> (kind, required)
+
+_MUTABLE: Final = {"k": (ID, False), "n": (NONCE, False), "seq": (("uint", U32), False),
+                   "sig": (SIG, False), "rec": (ID, False)}
+_LISTS: Final = {"n4": (("nodes", 4), False), "n6": (("nodes", 16), False)}
+
+DHT_BODIES: Final[dict[tuple[str, str], Schema]] = {
+    ("request", "ping"): {},
+    ("response", "ping"): {},
+    ("request", "find_node"): {"t": (ID, True), "w": (WANT, True)},
+    ("response", "find_node"): {**_LISTS, "tok": (("uint", U32), False)},
+    ("request", "announce_peer"): {"t": (ID, True), "p": (("uint", U16), True), "tok": (("uint", U32), True),
+                                   "sig": (SIG, True)},
+    ("response", "announce_peer"): {},
+    ("request", "find_peer"): {"t": (ID, True), "w": (WANT, True)},
+    ("response", "find_peer"): {**_LISTS, "p": (("nodes", 4), False)},
+    ("request", "store_value"): {"tok": (("uint", U32), True), "v": (("bytes", 1, MAX_VALUE), True),
+                                 "cas": (("uint", U32), False), **_MUTABLE},
+    ("response", "store_value"): {},
+    ("request", "find_value"): {"t": (ID, True), "w": (WANT, True), "seq": (("uint", U32), False)},
+    ("response", "find_value"): {**_LISTS, "v": (("bytes", 1, MAX_VALUE), False), **_MUTABLE},
+}
+ERROR_BODY: Final[Schema] = {"c": (("uint", U32), True), "m": (("text", 0, MAX_REASON), True)}
+ENVELOPE: Final[Schema] = {"y": (("uint", 0xFF), True), "t": (("uint", U32), True), "v": (("uint", U32), True)}
+BODY_KEY: Final = {"request": "q", "response": "r", "error": "e"}
+
+SESSION_TYPES: Final[dict[int, tuple[str, Schema]]] = {
+    6: ("friend_request", {"name": (("text", 0, 63), True), "descr": (("text", 0, 127), True),
+                           "hello": (("text", 1, MAX_FRIEND_REQUEST), True), "nospam": (("bytes", 4, 4), True)}),
+    7: ("friend_remove", {}),
+    8: ("friend_accept", {}),
+    33: ("message", {"id": (("uint", U64), True), "msg": (("bytes", 1, MAX_MESSAGE), True)}),
+    34: ("invite_request", {"tid": (("uint", U64), True), "bundle": (("text", 0, MAX_BUNDLE), False),
+                            "data": (("bytes", 0, MAX_INVITE_DATA), True)}),
+    35: ("invite_response", {"tid": (("uint", U64), True), "status": (("uint", U32), True),
+                             "reason": (("text", 0, MAX_REASON), False), "bundle": (("text", 0, MAX_BUNDLE), False),
+                             "data": (("bytes", 0, MAX_INVITE_DATA), False)}),
+    36: ("bulk", {"tid": (("uint", U64), True), "total": (("range", 1, MAX_BULK), True),
+                  "data": (("bytes", 1, MAX_MESSAGE), True)}),
+    37: ("receipt", {"id": (("uint", U64), True)}),
+    64: ("relay_store", {"to": (ID, True), "blob": (("bytes", RELAY_MIN_BLOB, RELAY_MAX_BLOB), True)}),
+    65: ("relay_pull", {"after": (("uint", U64), True)}),
+    66: ("relay_delete", {"until": (("uint", U64), True)}),
+    67: ("relay_items", {"items": (("items",), True)}),
+}
+SESSION_CODES: Final = {name: code for code, (name, _) in SESSION_TYPES.items()}
+
+
+def _is_int(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _check_field(name: str, kind: Kind, v: Any) -> None:
+    tag = kind[0]
+    if tag in ("uint", "range"):
+        if not _is_int(v):
+            # [CAR-030] exactly the fields of the type, each of its CBOR type
+            raise DecodeError(Reason.CARRIER_MSG_MALFORMED, "CAR-030", f"{name}: not an integer")
+        lo, hi = (0, kind[1]) if tag == "uint" else (kind[1], kind[2])
+        if not lo <= v <= hi:
+            # [CAR-032] every field within its bound
+            raise DecodeError(Reason.CARRIER_MSG_TOO_LARGE, "CAR-032", f"{name}: {v} outside [{lo}, {hi}]")
+    elif tag == "bytes":
+        if not isinstance(v, bytes):
+            # [CAR-030] exactly the fields of the type, each of its CBOR type
+            raise DecodeError(Reason.CARRIER_MSG_MALFORMED, "CAR-030", f"{name}: not a byte string")
+        if not kind[1] <= len(v) <= kind[2]:
+            # [CAR-032] every field within its bound
+            raise DecodeError(Reason.CARRIER_MSG_TOO_LARGE, "CAR-032", f"{name}: {len(v)} bytes outside [{kind[1]}, {kind[2]}]")
+    elif tag == "text":
+        if not isinstance(v, str):
+            # [CAR-030] exactly the fields of the type, each of its CBOR type
+            raise DecodeError(Reason.CARRIER_MSG_MALFORMED, "CAR-030", f"{name}: not a text string")
+        size = len(v.encode("utf-8", errors="surrogatepass"))
+        if not kind[1] <= size <= kind[2]:
+            # [CAR-032] every field within its bound
+            raise DecodeError(Reason.CARRIER_MSG_TOO_LARGE, "CAR-032", f"{name}: {size} bytes outside [{kind[1]}, {kind[2]}]")
+    else:
+        rows = {"nodes": (ID, ("bytes", kind[-1], kind[-1]), ("uint", U16)),
+                "items": (("uint", U64), ID, ("uint", U64), ("bytes", RELAY_MIN_BLOB, RELAY_MAX_BLOB))}[tag]
+        limit = RELAY_MAX_ITEMS if tag == "items" else K
+        if not isinstance(v, list) or not all(isinstance(e, list) and len(e) == len(rows) for e in v):
+            # [CAR-030] exactly the fields of the type, each of its CBOR type
+            raise DecodeError(Reason.CARRIER_MSG_MALFORMED, "CAR-030", f"{name}: not a list of {len(rows)}-element arrays")
+        if len(v) > limit:
+            # [CAR-032] every field within its bound
+            raise DecodeError(Reason.CARRIER_MSG_TOO_LARGE, "CAR-032", f"{name}: {len(v)} entries, at most {limit}")
+        for i, entry in enumerate(v):
+            for j, (sub, x) in enumerate(zip(rows, entry)):
+                _check_field(f"{name}[{i}][{j}]", sub, x)
+
+
+def _check_map(where: str, schema: Schema, value: Any, extra_allowed: tuple[str, ...] = ()) -> None:
+    if not isinstance(value, dict):
+        # [CAR-030] exactly the fields of the type, each of its CBOR type
+        raise DecodeError(Reason.CARRIER_MSG_MALFORMED, "CAR-030", f"{where}: not a map")
+    for k in value:
+        if not isinstance(k, str) or (k not in schema and k not in extra_allowed):
+            # [CAR-030] exactly the fields of the type, each of its CBOR type
+            raise DecodeError(Reason.CARRIER_MSG_MALFORMED, "CAR-030", f"{where}: unknown field {k!r}")
+    for k, (kind, required) in schema.items():
+        if k not in value:
+            if required:
+                # [CAR-030] exactly the fields of the type, each of its CBOR type
+                raise DecodeError(Reason.CARRIER_MSG_MALFORMED, "CAR-030", f"{where}: missing field {k!r}")
+            continue
+        _check_field(f"{where}.{k}", kind, value[k])
+
+
+def _check_dht(value: dict[str, Any]) -> str:
+    _check_map("message", ENVELOPE, value, extra_allowed=("q", "r", "e"))
+    y = value["y"]
+    kind, method = DHT_TYPES.get(y & 0xE0), DHT_METHODS.get(y & 0x1F)
+    body_keys = [k for k in ("q", "r", "e") if k in value]
+    # [CAR-031] y is a known type and method, and the one body key matches the type
+    if kind is None or method is None or body_keys != [BODY_KEY[kind]]:
+        raise DecodeError(Reason.CARRIER_MSG_UNKNOWN_TYPE, "CAR-031", f"y={y:#04x} with bodies {body_keys}")
+    body = value[BODY_KEY[kind]]
+    _check_map(f"{kind} {method}", ERROR_BODY if kind == "error" else DHT_BODIES[(kind, method)], body)
+    mutable = [k for k in ("k", "n", "seq", "sig") if k in body]
+    # [CAR-030] a mutable value has all of k, n, seq and sig or none (rec and cas only with them)
+    carries_value = (kind, method) in (("request", "store_value"), ("response", "find_value"))
+    if carries_value and (0 < len(mutable) < 4 or (not mutable and ("rec" in body or "cas" in body))):
+        # [CAR-030] exactly the fields of the type, each of its CBOR type
+        raise DecodeError(Reason.CARRIER_MSG_MALFORMED, "CAR-030", f"{method}: partial mutable value fields {sorted(body)}")
+    return f"dht.{kind}.{method}"
+
+
+def _check_session(value: Any) -> str:
+    if not isinstance(value, dict) or "type" not in value or not _is_int(value["type"]):
+        # [CAR-030] exactly the fields of the type, each of its CBOR type
+        raise DecodeError(Reason.CARRIER_MSG_MALFORMED, "CAR-030", "session packet: not a map with an integer type")
+    entry = SESSION_TYPES.get(value["type"])
+    # [CAR-031] a known session packet type
+    if entry is None:
+        raise DecodeError(Reason.CARRIER_MSG_UNKNOWN_TYPE, "CAR-031", f"type {value['type']}")
+    name, schema = entry
+    _check_map(name, schema, {k: v for k, v in value.items() if k != "type"})
+    return f"session.{name}"
+
+
+def check_message(family: str, value: CborValue) -> str:
+    """Validate a message value of a family (``dht`` or ``session``); returns its kind name."""
+    if family == "dht":
+        if not isinstance(value, dict):
+            # [CAR-030] exactly the fields of the type, each of its CBOR type
+            raise DecodeError(Reason.CARRIER_MSG_MALFORMED, "CAR-030", "message: not a map")
+        return _check_dht(value)
+    kind = _check_session(value)
+    if kind == "session.friend_request":
+        size = len(cbor_encode(value))
+        # [CAR-033] an encoded friend request is at most 1016 bytes
+        if size > MAX_FRIEND_REQUEST:
+            raise DecodeError(Reason.CARRIER_MSG_TOO_LARGE, "CAR-033", f"{size} bytes")
+    return kind
+
+
+def decode_message(family: str, data: bytes) -> tuple[str, dict[str, Any]]:
+    """Decode and validate one message: ``(kind, map)``."""
+    value = cbor_decode(data)
+    kind = check_message(family, value)
+    assert isinstance(value, dict)
+    return kind, value
+
+
+def encode_message(family: str, value: CborValue) -> bytes:
+    """Validate and encode one message (the encoder accepts what the decoder accepts)."""
+    check_message(family, value)
+    return cbor_encode(value)
+
+
+def message_kind(family: str, value: CborValue) -> str:
+    return check_message(family, value)

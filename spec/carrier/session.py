@@ -1,0 +1,164 @@
+"""Carrier sessions: a Noise handshake that carries DID bindings, then counted transport frames.
+
+Handshake
+---------
+
+``Noise_XX_25519_ChaChaPoly_SHA256`` by default; ``Noise_IK_25519_ChaChaPoly_SHA256`` when the
+initiator dials an address, whose node id gives the responder's static key in advance. Prologue
+``elastos-carrier/1``. Static keys are the X25519 forms of the node keys
+(:func:`spec.carrier.identity.x25519_private_of`); ephemeral keys are parameters.
+
+==========  ==========================  ==========================================================
+pattern     message                     payload
+==========  ==========================  ==========================================================
+XX          1  -> e                     empty (nothing is encrypted yet)
+XX          2  <- e, ee, s, es          the responder's binding (CBOR, :mod:`spec.carrier.binding`)
+XX          3  -> s, se                 the initiator's binding
+IK          1  -> e, es, s, ss          the initiator's binding
+IK          2  <- e, ee, se             the responder's binding
+==========  ==========================  ==========================================================
+
+A party accepts its peer (:func:`accept_peer`) only when the binding verifies at ``now`` against
+the resolver **and** the peer's Noise static key is the X25519 form of the bound node id (and,
+when the caller dialled a node, that node). A session that has not accepted its peer carries
+nothing.
+
+Transport
+---------
+
+After ``Split`` each direction has a cipher state. A frame is ``counter (u64 big-endian) ||
+ChaChaPoly(k, counter, "", plaintext)``: the counter is the Noise nonce, sent explicitly so that
+the receiver can say *why* a frame is refused. Sessions run over a reliable stream, so the
+receiver accepts exactly the next counter: a lower one is a replay, a higher one a reordering or
+a loss. Both directions **rekey** (Noise ``Rekey``) before the frames whose counter is a positive
+multiple of ``rekey_interval``; the counter keeps running.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from spec.carrier import binding as B
+from spec.carrier import identity, noise
+from spec.encoding.cbor import cbor_decode, cbor_encode
+from spec.errors import Reason, Reject, rule
+
+__all__ = [
+    "PROLOGUE",
+    "DEFAULT_REKEY_INTERVAL",
+    "COUNTER_SIZE",
+    "MAX_FRAME_PLAINTEXT",
+    "binding_payload",
+    "start_handshake",
+    "accept_peer",
+    "TransportState",
+    "transport_pair",
+    "seal_frame",
+    "open_frame",
+]
+
+PROLOGUE: Final = b"elastos-carrier/1"
+DEFAULT_REKEY_INTERVAL: Final = 1 << 20
+COUNTER_SIZE: Final = 8
+MAX_FRAME_PLAINTEXT: Final = noise.MAX_MESSAGE - noise.TAGLEN
+
+R_PEER = rule(
+    "CAR-016", Reason.SESSION_PEER_MISMATCH,
+    "A session peer's Noise static key is the X25519 form of the node id its binding names, and that node "
+    "is the one dialled (when one was).",
+    suite="carrier",
+    note="Deviation: upstream Carrier authenticates Tox keys only and binds no DID to them.",
+)
+R_FRAME = rule(
+    "CAR-017", Reason.TRANSPORT_FRAME_MALFORMED,
+    "A transport frame is an 8-byte counter and a ciphertext of 16 to 65535 bytes.",
+    suite="carrier",
+)
+R_REPLAY = rule(
+    "CAR-018", Reason.TRANSPORT_REPLAY,
+    "A transport frame's counter is not below the receiver's next counter.",
+    suite="carrier",
+)
+R_REORDER = rule(
+    "CAR-019", Reason.TRANSPORT_REORDER,
+    "A transport frame's counter is not above the receiver's next counter.",
+    suite="carrier",
+)
+
+
+def binding_payload(b: B.Binding) -> bytes:
+    """The handshake payload that carries a binding."""
+    return cbor_encode(B.binding_to_cbor(b))
+
+
+def start_handshake(pattern: str, initiator: bool, node_seed: bytes, ephemeral: bytes,
+                    remote_node: bytes | None = None) -> noise.HandshakeState:
+    """A Carrier handshake state; ``remote_node`` is the responder's node id (needed for IK)."""
+    rs = identity.x25519_public_of(remote_node) if remote_node is not None else None
+    return noise.initialize(pattern, initiator, PROLOGUE, s=identity.x25519_private_of(node_seed),
+                            e=ephemeral, rs=rs if initiator else None)
+
+
+def accept_peer(hs: noise.HandshakeState, payload: bytes, resolve: B.CarrierResolver, now: int,
+                expected_node: bytes | None = None) -> B.Binding:
+    """Verify the peer's binding read from a handshake payload; returns it."""
+    b = B.binding_from_cbor(cbor_decode(payload))
+    node_id = B.verify_binding(b, resolve, now)
+    static_ok = hs.rs is not None and hs.rs == identity.x25519_public_of(node_id)
+    # [CAR-016] the peer's static key is its bound node's, and the node is the one dialled
+    if not static_ok or (expected_node is not None and node_id != expected_node):
+        raise Reject(Reason.SESSION_PEER_MISMATCH, "CAR-016", "peer key is not the bound (or dialled) node's")
+    return b
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
+
+
+class TransportState(_Model):
+    """One direction of a session: its cipher state (``n`` is the next counter) and the rekey interval."""
+
+    cipher: noise.CipherState
+    rekey_interval: int = Field(default=DEFAULT_REKEY_INTERVAL, ge=1)
+    """Both ends rekey before every counter that is a positive multiple of this."""
+
+
+def transport_pair(hs: noise.HandshakeState, rekey_interval: int = DEFAULT_REKEY_INTERVAL) -> tuple[TransportState, TransportState]:
+    """``(send, receive)`` transport states of a party whose handshake is finished."""
+    c1, c2 = noise.split(hs)
+    send, recv = (c1, c2) if hs.initiator else (c2, c1)
+    return TransportState(cipher=send, rekey_interval=rekey_interval), TransportState(cipher=recv, rekey_interval=rekey_interval)
+
+
+def _rekeyed(ts: TransportState) -> noise.CipherState:
+    n = ts.cipher.n
+    return noise.rekey(ts.cipher) if n > 0 and n % ts.rekey_interval == 0 else ts.cipher
+
+
+def seal_frame(ts: TransportState, plaintext: bytes) -> tuple[TransportState, bytes]:
+    """The next frame of a direction."""
+    # [CAR-020] a transport message is at most 65535 bytes
+    if len(plaintext) > MAX_FRAME_PLAINTEXT:
+        raise Reject(Reason.NOISE_MESSAGE_LENGTH, "CAR-020", f"{len(plaintext)} bytes of plaintext")
+    counter = ts.cipher.n
+    cs, ct = noise.encrypt_with_ad(_rekeyed(ts), b"", plaintext)
+    return ts.model_copy(update={"cipher": cs}), counter.to_bytes(COUNTER_SIZE, "big") + ct
+
+
+def open_frame(ts: TransportState, frame: bytes) -> tuple[TransportState, bytes]:
+    """Accept the next frame of a direction; a refused frame changes nothing."""
+    size_ok = COUNTER_SIZE + noise.TAGLEN <= len(frame) <= COUNTER_SIZE + noise.MAX_MESSAGE
+    # [CAR-017] counter and a ciphertext of 16 to 65535 bytes
+    if not size_ok:
+        raise Reject(Reason.TRANSPORT_FRAME_MALFORMED, "CAR-017", f"{len(frame)} bytes")
+    counter = int.from_bytes(frame[:COUNTER_SIZE], "big")
+    # [CAR-018] not below the next counter (a replay)
+    if counter < ts.cipher.n:
+        raise Reject(Reason.TRANSPORT_REPLAY, "CAR-018", f"counter {counter}, expected {ts.cipher.n}")
+    # [CAR-019] not above the next counter (reordered or lost frames)
+    if counter > ts.cipher.n:
+        raise Reject(Reason.TRANSPORT_REORDER, "CAR-019", f"counter {counter}, expected {ts.cipher.n}")
+    cs, pt = noise.decrypt_with_ad(_rekeyed(ts), b"", frame[COUNTER_SIZE:])
+    return ts.model_copy(update={"cipher": cs}), pt
