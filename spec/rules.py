@@ -27,6 +27,14 @@ import spec.encoding.cbor  # noqa: F401
 import spec.encoding.fixed64  # noqa: F401
 import spec.encoding.hashes  # noqa: F401
 import spec.encoding.primitives  # noqa: F401
+import spec.hive.access  # noqa: F401
+import spec.hive.auth  # noqa: F401
+import spec.hive.backup  # noqa: F401
+import spec.hive.database  # noqa: F401
+import spec.hive.files  # noqa: F401
+import spec.hive.jws  # noqa: F401
+import spec.hive.scripts  # noqa: F401
+import spec.hive.sync  # noqa: F401
 from spec.errors import RULES, Rule
 
 __all__ = ["RULES", "Rule", "all_rules"]

@@ -114,6 +114,7 @@ def b64url_decode(text: str, what: str) -> bytes:
     try:
         data = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
     except (binascii.Error, ValueError):
+        # [HJWT-001] decodes as base64url
         raise DecodeError(Reason.HIVE_JWT_MALFORMED, "HJWT-001", f"{what}: not base64url") from None
     # [HJWT-001] the canonical encoding (no stray low bits in the last character)
     if b64url_encode(data) != text:
@@ -139,6 +140,7 @@ def _object(part: str, what: str) -> dict[str, Any]:
     try:
         value = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError):
+        # [HJWT-001] UTF-8 JSON text
         raise DecodeError(Reason.HIVE_JWT_MALFORMED, "HJWT-001", f"{what}: not UTF-8 JSON") from None
     # [HJWT-001] header and claims are JSON objects
     if not isinstance(value, dict):
