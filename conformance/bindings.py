@@ -461,3 +461,4 @@ def _x25519_shared(data: Any) -> Json:
 
 import conformance.bindings_chain  # noqa: E402,F401  (its modules import Input and handler from here)
 import conformance.bindings_did  # noqa: E402,F401  (likewise for the did suite)
+import conformance.bindings_hive  # noqa: E402,F401  (likewise for the hive suite)

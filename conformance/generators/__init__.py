@@ -9,3 +9,4 @@ from conformance.generators import did_credentials  # noqa: F401
 from conformance.generators import did_requests  # noqa: F401
 
 from conformance.generators import did_chain  # noqa: F401
+from conformance.generators import hive  # noqa: F401
