@@ -15,19 +15,19 @@ Definition (``HSCR-001``)
                | {"name": str, "type": "and" | "or", "body": [condition, ...]}  (non-empty, depth <= 8)
     executable = {"name": str, "type": T, "output"?: bool, "body": B}          (output defaults true)
 
-=================  ===========================================================================
-``type``           ``body``
-=================  ===========================================================================
-``find``           ``{collection, filter?, options?}`` (:mod:`spec.hive.database` subset)
-``insert``         ``{collection, document, options?: {timestamp?: bool}}``
-``update``         ``{collection, filter, update, options?: {upsert?: bool, timestamp?: bool}}``
-``delete``         ``{collection, filter}``
-``fileUpload``     ``{path}``
-``fileDownload``   ``{path}``
-``fileProperties`` ``{path}``
-``fileHash``       ``{path}``
-``aggregated``     ``[executable, ...]`` (non-empty, no nested ``aggregated``)
-=================  ===========================================================================
+====================  ===========================================================================
+``type``              ``body``
+====================  ===========================================================================
+``find``              ``{collection, filter?, options?}`` (:mod:`spec.hive.database` subset)
+``insert``            ``{collection, document, options?: {timestamp?: bool}}``
+``update``            ``{collection, filter, update, options?: {upsert?: bool, timestamp?: bool}}``
+``delete``            ``{collection, filter}``
+``fileUpload``        ``{path}``
+``fileDownload``      ``{path}``
+``fileProperties``    ``{path}``
+``fileHash``          ``{path}``
+``aggregated``        ``[executable, ...]`` (non-empty, no nested ``aggregated``)
+====================  ===========================================================================
 
 A call (``HSCR-002`` .. ``HSCR-004``, ``HACL-002``)
 -----------------------------------------------------
