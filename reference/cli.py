@@ -138,6 +138,12 @@ def _cmd_idchain(args: argparse.Namespace) -> int:
     return run(args.datadir, args.rpcport)
 
 
+def _cmd_hive_serve(args: argparse.Namespace) -> int:
+    from reference.hive.server import run
+
+    return run(args.datadir, args.port, args.quota, args.documents or [])
+
+
 def _cmd_devnet(args: argparse.Namespace) -> int:
     from reference.node.devnet import devnet
 
@@ -224,6 +230,16 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--datadir", required=True)
     s.add_argument("--rpcport", type=int, default=0, help="JSON-RPC port on 127.0.0.1 (0: any free port)")
     s.set_defaults(fn=_cmd_idchain)
+
+    s = sub.add_parser("hive", help="the reference Hive vault")
+    hive_sub = s.add_subparsers(dest="hive_command", required=True)
+    h = hive_sub.add_parser("serve", help="serve a vault over HTTP on 127.0.0.1 (upstream's /api/v2 routes)")
+    h.add_argument("--datadir", required=True, help="SQLite database, file bodies and the service key live here")
+    h.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (0: any free port)")
+    h.add_argument("--quota", type=int, default=1 << 30, help="bytes of files per partition (default 1 GiB)")
+    h.add_argument("--documents", action="append",
+                   help="a DID document file, or a folder of *.json documents, the vault may resolve (repeatable)")
+    h.set_defaults(fn=_cmd_hive_serve)
     return p
 
 

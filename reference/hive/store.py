@@ -1,0 +1,180 @@
+"""The vault's storage: SQLite for collections, file metadata, scripts and challenges; bodies on disk.
+
+Every state the spec defines (:class:`spec.hive.database.Database`, :class:`spec.hive.files.Files`,
+:class:`spec.hive.scripts.PartitionData`, :class:`spec.hive.auth.AuthState`) is loaded from SQLite,
+changed by the spec's pure transition, and written back in one SQLite transaction, so a failed call
+changes nothing. A partition is keyed by its upstream database name (``hive_user_db_<md5>``).
+
+File bodies are content-addressed: ``blobs/<sha256[:2]>/<sha256>``. A body is written to a
+temporary file, flushed to disk and renamed into place before the metadata that names it is
+committed, so a vault killed mid-upload leaves at most an unreferenced temporary file, never a
+half-written body behind a path.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from spec.hive import auth, scripts
+from spec.hive import database as db
+from spec.hive import files as fs
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS collections (partition TEXT NOT NULL, name TEXT NOT NULL, PRIMARY KEY (partition, name));
+CREATE TABLE IF NOT EXISTS documents (partition TEXT NOT NULL, collection TEXT NOT NULL, seq INTEGER NOT NULL,
+    body TEXT NOT NULL, PRIMARY KEY (partition, collection, seq));
+CREATE TABLE IF NOT EXISTS files (partition TEXT NOT NULL, path TEXT NOT NULL, size INTEGER NOT NULL,
+    sha256 TEXT NOT NULL, cid TEXT, public INTEGER NOT NULL, created INTEGER NOT NULL, modified INTEGER NOT NULL,
+    PRIMARY KEY (partition, path));
+CREATE TABLE IF NOT EXISTS scripts (partition TEXT NOT NULL, name TEXT NOT NULL, definition TEXT NOT NULL,
+    PRIMARY KEY (partition, name));
+CREATE TABLE IF NOT EXISTS challenges (did TEXT PRIMARY KEY, nonce TEXT NOT NULL, expires INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS dids (did TEXT PRIMARY KEY, document TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS transactions (id TEXT PRIMARY KEY, partition TEXT NOT NULL, action TEXT NOT NULL,
+    path TEXT NOT NULL, expires INTEGER NOT NULL);
+"""
+
+
+class HiveStore:
+    """One vault's storage under ``folder``."""
+
+    def __init__(self, folder: str | Path) -> None:
+        self.folder = Path(folder)
+        self.blobs = self.folder / "blobs"
+        self.blobs.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(self.folder / "hive.sqlite3", check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.executescript(SCHEMA)
+        self._lock = threading.RLock()
+
+    def close(self) -> None:
+        """Close the database (idempotent)."""
+        with self._lock:
+            self._db.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One serialized SQLite transaction: everything in it is written, or nothing."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    # -- bodies ---------------------------------------------------------------------------------------
+
+    def blob_path(self, sha256: str) -> Path:
+        return self.blobs / sha256[:2] / sha256
+
+    def put_blob(self, data: bytes) -> str:
+        digest = hashlib.sha256(data).hexdigest()
+        path = self.blob_path(digest)
+        if path.exists():
+            return digest
+        path.parent.mkdir(exist_ok=True)
+        tmp = path.with_name(f".{digest}.{threading.get_ident()}.tmp")
+        with open(tmp, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+        return digest
+
+    def get_blob(self, sha256: str) -> bytes:
+        return self.blob_path(sha256).read_bytes()
+
+    # -- database -------------------------------------------------------------------------------------
+
+    def load_database(self, con: sqlite3.Connection, partition: str) -> db.Database:
+        names = [r[0] for r in con.execute("SELECT name FROM collections WHERE partition=? ORDER BY name",
+                                           (partition,))]
+        out = []
+        for n in names:
+            docs = tuple(json.loads(r[0]) for r in con.execute(
+                "SELECT body FROM documents WHERE partition=? AND collection=? ORDER BY seq", (partition, n)))
+            out.append((n, docs))
+        return db.Database(collections=tuple(out))
+
+    def save_database(self, con: sqlite3.Connection, partition: str, before: db.Database, after: db.Database) -> None:
+        old, new = dict(before.collections), dict(after.collections)
+        for name in set(old) | set(new):
+            if old.get(name) == new.get(name):
+                continue
+            con.execute("DELETE FROM documents WHERE partition=? AND collection=?", (partition, name))
+            if name not in new:
+                con.execute("DELETE FROM collections WHERE partition=? AND name=?", (partition, name))
+                continue
+            con.execute("INSERT OR IGNORE INTO collections VALUES (?, ?)", (partition, name))
+            con.executemany("INSERT INTO documents VALUES (?, ?, ?, ?)",
+                            [(partition, name, i, json.dumps(d)) for i, d in enumerate(new[name])])
+
+    # -- files ----------------------------------------------------------------------------------------
+
+    def load_files(self, con: sqlite3.Connection, partition: str) -> fs.Files:
+        rows = con.execute("SELECT path, size, sha256, cid, public, created, modified FROM files WHERE partition=? "
+                           "ORDER BY path", (partition,))
+        return fs.Files(entries=tuple(fs.FileEntry(path=r[0], size=r[1], sha256=r[2], cid=r[3], public=bool(r[4]),
+                                                   created=r[5], modified=r[6]) for r in rows))
+
+    def save_files(self, con: sqlite3.Connection, partition: str, after: fs.Files) -> None:
+        con.execute("DELETE FROM files WHERE partition=?", (partition,))
+        con.executemany("INSERT INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                        [(partition, e.path, e.size, e.sha256, e.cid, int(e.public), e.created, e.modified)
+                         for e in after.entries])
+
+    # -- scripts --------------------------------------------------------------------------------------
+
+    def load_partition(self, con: sqlite3.Connection, partition: str) -> scripts.PartitionData:
+        data = scripts.PartitionData(database=self.load_database(con, partition), files=self.load_files(con, partition))
+        for name, definition in con.execute("SELECT name, definition FROM scripts WHERE partition=? ORDER BY name",
+                                            (partition,)):
+            data = scripts.register(data, scripts.parse_script(name, json.loads(definition)))
+        return data
+
+    def save_script(self, con: sqlite3.Connection, partition: str, name: str, definition: Any) -> None:
+        con.execute("INSERT OR REPLACE INTO scripts VALUES (?, ?, ?)", (partition, name, json.dumps(definition)))
+
+    def delete_script(self, con: sqlite3.Connection, partition: str, name: str) -> bool:
+        return con.execute("DELETE FROM scripts WHERE partition=? AND name=?", (partition, name)).rowcount > 0
+
+    # -- sign-in --------------------------------------------------------------------------------------
+
+    def load_auth(self, con: sqlite3.Connection) -> auth.AuthState:
+        rows = con.execute("SELECT did, nonce, expires FROM challenges ORDER BY did")
+        return auth.AuthState(challenges=tuple(auth.Challenge(did=r[0], nonce=r[1], expires=r[2]) for r in rows))
+
+    def save_auth(self, con: sqlite3.Connection, state: auth.AuthState, now: int) -> None:
+        con.execute("DELETE FROM challenges")
+        con.executemany("INSERT INTO challenges VALUES (?, ?, ?)",
+                        [(c.did, c.nonce, c.expires) for c in state.challenges if c.expires > now])
+
+    def cache_document(self, con: sqlite3.Connection, did: str, text: str) -> None:
+        con.execute("INSERT OR REPLACE INTO dids VALUES (?, ?)", (did, text))
+
+    def documents(self) -> dict[str, str]:
+        with self._lock:
+            return dict(self._db.execute("SELECT did, document FROM dids"))
+
+    # -- script transactions (fileUpload / fileDownload streams) -----------------------------------------
+
+    def add_transaction(self, con: sqlite3.Connection, tid: str, partition: str, action: str, path: str,
+                        expires: int) -> None:
+        con.execute("INSERT INTO transactions VALUES (?, ?, ?, ?, ?)", (tid, partition, action, path, expires))
+
+    def take_transaction(self, con: sqlite3.Connection, tid: str, now: int) -> tuple[str, str, str] | None:
+        row = con.execute("SELECT partition, action, path, expires FROM transactions WHERE id=?", (tid,)).fetchone()
+        if row is None:
+            return None
+        con.execute("DELETE FROM transactions WHERE id=?", (tid,))
+        return None if row[3] <= now else (row[0], row[1], row[2])
