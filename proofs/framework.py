@@ -68,6 +68,7 @@ PROOF_MODULES: tuple[str, ...] = (
     "proofs.chain_state",
     "proofs.chain_pow",
     "proofs.did_chain",
+    "proofs.hive",
 )
 """Every module that declares proofs; :func:`all_proofs` imports these and nothing else."""
 
