@@ -144,6 +144,45 @@ def _cmd_hive_serve(args: argparse.Namespace) -> int:
     return run(args.datadir, args.port, args.quota, args.documents or [])
 
 
+def _read_documents(paths: list[str]) -> dict[str, str]:
+    import json
+    from pathlib import Path
+
+    out = {}
+    for path in paths:
+        p = Path(path)
+        for f in sorted(p.glob("*.json")) if p.is_dir() else [p]:
+            text = f.read_text()
+            out[json.loads(text)["id"]] = text
+    return out
+
+
+def _cmd_hive_signin(args: argparse.Namespace) -> int:
+    import time
+    from pathlib import Path
+
+    from reference.hive.client import HiveClient
+
+    client = HiveClient(args.url)
+    key = bytes.fromhex(Path(args.key).read_text().strip())
+    print(client.sign_in(key, Path(args.credential).read_text(), now=int(time.time()),
+                         documents=_read_documents(args.documents or [])))
+    return 0
+
+
+def _cmd_hive_sync(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from reference.hive.client import HiveClient, sync_folder
+
+    report = sync_folder(HiveClient(args.url, args.token), Path(args.folder), Path(args.state))
+    for op, path in report.actions:
+        print(f"{op:8} {path}")
+    print(f"synced in {report.rounds} round(s): {len(report.actions)} action(s), {report.bytes_up} bytes up, "
+          f"{report.bytes_down} bytes down")
+    return 0
+
+
 def _cmd_devnet(args: argparse.Namespace) -> int:
     from reference.node.devnet import devnet
 
@@ -240,6 +279,19 @@ def build_parser() -> argparse.ArgumentParser:
     h.add_argument("--documents", action="append",
                    help="a DID document file, or a folder of *.json documents, the vault may resolve (repeatable)")
     h.set_defaults(fn=_cmd_hive_serve)
+    h = hive_sub.add_parser("signin", help="sign in to a vault as an app instance; prints the access token")
+    h.add_argument("--url", required=True, help="the vault, e.g. http://127.0.0.1:5004")
+    h.add_argument("--key", required=True, help="file holding the app instance's P-256 private key (hex)")
+    h.add_argument("--credential", required=True, help="file holding the user-issued AppIdCredential")
+    h.add_argument("--documents", action="append",
+                   help="DID documents (file or folder) to check the vault's challenge with (repeatable)")
+    h.set_defaults(fn=_cmd_hive_signin)
+    h = hive_sub.add_parser("sync", help="sync a home folder with the vault partition of a token")
+    h.add_argument("--url", required=True)
+    h.add_argument("--token", required=True, help="an access token (elastos hive signin)")
+    h.add_argument("--folder", required=True, help="the home folder (home/<user DID>/<app DID>/)")
+    h.add_argument("--state", required=True, help="the client's sync state file (kept outside the folder)")
+    h.set_defaults(fn=_cmd_hive_sync)
     return p
 
 

@@ -16,6 +16,7 @@ token, JWT and sign-in reasons                              401
 ``HIVE_*_NOT_FOUND``                                        404
 ``HIVE_COLLECTION_EXISTS``, ``HIVE_FILE_EXISTS``            455
 ``HIVE_QUOTA_EXCEEDED``                                     507
+``HIVE_SYNC_STALE``, ``HIVE_UPLOAD_OFFSET``                 409
 everything else (malformed input)                           400
 ==========================================================  ======
 
@@ -25,12 +26,18 @@ vault/db/collection/<name>`` (insert, or ``?op=count``), ``PATCH …?updateone=`
 …?deleteone=``, ``GET vault/db/<name>?filter=&skip=&limit=``, ``POST vault/db/query``;
 ``GET|PUT|PATCH|DELETE vault/files/<path>`` with ``comp=children|metadata|hash``, ``public=``,
 ``dest=`` (copy) and ``to=`` (move); ``PUT|PATCH|DELETE vault/scripting/<name>`` (register, run,
-unregister) and ``PUT|GET vault/scripting/stream/<transaction id>``.
+unregister) and ``PUT|GET vault/scripting/stream/<transaction id>``; the home-folder sync routes
+(the spec's own, :mod:`spec.hive.sync`): ``GET vault/sync/manifest``, ``PUT|DELETE
+vault/sync/files/<path>?base=<version>`` (compare-and-swap), ``POST vault/sync/uploads`` (start a
+resumable upload), ``GET|PUT vault/sync/uploads/<id>[?offset=]`` (status, append a chunk) and
+``POST vault/sync/uploads/<id>?base=`` (finish: the body becomes visible only now).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import re
 import secrets
 import threading
@@ -43,7 +50,7 @@ from typing import Any
 from spec.crypto import p256
 from spec.did import document
 from spec.errors import Reason, Reject
-from spec.hive import access, auth, identity, scripts
+from spec.hive import access, auth, identity, scripts, sync
 from spec.hive import database as db
 from spec.hive import files as fs
 
@@ -57,6 +64,7 @@ _STATUS = {
     Reason.HIVE_ACCESS_DENIED: 403, Reason.HIVE_SCRIPT_CONDITION: 403,
     Reason.HIVE_SCRIPT_NOT_FOUND: 404, Reason.HIVE_COLLECTION_NOT_FOUND: 404, Reason.HIVE_FILE_NOT_FOUND: 404,
     Reason.HIVE_COLLECTION_EXISTS: 455, Reason.HIVE_FILE_EXISTS: 455, Reason.HIVE_QUOTA_EXCEEDED: 507,
+    Reason.HIVE_SYNC_STALE: 409, Reason.HIVE_UPLOAD_OFFSET: 409,
 }
 _UNAUTHORIZED = ("HIVE_JWT_", "HIVE_TOKEN_", "HIVE_SIGNIN_", "HIVE_CHALLENGE_", "HIVE_PRESENTATION_",
                  "HIVE_CREDENTIAL_")
@@ -250,6 +258,74 @@ class Vault:
     def delete_file(self, caller: auth.Caller, path: str) -> None:
         self._files(caller, lambda f: (fs.delete(f, path), None))
 
+    # -- home-folder sync -----------------------------------------------------------------------------------
+
+    def manifest(self, caller: auth.Caller) -> dict[str, Any]:
+        part = access.database_name(caller.user_did, caller.app_did)
+        with self.store.transaction() as con:
+            remote = self.store.load_manifest(con, part)
+        return {"manifest": [{"path": e.path, "version": e.version, "sha256": e.sha256, "size": e.size}
+                             for _, e in sorted(remote.items())]}
+
+    def sync_write(self, caller: auth.Caller, path: str, body: bytes | None, base: int) -> dict[str, Any]:
+        """An upload (``body``) or delete (``None``) that replaces version ``base`` (HSYNC-002)."""
+        part = access.database_name(caller.user_did, caller.app_did)
+        now = self.now()
+        with self.store.transaction() as con:
+            remote = self.store.load_manifest(con, part)
+            digest = hashlib.sha256(body).hexdigest() if body is not None else None
+            sync.apply_write(remote, path, digest, len(body) if body is not None else 0, base)
+            files = self.store.load_files(con, part)
+            if body is None:
+                after = fs.delete(files, path) if files.find(path) is not None else files
+            else:
+                after = fs.put(files, path, body, public=False, now=now, quota=self.quota)
+                self.store.put_blob(body)
+            self.store.save_files(con, part, after)
+            if body is None and files.find(path) is None:
+                cur = remote.get(path)
+                self.store.save_manifest(con, part, sync.apply_write(remote, path, None, 0, cur.version if cur else 0))
+            entry = self.store.load_manifest(con, part)[path]
+        return {"path": path, "version": entry.version, "sha256": entry.sha256}
+
+    def upload_start(self, caller: auth.Caller, body: Any) -> dict[str, Any]:
+        path, size, digest = _member(body, "path", None), _member(body, "size", None), _member(body, "sha256", None)
+        if not isinstance(path, str) or not isinstance(size, int) or not isinstance(digest, str):
+            raise HttpError(400, "body: expected {\"path\", \"size\", \"sha256\"}")
+        sync.start_upload(path, size, digest)
+        uid = secrets.token_hex(16)
+        with self.store.transaction() as con:
+            self.store.start_upload(con, uid, access.database_name(caller.user_did, caller.app_did), path, size, digest)
+        return {"upload_id": uid, "received": 0}
+
+    def _session(self, caller: auth.Caller, uid: str) -> sync.UploadSession:
+        with self.store.transaction() as con:
+            row = self.store.get_upload(con, uid)
+        if row is None or row[0] != access.database_name(caller.user_did, caller.app_did):
+            raise HttpError(404, "no such upload", Reason.HIVE_FILE_NOT_FOUND.value)
+        return sync.UploadSession(path=row[1], size=row[2], sha256=row[3],
+                                  received=self.store.upload_path(uid).read_bytes())
+
+    def upload_status(self, caller: auth.Caller, uid: str) -> dict[str, Any]:
+        s = self._session(caller, uid)
+        return {"upload_id": uid, "received": len(s.received), "size": s.size}
+
+    def upload_chunk(self, caller: auth.Caller, uid: str, offset: int, chunk: bytes) -> dict[str, Any]:
+        s = sync.append_chunk(self._session(caller, uid), offset, chunk)
+        with open(self.store.upload_path(uid), "ab") as f:
+            f.write(chunk)
+            f.flush()
+            os.fsync(f.fileno())
+        return {"upload_id": uid, "received": len(s.received)}
+
+    def upload_finish(self, caller: auth.Caller, uid: str, base: int) -> dict[str, Any]:
+        s = self._session(caller, uid)
+        body = sync.finish_upload(s)
+        out = self.sync_write(caller, s.path, body, base)
+        with self.store.transaction() as con:
+            self.store.end_upload(con, uid)
+        return out
+
     # -- scripting ---------------------------------------------------------------------------------------------
 
     def register_script(self, caller: auth.Caller, name: str, definition: Any) -> dict[str, Any]:
@@ -311,6 +387,13 @@ def _member(body: Any, key: str, default: Any) -> Any:
     if v is None:
         raise HttpError(400, f"body: {key!r} is required")
     return v
+
+
+def _int_param(q: dict[str, str], key: str) -> int:
+    v = q.get(key, "")
+    if not v.isdigit():
+        raise HttpError(400, f"{key}: expected a non-negative integer")
+    return int(v)
 
 
 def _opt(body: Any, key: str) -> Any:
@@ -402,6 +485,22 @@ class _Handler(BaseHTTPRequestHandler):
         if m and method == "DELETE":
             v.unregister_script(caller, urllib.parse.unquote(m.group(1)))
             return 204, None, None
+        if (method, p) == ("GET", "vault/sync/manifest"):
+            return 200, v.manifest(caller), None
+        m = re.fullmatch(r"vault/sync/files/(.+)", p)
+        if m and method in ("PUT", "DELETE"):
+            base = _int_param(q, "base")
+            body = self._raw_body() if method == "PUT" else None
+            return 200, v.sync_write(caller, urllib.parse.unquote(m.group(1)), body, base), None
+        if (method, p) == ("POST", "vault/sync/uploads"):
+            return 201, v.upload_start(caller, self._json()), None
+        m = re.fullmatch(r"vault/sync/uploads/([0-9a-f]+)", p)
+        if m and method == "GET":
+            return 200, v.upload_status(caller, m.group(1)), None
+        if m and method == "PUT":
+            return 200, v.upload_chunk(caller, m.group(1), _int_param(q, "offset"), self._raw_body()), None
+        if m and method == "POST":
+            return 200, v.upload_finish(caller, m.group(1), _int_param(q, "base")), None
         if (method, p) == ("GET", "vault/db/collections"):
             return 200, v.collections(caller), None
         m = re.fullmatch(r"vault/db/collections/([^/]+)", p)

@@ -23,7 +23,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from spec.hive import auth, scripts
+from spec.hive import auth, scripts, sync
 from spec.hive import database as db
 from spec.hive import files as fs
 
@@ -38,6 +38,10 @@ CREATE TABLE IF NOT EXISTS scripts (partition TEXT NOT NULL, name TEXT NOT NULL,
     PRIMARY KEY (partition, name));
 CREATE TABLE IF NOT EXISTS challenges (did TEXT PRIMARY KEY, nonce TEXT NOT NULL, expires INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS dids (did TEXT PRIMARY KEY, document TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS versions (partition TEXT NOT NULL, path TEXT NOT NULL, version INTEGER NOT NULL,
+    sha256 TEXT, size INTEGER NOT NULL, PRIMARY KEY (partition, path));
+CREATE TABLE IF NOT EXISTS uploads (id TEXT PRIMARY KEY, partition TEXT NOT NULL, path TEXT NOT NULL,
+    size INTEGER NOT NULL, sha256 TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS transactions (id TEXT PRIMARY KEY, partition TEXT NOT NULL, action TEXT NOT NULL,
     path TEXT NOT NULL, expires INTEGER NOT NULL);
 """
@@ -128,10 +132,50 @@ class HiveStore:
                                                    created=r[5], modified=r[6]) for r in rows))
 
     def save_files(self, con: sqlite3.Connection, partition: str, after: fs.Files) -> None:
+        """Store a partition's files; every path whose body changed gets the next sync version (a
+        removed path a tombstone), so the sync manifest follows every file call."""
+        before = {e.path: e for e in self.load_files(con, partition).entries}
+        now = {e.path: e for e in after.entries}
+        remote = self.load_manifest(con, partition)
+        for path in sorted(set(before) | set(now)):
+            old, new = before.get(path), now.get(path)
+            if (old.sha256 if old else None) == (new.sha256 if new else None):
+                continue
+            cur = remote.get(path)
+            remote = sync.apply_write(remote, path, new.sha256 if new else None, new.size if new else 0,
+                                      cur.version if cur else 0)
+        self.save_manifest(con, partition, remote)
         con.execute("DELETE FROM files WHERE partition=?", (partition,))
         con.executemany("INSERT INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                         [(partition, e.path, e.size, e.sha256, e.cid, int(e.public), e.created, e.modified)
                          for e in after.entries])
+
+    # -- sync ----------------------------------------------------------------------------------------
+
+    def load_manifest(self, con: sqlite3.Connection, partition: str) -> dict[str, sync.RemoteEntry]:
+        rows = con.execute("SELECT path, version, sha256, size FROM versions WHERE partition=?", (partition,))
+        return {r[0]: sync.RemoteEntry(path=r[0], version=r[1], sha256=r[2], size=r[3]) for r in rows}
+
+    def save_manifest(self, con: sqlite3.Connection, partition: str, remote: dict[str, sync.RemoteEntry]) -> None:
+        con.executemany("INSERT OR REPLACE INTO versions VALUES (?, ?, ?, ?, ?)",
+                        [(partition, e.path, e.version, e.sha256, e.size) for e in remote.values()])
+
+    def upload_path(self, upload_id: str) -> Path:
+        return self.folder / "uploads" / upload_id
+
+    def start_upload(self, con: sqlite3.Connection, upload_id: str, partition: str, path: str, size: int,
+                     sha256: str) -> None:
+        (self.folder / "uploads").mkdir(exist_ok=True)
+        self.upload_path(upload_id).write_bytes(b"")
+        con.execute("INSERT INTO uploads VALUES (?, ?, ?, ?, ?)", (upload_id, partition, path, size, sha256))
+
+    def get_upload(self, con: sqlite3.Connection, upload_id: str) -> tuple[str, str, int, str] | None:
+        row = con.execute("SELECT partition, path, size, sha256 FROM uploads WHERE id=?", (upload_id,)).fetchone()
+        return None if row is None else (row[0], row[1], row[2], row[3])
+
+    def end_upload(self, con: sqlite3.Connection, upload_id: str) -> None:
+        con.execute("DELETE FROM uploads WHERE id=?", (upload_id,))
+        self.upload_path(upload_id).unlink(missing_ok=True)
 
     # -- scripts --------------------------------------------------------------------------------------
 
