@@ -132,23 +132,27 @@ class HiveStore:
                                                    created=r[5], modified=r[6]) for r in rows))
 
     def save_files(self, con: sqlite3.Connection, partition: str, after: fs.Files) -> None:
-        """Store a partition's files; every path whose body changed gets the next sync version (a
-        removed path a tombstone), so the sync manifest follows every file call."""
+        """Store a partition's files (only the rows that changed); every path whose body changed gets
+        the next sync version (a removed path a tombstone), so the sync manifest follows every file call."""
         before = {e.path: e for e in self.load_files(con, partition).entries}
         now = {e.path: e for e in after.entries}
-        remote = self.load_manifest(con, partition)
-        for path in sorted(set(before) | set(now)):
+        changed = sorted(p for p in set(before) | set(now) if before.get(p) != now.get(p))
+        if not changed:
+            return
+        remote = {p: e for p, e in self.load_manifest(con, partition).items() if p in changed}
+        for path in changed:
             old, new = before.get(path), now.get(path)
-            if (old.sha256 if old else None) == (new.sha256 if new else None):
-                continue
-            cur = remote.get(path)
-            remote = sync.apply_write(remote, path, new.sha256 if new else None, new.size if new else 0,
-                                      cur.version if cur else 0)
+            if (old.sha256 if old else None) != (new.sha256 if new else None):
+                cur = remote.get(path)
+                remote = sync.apply_write(remote, path, new.sha256 if new else None, new.size if new else 0,
+                                          cur.version if cur else 0)
+            if new is None:
+                con.execute("DELETE FROM files WHERE partition=? AND path=?", (partition, path))
+            else:
+                con.execute("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                            (partition, new.path, new.size, new.sha256, new.cid, int(new.public), new.created,
+                             new.modified))
         self.save_manifest(con, partition, remote)
-        con.execute("DELETE FROM files WHERE partition=?", (partition,))
-        con.executemany("INSERT INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                        [(partition, e.path, e.size, e.sha256, e.cid, int(e.public), e.created, e.modified)
-                         for e in after.entries])
 
     # -- sync ----------------------------------------------------------------------------------------
 
