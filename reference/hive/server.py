@@ -211,9 +211,10 @@ class Vault:
     def _files(self, caller: auth.Caller, change: Any) -> Any:
         part = access.database_name(caller.user_did, caller.app_did)
         with self.store.transaction() as con:
-            after, result = change(self.store.load_files(con, part))
+            before = self.store.load_files(con, part)
+            after, result = change(before)
             if after is not None:
-                self.store.save_files(con, part, after)
+                self.store.save_files(con, part, after, before)
         return result
 
     def upload(self, caller: auth.Caller, path: str, body: bytes, public: bool) -> dict[str, Any]:
@@ -223,9 +224,10 @@ class Vault:
         fs.check_path(path)
         now = self.now()
         with self.store.transaction() as con:
-            after = fs.put(self.store.load_files(con, part), path, body, public=public, now=now, quota=self.quota)
+            before = self.store.load_files(con, part)
+            after = fs.put(before, path, body, public=public, now=now, quota=self.quota)
             self.store.put_blob(body)  # on disk (fsync, rename) before the metadata commits
-            self.store.save_files(con, part, after)
+            self.store.save_files(con, part, after, before)
         e = after.find(path)
         assert e is not None
         return {"name": path, "cid": e.cid}
@@ -272,8 +274,9 @@ class Vault:
         part = access.database_name(caller.user_did, caller.app_did)
         now = self.now()
         with self.store.transaction() as con:
-            remote = self.store.load_manifest(con, part)
+            remote = self.store.load_manifest(con, part, [path])
             digest = hashlib.sha256(body).hexdigest() if body is not None else None
+            # the spec's compare-and-swap (HSYNC-002): the write must name the current version
             sync.apply_write(remote, path, digest, len(body) if body is not None else 0, base)
             files = self.store.load_files(con, part)
             if body is None:
@@ -281,11 +284,11 @@ class Vault:
             else:
                 after = fs.put(files, path, body, public=False, now=now, quota=self.quota)
                 self.store.put_blob(body)
-            self.store.save_files(con, part, after)
+            self.store.save_files(con, part, after, files)
             if body is None and files.find(path) is None:
                 cur = remote.get(path)
                 self.store.save_manifest(con, part, sync.apply_write(remote, path, None, 0, cur.version if cur else 0))
-            entry = self.store.load_manifest(con, part)[path]
+            entry = self.store.load_manifest(con, part, [path])[path]
         return {"path": path, "version": entry.version, "sha256": entry.sha256}
 
     def upload_start(self, caller: auth.Caller, body: Any) -> dict[str, Any]:

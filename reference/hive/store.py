@@ -128,18 +128,23 @@ class HiveStore:
     def load_files(self, con: sqlite3.Connection, partition: str) -> fs.Files:
         rows = con.execute("SELECT path, size, sha256, cid, public, created, modified FROM files WHERE partition=? "
                            "ORDER BY path", (partition,))
-        return fs.Files(entries=tuple(fs.FileEntry(path=r[0], size=r[1], sha256=r[2], cid=r[3], public=bool(r[4]),
-                                                   created=r[5], modified=r[6]) for r in rows))
+        # Rows were checked by the spec when they were written: rebuild them without validating again.
+        return fs.Files.model_construct(entries=tuple(fs.FileEntry.model_construct(
+            path=r[0], size=r[1], sha256=r[2], cid=r[3], public=bool(r[4]), is_encrypt=False, encrypt_method="",
+            created=r[5], modified=r[6]) for r in rows))
 
-    def save_files(self, con: sqlite3.Connection, partition: str, after: fs.Files) -> None:
+    def save_files(self, con: sqlite3.Connection, partition: str, after: fs.Files,
+                   before_files: fs.Files | None = None) -> None:
         """Store a partition's files (only the rows that changed); every path whose body changed gets
-        the next sync version (a removed path a tombstone), so the sync manifest follows every file call."""
-        before = {e.path: e for e in self.load_files(con, partition).entries}
+        the next sync version (a removed path a tombstone), so the sync manifest follows every file call.
+        ``before_files`` is the stored state the change started from (read again when not given)."""
+        start = before_files if before_files is not None else self.load_files(con, partition)
+        before = {e.path: e for e in start.entries}
         now = {e.path: e for e in after.entries}
         changed = sorted(p for p in set(before) | set(now) if before.get(p) != now.get(p))
         if not changed:
             return
-        remote = {p: e for p, e in self.load_manifest(con, partition).items() if p in changed}
+        remote = self.load_manifest(con, partition, changed)
         for path in changed:
             old, new = before.get(path), now.get(path)
             if (old.sha256 if old else None) != (new.sha256 if new else None):
@@ -156,8 +161,14 @@ class HiveStore:
 
     # -- sync ----------------------------------------------------------------------------------------
 
-    def load_manifest(self, con: sqlite3.Connection, partition: str) -> dict[str, sync.RemoteEntry]:
-        rows = con.execute("SELECT path, version, sha256, size FROM versions WHERE partition=?", (partition,))
+    def load_manifest(self, con: sqlite3.Connection, partition: str,
+                      paths: list[str] | None = None) -> dict[str, sync.RemoteEntry]:
+        """The partition's sync manifest, or only the entries of ``paths``."""
+        if paths is None:
+            rows = list(con.execute("SELECT path, version, sha256, size FROM versions WHERE partition=?", (partition,)))
+        else:
+            rows = [r for p in paths for r in con.execute(
+                "SELECT path, version, sha256, size FROM versions WHERE partition=? AND path=?", (partition, p))]
         return {r[0]: sync.RemoteEntry(path=r[0], version=r[1], sha256=r[2], size=r[3]) for r in rows}
 
     def save_manifest(self, con: sqlite3.Connection, partition: str, remote: dict[str, sync.RemoteEntry]) -> None:
