@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from spec.errors import Reason, Reject
 from spec.hive import backup, sync
 from spec.hive import database as db
+from spec.hive import files as fs
 
 from tests.helpers import expect_reject
 
@@ -149,9 +150,10 @@ json_docs = st.lists(st.dictionaries(st.text(max_size=5).filter(lambda k: k and 
 @given(docs=json_docs, key=st.binary(min_size=32, max_size=32), nonce=st.binary(min_size=24, max_size=24))
 def test_backup_round_trip(docs, key, nonce):
     d = db.insert(db.create_collection(db.Database(), "notes"), "notes", docs, [f"n{i}" for i in range(len(docs))])
-    dumps = {"hive_user_db_x": backup.dump("hive_user_db_x", d)}
+    files = fs.put(fs.Files(), "f/a.txt", b"body", public=True, now=5, quota=100)
+    dumps = {"hive_user_db_x": backup.dump("hive_user_db_x", d, files)}
     meta, blobs = backup.build_metadata("did:elastos:u", dumps, {}, key=key, nonce=nonce, create_time=1)
-    assert backup.restore(meta, blobs) == {"hive_user_db_x": d}
+    assert backup.restore(meta, blobs) == {"hive_user_db_x": (d, files)}
     enc = next(iter(blobs.values()))
     assert len(enc) == len(dumps["hive_user_db_x"]) + 16
     expect_reject(backup.decrypt_dump, enc, bytes(32) if key != bytes(32) else b"\1" * 32, nonce,

@@ -13,19 +13,20 @@ from spec.hive import backup, sync
 
 from conformance.bindings import Input, handler
 from conformance.bindings_hive.common import Json, array, malformed, obj
-from conformance.bindings_hive.data import database_in, database_out
+from conformance.bindings_hive.data import database_in, database_out, files_in, files_out
 
 
 @handler("hive", "hive.backup.seal",
-         "`user_did`, `databases` {name: collections}, `bodies` [hex], `key`, `nonce`, `create_time` -> "
-         "`metadata`, `blobs` {sha256: hex}: dumps encrypted with SecretBox")
+         "`user_did`, `databases` {name: collections}, `files`? {name: [entries]}, `bodies` [hex], `key`, `nonce`, "
+         "`create_time` -> `metadata`, `blobs` {sha256: hex}: partition dumps encrypted with SecretBox")
 def _backup_seal(data: Any) -> Json:
-    inp = Input(data, ("user_did", "databases", "bodies", "key", "nonce", "create_time"))
+    inp = Input(data, ("user_did", "databases", "bodies", "key", "nonce", "create_time"), ("files",))
     key, nonce = inp.hex("key"), inp.hex("nonce")
     if len(key) != backup.KEY_SIZE or len(nonce) != backup.NONCE_SIZE:
         raise malformed("key: 32 bytes, nonce: 24 bytes")
     dbs = obj(inp, "databases")
-    dumps = {name: backup.dump(name, database_in(dbs[name])) for name in dbs}
+    files = obj(inp, "files") if inp.has("files") else {}
+    dumps = {name: backup.dump(name, database_in(dbs[name]), files_in(files.get(name, []))) for name in dbs}
     bodies: dict[str, tuple[bytes, int]] = {}
     for b in inp.hex_list("bodies"):
         h = hashlib.sha256(b).hexdigest()
@@ -36,13 +37,14 @@ def _backup_seal(data: Any) -> Json:
 
 
 @handler("hive", "hive.backup.restore",
-         "`metadata`, `blobs` {sha256: hex} -> `databases` {name: collections}")
+         "`metadata`, `blobs` {sha256: hex} -> `databases` {name: collections}, `files` {name: [entries]}")
 def _backup_restore(data: Any) -> Json:
     inp = Input(data, ("metadata", "blobs"))
     raw = obj(inp, "blobs")
     blobs = {k: Input({"x": v}, ("x",)).hex("x") for k, v in raw.items()}
-    dbs = backup.restore(inp.raw("metadata"), blobs)
-    return {"databases": {name: database_out(d) for name, d in sorted(dbs.items())}}
+    parts = backup.restore(inp.raw("metadata"), blobs)
+    return {"databases": {name: database_out(d) for name, (d, _) in sorted(parts.items())},
+            "files": {name: files_out(f) for name, (_, f) in sorted(parts.items())}}
 
 
 @handler("hive", "hive.backup.promote",

@@ -30,6 +30,23 @@ def database_out(d: db.Database) -> Json:
     return {n: list(docs) for n, docs in d.collections}
 
 
+def files_in(v: Any) -> fs.Files:
+    """File metadata entries ``{path, size, sha256, cid, public, created, modified}``, checked as the spec's model."""
+    if not isinstance(v, list):
+        raise malformed("files: expected an array of entries")
+    out = []
+    for item in v:
+        e = Input(item, ("path", "size", "sha256", "cid", "public", "created", "modified"))
+        cid_v = e.raw("cid")
+        if cid_v is not None and not isinstance(cid_v, str):
+            raise malformed("cid: a string or null")
+        fs.check_path(e.text("path"))
+        out.append(fs.FileEntry(path=e.text("path"), size=e.small_int("size", 0, 1 << 50), sha256=e.text("sha256"),
+                                cid=cid_v, public=_bool(e, "public"), created=e.small_int("created", 0, 1 << 40),
+                                modified=e.small_int("modified", 0, 1 << 40)))
+    return fs.Files(entries=tuple(sorted(out, key=lambda x: x.path)))
+
+
 def files_out(f: fs.Files) -> list[Json]:
     return [entry_out(e) for e in f.entries]
 

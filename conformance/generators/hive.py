@@ -22,7 +22,7 @@ from spec.crypto import p256
 from spec.errors import Reason
 from spec.did import document, jsontext
 from spec.encoding.base58 import b58encode
-from spec.hive import auth, identity, jws
+from spec.hive import auth, backup, identity, jws
 
 from conformance.bindings import run_handler
 from conformance.generators.common import det_bytes
@@ -807,6 +807,11 @@ def _seal_input() -> dict[str, Any]:
     return {"user_did": "did:elastos:alice",
             "databases": {"hive_user_db_0001": {"notes": [{"_id": "n1", "text": "ünïcode"}]},
                           "hive_user_db_0002": {}},
+            "files": {"hive_user_db_0001": [
+                {"path": "a/hello.txt", "size": 12, "sha256": hashlib.sha256(b"hello world\n").hexdigest(),
+                 "cid": "QmT78zSuBmuS4z925WZfrqQ1qHaJ56DQaTfyMUF7F8ff5o", "public": True, "created": T0, "modified": T0},
+                {"path": "b/copy.txt", "size": 12, "sha256": hashlib.sha256(b"hello world\n").hexdigest(),
+                 "cid": None, "public": False, "created": T0, "modified": T0}]},
             "bodies": [b"hello world\n".hex(), b"hello world\n".hex(), det_bytes("hive/backup/body", 1000).hex()],
             "key": BACKUP_KEY.hex(), "nonce": BACKUP_NONCE.hex(), "create_time": T0}
 
@@ -827,7 +832,9 @@ def backup_restore_cases() -> Iterator[CaseSpec]:
     meta, blobs = sealed["metadata"], sealed["blobs"]
     yield CaseSpec("round_trip", {"metadata": meta, "blobs": blobs}, OK, rules=("HBAK-001", "HBAK-002", "HBAK-003"),
                    description="restore what seal produced",
-                   expect_ok={"databases": _seal_input()["databases"]})
+                   expect_ok={"databases": _seal_input()["databases"],
+                              "files": {"hive_user_db_0001": _seal_input()["files"]["hive_user_db_0001"],
+                                        "hive_user_db_0002": []}})
     first = meta["databases"][0]["sha256"]
 
     def changed(path: list[Any], value: Any) -> dict[str, Any]:
@@ -851,6 +858,14 @@ def backup_restore_cases() -> Iterator[CaseSpec]:
     yield CaseSpec("renamed_database", {"metadata": changed(["databases", 0, "name"], "hive_user_db_9999"),
                                         "blobs": blobs}, Reason.HIVE_BACKUP_MALFORMED,
                    description="the dump is of another database than the metadata names")
+    bad_dump = json.dumps({"name": "hive_user_db_0003", "collections": {}, "files": [
+        {"path": "../escape", "size": 1, "sha256": "00" * 32, "cid": None, "public": False, "created": 0,
+         "modified": 0}]}, sort_keys=True, separators=(",", ":")).encode()
+    bad_meta, bad_blobs = backup.build_metadata("did:elastos:alice", {"hive_user_db_0003": bad_dump}, {},
+                                                key=BACKUP_KEY, nonce=BACKUP_NONCE, create_time=T0)
+    yield CaseSpec("dump_bad_file_entry", {"metadata": bad_meta, "blobs": {h: b.hex() for h, b in bad_blobs.items()}},
+                   Reason.HIVE_BACKUP_MALFORMED, description="a dump whose file metadata names a path out of the "
+                   "partition")
     yield CaseSpec("bad_version", {"metadata": changed(["version"], "2.0"), "blobs": blobs},
                    Reason.HIVE_BACKUP_MALFORMED, description="version 2.0")
     yield CaseSpec("short_key", {"metadata": changed(["encryption", "secret_key"], b58encode(bytes(31))),

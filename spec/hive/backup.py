@@ -10,8 +10,9 @@ Dump (Deviation)
 ----------------
 
 Upstream dumps each MongoDB database with ``mongodump --archive``. The spec defines a portable dump
-instead: the UTF-8 JSON text ``{"name": <database name>, "collections": {<name>: [<documents>]}}``,
-keys sorted, no whitespace, non-ASCII written as ``\\uXXXX``. The encrypted dump is
+instead, of a whole partition: the UTF-8 JSON text ``{"name": <database name>, "collections":
+{<name>: [<documents>]}, "files": [{path, size, sha256, cid, public, created, modified}]}`` (the
+file metadata, which upstream keeps in the same MongoDB database), keys sorted, no whitespace, non-ASCII written as ``\\uXXXX``. The encrypted dump is
 ``SecretBox(key).encrypt(dump, nonce).ciphertext`` (16-byte tag followed by the stream-encrypted
 bytes; the nonce is **not** prepended).
 
@@ -54,6 +55,7 @@ from spec.encoding.base58 import b58decode, b58encode
 from spec.errors import Reason, Reject, rule
 from spec.hive.cid import cid_v0
 from spec.hive.database import Database
+from spec.hive.files import FileEntry, Files, check_path
 
 __all__ = [
     "VERSION",
@@ -100,26 +102,44 @@ R_PROMOTE: Final = rule(
 )
 
 
-def dump(name: str, database: Database) -> bytes:
-    """The portable dump of one partition database."""
-    body = {"name": name, "collections": {n: list(docs) for n, docs in database.collections}}
+_ENTRY_KEYS: Final = ("path", "size", "sha256", "cid", "public", "created", "modified")
+
+
+def dump(name: str, database: Database, files: Files | None = None) -> bytes:
+    """The portable dump of one partition: its database and its file metadata."""
+    entries = [] if files is None else [{k: getattr(e, k) for k in _ENTRY_KEYS} for e in files.entries]
+    body = {"name": name, "collections": {n: list(docs) for n, docs in database.collections}, "files": entries}
     return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode("ascii")
 
 
-def load_dump(data: bytes, name: str) -> Database:
-    """A dump back into a database (HBAK-002)."""
+def _entry(v: Any) -> FileEntry | None:
+    """A file entry of a dump, or None when it is not one."""
+    if not isinstance(v, dict) or set(v) != set(_ENTRY_KEYS) or not isinstance(v["path"], str):
+        return None
+    try:
+        check_path(v["path"])
+        e = FileEntry(**v)
+    except (Reject, ValueError):
+        return None
+    return e if _hex64(e.sha256) and e.size >= 0 else None
+
+
+def load_dump(data: bytes, name: str) -> tuple[Database, Files]:
+    """A dump back into a partition's database and file metadata (HBAK-002)."""
     try:
         body = json.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, ValueError):
         body = None
-    ok = (isinstance(body, dict) and set(body) == {"name", "collections"} and body["name"] == name
-          and isinstance(body["collections"], dict)
+    ok = (isinstance(body, dict) and set(body) == {"name", "collections", "files"} and body["name"] == name
+          and isinstance(body["collections"], dict) and isinstance(body["files"], list)
           and all(isinstance(v, list) and all(isinstance(d, dict) and isinstance(d.get("_id"), str) for d in v)
                   for v in body["collections"].values()))
-    # [HBAK-002] the dump is a dump of the named database
-    if not ok:
+    entries = [_entry(v) for v in body["files"]] if ok else []
+    # [HBAK-002] the dump is a dump of the named partition: collections and well-formed file entries
+    if not ok or any(e is None for e in entries) or len({e.path for e in entries if e}) != len(entries):
         raise Reject(Reason.HIVE_BACKUP_MALFORMED, "HBAK-002", f"not a dump of {name}")
-    return Database(collections=tuple((n, tuple(body["collections"][n])) for n in sorted(body["collections"])))
+    database = Database(collections=tuple((n, tuple(body["collections"][n])) for n in sorted(body["collections"])))
+    return database, Files(entries=tuple(sorted((e for e in entries if e), key=lambda e: e.path)))
 
 
 def encrypt_dump(data: bytes, key: bytes, nonce: bytes) -> bytes:
@@ -188,10 +208,11 @@ def check_metadata(meta: Any) -> tuple[bytes, bytes]:
     return key, nonce
 
 
-def restore(meta: Any, blobs: Mapping[str, bytes]) -> dict[str, Database]:
-    """Every database of a backup, by name, from the metadata and the encrypted dumps by SHA-256."""
+def restore(meta: Any, blobs: Mapping[str, bytes]) -> dict[str, tuple[Database, Files]]:
+    """Every partition of a backup (database and file metadata), by database name, from the metadata
+    and the encrypted dumps by SHA-256."""
     key, nonce = check_metadata(meta)
-    out: dict[str, Database] = {}
+    out: dict[str, tuple[Database, Files]] = {}
     for d in meta["databases"]:
         enc = blobs.get(d["sha256"])
         # [HBAK-002] the encrypted dump is there, with its digest and size
