@@ -16,7 +16,7 @@ token, JWT and sign-in reasons                              401
 ``HIVE_*_NOT_FOUND``                                        404
 ``HIVE_COLLECTION_EXISTS``, ``HIVE_FILE_EXISTS``            455
 ``HIVE_QUOTA_EXCEEDED``                                     507
-``HIVE_SYNC_STALE``, ``HIVE_UPLOAD_OFFSET``                 409
+``HIVE_SYNC_STALE``, ``HIVE_UPLOAD_OFFSET``, ``…STATE``     409
 everything else (malformed input)                           400
 ==========================================================  ======
 
@@ -27,7 +27,10 @@ vault/db/collection/<name>`` (insert, or ``?op=count``), ``PATCH …?updateone=`
 ``GET|PUT|PATCH|DELETE vault/files/<path>`` with ``comp=children|metadata|hash``, ``public=``,
 ``dest=`` (copy) and ``to=`` (move); ``PUT|PATCH|DELETE vault/scripting/<name>`` (register, run,
 unregister) and ``PUT|GET vault/scripting/stream/<transaction id>``; the home-folder sync routes
-(the spec's own, :mod:`spec.hive.sync`): ``GET vault/sync/manifest``, ``PUT|DELETE
+(the spec's own, :mod:`spec.hive.sync`); backup: ``POST vault/content?to=hive_node`` and
+``?from=hive_node`` (with a ``HiveBackupCredential``), on the backup node ``POST did/backup_auth``,
+``PUT vault-backup-service/backup``, ``GET vault-backup-service/restore`` (``BackupToken``) and
+``POST backup/promotion`` (the user's access token): ``GET vault/sync/manifest``, ``PUT|DELETE
 vault/sync/files/<path>?base=<version>`` (compare-and-swap), ``POST vault/sync/uploads`` (start a
 resumable upload), ``GET|PUT vault/sync/uploads/<id>[?offset=]`` (status, append a chunk) and
 ``POST vault/sync/uploads/<id>?base=`` (finish: the body becomes visible only now).
@@ -50,10 +53,11 @@ from typing import Any
 from spec.crypto import p256
 from spec.did import document
 from spec.errors import Reason, Reject
-from spec.hive import access, auth, identity, scripts, sync
+from spec.hive import access, auth, backup, identity, scripts, sync
 from spec.hive import database as db
 from spec.hive import files as fs
 
+from reference.hive.client import HiveError
 from reference.hive.store import HiveStore
 
 MAX_BODY = 256 << 20
@@ -64,7 +68,7 @@ _STATUS = {
     Reason.HIVE_ACCESS_DENIED: 403, Reason.HIVE_SCRIPT_CONDITION: 403,
     Reason.HIVE_SCRIPT_NOT_FOUND: 404, Reason.HIVE_COLLECTION_NOT_FOUND: 404, Reason.HIVE_FILE_NOT_FOUND: 404,
     Reason.HIVE_COLLECTION_EXISTS: 455, Reason.HIVE_FILE_EXISTS: 455, Reason.HIVE_QUOTA_EXCEEDED: 507,
-    Reason.HIVE_SYNC_STALE: 409, Reason.HIVE_UPLOAD_OFFSET: 409,
+    Reason.HIVE_SYNC_STALE: 409, Reason.HIVE_UPLOAD_OFFSET: 409, Reason.HIVE_BACKUP_STATE: 409,
 }
 _UNAUTHORIZED = ("HIVE_JWT_", "HIVE_TOKEN_", "HIVE_SIGNIN_", "HIVE_CHALLENGE_", "HIVE_PRESENTATION_",
                  "HIVE_CREDENTIAL_")
@@ -134,9 +138,22 @@ class Vault:
             state, grant = auth.authenticate(self.store.load_auth(con), response, self.service, now=now,
                                              resolve=self.resolver())
             self.store.save_auth(con, state, now)
+            self.store.record_partition(con, access.database_name(grant.user_did, grant.app_did), grant.user_did)
         return {"token": grant.token}
 
-    def caller(self, header: str | None, *, required: bool = True) -> auth.Caller | None:
+    def backup_auth(self, body: Any) -> dict[str, Any]:
+        """``/did/backup_auth`` on a backup node: a vault's response with a HiveBackupCredential."""
+        response = body.get("challenge_response") if isinstance(body, dict) else None
+        if not isinstance(response, str):
+            raise HttpError(400, "body: expected {\"challenge_response\": <JWT>}")
+        now = self.now()
+        with self.store.transaction() as con:
+            state, grant = auth.authenticate_backup(self.store.load_auth(con), response, self.service, now=now,
+                                                    resolve=self.resolver())
+            self.store.save_auth(con, state, now)
+        return {"token": grant.token}
+
+    def caller(self, header: str | None, *, required: bool = True, backup: bool = False) -> auth.Caller | None:
         if header is None:
             if required:
                 raise HttpError(401, "missing Authorization header", "HIVE_JWT_MALFORMED")
@@ -145,7 +162,7 @@ class Vault:
         if scheme.lower() not in ("token", "bearer") or not token:
             raise HttpError(401, "Authorization: expected 'token <JWT>'", "HIVE_JWT_MALFORMED")
         return auth.check_token(token.strip(), service_did=self.service.did,
-                                service_public_key=self.service.public_key, now=self.now())
+                                service_public_key=self.service.public_key, now=self.now(), backup=backup)
 
     # -- database -----------------------------------------------------------------------------------------
 
@@ -329,6 +346,116 @@ class Vault:
             self.store.end_upload(con, uid)
         return out
 
+    # -- backup: the vault's side ------------------------------------------------------------------------
+
+    def _backup_node(self, credential: Any) -> tuple[Any, str]:
+        """Sign in to the backup node a HiveBackupCredential names; a client holding the BackupToken."""
+        from reference.hive.client import HiveClient
+
+        if not isinstance(credential, str):
+            raise HttpError(400, "body: expected {\"credential\": <HiveBackupCredential>}")
+        subject = json.loads(credential).get("credentialSubject", {})
+        url = subject.get("targetNodeURL")
+        if not isinstance(url, str) or not url.startswith("http://127.0.0.1:"):
+            raise HttpError(400, "the credential's targetNodeURL is not a loopback vault")
+        node = HiveClient(url)
+        now = self.now()
+        docs = self.store.documents()
+        challenge = node.request("POST", "did/signin", {"id": json.loads(docs[self.service.did])}, auth_header=False)
+        node_did, nonce = auth.check_challenge(challenge["challenge"], self.service.did, now=now,
+                                               resolve=self.resolver())
+        vp = identity.create_presentation(self.service.private_key, (credential,), realm=node_did, nonce=nonce,
+                                          created=now)
+        response = auth.make_response(vp, instance_did=self.service.did, key_id=self.service.key_id,
+                                      private_key=self.service.private_key, service_did=node_did, now=now)
+        node.token = node.request("POST", "did/backup_auth", {"challenge_response": response}, auth_header=False)["token"]
+        return node, node_did
+
+    def backup_to_node(self, caller: auth.Caller, body: Any) -> dict[str, Any]:
+        """``POST /vault/content?to=hive_node``: every partition of the caller's user, to the backup node."""
+        node, _ = self._backup_node(_member(body, "credential", None))
+        dumps: dict[str, bytes] = {}
+        bodies: dict[str, tuple[bytes, int]] = {}
+        with self.store.transaction() as con:
+            for part in self.store.partitions_of(con, caller.user_did):
+                files = self.store.load_files(con, part)
+                dumps[part] = backup.dump(part, self.store.load_database(con, part), files)
+                for e in files.entries:
+                    data, n = bodies.get(e.sha256, (self.store.get_blob(e.sha256), 0))
+                    bodies[e.sha256] = (data, n + 1)
+        meta, blobs = backup.build_metadata(caller.user_did, dumps, bodies, key=secrets.token_bytes(backup.KEY_SIZE),
+                                            nonce=secrets.token_bytes(backup.NONCE_SIZE), create_time=self.now())
+        node.request("PUT", "vault-backup-service/backup", {
+            "metadata": meta, "blobs": {h: b.hex() for h, b in blobs.items()},
+            "bodies": {h: b.hex() for h, (b, _) in bodies.items()}})
+        return {"state": "done", "databases": len(dumps), "files": sum(n for _, n in bodies.values())}
+
+    def restore_from_node(self, caller: auth.Caller, body: Any) -> dict[str, Any]:
+        """``POST /vault/content?from=hive_node``: bring the user's partitions back from the backup node."""
+        node, _ = self._backup_node(_member(body, "credential", None))
+        got = node.request("GET", "vault-backup-service/restore")
+        parts = self._import_backup(caller.user_did, got)
+        return {"state": "done", "databases": parts}
+
+    def _import_backup(self, user_did: str, got: Any) -> int:
+        meta = got.get("metadata") if isinstance(got, dict) else None
+        if not isinstance(meta, dict) or meta.get("user_did") != user_did:
+            raise HttpError(400, "the backup is not this user's")
+        parts = backup.restore(meta, _hex_map(got, "blobs"))
+        with self.store.transaction() as con:
+            for h, data in _hex_map(got, "bodies").items():
+                if hashlib.sha256(data).hexdigest() != h:
+                    raise HttpError(400, "a file body does not match its digest", Reason.HIVE_BACKUP_MALFORMED.value)
+                self.store.put_blob(data)
+            for name, (database, files) in parts.items():
+                missing = [e.path for e in files.entries if not self.store.blob_path(e.sha256).exists()]
+                if missing:
+                    raise HttpError(400, f"bodies missing for {missing[:3]}", Reason.HIVE_BACKUP_MALFORMED.value)
+                self.store.save_database(con, name, self.store.load_database(con, name), database)
+                self.store.save_files(con, name, files)
+                self.store.record_partition(con, name, user_did)
+        return len(parts)
+
+    # -- backup: the backup node's side ---------------------------------------------------------------------
+
+    def store_backup(self, caller: auth.Caller, body: Any) -> dict[str, Any]:
+        """``PUT /vault-backup-service/backup`` (BackupToken): keep the user's backup, checked whole."""
+        meta = _member(body, "metadata", None)
+        blobs, bodies = _hex_map(body, "blobs"), _hex_map(body, "bodies")
+        backup.restore(meta, blobs)  # every dump is there, with its digest, and opens
+        if meta.get("user_did") != caller.user_did:
+            raise HttpError(403, "the backup is not the token's user's", Reason.HIVE_ACCESS_DENIED.value)
+        if {f["sha256"] for f in meta["files"]} != set(bodies) or any(
+                hashlib.sha256(b).hexdigest() != h for h, b in bodies.items()):
+            raise HttpError(400, "file bodies do not match the metadata", Reason.HIVE_BACKUP_MALFORMED.value)
+        with self.store.transaction() as con:
+            _, active = self.store.load_backup(con, caller.user_did)
+            node = backup.store_backup(backup.BackupNode(active_vault=active), meta)
+            for b in [*blobs.values(), *bodies.values()]:
+                self.store.put_blob(b)
+            self.store.save_backup(con, caller.user_did, node.backup or meta, node.active_vault)
+        return {"state": "stored"}
+
+    def read_backup(self, caller: auth.Caller) -> dict[str, Any]:
+        """``GET /vault-backup-service/restore`` (BackupToken): the stored backup, dumps and bodies."""
+        with self.store.transaction() as con:
+            meta, active = self.store.load_backup(con, caller.user_did)
+        meta = backup.require_backup(backup.BackupNode(backup=meta, active_vault=active))
+        return {"metadata": meta,
+                "blobs": {d["sha256"]: self.store.get_blob(d["sha256"]).hex() for d in meta["databases"]},
+                "bodies": {f["sha256"]: self.store.get_blob(f["sha256"]).hex() for f in meta["files"]}}
+
+    def promote(self, caller: auth.Caller) -> dict[str, Any]:
+        """``POST /backup/promotion`` (the user's AccessToken on the backup node): serve the backup as the vault."""
+        with self.store.transaction() as con:
+            meta, active = self.store.load_backup(con, caller.user_did)
+        node = backup.promote(backup.BackupNode(backup=meta, active_vault=active))
+        assert node.backup is not None
+        parts = self._import_backup(caller.user_did, self.read_backup(caller))
+        with self.store.transaction() as con:
+            self.store.save_backup(con, caller.user_did, node.backup, True)
+        return {"state": "promoted", "databases": parts}
+
     # -- scripting ---------------------------------------------------------------------------------------------
 
     def register_script(self, caller: auth.Caller, name: str, definition: Any) -> dict[str, Any]:
@@ -392,6 +519,17 @@ def _member(body: Any, key: str, default: Any) -> Any:
     return v
 
 
+def _hex_map(body: Any, key: str) -> dict[str, bytes]:
+    """``{sha256: hex}`` of a backup message, decoded."""
+    v = body.get(key, {}) if isinstance(body, dict) else None
+    if not isinstance(v, dict) or not all(isinstance(h, str) and isinstance(b, str) for h, b in v.items()):
+        raise HttpError(400, f"{key}: expected an object of hex strings")
+    try:
+        return {h: bytes.fromhex(b) for h, b in v.items()}
+    except ValueError:
+        raise HttpError(400, f"{key}: not hex") from None
+
+
 def _int_param(q: dict[str, str], key: str) -> int:
     v = q.get(key, "")
     if not v.isdigit():
@@ -443,6 +581,10 @@ class _Handler(BaseHTTPRequestHandler):
                                                        "rule": e.rule}})
         except HttpError as e:
             self._send(e.status, {"error": {"message": e.message, "reason": e.reason, "rule": None}})
+        except HiveError as e:  # a backup node this vault called refused: 502, with the node's reason
+            self._send(502, {"error": {"message": f"backup node: {e.message}", "reason": e.reason, "rule": None}})
+        except Exception as e:  # noqa: BLE001 - a fault of the vault (or of a backup node it called)
+            self._send(500, {"error": {"message": f"{type(e).__name__}: {e}", "reason": "INTERNAL", "rule": None}})
 
     def do_GET(self) -> None:
         self._dispatch("GET")
@@ -468,6 +610,16 @@ class _Handler(BaseHTTPRequestHandler):
             return 201, v.sign_in(self._json()), None
         if (method, p) == ("POST", "did/auth"):
             return 201, v.auth(self._json()), None
+        if (method, p) == ("POST", "did/backup_auth"):
+            return 201, v.backup_auth(self._json()), None
+        if p.startswith("vault-backup-service/"):
+            node_caller = v.caller(self.headers.get("Authorization"), backup=True)
+            assert node_caller is not None
+            if (method, p) == ("PUT", "vault-backup-service/backup"):
+                return 201, v.store_backup(node_caller, self._json()), None
+            if (method, p) == ("GET", "vault-backup-service/restore"):
+                return 200, v.read_backup(node_caller), None
+            raise HttpError(404, f"no route {method} {path}")
         if (method, p) == ("GET", "node/version"):
             return 200, {"major": 2, "minor": 0, "patch": 0}, None
         m = re.fullmatch(r"vault/scripting/stream/([0-9a-f]+)", p)
@@ -488,6 +640,12 @@ class _Handler(BaseHTTPRequestHandler):
         if m and method == "DELETE":
             v.unregister_script(caller, urllib.parse.unquote(m.group(1)))
             return 204, None, None
+        if (method, p) == ("POST", "vault/content") and q.get("to") == "hive_node":
+            return 201, v.backup_to_node(caller, self._json()), None
+        if (method, p) == ("POST", "vault/content") and q.get("from") == "hive_node":
+            return 201, v.restore_from_node(caller, self._json()), None
+        if (method, p) == ("POST", "backup/promotion"):
+            return 201, v.promote(caller), None
         if (method, p) == ("GET", "vault/sync/manifest"):
             return 200, v.manifest(caller), None
         m = re.fullmatch(r"vault/sync/files/(.+)", p)

@@ -42,6 +42,8 @@ CREATE TABLE IF NOT EXISTS versions (partition TEXT NOT NULL, path TEXT NOT NULL
     sha256 TEXT, size INTEGER NOT NULL, PRIMARY KEY (partition, path));
 CREATE TABLE IF NOT EXISTS uploads (id TEXT PRIMARY KEY, partition TEXT NOT NULL, path TEXT NOT NULL,
     size INTEGER NOT NULL, sha256 TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS partitions (name TEXT PRIMARY KEY, user_did TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS backups (user_did TEXT PRIMARY KEY, metadata TEXT NOT NULL, active INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS transactions (id TEXT PRIMARY KEY, partition TEXT NOT NULL, action TEXT NOT NULL,
     path TEXT NOT NULL, expires INTEGER NOT NULL);
 """
@@ -224,6 +226,21 @@ class HiveStore:
     def documents(self) -> dict[str, str]:
         with self._lock:
             return dict(self._db.execute("SELECT did, document FROM dids"))
+
+    # -- partitions and backups -------------------------------------------------------------------------
+
+    def record_partition(self, con: sqlite3.Connection, name: str, user_did: str) -> None:
+        con.execute("INSERT OR IGNORE INTO partitions VALUES (?, ?)", (name, user_did))
+
+    def partitions_of(self, con: sqlite3.Connection, user_did: str) -> list[str]:
+        return [r[0] for r in con.execute("SELECT name FROM partitions WHERE user_did=? ORDER BY name", (user_did,))]
+
+    def load_backup(self, con: sqlite3.Connection, user_did: str) -> tuple[dict[str, Any] | None, bool]:
+        row = con.execute("SELECT metadata, active FROM backups WHERE user_did=?", (user_did,)).fetchone()
+        return (None, False) if row is None else (json.loads(row[0]), bool(row[1]))
+
+    def save_backup(self, con: sqlite3.Connection, user_did: str, metadata: dict[str, Any], active: bool) -> None:
+        con.execute("INSERT OR REPLACE INTO backups VALUES (?, ?, ?)", (user_did, json.dumps(metadata), int(active)))
 
     # -- script transactions (fileUpload / fileDownload streams) -----------------------------------------
 
