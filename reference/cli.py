@@ -141,7 +141,7 @@ def _cmd_idchain(args: argparse.Namespace) -> int:
 def _cmd_hive_serve(args: argparse.Namespace) -> int:
     from reference.hive.server import run
 
-    return run(args.datadir, args.port, args.quota, args.documents or [])
+    return run(args.datadir, args.port, args.quota, args.documents or [], args.postgres)
 
 
 def _read_documents(paths: list[str]) -> dict[str, str]:
@@ -278,6 +278,8 @@ def build_parser() -> argparse.ArgumentParser:
     h.add_argument("--quota", type=int, default=1 << 30, help="bytes of files per partition (default 1 GiB)")
     h.add_argument("--documents", action="append",
                    help="a DID document file, or a folder of *.json documents, the vault may resolve (repeatable)")
+    h.add_argument("--postgres", metavar="DSN",
+                   help="keep collections and metadata in this PostgreSQL database instead of SQLite")
     h.set_defaults(fn=_cmd_hive_serve)
     h = hive_sub.add_parser("signin", help="sign in to a vault as an app instance; prints the access token")
     h.add_argument("--url", required=True, help="the vault, e.g. http://127.0.0.1:5004")

@@ -23,6 +23,8 @@ from spec.hive import auth, identity
 from reference.hive.server import HiveServer, Vault, load_service_key
 from reference.hive.store import HiveStore
 
+from tests.hive_pg import postgres_dsn, postgres_server  # noqa: F401  (fixtures)
+
 ALICE, ALICE_APP, BOB, BOB_APP, EVE, EVE_APP = (bytes(30) + bytes([7, i]) for i in range(1, 7))
 CHAT_APP = identity.did_of(bytes(30) + bytes([8, 1]))
 
@@ -76,24 +78,26 @@ class Client:
         return self.token
 
 
-@pytest.fixture()
-def vault(tmp_path):
+@pytest.fixture(params=["sqlite", "postgres"])
+def vault(request, tmp_path):
+    """A vault on loopback, its store on SQLite or on a real PostgreSQL server (the same statements)."""
     now = int(time.time())
     docs = {identity.did_of(k): identity.primitive_document(k, created=now - 3600, expires=now + 86400 * 365)
             for k in (ALICE, ALICE_APP, BOB, BOB_APP, EVE, EVE_APP)}
-    store = HiveStore(tmp_path / "vault")
+    dsn = request.getfixturevalue("postgres_dsn") if request.param == "postgres" else None
+    store = HiveStore(tmp_path / "vault", dsn)
     v = Vault(store, load_service_key(tmp_path / "vault"), quota=10_000)
     for text in docs.values():
         v.add_document(text)
     docs[v.service.did] = store.documents()[v.service.did]
     server = HiveServer(v, 0).start()
-    yield server, v, docs, tmp_path
+    yield server, v, docs, tmp_path, dsn
     server.stop()
     store.close()
 
 
 def test_sign_in_issues_a_real_access_token(vault):
-    server, v, docs, _ = vault
+    server, v, docs, _, _ = vault
     c = Client(server.port, docs)
     token = c.sign_in(ALICE_APP, ALICE, int(time.time()))
     from cryptography.hazmat.primitives.asymmetric import ec
@@ -117,7 +121,7 @@ def test_sign_in_issues_a_real_access_token(vault):
 
 
 def test_database_calls(vault):
-    server, _, docs, _ = vault
+    server, _, docs, _, dsn = vault
     c = Client(server.port, docs)
     c.sign_in(ALICE_APP, ALICE, int(time.time()))
     assert c.call("PUT", "vault/db/collections/notes")[0] == 200
@@ -142,10 +146,15 @@ def test_database_calls(vault):
     other = Client(server.port, docs)
     other.sign_in(BOB_APP, BOB, int(time.time()))
     assert other.call("GET", "vault/db/collections")[1] == {"collections": []}
+    if dsn is not None:  # the documents really live in PostgreSQL, as JSONB
+        import psycopg
+        with psycopg.connect(dsn) as con:
+            assert con.execute("SELECT DISTINCT pg_typeof(body)::text FROM documents").fetchall() == [("jsonb",)]
+            assert con.execute("SELECT count(*) FROM documents").fetchone() == (1,)
 
 
 def test_file_calls(vault):
-    server, _, docs, _ = vault
+    server, _, docs, _, _ = vault
     c = Client(server.port, docs)
     c.sign_in(ALICE_APP, ALICE, int(time.time()))
     status, body = c.call("PUT", "vault/files/docs/hello.txt?public=true", raw=b"hello world\n")
@@ -169,7 +178,7 @@ def test_file_calls(vault):
 
 
 def test_script_called_by_another_did_and_anonymously(vault):
-    server, _, docs, _ = vault
+    server, _, docs, _, _ = vault
     alice = Client(server.port, docs)
     alice.sign_in(ALICE_APP, ALICE, int(time.time()))
     alice.call("PUT", "vault/db/collections/friends")
@@ -214,7 +223,7 @@ def test_script_called_by_another_did_and_anonymously(vault):
 
 
 def test_data_survives_a_restart(vault):
-    server, v, docs, tmp = vault
+    server, v, docs, tmp, dsn = vault
     c = Client(server.port, docs)
     c.sign_in(ALICE_APP, ALICE, int(time.time()))
     c.call("PUT", "vault/db/collections/keep")
@@ -222,7 +231,7 @@ def test_data_survives_a_restart(vault):
     c.call("PUT", "vault/files/a.txt", raw=b"persist")
     server.stop()
     v.store.close()
-    store = HiveStore(tmp / "vault")
+    store = HiveStore(tmp / "vault", dsn)
     v2 = Vault(store, load_service_key(tmp / "vault"), quota=10_000)
     assert v2.service.did == v.service.did
     s2 = HiveServer(v2, 0).start()

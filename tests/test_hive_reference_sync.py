@@ -15,16 +15,19 @@ from reference.hive.client import HiveClient, HiveError, sync_folder
 from reference.hive.server import HiveServer, Vault, load_service_key
 from reference.hive.store import HiveStore
 
+from tests.hive_pg import postgres_dsn, postgres_server  # noqa: F401  (fixtures)
+
 USER, PHONE, LAPTOP = (bytes(30) + bytes([9, i]) for i in range(1, 4))
 APP = identity.did_of(bytes(30) + bytes([9, 9]))
 
 
-@pytest.fixture()
-def vault(tmp_path):
+@pytest.fixture(params=["sqlite", "postgres"])
+def vault(request, tmp_path):
     now = int(time.time())
     docs = {identity.did_of(k): identity.primitive_document(k, created=now - 3600, expires=now + 86400 * 365)
             for k in (USER, PHONE, LAPTOP)}
-    store = HiveStore(tmp_path / "vault")
+    dsn = request.getfixturevalue("postgres_dsn") if request.param == "postgres" else None
+    store = HiveStore(tmp_path / "vault", dsn)
     v = Vault(store, load_service_key(tmp_path / "vault"), quota=50 << 20)
     for text in docs.values():
         v.add_document(text)
@@ -36,11 +39,17 @@ def vault(tmp_path):
         vc = identity.issue_credential(USER, identity.did_of(key), "app-id-credential", ("AppIdCredential",),
                                        {"appDid": APP}, issued=now - 60, expires=now + 86400)
         c.sign_in(key, vc, now=now, documents=docs)
+        c.documents = docs  # type: ignore[attr-defined]
         return c
 
     yield device, tmp_path
     server.stop()
     store.close()
+
+
+def phone_docs(client: HiveClient) -> dict[str, str]:
+    """The documents the CLI needs to check the vault's challenge: the test's own and the vault's."""
+    return client.documents  # type: ignore[attr-defined]
 
 
 def _tree(folder):
@@ -162,9 +171,7 @@ def test_cli_signin_and_sync(vault, tmp_path, capsys):
     now = int(time.time())
     docs_dir = tmp_path / "docs"
     docs_dir.mkdir()
-    reader = HiveStore(tmp / "vault")
-    store_docs = reader.documents()
-    reader.close()
+    store_docs = phone_docs(phone)
     for i, text in enumerate(store_docs.values()):
         (docs_dir / f"{i}.json").write_text(text)
     (tmp_path / "key").write_text(LAPTOP.hex())

@@ -768,13 +768,13 @@ def load_service_key(datadir: Path) -> bytes:
     return key
 
 
-def run(datadir: str, port: int, quota: int, documents: list[str]) -> int:
+def run(datadir: str, port: int, quota: int, documents: list[str], postgres: str | None = None) -> int:
     """``elastos hive serve``: serve until SIGTERM or SIGINT."""
     import signal
 
     folder = Path(datadir)
     folder.mkdir(parents=True, exist_ok=True)
-    store = HiveStore(folder)
+    store = HiveStore(folder, postgres)
     vault = Vault(store, load_service_key(folder), quota=quota)
     for path in documents:
         for f in sorted(Path(path).glob("*.json")) if Path(path).is_dir() else [Path(path)]:
