@@ -153,6 +153,8 @@ def test_update_operators_and_upsert():
     d, matched, modified, up = db.update(d, "c", {"n": 9, "z": {"$gt": 1}}, {"$set": {"q": 1}}, many=False,
                                          upsert=True, upsert_id="i2")
     assert (matched, up) == (0, "i2") and db.find(d, "c", {"_id": "i2"}) == [{"_id": "i2", "n": 9, "q": 1}]
+    d, _, _, up = db.update(d, "c", {"_id": "named"}, {"$set": {"q": 2}}, many=False, upsert=True, upsert_id="i3")
+    assert up == "named" and db.find(d, "c", {"_id": "named"}) == [{"_id": "named", "q": 2}]
     expect_reject(db.apply_update, {"a": "s"}, {"$inc": {"a": 1}}, reason=Reason.HIVE_FILTER_MALFORMED,
                   rule="HDB-002")
     expect_reject(db.apply_update, {"a": 1}, {"$set": {"a.b": 1}}, reason=Reason.HIVE_FILTER_MALFORMED,

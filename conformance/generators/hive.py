@@ -528,6 +528,10 @@ def db_ops_cases() -> Iterator[CaseSpec]:
     yield ok("upsert", [{"op": "update", "collection": "people", "filter": {"name": "ed", "age": {"$gt": 1}},
                          "update": {"$set": {"city": "Bern"}}, "many": False, "upsert": True, "upsert_id": "p5"}],
              "no match: insert the filter's equalities and the update", rules=("HDB-002",))
+    yield ok("upsert_named_id", [{"op": "update", "collection": "people", "filter": {"_id": "p9"},
+                                  "update": {"$set": {"name": "new"}}, "many": False, "upsert": True,
+                                  "upsert_id": "drawn"}],
+             "no match: the filter's string _id is the new document's id", rules=("HDB-002",))
     yield ok("timestamps", [{"op": "insert", "collection": "people", "documents": [{"name": "ts"}], "ids": ["t1"],
                              "timestamp": True},
                             {"op": "update", "collection": "people", "filter": {"name": "ts"},

@@ -48,7 +48,8 @@ Updates (``HDB-002``)
 An update is an object of operators: ``$set {p: v}``, ``$unset {p: any}``, ``$inc {p: number}``;
 paths are dotted member names (no array indexes); ``_id`` cannot be changed. ``$inc`` of a missing
 member sets it; of a non-number is malformed. Upsert inserts ``{_id, equality members of the filter
-at top level, then the update}``.
+at top level, then the update}``; the ``_id`` is the filter's when it names a string ``_id``, else the
+one the vault draws.
 
 Find options (``HDB-003``)
 --------------------------
@@ -525,7 +526,9 @@ def update(db: Database, name: str, f: Any, u: Any, *, many: bool, upsert: bool 
             break
     if matched == 0 and upsert:
         base = {k: v for k, v in f.items() if not k.startswith("$") and "." not in k and not _is_operator_object(v)}
-        db2 = insert(db, name, [base], [upsert_id if upsert_id is not None else ""], now=now)
+        # a string _id the filter names is the new document's id (as in MongoDB); otherwise the given one
+        new_id = base.pop("_id") if isinstance(base.get("_id"), str) else upsert_id
+        db2 = insert(db, name, [base], [new_id if new_id is not None else ""], now=now)
         new_docs = list(db2.get(name))
         new_docs[-1] = apply_update(new_docs[-1], u)
         return db2.with_collection(name, tuple(new_docs)), 0, 0, new_docs[-1]["_id"]
