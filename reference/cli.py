@@ -141,7 +141,7 @@ def _cmd_idchain(args: argparse.Namespace) -> int:
 def _cmd_hive_serve(args: argparse.Namespace) -> int:
     from reference.hive.server import run
 
-    return run(args.datadir, args.port, args.quota, args.documents or [], args.postgres)
+    return run(args.datadir, args.port, args.quota, args.documents or [], args.postgres, args.idchain)
 
 
 def _read_documents(paths: list[str]) -> dict[str, str]:
@@ -280,6 +280,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="a DID document file, or a folder of *.json documents, the vault may resolve (repeatable)")
     h.add_argument("--postgres", metavar="DSN",
                    help="keep collections and metadata in this PostgreSQL database instead of SQLite")
+    h.add_argument("--idchain", metavar="URL",
+                   help="JSON-RPC URL of an ID-chain service (elastos idchain) to resolve DIDs not known locally")
     h.set_defaults(fn=_cmd_hive_serve)
     h = hive_sub.add_parser("signin", help="sign in to a vault as an app instance; prints the access token")
     h.add_argument("--url", required=True, help="the vault, e.g. http://127.0.0.1:5004")

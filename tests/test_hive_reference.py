@@ -274,3 +274,44 @@ def test_elastos_hive_serve(tmp_path):
     finally:
         proc.terminate()
         assert proc.wait(timeout=20) == 0
+
+
+def test_sign_in_resolves_the_user_on_the_id_chain(tmp_path):
+    """The vault holds no document of the user: it resolves the credential's issuer on a reference
+    ID-chain service, where the user's DID was published; without the chain, sign-in is refused."""
+    from spec.did import request as R
+    from spec.did.syntax import parse_did_url
+
+    from reference.idchain.rpc import RpcServer
+    from reference.idchain.service import IdChainService
+    from reference.node.rpc import RpcClient
+
+    now = int(time.time())
+    docs = {identity.did_of(k): identity.primitive_document(k, created=now - 3600, expires=now + 86400 * 365)
+            for k in (ALICE, ALICE_APP)}
+    chain_service = IdChainService(tmp_path / "idchain")
+    rpc = RpcServer(chain_service, 0).start()
+    url = f"http://127.0.0.1:{rpc.port}"
+    create = R.build_request("create", docs[identity.did_of(ALICE)], parse_did_url(identity.key_id_of(ALICE)), ALICE)
+    RpcClient(url).call("did_publishRequest", request=R.serialize(create))
+    servers = []
+    try:
+        for name, chain_url in (("with", url), ("without", None)):
+            store = HiveStore(tmp_path / name)
+            v = Vault(store, load_service_key(tmp_path / name), quota=10_000, idchain=chain_url)
+            server = HiveServer(v, 0).start()
+            servers.append((server, store))
+            c = Client(server.port, {**docs, v.service.did: store.documents()[v.service.did]})
+            if chain_url is not None:
+                c.sign_in(ALICE_APP, ALICE, now)
+                assert c.call("GET", "vault/db/collections")[0] == 200
+            else:
+                with pytest.raises(AssertionError) as info:
+                    c.sign_in(ALICE_APP, ALICE, now)
+                assert "HIVE_PRESENTATION_INVALID" in str(info.value)
+    finally:
+        for server, store in servers:
+            server.stop()
+            store.close()
+        rpc.stop()
+        chain_service.close()

@@ -89,10 +89,13 @@ class HttpError(Exception):
 class Vault:
     """The vault's behaviour, independent of HTTP: each method is one route."""
 
-    def __init__(self, store: HiveStore, service_key: bytes, *, quota: int, clock: Any = time.time) -> None:
+    def __init__(self, store: HiveStore, service_key: bytes, *, quota: int, clock: Any = time.time,
+                 idchain: str | None = None) -> None:
         self.store = store
         self.quota = quota
         self.clock = clock
+        self.idchain = idchain
+        """JSON-RPC URL of an ID-chain service that resolves DIDs the vault does not hold locally."""
         self.service = auth.ServiceKey(did=identity.did_of(service_key), key_id=identity.key_id_of(service_key),
                                        private_key=service_key, public_key=p256.public_key_from_private(service_key))
         now = self.now()
@@ -105,7 +108,8 @@ class Vault:
         return int(self.clock())
 
     def resolver(self) -> document.Resolver:
-        return document.resolver_from_texts(self.store.documents())
+        """Documents signed in with or given at start, then (with ``idchain``) the ID chain's current ones."""
+        return document.resolver_from_texts(_Documents(self.store.documents(), self.idchain))
 
     def add_document(self, text: str) -> str:
         did = str(document.parse_document(text).subject)
@@ -510,6 +514,38 @@ class Vault:
         return self.store.get_blob(e.sha256)
 
 
+class _Documents(dict[str, str]):
+    """Known document texts by DID; a DID not known is looked up on the ID chain (``did_resolveDID``:
+    the newest transaction of a valid DID carries the document as its payload)."""
+
+    def __init__(self, known: dict[str, str], idchain: str | None) -> None:
+        super().__init__(known)
+        self.idchain = idchain
+
+    def get(self, did: str, default: Any = None) -> Any:  # type: ignore[override]
+        if did in self or self.idchain is None:
+            return super().get(did, default)
+        from spec.did import chain
+        from spec.did import request as R
+
+        from reference.node.rpc import RpcClient, RpcError
+
+        try:
+            result = RpcClient(self.idchain).call("did_resolveDID", did=did)
+        except (RpcError, OSError, ValueError):
+            return default
+        txs = result.get("transaction") or []
+        if result.get("status") != chain.STATUS_VALID or not txs:
+            return default
+        try:
+            req = R.parse_request(json.dumps(txs[0]["operation"]))
+            text = R.b64url_decode(req.payload).decode("utf-8")
+        except (Reject, KeyError, TypeError, UnicodeDecodeError):
+            return default
+        self[did] = text
+        return text
+
+
 def _member(body: Any, key: str, default: Any) -> Any:
     if not isinstance(body, dict):
         raise HttpError(400, "body: expected a JSON object")
@@ -768,14 +804,15 @@ def load_service_key(datadir: Path) -> bytes:
     return key
 
 
-def run(datadir: str, port: int, quota: int, documents: list[str], postgres: str | None = None) -> int:
+def run(datadir: str, port: int, quota: int, documents: list[str], postgres: str | None = None,
+        idchain: str | None = None) -> int:
     """``elastos hive serve``: serve until SIGTERM or SIGINT."""
     import signal
 
     folder = Path(datadir)
     folder.mkdir(parents=True, exist_ok=True)
     store = HiveStore(folder, postgres)
-    vault = Vault(store, load_service_key(folder), quota=quota)
+    vault = Vault(store, load_service_key(folder), quota=quota, idchain=idchain)
     for path in documents:
         for f in sorted(Path(path).glob("*.json")) if Path(path).is_dir() else [Path(path)]:
             vault.add_document(f.read_text())
