@@ -13,6 +13,8 @@ subcommand             what it does
 ``mine``               merge-mine blocks against a node's ``createauxblock`` / ``submitauxblock``
 ``wallet``             key files, addresses, balance and payments (standard or multisig) over RPC
 ``devnet``             start several nodes on loopback, mine on the first, check that all agree
+``hive``               the Hive vault: ``serve`` (HTTP on loopback), ``signin``, ``sync`` (a home folder),
+                       ``call`` (any ``/api/v2`` route)
 =====================  ==============================================================================
 """
 
@@ -183,6 +185,30 @@ def _cmd_hive_sync(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_hive_call(args: argparse.Namespace) -> int:
+    import json
+    from pathlib import Path
+
+    from reference.hive.client import HiveClient, HiveError
+
+    client = HiveClient(args.url, args.token)
+    raw = Path(args.file).read_bytes() if args.file else None
+    body = json.loads(args.json) if args.json else None
+    try:
+        out = client.request(args.method.upper(), args.path.lstrip("/"), body=body, raw=raw)
+    except HiveError as e:
+        print(f"error {e.status} {e.reason}: {e.message}", file=sys.stderr)
+        return 1
+    if isinstance(out, bytes):
+        if args.out:
+            Path(args.out).write_bytes(out)
+        else:
+            sys.stdout.buffer.write(out)
+    elif out is not None:
+        print(json.dumps(out, indent=2, sort_keys=True))
+    return 0
+
+
 def _cmd_devnet(args: argparse.Namespace) -> int:
     from reference.node.devnet import devnet
 
@@ -296,6 +322,15 @@ def build_parser() -> argparse.ArgumentParser:
     h.add_argument("--folder", required=True, help="the home folder (home/<user DID>/<app DID>/)")
     h.add_argument("--state", required=True, help="the client's sync state file (kept outside the folder)")
     h.set_defaults(fn=_cmd_hive_sync)
+    h = hive_sub.add_parser("call", help="one call of the vault's /api/v2 routes (prints JSON, or the bytes)")
+    h.add_argument("--url", required=True)
+    h.add_argument("--token", help="an access token (elastos hive signin); none for anonymous script calls")
+    h.add_argument("method", help="GET, PUT, POST, PATCH or DELETE")
+    h.add_argument("path", help="the route below /api/v2, e.g. vault/db/collections/notes")
+    h.add_argument("--json", help="a JSON body")
+    h.add_argument("--file", help="a file whose bytes are the body (uploads)")
+    h.add_argument("--out", help="write a byte answer (a download) here")
+    h.set_defaults(fn=_cmd_hive_call)
     return p
 
 

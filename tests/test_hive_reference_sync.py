@@ -188,3 +188,13 @@ def test_cli_signin_and_sync(vault, tmp_path, capsys):
                  str(tmp_path / "state.json")]) == 0
     assert "upload   a.txt" in capsys.readouterr().out
     assert phone.download("a.txt") == b"hello"
+    assert main(["hive", "call", "--url", url, "--token", token, "PUT", "vault/db/collections/notes"]) == 0
+    assert main(["hive", "call", "--url", url, "--token", token, "POST", "vault/db/collection/notes",
+                 "--json", '{"document": [{"n": 1}]}']) == 0
+    capsys.readouterr()
+    assert main(["hive", "call", "--url", url, "--token", token, "GET", "vault/db/notes"]) == 0
+    assert '"n": 1' in capsys.readouterr().out
+    assert main(["hive", "call", "--url", url, "--token", token, "GET", "vault/files/a.txt", "--out",
+                 str(tmp_path / "got")]) == 0 and (tmp_path / "got").read_bytes() == b"hello"
+    assert main(["hive", "call", "--url", url, "--token", token, "GET", "vault/files/nope"]) == 1
+    assert "404 HIVE_FILE_NOT_FOUND" in capsys.readouterr().err
