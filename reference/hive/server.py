@@ -247,10 +247,10 @@ class Vault:
         with self.store.transaction() as con:
             before = self.store.load_files(con, part)
             after = fs.put(before, path, body, public=public, now=now, quota=self.quota)
-            self.store.put_blob(body)  # on disk (fsync, rename) before the metadata commits
+            e = after.find(path)
+            assert e is not None
+            self.store.put_blob(body, e.sha256)  # on disk (fsync, rename) before the metadata commits
             self.store.save_files(con, part, after, before)
-        e = after.find(path)
-        assert e is not None
         return {"name": path, "cid": e.cid}
 
     def download(self, caller: auth.Caller, path: str) -> bytes:

@@ -120,8 +120,9 @@ class HiveStore:
     def blob_path(self, sha256: str) -> Path:
         return self.blobs / sha256[:2] / sha256
 
-    def put_blob(self, data: bytes) -> str:
-        digest = hashlib.sha256(data).hexdigest()
+    def put_blob(self, data: bytes, digest: str | None = None) -> str:
+        """Store a body under its SHA-256 (``digest`` when the caller has it from the spec already)."""
+        digest = digest if digest is not None else hashlib.sha256(data).hexdigest()
         path = self.blob_path(digest)
         if path.exists():
             return digest
