@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 REPORTS := reports
 
-.PHONY: run test unit vectors vectors-check conform proofs docs bench bench-node bench-did clean
+.PHONY: run test unit vectors vectors-check conform proofs docs bench bench-node bench-did bench-hive clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (found " + sys.version.split()[0] + "); set PYTHON=/path/to/python3.11")'
@@ -68,6 +68,11 @@ DID_SIZES ?= 10000,100000
 bench-did: $(STAMP)
 	@mkdir -p $(REPORTS)
 	$(BIN)/python -m conformance.bench_did --sizes $(DID_SIZES) --json $(REPORTS)/bench_did.json
+
+## the Hive vault: file throughput against a plain copy, sign-in round trip, incremental sync (conformance/bench_hive.py)
+bench-hive: $(STAMP)
+	@mkdir -p $(REPORTS)
+	$(BIN)/python -m conformance.bench_hive --no-fail --json $(REPORTS)/bench_hive.json
 
 ## the node import benchmark alone (conformance/bench_node.py; BLOCKS=N to change the chain length)
 BLOCKS ?= 5000

@@ -70,6 +70,7 @@ PROOF_MODULES: tuple[str, ...] = (
     "proofs.did_chain",
     "proofs.assets",
     "proofs.isolation",
+    "proofs.hive",
 )
 """Every module that declares proofs; :func:`all_proofs` imports these and nothing else."""
 

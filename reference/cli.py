@@ -14,6 +14,8 @@ subcommand             what it does
 ``wallet``             key files, addresses, balance and payments (standard or multisig) over RPC
 ``devnet``             start several nodes on loopback, mine on the first, check that all agree
 ``carrier``            ``carrier node`` / ``carrier relay``: a Carrier node or offline relay (UDP DHT, TCP sessions)
+``hive``               the Hive vault: ``serve`` (HTTP on loopback), ``signin``, ``sync`` (a home folder),
+                       ``call`` (any ``/api/v2`` route)
 =====================  ==============================================================================
 """
 
@@ -161,6 +163,75 @@ def _cmd_idchain(args: argparse.Namespace) -> int:
     return run(args.datadir, args.rpcport)
 
 
+def _cmd_hive_serve(args: argparse.Namespace) -> int:
+    from reference.hive.server import run
+
+    return run(args.datadir, args.port, args.quota, args.documents or [], args.postgres, args.idchain)
+
+
+def _read_documents(paths: list[str]) -> dict[str, str]:
+    import json
+    from pathlib import Path
+
+    out = {}
+    for path in paths:
+        p = Path(path)
+        for f in sorted(p.glob("*.json")) if p.is_dir() else [p]:
+            text = f.read_text()
+            out[json.loads(text)["id"]] = text
+    return out
+
+
+def _cmd_hive_signin(args: argparse.Namespace) -> int:
+    import time
+    from pathlib import Path
+
+    from reference.hive.client import HiveClient
+
+    client = HiveClient(args.url)
+    key = bytes.fromhex(Path(args.key).read_text().strip())
+    print(client.sign_in(key, Path(args.credential).read_text(), now=int(time.time()),
+                         documents=_read_documents(args.documents or [])))
+    return 0
+
+
+def _cmd_hive_sync(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from reference.hive.client import HiveClient, sync_folder
+
+    report = sync_folder(HiveClient(args.url, args.token), Path(args.folder), Path(args.state))
+    for op, path in report.actions:
+        print(f"{op:8} {path}")
+    print(f"synced in {report.rounds} round(s): {len(report.actions)} action(s), {report.bytes_up} bytes up, "
+          f"{report.bytes_down} bytes down")
+    return 0
+
+
+def _cmd_hive_call(args: argparse.Namespace) -> int:
+    import json
+    from pathlib import Path
+
+    from reference.hive.client import HiveClient, HiveError
+
+    client = HiveClient(args.url, args.token)
+    raw = Path(args.file).read_bytes() if args.file else None
+    body = json.loads(args.json) if args.json else None
+    try:
+        out = client.request(args.method.upper(), args.path.lstrip("/"), body=body, raw=raw)
+    except HiveError as e:
+        print(f"error {e.status} {e.reason}: {e.message}", file=sys.stderr)
+        return 1
+    if isinstance(out, bytes):
+        if args.out:
+            Path(args.out).write_bytes(out)
+        else:
+            sys.stdout.buffer.write(out)
+    elif out is not None:
+        print(json.dumps(out, indent=2, sort_keys=True))
+    return 0
+
+
 def _cmd_devnet(args: argparse.Namespace) -> int:
     from reference.node.devnet import devnet
 
@@ -293,6 +364,41 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--idchain", metavar="URL", help="resolve DIDs from this ID-chain service (elastos idchain)")
     s.add_argument("--name", default="", help="the name sent with friend requests")
     s.set_defaults(fn=_cmd_carrier)
+    s = sub.add_parser("hive", help="the reference Hive vault")
+    hive_sub = s.add_subparsers(dest="hive_command", required=True)
+    h = hive_sub.add_parser("serve", help="serve a vault over HTTP on 127.0.0.1 (upstream's /api/v2 routes)")
+    h.add_argument("--datadir", required=True, help="SQLite database, file bodies and the service key live here")
+    h.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (0: any free port)")
+    h.add_argument("--quota", type=int, default=1 << 30, help="bytes of files per partition (default 1 GiB)")
+    h.add_argument("--documents", action="append",
+                   help="a DID document file, or a folder of *.json documents, the vault may resolve (repeatable)")
+    h.add_argument("--postgres", metavar="DSN",
+                   help="keep collections and metadata in this PostgreSQL database instead of SQLite")
+    h.add_argument("--idchain", metavar="URL",
+                   help="JSON-RPC URL of an ID-chain service (elastos idchain) to resolve DIDs not known locally")
+    h.set_defaults(fn=_cmd_hive_serve)
+    h = hive_sub.add_parser("signin", help="sign in to a vault as an app instance; prints the access token")
+    h.add_argument("--url", required=True, help="the vault, e.g. http://127.0.0.1:5004")
+    h.add_argument("--key", required=True, help="file holding the app instance's P-256 private key (hex)")
+    h.add_argument("--credential", required=True, help="file holding the user-issued AppIdCredential")
+    h.add_argument("--documents", action="append",
+                   help="DID documents (file or folder) to check the vault's challenge with (repeatable)")
+    h.set_defaults(fn=_cmd_hive_signin)
+    h = hive_sub.add_parser("sync", help="sync a home folder with the vault partition of a token")
+    h.add_argument("--url", required=True)
+    h.add_argument("--token", required=True, help="an access token (elastos hive signin)")
+    h.add_argument("--folder", required=True, help="the home folder (home/<user DID>/<app DID>/)")
+    h.add_argument("--state", required=True, help="the client's sync state file (kept outside the folder)")
+    h.set_defaults(fn=_cmd_hive_sync)
+    h = hive_sub.add_parser("call", help="one call of the vault's /api/v2 routes (prints JSON, or the bytes)")
+    h.add_argument("--url", required=True)
+    h.add_argument("--token", help="an access token (elastos hive signin); none for anonymous script calls")
+    h.add_argument("method", help="GET, PUT, POST, PATCH or DELETE")
+    h.add_argument("path", help="the route below /api/v2, e.g. vault/db/collections/notes")
+    h.add_argument("--json", help="a JSON body")
+    h.add_argument("--file", help="a file whose bytes are the body (uploads)")
+    h.add_argument("--out", help="write a byte answer (a download) here")
+    h.set_defaults(fn=_cmd_hive_call)
     return p
 
 

@@ -48,6 +48,14 @@ import spec.runtime.hostcalls  # noqa: F401
 import spec.runtime.intents  # noqa: F401
 import spec.runtime.manifest  # noqa: F401
 import spec.runtime.paths  # noqa: F401
+import spec.hive.access  # noqa: F401
+import spec.hive.auth  # noqa: F401
+import spec.hive.backup  # noqa: F401
+import spec.hive.database  # noqa: F401
+import spec.hive.files  # noqa: F401
+import spec.hive.jws  # noqa: F401
+import spec.hive.scripts  # noqa: F401
+import spec.hive.sync  # noqa: F401
 from spec.errors import RULES, Rule
 
 __all__ = ["RULES", "Rule", "all_rules"]

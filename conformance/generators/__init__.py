@@ -16,3 +16,4 @@ from conformance.generators import runtime  # noqa: F401
 from conformance.generators import carrier  # noqa: F401
 from conformance.generators import carrier_session  # noqa: F401
 from conformance.generators import carrier_state  # noqa: F401
+from conformance.generators import hive  # noqa: F401

@@ -1,0 +1,177 @@
+"""``make bench-hive``: the reference vault's file throughput, sign-in round trip and incremental sync.
+
+Measured in one run, on loopback, against a vault served in this process by
+:class:`reference.hive.server.HiveServer` over a temporary data folder (real SQLite, real files):
+
+* **throughput**: a ``--mib`` MiB body (default 100) uploaded with ``PUT /vault/files/<path>`` and
+  downloaded with ``GET``, against a plain ``shutil.copyfile`` of the same bytes in the same folder;
+  the ratios are the vault's throughput over the copy's (target: at least 0.5 each way). An upload is
+  durable (written, ``fsync``-ed and renamed before it is acknowledged) while the copy stays in the
+  page cache, so the upload is also reported against a copy followed by ``fsync``;
+* **sign-in**: the mean wall time of ``--signins`` complete sign-ins (challenge, check, presentation,
+  response, token), client work included;
+* **sync**: a home folder of ``--files`` small files (default 10 000) already in step with the vault
+  (seeded directly into the store and the client's state file), of which ``--changed`` percent
+  (default 1) are then rewritten; one :func:`reference.hive.client.sync_folder` must upload exactly
+  the changed files and bodies, download nothing, and leave nothing to do (its only other action is
+  to adopt the tombstone the throughput run left when it deleted its file).
+
+Prints a table and, with ``--json FILE``, JSON. Exit status is non-zero when the sync moves more than
+the changes, or (unless ``--no-fail``) a throughput ratio misses its target.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from spec.hive import access, identity
+
+THROUGHPUT_TARGET = 0.5
+USER, INSTANCE = (0xB1).to_bytes(32, "big"), (0xB2).to_bytes(32, "big")
+APP = identity.did_of((0xB3).to_bytes(32, "big"))
+
+
+def _body(size: int) -> bytes:
+    block = b"".join(hashlib.sha256(f"bench-{i}".encode()).digest() for i in range(2048))  # 64 KiB
+    return (block * (size // len(block) + 1))[:size]
+
+
+def run(mib: int, files: int, changed_percent: float, signins: int) -> dict[str, Any]:
+    from reference.hive.client import HiveClient, sync_folder
+    from reference.hive.server import HiveServer, Vault, load_service_key
+    from reference.hive.store import HiveStore
+
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        now = int(time.time())
+        docs = {identity.did_of(k): identity.primitive_document(k, created=now - 60, expires=now + 86400)
+                for k in (USER, INSTANCE)}
+        store = HiveStore(tmp / "vault")
+        vault = Vault(store, load_service_key(tmp / "vault"), quota=1 << 40)
+        for text in docs.values():
+            vault.add_document(text)
+        docs[vault.service.did] = store.documents()[vault.service.did]
+        server = HiveServer(vault, 0).start()
+        try:
+            vc = identity.issue_credential(USER, identity.did_of(INSTANCE), "app-id-credential", ("AppIdCredential",),
+                                           {"appDid": APP}, issued=now - 60, expires=now + 86400)
+            client = HiveClient(f"http://127.0.0.1:{server.port}", timeout=600)
+            t = time.perf_counter()
+            for _ in range(signins):
+                client.sign_in(INSTANCE, vc, now=int(time.time()), documents=docs)
+            signin_ms = (time.perf_counter() - t) / signins * 1000
+
+            size = mib << 20
+            body = _body(size)
+            src = tmp / "src.bin"
+            src.write_bytes(body)
+            t = time.perf_counter()
+            shutil.copyfile(src, tmp / "copy.bin")
+            copy_s = time.perf_counter() - t
+            t = time.perf_counter()
+            shutil.copyfile(src, tmp / "copy2.bin")
+            with open(tmp / "copy2.bin", "rb+") as f:
+                os.fsync(f.fileno())
+            durable_copy_s = time.perf_counter() - t
+            t = time.perf_counter()
+            client.request("PUT", "vault/files/bench.bin", raw=body)
+            up_s = time.perf_counter() - t
+            t = time.perf_counter()
+            got = client.download("bench.bin")
+            down_s = time.perf_counter() - t
+            if got != body:
+                raise RuntimeError("the downloaded body differs")
+            client.request("DELETE", "vault/files/bench.bin")
+
+            home, state = tmp / "home", tmp / "state.json"
+            home.mkdir()
+            part = access.database_name(identity.did_of(USER), APP)
+            rows, versions, bases = [], [], {}
+            for i in range(files):
+                path = f"d{i % 100:02d}/f{i:05d}.txt"
+                data = f"file {i} of the home folder\n".encode()
+                (home / path).parent.mkdir(exist_ok=True)
+                (home / path).write_bytes(data)
+                digest = store.put_blob(data)
+                rows.append((part, path, len(data), digest, None, 0, now, now))
+                versions.append((part, path, 1, digest, len(data)))
+                bases[path] = {"base_version": 1, "base_sha256": digest}
+            with store.transaction() as con:
+                con.executemany("INSERT INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+                con.executemany("INSERT INTO versions VALUES (?, ?, ?, ?, ?)", versions)
+            state.write_text(json.dumps(bases))
+            step = max(1, round(100 / changed_percent)) if changed_percent > 0 else files + 1
+            changed = [r[1] for r in rows[::step]]
+            changed_bytes = 0
+            for path in changed:
+                data = f"{path} changed\n".encode()
+                (home / path).write_bytes(data)
+                changed_bytes += len(data)
+            t = time.perf_counter()
+            report = sync_folder(client, home, state)
+            sync_s = time.perf_counter() - t
+            again = sync_folder(client, home, state)
+        finally:
+            server.stop()
+            store.close()
+    uploads = sorted(p for op, p in report.actions if op == "upload")
+    return {
+        "mib": mib, "copy_seconds": copy_s, "upload_seconds": up_s, "download_seconds": down_s,
+        "copy_mib_per_s": mib / copy_s, "upload_mib_per_s": mib / up_s, "download_mib_per_s": mib / down_s,
+        "upload_ratio": copy_s / up_s, "download_ratio": copy_s / down_s, "throughput_target": THROUGHPUT_TARGET,
+        "durable_copy_seconds": durable_copy_s, "upload_ratio_to_durable_copy": durable_copy_s / up_s,
+        "signins": signins, "signin_ms": signin_ms,
+        "files": files, "changed_files": len(changed), "changed_bytes": changed_bytes, "sync_seconds": sync_s,
+        "sync_uploads": len(uploads), "sync_bytes_up": report.bytes_up, "sync_bytes_down": report.bytes_down,
+        "sync_other_actions": [[op, p] for op, p in report.actions if op != "upload"], "sync_rounds": report.rounds,
+        "sync_only_changes": uploads == sorted(changed) and report.bytes_up == changed_bytes
+        and report.bytes_down == 0 and again.actions == []
+        and all(op == "adopt" for op, _ in report.actions if op != "upload"),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="bench_hive", description=__doc__.split("\n")[0])
+    p.add_argument("--mib", type=int, default=100)
+    p.add_argument("--files", type=int, default=10_000)
+    p.add_argument("--changed", type=float, default=1.0, help="percent of the files rewritten before the sync")
+    p.add_argument("--signins", type=int, default=20)
+    p.add_argument("--json", help="write the results as JSON here")
+    p.add_argument("--no-fail", action="store_true", help="report a missed throughput target without failing")
+    args = p.parse_args(argv)
+    r = run(args.mib, args.files, args.changed, args.signins)
+    rows = [
+        ("plain copy", f"{r['copy_mib_per_s']:.0f} MiB/s", ""),
+        ("copy + fsync", f"{r['mib'] / r['durable_copy_seconds']:.0f} MiB/s", "the durable copy an upload is"),
+        ("vault upload", f"{r['upload_mib_per_s']:.0f} MiB/s", f"ratio {r['upload_ratio']:.2f} (target >= 0.5); "
+         f"{r['upload_ratio_to_durable_copy']:.2f} of copy + fsync"),
+        ("vault download", f"{r['download_mib_per_s']:.0f} MiB/s", f"ratio {r['download_ratio']:.2f} (target >= 0.5)"),
+        ("sign-in round trip", f"{r['signin_ms']:.1f} ms", f"mean of {r['signins']}"),
+        ("sync", f"{r['sync_seconds']:.2f} s", f"{r['changed_files']} of {r['files']} files changed: "
+         f"{r['sync_uploads']} uploads, {r['sync_bytes_up']} bytes up, {r['sync_bytes_down']} down"),
+    ]
+    for name, value, note in rows:
+        print(f"{name:20} {value:>14}  {note}")
+    if args.json:
+        Path(args.json).write_text(json.dumps(r, indent=2, sort_keys=True))
+    if not r["sync_only_changes"]:
+        print("FAIL: the sync moved more than the changes", file=sys.stderr)
+        return 1
+    missed = [k for k in ("upload_ratio", "download_ratio") if r[k] < THROUGHPUT_TARGET]
+    if missed and not args.no_fail:
+        print(f"FAIL: {', '.join(missed)} below {THROUGHPUT_TARGET}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

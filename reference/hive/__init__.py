@@ -1,0 +1,1 @@
+"""The reference Hive vault: SQLite-backed storage and an HTTP server with upstream's v2 routes."""

@@ -1,0 +1,831 @@
+"""``elastos hive serve``: the reference vault over HTTP on loopback, with upstream's v2 routes.
+
+HTTP stack: the standard library's ``ThreadingHTTPServer``, as the reference node and ID-chain
+service use it. The vault's work per request is a SQLite transaction around a pure spec transition,
+serialized by the store's lock, so an async stack would buy nothing here and would add a dependency;
+a deployment that needs concurrency puts the same routes behind an ASGI server.
+
+Every rule is the spec's: a call loads the state, runs the spec function and stores the result.
+A rejection answers its HTTP status with ``{"error": {"message", "reason", "rule"}}``:
+
+==========================================================  ======
+reason                                                      status
+==========================================================  ======
+token, JWT and sign-in reasons                              401
+``HIVE_ACCESS_DENIED``, ``HIVE_SCRIPT_CONDITION``           403
+``HIVE_*_NOT_FOUND``                                        404
+``HIVE_COLLECTION_EXISTS``, ``HIVE_FILE_EXISTS``            455
+``HIVE_QUOTA_EXCEEDED``                                     507
+``HIVE_SYNC_STALE``, ``HIVE_UPLOAD_OFFSET``, ``…STATE``     409
+everything else (malformed input)                           400
+==========================================================  ======
+
+Routes (base ``/api/v2``): ``POST did/signin``, ``POST did/auth``, ``GET node/version``;
+``GET vault/db/collections``, ``PUT|DELETE vault/db/collections/<name>``, ``POST
+vault/db/collection/<name>`` (insert, or ``?op=count``), ``PATCH …?updateone=``, ``DELETE
+…?deleteone=``, ``GET vault/db/<name>?filter=&skip=&limit=``, ``POST vault/db/query``;
+``GET|PUT|PATCH|DELETE vault/files/<path>`` with ``comp=children|metadata|hash``, ``public=``,
+``dest=`` (copy) and ``to=`` (move); ``PUT|PATCH|DELETE vault/scripting/<name>`` (register, run,
+unregister) and ``PUT|GET vault/scripting/stream/<transaction id>``; the home-folder sync routes
+(the spec's own, :mod:`spec.hive.sync`); backup: ``POST vault/content?to=hive_node`` and
+``?from=hive_node`` (with a ``HiveBackupCredential``), on the backup node ``POST did/backup_auth``,
+``PUT vault-backup-service/backup``, ``GET vault-backup-service/restore`` (``BackupToken``) and
+``POST backup/promotion`` (the user's access token): ``GET vault/sync/manifest``, ``PUT|DELETE
+vault/sync/files/<path>?base=<version>`` (compare-and-swap), ``POST vault/sync/uploads`` (start a
+resumable upload), ``GET|PUT vault/sync/uploads/<id>[?offset=]`` (status, append a chunk) and
+``POST vault/sync/uploads/<id>?base=`` (finish: the body becomes visible only now).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import secrets
+import threading
+import time
+import urllib.parse
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+from spec.crypto import p256
+from spec.did import document
+from spec.errors import Reason, Reject
+from spec.hive import access, auth, backup, identity, scripts, sync
+from spec.hive import database as db
+from spec.hive import files as fs
+
+from reference.hive.client import HiveError
+from reference.hive.store import HiveStore
+
+MAX_BODY = 256 << 20
+TRANSACTION_LIFETIME = 3600
+SERVICE_DOCUMENT_LIFETIME = 5 * 365 * 86400
+
+_STATUS = {
+    Reason.HIVE_ACCESS_DENIED: 403, Reason.HIVE_SCRIPT_CONDITION: 403,
+    Reason.HIVE_SCRIPT_NOT_FOUND: 404, Reason.HIVE_COLLECTION_NOT_FOUND: 404, Reason.HIVE_FILE_NOT_FOUND: 404,
+    Reason.HIVE_COLLECTION_EXISTS: 455, Reason.HIVE_FILE_EXISTS: 455, Reason.HIVE_QUOTA_EXCEEDED: 507,
+    Reason.HIVE_SYNC_STALE: 409, Reason.HIVE_UPLOAD_OFFSET: 409, Reason.HIVE_BACKUP_STATE: 409,
+}
+_UNAUTHORIZED = ("HIVE_JWT_", "HIVE_TOKEN_", "HIVE_SIGNIN_", "HIVE_CHALLENGE_", "HIVE_PRESENTATION_",
+                 "HIVE_CREDENTIAL_")
+
+
+def status_of(reason: Reason) -> int:
+    if reason in _STATUS:
+        return _STATUS[reason]
+    return 401 if reason.value.startswith(_UNAUTHORIZED) else 400
+
+
+class HttpError(Exception):
+    def __init__(self, status: int, message: str, reason: str = "MALFORMED_REQUEST") -> None:
+        super().__init__(message)
+        self.status, self.message, self.reason = status, message, reason
+
+
+class Vault:
+    """The vault's behaviour, independent of HTTP: each method is one route."""
+
+    def __init__(self, store: HiveStore, service_key: bytes, *, quota: int, clock: Any = time.time,
+                 idchain: str | None = None) -> None:
+        self.store = store
+        self.quota = quota
+        self.clock = clock
+        self.idchain = idchain
+        """JSON-RPC URL of an ID-chain service that resolves DIDs the vault does not hold locally."""
+        self.service = auth.ServiceKey(did=identity.did_of(service_key), key_id=identity.key_id_of(service_key),
+                                       private_key=service_key, public_key=p256.public_key_from_private(service_key))
+        now = self.now()
+        with store.transaction() as con:
+            if self.service.did not in store.documents():
+                store.cache_document(con, self.service.did, identity.primitive_document(
+                    service_key, created=now, expires=now + SERVICE_DOCUMENT_LIFETIME))
+
+    def now(self) -> int:
+        return int(self.clock())
+
+    def resolver(self) -> document.Resolver:
+        """Documents signed in with or given at start, then (with ``idchain``) the ID chain's current ones."""
+        return document.resolver_from_texts(_Documents(self.store.documents(), self.idchain))
+
+    def add_document(self, text: str) -> str:
+        did = str(document.parse_document(text).subject)
+        with self.store.transaction() as con:
+            self.store.cache_document(con, did, text)
+        return did
+
+    # -- sign-in ----------------------------------------------------------------------------------------
+
+    def sign_in(self, body: Any) -> dict[str, Any]:
+        doc = body.get("id") if isinstance(body, dict) else None
+        if isinstance(doc, dict):
+            doc = json.dumps(doc)
+        if not isinstance(doc, str):
+            raise HttpError(400, "body: expected {\"id\": <DID document>}")
+        now = self.now()
+        with self.store.transaction() as con:
+            state, challenge = auth.sign_in(self.store.load_auth(con), doc, self.service, nonce=secrets.token_hex(16),
+                                            now=now, resolve=self.resolver())
+            self.store.save_auth(con, state, now)
+            self.store.cache_document(con, str(document.parse_document(doc).subject), doc)
+        return {"challenge": challenge}
+
+    def auth(self, body: Any) -> dict[str, Any]:
+        response = body.get("challenge_response") if isinstance(body, dict) else None
+        if not isinstance(response, str):
+            raise HttpError(400, "body: expected {\"challenge_response\": <JWT>}")
+        now = self.now()
+        with self.store.transaction() as con:
+            state, grant = auth.authenticate(self.store.load_auth(con), response, self.service, now=now,
+                                             resolve=self.resolver())
+            self.store.save_auth(con, state, now)
+            self.store.record_partition(con, access.database_name(grant.user_did, grant.app_did), grant.user_did)
+        return {"token": grant.token}
+
+    def backup_auth(self, body: Any) -> dict[str, Any]:
+        """``/did/backup_auth`` on a backup node: a vault's response with a HiveBackupCredential."""
+        response = body.get("challenge_response") if isinstance(body, dict) else None
+        if not isinstance(response, str):
+            raise HttpError(400, "body: expected {\"challenge_response\": <JWT>}")
+        now = self.now()
+        with self.store.transaction() as con:
+            state, grant = auth.authenticate_backup(self.store.load_auth(con), response, self.service, now=now,
+                                                    resolve=self.resolver())
+            self.store.save_auth(con, state, now)
+        return {"token": grant.token}
+
+    def caller(self, header: str | None, *, required: bool = True, backup: bool = False) -> auth.Caller | None:
+        if header is None:
+            if required:
+                raise HttpError(401, "missing Authorization header", "HIVE_JWT_MALFORMED")
+            return None
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() not in ("token", "bearer") or not token:
+            raise HttpError(401, "Authorization: expected 'token <JWT>'", "HIVE_JWT_MALFORMED")
+        return auth.check_token(token.strip(), service_did=self.service.did,
+                                service_public_key=self.service.public_key, now=self.now(), backup=backup)
+
+    # -- database -----------------------------------------------------------------------------------------
+
+    def _db_change(self, caller: auth.Caller, change: Any) -> Any:
+        part = access.database_name(caller.user_did, caller.app_did)
+        with self.store.transaction() as con:
+            before = self.store.load_database(con, part)
+            after, result = change(before)
+            self.store.save_database(con, part, before, after)
+        return result
+
+    def _db_read(self, caller: auth.Caller) -> db.Database:
+        with self.store.transaction() as con:
+            return self.store.load_database(con, access.database_name(caller.user_did, caller.app_did))
+
+    def collections(self, caller: auth.Caller) -> dict[str, Any]:
+        return {"collections": [{"name": n} for n, _ in self._db_read(caller).collections]}
+
+    def create_collection(self, caller: auth.Caller, name: str) -> dict[str, Any]:
+        return self._db_change(caller, lambda d: (db.create_collection(d, name), {"name": name}))
+
+    def delete_collection(self, caller: auth.Caller, name: str) -> None:
+        self._db_change(caller, lambda d: (db.delete_collection(d, name), None))
+
+    def insert(self, caller: auth.Caller, name: str, body: Any) -> dict[str, Any]:
+        docs = body.get("document") if isinstance(body, dict) else None
+        if not isinstance(docs, list):
+            raise HttpError(400, "body: expected {\"document\": [...]}")
+        ids = [secrets.token_hex(12) for _ in docs]
+        stamp = self.now() if _opt(body, "timestamp") else None
+        return self._db_change(caller, lambda d: (db.insert(d, name, docs, ids, now=stamp),
+                                                  {"acknowledged": True, "inserted_ids": ids}))
+
+    def count(self, caller: auth.Caller, name: str, body: Any) -> dict[str, Any]:
+        return {"count": db.count(self._db_read(caller), name, _member(body, "filter", {}))}
+
+    def update(self, caller: auth.Caller, name: str, body: Any, *, many: bool) -> dict[str, Any]:
+        f, u = _member(body, "filter", {}), _member(body, "update", None)
+        upsert = bool(_opt(body, "upsert"))
+        stamp = self.now() if _opt(body, "timestamp") else None
+        uid = secrets.token_hex(12)
+
+        def change(d: db.Database) -> Any:
+            new, matched, modified, upserted = db.update(d, name, f, u, many=many, upsert=upsert, upsert_id=uid,
+                                                         now=stamp)
+            return new, {"acknowledged": True, "matched_count": matched, "modified_count": modified,
+                         "upserted_id": upserted}
+        return self._db_change(caller, change)
+
+    def delete(self, caller: auth.Caller, name: str, body: Any, *, many: bool) -> dict[str, Any]:
+        f = _member(body, "filter", {})
+
+        def change(d: db.Database) -> Any:
+            new, n = db.delete(d, name, f, many=many)
+            return new, {"deleted_count": n}
+        return self._db_change(caller, change)
+
+    def find(self, caller: auth.Caller, name: str, f: Any, options: Any) -> dict[str, Any]:
+        return {"items": db.find(self._db_read(caller), name, f, options)}
+
+    # -- files ------------------------------------------------------------------------------------------------
+
+    def _files(self, caller: auth.Caller, change: Any) -> Any:
+        part = access.database_name(caller.user_did, caller.app_did)
+        with self.store.transaction() as con:
+            before = self.store.load_files(con, part)
+            after, result = change(before)
+            if after is not None:
+                self.store.save_files(con, part, after, before)
+        return result
+
+    def upload(self, caller: auth.Caller, path: str, body: bytes, public: bool) -> dict[str, Any]:
+        return self._upload(access.database_name(caller.user_did, caller.app_did), path, body, public)
+
+    def _upload(self, part: str, path: str, body: bytes, public: bool) -> dict[str, Any]:
+        fs.check_path(path)
+        now = self.now()
+        with self.store.transaction() as con:
+            before = self.store.load_files(con, part)
+            after = fs.put(before, path, body, public=public, now=now, quota=self.quota)
+            e = after.find(path)
+            assert e is not None
+            self.store.put_blob(body, e.sha256)  # on disk (fsync, rename) before the metadata commits
+            self.store.save_files(con, part, after, before)
+        return {"name": path, "cid": e.cid}
+
+    def download(self, caller: auth.Caller, path: str) -> bytes:
+        return self.store.get_blob(self._files(caller, lambda f: (None, fs.get(f, path))).sha256)
+
+    def children(self, caller: auth.Caller, path: str) -> dict[str, Any]:
+        kids = self._files(caller, lambda f: (None, fs.listing(f, path)))
+        return {"value": [{"name": c.name, "is_file": c.is_file, "size": c.size, "is_encrypt": False,
+                           "encrypt_method": ""} for c in kids]}
+
+    def metadata(self, caller: auth.Caller, path: str) -> dict[str, Any]:
+        e = self._files(caller, lambda f: (None, fs.get(f, path)))
+        return {"name": e.path, "is_file": True, "size": e.size, "created": e.created, "updated": e.modified,
+                "sha256": e.sha256, "cid": e.cid, "public": e.public}
+
+    def file_hash(self, caller: auth.Caller, path: str) -> dict[str, Any]:
+        e = self._files(caller, lambda f: (None, fs.get(f, path)))
+        return {"name": e.path, "algorithm": "SHA256", "hash": e.sha256}
+
+    def copy(self, caller: auth.Caller, src: str, dst: str) -> dict[str, Any]:
+        now = self.now()
+        return self._files(caller, lambda f: (fs.copy(f, src, dst, now=now, quota=self.quota), {"name": dst}))
+
+    def move(self, caller: auth.Caller, src: str, dst: str) -> dict[str, Any]:
+        now = self.now()
+        return self._files(caller, lambda f: (fs.move(f, src, dst, now=now), {"name": dst}))
+
+    def delete_file(self, caller: auth.Caller, path: str) -> None:
+        self._files(caller, lambda f: (fs.delete(f, path), None))
+
+    # -- home-folder sync -----------------------------------------------------------------------------------
+
+    def manifest(self, caller: auth.Caller) -> dict[str, Any]:
+        part = access.database_name(caller.user_did, caller.app_did)
+        with self.store.transaction() as con:
+            remote = self.store.load_manifest(con, part)
+        return {"manifest": [{"path": e.path, "version": e.version, "sha256": e.sha256, "size": e.size}
+                             for _, e in sorted(remote.items())]}
+
+    def sync_write(self, caller: auth.Caller, path: str, body: bytes | None, base: int) -> dict[str, Any]:
+        """An upload (``body``) or delete (``None``) that replaces version ``base`` (HSYNC-002)."""
+        part = access.database_name(caller.user_did, caller.app_did)
+        now = self.now()
+        with self.store.transaction() as con:
+            remote = self.store.load_manifest(con, part, [path])
+            digest = hashlib.sha256(body).hexdigest() if body is not None else None
+            # the spec's compare-and-swap (HSYNC-002): the write must name the current version
+            sync.apply_write(remote, path, digest, len(body) if body is not None else 0, base)
+            files = self.store.load_files(con, part)
+            if body is None:
+                after = fs.delete(files, path) if files.find(path) is not None else files
+            else:
+                after = fs.put(files, path, body, public=False, now=now, quota=self.quota)
+                self.store.put_blob(body)
+            self.store.save_files(con, part, after, files)
+            if body is None and files.find(path) is None:
+                cur = remote.get(path)
+                self.store.save_manifest(con, part, sync.apply_write(remote, path, None, 0, cur.version if cur else 0))
+            entry = self.store.load_manifest(con, part, [path])[path]
+        return {"path": path, "version": entry.version, "sha256": entry.sha256}
+
+    def upload_start(self, caller: auth.Caller, body: Any) -> dict[str, Any]:
+        path, size, digest = _member(body, "path", None), _member(body, "size", None), _member(body, "sha256", None)
+        if not isinstance(path, str) or not isinstance(size, int) or not isinstance(digest, str):
+            raise HttpError(400, "body: expected {\"path\", \"size\", \"sha256\"}")
+        sync.start_upload(path, size, digest)
+        uid = secrets.token_hex(16)
+        with self.store.transaction() as con:
+            self.store.start_upload(con, uid, access.database_name(caller.user_did, caller.app_did), path, size, digest)
+        return {"upload_id": uid, "received": 0}
+
+    def _session(self, caller: auth.Caller, uid: str) -> sync.UploadSession:
+        with self.store.transaction() as con:
+            row = self.store.get_upload(con, uid)
+        if row is None or row[0] != access.database_name(caller.user_did, caller.app_did):
+            raise HttpError(404, "no such upload", Reason.HIVE_FILE_NOT_FOUND.value)
+        return sync.UploadSession(path=row[1], size=row[2], sha256=row[3],
+                                  received=self.store.upload_path(uid).read_bytes())
+
+    def upload_status(self, caller: auth.Caller, uid: str) -> dict[str, Any]:
+        s = self._session(caller, uid)
+        return {"upload_id": uid, "received": len(s.received), "size": s.size}
+
+    def upload_chunk(self, caller: auth.Caller, uid: str, offset: int, chunk: bytes) -> dict[str, Any]:
+        s = sync.append_chunk(self._session(caller, uid), offset, chunk)
+        with open(self.store.upload_path(uid), "ab") as f:
+            f.write(chunk)
+            f.flush()
+            os.fsync(f.fileno())
+        return {"upload_id": uid, "received": len(s.received)}
+
+    def upload_finish(self, caller: auth.Caller, uid: str, base: int) -> dict[str, Any]:
+        s = self._session(caller, uid)
+        body = sync.finish_upload(s)
+        out = self.sync_write(caller, s.path, body, base)
+        with self.store.transaction() as con:
+            self.store.end_upload(con, uid)
+        return out
+
+    # -- backup: the vault's side ------------------------------------------------------------------------
+
+    def _backup_node(self, credential: Any) -> tuple[Any, str]:
+        """Sign in to the backup node a HiveBackupCredential names; a client holding the BackupToken."""
+        from reference.hive.client import HiveClient
+
+        if not isinstance(credential, str):
+            raise HttpError(400, "body: expected {\"credential\": <HiveBackupCredential>}")
+        subject = json.loads(credential).get("credentialSubject", {})
+        url = subject.get("targetNodeURL")
+        if not isinstance(url, str) or not url.startswith("http://127.0.0.1:"):
+            raise HttpError(400, "the credential's targetNodeURL is not a loopback vault")
+        node = HiveClient(url)
+        now = self.now()
+        docs = self.store.documents()
+        challenge = node.request("POST", "did/signin", {"id": json.loads(docs[self.service.did])}, auth_header=False)
+        node_did, nonce = auth.check_challenge(challenge["challenge"], self.service.did, now=now,
+                                               resolve=self.resolver())
+        vp = identity.create_presentation(self.service.private_key, (credential,), realm=node_did, nonce=nonce,
+                                          created=now)
+        response = auth.make_response(vp, instance_did=self.service.did, key_id=self.service.key_id,
+                                      private_key=self.service.private_key, service_did=node_did, now=now)
+        node.token = node.request("POST", "did/backup_auth", {"challenge_response": response}, auth_header=False)["token"]
+        return node, node_did
+
+    def backup_to_node(self, caller: auth.Caller, body: Any) -> dict[str, Any]:
+        """``POST /vault/content?to=hive_node``: every partition of the caller's user, to the backup node."""
+        node, _ = self._backup_node(_member(body, "credential", None))
+        dumps: dict[str, bytes] = {}
+        bodies: dict[str, tuple[bytes, int]] = {}
+        with self.store.transaction() as con:
+            for part in self.store.partitions_of(con, caller.user_did):
+                files = self.store.load_files(con, part)
+                dumps[part] = backup.dump(part, self.store.load_database(con, part), files)
+                for e in files.entries:
+                    data, n = bodies.get(e.sha256, (self.store.get_blob(e.sha256), 0))
+                    bodies[e.sha256] = (data, n + 1)
+        meta, blobs = backup.build_metadata(caller.user_did, dumps, bodies, key=secrets.token_bytes(backup.KEY_SIZE),
+                                            nonce=secrets.token_bytes(backup.NONCE_SIZE), create_time=self.now())
+        node.request("PUT", "vault-backup-service/backup", {
+            "metadata": meta, "blobs": {h: b.hex() for h, b in blobs.items()},
+            "bodies": {h: b.hex() for h, (b, _) in bodies.items()}})
+        return {"state": "done", "databases": len(dumps), "files": sum(n for _, n in bodies.values())}
+
+    def restore_from_node(self, caller: auth.Caller, body: Any) -> dict[str, Any]:
+        """``POST /vault/content?from=hive_node``: bring the user's partitions back from the backup node."""
+        node, _ = self._backup_node(_member(body, "credential", None))
+        got = node.request("GET", "vault-backup-service/restore")
+        parts = self._import_backup(caller.user_did, got)
+        return {"state": "done", "databases": parts}
+
+    def _import_backup(self, user_did: str, got: Any) -> int:
+        meta = got.get("metadata") if isinstance(got, dict) else None
+        if not isinstance(meta, dict) or meta.get("user_did") != user_did:
+            raise HttpError(400, "the backup is not this user's")
+        parts = backup.restore(meta, _hex_map(got, "blobs"))
+        with self.store.transaction() as con:
+            for h, data in _hex_map(got, "bodies").items():
+                if hashlib.sha256(data).hexdigest() != h:
+                    raise HttpError(400, "a file body does not match its digest", Reason.HIVE_BACKUP_MALFORMED.value)
+                self.store.put_blob(data)
+            for name, (database, files) in parts.items():
+                missing = [e.path for e in files.entries if not self.store.blob_path(e.sha256).exists()]
+                if missing:
+                    raise HttpError(400, f"bodies missing for {missing[:3]}", Reason.HIVE_BACKUP_MALFORMED.value)
+                self.store.save_database(con, name, self.store.load_database(con, name), database)
+                self.store.save_files(con, name, files)
+                self.store.record_partition(con, name, user_did)
+        return len(parts)
+
+    # -- backup: the backup node's side ---------------------------------------------------------------------
+
+    def store_backup(self, caller: auth.Caller, body: Any) -> dict[str, Any]:
+        """``PUT /vault-backup-service/backup`` (BackupToken): keep the user's backup, checked whole."""
+        meta = _member(body, "metadata", None)
+        blobs, bodies = _hex_map(body, "blobs"), _hex_map(body, "bodies")
+        backup.restore(meta, blobs)  # every dump is there, with its digest, and opens
+        if meta.get("user_did") != caller.user_did:
+            raise HttpError(403, "the backup is not the token's user's", Reason.HIVE_ACCESS_DENIED.value)
+        if {f["sha256"] for f in meta["files"]} != set(bodies) or any(
+                hashlib.sha256(b).hexdigest() != h for h, b in bodies.items()):
+            raise HttpError(400, "file bodies do not match the metadata", Reason.HIVE_BACKUP_MALFORMED.value)
+        with self.store.transaction() as con:
+            _, active = self.store.load_backup(con, caller.user_did)
+            node = backup.store_backup(backup.BackupNode(active_vault=active), meta)
+            for b in [*blobs.values(), *bodies.values()]:
+                self.store.put_blob(b)
+            self.store.save_backup(con, caller.user_did, node.backup or meta, node.active_vault)
+        return {"state": "stored"}
+
+    def read_backup(self, caller: auth.Caller) -> dict[str, Any]:
+        """``GET /vault-backup-service/restore`` (BackupToken): the stored backup, dumps and bodies."""
+        with self.store.transaction() as con:
+            meta, active = self.store.load_backup(con, caller.user_did)
+        meta = backup.require_backup(backup.BackupNode(backup=meta, active_vault=active))
+        return {"metadata": meta,
+                "blobs": {d["sha256"]: self.store.get_blob(d["sha256"]).hex() for d in meta["databases"]},
+                "bodies": {f["sha256"]: self.store.get_blob(f["sha256"]).hex() for f in meta["files"]}}
+
+    def promote(self, caller: auth.Caller) -> dict[str, Any]:
+        """``POST /backup/promotion`` (the user's AccessToken on the backup node): serve the backup as the vault."""
+        with self.store.transaction() as con:
+            meta, active = self.store.load_backup(con, caller.user_did)
+        node = backup.promote(backup.BackupNode(backup=meta, active_vault=active))
+        assert node.backup is not None
+        parts = self._import_backup(caller.user_did, self.read_backup(caller))
+        with self.store.transaction() as con:
+            self.store.save_backup(con, caller.user_did, node.backup, True)
+        return {"state": "promoted", "databases": parts}
+
+    # -- scripting ---------------------------------------------------------------------------------------------
+
+    def register_script(self, caller: auth.Caller, name: str, definition: Any) -> dict[str, Any]:
+        script = scripts.parse_script(name, definition)
+        part = access.database_name(caller.user_did, caller.app_did)
+        with self.store.transaction() as con:
+            self.store.save_script(con, part, script.name, definition)
+        return {name: {"name": name}}
+
+    def unregister_script(self, caller: auth.Caller, name: str) -> None:
+        part = access.database_name(caller.user_did, caller.app_did)
+        with self.store.transaction() as con:
+            if not self.store.delete_script(con, part, name):
+                raise HttpError(404, f"no script {name!r}", Reason.HIVE_SCRIPT_NOT_FOUND.value)
+
+    def run_script(self, caller: auth.Caller | None, name: str, body: Any) -> dict[str, Any]:
+        ctx = body.get("context") if isinstance(body, dict) else None
+        if not isinstance(ctx, dict) or not isinstance(ctx.get("target_did"), str) or not isinstance(
+                ctx.get("target_app_did"), str):
+            raise HttpError(400, "body: expected {\"context\": {\"target_did\", \"target_app_did\"}, \"params\"}")
+        part = access.database_name(ctx["target_did"], ctx["target_app_did"])
+        now = self.now()
+        with self.store.transaction() as con:
+            data = self.store.load_partition(con, part)
+            new, result = scripts.run(data, name, caller, body.get("params", {}), id_prefix=secrets.token_hex(8) + "-",
+                                      now=now)
+            self.store.save_database(con, part, data.database, new.database)
+            for out in result.values():
+                tx = out.get("transaction") if isinstance(out, dict) else None
+                if isinstance(tx, dict):
+                    tid = secrets.token_hex(16)
+                    self.store.add_transaction(con, tid, part, tx["action"], tx["path"], now + TRANSACTION_LIFETIME)
+                    del out["transaction"]
+                    out["transaction_id"] = tid
+        return result
+
+    def _transaction(self, tid: str, action: str) -> tuple[str, str]:
+        with self.store.transaction() as con:
+            t = self.store.take_transaction(con, tid, self.now())
+        if t is None or t[1] != action:
+            raise HttpError(404, "no such transaction", Reason.HIVE_FILE_NOT_FOUND.value)
+        return t[0], t[2]
+
+    def stream_upload(self, tid: str, body: bytes) -> dict[str, Any]:
+        part, path = self._transaction(tid, "upload")
+        return self._upload(part, path, body, False)
+
+    def stream_download(self, tid: str) -> bytes:
+        part, path = self._transaction(tid, "download")
+        with self.store.transaction() as con:
+            e = fs.get(self.store.load_files(con, part), path)
+        return self.store.get_blob(e.sha256)
+
+
+class _Documents(dict[str, str]):
+    """Known document texts by DID; a DID not known is looked up on the ID chain (``did_resolveDID``:
+    the newest transaction of a valid DID carries the document as its payload)."""
+
+    def __init__(self, known: dict[str, str], idchain: str | None) -> None:
+        super().__init__(known)
+        self.idchain = idchain
+
+    def get(self, did: str, default: Any = None) -> Any:  # type: ignore[override]
+        if did in self or self.idchain is None:
+            return super().get(did, default)
+        from spec.did import chain
+        from spec.did import request as R
+
+        from reference.node.rpc import RpcClient, RpcError
+
+        try:
+            result = RpcClient(self.idchain).call("did_resolveDID", did=did)
+        except (RpcError, OSError, ValueError):
+            return default
+        txs = result.get("transaction") or []
+        if result.get("status") != chain.STATUS_VALID or not txs:
+            return default
+        try:
+            req = R.parse_request(json.dumps(txs[0]["operation"]))
+            text = R.b64url_decode(req.payload).decode("utf-8")
+        except (Reject, KeyError, TypeError, UnicodeDecodeError):
+            return default
+        self[did] = text
+        return text
+
+
+def _member(body: Any, key: str, default: Any) -> Any:
+    if not isinstance(body, dict):
+        raise HttpError(400, "body: expected a JSON object")
+    v = body.get(key, default)
+    if v is None:
+        raise HttpError(400, f"body: {key!r} is required")
+    return v
+
+
+def _hex_map(body: Any, key: str) -> dict[str, bytes]:
+    """``{sha256: hex}`` of a backup message, decoded."""
+    v = body.get(key, {}) if isinstance(body, dict) else None
+    if not isinstance(v, dict) or not all(isinstance(h, str) and isinstance(b, str) for h, b in v.items()):
+        raise HttpError(400, f"{key}: expected an object of hex strings")
+    try:
+        return {h: bytes.fromhex(b) for h, b in v.items()}
+    except ValueError:
+        raise HttpError(400, f"{key}: not hex") from None
+
+
+def _int_param(q: dict[str, str], key: str) -> int:
+    v = q.get(key, "")
+    if not v.isdigit():
+        raise HttpError(400, f"{key}: expected a non-negative integer")
+    return int(v)
+
+
+def _opt(body: Any, key: str) -> Any:
+    opts = body.get("options") if isinstance(body, dict) else None
+    return opts.get(key) if isinstance(opts, dict) else None
+
+
+class _Handler(BaseHTTPRequestHandler):
+    vault: Vault
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args: Any) -> None:  # quiet
+        pass
+
+    def _send(self, status: int, body: Any = None, raw: bytes | None = None) -> None:
+        data = raw if raw is not None else (b"" if body is None else json.dumps(body).encode())
+        self.send_response(status)
+        self.send_header("Content-Type", "application/octet-stream" if raw is not None else "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _raw_body(self) -> bytes:
+        n = int(self.headers.get("Content-Length") or 0)
+        if n > MAX_BODY:
+            raise HttpError(413, f"body over {MAX_BODY} bytes")
+        return self.rfile.read(n) if n else b""
+
+    def _json(self) -> Any:
+        raw = self._raw_body()
+        try:
+            return json.loads(raw) if raw else {}
+        except ValueError:
+            raise HttpError(400, "body: not JSON") from None
+
+    def _dispatch(self, method: str) -> None:
+        try:
+            url = urllib.parse.urlsplit(self.path)
+            q = {k: v[-1] for k, v in urllib.parse.parse_qs(url.query, keep_blank_values=True).items()}
+            status, body, raw = self._route(method, url.path, q)
+            self._send(status, body, raw)
+        except Reject as e:
+            self._send(status_of(e.reason), {"error": {"message": e.detail or str(e), "reason": e.reason.value,
+                                                       "rule": e.rule}})
+        except HttpError as e:
+            self._send(e.status, {"error": {"message": e.message, "reason": e.reason, "rule": None}})
+        except HiveError as e:  # a backup node this vault called refused: 502, with the node's reason
+            self._send(502, {"error": {"message": f"backup node: {e.message}", "reason": e.reason, "rule": None}})
+        except Exception as e:  # noqa: BLE001 - a fault of the vault (or of a backup node it called)
+            self._send(500, {"error": {"message": f"{type(e).__name__}: {e}", "reason": "INTERNAL", "rule": None}})
+
+    def do_GET(self) -> None:
+        self._dispatch("GET")
+
+    def do_POST(self) -> None:
+        self._dispatch("POST")
+
+    def do_PUT(self) -> None:
+        self._dispatch("PUT")
+
+    def do_PATCH(self) -> None:
+        self._dispatch("PATCH")
+
+    def do_DELETE(self) -> None:
+        self._dispatch("DELETE")
+
+    def _route(self, method: str, path: str, q: dict[str, str]) -> tuple[int, Any, bytes | None]:
+        v = self.vault
+        if not path.startswith("/api/v2/"):
+            raise HttpError(404, "not found")
+        p = path[len("/api/v2/"):]
+        if (method, p) == ("POST", "did/signin"):
+            return 201, v.sign_in(self._json()), None
+        if (method, p) == ("POST", "did/auth"):
+            return 201, v.auth(self._json()), None
+        if (method, p) == ("POST", "did/backup_auth"):
+            return 201, v.backup_auth(self._json()), None
+        if p.startswith("vault-backup-service/"):
+            node_caller = v.caller(self.headers.get("Authorization"), backup=True)
+            assert node_caller is not None
+            if (method, p) == ("PUT", "vault-backup-service/backup"):
+                return 201, v.store_backup(node_caller, self._json()), None
+            if (method, p) == ("GET", "vault-backup-service/restore"):
+                return 200, v.read_backup(node_caller), None
+            raise HttpError(404, f"no route {method} {path}")
+        if (method, p) == ("GET", "node/version"):
+            return 200, {"major": 2, "minor": 0, "patch": 0}, None
+        m = re.fullmatch(r"vault/scripting/stream/([0-9a-f]+)", p)
+        if m:
+            if method == "PUT":
+                return 200, v.stream_upload(m.group(1), self._raw_body()), None
+            if method == "GET":
+                return 200, None, v.stream_download(m.group(1))
+        m = re.fullmatch(r"vault/scripting/([^/]+)", p)
+        if m and method == "PATCH":
+            body = self._json()
+            return 200, v.run_script(v.caller(self.headers.get("Authorization"), required=False),
+                                     urllib.parse.unquote(m.group(1)), body), None
+        caller = v.caller(self.headers.get("Authorization"))
+        assert caller is not None
+        if m and method == "PUT":
+            return 200, v.register_script(caller, urllib.parse.unquote(m.group(1)), self._json()), None
+        if m and method == "DELETE":
+            v.unregister_script(caller, urllib.parse.unquote(m.group(1)))
+            return 204, None, None
+        if (method, p) == ("POST", "vault/content") and q.get("to") == "hive_node":
+            return 201, v.backup_to_node(caller, self._json()), None
+        if (method, p) == ("POST", "vault/content") and q.get("from") == "hive_node":
+            return 201, v.restore_from_node(caller, self._json()), None
+        if (method, p) == ("POST", "backup/promotion"):
+            return 201, v.promote(caller), None
+        if (method, p) == ("GET", "vault/sync/manifest"):
+            return 200, v.manifest(caller), None
+        m = re.fullmatch(r"vault/sync/files/(.+)", p)
+        if m and method in ("PUT", "DELETE"):
+            base = _int_param(q, "base")
+            body = self._raw_body() if method == "PUT" else None
+            return 200, v.sync_write(caller, urllib.parse.unquote(m.group(1)), body, base), None
+        if (method, p) == ("POST", "vault/sync/uploads"):
+            return 201, v.upload_start(caller, self._json()), None
+        m = re.fullmatch(r"vault/sync/uploads/([0-9a-f]+)", p)
+        if m and method == "GET":
+            return 200, v.upload_status(caller, m.group(1)), None
+        if m and method == "PUT":
+            return 200, v.upload_chunk(caller, m.group(1), _int_param(q, "offset"), self._raw_body()), None
+        if m and method == "POST":
+            return 200, v.upload_finish(caller, m.group(1), _int_param(q, "base")), None
+        if (method, p) == ("GET", "vault/db/collections"):
+            return 200, v.collections(caller), None
+        m = re.fullmatch(r"vault/db/collections/([^/]+)", p)
+        if m and method in ("PUT", "DELETE"):
+            name = urllib.parse.unquote(m.group(1))
+            if method == "PUT":
+                return 200, v.create_collection(caller, name), None
+            v.delete_collection(caller, name)
+            return 204, None, None
+        m = re.fullmatch(r"vault/db/collection/([^/]+)", p)
+        if m:
+            name = urllib.parse.unquote(m.group(1))
+            if method == "POST" and q.get("op") == "count":
+                return 200, v.count(caller, name, self._json()), None
+            if method == "POST":
+                return 201, v.insert(caller, name, self._json()), None
+            if method == "PATCH":
+                return 200, v.update(caller, name, self._json(), many=q.get("updateone", "true") == "false"), None
+            if method == "DELETE":
+                return 200, v.delete(caller, name, self._json(), many=q.get("deleteone", "true") == "false"), None
+        if (method, p) == ("POST", "vault/db/query"):
+            body = self._json()
+            return 200, v.find(caller, _member(body, "collection", None), _member(body, "filter", {}),
+                               body.get("options")), None
+        m = re.fullmatch(r"vault/db/([^/]+)", p)
+        if m and method == "GET":
+            try:
+                f = json.loads(q.get("filter") or "{}")
+            except ValueError:
+                raise HttpError(400, "filter: not JSON") from None
+            opts: dict[str, Any] = {}
+            for k in ("skip", "limit"):
+                if q.get(k):
+                    if not q[k].isdigit():
+                        raise HttpError(400, f"{k}: not a number")
+                    opts[k] = int(q[k])
+            return 200, v.find(caller, urllib.parse.unquote(m.group(1)), f, opts), None
+        if p == "vault/files" or p.startswith("vault/files/"):
+            fpath = urllib.parse.unquote(p[len("vault/files/"):] if p != "vault/files" else "")
+            return self._files(method, caller, fpath, q)
+        raise HttpError(404, f"no route {method} {path}")
+
+    def _files(self, method: str, caller: auth.Caller, path: str, q: dict[str, str]) -> tuple[int, Any, bytes | None]:
+        v = self.vault
+        if method == "GET":
+            comp = q.get("comp")
+            if comp == "children":
+                return 200, v.children(caller, path), None
+            if comp == "metadata":
+                return 200, v.metadata(caller, path), None
+            if comp == "hash":
+                return 200, v.file_hash(caller, path), None
+            return 200, None, v.download(caller, path)
+        if method == "PUT" and "dest" in q:
+            return 201, v.copy(caller, path, q["dest"]), None
+        if method == "PUT":
+            return 200, v.upload(caller, path, self._raw_body(), q.get("public") == "true"), None
+        if method == "PATCH" and "to" in q:
+            return 200, v.move(caller, path, q["to"]), None
+        if method == "DELETE":
+            v.delete_file(caller, path)
+            return 204, None, None
+        raise HttpError(400, "unsupported file operation")
+
+
+class HiveServer:
+    """The HTTP server around a :class:`Vault`, on 127.0.0.1."""
+
+    def __init__(self, vault: Vault, port: int = 0) -> None:
+        handler = type("Handler", (_Handler,), {"vault": vault})
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", port), handler)
+        self.httpd.daemon_threads = True
+        self.port = self.httpd.server_address[1]
+        self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self._stopped = False
+
+    def start(self) -> HiveServer:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving (idempotent)."""
+        if self._stopped:
+            return
+        self._stopped = True
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def load_service_key(datadir: Path) -> bytes:
+    """The vault's service key, drawn on first start and kept in ``service.key`` (hex)."""
+    path = datadir / "service.key"
+    if path.exists():
+        return bytes.fromhex(path.read_text().strip())
+    while True:
+        key = secrets.token_bytes(32)
+        try:
+            p256.public_key_from_private(key)
+            break
+        except Reject:
+            continue
+    path.write_text(key.hex())
+    path.chmod(0o600)
+    return key
+
+
+def run(datadir: str, port: int, quota: int, documents: list[str], postgres: str | None = None,
+        idchain: str | None = None) -> int:
+    """``elastos hive serve``: serve until SIGTERM or SIGINT."""
+    import signal
+
+    folder = Path(datadir)
+    folder.mkdir(parents=True, exist_ok=True)
+    store = HiveStore(folder, postgres)
+    vault = Vault(store, load_service_key(folder), quota=quota, idchain=idchain)
+    for path in documents:
+        for f in sorted(Path(path).glob("*.json")) if Path(path).is_dir() else [Path(path)]:
+            vault.add_document(f.read_text())
+    server = HiveServer(vault, port).start()
+    print(f"ready port={server.port} did={vault.service.did}", flush=True)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *a: stop.set())
+    signal.signal(signal.SIGINT, lambda *a: stop.set())
+    while not stop.wait(0.2):
+        pass
+    server.stop()
+    store.close()
+    return 0
+
+
+__all__ = ["HiveServer", "HiveStore", "Vault", "load_service_key", "run", "status_of"]

@@ -1,0 +1,297 @@
+"""The vault's storage: SQLite (or PostgreSQL) for collections, file metadata, scripts and challenges;
+bodies on disk.
+
+Every state the spec defines (:class:`spec.hive.database.Database`, :class:`spec.hive.files.Files`,
+:class:`spec.hive.scripts.PartitionData`, :class:`spec.hive.auth.AuthState`) is loaded from SQLite,
+changed by the spec's pure transition, and written back in one database transaction, so a failed call
+changes nothing. The default database is a SQLite file in the data folder; given a DSN, the same
+statements run on PostgreSQL, with documents as JSONB (what a deployment that outgrows one machine
+uses). A partition is keyed by its upstream database name (``hive_user_db_<md5>``).
+
+File bodies are content-addressed: ``blobs/<sha256[:2]>/<sha256>``. A body is written to a
+temporary file, flushed to disk and renamed into place before the metadata that names it is
+committed, so a vault killed mid-upload leaves at most an unreferenced temporary file, never a
+half-written body behind a path.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from spec.hive import auth, scripts, sync
+from spec.hive import database as db
+from spec.hive import files as fs
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS collections (partition TEXT NOT NULL, name TEXT NOT NULL, PRIMARY KEY (partition, name));
+CREATE TABLE IF NOT EXISTS documents (partition TEXT NOT NULL, collection TEXT NOT NULL, seq BIGINT NOT NULL,
+    body {json} NOT NULL, PRIMARY KEY (partition, collection, seq));
+CREATE TABLE IF NOT EXISTS files (partition TEXT NOT NULL, path TEXT NOT NULL, size BIGINT NOT NULL,
+    sha256 TEXT NOT NULL, cid TEXT, public BIGINT NOT NULL, created BIGINT NOT NULL, modified BIGINT NOT NULL,
+    PRIMARY KEY (partition, path));
+CREATE TABLE IF NOT EXISTS scripts (partition TEXT NOT NULL, name TEXT NOT NULL, definition TEXT NOT NULL,
+    PRIMARY KEY (partition, name));
+CREATE TABLE IF NOT EXISTS challenges (did TEXT PRIMARY KEY, nonce TEXT NOT NULL, expires BIGINT NOT NULL);
+CREATE TABLE IF NOT EXISTS dids (did TEXT PRIMARY KEY, document TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS versions (partition TEXT NOT NULL, path TEXT NOT NULL, version BIGINT NOT NULL,
+    sha256 TEXT, size BIGINT NOT NULL, PRIMARY KEY (partition, path));
+CREATE TABLE IF NOT EXISTS uploads (id TEXT PRIMARY KEY, partition TEXT NOT NULL, path TEXT NOT NULL,
+    size BIGINT NOT NULL, sha256 TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS partitions (name TEXT PRIMARY KEY, user_did TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS backups (user_did TEXT PRIMARY KEY, metadata TEXT NOT NULL, active BIGINT NOT NULL);
+CREATE TABLE IF NOT EXISTS transactions (id TEXT PRIMARY KEY, partition TEXT NOT NULL, action TEXT NOT NULL,
+    path TEXT NOT NULL, expires BIGINT NOT NULL)
+"""
+
+
+class Sql:
+    """One connection, SQLite or PostgreSQL, behind the statements the store writes (``?`` placeholders,
+    ``ON CONFLICT DO NOTHING``, no other dialect). PostgreSQL keeps documents as JSONB."""
+
+    def __init__(self, folder: Path, dsn: str | None) -> None:
+        self.postgres = dsn is not None
+        if dsn is not None:
+            import psycopg
+
+            self._con: Any = psycopg.connect(dsn, autocommit=True)
+            self.json_param = "CAST(? AS JSONB)"
+            for statement in SCHEMA.format(json="JSONB").split(";"):
+                self._con.execute(statement)
+        else:
+            self._con = sqlite3.connect(folder / "hive.sqlite3", check_same_thread=False, isolation_level=None)
+            self._con.execute("PRAGMA journal_mode=WAL")
+            self._con.executescript(SCHEMA.format(json="TEXT"))
+            self.json_param = "?"
+
+    def _sql(self, statement: str) -> str:
+        return statement.replace("?", "%s") if self.postgres else statement
+
+    def execute(self, statement: str, params: tuple[Any, ...] = ()) -> Any:
+        return self._con.execute(self._sql(statement), params)
+
+    def executemany(self, statement: str, rows: list[tuple[Any, ...]]) -> None:
+        if rows:
+            self._con.cursor().executemany(self._sql(statement), rows)
+
+    def begin(self) -> None:
+        self._con.execute("BEGIN" if self.postgres else "BEGIN IMMEDIATE")
+
+    def close(self) -> None:
+        self._con.close()
+
+
+class HiveStore:
+    """One vault's storage: bodies under ``folder``, everything else in SQLite there or in PostgreSQL (``dsn``)."""
+
+    def __init__(self, folder: str | Path, dsn: str | None = None) -> None:
+        self.folder = Path(folder)
+        self.blobs = self.folder / "blobs"
+        self.blobs.mkdir(parents=True, exist_ok=True)
+        self._db = Sql(self.folder, dsn)
+        self._lock = threading.RLock()
+
+    def close(self) -> None:
+        """Close the database (idempotent)."""
+        with self._lock:
+            self._db.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[Sql]:
+        """One serialized transaction: everything in it is written, or nothing."""
+        with self._lock:
+            self._db.begin()
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    # -- bodies ---------------------------------------------------------------------------------------
+
+    def blob_path(self, sha256: str) -> Path:
+        return self.blobs / sha256[:2] / sha256
+
+    def put_blob(self, data: bytes, digest: str | None = None) -> str:
+        """Store a body under its SHA-256 (``digest`` when the caller has it from the spec already)."""
+        digest = digest if digest is not None else hashlib.sha256(data).hexdigest()
+        path = self.blob_path(digest)
+        if path.exists():
+            return digest
+        path.parent.mkdir(exist_ok=True)
+        tmp = path.with_name(f".{digest}.{threading.get_ident()}.tmp")
+        with open(tmp, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+        return digest
+
+    def get_blob(self, sha256: str) -> bytes:
+        return self.blob_path(sha256).read_bytes()
+
+    # -- database -------------------------------------------------------------------------------------
+
+    def load_database(self, con: Sql, partition: str) -> db.Database:
+        names = [r[0] for r in con.execute("SELECT name FROM collections WHERE partition=? ORDER BY name",
+                                           (partition,))]
+        out = []
+        for n in names:
+            docs = tuple(json.loads(r[0]) if isinstance(r[0], str) else r[0] for r in con.execute(
+                "SELECT body FROM documents WHERE partition=? AND collection=? ORDER BY seq", (partition, n)))
+            out.append((n, docs))
+        return db.Database(collections=tuple(out))
+
+    def save_database(self, con: Sql, partition: str, before: db.Database, after: db.Database) -> None:
+        old, new = dict(before.collections), dict(after.collections)
+        for name in set(old) | set(new):
+            if old.get(name) == new.get(name):
+                continue
+            con.execute("DELETE FROM documents WHERE partition=? AND collection=?", (partition, name))
+            if name not in new:
+                con.execute("DELETE FROM collections WHERE partition=? AND name=?", (partition, name))
+                continue
+            con.execute("INSERT INTO collections VALUES (?, ?) ON CONFLICT DO NOTHING", (partition, name))
+            con.executemany(f"INSERT INTO documents VALUES (?, ?, ?, {con.json_param})",
+                            [(partition, name, i, json.dumps(d)) for i, d in enumerate(new[name])])
+
+    # -- files ----------------------------------------------------------------------------------------
+
+    def load_files(self, con: Sql, partition: str) -> fs.Files:
+        rows = con.execute("SELECT path, size, sha256, cid, public, created, modified FROM files WHERE partition=? "
+                           "ORDER BY path", (partition,))
+        # Rows were checked by the spec when they were written: rebuild them without validating again.
+        return fs.Files.model_construct(entries=tuple(fs.FileEntry.model_construct(
+            path=r[0], size=r[1], sha256=r[2], cid=r[3], public=bool(r[4]), is_encrypt=False, encrypt_method="",
+            created=r[5], modified=r[6]) for r in rows))
+
+    def save_files(self, con: Sql, partition: str, after: fs.Files,
+                   before_files: fs.Files | None = None) -> None:
+        """Store a partition's files (only the rows that changed); every path whose body changed gets
+        the next sync version (a removed path a tombstone), so the sync manifest follows every file call.
+        ``before_files`` is the stored state the change started from (read again when not given)."""
+        start = before_files if before_files is not None else self.load_files(con, partition)
+        before = {e.path: e for e in start.entries}
+        now = {e.path: e for e in after.entries}
+        changed = sorted(p for p in set(before) | set(now) if before.get(p) != now.get(p))
+        if not changed:
+            return
+        remote = self.load_manifest(con, partition, changed)
+        for path in changed:
+            old, new = before.get(path), now.get(path)
+            if (old.sha256 if old else None) != (new.sha256 if new else None):
+                cur = remote.get(path)
+                remote = sync.apply_write(remote, path, new.sha256 if new else None, new.size if new else 0,
+                                          cur.version if cur else 0)
+            con.execute("DELETE FROM files WHERE partition=? AND path=?", (partition, path))
+            if new is not None:
+                con.execute("INSERT INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                            (partition, new.path, new.size, new.sha256, new.cid, int(new.public), new.created,
+                             new.modified))
+        self.save_manifest(con, partition, remote)
+
+    # -- sync ----------------------------------------------------------------------------------------
+
+    def load_manifest(self, con: Sql, partition: str,
+                      paths: list[str] | None = None) -> dict[str, sync.RemoteEntry]:
+        """The partition's sync manifest, or only the entries of ``paths``."""
+        if paths is None:
+            rows = list(con.execute("SELECT path, version, sha256, size FROM versions WHERE partition=?", (partition,)))
+        else:
+            rows = [r for p in paths for r in con.execute(
+                "SELECT path, version, sha256, size FROM versions WHERE partition=? AND path=?", (partition, p))]
+        return {r[0]: sync.RemoteEntry(path=r[0], version=r[1], sha256=r[2], size=r[3]) for r in rows}
+
+    def save_manifest(self, con: Sql, partition: str, remote: dict[str, sync.RemoteEntry]) -> None:
+        for e in remote.values():
+            con.execute("DELETE FROM versions WHERE partition=? AND path=?", (partition, e.path))
+            con.execute("INSERT INTO versions VALUES (?, ?, ?, ?, ?)", (partition, e.path, e.version, e.sha256, e.size))
+
+    def upload_path(self, upload_id: str) -> Path:
+        return self.folder / "uploads" / upload_id
+
+    def start_upload(self, con: Sql, upload_id: str, partition: str, path: str, size: int,
+                     sha256: str) -> None:
+        (self.folder / "uploads").mkdir(exist_ok=True)
+        self.upload_path(upload_id).write_bytes(b"")
+        con.execute("INSERT INTO uploads VALUES (?, ?, ?, ?, ?)", (upload_id, partition, path, size, sha256))
+
+    def get_upload(self, con: Sql, upload_id: str) -> tuple[str, str, int, str] | None:
+        row = con.execute("SELECT partition, path, size, sha256 FROM uploads WHERE id=?", (upload_id,)).fetchone()
+        return None if row is None else (row[0], row[1], row[2], row[3])
+
+    def end_upload(self, con: Sql, upload_id: str) -> None:
+        con.execute("DELETE FROM uploads WHERE id=?", (upload_id,))
+        self.upload_path(upload_id).unlink(missing_ok=True)
+
+    # -- scripts --------------------------------------------------------------------------------------
+
+    def load_partition(self, con: Sql, partition: str) -> scripts.PartitionData:
+        data = scripts.PartitionData(database=self.load_database(con, partition), files=self.load_files(con, partition))
+        for name, definition in con.execute("SELECT name, definition FROM scripts WHERE partition=? ORDER BY name",
+                                            (partition,)):
+            data = scripts.register(data, scripts.parse_script(name, json.loads(definition)))
+        return data
+
+    def save_script(self, con: Sql, partition: str, name: str, definition: Any) -> None:
+        con.execute("DELETE FROM scripts WHERE partition=? AND name=?", (partition, name))
+        con.execute("INSERT INTO scripts VALUES (?, ?, ?)", (partition, name, json.dumps(definition)))
+
+    def delete_script(self, con: Sql, partition: str, name: str) -> bool:
+        return con.execute("DELETE FROM scripts WHERE partition=? AND name=?", (partition, name)).rowcount > 0
+
+    # -- sign-in --------------------------------------------------------------------------------------
+
+    def load_auth(self, con: Sql) -> auth.AuthState:
+        rows = con.execute("SELECT did, nonce, expires FROM challenges ORDER BY did")
+        return auth.AuthState(challenges=tuple(auth.Challenge(did=r[0], nonce=r[1], expires=r[2]) for r in rows))
+
+    def save_auth(self, con: Sql, state: auth.AuthState, now: int) -> None:
+        con.execute("DELETE FROM challenges")
+        con.executemany("INSERT INTO challenges VALUES (?, ?, ?)",
+                        [(c.did, c.nonce, c.expires) for c in state.challenges if c.expires > now])
+
+    def cache_document(self, con: Sql, did: str, text: str) -> None:
+        con.execute("DELETE FROM dids WHERE did=?", (did,))
+        con.execute("INSERT INTO dids VALUES (?, ?)", (did, text))
+
+    def documents(self) -> dict[str, str]:
+        with self._lock:
+            return {r[0]: r[1] for r in self._db.execute("SELECT did, document FROM dids")}
+
+    # -- partitions and backups -------------------------------------------------------------------------
+
+    def record_partition(self, con: Sql, name: str, user_did: str) -> None:
+        con.execute("INSERT INTO partitions VALUES (?, ?) ON CONFLICT DO NOTHING", (name, user_did))
+
+    def partitions_of(self, con: Sql, user_did: str) -> list[str]:
+        return [r[0] for r in con.execute("SELECT name FROM partitions WHERE user_did=? ORDER BY name", (user_did,))]
+
+    def load_backup(self, con: Sql, user_did: str) -> tuple[dict[str, Any] | None, bool]:
+        row = con.execute("SELECT metadata, active FROM backups WHERE user_did=?", (user_did,)).fetchone()
+        return (None, False) if row is None else (json.loads(row[0]), bool(row[1]))
+
+    def save_backup(self, con: Sql, user_did: str, metadata: dict[str, Any], active: bool) -> None:
+        con.execute("DELETE FROM backups WHERE user_did=?", (user_did,))
+        con.execute("INSERT INTO backups VALUES (?, ?, ?)", (user_did, json.dumps(metadata), int(active)))
+
+    # -- script transactions (fileUpload / fileDownload streams) -----------------------------------------
+
+    def add_transaction(self, con: Sql, tid: str, partition: str, action: str, path: str,
+                        expires: int) -> None:
+        con.execute("INSERT INTO transactions VALUES (?, ?, ?, ?, ?)", (tid, partition, action, path, expires))
+
+    def take_transaction(self, con: Sql, tid: str, now: int) -> tuple[str, str, str] | None:
+        row = con.execute("SELECT partition, action, path, expires FROM transactions WHERE id=?", (tid,)).fetchone()
+        if row is None:
+            return None
+        con.execute("DELETE FROM transactions WHERE id=?", (tid,))
+        return None if row[3] <= now else (row[0], row[1], row[2])

@@ -1,0 +1,116 @@
+"""CIDv0 of file bytes, byte-exact with ``ipfs add`` defaults (what the Hive node's IPFS computes).
+
+Hive adds a public file's body to IPFS with kubo's defaults and records the returned CID. Those
+defaults are: fixed-size chunks of 256 KiB, every chunk a dag-pb node holding a UnixFS ``File``
+(no raw leaves), a **balanced** tree with at most 174 links per node, sha2-256, CID version 0.
+
+Encodings (protobuf: a field is ``varint(field << 3 | wire type)`` then its value; wire type 0 is a
+varint, 2 is ``varint(length) || bytes``)
+-----------------------------------------------------------------------------------------------
+
+================  ==============================================================================
+UnixFS ``Data``   ``Type`` (1, varint) = 2 (File); ``Data`` (2, bytes) = the chunk, written only
+                  in a leaf with at least one byte; ``filesize`` (3, varint) = bytes below this
+                  node; ``blocksizes`` (4, varint, repeated) = each child's ``filesize``
+PBLink            ``Hash`` (1, bytes) = child multihash; ``Name`` (2, string) = ``""``, written;
+                  ``Tsize`` (3, varint) = child's serialized node size plus its children's Tsizes
+PBNode            ``Links`` (2, repeated PBLink) **first**, then ``Data`` (1, bytes) = UnixFS
+multihash         ``0x12 0x20 || SHA-256(PBNode bytes)``
+CIDv0             base58btc of the multihash (``Qm…``, 46 characters)
+================  ==============================================================================
+
+The tree
+--------
+
+An empty input is one leaf of zero bytes. Otherwise the input is cut into chunks of 262 144 bytes
+(the last one shorter). A single chunk is the root. Otherwise leaves are filled into parents of up
+to 174 children, parents into grandparents of up to 174, until one root remains (go-unixfs
+``balanced.Layout``: a node is filled completely before its next sibling starts, so the tree's depth
+is the least ``d`` with ``174^d >= chunks``).
+
+Upstream: Elastos.Hive.Node ``src/modules/files/ipfs_client.py`` (kubo ``/api/v0/add``); go-unixfs
+``importer/balanced/builder.go``, ``importer/helpers/helpers.go`` (``DefaultLinksPerBlock = 174``),
+``pb/unixfs.proto``; go-merkledag ``pb/merkledag.proto``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Final
+
+from spec.encoding.base58 import b58encode
+
+__all__ = ["CHUNK_SIZE", "LINKS_PER_NODE", "cid_v0", "leaf_node", "parent_node", "varint"]
+
+CHUNK_SIZE: Final = 256 * 1024
+LINKS_PER_NODE: Final = 174
+UNIXFS_FILE: Final = 2
+SHA2_256: Final = 0x12
+
+
+def varint(n: int) -> bytes:
+    """Unsigned LEB128 (protobuf varint)."""
+    out = bytearray()
+    while True:
+        b = n & 0x7F
+        n >>= 7
+        if n:
+            out.append(b | 0x80)
+        else:
+            out.append(b)
+            return bytes(out)
+
+
+def _field(number: int, payload: bytes) -> bytes:
+    return varint(number << 3 | 2) + varint(len(payload)) + payload
+
+
+def _uint(number: int, value: int) -> bytes:
+    return varint(number << 3) + varint(value)
+
+
+def _unixfs(data: bytes, filesize: int, blocksizes: tuple[int, ...]) -> bytes:
+    out = _uint(1, UNIXFS_FILE)
+    if data:
+        out += _field(2, data)
+    out += _uint(3, filesize)
+    for b in blocksizes:
+        out += _uint(4, b)
+    return out
+
+
+def leaf_node(chunk: bytes) -> bytes:
+    """The dag-pb bytes of a leaf holding ``chunk``."""
+    return _field(1, _unixfs(chunk, len(chunk), ()))
+
+
+class _Node:
+    __slots__ = ("multihash", "filesize", "tsize")
+
+    def __init__(self, encoded: bytes, filesize: int, tsize: int) -> None:
+        self.multihash = bytes([SHA2_256, 32]) + hashlib.sha256(encoded).digest()
+        self.filesize = filesize
+        self.tsize = tsize
+
+
+def parent_node(children: list[tuple[bytes, int, int]]) -> bytes:
+    """The dag-pb bytes of an inner node over ``(multihash, filesize, tsize)`` children."""
+    links = b"".join(_field(2, _field(1, mh) + _field(2, b"") + _uint(3, ts)) for mh, _, ts in children)
+    return links + _field(1, _unixfs(b"", sum(fs for _, fs, _ in children), tuple(fs for _, fs, _ in children)))
+
+
+def cid_v0(data: bytes) -> str:
+    """The CIDv0 ``ipfs add`` prints for ``data``."""
+    chunks = [data[i:i + CHUNK_SIZE] for i in range(0, len(data), CHUNK_SIZE)] or [b""]
+    level: list[_Node] = []
+    for c in chunks:
+        enc = leaf_node(c)
+        level.append(_Node(enc, len(c), len(enc)))
+    while len(level) > 1:
+        up: list[_Node] = []
+        for i in range(0, len(level), LINKS_PER_NODE):
+            group = level[i:i + LINKS_PER_NODE]
+            enc = parent_node([(n.multihash, n.filesize, n.tsize) for n in group])
+            up.append(_Node(enc, sum(n.filesize for n in group), len(enc) + sum(n.tsize for n in group)))
+        level = up
+    return b58encode(level[0].multihash)

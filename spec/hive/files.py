@@ -1,0 +1,239 @@
+"""Vault files: paths, metadata and the put/get/list/metadata/hash/copy/move/delete state transitions.
+
+A partition's files are a map from **path** to metadata. Bodies are content-addressed: the state
+holds each file's SHA-256 and size, the store holds the bytes under their SHA-256 (the reference
+keeps them on disk). Folders are implicit: a folder exists while a file lies under it.
+
+Paths (``HFS-001``)
+-------------------
+
+A path is 1..1024 UTF-8 bytes of ``/``-separated segments, relative (no leading ``/``), with no
+empty, ``.`` or ``..`` segment, no backslash and no control character (U+0000..U+001F, U+007F).
+A trailing ``/`` is an empty segment. The empty path is the root folder, valid only for listing.
+
+Operations
+----------
+
+===============================  =================================================================
+operation                        effect (errors)
+===============================  =================================================================
+``put(path, body, public)``      create or replace the file; ``sha256``, ``size``; ``cid`` (CIDv0,
+                                 :mod:`spec.hive.cid`) only when public; ``created`` kept on
+                                 replace, ``modified = now`` (HFS-003 folder or file-parent in the
+                                 way, HFS-004 quota)
+``get/metadata/hash(path)``      the entry (HFS-002)
+``list(folder)``                 the folder's direct children, files and folders, sorted by name
+                                 (HFS-002 unless the root or an existing folder)
+``copy(src, dst)``               a new entry with the same body (HFS-002, HFS-003, HFS-004)
+``move(src, dst)``               the entry under a new path, ``modified = now`` (HFS-002, HFS-003)
+``delete(path)``                 remove the file (HFS-002)
+===============================  =================================================================
+
+Copy and move act on files. The quota counts the bytes of every file of the partition (a copy
+counts again, as in upstream, which charges the vault per file).
+
+Upstream: Elastos.Hive.Node ``src/modules/files/files.py`` and ``files_service``
+(``upload_file``, ``download_file``, ``list_folder``, ``get_properties``, ``get_hash``,
+``copy_file``, ``move_file``, ``delete_file``), status codes 404 Not Found, 455 Already Exists,
+507 Insufficient Storage.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Final
+
+from pydantic import BaseModel, ConfigDict
+
+from spec.errors import Reason, Reject, rule
+from spec.hive.cid import cid_v0
+
+__all__ = [
+    "MAX_PATH_BYTES",
+    "FileEntry",
+    "Files",
+    "Child",
+    "check_path",
+    "put",
+    "get",
+    "listing",
+    "copy",
+    "move",
+    "delete",
+    "used_bytes",
+]
+
+MAX_PATH_BYTES: Final = 1024
+
+R_PATH: Final = rule(
+    "HFS-001", Reason.HIVE_PATH_INVALID,
+    "A file path is 1..1024 UTF-8 bytes of '/'-separated segments, relative, with no empty, '.' or '..' "
+    "segment, no backslash and no control character.",
+    suite="hive", upstream="files.py: InvalidParameterException (path)",
+    note="Deviation: upstream normalizes some paths instead of rejecting them; the spec rejects every "
+    "path that is not already in this form, so a path never escapes the partition or aliases another.",
+)
+R_FOUND: Final = rule(
+    "HFS-002", Reason.HIVE_FILE_NOT_FOUND,
+    "get, metadata, hash, copy and move sources, delete name an existing file; list names the root or a "
+    "folder with a file under it.",
+    suite="hive", upstream="FileNotFoundException (404)",
+)
+R_EXISTS: Final = rule(
+    "HFS-003", Reason.HIVE_FILE_EXISTS,
+    "A copy or move destination does not exist; a file is never put where a folder is, or below a file.",
+    suite="hive", upstream="AlreadyExistsException (455)",
+)
+R_QUOTA: Final = rule(
+    "HFS-004", Reason.HIVE_QUOTA_EXCEEDED,
+    "After a put or copy, the partition's file bytes do not exceed its quota.",
+    suite="hive", upstream="InsufficientStorageException (507)",
+)
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
+
+
+class FileEntry(_Model):
+    """A file's metadata (``comp=metadata``)."""
+
+    path: str
+    size: int
+    sha256: str
+    """Lower-case hex SHA-256 of the body."""
+    cid: str | None
+    """CIDv0 when public."""
+    public: bool
+    is_encrypt: bool = False
+    encrypt_method: str = ""
+    created: int
+    modified: int
+
+
+class Files(_Model):
+    """A partition's files, sorted by path."""
+
+    entries: tuple[FileEntry, ...] = ()
+
+    def find(self, path: str) -> FileEntry | None:
+        for e in self.entries:
+            if e.path == path:
+                return e
+        return None
+
+
+class Child(_Model):
+    """An entry of ``comp=children``."""
+
+    name: str
+    is_file: bool
+    size: int
+
+
+def check_path(path: str, *, root_ok: bool = False) -> None:
+    """HFS-001."""
+    if root_ok and path == "":
+        return
+    segs = path.split("/")
+    ok = (0 < len(path.encode("utf-8")) <= MAX_PATH_BYTES and "\\" not in path
+          and all(ord(ch) >= 0x20 and ord(ch) != 0x7F for ch in path)
+          and all(s not in ("", ".", "..") for s in segs))
+    # [HFS-001] a relative path of plain segments
+    if not ok:
+        raise Reject(Reason.HIVE_PATH_INVALID, "HFS-001", f"invalid path {path!r}")
+
+
+def _with(files: Files, entry: FileEntry | None, drop: str | None = None) -> Files:
+    kept = [e for e in files.entries if e.path != drop and (entry is None or e.path != entry.path)]
+    if entry is not None:
+        kept.append(entry)
+    return Files(entries=tuple(sorted(kept, key=lambda e: e.path)))
+
+
+def used_bytes(files: Files) -> int:
+    return sum(e.size for e in files.entries)
+
+
+def _placeable(files: Files, path: str) -> None:
+    segs = path.split("/")
+    parents = {"/".join(segs[:i]) for i in range(1, len(segs))}
+    blocked = any(e.path in parents or e.path.startswith(path + "/") for e in files.entries)
+    # [HFS-003] no folder at the path, no file above it
+    if blocked:
+        raise Reject(Reason.HIVE_FILE_EXISTS, "HFS-003", f"{path!r} collides with a file or folder")
+
+
+def _quota(files: Files, quota: int) -> None:
+    # [HFS-004] within the quota
+    if used_bytes(files) > quota:
+        raise Reject(Reason.HIVE_QUOTA_EXCEEDED, "HFS-004", f"{used_bytes(files)} bytes > quota {quota}")
+
+
+def get(files: Files, path: str) -> FileEntry:
+    check_path(path)
+    e = files.find(path)
+    # [HFS-002] the file exists
+    if e is None:
+        raise Reject(Reason.HIVE_FILE_NOT_FOUND, "HFS-002", f"no file {path!r}")
+    return e
+
+
+def put(files: Files, path: str, body: bytes, *, public: bool, now: int, quota: int,
+        is_encrypt: bool = False, encrypt_method: str = "") -> Files:
+    check_path(path)
+    _placeable(files, path)
+    old = files.find(path)
+    entry = FileEntry(path=path, size=len(body), sha256=hashlib.sha256(body).hexdigest(),
+                      cid=cid_v0(body) if public else None, public=public, is_encrypt=is_encrypt,
+                      encrypt_method=encrypt_method, created=old.created if old else now, modified=now)
+    out = _with(files, entry)
+    _quota(out, quota)
+    return out
+
+
+def listing(files: Files, folder: str) -> list[Child]:
+    check_path(folder, root_ok=True)
+    prefix = folder + "/" if folder else ""
+    children: dict[str, Child] = {}
+    for e in files.entries:
+        if not e.path.startswith(prefix):
+            continue
+        rest = e.path[len(prefix):].split("/")
+        if len(rest) == 1:
+            children[rest[0]] = Child(name=rest[0], is_file=True, size=e.size)
+        else:
+            c = children.get(rest[0])
+            size = (c.size if c is not None else 0) + e.size
+            children[rest[0]] = Child(name=rest[0], is_file=False, size=size)
+    # [HFS-002] the folder exists
+    if folder and not children:
+        raise Reject(Reason.HIVE_FILE_NOT_FOUND, "HFS-002", f"no folder {folder!r}")
+    return [children[k] for k in sorted(children)]
+
+
+def _free(files: Files, dst: str) -> None:
+    check_path(dst)
+    # [HFS-003] the destination does not exist
+    if files.find(dst) is not None:
+        raise Reject(Reason.HIVE_FILE_EXISTS, "HFS-003", f"{dst!r} exists")
+    _placeable(files, dst)
+
+
+def copy(files: Files, src: str, dst: str, *, now: int, quota: int) -> Files:
+    e = get(files, src)
+    _free(files, dst)
+    out = _with(files, e.model_copy(update={"path": dst, "created": now, "modified": now}))
+    _quota(out, quota)
+    return out
+
+
+def move(files: Files, src: str, dst: str, *, now: int) -> Files:
+    e = get(files, src)
+    _free(files, dst)
+    return _with(files, e.model_copy(update={"path": dst, "modified": now}), drop=src)
+
+
+def delete(files: Files, path: str) -> Files:
+    get(files, path)
+    return _with(files, None, drop=path)
