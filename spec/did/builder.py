@@ -55,6 +55,7 @@ __all__ = [
     "primitive_draft",
     "customized_draft",
     "seal_document",
+    "sign_draft",
     "cosign_document",
     "edit_draft",
     "issue_credential",
@@ -150,6 +151,16 @@ def _signer_key(doc: D.Document, signer: DIDURL, private_key: bytes, resolve: D.
     # [BLD-002] the private key is the signer's
     if p256.public_key_from_private(private_key) != key.public_key:
         raise Reject(Reason.BUILDER_SIGNER, "BLD-002", f"the private key is not {signer}'s")
+
+
+def sign_draft(draft: Mapping[str, Any], *, created: int, signer: DIDURL, private_key: bytes,
+               resolve: D.Resolver | None = None) -> D.Document:
+    """Sanitize and sign a draft as it is, with no builder policy: ``expires`` must be in the draft and is
+    not checked against ``created`` (BLD-001 is the builder's, not a document rule). For documents made
+    outside the SDK's builder: test fixtures (an expired document, a long-lived one) and imports."""
+    doc = _sanitized(draft, signer, created, resolve)
+    _signer_key(doc, signer, private_key, resolve)
+    return _with_proof(doc, (), signer, private_key, created, resolve)
 
 
 def seal_document(draft: Mapping[str, Any], *, now: int, signer: DIDURL, private_key: bytes,

@@ -29,9 +29,10 @@ from typing import Any, Final
 from spec.crypto import p256
 from spec.did import credential as C
 from spec.did import document as D
-from spec.did import jsontext, keys
+from spec.did import builder as B
+from spec.did import keys
 from spec.did import presentation as P
-from spec.hive.jws import b64url_encode
+from spec.did.syntax import parse_did, parse_did_url
 
 __all__ = [
     "KEY_FRAGMENT",
@@ -56,58 +57,34 @@ def key_id_of(private_key: bytes) -> str:
     return f"{did_of(private_key)}#{KEY_FRAGMENT}"
 
 
-def _sign(private_key: bytes, message: bytes) -> str:
-    return b64url_encode(p256.ecdsa_sign(private_key, message))
+def _doc(private_key: bytes, created: int, expires: int) -> D.Document:
+    draft = {**B.primitive_draft(p256.public_key_from_private(private_key)), "expires": D.format_date(expires)}
+    return B.sign_draft(draft, created=created, signer=parse_did_url(key_id_of(private_key)), private_key=private_key)
 
 
 def primitive_document(private_key: bytes, *, created: int, expires: int) -> str:
-    """The normalized text of a primitive DID document with one key, self-signed at ``created``."""
-    pub = p256.public_key_from_private(private_key)
-    did = did_of(private_key)
-    kid = key_id_of(private_key)
-    d: dict[str, Any] = {
-        "id": did,
-        "publicKey": [{"id": kid, "type": D.DEFAULT_KEY_TYPE, "controller": did,
-                       "publicKeyBase58": keys.public_key_to_base58(pub)}],
-        "authentication": [kid],
-        "expires": D.format_date(expires),
-        "proof": {"type": D.DEFAULT_KEY_TYPE, "created": D.format_date(created), "creator": kid,
-                  "signatureValue": ""},
-    }
-    message = D.signed_bytes(D.parse_document(jsontext.serialize(d)))
-    d["proof"]["signatureValue"] = _sign(private_key, message)
-    return D.normalized(D.parse_document(jsontext.serialize(d)))
+    """The normalized text of a primitive DID document with one key, self-signed at ``created``
+    (:func:`spec.did.builder.sign_draft`)."""
+    return D.normalized(_doc(private_key, created, expires))
 
 
 def issue_credential(issuer_key: bytes, subject: str, fragment: str, types: tuple[str, ...],
                      members: Mapping[str, Any], *, issued: int, expires: int) -> str:
-    """The normalized text of a credential ``<subject>#<fragment>`` issued by ``issuer_key``'s DID."""
-    d: dict[str, Any] = {
-        "id": f"{subject}#{fragment}",
-        "type": list(types),
-        "issuer": did_of(issuer_key),
-        "issuanceDate": D.format_date(issued),
-        "expirationDate": D.format_date(expires),
-        "credentialSubject": {"id": subject, **members},
-        "proof": {"type": D.DEFAULT_KEY_TYPE, "created": D.format_date(issued),
-                  "verificationMethod": key_id_of(issuer_key), "signature": ""},
-    }
-    message = C.signed_bytes(C.parse_credential(jsontext.serialize(d)))
-    d["proof"]["signature"] = _sign(issuer_key, message)
-    return C.normalized(C.parse_credential(jsontext.serialize(d)))
+    """The normalized text of a credential ``<subject>#<fragment>`` issued by ``issuer_key``'s DID at ``issued``
+    (:func:`spec.did.builder.issue_credential`: ``VerifiableCredential`` is among its types, and an expiry
+    more than five years after ``issued`` is clipped)."""
+    issuer_doc = _doc(issuer_key, issued, issued + 1)
+    vc = B.issue_credential(parse_did_url(f"{subject}#{fragment}"), parse_did(subject), types, members,
+                            issuer_doc=issuer_doc, signer=parse_did_url(key_id_of(issuer_key)), private_key=issuer_key,
+                            now=issued, expiration=expires)
+    return C.normalized(vc)
 
 
 def create_presentation(holder_key: bytes, credentials: tuple[str, ...], *, realm: str, nonce: str,
                         created: int) -> str:
-    """The normalized text of a presentation by ``holder_key``'s DID for ``realm`` and ``nonce``."""
-    d: dict[str, Any] = {
-        "type": "VerifiablePresentation",
-        "holder": did_of(holder_key),
-        "created": D.format_date(created),
-        "verifiableCredential": [jsontext.parse(t) for t in credentials],
-        "proof": {"type": D.DEFAULT_KEY_TYPE, "verificationMethod": key_id_of(holder_key), "realm": realm,
-                  "nonce": nonce, "signature": ""},
-    }
-    message = P.signed_bytes(P.parse_presentation(jsontext.serialize(d)))
-    d["proof"]["signature"] = _sign(holder_key, message)
-    return P.normalized(P.parse_presentation(jsontext.serialize(d)))
+    """The normalized text of a presentation by ``holder_key``'s DID for ``realm`` and ``nonce``
+    (:func:`spec.did.builder.create_presentation`)."""
+    vp = B.create_presentation(_doc(holder_key, created, created + 1), [C.parse_credential(t) for t in credentials],
+                               realm=realm, nonce=nonce, signer=parse_did_url(key_id_of(holder_key)),
+                               private_key=holder_key, now=created)
+    return P.normalized(vp)

@@ -21,9 +21,9 @@ from collections.abc import Callable
 from pydantic import BaseModel, ConfigDict
 
 from spec.crypto import p256
-from spec.did import document, jsontext, keys
-from spec.did.document import DEFAULT_KEY_TYPE, Document
-from spec.did.syntax import DID, parse_did
+from spec.did import builder, document
+from spec.did.document import Document
+from spec.did.syntax import DID, parse_did, parse_did_url
 from spec.errors import Reject
 
 __all__ = ["ResolvedDid", "DidResolver", "canonical_did", "document_resolver", "usable", "default_key",
@@ -80,18 +80,9 @@ def b64url(data: bytes) -> str:
 
 
 def primitive_document(private_key: bytes, expires: int, created: int) -> str:
-    """The normalized text of a primitive document with one key, ``#primary``, signed by it."""
+    """The normalized text of a primitive document with one key, ``#primary``, signed by it at ``created``
+    (:func:`spec.did.builder.sign_draft`: fixtures may be expired or long-lived)."""
     pub = p256.public_key_from_private(private_key)
-    did = str(keys.did_from_public_key(pub))
-    body = {
-        "id": did,
-        "publicKey": [{"id": f"{did}#primary", "type": DEFAULT_KEY_TYPE, "controller": did,
-                       "publicKeyBase58": keys.public_key_to_base58(pub)}],
-        "authentication": [f"{did}#primary"],
-        "expires": document.format_date(expires),
-    }
-    proof = {"type": DEFAULT_KEY_TYPE, "created": document.format_date(created), "creator": f"{did}#primary",
-             "signatureValue": "AA"}
-    unsigned = document.parse_document(jsontext.serialize({**body, "proof": proof}))
-    proof["signatureValue"] = b64url(p256.ecdsa_sign(private_key, document.signed_bytes(unsigned)))
-    return document.normalized(document.parse_document(jsontext.serialize({**body, "proof": proof})))
+    draft = {**builder.primitive_draft(pub), "expires": document.format_date(expires)}
+    signer = parse_did_url(f"{draft['id']}#{builder.PRIMARY}")
+    return document.normalized(builder.sign_draft(draft, created=created, signer=signer, private_key=private_key))
