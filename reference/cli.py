@@ -16,6 +16,11 @@ subcommand             what it does
 ``carrier``            ``carrier node`` / ``carrier relay``: a Carrier node or offline relay (UDP DHT, TCP sessions)
 ``hive``               the Hive vault: ``serve`` (HTTP on loopback), ``signin``, ``sync`` (a home folder),
                        ``call`` (any ``/api/v2`` route)
+``idchain``            the stand-alone ID-chain service (DID requests in SQLite, resolve over JSON-RPC)
+``did``                a DID wallet: root identity from a mnemonic, DIDs, credentials, ID-chain operations
+``sidechain``          the ID-sidechain node, merge-mined with a main node (JSON-RPC on loopback)
+``arbiter``            merge-mine the main chain and the ID sidechain, relay deposits
+``app``                run sandboxed apps in the wasmtime runtime (``app run``, ``app demo``)
 =====================  ==============================================================================
 """
 
