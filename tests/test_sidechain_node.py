@@ -175,3 +175,41 @@ def test_a_kill_between_the_two_stores_is_caught_up_on_start(net: Net, monkeypat
     net.start_side()                                          # and a second start replays nothing twice
     assert RpcClient(net.side_url).call("did_resolveDID", {"did": draft["id"], "all": True})["transaction"][0]["txid"] \
         == reg.txid().hex()
+
+
+def test_withdrawal_back_to_the_main_chain_is_paid_once(net: Net) -> None:
+    """A sidechain withdrawal burns ELA; the arbiters pay it on the main chain from the X address with their
+    2-of-3 cross-chain script; the main chain refuses to pay it a second time (TXC-024)."""
+    from spec.chain.tx import CrossChainEntry as Entry, TransferCrossChainAssetPayload as Payload
+    miner = address_from_program_hash(Uint168(data=MINER))
+    side = RpcClient(net.side_url)
+    main = RpcClient(net.main_url)
+    user_key = hashlib.sha256(b"withdraw user").digest()
+    user_ph = Uint168.from_code(0x21, standard_redeem_script(public_key_from_private(user_key))).data
+    user_addr = address_from_program_hash(Uint168(data=user_ph))
+    target_ph = Uint168.from_code(0x21, standard_redeem_script(public_key_from_private(b"\x05" * 32))).data
+    target = address_from_program_hash(Uint168(data=target_ph))
+    net.deposit(user_addr, 10**8)
+    for _ in range(2):
+        net.arbiter.relay_deposits()
+        net.arbiter.merge_mine(miner)
+    fund = side.call("listunspent", {"addresses": [user_addr]})[0]
+    burn = sign_standard(SideTransaction(
+        tx_type=SideTxType.TRANSFER_CROSS_CHAIN_ASSET,
+        payload=Payload(entries=(Entry(address=target.encode(), output_index=0, amount=40_000_000),)),
+        inputs=(Input(previous=OutPoint(txid=from_display(fund["txid"]), index=fund["vout"]), sequence=0xFFFF_FFFF),),
+        outputs=(Output(asset_id=ELA_ASSET_ID, value=40_010_000, output_lock=0, program_hash=bytes(21)),
+                 Output(asset_id=ELA_ASSET_ID, value=10**8 - 40_020_000, output_lock=0, program_hash=user_ph))),
+        [user_key])
+    side.call("sendrawtransaction", {"data": burn.serialize().hex()})
+    net.arbiter.merge_mine(miner)                       # the burn is in a sidechain block
+    assert [w["txid"] for w in side.call("getwithdraws")] == [burn.txid().hex()]
+    assert len(net.arbiter.relay_withdrawals()) == 1    # the arbiters' transaction enters the main pool
+    assert net.arbiter.relay_withdrawals() == []         # the same transaction again: still waiting
+    net.arbiter.merge_mine(miner)                       # ... and is mined
+    paid = main.call("listunspent", addresses=[target])
+    assert [p["amount"] for p in paid] == ["0.40000000"]
+    assert net.arbiter.relay_withdrawals() == []         # TXC-024: the main chain refuses to pay it twice
+    assert side.call("getwithdraws") == []               # ... and the sidechain records it paid
+    net.arbiter.merge_mine(miner)
+    assert [p["amount"] for p in main.call("listunspent", addresses=[target])] == ["0.40000000"]

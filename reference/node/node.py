@@ -29,7 +29,7 @@ from spec.chain.block import Block, decode_block
 from spec.chain.builder import block_template, coinbase
 from spec.chain.params import NetworkParams
 from spec.chain.pow import calc_work
-from spec.chain.tx import Transaction, decode_transaction
+from spec.chain.tx import Transaction, TxType, WithdrawFromSideChainPayload, decode_transaction
 from spec.chain.validation import (
     check_block_context,
     check_block_sanity,
@@ -40,6 +40,14 @@ from spec.chain.validation import (
 )
 from spec.errors import Reason, Reject
 from reference.node.store import Store
+
+
+def withdrawn_hashes_of(tx: Transaction) -> set[bytes]:
+    """The sidechain transaction hashes a WithdrawFromSideChain (v0) names (none for other transactions)."""
+    if tx.tx_type != TxType.WITHDRAW_FROM_SIDECHAIN or tx.payload_version != 0 \
+            or not isinstance(tx.payload, WithdrawFromSideChainPayload):
+        return set()
+    return set(tx.payload.sidechain_tx_hashes)
 
 
 class _KeepSide(Exception):
@@ -236,6 +244,9 @@ class Node:
         for i in tx.inputs:
             if (i.previous.txid, i.previous.index) in pool_spends:
                 raise Reject(Reason.TX_DOUBLE_SPEND, None, "conflicts with a pool transaction")
+        named = withdrawn_hashes_of(tx)
+        if named and named & {h for t, _ in self.mempool.txs.values() for h in withdrawn_hashes_of(t)}:
+            raise Reject(Reason.TX_WITHDRAW_DUPLICATE, None, "a pool transaction already pays this withdrawal")
         return fee
 
     def _readd_detached(self, old_best: bytes) -> None:

@@ -25,7 +25,8 @@ from pathlib import Path
 from spec.chain.block import decode_block
 from spec.chain.merkle import merkle_branch
 from spec.chain.params import ELA_ASSET_ID, NetworkParams
-from spec.chain.tx import Output, TxType
+from spec.chain.builder import sign_multisig
+from spec.chain.tx import Input, OutPoint, Output, Transaction, TxType, WithdrawFromSideChainPayload
 from spec.chain.validation import on_duty_cross_chain_arbiter
 from spec.crypto import p256
 from spec.encoding.address import program_hash_from_address
@@ -122,8 +123,71 @@ class Arbiter:
             self._save(h)
         return done
 
+    # -- withdrawals ---------------------------------------------------------------------------------------
+
+    def relay_withdrawals(self) -> list[str]:
+        """Pay every pending sidechain withdrawal on the main chain; the main txids submitted.
+
+        A WithdrawFromSideChain (v0) spends the X address's outputs under the arbiters' m-of-n cross-chain
+        script (m = floor(2n/3) + 1), pays each entry its amount divided by the exchange rate, returns the
+        change to the X address and names the sidechain transaction. Built deterministically from the main
+        chain's UTXO set, so a retry while it waits in the pool is the same transaction; once it is mined,
+        the main chain refuses to pay that sidechain transaction again (TXC-024), and the arbiter marks the
+        withdrawal paid on the sidechain."""
+        sent = []
+        x_address = SP.x_address(self.genesis_hash)
+        arbiters = list(self.main_params.cross_chain_arbiters)
+        m = len(arbiters) * 2 // 3 + 1
+        signers = [self.keys[pk] for pk in arbiters if pk in self.keys][:m]
+        if len(signers) < m:
+            raise RuntimeError(f"a withdrawal needs {m} arbiter signatures; this process holds {len(signers)}")
+        for w in self.side.call("getwithdraws"):
+            pays = [(program_hash_from_address(a).data, int(float(int(v)) / self.side_params.exchange_rate))
+                    for a, v in w["entries"]]
+            utxos = sorted(self.main.call("listunspent", addresses=[x_address]), key=lambda u: (u["txid"], u["vout"]))
+            need = sum(v for _, v in pays) + FEE
+            chosen, total = [], 0
+            for u in utxos:
+                if total >= need:
+                    break
+                chosen.append(u)
+                total += _sela(u["amount"])
+            if total < need:
+                self.log(f"withdrawal {w['txid']}: the X address holds {total} sela, {need} needed")
+                continue
+            outputs = [Output(asset_id=ELA_ASSET_ID, value=v, output_lock=0, program_hash=ph) for ph, v in pays]
+            if total > need:
+                outputs.append(Output(asset_id=ELA_ASSET_ID, value=total - need, output_lock=0,
+                                      program_hash=self.x_program_hash))
+            tx = Transaction(version=0x09, tx_type=TxType.WITHDRAW_FROM_SIDECHAIN, payload=WithdrawFromSideChainPayload(
+                block_height=w["height"], genesis_block_address=x_address.encode(),
+                sidechain_tx_hashes=(bytes.fromhex(w["txid"]),)),
+                inputs=tuple(Input(previous=OutPoint(txid=bytes.fromhex(u["txid"])[::-1], index=u["vout"]),
+                                   sequence=0xFFFF_FFFF) for u in chosen), outputs=tuple(outputs))
+            tx = sign_multisig(tx, m, arbiters, signers, kind="crosschain")
+            try:
+                sent.append(self.main.call("sendrawtransaction", tx.serialize().hex()))
+                self.log(f"withdrawal {w['txid']} paid by main-chain transaction {sent[-1]}")
+            except RpcError as e:
+                if e.reason == "TX_WITHDRAW_DUPLICATE":  # mined before: it is paid
+                    self.side.call("setwithdrawn", txid=w["txid"])
+                elif e.reason != "TX_DUPLICATE":          # TX_DUPLICATE: still waiting in the pool
+                    self.log(f"withdrawal {w['txid']} not paid: {e.reason or e}")
+        return sent
+
+
+FEE = 10_000
+"""Sela a withdrawal leaves as its main-chain fee (from what the user burned on the sidechain)."""
+
 
 __all__ = ["Arbiter"]
+
+
+def _sela(amount: str) -> int:
+    """``1.00010000`` (the node's fixed64 text) as sela."""
+    whole, _, frac = amount.partition(".")
+    sign = -1 if whole.startswith("-") else 1
+    return sign * (abs(int(whole)) * 100_000_000 + int((frac + "00000000")[:8]))
 
 
 def run(main_rpc: str, side_rpc: str, key_files: Sequence[str], network: str, miner: str, blocks: int,

@@ -11,6 +11,8 @@ method                      params                                        result
 ``sendrawtransaction``      ``data`` (hex)                                the txid (display order)
 ``listunspent``             ``addresses``                                 ``[{txid, vout, assetid, amount, address}]``
 ``getmainchainx``           none                                          the sidechain's X address
+``getwithdraws``            none                                          withdrawals not yet paid on the main chain
+``setwithdrawn``            ``txid``                                      the arbiter found it paid
 ``edition_owner``           ``work`` (hex), ``number``                    the owning DID, or null
 ``edition_canopen``         ``did``, ``work`` (hex)                       ``true`` or ``false``
 ``did_resolveDID``,         as the ID-chain service                       as the ID-chain service
@@ -34,6 +36,7 @@ from spec.encoding.hashes import Uint168
 from spec.errors import DecodeError, Reject
 from spec.sidechain import params as SP
 from spec.sidechain.block import SideAuxPow
+from spec.sidechain.tx import SideTransaction
 
 from reference.idchain.rpc import Api as DidApi
 from reference.node.rpc import (INTERNAL_ERROR, INVALID_PARAMS, INVALID_TRANSACTION, METHOD_NOT_FOUND, ApiServer,
@@ -43,7 +46,7 @@ from reference.sidechain.node import SideNode
 
 class SideApi:
     METHODS = ("getblockcount", "getbestblockhash", "createauxblock", "submitsideauxblock", "sendrawtransaction",
-               "listunspent", "getmainchainx", "edition_owner", "edition_canopen")
+               "listunspent", "getmainchainx", "edition_owner", "edition_canopen", "getwithdraws", "setwithdrawn")
 
     def __init__(self, node: SideNode) -> None:
         self.node = node
@@ -128,6 +131,25 @@ class SideApi:
                                 "address": address_from_program_hash(Uint168(data=ph)),
                                 "ela": o.asset_id == ELA_ASSET_ID})
         return out
+
+    def getwithdraws(self, p: dict) -> list[dict]:
+        """Withdrawals not yet paid on the main chain: ``{txid (stored order), height, entries: [[address,
+        amount]]}``, oldest first."""
+        out = []
+        with self.node.lock:
+            for txid, data in self.node.store.pending_withdrawals():
+                tx = SideTransaction.decode(data)
+                height = self.node.store.withdrawal_height(txid)
+                out.append({"txid": txid.hex(), "height": height,
+                            "entries": [[e.address.decode("ascii", "replace"), str(e.amount)]
+                                        for e in tx.payload.entries]})  # type: ignore[union-attr]
+        return out
+
+    def setwithdrawn(self, p: dict) -> bool:
+        """The arbiter found the withdrawal ``txid`` paid on the main chain (TXC-024 refused it again)."""
+        with self.node.lock:
+            self.node.store.mark_withdrawn(self._hex(p, "txid"))
+        return True
 
     def edition_owner(self, p: dict) -> str | None:
         number = p.get("number")

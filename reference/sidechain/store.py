@@ -132,3 +132,7 @@ class SideStore:
 
     def mark_withdrawn(self, txid: bytes) -> None:
         self.db.execute("UPDATE withdrawals SET done=1 WHERE txid=?", (txid,))
+
+    def withdrawal_height(self, txid: bytes) -> int:
+        row = self.db.execute("SELECT height FROM withdrawals WHERE txid=?", (txid,)).fetchone()
+        return -1 if row is None else int(row[0])

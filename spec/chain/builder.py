@@ -34,7 +34,7 @@ from spec.chain.tx import (
 )
 from spec.chain.validation import COINBASE_SEQUENCE, FOUNDATION_SHARE, NULL_OUTPOINT_INDEX
 from spec.crypto.p256 import ecdsa_sign, public_key_from_private
-from spec.crypto.scripts import PUSH_SIGNATURE, multisig_redeem_script, standard_redeem_script
+from spec.crypto.scripts import PUSH_SIGNATURE, ScriptKind, multisig_redeem_script, standard_redeem_script
 from spec.encoding.hashes import Uint168
 
 
@@ -119,9 +119,11 @@ def sign_standard(tx: Transaction, private_keys: Sequence[bytes]) -> Transaction
     return tx.model_copy(update={"programs": tuple(programs)})
 
 
-def sign_multisig(tx: Transaction, m: int, public_keys: Sequence[bytes], signers: Sequence[bytes]) -> Transaction:
-    """Add one m-of-n multisig program signed by ``signers`` (private keys), in the order given."""
+def sign_multisig(tx: Transaction, m: int, public_keys: Sequence[bytes], signers: Sequence[bytes],
+                  kind: ScriptKind = "multisig") -> Transaction:
+    """Add one m-of-n multisig program (``kind`` ``crosschain``: the arbiters' script) signed by ``signers``
+    (private keys), in the order given."""
     message = tx.serialize_unsigned()
-    code = multisig_redeem_script(m, list(public_keys))
+    code = multisig_redeem_script(m, list(public_keys), kind)
     parameter = b"".join(bytes((PUSH_SIGNATURE,)) + ecdsa_sign(k, message) for k in signers)
     return tx.model_copy(update={"programs": tx.programs + (Program(parameter=parameter, code=code),)})
