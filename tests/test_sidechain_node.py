@@ -213,3 +213,68 @@ def test_withdrawal_back_to_the_main_chain_is_paid_once(net: Net) -> None:
     assert side.call("getwithdraws") == []               # ... and the sidechain records it paid
     net.arbiter.merge_mine(miner)
     assert [p["amount"] for p in main.call("listunspent", addresses=[target])] == ["0.40000000"]
+
+
+def test_an_edition_minted_sold_and_resold_through_the_node(net: Net) -> None:
+    """Three DIDs registered on the sidechain; the issuer mints 2 copies with a 10% royalty, sells copy 1 to a
+    buyer, who resells it; the royalty outputs pay the issuer; a second sale from the same state is refused."""
+    miner = address_from_program_hash(Uint168(data=MINER))
+    side = RpcClient(net.side_url)
+    user_key = hashlib.sha256(b"edition funds").digest()
+    user_ph = Uint168.from_code(0x21, standard_redeem_script(public_key_from_private(user_key))).data
+    user_addr = address_from_program_hash(Uint168(data=user_ph))
+    payout = Uint168.from_code(0x21, standard_redeem_script(public_key_from_private(b"\x09" * 32))).data
+    net.deposit(user_addr, 10**8)
+    for _ in range(2):
+        net.arbiter.relay_deposits()
+        net.arbiter.merge_mine(miner)
+    fund = side.call("listunspent", {"addresses": [user_addr]})[0]
+    prev = [(from_display(fund["txid"]), fund["vout"], int(fund["sela"]))]
+
+    def spend(tx_type: SideTxType, payload: object, extra: tuple[Output, ...] = ()) -> SideTransaction:
+        txid, n, value = prev[0]
+        paid = sum(o.value for o in extra)
+        tx = sign_standard(SideTransaction(
+            tx_type=tx_type, payload=payload, inputs=(Input(previous=OutPoint(txid=txid, index=n), sequence=0xFFFF_FFFF),),
+            outputs=(Output(asset_id=ELA_ASSET_ID, value=value - 1000 - paid, output_lock=0, program_hash=user_ph),
+                     *extra)), [user_key])
+        prev[0] = (tx.txid(), 0, value - 1000 - paid)
+        side.call("sendrawtransaction", {"data": tx.serialize().hex()})
+        return tx
+
+    people = []
+    for i in (10, 11, 12):
+        k = K.derive_did_key(MNEMONIC, "secret", i)
+        draft = B.primitive_draft(k.public_key)
+        signer = parse_did_url(f"{draft['id']}#primary")
+        doc = B.seal_document(draft, now=NOW, signer=signer, private_key=k.private_key)
+        spend(SideTxType.REGISTER_DID, RegisterDIDPayload.from_request(
+            R.build_request("create", D.normalized(doc), signer, k.private_key)))
+        people.append((draft["id"], signer, k.private_key))
+    net.arbiter.merge_mine(miner)
+    (issuer, isig, ikey), (buyer, bsig, bkey), (third, _, _) = people
+
+    work = hashlib.sha256(b"limited edition").digest()
+    mint = spend(SideTxType.RECORD, RecordPayload(type=EDITION_RECORD_TYPE, content=E.sign_edition_request(
+        "mint", E.Mint(work=work, title="t", uri="hive://issuer/t", copies=2, royalty=1000, payout=payout,
+                       issuer=issuer), isig, ikey)))
+    net.arbiter.merge_mine(miner)
+    royalty = (Output(asset_id=ELA_ASSET_ID, value=100, output_lock=0, program_hash=payout),)
+    sale = spend(SideTxType.RECORD, RecordPayload(type=EDITION_RECORD_TYPE, content=E.sign_edition_request(
+        "transfer", E.Transfer(work=work, number=1, to=buyer, price=1000, previous=mint.txid()), isig, ikey)), royalty)
+    net.arbiter.merge_mine(miner)
+    assert side.call("edition_owner", {"work": work.hex(), "number": 1}) == buyer
+    resale_royalty = (Output(asset_id=ELA_ASSET_ID, value=500, output_lock=0, program_hash=payout),)
+    spend(SideTxType.RECORD, RecordPayload(type=EDITION_RECORD_TYPE, content=E.sign_edition_request(
+        "transfer", E.Transfer(work=work, number=1, to=third, price=5000, previous=sale.txid()), bsig, bkey)),
+        resale_royalty)
+    net.arbiter.merge_mine(miner)
+    assert side.call("edition_owner", {"work": work.hex(), "number": 1}) == third
+    assert side.call("edition_canopen", {"did": third, "work": work.hex()}) is True
+    assert side.call("edition_canopen", {"did": buyer, "work": work.hex()}) is False
+    with pytest.raises(RpcError) as e:  # the buyer sells the copy again from the state before the resale
+        spend(SideTxType.RECORD, RecordPayload(type=EDITION_RECORD_TYPE, content=E.sign_edition_request(
+            "transfer", E.Transfer(work=work, number=1, to=issuer, price=0, previous=sale.txid()), bsig, bkey)))
+    assert e.value.reason == "EDITION_NOT_OWNER"
+    payouts = side.call("listunspent", {"addresses": [address_from_program_hash(Uint168(data=payout))]})
+    assert sorted(int(p["sela"]) for p in payouts) == [100, 500]
