@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 REPORTS := reports
 
-.PHONY: run test unit vectors vectors-check conform proofs docs bench bench-node bench-did bench-hive clean
+.PHONY: run test unit vectors vectors-check conform proofs docs bench bench-node bench-did bench-hive release clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (found " + sys.version.split()[0] + "); set PYTHON=/path/to/python3.11")'
@@ -62,6 +62,11 @@ bench: $(STAMP)
 	$(BIN)/python -m conformance.bench_sidechain --json $(REPORTS)/bench_sidechain.json
 	$(BIN)/elastos bench carrier --json $(REPORTS)/bench_carrier.json
 	$(BIN)/python -m conformance.bench_did --json $(REPORTS)/bench_did.json
+
+## the conformance release: dist/elastos-vectors-<version>.tar.gz (the same bytes on every build) and SHA256SUMS
+release: $(STAMP)
+	$(BIN)/elastos vectors --check
+	$(BIN)/elastos release --out dist
 
 ## the DID benchmark alone (DID_SIZES=a,b to change the numbers of DIDs stored)
 DID_SIZES ?= 10000,100000

@@ -37,7 +37,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from conformance.protocol import dumps_line, loads
+from conformance.protocol import PROTOCOL_VERSION, dumps_line, loads
 from conformance.vectors import LoadedCase, ManifestError, default_vectors_dir, load_vectors
 
 WINDOW = 256
@@ -193,7 +193,7 @@ class Impl:
 
 def hello(impl: Impl, timeout: float) -> dict[str, Any]:
     """Send the hello and validate the answer; raises ``ImplDied`` with a reason on any fault."""
-    impl.send({"hello": {"protocol": 1}})
+    impl.send({"hello": {"protocol": PROTOCOL_VERSION}})
     try:
         line = impl.recv(max(timeout, HELLO_TIMEOUT))
     except ImplTimeout as e:
@@ -201,8 +201,12 @@ def hello(impl: Impl, timeout: float) -> dict[str, Any]:
     try:
         msg = json.loads(line)
         h = msg["hello"]
+        proto = h.get("protocol") if isinstance(h, dict) else None
+        if isinstance(proto, int) and proto != PROTOCOL_VERSION:
+            raise ImplDied(f"the implementation speaks adapter protocol {proto}; this runner speaks "
+                           f"{PROTOCOL_VERSION} (use a runner of that protocol version)")
         ok = (
-            isinstance(h, dict) and h.get("protocol") == 1 and isinstance(h.get("name"), str)
+            isinstance(h, dict) and h.get("protocol") == PROTOCOL_VERSION and isinstance(h.get("name"), str)
             and isinstance(h.get("version"), str) and isinstance(h.get("handlers"), list)
             and all(isinstance(x, str) for x in h["handlers"])
         )
@@ -422,6 +426,13 @@ def _impl_argv(impl: str | None) -> list[str]:
 def main(args: Any) -> int:
     """``elastos conform``: ``args`` is the argparse namespace built in :mod:`reference.cli`."""
     root = Path(args.vectors) if args.vectors else default_vectors_dir()
+    if root.is_file() and root.name.endswith(".tar.gz"):  # a release bundle (conformance.release)
+        from conformance.release import unpack_bundle
+        try:
+            root = unpack_bundle(root)
+        except (ValueError, OSError) as e:
+            print(f"conform: {e}", file=sys.stderr)
+            return 2
     try:
         vs = load_vectors(root)
     except ManifestError as e:

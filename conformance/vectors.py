@@ -37,6 +37,9 @@ from spec.errors import Reason, Reject
 from conformance.bindings import HANDLERS
 
 GENERATOR_VERSION = "1"
+FORMAT_VERSION = "1.0"
+"""The vector format's version, ``major.minor`` (the manifest carries it; see :mod:`conformance.release`).
+A runner reads every manifest of its major version and refuses another major."""
 """Bumped when the layout of case files changes (not when cases are added)."""
 
 MANIFEST = "MANIFEST.json"
@@ -158,6 +161,7 @@ def generate_all(progress: Callable[[str, int], None] | None = None) -> dict[str
     manifest = {
         "spec_version": SPEC_VERSION,
         "generator_version": GENERATOR_VERSION,
+        "format_version": FORMAT_VERSION,
         "total": len(files),
         "suites": {s: {"total": sum(h.values()), "handlers": dict(sorted(h.items()))} for s, h in sorted(counts.items())},
         "files": {p: hashlib.sha256(b).hexdigest() for p, b in sorted(files.items())},
@@ -231,6 +235,10 @@ def load_vectors(root: Path) -> VectorSet:
         listed: dict[str, str] = manifest["files"]
     except (ValueError, KeyError, TypeError) as e:
         raise ManifestError(f"{mpath}: unreadable manifest ({e})") from None
+    fmt = str(manifest.get("format_version", "1.0"))
+    if fmt.split(".")[0] != FORMAT_VERSION.split(".")[0]:
+        raise ManifestError(f"{mpath}: vector format {fmt}; this runner reads format {FORMAT_VERSION.split('.')[0]}.x "
+                            f"(use a runner of that major version)")
     vs = VectorSet(root, manifest)
     on_disk = {p.relative_to(root).as_posix() for p in root.rglob("*.json")} - {MANIFEST}
     unlisted = sorted(on_disk - set(listed))

@@ -17,6 +17,7 @@ subcommand             what it does
 ``hive``               the Hive vault: ``serve`` (HTTP on loopback), ``signin``, ``sync`` (a home folder),
                        ``call`` (any ``/api/v2`` route)
 ``idchain``            the stand-alone ID-chain service (DID requests in SQLite, resolve over JSON-RPC)
+``release``            write the reproducible conformance bundle (``dist/``) and its checksum
 ``did``                a DID wallet: root identity from a mnemonic, DIDs, credentials, ID-chain operations
 ``sidechain``          the ID-sidechain node, merge-mined with a main node (JSON-RPC on loopback)
 ``arbiter``            merge-mine the main chain and the ID sidechain, relay deposits
@@ -74,6 +75,12 @@ def _cmd_prove(args: argparse.Namespace) -> int:
     from proofs.runner import main
 
     return main(args.rest)
+
+
+def _cmd_release(args: argparse.Namespace) -> int:
+    from conformance.release import main as release_main
+
+    return release_main(args.rest)
 
 
 def _cmd_did(args: argparse.Namespace) -> int:
@@ -250,7 +257,7 @@ def _cmd_carrier(args: argparse.Namespace) -> int:
     return run(args, relay=args.role == "relay")
 
 
-_PASS_THROUGH = {"prove": _cmd_prove, "bench": _cmd_bench, "did": _cmd_did}
+_PASS_THROUGH = {"prove": _cmd_prove, "bench": _cmd_bench, "did": _cmd_did, "release": _cmd_release}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -264,7 +271,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--impl", help='command of the implementation under test (default: the reference adapter)')
     s.add_argument("--suite", action="append", help="only this suite (repeatable)")
     s.add_argument("--case", help="replay one case by ID (suite/handler/case), showing request and reply")
-    s.add_argument("--vectors", help="vector directory (default: vectors/ of this checkout)")
+    s.add_argument("--vectors", help="vector directory or release bundle .tar.gz (default: vectors/ of this checkout)")
     s.add_argument("--junit", help="write a JUnit XML report here")
     s.add_argument("--json", help="write a JSON report here")
     s.add_argument("--timeout", type=float, default=10.0, help="seconds to wait for one reply (default 10)")
@@ -280,6 +287,11 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("prove", help="run the Z3 proofs", add_help=False)
     s.add_argument("rest", nargs=argparse.REMAINDER)
     s.set_defaults(fn=_cmd_prove)
+
+    s = sub.add_parser("release", help="write the reproducible vectors bundle into dist/ (elastos release --help)",
+                       add_help=False)
+    s.add_argument("rest", nargs=argparse.REMAINDER)
+    s.set_defaults(fn=_cmd_release)
 
     s = sub.add_parser("did", help="DID wallet and ID-chain operations (elastos did --help)", add_help=False)
     s.add_argument("rest", nargs=argparse.REMAINDER)
