@@ -103,7 +103,7 @@ def admonition(kind: str, body: str) -> str:
 def render_rules() -> str:
     rows = [
         [
-            f"`{r.id}`",
+            f'<span id="rule-{r.id}"></span>`{r.id}`',
             md_text(r.suite),
             f"`{r.reason.value}`",
             md_text(r.statement),
