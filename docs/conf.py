@@ -34,7 +34,12 @@ extensions = [
     "myst_parser",
     "sphinx.ext.autodoc",
     "sphinx.ext.viewcode",
+    "sphinx.ext.graphviz",
 ]
+
+# diagrams are Graphviz text under docs/diagrams/, rendered to SVG at build time (no network)
+graphviz_output_format = "svg"
+graphviz_dot_args = ["-Gbgcolor=transparent"]
 
 source_suffix = {".md": "markdown", ".rst": "restructuredtext"}
 root_doc = "index"

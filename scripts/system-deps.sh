@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # System packages the tests need beyond Python, installed with apt-get when missing (CI runs as root):
-#   PostgreSQL server binaries (initdb, pg_ctl) for the Hive vault's PostgreSQL backend tests.
+#   PostgreSQL server binaries (initdb, pg_ctl) for the Hive vault's PostgreSQL backend tests;
+#   Graphviz (dot) for the diagrams of the published spec; Chromium for the site's browser test.
 # Run by .ci/run before `make test`; safe to run again (installs nothing that is present).
 set -euo pipefail
 
@@ -29,4 +30,16 @@ if [ "$need_pg" = 1 ]; then
     ln -sf "$bin/initdb" /usr/local/bin/initdb
     ln -sf "$bin/pg_ctl" /usr/local/bin/pg_ctl
 fi
-echo "scripts/system-deps.sh: PostgreSQL $(initdb --version | awk '{print $NF}') ready" >&2
+missing=()
+command -v dot >/dev/null 2>&1 || missing+=(graphviz)
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+if [ ${#missing[@]} -gt 0 ]; then
+    if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+        echo "scripts/system-deps.sh: missing ${missing[*]} and cannot install them here (needs root and apt-get)" >&2
+        exit 1
+    fi
+    echo "scripts/system-deps.sh: installing ${missing[*]} with apt-get" >&2
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+echo "scripts/system-deps.sh: PostgreSQL $(initdb --version | awk '{print $3}'), $(dot -V 2>&1), $(chromium --version) ready" >&2
