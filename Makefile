@@ -22,6 +22,7 @@ run: $(STAMP)
 
 ## everything that must hold
 test: $(STAMP)
+	@scripts/system-deps.sh
 	@mkdir -p $(REPORTS)
 	$(BIN)/python -m pytest -n 2 -p no:cacheprovider --junitxml=$(REPORTS)/pytest.xml tests
 	$(BIN)/elastos vectors --check
