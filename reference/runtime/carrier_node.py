@@ -23,14 +23,22 @@ is turned into a node id by resolving its document and reading its ``CarrierAddr
 ``send`` queues: messages go out in order on one outbound task, and the outcome of each
 (``delivered``, ``relayed``, or the error) is kept in :attr:`NodeCarrier.outcomes`; :meth:`flush`
 waits until the queue is empty. A queue beyond ``max_queue`` drops, as the loopback carrier does.
+
+A message for a friend who cannot be reached goes to the node's relay (``relayed``); the friend's
+node fetches it with :meth:`NodeCarrier.pull_relay`. A relayed message carries no session, so its
+sender's DID is the one the friend's session proved earlier: the map from node ids to DIDs is kept
+beside the node's state file (``<state>.dids.json``) and survives a restart.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
+import os
 import threading
 from collections import deque
 from collections.abc import Callable, Coroutine
+from pathlib import Path
 from typing import Any, TypeVar
 
 from spec.carrier import binding as B
@@ -38,7 +46,7 @@ from spec.carrier import identity as I
 from spec.did.syntax import parse_did
 from spec.errors import Reject
 
-from reference.carrier.node import CarrierNode, NodeConfig
+from reference.carrier.node import CarrierNode, NodeConfig, RelayNode
 
 __all__ = ["NodeCarrier"]
 
@@ -50,7 +58,7 @@ class NodeCarrier:
     """A Carrier node on a background loop, behind the runtime's ``send`` / ``receive``."""
 
     def __init__(self, cfg: NodeConfig, resolve: B.CarrierResolver, *, clock: Callable[[], float] | None = None,
-                 max_queue: int = 1024) -> None:
+                 max_queue: int = 1024, relay: bool = False) -> None:
         self.cfg = cfg
         self.did = cfg.did
         self.resolve = resolve
@@ -61,16 +69,39 @@ class NodeCarrier:
         self.events: list[dict[str, Any]] = []
         """Every node event other than messages (friend requests, friends added or removed, invites)."""
         self._inbox: deque[tuple[str, bytes]] = deque()
-        self._dids: dict[bytes, str] = {}
-        """Node id -> the DID its session binding proved."""
+        self._dids: dict[bytes, str] = self._load_dids()
+        """Node id -> the DID its session binding proved (kept beside the node's state file)."""
         self._lock = threading.Lock()
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name=f"carrier-{cfg.name}", daemon=True)
         self._thread.start()
         kw = {} if clock is None else {"clock": clock}
-        self.node: CarrierNode = self._call(self._make(lambda: CarrierNode(cfg, resolve, **kw)))
+        kind = RelayNode if relay else CarrierNode
+        self.node: CarrierNode = self._call(self._make(lambda: kind(cfg, resolve, **kw)))
         self._outbox: asyncio.Queue[tuple[str, bytes, bytes]] | None = None
         self._tasks: list[asyncio.Task[None]] = []
+
+    # -- the DIDs of peers, across restarts ----------------------------------------------------------
+
+    @property
+    def _dids_file(self) -> Path | None:
+        state = self.cfg.state_file
+        return None if state is None else state.with_name(state.stem + ".dids.json")
+
+    def _load_dids(self) -> dict[bytes, str]:
+        path = self._dids_file
+        if path is None or not path.is_file():
+            return {}
+        return {bytes.fromhex(k): v for k, v in json.loads(path.read_text()).items()}
+
+    def _save_dids(self) -> None:
+        """Write the map atomically (called with the lock held)."""
+        path = self._dids_file
+        if path is None:
+            return
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps({k.hex(): v for k, v in sorted(self._dids.items())}))
+        os.replace(tmp, path)
 
     # -- the loop -------------------------------------------------------------------------------------
 
@@ -119,8 +150,9 @@ class NodeCarrier:
             ev = await self.node.events.get()
             peer = ev.get("peer")
             with self._lock:
-                if "did" in ev and isinstance(peer, bytes):
+                if "did" in ev and isinstance(peer, bytes) and self._dids.get(peer) != ev["did"]:
                     self._dids[peer] = ev["did"]  # proved by the session's DID binding
+                    self._save_dids()
                 sender = (ev.get("did") or self._dids.get(peer)) if isinstance(peer, bytes) else None
             if ev["event"] == "message":
                 if sender is None:
