@@ -15,9 +15,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from spec.errors import Reject
+from spec.hive import files as hive_files
 from spec.hive import identity
 from spec.hive.sync import conflict_name
+from spec.runtime import paths as runtime_paths
 
 from reference.hive.client import HiveClient
 from reference.hive.server import HiveServer, Vault, load_service_key
@@ -30,12 +35,13 @@ from reference.runtime.world import World
 NOW = 1_750_000_000
 PATH = "notes/today.txt"
 
-# A notes app with two entry points: ``write`` stores the 8 bytes at 32 as notes/today.txt, ``read``
-# reads notes/today.txt and logs it (-1: no such file).
+# A notes app with three entry points: ``write`` stores the 8 bytes at 32 as the file named by the 15 bytes
+# at 0 (notes/today.txt), ``read`` reads that file and logs it (-1: no such file), ``delete`` deletes it.
 NOTEBOOK = """
 (module
   (import "elastos" "storage_write" (func $write (param i32 i32 i32 i32) (result i32)))
   (import "elastos" "storage_read" (func $read (param i32 i32 i32 i32) (result i32)))
+  (import "elastos" "storage_delete" (func $delete (param i32 i32) (result i32)))
   (import "elastos" "log" (func $log (param i32 i32) (result i32)))
   (memory (export "memory") 1)
   (data (i32.const 0) "notes/today.txt")
@@ -47,7 +53,9 @@ NOTEBOOK = """
     (local.set $n (call $read (i32.const 0) (i32.const 15) (i32.const 1024) (i32.const 1024)))
     (if (i32.ge_s (local.get $n) (i32.const 0))
       (then (drop (call $log (i32.const 1024) (local.get $n)))))
-    (local.get $n)))
+    (local.get $n))
+  (func (export "delete") (result i32)
+    (call $delete (i32.const 0) (i32.const 15))))
 """
 
 
@@ -96,7 +104,7 @@ def device(w: World, root: Path, client: HiveClient) -> Device:
     rt = Runtime(w.did("user"), w.resolve, root, LoopbackCarrier(), now=NOW)
     code = compile_wat(NOTEBOOK)
     rt.install(code, w.manifest("notes", code, permissions=("storage.read", "storage.write")),
-               [[w.token("notes", "storage:notes/*", a)] for a in ("read", "write")])
+               [[w.token("notes", "storage:notes/*", a)] for a in ("read", "write", "delete")])
     return Device(rt, HomeSync(rt, w.did("notes"), client), client)
 
 
@@ -156,6 +164,30 @@ def test_home_folder_syncs_through_the_vault(setup, tmp_path: Path) -> None:
     assert phone.sync.sync().actions == [] and laptop.sync.sync().actions == []
     assert laptop.runtime.run(notes, "read").value == 8 and laptop.runtime.apps[notes].logs[-1] == "buy tea!"
     assert phone.runtime.apps[notes].state.stored_bytes == laptop.runtime.apps[notes].state.stored_bytes == 16
+
+    # the app on the laptop deletes the file: the vault keeps a tombstone, the phone's copy goes
+    assert laptop.runtime.run(notes, "delete").value == 0
+    assert laptop.sync.sync().actions == [("delete", PATH)]
+    assert [e for e in phone.vault.request("GET", "vault/sync/manifest")["manifest"] if e["path"] == PATH] \
+        == [{"path": PATH, "version": 3, "sha256": None, "size": 0}]
+    assert phone.sync.sync().actions == [("remove", PATH)]
+    assert tree(phone.home) == tree(laptop.home) == vault_files(phone.vault) == {copy: b"buy jam!"}
+    assert phone.runtime.apps[notes].state.stored_bytes == 8 and phone.runtime.run(notes, "read").value == -1
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text(alphabet=st.characters(codec="utf-8"), min_size=0, max_size=12), min_size=1, max_size=4)
+       | st.lists(st.sampled_from(["notes", "a.txt", ".", "..", "", "x:y", "%2e", "CON", ".elastos", "é", "\u00e9",
+                                   "e\u0301", "\x7f", "a b", "~", ".hidden"]), min_size=1, max_size=4))
+def test_every_path_an_app_can_write_can_be_synced(names: list[str]) -> None:
+    """The vault's path rule (HFS-001) accepts every path the runtime's rules (RT-040 .. RT-048) accept,
+    so no file an app writes is stuck outside the sync."""
+    path = "/".join(names)
+    try:
+        runtime_paths.check_path(path)
+    except Reject:
+        return
+    hive_files.check_path(path)
 
 
 def test_home_sync_takes_only_a_token_for_its_own_partition(setup, tmp_path: Path) -> None:
