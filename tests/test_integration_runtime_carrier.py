@@ -209,3 +209,17 @@ def test_message_to_an_offline_friend_goes_through_the_relay(world: World, tmp_p
         for n in (alice, bob_again, relay):
             if n is not None:
                 n.stop()
+
+
+def test_node_carrier_that_cannot_start_leaves_no_thread(world: World, tmp_path: Path) -> None:
+    import threading
+
+    before = threading.active_count()
+    state = tmp_path / "state.json"
+    state.write_text("{not json")
+    seed, nospam = world.node_seed("alice")
+    cfg = NodeConfig(seed=seed, nospam=nospam, did=world.did("alice"), did_private_key=world.key("alice"),
+                     state_file=state)
+    with pytest.raises(ValueError):
+        NodeCarrier(cfg, world.carrier_resolve)
+    assert threading.active_count() == before

@@ -77,7 +77,11 @@ class NodeCarrier:
         self._thread.start()
         kw = {} if clock is None else {"clock": clock}
         kind = RelayNode if relay else CarrierNode
-        self.node: CarrierNode = self._call(self._make(lambda: kind(cfg, resolve, **kw)))
+        try:
+            self.node: CarrierNode = self._call(self._make(lambda: kind(cfg, resolve, **kw)))
+        except BaseException:
+            self._end_loop()
+            raise
         self._outbox: asyncio.Queue[tuple[str, bytes, bytes]] | None = None
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -134,10 +138,13 @@ class NodeCarrier:
         try:
             self._call(go())
         finally:
-            self._loop.call_soon_threadsafe(self._loop.stop)
-            self._thread.join(5)
-            if not self._thread.is_alive():
-                self._loop.close()
+            self._end_loop()
+
+    def _end_loop(self) -> None:
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(5)
+        if not self._thread.is_alive():
+            self._loop.close()
 
     def __enter__(self) -> NodeCarrier:
         return self.start()
