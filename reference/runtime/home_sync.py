@@ -15,8 +15,8 @@ what puts the calls in the (user, app) partition. :class:`HomeSync` checks that 
 token names this runtime's user and app before it syncs anything.
 
 The sync client's state (the base version of every path) lives outside the home folder, in
-``<root>/sync/<user DID>/<app DID>.json``, so it is neither visible to the app nor synced. Syncs run
-between calls into the app, never during one: the runtime is single-threaded.
+``<root>/sync/<user DID>/<app DID>.json``, so it is neither visible to the app nor synced. The caller
+runs a sync between calls into the app (the runtime is single-threaded).
 """
 
 from __future__ import annotations
