@@ -223,3 +223,30 @@ def test_node_carrier_that_cannot_start_leaves_no_thread(world: World, tmp_path:
     with pytest.raises(ValueError):
         NodeCarrier(cfg, world.carrier_resolve)
     assert threading.active_count() == before
+
+
+def test_inbound_through_the_node_is_admitted_by_the_runtime(nodes: dict[str, NodeCarrier], tmp_path: Path) -> None:
+    """A message the node accepted from a friend still passes the runtime's own inbound check: once the
+    runtime's resolver marks the sender deactivated, the runtime refuses what the node delivers. A long
+    message (a Carrier bulk transfer) arrives whole."""
+    w = World(b"integration-carrier")
+    for label in ("alice", "bob", "stranger"):
+        w.publish_carrier(label)
+    alice, bob = nodes["alice"], nodes["bob"]
+    a_did, b_did, chat = w.did("alice"), w.did("bob"), w.did("chat")
+    befriend(w, alice, bob, "alice", "bob")
+    rt_b = runtime(w, "bob", bob, tmp_path)
+    long = bytes(range(256)) * 40  # 10240 bytes: ten bulk chunks on the wire
+    alice.send(a_did, b_did, chat.encode() + b"\n" + long)
+    alice.flush()
+    assert alice.outcomes == [(b_did, "delivered")]
+    wait_for(lambda: rt_b.pump())
+    assert list(rt_b.apps[chat].messages) == [(a_did, long)]
+
+    w.deactivate("alice")
+    alice.send(a_did, b_did, chat.encode() + b"\nafter deactivation")
+    alice.flush()
+    assert alice.outcomes[-1] == (b_did, "delivered")  # the node knows nothing of the runtime's resolver
+    wait_for(lambda: rt_b.pump() == 0 and rt_b.inbound_refused)
+    assert rt_b.inbound_refused == [(a_did, Reason.NET_PEER_DEACTIVATED)]
+    assert list(rt_b.apps[chat].messages) == [(a_did, long)]
