@@ -1,8 +1,9 @@
 """The runtime's view of Carrier: a small interface, and an in-process loopback implementation.
 
 The runtime needs two operations: send bytes from one DID to another, and take the messages waiting
-for a DID. A real Carrier node (its own issue) implements the same interface over the network; the
-loopback carrier delivers between runtimes of one process and is what the tests and the demo use.
+for a DID. :class:`reference.runtime.carrier_node.NodeCarrier` implements the same interface on a real
+Carrier node; the loopback carrier delivers between runtimes of one process and is what the unit
+tests and the plain demo use.
 Who may talk to whom is not the carrier's business: the runtime checks every outbound call with
 :func:`spec.runtime.hostcalls.decide` and every inbound message with
 :func:`spec.runtime.hostcalls.admit_inbound`.

@@ -8,23 +8,30 @@ list of token chains, each a list of hex tokens, root first. It prints one JSON 
 the app's log lines and every host call's decision. Exit status: 0 when the call returned, 1 when
 the app was stopped or trapped, 2 when the app was refused at install.
 
-``elastos app demo`` runs the sample apps (notes, chat between two users, share to viewer) and a few
-hostile apps in one process, with generated identities, and prints what happened to each.
+``elastos app demo [--network]`` runs the sample apps (notes, chat between two users, share to viewer)
+and a few hostile apps in one process, with generated identities, and prints what happened to each.
+With ``--network`` the chat goes through two real Carrier nodes on loopback
+(:mod:`reference.runtime.carrier_node`) and the notes app's home folder is synced through a reference
+Hive vault on loopback to a second device of the user (:mod:`reference.runtime.home_sync`).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 import tempfile
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from spec.errors import Reject
 from spec.runtime.identity import DidResolver
 
-from reference.runtime.carrier import LoopbackCarrier
+from reference.hive.client import HiveClient
+from reference.runtime.carrier import Carrier, LoopbackCarrier
 from reference.runtime.sandbox import Runtime, compile_wat
 from reference.runtime.world import World
 
@@ -72,20 +79,86 @@ def run_app(args: argparse.Namespace) -> int:
 
 
 def demo(args: argparse.Namespace) -> int:
+    network = bool(getattr(args, "network", False))
     if args.data:
-        return _demo(Path(args.data))
+        return _demo(Path(args.data), network)
     with tempfile.TemporaryDirectory(prefix="elastos-demo-") as tmp:
-        return _demo(Path(tmp))
+        return _demo(Path(tmp), network)
 
 
-def _demo(root: Path) -> int:
+def _nodes(w: World, stack: contextlib.ExitStack) -> tuple[Carrier, Carrier]:
+    """Two Carrier nodes on loopback (the user's and the friend's), friends by DID."""
+    from reference.carrier.node import NodeConfig
+    from reference.runtime.carrier_node import NodeCarrier
+
+    out: list[NodeCarrier] = []
+    for label in ("user", "friend"):
+        w.publish_carrier(label)
+        seed, nospam = w.node_seed(label)
+        boot = [(out[0].node.node_id, "127.0.0.1", out[0].node.udp_port)] if out else []
+        cfg = NodeConfig(seed=seed, nospam=nospam, did=w.did(label), did_private_key=w.key(label), name=label,
+                         bootstrap=boot)
+        out.append(stack.enter_context(NodeCarrier(cfg, w.carrier_resolve)))
+    user, friend = out
+    user.announce()
+    user.add_friend(w.did("friend"), "hello from the demo")
+    deadline = time.monotonic() + 10
+    while w.did("user") not in friend.requests() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    friend.accept(w.did("user"))
+    while w.did("friend") not in user.friend_dids() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return user, friend
+
+
+def _vault(w: World, root: Path, stack: contextlib.ExitStack) -> Callable[[str, str], HiveClient]:
+    """A reference vault on loopback; returns how an app instance on a device signs in to it."""
+    from reference.hive.server import HiveServer, Vault, load_service_key
+    from reference.hive.store import HiveStore
+    from spec.hive import identity
+
+    real_now = int(time.time())
+    docs = {identity.did_of(w.key(x)): identity.primitive_document(w.key(x), created=real_now - 3600,
+                                                                     expires=real_now + 86400)
+            for x in ("user", "phone", "laptop")}
+    store = HiveStore(root / "vault")
+    stack.callback(store.close)
+    vault = Vault(store, load_service_key(root / "vault"), quota=1 << 20)
+    for text in docs.values():
+        vault.add_document(text)
+    docs[vault.service.did] = store.documents()[vault.service.did]
+    server = HiveServer(vault, 0).start()
+    stack.callback(server.stop)
+
+    def sign_in(device: str, app: str) -> HiveClient:
+        client = HiveClient(f"http://127.0.0.1:{server.port}")
+        vc = identity.issue_credential(w.key("user"), identity.did_of(w.key(device)), "app-id-credential",
+                                       ("AppIdCredential",), {"appDid": w.did(app)}, issued=real_now - 60,
+                                       expires=real_now + 3600)
+        client.sign_in(w.key(device), vc, now=real_now, documents=docs)
+        return client
+
+    return sign_in
+
+
+def _demo(root: Path, network: bool = False) -> int:
+    with contextlib.ExitStack() as stack:
+        return _demo_in(root, network, stack)
+
+
+def _demo_in(root: Path, network: bool, stack: contextlib.ExitStack) -> int:
     now = 1_750_000_000
     w = World()
     for label in ("user", "friend", "stranger"):
         w.did(label)
-    carrier = LoopbackCarrier()
-    alice = Runtime(w.did("user"), w.resolve, root / "user", carrier, now=now, friends=[w.did("friend")])
-    bob = Runtime(w.did("friend"), w.resolve, root / "friend", carrier, now=now, friends=[w.did("user")])
+    if network:
+        carrier_a, carrier_b = _nodes(w, stack)
+        alice = Runtime(w.did("user"), w.resolve, root / "user", carrier_a, now=now)
+        bob = Runtime(w.did("friend"), w.resolve, root / "friend", carrier_b, now=now)
+    else:
+        carrier = LoopbackCarrier()
+        alice = Runtime(w.did("user"), w.resolve, root / "user", carrier, now=now, friends=[w.did("friend")])
+        bob = Runtime(w.did("friend"), w.resolve, root / "friend", carrier, now=now, friends=[w.did("user")])
     rows: list[tuple[str, str]] = []
 
     def install(rt: Runtime, label: str, wat: str, perms: tuple[str, ...], grants: list[tuple[str, str]],
@@ -99,14 +172,34 @@ def _demo(root: Path) -> int:
                     [("storage:notes/*", a) for a in ("read", "write", "list")])
     r = alice.run(notes)
     rows.append(("notes writes, reads and lists its home", f"ok, logged {alice.apps[notes].logs}" if r.ok else str(r)))
+    if network:
+        from reference.runtime.home_sync import HomeSync
+
+        sign_in = _vault(w, root, stack)
+        laptop = Runtime(w.did("user"), w.resolve, root / "user-laptop", LoopbackCarrier(), now=now)
+        install(laptop, "notes", "notes.wat", ("storage.read", "storage.write"),
+                [("storage:notes/*", a) for a in ("read", "write", "list")])
+        pushed = HomeSync(alice, notes, sign_in("phone", "notes")).sync()
+        pulled = HomeSync(laptop, notes, sign_in("laptop", "notes")).sync()
+        got = sorted(p.relative_to(laptop.home(notes)).as_posix() for p in laptop.home(notes).rglob("*") if p.is_file())
+        rows.append(("notes home synced to the vault, pulled by a 2nd device",
+                     f"pushed {pushed.actions}, laptop pulled {pulled.actions}: {got}"))
     for rt, user in ((alice, "user"), (bob, "friend")):
         chat = install(rt, "chat", "chat.wat", ("carrier.send", "carrier.receive"),
                        [("carrier:*", "send"), ("carrier:*", "receive")], user=user)
     alice.write_input(chat, 4096, w.did("friend").encode())
     alice.run(chat, "send", len(w.did("friend")))
-    bob.pump()
+    flush = getattr(alice.carrier, "flush", None)
+    if callable(flush):  # a real node: wait for the friend's receipt, then for the message to surface
+        flush()
+        deadline = time.monotonic() + 10
+        while not bob.pump() and time.monotonic() < deadline:
+            time.sleep(0.01)
+    else:
+        bob.pump()
     bob.run(chat, "poll")
-    rows.append(("chat sends to a friend through Carrier", f"friend's chat logged {bob.apps[chat].logs}"))
+    via = "two Carrier nodes on loopback" if network else "the loopback carrier"
+    rows.append((f"chat sends to a friend through {via}", f"friend's chat logged {bob.apps[chat].logs}"))
     share = install(alice, "share", "share.wat", ("storage.read", "storage.write", "intent.send"),
                     [("storage:docs/*", "read"), ("storage:docs/*", "write"), ("intent:share.document", "send")],
                     intents=("share.document",))
@@ -149,8 +242,11 @@ def add_parser(sub: Any) -> None:
     r.set_defaults(fn=run_app)
     d = asub.add_parser("demo", help="run the sample apps and some hostile apps")
     d.add_argument("--data", help="the storage folder (default: a new temporary folder)")
+    d.add_argument("--network", action="store_true",
+                   help="chat through two real Carrier nodes on loopback, and sync the notes app's home folder "
+                        "through a reference Hive vault to a second device")
     d.set_defaults(fn=demo)
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(demo(argparse.Namespace(data=None)))
+    sys.exit(demo(argparse.Namespace(data=None, network=False)))

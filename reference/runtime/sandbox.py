@@ -30,7 +30,7 @@ from typing import Any
 import wasmtime
 
 from spec.errors import Reason, Reject
-from spec.runtime import capability, hostcalls, manifest
+from spec.runtime import capability, hostcalls, manifest, paths
 from spec.runtime.hostcalls import TABLE, Allow, HostCall, SandboxState
 from spec.runtime.identity import DidResolver
 from spec.runtime.manifest import Manifest, RuntimeLimits
@@ -118,7 +118,7 @@ class Runtime:
         self.root = Path(root)
         self.carrier = carrier
         self.now = now
-        self.friends = frozenset(friends)
+        self.static_friends = frozenset(friends)
         self.limits = limits
         self.seed = seed
         self.quota = quota
@@ -136,6 +136,31 @@ class Runtime:
             engine = wasmtime.Engine(config)
         self.engine = engine
         self.modules: dict[str, wasmtime.Module] = {} if module_cache is None else module_cache
+
+    @property
+    def friends(self) -> frozenset[str]:
+        """The user's Carrier friends: those given at construction, and the verified friends of the
+        Carrier node when the carrier has one (:meth:`reference.runtime.carrier_node.NodeCarrier.friend_dids`)."""
+        source = getattr(self.carrier, "friend_dids", None)
+        return self.static_friends | source() if callable(source) else self.static_friends
+
+    @friends.setter
+    def friends(self, value: Sequence[str] | frozenset[str]) -> None:
+        self.static_friends = frozenset(value)
+
+    def home(self, app_did: str) -> Path:
+        """The app's home folder on disk: ``<root>/home/<user DID>/<app DID>/``."""
+        return self._file(paths.home(self.user, app_did).rstrip("/"))
+
+    def home_bytes(self, app_did: str) -> int:
+        """The bytes the files of the app's home folder hold on disk."""
+        folder = self.home(app_did)
+        return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) if folder.is_dir() else 0
+
+    def rescan(self, app_did: str) -> None:
+        """Count the home folder's bytes again (after a sync brought files in or took them away)."""
+        app = self.apps[app_did]
+        app.state = app.state.model_copy(update={"stored_bytes": self.home_bytes(app_did)})
 
     # -- installing -------------------------------------------------------------------------------------
 
@@ -161,7 +186,7 @@ class Runtime:
         store.set_limits(memory_size=m.limits.memory_pages * PAGE, table_elements=10_000, instances=1, tables=1,
                          memories=1)
         state = SandboxState(user=self.user, now=self.now, quota=self.quota, friends=self.friends,
-                             revoked=self.revoked)
+                             revoked=self.revoked, stored_bytes=self.home_bytes(m.app))
         app = App(manifest=m, store=store, instance=None, grants=caps, state=state)
         self.apps[m.app] = app
         linker = wasmtime.Linker(self.engine)

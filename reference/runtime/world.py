@@ -12,8 +12,12 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 
+from spec.carrier import binding as carrier_binding
+from spec.carrier import identity as carrier_identity
 from spec.crypto import p256
+from spec.did import chain as did_chain
 from spec.did import document, keys
+from spec.did.document import Document
 from spec.did.syntax import DID
 from spec.runtime import capability, manifest
 from spec.runtime.identity import ResolvedDid, primitive_document
@@ -54,6 +58,32 @@ class World:
 
     def resolve(self, did: DID) -> ResolvedDid | None:
         return self._docs.get(str(did))
+
+    def node_seed(self, label: str) -> tuple[bytes, bytes]:
+        """The Carrier node seed and nospam of ``label``'s device."""
+        digest = hashlib.sha256(self.seed + b"/carrier/" + label.encode()).digest()
+        return digest, hashlib.sha256(digest).digest()[:4]
+
+    def carrier_address(self, label: str) -> str:
+        seed, nospam = self.node_seed(label)
+        return carrier_identity.make_address(carrier_identity.node_id_of(seed), nospam)
+
+    def publish_carrier(self, label: str) -> str:
+        """Give ``label``'s DID a document naming its node's Carrier address (a ``CarrierAddress``
+        service), as a user publishes it on the ID chain; returns the DID."""
+        did = self.did(label)
+        text = carrier_binding.carrier_document(self.key(label), (self.carrier_address(label),), self.expires,
+                                                self.created)
+        self._docs[did] = ResolvedDid(document=document.parse_document(text),
+                                      deactivated=self._docs[did].deactivated)
+        return did
+
+    def carrier_resolve(self, did: DID) -> tuple[int, Document | None]:
+        """The same DIDs as :meth:`resolve`, in the form a Carrier node takes (status, document)."""
+        r = self._docs.get(str(did))
+        if r is None:
+            return did_chain.STATUS_NOT_FOUND, None
+        return (did_chain.STATUS_DEACTIVATED if r.deactivated else did_chain.STATUS_VALID), r.document
 
     def manifest(self, app: str, module: bytes, *, permissions: Sequence[str] = (), intents: Sequence[str] = (),
                  intent_filters: Sequence[str] = (), fuel: int = 2_000_000, memory_pages: int = 4,
