@@ -29,6 +29,7 @@ test: $(STAMP)
 	$(BIN)/elastos conform --quiet --json $(REPORTS)/conformance.json --junit $(REPORTS)/conformance.xml
 	$(BIN)/elastos prove --json $(REPORTS)/proofs.json --junit $(REPORTS)/proofs.xml
 	$(BIN)/sphinx-build -W --keep-going -q -b html docs docs/_build/html
+	$(BIN)/python scripts/site_check.py docs/_build/html --screenshot $(REPORTS)/site-front.png --json $(REPORTS)/site.json
 	@echo "make test: all checks passed"
 
 unit: $(STAMP)

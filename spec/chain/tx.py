@@ -71,7 +71,7 @@ from typing import ClassVar, Annotated, Any, Final, Self, Union
 from pydantic import Field, PrivateAttr
 
 from spec.crypto.hashes import sha256d
-from spec.encoding.hashes import Uint168, Uint256
+from spec.encoding.hashes import Uint168
 from spec.encoding.primitives import (
     Reader,
     encode_int,
@@ -803,5 +803,5 @@ __all__ = [
     "Output", "OutputType", "Program", "RecordPayload", "RegisterAssetPayload", "Asset", "ReturnDepositOutput",
     "SideChainPowPayload", "Transaction", "TransferAssetPayload", "TransferCrossChainAssetPayload", "TxType",
     "VoteOutput", "VoteContent", "VoteCandidate", "WithdrawFromSideChainPayload", "WithdrawOutput",
-    "decode_transaction", "Uint256",
+    "decode_transaction",
 ]
