@@ -1,0 +1,26 @@
+/* Shared internals of the C core (not part of the public API). */
+#ifndef EC_INTERNAL_H
+#define EC_INTERNAL_H
+
+#include "elastos_core.h"
+
+#define EC_VERSION "0.1.0"
+
+/* a growable byte buffer */
+typedef struct {
+    uint8_t *p;
+    size_t len;
+    size_t cap;
+    int oom;
+} ec_buf;
+
+void ec_buf_put(ec_buf *b, const void *data, size_t n);
+void ec_buf_putc(ec_buf *b, uint8_t c);
+void ec_buf_puts(ec_buf *b, const char *s);
+void ec_buf_hex(ec_buf *b, const uint8_t *data, size_t n);
+void ec_buf_json_string(ec_buf *b, const char *s, size_t n);
+
+/* strict UTF-8 (as Python's codec: no surrogates, no overlongs, at most U+10FFFF) */
+int ec_utf8_valid(const uint8_t *s, size_t n);
+
+#endif
