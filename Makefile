@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 REPORTS := reports
 
-.PHONY: run test unit vectors vectors-check conform proofs docs bench bench-node clean
+.PHONY: run test unit vectors vectors-check conform proofs docs bench bench-node clean core core-conform fuzz
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (found " + sys.version.split()[0] + "); set PYTHON=/path/to/python3.11")'
@@ -16,16 +16,30 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	@touch $(STAMP)
 
-## the main job: the conformance suite against the reference implementation
-run: $(STAMP)
+CORE_ADAPTER := core/build/elastos-core-adapter
+
+## the C core (core/build.py: prints why and skips when there is no compiler or OpenSSL headers)
+core: $(STAMP)
+	$(BIN)/python core/build.py
+
+## the conformance suite against the C core, for the suites its adapter announces
+core-conform: core
+	@if [ -x $(CORE_ADAPTER) ]; then \
+	  $(BIN)/elastos conform --impl $(CORE_ADAPTER) $$($(BIN)/python core/build.py --suite-args) $(CORE_CONFORM_ARGS); \
+	else echo "core-conform: the C core is not built (see the message above); skipped"; fi
+
+## the main job: the conformance suite against the reference implementation, then the C core
+run: $(STAMP) core
 	$(BIN)/elastos conform
+	@$(MAKE) --no-print-directory core-conform
 
 ## everything that must hold
-test: $(STAMP)
+test: $(STAMP) core
 	@mkdir -p $(REPORTS)
 	$(BIN)/python -m pytest -n 2 -p no:cacheprovider --junitxml=$(REPORTS)/pytest.xml tests
 	$(BIN)/elastos vectors --check
 	$(BIN)/elastos conform --quiet --json $(REPORTS)/conformance.json --junit $(REPORTS)/conformance.xml
+	@$(MAKE) --no-print-directory core-conform CORE_CONFORM_ARGS="--quiet --json $(REPORTS)/conformance-core.json --junit $(REPORTS)/conformance-core.xml"
 	$(BIN)/elastos prove --json $(REPORTS)/proofs.json --junit $(REPORTS)/proofs.xml
 	$(BIN)/sphinx-build -W --keep-going -q -b html docs docs/_build/html
 	@echo "make test: all checks passed"
@@ -65,4 +79,4 @@ bench-node: $(STAMP)
 	$(BIN)/elastos bench node --blocks $(BLOCKS) --json $(REPORTS)/bench_node.json
 
 clean:
-	rm -rf $(VENV) docs/_build docs/generated $(REPORTS) .hypothesis
+	rm -rf core/build core/build-sanitize core/build-coverage core/build-fuzz $(VENV) docs/_build docs/generated $(REPORTS) .hypothesis

@@ -80,6 +80,8 @@ int ec_script_multisig(int m, const uint8_t *keys, const size_t *key_lens, size_
                        uint8_t *out, size_t cap, size_t *outlen);
 int ec_program_verify(const uint8_t *code, size_t clen, const uint8_t *param, size_t plen,
                       const uint8_t *msg, size_t mlen, ec_script *out);
+/* verify a parameter against an already parsed script (keys are decoded again here) */
+int ec_script_verify(const ec_script *script, const uint8_t *param, size_t plen, const uint8_t *msg, size_t mlen);
 int ec_program_hash(const uint8_t *code, size_t len, uint8_t *out21);
 
 /* -- Ed25519 and X25519 (OpenSSL libcrypto) ------------------------------------------------- */

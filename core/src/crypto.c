@@ -297,12 +297,18 @@ int ec_program_verify(const uint8_t *code, size_t clen, const uint8_t *param, si
                       size_t mlen, ec_script *out) {
     int rc = ec_script_parse(code, clen, out);
     if (rc) return rc;
+    return ec_script_verify(out, param, plen, msg, mlen);
+}
+
+int ec_script_verify(const ec_script *script, const uint8_t *param, size_t plen, const uint8_t *msg, size_t mlen) {
+    int rc;
     uint8_t digest[32];
-    if (out->kind == 0) {
+    if (script->n < 1 || script->n > 16 || script->m < 1 || script->m > script->n) return EC_MULTISIG_BAD_M_N;
+    if (script->kind == 0) {
         /* [CRY-022] one 65-byte signature push */
         if (plen != 65) return EC_PARAMETER_LENGTH;
         EC_POINT *pt;
-        if ((rc = decode_point(out->keys[0], 33, &pt))) return rc;
+        if ((rc = decode_point(script->keys[0], 33, &pt))) return rc;
         rc = check_signature(param + 1, 64);
         if (rc == EC_OK) {
             SHA256(msg, mlen, digest);
@@ -315,18 +321,18 @@ int ec_program_verify(const uint8_t *code, size_t clen, const uint8_t *param, si
     if (plen % 65 != 0) return EC_PARAMETER_LENGTH;
     size_t count = plen / 65;
     /* [CRY-024] at least m signatures */
-    if (count < (size_t)out->m) return EC_NOT_ENOUGH_SIGNATURES;
+    if (count < (size_t)script->m) return EC_NOT_ENOUGH_SIGNATURES;
     /* [CRY-025] at most n signatures */
-    if (count > (size_t)out->n) return EC_TOO_MANY_SIGNATURES;
+    if (count > (size_t)script->n) return EC_TOO_MANY_SIGNATURES;
     EC_POINT *pts[16] = {0};
-    for (int j = 0; j < out->n; j++)
-        if ((rc = decode_point(out->keys[j], 33, &pts[j]))) goto done;
+    for (int j = 0; j < script->n; j++)
+        if ((rc = decode_point(script->keys[j], 33, &pts[j]))) goto done;
     SHA256(msg, mlen, digest);
     int matched[16] = {0}, nmatched = 0;
     for (size_t i = 0; i < count; i++) {
         const uint8_t *sig = param + 65 * i + 1;
         if (check_signature(sig, 64) != EC_OK) continue;
-        for (int j = 0; j < out->n; j++) {
+        for (int j = 0; j < script->n; j++) {
             int v = verify_digest(pts[j], digest, sig);
             if (v == EC_INTERNAL_ERROR) {
                 rc = v;
@@ -334,8 +340,8 @@ int ec_program_verify(const uint8_t *code, size_t clen, const uint8_t *param, si
             }
             if (v != EC_OK) continue;
             /* [CRY-026] no two signatures match the same key (keys compare by their bytes) */
-            for (int q = 0; q < out->n; q++) {
-                if (matched[q] && memcmp(out->keys[q], out->keys[j], 33) == 0) {
+            for (int q = 0; q < script->n; q++) {
+                if (matched[q] && memcmp(script->keys[q], script->keys[j], 33) == 0) {
                     rc = EC_DUPLICATE_SIGNATURE;
                     goto done;
                 }
@@ -346,7 +352,7 @@ int ec_program_verify(const uint8_t *code, size_t clen, const uint8_t *param, si
         }
     }
     /* [CRY-027] at least m signatures verify under distinct keys */
-    rc = nmatched < out->m ? EC_NOT_ENOUGH_SIGNATURES : EC_OK;
+    rc = nmatched < script->m ? EC_NOT_ENOUGH_SIGNATURES : EC_OK;
 done:
     for (int j = 0; j < 16; j++) EC_POINT_free(pts[j]);
     return rc;

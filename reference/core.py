@@ -1,0 +1,288 @@
+"""Python bindings of the C core (``core/``), through cffi in ABI mode.
+
+The C core is an optional accelerated backend: the spec stays the one normative source. The
+bindings load ``core/build/libelastos_core.so`` (or the file named by ``ELASTOS_CORE_LIB``) with
+``cffi.FFI().dlopen``; the declarations are read from the ``CFFI-BEGIN``/``CFFI-END`` section of
+``core/include/elastos_core.h``, so the ABI is written down once. ABI mode was chosen over API
+mode because the library is built by the project's own ``make`` (``core/build.py``); API mode
+would compile a second extension module at install time, tying ``pip install`` to a C toolchain,
+while the cost ABI mode adds per call (about a microsecond) is small next to what the calls do
+(an ECDSA verification is tens of microseconds). When the library is missing or was built from a
+different ``Reason`` enum, :data:`unavailable_reason` says why and every caller uses the spec.
+
+The node's hook is :func:`use_backend`: inside ``with use_backend("c")`` the spec's
+``check_signatures`` (``spec.chain.validation``) runs each program's signature check in C. The C
+result is used only when it **accepts**; on any rejection the spec's own ``verify_script`` runs
+and raises the normative :class:`~spec.errors.Reject` (reason, rule ID and detail), so the node
+behaves identically with and without the core. A case where C rejects and the spec accepts is
+counted in :data:`DISAGREEMENTS` and the spec's answer is used.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import os
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from spec.crypto import scripts as spec_scripts
+from spec.errors import DecodeError, Reason, Reject
+
+ROOT = Path(__file__).resolve().parent.parent
+HEADER = ROOT / "core" / "include" / "elastos_core.h"
+DEFAULT_LIB = ROOT / "core" / "build" / "libelastos_core.so"
+
+ffi: Any = None
+lib: Any = None
+unavailable_reason: str | None = None
+"""Why the C core cannot be used here (``None`` when it can)."""
+
+STATS = {"c_accepts": 0, "c_rejects": 0}
+"""How often the backend hook's C check accepted, and how often it handed a rejection to the spec."""
+
+DISAGREEMENTS: list[tuple[str, str]] = []
+"""(what, detail) for every call where the C core rejected and the spec accepted."""
+
+_KIND = ("standard", "multisig", "crosschain")
+_KIND_CODE = {k: i for i, k in enumerate(_KIND)}
+
+
+def _cdef_text() -> str:
+    text = HEADER.read_text()
+    body = text.split("/* CFFI-BEGIN */", 1)[1].split("/* CFFI-END */", 1)[0]
+    return body
+
+
+def _reasons_fingerprint() -> str:
+    import hashlib
+
+    return hashlib.sha256("\n".join(r.value for r in Reason).encode()).hexdigest()[:16]
+
+
+def _load() -> None:
+    global ffi, lib, unavailable_reason
+    path = Path(os.environ.get("ELASTOS_CORE_LIB", DEFAULT_LIB))
+    try:
+        import cffi
+    except ImportError:  # pragma: no cover - cffi is a dependency
+        unavailable_reason = "cffi is not installed"
+        return
+    if not path.exists():
+        unavailable_reason = f"{path} is not built (run `make core`; it needs a C compiler and libssl-dev)"
+        return
+    f = cffi.FFI()
+    f.cdef(_cdef_text())
+    try:
+        handle = f.dlopen(str(path))
+    except OSError as e:
+        unavailable_reason = f"cannot load {path}: {e}"
+        return
+    built = f.string(handle.ec_reasons_fingerprint()).decode()
+    if built != _reasons_fingerprint():
+        unavailable_reason = f"{path} was built from another Reason enum (rebuild with `make core`)"
+        return
+    ffi, lib = f, handle
+
+
+_load()
+
+
+def available() -> bool:
+    return lib is not None
+
+
+def _need() -> None:
+    if lib is None:
+        raise RuntimeError(f"the C core is not available: {unavailable_reason}")
+
+
+def reason(code: int) -> Reason:
+    """The spec's :class:`Reason` for a C reason code."""
+    name = ffi.string(lib.ec_reason_name(code)).decode()
+    if name == "INTERNAL_ERROR":
+        raise RuntimeError("the C core reported an internal error")
+    return Reason(name)
+
+
+def _check(code: int, what: str, decode: bool = False) -> None:
+    if code:
+        r = reason(code)
+        raise (DecodeError(r, None, f"{what} (C core)") if decode else Reject(r, None, f"{what} (C core)"))
+
+
+# -- primitives ----------------------------------------------------------------------------------------
+
+
+def sha256d(data: bytes) -> bytes:
+    _need()
+    out = ffi.new("uint8_t[32]")
+    lib.ec_sha256d(data, len(data), out)
+    return bytes(out)
+
+
+def hash160(data: bytes) -> bytes:
+    _need()
+    out = ffi.new("uint8_t[20]")
+    _check(lib.ec_hash160(data, len(data), out), "hash160")
+    return bytes(out)
+
+
+def read_varuint(data: bytes) -> int:
+    """Decode one VarUint that is the whole of ``data``."""
+    _need()
+    r = ffi.new("ec_reader *", {"data": ffi.from_buffer(data), "len": len(data), "pos": 0})
+    v = ffi.new("uint64_t *")
+    _check(lib.ec_read_varuint(r, v), "VarUint", True)
+    _check(lib.ec_finish(r), "VarUint", True)
+    return int(v[0])
+
+
+def read_varbytes(data: bytes, maximum: int) -> bytes:
+    """Decode one VarBytes of at most ``maximum`` bytes that is the whole of ``data``."""
+    _need()
+    keep = ffi.from_buffer(data)
+    r = ffi.new("ec_reader *", {"data": keep, "len": len(data), "pos": 0})
+    p = ffi.new("uint8_t **")
+    n = ffi.new("size_t *")
+    _check(lib.ec_read_varbytes(r, maximum, p, n), "VarBytes", True)
+    _check(lib.ec_finish(r), "VarBytes", True)
+    return bytes(ffi.buffer(p[0], n[0]))
+
+
+def b58decode(text: str) -> bytes:
+    _need()
+    raw = text.encode("utf-8", "surrogatepass")
+    out = ffi.new("uint8_t[]", len(raw) + 1)
+    n = ffi.new("size_t *")
+    _check(lib.ec_b58_decode(raw, len(raw), out, len(raw), n), "base58", True)
+    return bytes(out[0:n[0]])
+
+
+def b58encode(data: bytes) -> str:
+    _need()
+    cap = 2 * len(data) + 16
+    out = ffi.new("char[]", cap)
+    n = ffi.new("size_t *")
+    _check(lib.ec_b58_encode(data, len(data), out, cap, n), "base58")
+    return ffi.string(out, n[0]).decode()
+
+
+def program_hash_from_address(address: str) -> bytes:
+    _need()
+    raw = address.encode("utf-8", "surrogatepass")
+    out = ffi.new("uint8_t[21]")
+    _check(lib.ec_address_decode(raw, len(raw), out), "address", True)
+    return bytes(out)
+
+
+def cbor_decode_json(data: bytes) -> str:
+    """The typed-JSON text of a deterministic CBOR item (as :func:`conformance.bindings.cbor_to_json`)."""
+    _need()
+    out = ffi.new("char **")
+    n = ffi.new("size_t *")
+    _check(lib.ec_cbor_decode_json(data, len(data), out, n), "CBOR", True)
+    try:
+        return ffi.string(out[0], n[0]).decode()
+    finally:
+        lib.ec_free(out[0])
+
+
+def ecdsa_verify(pubkey: bytes, message: bytes, signature: bytes) -> None:
+    _need()
+    _check(lib.ec_ecdsa_verify(pubkey, len(pubkey), message, len(message), signature, len(signature)), "ECDSA")
+
+
+def parse_redeem_script(code: bytes) -> tuple[str, int, tuple[bytes, ...]]:
+    """(kind, m, keys) of a redeem script, as :func:`spec.crypto.scripts.parse_redeem_script`."""
+    _need()
+    s = ffi.new("ec_script *")
+    _check(lib.ec_script_parse(code, len(code), s), "redeem script", True)
+    return _KIND[s.kind], s.m, tuple(bytes(s.keys[i]) for i in range(s.n))
+
+
+def program_verify_code(code: bytes, parameter: bytes, message: bytes) -> int:
+    """The raw reason code of ``ec_program_verify`` (0 when the program is satisfied)."""
+    _need()
+    s = ffi.new("ec_script *")
+    return int(lib.ec_program_verify(code, len(code), parameter, len(parameter), message, len(message), s))
+
+
+def script_verify_code(script: spec_scripts.RedeemScript, parameter: bytes, message: bytes) -> int:
+    """The raw reason code of ``ec_script_verify`` for a script the spec has parsed."""
+    s = ffi.new("ec_script *")
+    s.kind = _KIND_CODE[script.kind]
+    s.m = script.m
+    s.n = len(script.public_keys)
+    for i, k in enumerate(script.public_keys[:16]):
+        ffi.memmove(s.keys[i], k, 33)
+    return int(lib.ec_script_verify(s, parameter, len(parameter), message, len(message)))
+
+
+# -- the node's backend hook ----------------------------------------------------------------------------
+
+BACKENDS = ("python", "c")
+_backend: contextvars.ContextVar[str] = contextvars.ContextVar("elastos_backend", default="python")
+_install_lock = threading.Lock()
+_installed = False
+_spec_verify_script = spec_scripts.verify_script
+
+
+def verify_script(script: spec_scripts.RedeemScript, parameter: bytes, message: bytes) -> spec_scripts.RedeemScript:
+    """:func:`spec.crypto.scripts.verify_script` with the accepting path in C when the backend is ``c``."""
+    if _backend.get() == "c" and lib is not None:
+        if script_verify_code(script, parameter, message) == 0:
+            STATS["c_accepts"] += 1
+            return script
+        STATS["c_rejects"] += 1
+        result = _spec_verify_script(script, parameter, message)  # raises the normative Reject
+        DISAGREEMENTS.append(("verify_script", f"C rejected, spec accepted: {script.kind} m={script.m}"))
+        return result
+    return _spec_verify_script(script, parameter, message)
+
+
+def _install() -> None:
+    """Route ``spec.chain.validation``'s call of ``verify_script`` through :func:`verify_script` (once)."""
+    global _installed
+    with _install_lock:
+        if _installed:
+            return
+        import spec.chain.validation as validation
+
+        validation.verify_script = verify_script  # type: ignore[assignment]
+        _installed = True
+
+
+def resolve_backend(name: str | None) -> str:
+    """``python``, ``c`` or ``auto`` (C when available); ``None`` reads ``ELASTOS_BACKEND`` (default python)."""
+    name = name or os.environ.get("ELASTOS_BACKEND", "python")
+    if name == "auto":
+        return "c" if available() else "python"
+    if name not in BACKENDS:
+        raise ValueError(f"backend must be one of {BACKENDS} or auto, not {name!r}")
+    if name == "c" and not available():
+        raise RuntimeError(f"the C backend is not available: {unavailable_reason}")
+    return name
+
+
+@contextlib.contextmanager
+def use_backend(name: str) -> Iterator[None]:
+    """Within the block (this thread or task only), the spec's signature checks use ``name``."""
+    if name == "c":
+        _need()
+        _install()
+    token = _backend.set(name)
+    try:
+        yield
+    finally:
+        _backend.reset(token)
+
+
+__all__ = [
+    "BACKENDS", "DISAGREEMENTS", "available", "b58decode", "b58encode", "cbor_decode_json", "ecdsa_verify",
+    "hash160", "parse_redeem_script", "program_hash_from_address", "program_verify_code", "read_varbytes",
+    "read_varuint", "reason", "resolve_backend", "script_verify_code", "sha256d", "unavailable_reason",
+    "use_backend", "verify_script",
+]

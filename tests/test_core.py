@@ -1,0 +1,164 @@
+"""The C core (``core/``): its generated reason header, its adapter against the vectors, the build's
+behaviour without a compiler, and the node's C backend giving the same results as the spec."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conformance.runner import run
+from conformance.vectors import default_vectors_dir, load_vectors
+from spec.chain import builder
+from spec.chain.block import Block
+from spec.chain.tx import Program, Transaction
+from spec.crypto.p256 import N
+from spec.errors import Reason
+from tests.helpers import require_core
+
+ROOT = Path(__file__).resolve().parents[1]
+ADAPTER = ROOT / "core" / "build" / "elastos-core-adapter"
+
+
+def test_reason_header_is_current() -> None:
+    """The committed header is exactly what the generator makes from the spec's Reason enum."""
+    r = subprocess.run([sys.executable, str(ROOT / "core" / "gen_reasons.py"), "--check"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    text = (ROOT / "core" / "include" / "elastos_reasons.h").read_text()
+    for i, reason in enumerate(Reason, start=1):
+        assert f"    EC_{reason.value} = {i}," in text
+
+
+def test_reason_header_check_detects_a_stale_file(tmp_path: Path) -> None:
+    stale = tmp_path / "elastos_reasons.h"
+    stale.write_text((ROOT / "core" / "include" / "elastos_reasons.h").read_text().replace("TRUNCATED", "TRUNC"))
+    r = subprocess.run([sys.executable, str(ROOT / "core" / "gen_reasons.py"), "--check", "--out", str(stale)],
+                       capture_output=True, text=True)
+    assert r.returncode == 1 and "stale" in r.stderr
+
+
+def test_library_reason_table_matches_the_spec() -> None:
+    core = require_core()
+    assert core.lib.ec_reason_count() == len(Reason) + 1
+    for i, reason in enumerate(Reason, start=1):
+        assert core.reason(i) is reason
+
+
+def test_adapter_passes_every_case_of_the_suites_it_announces() -> None:
+    require_core()
+    hello = json.loads(subprocess.run([str(ADAPTER), "--handlers"], capture_output=True, text=True, check=True).stdout)
+    handlers = set(hello["hello"]["handlers"])
+    suites = {h.split("/", 1)[0] for h in handlers}
+    assert {"encoding", "crypto"} <= suites
+    vs = load_vectors(default_vectors_dir())
+    cases = [c for c in vs.cases if c.suite in suites]
+    # every handler of an announced suite is announced: zero unsupported inside those suites
+    assert {f"{c.suite}/{c.handler}" for c in cases} <= handlers
+    report = run([str(ADAPTER)], cases, timeout=30.0)
+    bad = [(r.id, r.status, r.got) for r in report.results if r.status != "passed"]
+    assert not bad, bad[:10]
+    assert report.all_sent and len(report.results) == len(cases)
+
+
+def test_adapter_survives_malformed_lines() -> None:
+    require_core()
+    lines = [b'{"hello": {"protocol": 1}}', b"not json", b"[1, 2]", b'{"id": 1}', b'{"id": -1, "handler": "x", "input": {}}',
+             b'\xff\xfe', b'{"id": 2, "handler": "encoding/varuint_decode", "input": {"bytes": "zz"}}',
+             b'{"id": 3, "handler": "encoding/varuint_decode", "input": {"bytes": "fd1000"}}',
+             b'{"id": 4, "handler": "nope/nothing", "input": {}}',
+             b'{"id": 5, "handler": "encoding/cbor_decode", "input": {"bytes": "' + b"81" * 70 + b'00"}}']
+    out = subprocess.run([str(ADAPTER)], input=b"\n".join(lines) + b"\n", capture_output=True, check=True).stdout
+    replies = [json.loads(x) for x in out.splitlines()]
+    assert len(replies) == len(lines)
+    assert replies[0]["hello"]["name"] == "elastos-core"
+    assert [r.get("error") for r in replies[1:6]] == ["MALFORMED_REQUEST"] * 5
+    assert replies[3]["id"] == 1
+    assert replies[6] == {"id": 2, "reject": "MALFORMED_INPUT"}
+    assert replies[7] == {"id": 3, "reject": "NON_CANONICAL_VARUINT"}
+    assert replies[8] == {"id": 4, "unsupported": True}
+    assert replies[9] == {"id": 5, "reject": "CBOR_TOO_DEEP"}
+
+
+def test_build_without_a_compiler_says_why_and_python_still_works(tmp_path: Path) -> None:
+    env = {**os.environ, "CC": str(tmp_path / "no-such-cc"), "PATH": str(tmp_path)}
+    r = subprocess.run([sys.executable, str(ROOT / "core" / "build.py")], capture_output=True, text=True, env=env)
+    assert r.returncode == 0 and "NOT BUILT: no C compiler found" in r.stderr
+    r = subprocess.run([sys.executable, str(ROOT / "core" / "build.py"), "--require"], capture_output=True, text=True,
+                       env=env)
+    assert r.returncode == 1
+    code = ("import reference.core as c; from reference.node.node import Node; from spec.chain.params import INSTANT; "
+            "import tempfile; assert not c.available(); print(c.unavailable_reason); "
+            "n = Node(tempfile.mkdtemp(), INSTANT, backend='auto'); print(n.backend)")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
+                       env={**os.environ, "ELASTOS_CORE_LIB": str(tmp_path / "missing.so")})
+    assert r.returncode == 0, r.stderr
+    assert "is not built" in r.stdout and r.stdout.strip().endswith("python")
+
+
+# -- the node with and without the C backend -------------------------------------------------------------------------
+
+
+def _tamper(block: Block, tx_index: int, parameter: bytes) -> Block:
+    """``block`` with one transaction's program parameter replaced, re-rooted and re-solved."""
+    txs = list(block.transactions)
+    tx: Transaction = txs[tx_index]
+    prog = tx.programs[0]
+    txs[tx_index] = tx.model_copy(update={"programs": (Program(code=prog.code, parameter=parameter),)})
+    h = block.header
+    return builder.solve(builder.block_template(h.previous, h.height, h.timestamp, h.bits, txs))
+
+
+def _sequences() -> list[list[Block]]:
+    from conformance.bench_node import build_blocks
+
+    good = list(build_blocks(116))
+    signed = [i for i, b in enumerate(good) if len(b.transactions) > 1]
+    assert len(signed) >= 3
+    i = signed[0]
+    sig = good[i].transactions[1].programs[0].parameter
+    flipped = sig[:10] + bytes([sig[10] ^ 1]) + sig[11:]
+    zero_r = sig[:1] + bytes(32) + sig[33:]
+    high_s = sig[:33] + N.to_bytes(32, "big")
+    malleated = sig[:33] + (N - int.from_bytes(sig[33:], "big")).to_bytes(32, "big")  # valid: no low-S rule
+    variants = [good]
+    for param in (flipped, zero_r, high_s, sig[:64], malleated):
+        variants.append(good[:i] + [_tamper(good[i], 1, param)] + good[i + 1:])
+    return variants
+
+
+def _import(blocks: list[Block], backend: str, tmp: Path) -> list[object]:
+    from reference.node.node import Node
+
+    node = Node(tmp, builder_params(), now=lambda: blocks[-1].header.timestamp + 1, backend=backend)
+    trace: list[object] = [sorted((k.hex(), v) for k, v in node.submit_block(b.serialize()).items()) for b in blocks]
+    trace.append(node.best_hash().hex())
+    trace.append([node.status(b.hash()) for b in blocks])
+    node.close()
+    return trace
+
+
+def builder_params():  # the benchmark chain's network
+    from conformance.bench_node import PARAMS
+
+    return PARAMS
+
+
+def test_node_behaves_identically_with_the_c_backend(tmp_path: Path) -> None:
+    core = require_core()
+    before = len(core.DISAGREEMENTS)
+    calls = core.STATS["c_accepts"]
+    for k, blocks in enumerate(_sequences()):
+        py = _import(blocks, "python", tmp_path / f"py{k}")
+        c = _import(blocks, "c", tmp_path / f"c{k}")
+        assert py == c, f"sequence {k}"
+        outcomes = {v for step in py[:len(blocks)] for _, v in step}
+        if k in (1, 2, 3, 4):
+            assert {"SIGNATURE_INVALID", "SIGNATURE_OUT_OF_RANGE", "PARAMETER_LENGTH"} & outcomes, outcomes
+        else:
+            assert outcomes <= {"valid"}, outcomes
+    assert core.STATS["c_accepts"] > calls, "the C backend was never used"
+    assert len(core.DISAGREEMENTS) == before
