@@ -221,6 +221,98 @@ def script_verify_code(script: spec_scripts.RedeemScript, parameter: bytes, mess
     return int(lib.ec_script_verify(s, parameter, len(parameter), message, len(message)))
 
 
+# -- chain ---------------------------------------------------------------------------------------------
+
+
+def chain_params(params: Any) -> Any:
+    """The ``ec_chain_params`` of a :class:`spec.chain.params.NetworkParams` (kept alive by the caller)."""
+    from spec.chain.params import CR_ASSETS_ADDRESS, CR_EXPENSES_ADDRESS, ELA_ASSET_ID, MAINNET
+
+    _need()
+    p = ffi.new("ec_chain_params *")
+    ffi.memmove(p.pow_limit, params.pow_limit.to_bytes(32, "big"), 32)
+    p.max_tx_per_block = params.max_tx_per_block
+    p.max_block_context_size = params.max_block_context_size
+    p.max_block_header_size = params.max_block_header_size
+    p.max_time_offset = params.max_time_offset
+    p.check_address_height = MAINNET.check_address_height
+    ffi.memmove(p.ela_asset_id, ELA_ASSET_ID, 32)
+    ffi.memmove(p.cr_assets_address, CR_ASSETS_ADDRESS, 21)
+    ffi.memmove(p.cr_expenses_address, CR_EXPENSES_ADDRESS, 21)
+    return p
+
+
+def merkle_root(hashes: list[bytes]) -> bytes:
+    """:func:`spec.chain.merkle.merkle_root` of 32-byte hashes."""
+    _need()
+    for h in hashes:
+        if len(h) != 32:
+            raise DecodeError(Reason.WRONG_LENGTH, None, "hash: not 32 bytes (C core)")
+    out = ffi.new("uint8_t[32]")
+    _check(lib.ec_merkle_root(b"".join(hashes), len(hashes), out), "merkle root")
+    return bytes(out)
+
+
+class CoreBlock:
+    """A block decoded by the C core (the bytes are kept alive with it)."""
+
+    __slots__ = ("data", "_buf", "ptr")
+
+    def __init__(self, data: bytes) -> None:
+        _need()
+        self.data = data
+        self._buf = ffi.from_buffer(data)
+        self.ptr = ffi.gc(ffi.new("ec_block *"), lib.ec_block_free)
+        _check(lib.ec_block_decode(self._buf, len(data), self.ptr), "block", True)
+
+    def hash(self) -> bytes:
+        return bytes(self.ptr.header.hash)
+
+    def txids(self) -> list[bytes]:
+        return [bytes(self.ptr.txs[i].txid) for i in range(self.ptr.n_txs)]
+
+    def sanity_code(self, params: Any, now: int) -> int:
+        """The raw reason code of ``ec_block_sanity`` (``params`` from :func:`chain_params`)."""
+        return int(lib.ec_block_sanity(self.ptr, params, now))
+
+    def check_sanity(self, params: Any, now: int) -> None:
+        _check(self.sanity_code(params, now), "block sanity")
+
+
+def decode_block(data: bytes) -> CoreBlock:
+    return CoreBlock(data)
+
+
+def tx_decode_code(data: bytes) -> tuple[int, bytes | None]:
+    """(reason code, txid or None) of ``ec_tx_decode``."""
+    _need()
+    tx = ffi.gc(ffi.new("ec_tx *"), lib.ec_tx_free)
+    code = int(lib.ec_tx_decode(data, len(data), tx))
+    return code, (bytes(tx.txid) if code == 0 else None)
+
+
+def tx_sanity_code(data: bytes, height: int, params: Any) -> int:
+    """The reason code of decoding ``data`` as a transaction and then ``ec_tx_sanity``."""
+    _need()
+    tx = ffi.gc(ffi.new("ec_tx *"), lib.ec_tx_free)
+    code = int(lib.ec_tx_decode(data, len(data), tx))
+    return code or int(lib.ec_tx_sanity(tx, height, params))
+
+
+def auxpow_check_code(auxpow: bytes, block_hash: bytes, chain_id: int) -> int:
+    """The reason code of decoding an AuxPoW and checking it for ``block_hash`` (32 bytes)."""
+    _need()
+    keep = ffi.from_buffer(auxpow)
+    a = ffi.new("ec_auxpow *")
+    code = int(lib.ec_auxpow_decode(keep, len(auxpow), a))
+    return code or int(lib.ec_auxpow_check(a, block_hash, chain_id & 0xFFFF_FFFF))
+
+
+def pow_check_code(parent_hash: bytes, bits: int, pow_limit: int) -> int:
+    _need()
+    return int(lib.ec_check_proof_of_work(parent_hash, bits, pow_limit.to_bytes(32, "big")))
+
+
 # -- the node's backend hook ----------------------------------------------------------------------------
 
 BACKENDS = ("python", "c")
@@ -281,7 +373,8 @@ def use_backend(name: str) -> Iterator[None]:
 
 
 __all__ = [
-    "BACKENDS", "DISAGREEMENTS", "available", "b58decode", "b58encode", "cbor_decode_json", "ecdsa_verify",
+    "BACKENDS", "DISAGREEMENTS", "STATS", "CoreBlock", "auxpow_check_code", "chain_params", "decode_block",
+    "merkle_root", "pow_check_code", "tx_decode_code", "tx_sanity_code", "available", "b58decode", "b58encode", "cbor_decode_json", "ecdsa_verify",
     "hash160", "parse_redeem_script", "program_hash_from_address", "program_verify_code", "read_varbytes",
     "read_varuint", "reason", "resolve_backend", "script_verify_code", "sha256d", "unavailable_reason",
     "use_backend", "verify_script",

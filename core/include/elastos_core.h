@@ -97,6 +97,126 @@ int ec_x25519_shared(const uint8_t *priv, size_t len, const uint8_t *pub, size_t
 int ec_cbor_decode_json(const uint8_t *data, size_t len, char **json, size_t *jlen);
 void ec_free(void *p);
 
+/* -- ELA chain: transactions, AuxPoW, headers, blocks ----------------------------------------- */
+/* Decoded structures point into the caller's buffer (keep it alive); free with ec_tx_free /
+ * ec_block_free. */
+typedef struct {
+    uint8_t usage;
+    const uint8_t *data;
+    size_t len;
+} ec_attribute;
+
+typedef struct {
+    const uint8_t *txid;
+    uint16_t index;
+    uint32_t sequence;
+} ec_input;
+
+typedef struct {
+    const uint8_t *asset_id;
+    int64_t value;
+    uint32_t output_lock;
+    const uint8_t *program_hash;
+    uint8_t type;
+} ec_output;
+
+typedef struct {
+    const uint8_t *parameter;
+    size_t parameter_len;
+    const uint8_t *code;
+    size_t code_len;
+} ec_program;
+
+typedef struct {
+    const uint8_t *data;       /* the transaction's first byte */
+    size_t size;               /* bytes of the whole transaction */
+    size_t unsigned_len;       /* bytes of the unsigned part (what the txid hashes and programs sign) */
+    uint8_t txid[32];
+    uint8_t version;
+    uint8_t type;
+    uint8_t payload_version;
+    uint32_t lock_time;
+    uint8_t asset_precision;   /* RegisterAsset */
+    int64_t asset_amount;      /* RegisterAsset */
+    const uint8_t *sidechain_hashes; /* WithdrawFromSideChain v0: n * 32 bytes */
+    size_t n_sidechain_hashes;
+    ec_attribute *attributes;
+    size_t n_attributes, cap_attributes;
+    ec_input *inputs;
+    size_t n_inputs, cap_inputs;
+    ec_output *outputs;
+    size_t n_outputs, cap_outputs;
+    ec_program *programs;
+    size_t n_programs, cap_programs;
+} ec_tx;
+
+typedef struct {
+    size_t size;
+    uint8_t coinbase_hash[32];
+    uint64_t n_tx_in;
+    const uint8_t *script;     /* the first input's signature script */
+    size_t script_len;
+    const uint8_t *coinbase_branch;
+    size_t n_coinbase_branch;
+    uint32_t coinbase_index;
+    const uint8_t *aux_branch;
+    size_t n_aux_branch;
+    uint32_t aux_index;
+    const uint8_t *parent_header; /* 80 bytes */
+    uint8_t parent_header_hash[32];
+} ec_auxpow;
+
+typedef struct {
+    uint32_t version;
+    const uint8_t *previous;
+    const uint8_t *merkle_root;
+    uint32_t timestamp;
+    uint32_t bits;
+    uint32_t nonce;
+    uint32_t height;
+    ec_auxpow auxpow;
+    uint8_t trailer;
+    uint8_t hash[32];
+    size_t size;               /* bytes of the header, AuxPoW and trailer included */
+} ec_header;
+
+typedef struct {
+    ec_header header;
+    ec_tx *txs;
+    size_t n_txs;
+    size_t size;
+} ec_block;
+
+/* the network parameters the sanity checks read (spec.chain.params.NetworkParams) */
+typedef struct {
+    uint8_t pow_limit[32];     /* big-endian */
+    uint64_t max_tx_per_block;
+    uint64_t max_block_context_size;
+    uint64_t max_block_header_size;
+    int64_t max_time_offset;
+    uint32_t check_address_height; /* MAINNET's, on every network (the spec's quirk) */
+    uint8_t ela_asset_id[32];
+    uint8_t cr_assets_address[21];
+    uint8_t cr_expenses_address[21];
+} ec_chain_params;
+
+int ec_check_tx_type(int code);
+int ec_tx_read(ec_reader *r, ec_tx *tx);
+int ec_tx_decode(const uint8_t *data, size_t len, ec_tx *tx);
+void ec_tx_free(ec_tx *tx);
+int ec_auxpow_read(ec_reader *r, ec_auxpow *a);
+int ec_auxpow_decode(const uint8_t *data, size_t len, ec_auxpow *a);
+int ec_header_read(ec_reader *r, ec_header *h);
+int ec_block_decode(const uint8_t *data, size_t len, ec_block *b);
+void ec_block_free(ec_block *b);
+int ec_merkle_root(const uint8_t *hashes, size_t n, uint8_t *out32);
+void ec_merkle_branch_root(const uint8_t *leaf, const uint8_t *branch, size_t n, uint32_t index, uint8_t *out32);
+int ec_expected_index(uint32_t nonce, uint32_t chain_id, uint64_t h, uint32_t *out);
+int ec_auxpow_check(const ec_auxpow *a, const uint8_t *block_hash, uint32_t chain_id);
+int ec_check_proof_of_work(const uint8_t *parent_hash, uint32_t bits, const uint8_t *pow_limit_be32);
+int ec_tx_sanity(const ec_tx *tx, uint32_t height, const ec_chain_params *params);
+int ec_block_sanity(const ec_block *b, const ec_chain_params *params, int64_t now);
+
 /* CFFI-END */
 
 #ifdef __cplusplus

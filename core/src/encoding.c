@@ -2,6 +2,7 @@
  * base58 and base58check (B58-001..003) and addresses (ADDR-001..004). */
 #define EC_REASON_NAMES_DEFINE
 #include "internal.h"
+#include "elastos_tables.h"
 
 #include <openssl/evp.h>
 #include <openssl/sha.h>
@@ -233,16 +234,9 @@ int ec_b58check_decode(const char *text, size_t len, uint8_t *out, size_t cap, s
 /* -- addresses -------------------------------------------------------------------------------- */
 
 const char *ec_prefix_name(int prefix) {
-    switch (prefix) {
-    case 0x21: return "standard";
-    case 0x12: return "multisig";
-    case 0x4B: return "crosschain";
-    case 0x1F: return "deposit";
-    case 0x67: return "did";
-    case 0x3F: return "dposv2";
-    case 0x1C: return "cr";
-    default: return NULL;
-    }
+    for (int i = 0; i < EC_PREFIX_NAMES_COUNT; i++)
+        if (EC_PREFIX_NAMES[i].byte == prefix) return EC_PREFIX_NAMES[i].name;
+    return NULL;
 }
 
 int ec_address_encode(const uint8_t *ph, size_t len, char *out35) {
