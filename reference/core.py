@@ -10,12 +10,13 @@ while the cost ABI mode adds per call (about a microsecond) is small next to wha
 (an ECDSA verification is tens of microseconds). When the library is missing or was built from a
 different ``Reason`` enum, :data:`unavailable_reason` says why and every caller uses the spec.
 
-The node's hook is :func:`use_backend`: inside ``with use_backend("c")`` the spec's
-``check_signatures`` (``spec.chain.validation``) runs each program's signature check in C. The C
-result is used only when it **accepts**; on any rejection the spec's own ``verify_script`` runs
-and raises the normative :class:`~spec.errors.Reject` (reason, rule ID and detail), so the node
-behaves identically with and without the core. A case where C rejects and the spec accepts is
-counted in :data:`DISAGREEMENTS` and the spec's answer is used.
+The node's hook is :func:`use_backend`: inside ``with use_backend("c")`` the call that the spec's
+``check_tx_context`` makes to ``check_signatures`` (``spec.chain.validation``) runs in C
+(``ec_check_signatures``: program hashes, script parsing and every ECDSA verification). The C
+result is used only when it **accepts**; on any rejection the spec's own ``check_signatures``
+runs and raises the normative :class:`~spec.errors.Reject` (reason, rule ID and detail), so the
+node behaves identically with and without the core. A case where C rejects and the spec accepts
+is counted in :data:`DISAGREEMENTS` and the spec's answer is used.
 """
 
 from __future__ import annotations
@@ -319,31 +320,50 @@ BACKENDS = ("python", "c")
 _backend: contextvars.ContextVar[str] = contextvars.ContextVar("elastos_backend", default="python")
 _install_lock = threading.Lock()
 _installed = False
-_spec_verify_script = spec_scripts.verify_script
+_spec_check_signatures: Any = None
 
 
-def verify_script(script: spec_scripts.RedeemScript, parameter: bytes, message: bytes) -> spec_scripts.RedeemScript:
-    """:func:`spec.crypto.scripts.verify_script` with the accepting path in C when the backend is ``c``."""
+def signatures_code(tx: Any, references: Any) -> int:
+    """The raw reason code of ``ec_check_signatures`` for a spec transaction and its referenced outputs."""
+    data = tx.serialize()
+    c_tx = ffi.new("ec_tx *")
+    try:
+        code = int(lib.ec_tx_decode(data, len(data), c_tx))
+        if code == 0:
+            refs = b"".join(o.program_hash for o in references)
+            code = int(lib.ec_check_signatures(c_tx, refs, len(references)))
+    finally:
+        lib.ec_tx_free(c_tx)
+    return code
+
+
+def check_signatures(tx: Any, references: Any, unsigned: bytes | None = None) -> None:
+    """:func:`spec.chain.validation.check_signatures` with its accepting path in C when the backend is ``c``.
+
+    A rejection (or a transaction the C decoder refuses) is handed to the spec's own function,
+    which raises the normative :class:`~spec.errors.Reject`.
+    """
     if _backend.get() == "c" and lib is not None:
-        if script_verify_code(script, parameter, message) == 0:
+        if signatures_code(tx, references) == 0:
             STATS["c_accepts"] += 1
-            return script
+            return None
         STATS["c_rejects"] += 1
-        result = _spec_verify_script(script, parameter, message)  # raises the normative Reject
-        DISAGREEMENTS.append(("verify_script", f"C rejected, spec accepted: {script.kind} m={script.m}"))
-        return result
-    return _spec_verify_script(script, parameter, message)
+        _spec_check_signatures(tx, references, unsigned)  # raises the normative Reject
+        DISAGREEMENTS.append(("check_signatures", f"C rejected, spec accepted: txid {tx.txid()[::-1].hex()}"))
+        return None
+    return _spec_check_signatures(tx, references, unsigned)
 
 
 def _install() -> None:
-    """Route ``spec.chain.validation``'s call of ``verify_script`` through :func:`verify_script` (once)."""
-    global _installed
+    """Route ``spec.chain.validation``'s call of ``check_signatures`` through :func:`check_signatures` (once)."""
+    global _installed, _spec_check_signatures
     with _install_lock:
         if _installed:
             return
         import spec.chain.validation as validation
 
-        validation.verify_script = verify_script  # type: ignore[assignment]
+        _spec_check_signatures = validation.check_signatures
+        validation.check_signatures = check_signatures  # type: ignore[assignment]
         _installed = True
 
 
@@ -377,5 +397,5 @@ __all__ = [
     "merkle_root", "pow_check_code", "tx_decode_code", "tx_sanity_code", "available", "b58decode", "b58encode", "cbor_decode_json", "ecdsa_verify",
     "hash160", "parse_redeem_script", "program_hash_from_address", "program_verify_code", "read_varbytes",
     "read_varuint", "reason", "resolve_backend", "script_verify_code", "sha256d", "unavailable_reason",
-    "use_backend", "verify_script",
+    "use_backend", "check_signatures", "signatures_code",
 ]

@@ -216,6 +216,8 @@ int ec_auxpow_check(const ec_auxpow *a, const uint8_t *block_hash, uint32_t chai
 int ec_check_proof_of_work(const uint8_t *parent_hash, uint32_t bits, const uint8_t *pow_limit_be32);
 int ec_tx_sanity(const ec_tx *tx, uint32_t height, const ec_chain_params *params);
 int ec_block_sanity(const ec_block *b, const ec_chain_params *params, int64_t now);
+/* the program rules of spec.chain.validation.check_signatures; refs: one 21-byte program hash per input */
+int ec_check_signatures(const ec_tx *tx, const uint8_t *ref_program_hashes, size_t n_refs);
 
 /* CFFI-END */
 

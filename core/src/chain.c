@@ -791,3 +791,98 @@ int ec_block_sanity(const ec_block *b, const ec_chain_params *params, int64_t no
     free(txids);
     return rc;
 }
+
+/* -- the signatures of a transaction (TXC-010..012 and the program rules) ---------------------- */
+
+/* compare two 20-byte code hashes as little-endian integers (Uint160.Compare) */
+static int code_hash_cmp(const uint8_t *a, const uint8_t *b) {
+    for (int i = 19; i >= 0; i--)
+        if (a[i] != b[i]) return a[i] < b[i] ? -1 : 1;
+    return 0;
+}
+
+typedef struct {
+    uint8_t ph[21];
+} ph_item;
+
+static int ph_order(const void *x, const void *y) {
+    const ph_item *a = x, *b = y;
+    int c = code_hash_cmp(a->ph + 1, b->ph + 1);
+    return c ? c : memcmp(a->ph, b->ph, 21);
+}
+
+typedef struct {
+    uint8_t code_hash[20];
+    size_t index;
+} prog_item;
+
+static int prog_order(const void *x, const void *y) {
+    const prog_item *a = x, *b = y;
+    int c = code_hash_cmp(a->code_hash, b->code_hash);
+    return c ? c : (a->index < b->index ? -1 : a->index > b->index); /* stable, as sorted() */
+}
+
+/* the parsed script if a program hash with `prefix` may be unlocked by `code` */
+static int runnable(uint8_t prefix, const uint8_t *code, size_t len, ec_script *s) {
+    if (prefix != 0x21 && prefix != 0x1F && prefix != 0x12 && prefix != 0x4B) return 0;
+    if (ec_script_parse(code, len, s) != EC_OK) return 0;
+    if (prefix == 0x21 || prefix == 0x1F) return s->kind == 0 || s->kind == 1;
+    if (prefix == 0x12) return s->kind == 1;
+    return s->kind == 2 && len >= 71;
+}
+
+int ec_check_signatures(const ec_tx *tx, const uint8_t *ref_program_hashes, size_t n_refs) {
+    size_t n = 0, cap = n_refs + tx->n_attributes + 1;
+    ph_item *hashes = malloc(sizeof *hashes * cap);
+    prog_item *progs = malloc(sizeof *progs * (tx->n_programs + 1));
+    int rc = EC_OK;
+    if (!hashes || !progs) {
+        rc = EC_INTERNAL_ERROR;
+        goto done;
+    }
+    for (size_t i = 0; i < n_refs; i++) memcpy(hashes[n++].ph, ref_program_hashes + 21 * i, 21);
+    for (size_t i = 0; i < tx->n_attributes; i++) {
+        if (tx->attributes[i].usage != 0x20) continue;
+        /* [TXC-010] a Script attribute holds a 21-byte program hash */
+        if (tx->attributes[i].len != 21) {
+            rc = EC_TX_PROGRAM_COUNT;
+            goto done;
+        }
+        memcpy(hashes[n++].ph, tx->attributes[i].data, 21);
+    }
+    /* the distinct program hashes, sorted by code hash */
+    qsort(hashes, n, sizeof *hashes, ph_order);
+    size_t distinct = 0;
+    for (size_t i = 0; i < n; i++)
+        if (distinct == 0 || memcmp(hashes[distinct - 1].ph, hashes[i].ph, 21) != 0) hashes[distinct++] = hashes[i];
+    for (size_t i = 0; i < tx->n_programs; i++) {
+        progs[i].index = i;
+        if ((rc = ec_hash160(tx->programs[i].code, tx->programs[i].code_len, progs[i].code_hash))) goto done;
+    }
+    qsort(progs, tx->n_programs, sizeof *progs, prog_order);
+    /* [TXC-010] one program per distinct program hash */
+    if (distinct != tx->n_programs) {
+        rc = EC_TX_PROGRAM_COUNT;
+        goto done;
+    }
+    for (size_t i = 0; i < distinct && rc == EC_OK; i++) {
+        const uint8_t *ph = hashes[i].ph;
+        const ec_program *p = &tx->programs[progs[i].index];
+        /* [TXC-011] the i-th code hashes to the i-th program hash */
+        if (ph[0] != 0x4B && memcmp(progs[i].code_hash, ph + 1, 20) != 0) {
+            rc = EC_TX_PROGRAM_HASH_MISMATCH;
+            break;
+        }
+        ec_script s;
+        /* [TXC-012] a prefix that signs, with a script it can run */
+        if (!runnable(ph[0], p->code, p->code_len, &s)) {
+            rc = EC_TX_SIGNATURE_TYPE;
+            break;
+        }
+        rc = ec_script_verify(&s, p->parameter, p->parameter_len, tx->data, tx->unsigned_len);
+    }
+done:
+    free(hashes);
+    free(progs);
+    return rc;
+}

@@ -131,7 +131,7 @@ int ec_ecdsa_verify(const uint8_t *pk, size_t pklen, const uint8_t *msg, size_t 
     rc = check_signature(sig, slen);
     if (rc == EC_OK) {
         uint8_t digest[32];
-        SHA256(msg, mlen, digest);
+        ec_sha256(msg, mlen, digest);
         rc = verify_digest(pt, digest, sig);
     }
     EC_POINT_free(pt);
@@ -146,7 +146,7 @@ int ec_ecdsa_sign(const uint8_t *priv, size_t len, const uint8_t *msg, size_t ml
     const EC_GROUP *g = p256();
     uint8_t h1[32], h1n[32], V[32], K[32], buf[32 + 1 + 32 + 32];
     unsigned int hl;
-    SHA256(msg, mlen, h1);
+    ec_sha256(msg, mlen, h1);
     BN_CTX *ctx = BN_CTX_new();
     BIGNUM *n = BN_bin2bn(P256_N, 32, NULL), *z = BN_bin2bn(h1, 32, NULL), *d = BN_bin2bn(priv, 32, NULL);
     BIGNUM *k = BN_new(), *r = BN_new(), *s = BN_new(), *kinv = BN_new(), *x = BN_new(), *t = BN_new();
@@ -311,7 +311,7 @@ int ec_script_verify(const ec_script *script, const uint8_t *param, size_t plen,
         if ((rc = decode_point(script->keys[0], 33, &pt))) return rc;
         rc = check_signature(param + 1, 64);
         if (rc == EC_OK) {
-            SHA256(msg, mlen, digest);
+            ec_sha256(msg, mlen, digest);
             rc = verify_digest(pt, digest, param + 1);
         }
         EC_POINT_free(pt);
@@ -327,7 +327,7 @@ int ec_script_verify(const ec_script *script, const uint8_t *param, size_t plen,
     EC_POINT *pts[16] = {0};
     for (int j = 0; j < script->n; j++)
         if ((rc = decode_point(script->keys[j], 33, &pts[j]))) goto done;
-    SHA256(msg, mlen, digest);
+    ec_sha256(msg, mlen, digest);
     int matched[16] = {0}, nmatched = 0;
     for (size_t i = 0; i < count; i++) {
         const uint8_t *sig = param + 65 * i + 1;

@@ -1,6 +1,8 @@
 /* Encoding primitives: the bounds-checked reader, VarUint/VarBytes (ENC-001..004), hashes,
  * base58 and base58check (B58-001..003) and addresses (ADDR-001..004). */
 #define EC_REASON_NAMES_DEFINE
+/* the low-level SHA256_* calls skip EVP's per-call method fetch (a large share of hashing 64 bytes) */
+#define OPENSSL_SUPPRESS_DEPRECATED
 #include "internal.h"
 #include "elastos_tables.h"
 
@@ -113,12 +115,17 @@ size_t ec_varuint_encode(uint64_t v, uint8_t *out) {
 
 /* -- hashes ----------------------------------------------------------------------------------- */
 
-void ec_sha256(const uint8_t *data, size_t len, uint8_t *out) { SHA256(data, len, out); }
+void ec_sha256(const uint8_t *data, size_t len, uint8_t *out) {
+    SHA256_CTX c;
+    SHA256_Init(&c);
+    SHA256_Update(&c, data, len);
+    SHA256_Final(out, &c);
+}
 
 void ec_sha256d(const uint8_t *data, size_t len, uint8_t *out) {
     uint8_t h[32];
-    SHA256(data, len, h);
-    SHA256(h, 32, out);
+    ec_sha256(data, len, h);
+    ec_sha256(h, 32, out);
 }
 
 int ec_ripemd160(const uint8_t *data, size_t len, uint8_t *out) {
@@ -131,7 +138,7 @@ int ec_ripemd160(const uint8_t *data, size_t len, uint8_t *out) {
 
 int ec_hash160(const uint8_t *data, size_t len, uint8_t *out) {
     uint8_t h[32];
-    SHA256(data, len, h);
+    ec_sha256(data, len, h);
     return ec_ripemd160(h, 32, out);
 }
 
