@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 REPORTS := reports
 
-.PHONY: run test unit vectors vectors-check conform proofs docs bench bench-node clean core core-conform fuzz
+.PHONY: run test unit vectors vectors-check conform proofs docs bench bench-node clean core core-conform fuzz core-coverage core-valgrind
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (found " + sys.version.split()[0] + "); set PYTHON=/path/to/python3.11")'
@@ -17,6 +17,20 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 CORE_ADAPTER := core/build/elastos-core-adapter
+FUZZ_SECONDS ?= 60
+
+## libFuzzer + ASan + UBSan on every C decoder, FUZZ_SECONDS each (installs clang with apt-get when root)
+fuzz: $(STAMP)
+	@mkdir -p $(REPORTS)
+	$(BIN)/python core/fuzz.py --seconds $(FUZZ_SECONDS) --json $(REPORTS)/fuzz.json
+
+## line and branch coverage of the C core under the full vector set (gcov), and valgrind on the adapter
+core-coverage: $(STAMP)
+	@mkdir -p $(REPORTS)
+	$(BIN)/python core/coverage.py --json $(REPORTS)/core-coverage.json
+
+core-valgrind: core
+	$(BIN)/python core/coverage.py --valgrind
 
 ## the C core (core/build.py: prints why and skips when there is no compiler or OpenSSL headers)
 core: $(STAMP)
@@ -40,6 +54,7 @@ test: $(STAMP) core
 	$(BIN)/elastos vectors --check
 	$(BIN)/elastos conform --quiet --json $(REPORTS)/conformance.json --junit $(REPORTS)/conformance.xml
 	@$(MAKE) --no-print-directory core-conform CORE_CONFORM_ARGS="--quiet --json $(REPORTS)/conformance-core.json --junit $(REPORTS)/conformance-core.xml"
+	$(BIN)/python core/fuzz.py --seconds 3 --skip-without-clang --json $(REPORTS)/fuzz-smoke.json
 	$(BIN)/elastos prove --json $(REPORTS)/proofs.json --junit $(REPORTS)/proofs.xml
 	$(BIN)/sphinx-build -W --keep-going -q -b html docs docs/_build/html
 	@echo "make test: all checks passed"
@@ -65,12 +80,14 @@ proofs: $(STAMP)
 docs: $(STAMP)
 	$(BIN)/sphinx-build -W --keep-going -b html docs docs/_build/html
 
-## benchmarks: ratios measured in one run (conformance/bench.py, conformance/bench_chain.py), then the node import
-bench: $(STAMP)
+## benchmarks: ratios measured in one run (conformance/bench.py, conformance/bench_chain.py), the node import,
+## then the C core against the spec (conformance/bench_core.py; needs the core built)
+bench: $(STAMP) core
 	@mkdir -p $(REPORTS)
 	$(BIN)/elastos bench --json $(REPORTS)/bench.json
 	$(BIN)/python -m conformance.bench_chain --json $(REPORTS)/bench_chain.json
 	$(BIN)/elastos bench node --json $(REPORTS)/bench_node.json
+	$(BIN)/python -m conformance.bench_core --json $(REPORTS)/bench_core.json
 
 ## the node import benchmark alone (conformance/bench_node.py; BLOCKS=N to change the chain length)
 BLOCKS ?= 5000
