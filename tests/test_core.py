@@ -162,3 +162,18 @@ def test_node_behaves_identically_with_the_c_backend(tmp_path: Path) -> None:
             assert outcomes <= {"valid"}, outcomes
     assert core.STATS["c_accepts"] > calls, "the C backend was never used"
     assert len(core.DISAGREEMENTS) == before
+
+
+def test_library_passes_the_chain_vectors_of_the_handlers_it_implements() -> None:
+    """The chain decoders and checks of the library, through cffi, against the chain vectors."""
+    core = require_core()
+    sys.path.insert(0, str(ROOT / "core"))
+    try:
+        import replay
+    finally:
+        sys.path.pop(0)
+    report = replay.replay(core)
+    failed = {h: row["failed"][:3] for h, row in report.items() if row["failed"]}
+    assert not failed, failed
+    assert sum(row["passed"] for row in report.values()) >= 280
+    assert all(row["passed"] > 0 for row in report.values())
