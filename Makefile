@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 REPORTS := reports
 
-.PHONY: run test unit vectors vectors-check conform proofs docs bench bench-node clean core core-conform fuzz core-coverage core-valgrind
+.PHONY: run test unit vectors vectors-check conform proofs docs bench bench-node clean core core-conform fuzz core-coverage core-valgrind fuzz-campaign
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (found " + sys.version.split()[0] + "); set PYTHON=/path/to/python3.11")'
@@ -31,6 +31,13 @@ core-coverage: $(STAMP)
 
 core-valgrind: core
 	$(BIN)/python core/coverage.py --valgrind
+
+## differential fuzzing over a shared Redis example database: REDIS=redis://host:port/0 for one worker of a
+## campaign across machines, or (without REDIS) a local demonstration with a Redis server and two workers
+EXAMPLES ?= 500
+fuzz-campaign: core
+	@if [ -n "$(REDIS)" ]; then $(BIN)/python core/campaign.py --redis $(REDIS) --examples $(EXAMPLES); \
+	else $(BIN)/python core/campaign.py --demo --examples $(EXAMPLES); fi
 
 ## the C core (core/build.py: prints why and skips when there is no compiler or OpenSSL headers)
 core: $(STAMP)

@@ -177,3 +177,21 @@ def test_library_passes_the_chain_vectors_of_the_handlers_it_implements() -> Non
     assert not failed, failed
     assert sum(row["passed"] for row in report.values()) >= 280
     assert all(row["passed"] > 0 for row in report.values())
+
+
+def test_campaign_workers_share_examples_through_redis() -> None:
+    """Two workers and a Redis server started here: a failure one finds, the other replays from Redis."""
+    require_core()
+    sys.path.insert(0, str(ROOT / "core"))
+    try:
+        import campaign
+    finally:
+        sys.path.pop(0)
+    if campaign.redis_server() is None:
+        pytest.skip("redis-server is not installed and cannot be (not root): apt-get install redis-server")
+    r = subprocess.run([sys.executable, str(ROOT / "core" / "campaign.py"), "--demo", "--examples", "10"],
+                       capture_output=True, text=True, timeout=900)
+    assert r.returncode == 0, r.stdout + r.stderr[-2000:]
+    assert "worker A (generating) found the planted bug: True" in r.stdout
+    assert "replayed it from Redis: True" in r.stdout
+    assert "exit statuses [0, 0]" in r.stdout
