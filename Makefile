@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 REPORTS := reports
 
-.PHONY: run test unit vectors vectors-check conform proofs docs bench bench-node clean core core-conform fuzz core-coverage core-valgrind fuzz-campaign
+.PHONY: run test unit vectors vectors-check conform proofs docs bench bench-node clean core core-conform fuzz core-coverage core-valgrind core-sanitize fuzz-campaign
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (found " + sys.version.split()[0] + "); set PYTHON=/path/to/python3.11")'
@@ -31,6 +31,10 @@ core-coverage: $(STAMP)
 
 core-valgrind: core
 	$(BIN)/python core/coverage.py --valgrind
+
+## the adapter built with ASan + UBSan over every case of the suites it announces
+core-sanitize: $(STAMP)
+	$(BIN)/python core/coverage.py --sanitize
 
 ## differential fuzzing over a shared Redis example database: REDIS=redis://host:port/0 for one worker of a
 ## campaign across machines, or (without REDIS) a local demonstration with a Redis server and two workers

@@ -6,7 +6,8 @@ conformance runner) and the library over the chain vectors of the handlers it im
 (``core/replay.py``, through cffi), then prints gcov's line and branch figures per source file.
 
 ``python core/coverage.py --valgrind`` runs the release adapter under valgrind (memcheck, leak
-check, errors fail) over every case of the suites it announces.
+check, errors fail) over every case of the suites it announces; ``--sanitize`` runs the adapter
+built with ASan and UBSan over them.
 """
 
 from __future__ import annotations
@@ -110,11 +111,26 @@ def valgrind() -> int:
     return 0 if passed == total and reports and not bad else 1
 
 
+def sanitized() -> int:
+    """The adapter built with ASan and UBSan (core/build-sanitize) over every case of its suites."""
+    env = {**os.environ, "PYTHON": sys.executable}
+    subprocess.run(["make", "-s", "-C", str(CORE), "OUT=build-sanitize", "SANITIZE=1"], check=True, env=env)
+    os.environ["ASAN_OPTIONS"] = "detect_leaks=1:abort_on_error=1"
+    os.environ["UBSAN_OPTIONS"] = "print_stacktrace=1:halt_on_error=1"
+    passed, total = _conform([str(CORE / "build-sanitize" / "elastos-core-adapter")], 60.0)
+    print(f"sanitizers: {passed}/{total} cases passed by the ASan + UBSan adapter (a report aborts the process "
+          "and fails its case)")
+    return 0 if passed == total else 1
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--json", help="write the coverage figures here")
     ap.add_argument("--valgrind", action="store_true", help="run the adapter under valgrind instead")
+    ap.add_argument("--sanitize", action="store_true", help="run the ASan + UBSan adapter over the vectors instead")
     args = ap.parse_args(argv)
+    if args.sanitize:
+        return sanitized()
     return valgrind() if args.valgrind else coverage(args.json)
 
 

@@ -195,3 +195,32 @@ def test_campaign_workers_share_examples_through_redis() -> None:
     assert "worker A (generating) found the planted bug: True" in r.stdout
     assert "replayed it from Redis: True" in r.stdout
     assert "exit statuses [0, 0]" in r.stdout
+
+
+def test_sanitized_adapter_passes_every_case_and_the_malformed_lines() -> None:
+    """The adapter built with ASan + UBSan: every case of its suites, then hostile lines, no report."""
+    require_core()
+    r = subprocess.run([sys.executable, str(ROOT / "core" / "coverage.py"), "--sanitize"], capture_output=True,
+                       text=True, timeout=900)
+    assert r.returncode == 0, r.stdout + r.stderr[-3000:]
+    assert "544/544" in r.stdout or "passed by the ASan + UBSan adapter" in r.stdout
+    hostile = b"\n".join([b"{" * 3000, b'{"id": 1, "handler": "encoding/cbor_encode", "input": {"value": '
+                          + b'{"array": [' * 150 + b'{"int": "1"}' + b"]}" * 150 + b"}}",
+                          b'{"id": 2, "handler": "encoding/base58_decode", "input": {"text": "\\ud800\\udc00\\ud800"}}',
+                          b'{"id": 3, "handler": "encoding/varbytes_decode", "input": {"bytes": "ffffffffffffffff7f", "max": 4294967295}}',
+                          b'{"id": 4, "handler": "crypto/program_verify", "input": {"code": "' + b"ae" * 40
+                          + b'", "parameter": "", "message": ""}}', b"\xc3\x28"]) + b"\n"
+    env = {**os.environ, "ASAN_OPTIONS": "detect_leaks=1:abort_on_error=1", "UBSAN_OPTIONS": "halt_on_error=1"}
+    out = subprocess.run([str(ROOT / "core" / "build-sanitize" / "elastos-core-adapter")], input=hostile,
+                         capture_output=True, env=env, timeout=60)
+    assert out.returncode == 0, out.stderr[-3000:]
+    replies = [json.loads(x) for x in out.stdout.splitlines()]
+    got = [r.get("error") or r.get("reject") for r in replies]
+    assert got == ["MALFORMED_REQUEST", "CBOR_TOO_DEEP", "INVALID_BASE58_CHARACTER", "LENGTH_EXCEEDS_MAX",
+                   "SCRIPT_MALFORMED", "MALFORMED_REQUEST"]
+    # the reference adapter answers the same lines alike
+    from conformance.protocol import handle_line
+    from reference.adapter import handler_table
+
+    ref = [json.loads(handle_line(line, handler_table(), {})) for line in hostile.splitlines()]
+    assert got == [r.get("error") or r.get("reject") for r in ref]

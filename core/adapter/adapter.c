@@ -263,6 +263,7 @@ int main(int argc, char **argv) {
         ec_buf o = {0};
         hello(&o);
         write_all(&o);
+        free(o.p);
         return 0;
     }
     ec_buf line = {0}, out = {0};
