@@ -822,15 +822,6 @@ static int prog_order(const void *x, const void *y) {
     return c ? c : (a->index < b->index ? -1 : a->index > b->index); /* stable, as sorted() */
 }
 
-/* the parsed script if a program hash with `prefix` may be unlocked by `code` */
-static int runnable(uint8_t prefix, const uint8_t *code, size_t len, ec_script *s) {
-    if (prefix != 0x21 && prefix != 0x1F && prefix != 0x12 && prefix != 0x4B) return 0;
-    if (ec_script_parse(code, len, s) != EC_OK) return 0;
-    if (prefix == 0x21 || prefix == 0x1F) return s->kind == 0 || s->kind == 1;
-    if (prefix == 0x12) return s->kind == 1;
-    return s->kind == 2 && len >= 71;
-}
-
 int ec_check_signatures(const ec_tx *tx, const uint8_t *ref_program_hashes, size_t n_refs) {
     size_t n = 0, cap = n_refs + tx->n_attributes + 1;
     ph_item *hashes = malloc(sizeof *hashes * cap);
@@ -873,13 +864,9 @@ int ec_check_signatures(const ec_tx *tx, const uint8_t *ref_program_hashes, size
             rc = EC_TX_PROGRAM_HASH_MISMATCH;
             break;
         }
-        ec_script s;
-        /* [TXC-012] a prefix that signs, with a script it can run */
-        if (!runnable(ph[0], p->code, p->code_len, &s)) {
-            rc = EC_TX_SIGNATURE_TYPE;
-            break;
-        }
-        rc = ec_script_verify(&s, p->parameter, p->parameter_len, tx->data, tx->unsigned_len);
+        /* [TXC-012] (inside) a prefix that signs, with a script it can run; then the program's rules */
+        rc = ec_runnable_verify(ph[0], p->code, p->code_len, p->parameter, p->parameter_len, tx->data,
+                                tx->unsigned_len);
     }
 done:
     free(hashes);

@@ -215,11 +215,16 @@ static int check_key(const uint8_t *pk, size_t len) {
     return rc;
 }
 
-int ec_script_parse(const uint8_t *code, size_t len, ec_script *out) {
+/* Parse a redeem script; when `pts` is given, the decoded key points are kept there (the caller
+ * frees them with free_points), so that verification does not decode the keys a second time. */
+static int script_parse(const uint8_t *code, size_t len, ec_script *out, EC_POINT **pts) {
     memset(out, 0, sizeof *out);
+    EC_POINT *pt;
     if (len == 35 && code[0] == 0x21 && code[34] == 0xAC) {
-        int rc = check_key(code + 1, 33);
+        int rc = decode_point(code + 1, 33, &pt);
         if (rc) return rc;
+        if (pts) pts[0] = pt;
+        else EC_POINT_free(pt);
         out->kind = 0;
         out->m = out->n = 1;
         memcpy(out->keys[0], code + 1, 33);
@@ -236,7 +241,9 @@ int ec_script_parse(const uint8_t *code, size_t len, ec_script *out) {
         const uint8_t *chunk = code + 1 + 34 * i;
         /* [CRY-021] n pushes of 33-byte keys, n equal to the key count */
         if (chunk[0] != 0x21 || count != (size_t)n) return EC_SCRIPT_MALFORMED;
-        if ((rc = check_key(chunk + 1, 33))) return rc;
+        if ((rc = decode_point(chunk + 1, 33, &pt))) return rc;
+        if (pts) pts[i] = pt;
+        else EC_POINT_free(pt);
         memcpy(out->keys[i], chunk + 1, 33);
     }
     out->kind = code[len - 1] == 0xAF ? 2 : 1;
@@ -244,6 +251,15 @@ int ec_script_parse(const uint8_t *code, size_t len, ec_script *out) {
     out->n = n;
     return EC_OK;
 }
+
+static void free_points(EC_POINT **pts) {
+    for (int j = 0; j < 16; j++) {
+        EC_POINT_free(pts[j]);
+        pts[j] = NULL;
+    }
+}
+
+int ec_script_parse(const uint8_t *code, size_t len, ec_script *out) { return script_parse(code, len, out, NULL); }
 
 int ec_script_standard(const uint8_t *pk, size_t len, uint8_t *out35) {
     int rc = check_key(pk, len);
@@ -293,29 +309,18 @@ int ec_program_hash(const uint8_t *code, size_t len, uint8_t *out21) {
     return ec_hash160(code, len, out21 + 1);
 }
 
-int ec_program_verify(const uint8_t *code, size_t clen, const uint8_t *param, size_t plen, const uint8_t *msg,
-                      size_t mlen, ec_script *out) {
-    int rc = ec_script_parse(code, clen, out);
-    if (rc) return rc;
-    return ec_script_verify(out, param, plen, msg, mlen);
-}
-
-int ec_script_verify(const ec_script *script, const uint8_t *param, size_t plen, const uint8_t *msg, size_t mlen) {
+/* verify a parameter against a script whose key points are decoded (pts[0..n-1]) */
+static int verify_points(const ec_script *script, EC_POINT *const *pts, const uint8_t *param, size_t plen,
+                         const uint8_t *msg, size_t mlen) {
     int rc;
     uint8_t digest[32];
-    if (script->n < 1 || script->n > 16 || script->m < 1 || script->m > script->n) return EC_MULTISIG_BAD_M_N;
     if (script->kind == 0) {
         /* [CRY-022] one 65-byte signature push */
         if (plen != 65) return EC_PARAMETER_LENGTH;
-        EC_POINT *pt;
-        if ((rc = decode_point(script->keys[0], 33, &pt))) return rc;
         rc = check_signature(param + 1, 64);
-        if (rc == EC_OK) {
-            ec_sha256(msg, mlen, digest);
-            rc = verify_digest(pt, digest, param + 1);
-        }
-        EC_POINT_free(pt);
-        return rc;
+        if (rc) return rc;
+        ec_sha256(msg, mlen, digest);
+        return verify_digest(pts[0], digest, param + 1);
     }
     /* [CRY-023] a whole number of 65-byte signature pushes */
     if (plen % 65 != 0) return EC_PARAMETER_LENGTH;
@@ -324,9 +329,6 @@ int ec_script_verify(const ec_script *script, const uint8_t *param, size_t plen,
     if (count < (size_t)script->m) return EC_NOT_ENOUGH_SIGNATURES;
     /* [CRY-025] at most n signatures */
     if (count > (size_t)script->n) return EC_TOO_MANY_SIGNATURES;
-    EC_POINT *pts[16] = {0};
-    for (int j = 0; j < script->n; j++)
-        if ((rc = decode_point(script->keys[j], 33, &pts[j]))) goto done;
     ec_sha256(msg, mlen, digest);
     int matched[16] = {0}, nmatched = 0;
     for (size_t i = 0; i < count; i++) {
@@ -334,27 +336,54 @@ int ec_script_verify(const ec_script *script, const uint8_t *param, size_t plen,
         if (check_signature(sig, 64) != EC_OK) continue;
         for (int j = 0; j < script->n; j++) {
             int v = verify_digest(pts[j], digest, sig);
-            if (v == EC_INTERNAL_ERROR) {
-                rc = v;
-                goto done;
-            }
+            if (v == EC_INTERNAL_ERROR) return v;
             if (v != EC_OK) continue;
             /* [CRY-026] no two signatures match the same key (keys compare by their bytes) */
-            for (int q = 0; q < script->n; q++) {
-                if (matched[q] && memcmp(script->keys[q], script->keys[j], 33) == 0) {
-                    rc = EC_DUPLICATE_SIGNATURE;
-                    goto done;
-                }
-            }
+            for (int q = 0; q < script->n; q++)
+                if (matched[q] && memcmp(script->keys[q], script->keys[j], 33) == 0) return EC_DUPLICATE_SIGNATURE;
             matched[j] = 1;
             nmatched++;
             break;
         }
     }
     /* [CRY-027] at least m signatures verify under distinct keys */
-    rc = nmatched < script->m ? EC_NOT_ENOUGH_SIGNATURES : EC_OK;
-done:
-    for (int j = 0; j < 16; j++) EC_POINT_free(pts[j]);
+    return nmatched < script->m ? EC_NOT_ENOUGH_SIGNATURES : EC_OK;
+}
+
+int ec_program_verify(const uint8_t *code, size_t clen, const uint8_t *param, size_t plen, const uint8_t *msg,
+                      size_t mlen, ec_script *out) {
+    EC_POINT *pts[16] = {0};
+    int rc = script_parse(code, clen, out, pts);
+    if (rc == EC_OK) rc = verify_points(out, pts, param, plen, msg, mlen);
+    free_points(pts);
+    return rc;
+}
+
+int ec_script_verify(const ec_script *script, const uint8_t *param, size_t plen, const uint8_t *msg, size_t mlen) {
+    EC_POINT *pts[16] = {0};
+    int rc = EC_OK;
+    if (script->n < 1 || script->n > 16 || script->m < 1 || script->m > script->n) return EC_MULTISIG_BAD_M_N;
+    for (int j = 0; j < script->n && rc == EC_OK; j++) rc = decode_point(script->keys[j], 33, &pts[j]);
+    if (rc == EC_OK) rc = verify_points(script, pts, param, plen, msg, mlen);
+    free_points(pts);
+    return rc;
+}
+
+int ec_runnable_verify(uint8_t prefix, const uint8_t *code, size_t clen, const uint8_t *param, size_t plen,
+                       const uint8_t *msg, size_t mlen) {
+    EC_POINT *pts[16] = {0};
+    ec_script s;
+    int rc = EC_TX_SIGNATURE_TYPE;
+    if (prefix == 0x21 || prefix == 0x1F || prefix == 0x12 || prefix == 0x4B) {
+        if (script_parse(code, clen, &s, pts) == EC_OK) {
+            int ok = (prefix == 0x21 || prefix == 0x1F) ? (s.kind == 0 || s.kind == 1)
+                     : prefix == 0x12                  ? s.kind == 1
+                                                       : (s.kind == 2 && clen >= 71);
+            /* [TXC-012] a prefix that signs, with a script it can run */
+            if (ok) rc = verify_points(&s, pts, param, plen, msg, mlen);
+        }
+    }
+    free_points(pts);
     return rc;
 }
 

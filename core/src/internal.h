@@ -23,4 +23,9 @@ void ec_buf_json_string(ec_buf *b, const char *s, size_t n);
 /* strict UTF-8 (as Python's codec: no surrogates, no overlongs, at most U+10FFFF) */
 int ec_utf8_valid(const uint8_t *s, size_t n);
 
+/* the script of `code` if a program hash with `prefix` may be unlocked by it (else
+ * EC_TX_SIGNATURE_TYPE), verified against `param` over `msg` with each key decoded once */
+int ec_runnable_verify(uint8_t prefix, const uint8_t *code, size_t clen, const uint8_t *param, size_t plen,
+                       const uint8_t *msg, size_t mlen);
+
 #endif
