@@ -58,6 +58,22 @@ def gcov_summary() -> dict[str, dict[str, float]]:
     return out
 
 
+def uncovered_lines() -> dict[str, list[int]]:
+    """Line numbers gcov reports as executable and never executed, per source file."""
+    out: dict[str, list[int]] = {}
+    for gcda in sorted(OUT.glob("*.gcda")):
+        # run from core/ so that gcov finds the sources; -t writes the annotated source to stdout
+        r = subprocess.run(["gcov", "-t", str(gcda.relative_to(CORE))], cwd=CORE, capture_output=True, text=True)
+        for part in re.split(r"(?m)^\s*-:\s*0:Source:", r.stdout)[1:]:
+            src = part.split("\n", 1)[0].strip()
+            if src.startswith("/"):
+                continue
+            lines = [int(m.group(1)) for m in re.finditer(r"^\s*#####:\s*(\d+):", part, re.M)]
+            if lines:
+                out[src] = lines
+    return out
+
+
 def coverage(json_path: str | None) -> int:
     shutil.rmtree(OUT, ignore_errors=True)
     env = {**os.environ, "PYTHON": sys.executable}
@@ -79,10 +95,12 @@ def coverage(json_path: str | None) -> int:
     for src, v in sorted(summary.items()):
         print(f"{src:<32} {v['lines_pct']:>6.1f}% of {v['lines']:<5} {v['branches_taken_pct']:>6.1f}% of {v['branches']:<5}")
     print(f"{'total':<32} {100 * lines / tl:>6.1f}% of {tl:<5} {100 * branches / tb:>6.1f}% of {tb:<5}")
+    missing = uncovered_lines()
     if json_path:
         Path(json_path).write_text(json.dumps({"files": summary, "lines_pct": round(100 * lines / tl, 2),
                                                "branches_taken_pct": round(100 * branches / tb, 2),
-                                               "adapter_cases": [passed, total]}, indent=1, sort_keys=True) + "\n")
+                                               "adapter_cases": [passed, total], "uncovered_lines": missing},
+                                              indent=1, sort_keys=True) + "\n")
     return 0 if passed == total else 1
 
 

@@ -89,6 +89,18 @@ def replay(core: Any) -> dict[str, dict[str, Any]]:
         code = int(core.lib.ec_expected_index(inp["nonce"], inp["chain_id"], inp["height"], out))
         return answer(code, {"index": int(out[0])})
 
+    def verify_signatures(inp: dict[str, Any], expect: Any) -> Answer:
+        raw = bytes.fromhex(inp["tx"])
+        tx = core.ffi.new("ec_tx *")
+        try:
+            code = int(core.lib.ec_tx_decode(raw, len(raw), tx))
+            if code == 0:
+                refs = b"".join(bytes.fromhex(r["program_hash"]) for r in inp["referenced_outputs"])
+                code = int(core.lib.ec_check_signatures(tx, refs, len(inp["referenced_outputs"])))
+        finally:
+            core.lib.ec_tx_free(tx)
+        return answer(code, {})
+
     handlers: dict[str, tuple[Callable[[dict[str, Any], Any], Answer], tuple[str, ...]]] = {
         # handler: (replay, the result fields compared)
         "ela.tx.decode": (tx_decode, ("txid",)),
@@ -100,6 +112,7 @@ def replay(core: Any) -> dict[str, dict[str, Any]]:
         "ela.merkle.root": (merkle_root, ("root",)),
         "ela.pow.check": (pow_check, ()),
         "ela.auxpow.expected_index": (expected_index, ("index",)),
+        "ela.tx.verify_signatures": (verify_signatures, ()),
     }
     report: dict[str, dict[str, Any]] = {h: {"passed": 0, "failed": [], "left_out": 0} for h in handlers}
     for case in load_vectors(default_vectors_dir()).cases:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -203,7 +204,8 @@ def test_sanitized_adapter_passes_every_case_and_the_malformed_lines() -> None:
     r = subprocess.run([sys.executable, str(ROOT / "core" / "coverage.py"), "--sanitize"], capture_output=True,
                        text=True, timeout=900)
     assert r.returncode == 0, r.stdout + r.stderr[-3000:]
-    assert "544/544" in r.stdout or "passed by the ASan + UBSan adapter" in r.stdout
+    m = re.search(r"sanitizers: (\d+)/(\d+) cases passed", r.stdout)
+    assert m and m.group(1) == m.group(2) and int(m.group(2)) > 500, r.stdout
     hostile = b"\n".join([b"{" * 3000, b'{"id": 1, "handler": "encoding/cbor_encode", "input": {"value": '
                           + b'{"array": [' * 150 + b'{"int": "1"}' + b"]}" * 150 + b"}}",
                           b'{"id": 2, "handler": "encoding/base58_decode", "input": {"text": "\\ud800\\udc00\\ud800"}}',

@@ -218,6 +218,41 @@ def test_program_verify(m: int, n: int, message: bytes, d: st.DataObject) -> Non
     rc = core.program_verify_code(code, param, message)
     c = core_outcome(rc, spec[1] if rc == 0 else None)
     agree("program_verify", {"code": code, "parameter": param, "message": message}, spec, c)
+    try:
+        parsed = scripts.parse_redeem_script(code)
+    except Reject:
+        return
+    # the same check on a script the spec has parsed (ec_script_verify)
+    agree("script_verify", {"code": code, "parameter": param, "message": message},
+          spec_outcome(lambda: scripts.verify_script(parsed, param, message) and None),
+          core_outcome(core.script_verify_code(parsed, param, message)))
+
+
+@SLOW
+@given(st.lists(st.tuples(st.integers(0, 3), st.integers(0, 2)), min_size=1, max_size=24), st.data())
+def test_transaction_inputs_and_signatures(outpoints: list[tuple[int, int]], d: st.DataObject) -> None:
+    """Many inputs (the sorted duplicate search), repeated outpoints, and the signature rules."""
+    from conformance.bench_node import PARAMS
+    from spec.chain import builder
+    from spec.chain.validation import check_signatures
+
+    sk, pk = _key(0)
+    owner = builder.standard_program_hash(pk)
+    tx = builder.transfer([(bytes([t + 1]) * 32, i) for t, i in outpoints], [(owner, 1000)])
+    if d.draw(st.booleans()):
+        tx = builder.sign_standard(tx, [sk])
+    data = tx.serialize()
+    height = 100_000
+
+    def spec() -> None:
+        check_tx_sanity(tx, height, PARAMS)
+
+    agree("tx_sanity", {"tx": data, "height": height}, spec_outcome(spec),
+          core_outcome(core.tx_sanity_code(data, height, core.chain_params(PARAMS))))
+    refs = [type("Ref", (), {"program_hash": d.draw(st.sampled_from([owner, b"\x12" + owner[1:]]))})()
+            for _ in tx.inputs]
+    agree("check_signatures", {"tx": data, "refs": [r.program_hash for r in refs]},
+          spec_outcome(lambda: check_signatures(tx, refs)), core_outcome(core.signatures_code(tx, refs)))
 
 
 # -- transactions, blocks, AuxPoW --------------------------------------------------------------------------

@@ -45,8 +45,7 @@ void ec_buf_hex(ec_buf *b, const uint8_t *data, size_t n) {
     b->p[b->len] = 0;
 }
 
-/* A JSON string of UTF-8 (or WTF-8) bytes: quotes, backslashes and control characters escaped;
- * a WTF-8 surrogate (ED A0..BF xx) is written as a \uXXXX escape. */
+/* A JSON string of UTF-8 bytes: quotes, backslashes and control characters escaped. */
 void ec_buf_json_string(ec_buf *b, const char *s, size_t n) {
     static const char H[] = "0123456789abcdef";
     ec_buf_putc(b, '"');
@@ -58,11 +57,6 @@ void ec_buf_json_string(ec_buf *b, const char *s, size_t n) {
         } else if (c < 0x20) {
             char e[7] = {'\\', 'u', '0', '0', H[c >> 4], H[c & 15], 0};
             ec_buf_puts(b, e);
-        } else if (c == 0xED && i + 2 < n && ((unsigned char)s[i + 1] & 0xE0) == 0xA0) {
-            unsigned cp = 0xD000 | (((unsigned char)s[i + 1] & 0x3F) << 6) | ((unsigned char)s[i + 2] & 0x3F);
-            char e[7] = {'\\', 'u', H[cp >> 12], H[(cp >> 8) & 15], H[(cp >> 4) & 15], H[cp & 15], 0};
-            ec_buf_puts(b, e);
-            i += 2;
         } else {
             ec_buf_putc(b, c);
         }
