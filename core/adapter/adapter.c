@@ -187,8 +187,13 @@ static void error_reply(ec_buf *o, const char *id, const char *detail) {
     ec_buf_puts(o, "}\n");
 }
 
-static int id_ok(const jv *id) {
-    if (!id || id->type != J_NUM || !id->is_int || id->s[0] == '-' || id->n > 16) return 0;
+static int id_ok(jv *id) {
+    if (!id || id->type != J_NUM || !id->is_int || id->n > 16) return 0;
+    if (strcmp(id->s, "-0") == 0) { /* JSON's -0 is the integer 0 */
+        id->s = "0";
+        id->n = 1;
+    }
+    if (id->s[0] == '-') return 0;
     return strtoull(id->s, NULL, 10) <= 9007199254740991ULL;
 }
 

@@ -359,10 +359,22 @@ static int h_address_decode(arena *a, const jv *in, ec_buf *out) {
 
 /* -- CBOR ------------------------------------------------------------------------------------- */
 
+/* the one member of a typed-JSON object (a repeated key counts once, its last value wins) */
+static int one_member(const jv *v, const char **tag, const jv **body) {
+    int found = 0;
+    for (size_t i = 0; i < v->n; i++)
+        if (v->keys[i]) {
+            *tag = v->keys[i];
+            *body = &v->items[i];
+            found++;
+        }
+    return found == 1;
+}
+
 static int cbor_shape(arena *a, const jv *v, int depth) {
-    if (depth > 200 || !v || v->type != J_OBJ || v->n != 1 || !v->keys[0]) return EC_MALFORMED_INPUT;
-    const char *tag = v->keys[0];
-    const jv *body = &v->items[0];
+    const char *tag = NULL;
+    const jv *body = NULL;
+    if (depth > 200 || !v || v->type != J_OBJ || !one_member(v, &tag, &body)) return EC_MALFORMED_INPUT;
     if (strcmp(tag, "int") == 0) {
         bigint b;
         if (body->type != J_STR) return EC_MALFORMED_INPUT;
@@ -416,8 +428,9 @@ static int pair_order(const void *x, const void *y) {
 }
 
 static int cbor_enc(arena *a, const jv *v, int depth, ec_buf *o) {
-    const char *tag = v->keys[0];
-    const jv *body = &v->items[0];
+    const char *tag = NULL;
+    const jv *body = NULL;
+    one_member(v, &tag, &body); /* cbor_shape has checked there is exactly one */
     int container = strcmp(tag, "array") == 0 || strcmp(tag, "map") == 0;
     /* [CBOR-008] arrays and maps nest at most 64 deep */
     if (container && depth > 64) return EC_CBOR_TOO_DEEP;
@@ -465,8 +478,9 @@ static int cbor_enc(arena *a, const jv *v, int depth, ec_buf *o) {
     if (!pairs) return EC_INTERNAL_ERROR;
     int rc = EC_OK;
     for (size_t i = 0; i < n && rc == EC_OK; i++) {
-        const jv *key = &body->items[i].items[0];
-        const char *kt = key->keys[0];
+        const jv *key = &body->items[i].items[0], *kbody = NULL;
+        const char *kt = "";
+        one_member(key, &kt, &kbody);
         /* [CBOR-005] map keys are integers, byte strings or text strings */
         if (strcmp(kt, "int") != 0 && strcmp(kt, "text") != 0 && strcmp(kt, "bytes") != 0) rc = EC_CBOR_UNSUPPORTED;
         if (rc == EC_OK) rc = cbor_enc(a, key, depth + 1, &pairs[i].k);
