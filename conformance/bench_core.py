@@ -66,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
 
     ap = argparse.ArgumentParser(prog="python -m conformance.bench_core")
     ap.add_argument("--txs", type=int, default=1000, help="transfers in the block (default 1000)")
-    ap.add_argument("--rounds", type=int, default=3, help="measure each side this many times, keep the best")
+    ap.add_argument("--rounds", type=int, default=5, help="measure each side this many times, keep the best")
     ap.add_argument("--min-seconds", type=float, default=0.3, help="repeat fast operations at least this long")
     ap.add_argument("--json", help="write the results here as JSON")
     ap.add_argument("--no-fail", action="store_true", help="exit 0 even when a target is missed")

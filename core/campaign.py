@@ -127,8 +127,10 @@ def redis_server() -> str | None:
     if path or os.geteuid() != 0 or not shutil.which("apt-get"):
         return path
     print("campaign: installing redis-server with apt-get", file=sys.stderr)
-    subprocess.run(["apt-get", "install", "-y", "-q", "redis-server"], capture_output=True,
-                   env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    if subprocess.run(["apt-get", "install", "-y", "-q", "redis-server"], capture_output=True, env=env).returncode:
+        subprocess.run(["apt-get", "update", "-q"], capture_output=True, env=env)  # no package lists yet
+        subprocess.run(["apt-get", "install", "-y", "-q", "redis-server"], capture_output=True, env=env)
     return shutil.which("redis-server")
 
 

@@ -56,7 +56,10 @@ def install_clang() -> str | None:
         return None
     print("fuzz: installing clang with apt-get (libFuzzer needs it)", file=sys.stderr)
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    subprocess.run(["apt-get", "install", "-y", "-q", "clang"], env=env, check=False, capture_output=True)
+    if subprocess.run(["apt-get", "install", "-y", "-q", "clang"], env=env, capture_output=True).returncode != 0:
+        # a fresh machine may have no package lists yet
+        subprocess.run(["apt-get", "update", "-q"], env=env, capture_output=True)
+        subprocess.run(["apt-get", "install", "-y", "-q", "clang"], env=env, capture_output=True)
     clang = find_clang()
     if clang:
         version = re.search(r"clang-(\d+)", os.path.realpath(clang))
