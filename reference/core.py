@@ -7,8 +7,9 @@ bindings load ``core/build/libelastos_core.so`` (or the file named by ``ELASTOS_
 mode because the library is built by the project's own ``make`` (``core/build.py``); API mode
 would compile a second extension module at install time, tying ``pip install`` to a C toolchain,
 while the cost ABI mode adds per call (about a microsecond) is small next to what the calls do
-(an ECDSA verification is tens of microseconds). When the library is missing or was built from a
-different ``Reason`` enum, :data:`unavailable_reason` says why and every caller uses the spec.
+(an ECDSA verification takes a few hundred microseconds on the development machine). When the
+library is missing or was built from a different ``Reason`` enum, :data:`unavailable_reason` says
+why and every caller uses the spec.
 
 The node's hook is :func:`use_backend`: inside ``with use_backend("c")`` the call that the spec's
 ``check_tx_context`` makes to ``check_signatures`` (``spec.chain.validation``) runs in C
@@ -393,9 +394,9 @@ def use_backend(name: str) -> Iterator[None]:
 
 
 __all__ = [
-    "BACKENDS", "DISAGREEMENTS", "STATS", "CoreBlock", "auxpow_check_code", "chain_params", "decode_block",
-    "merkle_root", "pow_check_code", "tx_decode_code", "tx_sanity_code", "available", "b58decode", "b58encode", "cbor_decode_json", "ecdsa_verify",
-    "hash160", "parse_redeem_script", "program_hash_from_address", "program_verify_code", "read_varbytes",
-    "read_varuint", "reason", "resolve_backend", "script_verify_code", "sha256d", "unavailable_reason",
-    "use_backend", "check_signatures", "signatures_code",
+    "BACKENDS", "CoreBlock", "DISAGREEMENTS", "STATS", "auxpow_check_code", "available", "b58decode",
+    "b58encode", "cbor_decode_json", "chain_params", "check_signatures", "decode_block", "ecdsa_verify",
+    "hash160", "merkle_root", "parse_redeem_script", "pow_check_code", "program_hash_from_address",
+    "program_verify_code", "read_varbytes", "read_varuint", "reason", "resolve_backend", "script_verify_code",
+    "sha256d", "signatures_code", "tx_decode_code", "tx_sanity_code", "unavailable_reason", "use_backend",
 ]
