@@ -65,6 +65,22 @@ def test_adapter_passes_every_case_of_the_suites_it_announces() -> None:
     assert report.all_sent and len(report.results) == len(cases)
 
 
+def test_adapter_chain_handlers_pass_though_the_suite_is_not_announced() -> None:
+    """The chain handlers the library implements are answered, and every answer is right; the rest of
+    the suite is unsupported, which is why the suite is not announced."""
+    require_core()
+    hello = json.loads(subprocess.run([str(ADAPTER), "--handlers"], capture_output=True, text=True, check=True).stdout)
+    assert not any(h.startswith("chain/") for h in hello["hello"]["handlers"])
+    cases = [c for c in load_vectors(default_vectors_dir()).cases if c.suite == "chain"]
+    report = run([str(ADAPTER)], cases, timeout=30.0)
+    statuses = {r.status for r in report.results}
+    bad = [(r.id, r.got) for r in report.results if r.status in ("failed", "crashed")]
+    assert not bad, bad[:10]
+    assert statuses == {"passed", "unsupported"}
+    answered = {r.handler for r in report.results if r.status == "passed"}
+    assert len(answered) >= 11 and sum(r.status == "passed" for r in report.results) >= 260
+
+
 def test_adapter_survives_malformed_lines() -> None:
     require_core()
     lines = [b'{"hello": {"protocol": 1}}', b"not json", b"[1, 2]", b'{"id": 1}', b'{"id": -1, "handler": "x", "input": {}}',

@@ -210,6 +210,8 @@ int ec_header_read(ec_reader *r, ec_header *h);
 int ec_block_decode(const uint8_t *data, size_t len, ec_block *b);
 void ec_block_free(ec_block *b);
 int ec_merkle_root(const uint8_t *hashes, size_t n, uint8_t *out32);
+/* the sibling hashes from the leaf up; `out` needs 32 * 64 bytes */
+int ec_merkle_branch(const uint8_t *hashes, size_t n, uint64_t index, uint8_t *out, size_t *out_n);
 void ec_merkle_branch_root(const uint8_t *leaf, const uint8_t *branch, size_t n, uint32_t index, uint8_t *out32);
 int ec_expected_index(uint32_t nonce, uint32_t chain_id, uint64_t h, uint32_t *out);
 int ec_auxpow_check(const ec_auxpow *a, const uint8_t *block_hash, uint32_t chain_id);

@@ -394,6 +394,29 @@ int ec_merkle_root(const uint8_t *hashes, size_t n, uint8_t *out32) {
     return EC_OK;
 }
 
+int ec_merkle_branch(const uint8_t *hashes, size_t n, uint64_t index, uint8_t *out, size_t *out_n) {
+    /* [MRK-002] a branch is made only for a leaf the tree holds */
+    if (index >= n) return EC_MERKLE_INDEX_OUT_OF_RANGE;
+    uint8_t *level = malloc(32 * (n + 1));
+    if (!level) return EC_INTERNAL_ERROR;
+    memcpy(level, hashes, 32 * n);
+    size_t i = (size_t)index, k = 0;
+    while (n > 1) {
+        size_t sibling = i ^ 1;
+        memcpy(out + 32 * k++, level + 32 * (sibling < n ? sibling : i), 32);
+        if (n % 2) {
+            memcpy(level + 32 * n, level + 32 * (n - 1), 32);
+            n++;
+        }
+        for (size_t j = 0; j < n / 2; j++) parent(level + 64 * j, level + 64 * j + 32, level + 32 * j);
+        n /= 2;
+        i >>= 1;
+    }
+    *out_n = k;
+    free(level);
+    return EC_OK;
+}
+
 void ec_merkle_branch_root(const uint8_t *leaf, const uint8_t *branch, size_t n, uint32_t index, uint8_t *out32) {
     uint8_t node[32];
     memcpy(node, leaf, 32);
