@@ -11,13 +11,14 @@ while the cost ABI mode adds per call (about a microsecond) is small next to wha
 library is missing or was built from a different ``Reason`` enum, :data:`unavailable_reason` says
 why and every caller uses the spec.
 
-The node's hook is :func:`use_backend`: inside ``with use_backend("c")`` the call that the spec's
-``check_tx_context`` makes to ``check_signatures`` (``spec.chain.validation``) runs in C
-(``ec_check_signatures``: program hashes, script parsing and every ECDSA verification). The C
-result is used only when it **accepts**; on any rejection the spec's own ``check_signatures``
-runs and raises the normative :class:`~spec.errors.Reject` (reason, rule ID and detail), so the
-node behaves identically with and without the core. A case where C rejects and the spec accepts
-is counted in :data:`DISAGREEMENTS` and the spec's answer is used.
+The node's hook is :func:`use_backend`: inside ``with use_backend("c")`` the calls that the spec's
+block and transaction checks (``spec.chain.validation``) make to ``check_tx_sanity`` and
+``check_signatures`` run in C (``ec_tx_sanity``; ``ec_check_signatures``: program hashes, script
+parsing and every ECDSA verification), each transaction decoded in C once. The C result is used
+only when it **accepts**; on any rejection the spec's own function runs and raises the normative
+:class:`~spec.errors.Reject` (reason, rule ID and detail), so the node behaves identically with
+and without the core. A case where C rejects and the spec accepts is counted in
+:data:`DISAGREEMENTS` and the spec's answer is used.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import contextlib
 import contextvars
 import os
 import threading
+import weakref
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -319,23 +321,54 @@ def pow_check_code(parent_hash: bytes, bits: int, pow_limit: int) -> int:
 
 BACKENDS = ("python", "c")
 _backend: contextvars.ContextVar[str] = contextvars.ContextVar("elastos_backend", default="python")
+_decoded: contextvars.ContextVar[dict[int, Any] | None] = contextvars.ContextVar("elastos_decoded", default=None)
+"""Within one ``use_backend("c")`` block: id(tx) -> (tx, its C decoding), so that sanity and signatures
+decode a transaction once (the transaction is held, so its id cannot be reused meanwhile)."""
 _install_lock = threading.Lock()
 _installed = False
 _spec_check_signatures: Any = None
+_spec_check_tx_sanity: Any = None
+
+
+def _c_tx(tx: Any) -> tuple[int, Any]:
+    """(reason code, ``ec_tx *``) of decoding a spec transaction's bytes in C (freed when collected)."""
+    cache = _decoded.get()
+    hit = cache.get(id(tx)) if cache is not None else None
+    if hit is not None:
+        return hit[1], hit[2]
+    data = tx.serialize()
+    c_tx = ffi.gc(ffi.new("ec_tx *"), lib.ec_tx_free)
+    buf = ffi.from_buffer(data)
+    code = int(lib.ec_tx_decode(buf, len(data), c_tx))
+    if cache is not None:
+        cache[id(tx)] = (tx, code, c_tx, buf, data)  # the decoding points into data: keep it alive with it
+    else:
+        _keep[c_tx] = buf
+    return code, c_tx
+
+
+_keep: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
+"""The buffer a C decoding points into, alive as long as the decoding (outside a cache)."""
 
 
 def signatures_code(tx: Any, references: Any) -> int:
     """The raw reason code of ``ec_check_signatures`` for a spec transaction and its referenced outputs."""
-    data = tx.serialize()
-    c_tx = ffi.new("ec_tx *")
-    try:
-        code = int(lib.ec_tx_decode(data, len(data), c_tx))
-        if code == 0:
-            refs = b"".join(o.program_hash for o in references)
-            code = int(lib.ec_check_signatures(c_tx, refs, len(references)))
-    finally:
-        lib.ec_tx_free(c_tx)
-    return code
+    code, c_tx = _c_tx(tx)
+    if code:
+        return code
+    refs = b"".join(o.program_hash for o in references)
+    return int(lib.ec_check_signatures(c_tx, refs, len(references)))
+
+
+_params_cache: dict[int, tuple[Any, Any]] = {}
+
+
+def _c_params(params: Any) -> Any:
+    hit = _params_cache.get(id(params))
+    if hit is None or hit[0] is not params:
+        hit = (params, chain_params(params))
+        _params_cache[id(params)] = hit
+    return hit[1]
 
 
 def check_signatures(tx: Any, references: Any, unsigned: bytes | None = None) -> None:
@@ -355,16 +388,33 @@ def check_signatures(tx: Any, references: Any, unsigned: bytes | None = None) ->
     return _spec_check_signatures(tx, references, unsigned)
 
 
+def check_tx_sanity(tx: Any, height: int, params: Any) -> None:
+    """:func:`spec.chain.validation.check_tx_sanity` with its accepting path in C when the backend is ``c``."""
+    if _backend.get() == "c" and lib is not None:
+        code, c_tx = _c_tx(tx)
+        if code == 0 and lib.ec_tx_sanity(c_tx, height, _c_params(params)) == 0:
+            STATS["c_accepts"] += 1
+            return None
+        STATS["c_rejects"] += 1
+        _spec_check_tx_sanity(tx, height, params)  # raises the normative Reject
+        DISAGREEMENTS.append(("check_tx_sanity", f"C rejected, spec accepted: txid {tx.txid()[::-1].hex()}"))
+        return None
+    return _spec_check_tx_sanity(tx, height, params)
+
+
 def _install() -> None:
-    """Route ``spec.chain.validation``'s call of ``check_signatures`` through :func:`check_signatures` (once)."""
-    global _installed, _spec_check_signatures
+    """Route ``spec.chain.validation``'s calls of ``check_signatures`` and ``check_tx_sanity`` through
+    :func:`check_signatures` and :func:`check_tx_sanity` (once)."""
+    global _installed, _spec_check_signatures, _spec_check_tx_sanity
     with _install_lock:
         if _installed:
             return
         import spec.chain.validation as validation
 
         _spec_check_signatures = validation.check_signatures
+        _spec_check_tx_sanity = validation.check_tx_sanity
         validation.check_signatures = check_signatures  # type: ignore[assignment]
+        validation.check_tx_sanity = check_tx_sanity  # type: ignore[assignment]
         _installed = True
 
 
@@ -387,9 +437,11 @@ def use_backend(name: str) -> Iterator[None]:
         _need()
         _install()
     token = _backend.set(name)
+    cache = _decoded.set({} if name == "c" else None)
     try:
         yield
     finally:
+        _decoded.reset(cache)
         _backend.reset(token)
 
 

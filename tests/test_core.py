@@ -119,12 +119,16 @@ def test_build_without_a_compiler_says_why_and_python_still_works(tmp_path: Path
 # -- the node with and without the C backend -------------------------------------------------------------------------
 
 
-def _tamper(block: Block, tx_index: int, parameter: bytes) -> Block:
-    """``block`` with one transaction's program parameter replaced, re-rooted and re-solved."""
+def _tamper(block: Block, tx_index: int, parameter: bytes | None = None, value: int | None = None) -> Block:
+    """``block`` with one transaction's program parameter or first output value replaced, re-rooted and re-solved."""
     txs = list(block.transactions)
     tx: Transaction = txs[tx_index]
     prog = tx.programs[0]
-    txs[tx_index] = tx.model_copy(update={"programs": (Program(code=prog.code, parameter=parameter),)})
+    if parameter is not None:
+        txs[tx_index] = tx.model_copy(update={"programs": (Program(code=prog.code, parameter=parameter),)})
+    if value is not None:
+        outputs = (tx.outputs[0].model_copy(update={"value": value}), *tx.outputs[1:])
+        txs[tx_index] = tx.model_copy(update={"outputs": outputs})
     h = block.header
     return builder.solve(builder.block_template(h.previous, h.height, h.timestamp, h.bits, txs))
 
@@ -144,6 +148,7 @@ def _sequences() -> list[list[Block]]:
     variants = [good]
     for param in (flipped, zero_r, high_s, sig[:64], malleated):
         variants.append(good[:i] + [_tamper(good[i], 1, param)] + good[i + 1:])
+    variants.append(good[:i] + [_tamper(good[i], 1, value=-1)] + good[i + 1:])  # a sanity rejection
     return variants
 
 
@@ -175,6 +180,8 @@ def test_node_behaves_identically_with_the_c_backend(tmp_path: Path) -> None:
         outcomes = {v for step in py[:len(blocks)] for _, v in step}
         if k in (1, 2, 3, 4):
             assert {"SIGNATURE_INVALID", "SIGNATURE_OUT_OF_RANGE", "PARAMETER_LENGTH"} & outcomes, outcomes
+        elif k == 6:
+            assert "TX_NEGATIVE_OUTPUT" in outcomes, outcomes
         else:
             assert outcomes <= {"valid"}, outcomes
     assert core.STATS["c_accepts"] > calls, "the C backend was never used"
