@@ -54,18 +54,26 @@ def render_tables() -> str:
 
     lines += ["typedef struct {", "    const char *name;", "    uint8_t pow_limit[32];",
               "    uint64_t max_tx_per_block, max_block_context_size, max_block_header_size;",
-              "    int64_t max_time_offset;", "} ec_network_entry;", "static const ec_network_entry EC_NETWORKS[] = {"]
+              "    int64_t max_time_offset;", "    uint32_t pow_limit_bits;",
+              "    uint64_t target_timespan, target_time_per_block, adjustment_factor;",
+              "    uint32_t new_ela_issuance_height, halving_reward_height, halving_reward_interval;",
+              "} ec_network_entry;", "static const ec_network_entry EC_NETWORKS[] = {"]
     for name in P.NETWORKS:
         n = P.network(name)
         limit = ", ".join(f"0x{b:02x}" for b in n.pow_limit.to_bytes(32, "big"))
         lines.append(f'    {{"{name}", {{{limit}}}, {n.max_tx_per_block}u, {n.max_block_context_size}u, '
-                     f"{n.max_block_header_size}u, {n.max_time_offset}}},")
+                     f"{n.max_block_header_size}u, {n.max_time_offset}, 0x{n.pow_limit_bits:08x}u, "
+                     f"{n.target_timespan}u, {n.target_time_per_block}u, {n.adjustment_factor}u, "
+                     f"{n.new_ela_issuance_height}u, {n.halving_reward_height}u, {n.halving_reward_interval}u}},")
     lines += ["};", f"#define EC_NETWORKS_COUNT {len(P.NETWORKS)}"]
     lines += [f"static const uint8_t EC_ELA_ASSET_ID[32] = {{{', '.join(f'0x{b:02x}' for b in P.ELA_ASSET_ID)}}};",
               f"static const uint8_t EC_CR_ASSETS_ADDRESS[21] = {{{', '.join(f'0x{b:02x}' for b in P.CR_ASSETS_ADDRESS)}}};",
               f"static const uint8_t EC_CR_EXPENSES_ADDRESS[21] = "
               f"{{{', '.join(f'0x{b:02x}' for b in P.CR_EXPENSES_ADDRESS)}}};",
-              f"#define EC_CHECK_ADDRESS_HEIGHT {P.MAINNET.check_address_height}u /* MAINNET's, on every network */"]
+              f"#define EC_CHECK_ADDRESS_HEIGHT {P.MAINNET.check_address_height}u /* MAINNET's, on every network */",
+              f"#define EC_INFLATION_PER_YEAR {P.INFLATION_PER_YEAR}ULL",
+              f"#define EC_NEW_INFLATION_PER_YEAR {P.NEW_INFLATION_PER_YEAR}ULL",
+              f"#define EC_BLOCKS_PER_YEAR {P.BLOCKS_PER_YEAR}ULL"]
     lines += ["typedef struct { uint8_t byte; const char *name; } ec_prefix_entry;",
               "static const ec_prefix_entry EC_PREFIX_NAMES[] = {"]
     lines += [f'    {{0x{p.byte:02x}, "{p.name}"}},' for p in PREFIXES]

@@ -3,6 +3,7 @@
  * in C, so the adapter answers `unsupported` for them, and only a suite whose every handler passes
  * is announced. The handlers below are answered all the same, so that a run with `--suite chain`
  * judges them. Inputs are checked in the order the bindings read them. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -340,17 +341,125 @@ static int h_address_from_pubkey(arena *a, const jv *in, ec_buf *out) {
     return EC_OK;
 }
 
+/* -- compact bits, work, retarget, reward ----------------------------------------------------- */
+
+static int h_bits_to_target(arena *a, const jv *in, ec_buf *out) {
+    uint32_t bits, canonical;
+    int negative;
+    char *dec;
+    (void)a;
+    SHAPE(in, "bits");
+    TRY(u32(in, "bits", &bits));
+    TRY(ec_bits_to_target(bits, &dec, &negative, &canonical));
+    out_str_field(out, 1, "target", dec);
+    ec_free(dec);
+    out_key(out, 0, "negative");
+    ec_buf_puts(out, negative ? "true" : "false");
+    out_int_field(out, 0, "canonical_bits", canonical);
+    return EC_OK;
+}
+
+static int h_bits_from_target(arena *a, const jv *in, ec_buf *out) {
+    bigint check;
+    uint32_t bits;
+    (void)a;
+    SHAPE(in, "target");
+    TRY(in_big_int(in, "target", &check)); /* the decimal-string shape; the value itself goes to BN */
+    const jv *v = json_get(in, "target");
+    TRY(ec_bits_from_target(v->s, &bits));
+    out_int_field(out, 1, "bits", bits);
+    return EC_OK;
+}
+
+static int h_work(arena *a, const jv *in, ec_buf *out) {
+    uint32_t bits;
+    char *dec;
+    (void)a;
+    SHAPE(in, "bits");
+    TRY(u32(in, "bits", &bits));
+    TRY(ec_calc_work(bits, &dec));
+    out_str_field(out, 1, "work", dec);
+    ec_free(dec);
+    return EC_OK;
+}
+
+static int h_bits_next(arena *a, const jv *in, ec_buf *out) {
+    static const char *const fields[] = {"height", "timestamp", "bits", NULL};
+    const ec_network_entry *net;
+    (void)a;
+    SHAPE(in, "headers", "network");
+    const jv *hs = json_get(in, "headers");
+    if (hs->type != J_ARR) return EC_MALFORMED_INPUT;
+    uint32_t *hv = arena_alloc(a, 3 * sizeof *hv * (hs->n + 1));
+    if (!hv) return EC_INTERNAL_ERROR;
+    for (size_t i = 0; i < hs->n; i++) {
+        TRY(in_shape(&hs->items[i], fields, NULL));
+        for (int k = 0; k < 3; k++) TRY(u32(&hs->items[i], fields[k], &hv[3 * i + (size_t)k]));
+    }
+    TRY(network(in, &net));
+    /* [POW-004] the previous header must be given */
+    if (hs->n == 0) return EC_RETARGET_ANCESTOR_MISSING;
+    ec_retarget p;
+    memcpy(p.pow_limit, net->pow_limit, 32);
+    p.pow_limit_bits = net->pow_limit_bits;
+    p.target_timespan = net->target_timespan;
+    p.target_time_per_block = net->target_time_per_block;
+    p.adjustment_factor = net->adjustment_factor;
+    const uint32_t *prev = &hv[3 * (hs->n - 1)];
+    uint64_t blocks = (p.target_timespan / p.target_time_per_block) & 0xFFFFFFFFu;
+    int has_first = 0;
+    uint32_t first = 0, bits;
+    if (prev[0] != 0 && p.pow_limit_bits != 0x207FFFFFu && blocks && (uint32_t)(prev[0] + 1u) % blocks == 0) {
+        uint32_t wanted = (uint32_t)(prev[0] - blocks + 1u);
+        for (size_t i = hs->n; i-- > 0;) /* walk back from prev, as upstream finds the window's first header */
+            if (hv[3 * i] == wanted) {
+                first = hv[3 * i + 1];
+                has_first = 1;
+                break;
+            }
+    }
+    TRY(ec_next_required_bits(&p, prev[0], prev[2], prev[1], has_first, first, &bits));
+    out_int_field(out, 1, "bits", bits);
+    return EC_OK;
+}
+
+static int h_reward(arena *a, const jv *in, ec_buf *out) {
+    uint32_t height;
+    const ec_network_entry *net;
+    (void)a;
+    SHAPE(in, "network", "height");
+    TRY(u32(in, "height", &height));
+    TRY(network(in, &net));
+    int64_t sela;
+    /* GetBlockReward in float64, truncated toward zero, as the spec computes it */
+    if (height < net->new_ela_issuance_height) {
+        sela = (int64_t)((double)EC_INFLATION_PER_YEAR / (double)EC_BLOCKS_PER_YEAR);
+    } else {
+        uint64_t factor = 1;
+        if (height >= net->halving_reward_height)
+            factor = 2 + (height - net->halving_reward_height) / net->halving_reward_interval;
+        sela = (int64_t)ldexp((double)EC_NEW_INFLATION_PER_YEAR / (double)EC_BLOCKS_PER_YEAR, -(int)(factor - 1));
+    }
+    out_dec_field(out, 1, "sela", 0, (unsigned __int128)sela);
+    return EC_OK;
+}
+
 const handler_entry chain_handlers[] = {
     {"chain/ela.address.from_pubkey", h_address_from_pubkey},
     {"chain/ela.auxpow.check", h_auxpow_check},
     {"chain/ela.auxpow.expected_index", h_auxpow_expected_index},
     {"chain/ela.block.decode", h_block_decode},
+    {"chain/ela.bits.from_target", h_bits_from_target},
+    {"chain/ela.bits.next", h_bits_next},
+    {"chain/ela.bits.to_target", h_bits_to_target},
     {"chain/ela.block.sanity", h_block_sanity},
     {"chain/ela.merkle.branch", h_merkle_branch},
     {"chain/ela.merkle.branch_root", h_merkle_branch_root},
     {"chain/ela.merkle.root", h_merkle_root},
     {"chain/ela.pow.check", h_pow_check},
+    {"chain/ela.reward", h_reward},
     {"chain/ela.tx.sanity", h_tx_sanity},
     {"chain/ela.tx.verify_signatures", h_tx_verify_signatures},
+    {"chain/ela.work", h_work},
     {NULL, NULL},
 };

@@ -216,6 +216,22 @@ void ec_merkle_branch_root(const uint8_t *leaf, const uint8_t *branch, size_t n,
 int ec_expected_index(uint32_t nonce, uint32_t chain_id, uint64_t h, uint32_t *out);
 int ec_auxpow_check(const ec_auxpow *a, const uint8_t *block_hash, uint32_t chain_id);
 int ec_check_proof_of_work(const uint8_t *parent_hash, uint32_t bits, const uint8_t *pow_limit_be32);
+
+/* compact bits (CompactToBig / BigToCompact), work and the retarget; decimal strings are malloc'd
+ * (free with ec_free) */
+typedef struct {
+    uint8_t pow_limit[32];     /* big-endian */
+    uint32_t pow_limit_bits;   /* 0x207fffff switches retargets off (instant) */
+    uint64_t target_timespan;
+    uint64_t target_time_per_block;
+    uint64_t adjustment_factor;
+} ec_retarget;
+
+int ec_bits_to_target(uint32_t bits, char **target_dec, int *negative, uint32_t *canonical_bits);
+int ec_bits_from_target(const char *dec, uint32_t *bits);
+int ec_calc_work(uint32_t bits, char **work_dec);
+int ec_next_required_bits(const ec_retarget *p, uint32_t prev_height, uint32_t prev_bits, uint32_t prev_timestamp,
+                          int has_first, uint32_t first_timestamp, uint32_t *out);
 int ec_tx_sanity(const ec_tx *tx, uint32_t height, const ec_chain_params *params);
 int ec_block_sanity(const ec_block *b, const ec_chain_params *params, int64_t now);
 /* the program rules of spec.chain.validation.check_signatures; refs: one 21-byte program hash per input */

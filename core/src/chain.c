@@ -522,6 +522,112 @@ static BIGNUM *compact_to_bn(uint32_t bits) {
     return n;
 }
 
+/* BigToCompact of a BIGNUM (any sign, any size), as the spec's big_to_compact */
+static uint32_t bn_to_compact(const BIGNUM *n) {
+    if (BN_is_zero(n)) return 0;
+    int negative = BN_is_negative(n);
+    uint64_t exponent = (uint64_t)(BN_num_bits(n) + 7) / 8;
+    uint32_t mantissa;
+    BIGNUM *m = BN_dup(n);
+    if (!m) return 0;
+    BN_set_negative(m, 0);
+    if (exponent <= 3) BN_lshift(m, m, (int)(8 * (3 - exponent)));
+    else BN_rshift(m, m, (int)(8 * (exponent - 3)));
+    mantissa = (uint32_t)BN_get_word(m);
+    BN_free(m);
+    if (mantissa & 0x00800000) {
+        mantissa >>= 8;
+        exponent += 1;
+    }
+    uint32_t compact = (uint32_t)((exponent << 24) & 0xFFFFFFFFu) | mantissa;
+    if (negative) compact |= 0x00800000;
+    return compact;
+}
+
+static int bn_to_dec(const BIGNUM *n, char **out) {
+    char *dec = BN_bn2dec(n);
+    if (!dec) return EC_INTERNAL_ERROR;
+    *out = strdup(dec);
+    OPENSSL_free(dec);
+    return *out ? EC_OK : EC_INTERNAL_ERROR;
+}
+
+int ec_bits_to_target(uint32_t bits, char **target_dec, int *negative, uint32_t *canonical_bits) {
+    BIGNUM *t = compact_to_bn(bits);
+    if (!t) return EC_INTERNAL_ERROR;
+    *negative = BN_is_negative(t);
+    *canonical_bits = bn_to_compact(t);
+    int rc = bn_to_dec(t, target_dec);
+    BN_free(t);
+    return rc;
+}
+
+int ec_bits_from_target(const char *dec, uint32_t *bits) {
+    BIGNUM *n = NULL;
+    if (!BN_dec2bn(&n, dec)) return EC_INTERNAL_ERROR;
+    *bits = bn_to_compact(n);
+    BN_free(n);
+    return EC_OK;
+}
+
+int ec_calc_work(uint32_t bits, char **work_dec) {
+    BIGNUM *t = compact_to_bn(bits), *w = BN_new(), *one = BN_new();
+    BN_CTX *ctx = BN_CTX_new();
+    int rc = EC_INTERNAL_ERROR;
+    if (!t || !w || !one || !ctx) goto done;
+    if (BN_is_zero(t) || BN_is_negative(t)) {
+        BN_zero(w); /* 0 for a target <= 0 */
+    } else if (!BN_one(one) || !BN_add(t, t, one) || !BN_lshift(one, one, 256) || !BN_div(w, NULL, one, t, ctx)) {
+        goto done;
+    }
+    rc = bn_to_dec(w, work_dec);
+done:
+    BN_free(t);
+    BN_free(w);
+    BN_free(one);
+    BN_CTX_free(ctx);
+    return rc;
+}
+
+int ec_next_required_bits(const ec_retarget *p, uint32_t prev_height, uint32_t prev_bits, uint32_t prev_timestamp,
+                          int has_first, uint32_t first_timestamp, uint32_t *out) {
+    uint64_t blocks = (p->target_timespan / p->target_time_per_block) & 0xFFFFFFFFu;
+    if (prev_height == 0 || p->pow_limit_bits == 0x207FFFFFu) {
+        *out = p->pow_limit_bits;
+        return EC_OK;
+    }
+    if (blocks == 0) return EC_INTERNAL_ERROR;
+    if ((uint32_t)(prev_height + 1u) % blocks != 0) {
+        *out = prev_bits;
+        return EC_OK;
+    }
+    /* [POW-004] a retarget needs the first header of the window */
+    if (!has_first) return EC_RETARGET_ANCESTOR_MISSING;
+    uint64_t actual = (uint32_t)(prev_timestamp - first_timestamp);
+    uint64_t lo = p->target_timespan / p->adjustment_factor, hi = p->target_timespan * p->adjustment_factor;
+    uint64_t adjusted = actual < lo ? lo : actual > hi ? hi : actual;
+    BIGNUM *t = compact_to_bn(prev_bits), *a = BN_new(), *d = BN_new(), *q = BN_new(), *r = BN_new(),
+           *limit = BN_bin2bn(p->pow_limit, 32, NULL);
+    BN_CTX *ctx = BN_CTX_new();
+    int rc = EC_INTERNAL_ERROR;
+    if (!t || !a || !d || !q || !r || !limit || !ctx || !BN_set_word(a, adjusted) ||
+        !BN_set_word(d, p->target_timespan) || !BN_mul(t, t, a, ctx) || !BN_div(q, r, t, d, ctx))
+        goto done;
+    /* floor division, as Python's // (BN_div truncates toward zero) */
+    if (BN_is_negative(t) && !BN_is_zero(r) && !BN_sub_word(q, 1)) goto done;
+    *out = bn_to_compact(BN_cmp(q, limit) > 0 ? limit : q);
+    rc = EC_OK;
+done:
+    BN_free(t);
+    BN_free(a);
+    BN_free(d);
+    BN_free(q);
+    BN_free(r);
+    BN_free(limit);
+    BN_CTX_free(ctx);
+    return rc;
+}
+
 int ec_check_proof_of_work(const uint8_t *parent_hash, uint32_t bits, const uint8_t *pow_limit_be32) {
     BIGNUM *target = compact_to_bn(bits), *limit = BN_bin2bn(pow_limit_be32, 32, NULL), *value = NULL;
     int rc = EC_INTERNAL_ERROR;
