@@ -341,3 +341,59 @@ def test_proof_of_work(parent: bytes, bits: int) -> None:
     agree("pow_check", {"parent": parent, "bits": bits},
           spec_outcome(lambda: check_proof_of_work(parent, bits, POW_LIMIT)),
           core_outcome(core.pow_check_code(parent, bits, POW_LIMIT)))
+
+
+def _c_string(fn: Callable[..., int], *args: Any) -> tuple[int, str]:
+    out = core.ffi.new("char **")
+    code = int(fn(*args, out))
+    try:
+        return code, core.ffi.string(out[0]).decode() if code == 0 else ""
+    finally:
+        if code == 0:
+            core.lib.ec_free(out[0])
+
+
+BITS = st.one_of(st.integers(0, 2**32 - 1), st.builds(lambda e, m: (e << 24) | m, st.integers(0, 255),
+                                                       st.integers(0, 0xFFFFFF)))
+
+
+@FAST
+@given(BITS, st.integers(-(2**300), 2**300))
+def test_compact_bits_and_work(bits: int, target: int) -> None:
+    from spec.chain.pow import big_to_compact, calc_work, compact_to_big
+
+    out, neg, canon = core.ffi.new("char **"), core.ffi.new("int *"), core.ffi.new("uint32_t *")
+    assert core.lib.ec_bits_to_target(bits, out, neg, canon) == 0
+    c = (core.ffi.string(out[0]).decode(), bool(neg[0]), int(canon[0]))
+    core.lib.ec_free(out[0])
+    t = compact_to_big(bits)
+    agree("bits_to_target", {"bits": bits}, ("ok", (str(t), t < 0, big_to_compact(t))), ("ok", c))
+    code, work = _c_string(core.lib.ec_calc_work, bits)
+    agree("work", {"bits": bits}, ("ok", str(calc_work(bits))), core_outcome(code, work))
+    b = core.ffi.new("uint32_t *")
+    assert core.lib.ec_bits_from_target(str(target).encode(), b) == 0
+    agree("bits_from_target", {"target": str(target)}, ("ok", big_to_compact(target)), ("ok", int(b[0])))
+
+
+@FAST
+@given(st.sampled_from(["mainnet", "instant"]), st.integers(0, 2**32 - 1), BITS, st.integers(0, 2**32 - 1),
+       st.one_of(st.none(), st.integers(0, 2**32 - 1)), st.booleans())
+def test_next_required_bits(net: str, prev_height: int, prev_bits: int, prev_ts: int, first_ts: int | None,
+                            at_retarget: bool) -> None:
+    from spec.chain import params as P
+    from spec.chain.pow import next_required_bits
+
+    params = P.network(net)
+    if at_retarget:  # land on a retarget height often
+        prev_height = max(1, prev_height - prev_height % params.blocks_per_retarget) - 1 or params.blocks_per_retarget - 1
+    p = core.ffi.new("ec_retarget *")
+    core.ffi.memmove(p.pow_limit, params.pow_limit.to_bytes(32, "big"), 32)
+    p.pow_limit_bits = params.pow_limit_bits
+    p.target_timespan, p.target_time_per_block = params.target_timespan, params.target_time_per_block
+    p.adjustment_factor = params.adjustment_factor
+    out = core.ffi.new("uint32_t *")
+    code = int(core.lib.ec_next_required_bits(p, prev_height, prev_bits, prev_ts, first_ts is not None,
+                                              first_ts or 0, out))
+    agree("bits_next", {"network": net, "prev": [prev_height, prev_bits, prev_ts], "first": first_ts},
+          spec_outcome(lambda: next_required_bits(prev_height, prev_bits, prev_ts, first_ts, params.retarget)),
+          core_outcome(code, int(out[0])))
