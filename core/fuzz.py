@@ -39,6 +39,7 @@ TARGETS: dict[str, list[tuple[str, str]]] = {
     "tx": [("chain/ela.tx.decode", "tx"), ("chain/ela.tx.sanity", "tx"), ("chain/ela.tx.context", "tx")],
     "block": [("chain/ela.block.decode", "block"), ("chain/ela.block.sanity", "block")],
     "auxpow": [("chain/ela.auxpow.decode", "auxpow"), ("chain/ela.auxpow.check", "auxpow")],
+    "bits": [],  # compact bits, work and the retarget: no byte inputs in the vectors; libFuzzer starts empty
 }
 
 

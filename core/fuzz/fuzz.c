@@ -108,6 +108,41 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         check_reason(ec_auxpow_check(&a, a.coinbase_hash, a.aux_index));
         CHECK(a.size == size);
     }
+#elif defined(FUZZ_BITS)
+    uint8_t b[16] = {0};
+    memcpy(b, data, size < 16 ? size : 16);
+    uint32_t bits = (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+    char *dec;
+    int negative;
+    uint32_t canonical, out;
+    if (ec_bits_to_target(bits, &dec, &negative, &canonical) == EC_OK) {
+        uint32_t back;
+        CHECK(ec_bits_from_target(dec, &back) == EC_OK && back == canonical); /* BigToCompact is idempotent */
+        ec_free(dec);
+    }
+    if (ec_calc_work(bits, &dec) == EC_OK) ec_free(dec);
+    /* a decimal string made of the remaining bytes */
+    size_t n = size > 16 ? size - 16 : 0;
+    char *text = malloc(n + 2);
+    size_t k = 0;
+    if (n && data[16] & 1) text[k++] = '-';
+    for (size_t i = 0; i < n && i < 200; i++) text[k++] = (char)('0' + data[16 + i] % 10);
+    if (k == 0 || (k == 1 && text[0] == '-')) text[k++] = '0';
+    text[k] = 0;
+    CHECK(ec_bits_from_target(text, &out) == EC_OK);
+    free(text);
+    ec_retarget p;
+    memset(&p, 0, sizeof p);
+    memset(p.pow_limit, 0xff, 32);
+    p.pow_limit[0] = 0x7f;
+    p.pow_limit_bits = 0x1f0008ff;
+    p.target_timespan = 86400;
+    p.target_time_per_block = 120;
+    p.adjustment_factor = 4;
+    uint32_t h = (uint32_t)b[4] | (uint32_t)b[5] << 8 | (uint32_t)b[6] << 16 | (uint32_t)b[7] << 24;
+    uint32_t t1 = (uint32_t)b[8] | (uint32_t)b[9] << 8 | (uint32_t)b[10] << 16 | (uint32_t)b[11] << 24;
+    uint32_t t0 = (uint32_t)b[12] | (uint32_t)b[13] << 8 | (uint32_t)b[14] << 16 | (uint32_t)b[15] << 24;
+    check_reason(ec_next_required_bits(&p, h - h % 720 + 719, bits, t1, b[4] & 1, t0, &out));
 #else
 #error "select a target with -DFUZZ_<NAME>"
 #endif
