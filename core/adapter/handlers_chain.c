@@ -169,6 +169,82 @@ static int h_auxpow_check(arena *a, const jv *in, ec_buf *out) {
     return ec_auxpow_check(&ap, hash, chain_id);
 }
 
+static uint32_t le32(const uint8_t *p) {
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static int h_auxpow_decode(arena *a, const jv *in, ec_buf *out) {
+    uint8_t *raw;
+    size_t n;
+    ec_auxpow ap;
+    SHAPE(in, "auxpow");
+    TRY(in_hex(a, in, "auxpow", &raw, &n));
+    TRY(ec_auxpow_decode(raw, n, &ap)); /* every check; the walk below cannot fail */
+    ec_reader r = {raw, n, 0};
+    const uint8_t *p, *d;
+    size_t dn;
+    uint32_t u;
+    uint64_t count, v64;
+    out_key(out, 1, "par_coinbase_tx");
+    ec_buf_putc(out, '{');
+    ec_read(&r, 4, &p);
+    out_int_field(out, 1, "version", (int32_t)le32(p));
+    out_key(out, 0, "inputs");
+    ec_buf_putc(out, '[');
+    ec_read_varuint(&r, &count);
+    for (uint64_t i = 0; i < count; i++) {
+        if (i) ec_buf_putc(out, ',');
+        ec_buf_putc(out, '{');
+        ec_read(&r, 32, &p);
+        out_hex_field(out, 1, "previous_hash", p, 32);
+        ec_read_u32(&r, &u);
+        out_int_field(out, 0, "previous_index", u);
+        ec_read_varbytes(&r, 10000, &d, &dn);
+        out_hex_field(out, 0, "signature_script", d, dn);
+        ec_read_u32(&r, &u);
+        out_int_field(out, 0, "sequence", u);
+        ec_buf_putc(out, '}');
+    }
+    ec_buf_putc(out, ']');
+    out_key(out, 0, "outputs");
+    ec_buf_putc(out, '[');
+    ec_read_varuint(&r, &count);
+    for (uint64_t i = 0; i < count; i++) {
+        if (i) ec_buf_putc(out, ',');
+        ec_buf_putc(out, '{');
+        ec_read_u64(&r, &v64);
+        int64_t value = (int64_t)v64;
+        out_dec_field(out, 1, "value", value < 0, value < 0 ? (unsigned __int128)(-(__int128)value) : (unsigned __int128)value);
+        ec_read_varbytes(&r, 10000, &d, &dn);
+        out_hex_field(out, 0, "pk_script", d, dn);
+        ec_buf_putc(out, '}');
+    }
+    ec_buf_putc(out, ']');
+    ec_read_u32(&r, &u);
+    out_int_field(out, 0, "lock_time", u);
+    out_hex_field(out, 0, "txid", ap.coinbase_hash, 32);
+    ec_buf_putc(out, '}');
+    ec_read(&r, 32, &p);
+    out_hex_field(out, 0, "parent_hash", p, 32);
+    out_hash_list(out, 0, "par_coinbase_branch", ap.coinbase_branch, ap.n_coinbase_branch);
+    out_int_field(out, 0, "par_merkle_index", ap.coinbase_index);
+    out_hash_list(out, 0, "aux_merkle_branch", ap.aux_branch, ap.n_aux_branch);
+    out_int_field(out, 0, "aux_merkle_index", ap.aux_index);
+    const uint8_t *hd = ap.parent_header;
+    out_key(out, 0, "par_block_header");
+    ec_buf_putc(out, '{');
+    out_int_field(out, 1, "version", le32(hd));
+    out_hex_field(out, 0, "previous", hd + 4, 32);
+    out_hex_field(out, 0, "merkle_root", hd + 36, 32);
+    out_int_field(out, 0, "timestamp", le32(hd + 68));
+    out_int_field(out, 0, "bits", le32(hd + 72));
+    out_int_field(out, 0, "nonce", le32(hd + 76));
+    out_hex_field(out, 0, "hash", ap.parent_header_hash, 32);
+    ec_buf_putc(out, '}');
+    out_int_field(out, 0, "size", (long long)n);
+    return EC_OK;
+}
+
 static int h_auxpow_expected_index(arena *a, const jv *in, ec_buf *out) {
     uint32_t nonce, chain_id, height, index;
     (void)a;
@@ -447,6 +523,7 @@ static int h_reward(arena *a, const jv *in, ec_buf *out) {
 const handler_entry chain_handlers[] = {
     {"chain/ela.address.from_pubkey", h_address_from_pubkey},
     {"chain/ela.auxpow.check", h_auxpow_check},
+    {"chain/ela.auxpow.decode", h_auxpow_decode},
     {"chain/ela.auxpow.expected_index", h_auxpow_expected_index},
     {"chain/ela.block.decode", h_block_decode},
     {"chain/ela.bits.from_target", h_bits_from_target},
