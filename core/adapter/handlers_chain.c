@@ -362,6 +362,314 @@ static int h_block_decode(arena *a, const jv *in, ec_buf *out) {
     return EC_OK;
 }
 
+/* -- ela.tx.decode: the transaction as JSON (conformance/bindings_chain/chain.py tx_json) --------- */
+
+static void rd(ec_reader *r, size_t n, const uint8_t **p) { ec_read(r, n, p); }
+
+static uint64_t rd_le(ec_reader *r, size_t n) {
+    const uint8_t *p;
+    uint64_t v = 0;
+    rd(r, n, &p);
+    for (size_t i = n; i-- > 0;) v = (v << 8) | p[i];
+    return v;
+}
+
+static void out_i64_field(ec_buf *out, int first, const char *key, int64_t v) {
+    out_dec_field(out, first, key, v < 0, v < 0 ? (unsigned __int128)(-(__int128)v) : (unsigned __int128)v);
+}
+
+static void out_varbytes_field(ec_reader *r, ec_buf *out, int first, const char *key) {
+    const uint8_t *d;
+    size_t n;
+    ec_read_varbytes(r, UINT64_MAX, &d, &n);
+    out_hex_field(out, first, key, d, n);
+}
+
+static void out_hash_field(ec_reader *r, ec_buf *out, int first, const char *key) {
+    const uint8_t *p;
+    rd(r, 32, &p);
+    out_hex_field(out, first, key, p, 32);
+}
+
+/* the payload of an already validated transaction, read again from its bytes */
+static void payload_json(ec_reader *r, const ec_tx *tx, ec_buf *out) {
+    uint64_t n;
+    ec_buf_putc(out, '{');
+    switch (tx->type) {
+    case 0x00:
+        out_varbytes_field(r, out, 1, "content");
+        break;
+    case 0x01: {
+        const uint8_t *p;
+        out_key(out, 1, "asset");
+        ec_buf_putc(out, '{');
+        out_varbytes_field(r, out, 1, "name");
+        out_varbytes_field(r, out, 0, "description");
+        rd(r, 3, &p);
+        out_int_field(out, 0, "precision", p[0]);
+        out_int_field(out, 0, "asset_type", p[1]);
+        out_int_field(out, 0, "record_type", p[2]);
+        ec_buf_putc(out, '}');
+        out_i64_field(out, 0, "amount", (int64_t)rd_le(r, 8));
+        rd(r, 21, &p);
+        out_hex_field(out, 0, "controller", p, 21);
+        break;
+    }
+    case 0x03:
+        out_varbytes_field(r, out, 1, "type");
+        out_varbytes_field(r, out, 0, "content");
+        break;
+    case 0x05:
+        out_hash_field(r, out, 1, "side_block_hash");
+        out_hash_field(r, out, 0, "side_genesis_hash");
+        out_int_field(out, 0, "block_height", (long long)rd_le(r, 4));
+        out_varbytes_field(r, out, 0, "signature");
+        break;
+    case 0x07:
+        if (tx->payload_version == 1) {
+            ec_buf_puts(out, "\"block_height\":0,\"genesis_block_address\":\"\",\"sidechain_tx_hashes\":[]");
+            break;
+        }
+        out_int_field(out, 1, "block_height", (long long)rd_le(r, 4));
+        out_varbytes_field(r, out, 0, "genesis_block_address");
+        ec_read_varuint(r, &n);
+        out_key(out, 0, "sidechain_tx_hashes");
+        ec_buf_putc(out, '[');
+        for (uint64_t i = 0; i < n; i++) {
+            const uint8_t *p;
+            if (i) ec_buf_putc(out, ',');
+            rd(r, 32, &p);
+            ec_buf_putc(out, '"');
+            ec_buf_hex(out, p, 32);
+            ec_buf_putc(out, '"');
+        }
+        ec_buf_putc(out, ']');
+        break;
+    case 0x08:
+        out_key(out, 1, "entries");
+        ec_buf_putc(out, '[');
+        if (tx->payload_version != 1) {
+            ec_read_varuint(r, &n);
+            for (uint64_t i = 0; i < n; i++) {
+                uint64_t index;
+                if (i) ec_buf_putc(out, ',');
+                ec_buf_putc(out, '{');
+                out_varbytes_field(r, out, 1, "address");
+                ec_read_varuint(r, &index);
+                out_dec_field(out, 0, "output_index", 0, index);
+                out_i64_field(out, 0, "amount", (int64_t)rd_le(r, 8));
+                ec_buf_putc(out, '}');
+            }
+        }
+        ec_buf_putc(out, ']');
+        break;
+    default: /* TransferAsset: empty */
+        break;
+    }
+    ec_buf_putc(out, '}');
+}
+
+static void output_payload_json(ec_reader *r, int type, ec_buf *out) {
+    uint64_t contents, cands;
+    if (type == 0) {
+        ec_buf_puts(out, "null");
+        return;
+    }
+    ec_buf_putc(out, '{');
+    int version = (int)rd_le(r, 1);
+    out_int_field(out, 1, "version", version);
+    switch (type) {
+    case 1:
+        ec_read_varuint(r, &contents);
+        out_key(out, 0, "contents");
+        ec_buf_putc(out, '[');
+        for (uint64_t i = 0; i < contents; i++) {
+            if (i) ec_buf_putc(out, ',');
+            ec_buf_putc(out, '{');
+            out_int_field(out, 1, "vote_type", (long long)rd_le(r, 1));
+            ec_read_varuint(r, &cands);
+            out_key(out, 0, "candidates");
+            ec_buf_putc(out, '[');
+            for (uint64_t j = 0; j < cands; j++) {
+                if (j) ec_buf_putc(out, ',');
+                ec_buf_putc(out, '{');
+                out_varbytes_field(r, out, 1, "candidate");
+                if (version >= 1) out_i64_field(out, 0, "votes", (int64_t)rd_le(r, 8));
+                else ec_buf_puts(out, ",\"votes\":null");
+                ec_buf_putc(out, '}');
+            }
+            ec_buf_puts(out, "]}");
+        }
+        ec_buf_putc(out, ']');
+        break;
+    case 3:
+        out_varbytes_field(r, out, 0, "target_address");
+        out_i64_field(out, 0, "target_amount", (int64_t)rd_le(r, 8));
+        out_varbytes_field(r, out, 0, "target_data");
+        break;
+    case 4:
+        out_varbytes_field(r, out, 0, "genesis_block_address");
+        out_hash_field(r, out, 0, "sidechain_tx_hash");
+        out_varbytes_field(r, out, 0, "target_data");
+        break;
+    default: /* 5: OTReturnSideChainDepositCoin */
+        out_varbytes_field(r, out, 0, "genesis_block_address");
+        out_hash_field(r, out, 0, "deposit_tx_hash");
+        break;
+    }
+    ec_buf_putc(out, '}');
+}
+
+static int h_tx_decode(arena *a, const jv *in, ec_buf *out) {
+    uint8_t *raw;
+    size_t n;
+    ec_tx tx;
+    uint64_t count;
+    SHAPE(in, "tx");
+    TRY(in_hex(a, in, "tx", &raw, &n));
+    TRY(ec_tx_decode(raw, n, &tx)); /* every check; the walk below reads a valid encoding */
+    ec_reader r = {raw, n, 0};
+    rd(&r, tx.version >= 0x09 ? 3 : 2, NULL);
+    out_hex_field(out, 1, "txid", tx.txid, 32);
+    out_int_field(out, 0, "version", tx.version);
+    out_int_field(out, 0, "type", tx.type);
+    out_int_field(out, 0, "payload_version", tx.payload_version);
+    out_key(out, 0, "payload");
+    payload_json(&r, &tx, out);
+    out_key(out, 0, "attributes");
+    ec_buf_putc(out, '[');
+    for (size_t i = 0; i < tx.n_attributes; i++) {
+        if (i) ec_buf_putc(out, ',');
+        ec_buf_putc(out, '{');
+        out_int_field(out, 1, "usage", tx.attributes[i].usage);
+        out_hex_field(out, 0, "data", tx.attributes[i].data, tx.attributes[i].len);
+        ec_buf_putc(out, '}');
+    }
+    ec_buf_putc(out, ']');
+    out_key(out, 0, "inputs");
+    ec_buf_putc(out, '[');
+    for (size_t i = 0; i < tx.n_inputs; i++) {
+        if (i) ec_buf_putc(out, ',');
+        ec_buf_putc(out, '{');
+        out_hex_field(out, 1, "txid", tx.inputs[i].txid, 32);
+        out_int_field(out, 0, "index", tx.inputs[i].index);
+        out_int_field(out, 0, "sequence", tx.inputs[i].sequence);
+        ec_buf_putc(out, '}');
+    }
+    ec_buf_putc(out, ']');
+    /* skip the attributes and inputs to the outputs, whose payloads are read again */
+    ec_read_varuint(&r, &count);
+    for (uint64_t i = 0; i < count; i++) {
+        const uint8_t *d;
+        size_t dn;
+        rd(&r, 1, NULL);
+        ec_read_varbytes(&r, UINT64_MAX, &d, &dn);
+    }
+    ec_read_varuint(&r, &count);
+    rd(&r, (size_t)count * 38, NULL);
+    ec_read_varuint(&r, &count);
+    out_key(out, 0, "outputs");
+    ec_buf_putc(out, '[');
+    for (size_t i = 0; i < tx.n_outputs; i++) {
+        const ec_output *o = &tx.outputs[i];
+        if (i) ec_buf_putc(out, ',');
+        ec_buf_putc(out, '{');
+        out_hex_field(out, 1, "asset_id", o->asset_id, 32);
+        out_i64_field(out, 0, "value", o->value);
+        out_int_field(out, 0, "output_lock", o->output_lock);
+        out_hex_field(out, 0, "program_hash", o->program_hash, 21);
+        out_int_field(out, 0, "type", o->type);
+        out_key(out, 0, "payload");
+        rd(&r, 32 + 8 + 4 + 21 + (tx.version >= 0x09 ? 1 : 0), NULL);
+        output_payload_json(&r, o->type, out);
+        ec_buf_putc(out, '}');
+    }
+    ec_buf_putc(out, ']');
+    out_int_field(out, 0, "lock_time", tx.lock_time);
+    out_key(out, 0, "programs");
+    ec_buf_putc(out, '[');
+    for (size_t i = 0; i < tx.n_programs; i++) {
+        if (i) ec_buf_putc(out, ',');
+        ec_buf_putc(out, '{');
+        out_hex_field(out, 1, "parameter", tx.programs[i].parameter, tx.programs[i].parameter_len);
+        out_hex_field(out, 0, "code", tx.programs[i].code, tx.programs[i].code_len);
+        ec_buf_putc(out, '}');
+    }
+    ec_buf_putc(out, ']');
+    out_int_field(out, 0, "size", (long long)tx.size);
+    ec_tx_free(&tx);
+    return EC_OK;
+}
+
+/* ela.tx.set_version: the transaction re-encoded with another version, as the spec's serialize() */
+static int h_tx_set_version(arena *a, const jv *in, ec_buf *out) {
+    uint8_t *raw;
+    size_t n;
+    long long version;
+    ec_tx tx;
+    SHAPE(in, "tx", "version");
+    TRY(in_hex(a, in, "tx", &raw, &n));
+    TRY(ec_tx_decode(raw, n, &tx));
+    int rc = in_small_int(in, "version", 0, 0xFF, &version);
+    /* [TXE-001] the version is 0 or at least 0x09 */
+    if (rc == EC_OK && version > 0 && version < 0x09) rc = EC_TX_VERSION_INVALID;
+    if (rc) {
+        ec_tx_free(&tx);
+        return rc;
+    }
+    ec_reader r = {raw, n, 0};
+    ec_buf enc = {0};
+    const uint8_t *start, *p;
+    uint64_t count;
+    if (version >= 0x09) ec_buf_putc(&enc, (uint8_t)version);
+    rd(&r, tx.version >= 0x09 ? 1 : 0, NULL);
+    /* type, payload version, payload, attributes and inputs are copied as they are */
+    start = r.data + r.pos;
+    rd(&r, 2, NULL);
+    ec_buf payload_sink = {0};
+    payload_json(&r, &tx, &payload_sink); /* walks the payload */
+    free(payload_sink.p);
+    ec_read_varuint(&r, &count);
+    for (uint64_t i = 0; i < count; i++) {
+        const uint8_t *d;
+        size_t dn;
+        rd(&r, 1, NULL);
+        ec_read_varbytes(&r, UINT64_MAX, &d, &dn);
+    }
+    ec_read_varuint(&r, &count);
+    rd(&r, (size_t)count * 38, NULL);
+    ec_buf_put(&enc, start, (size_t)(r.data + r.pos - start));
+    ec_read_varuint(&r, &count);
+    uint8_t vu[9];
+    ec_buf_put(&enc, vu, ec_varuint_encode(count, vu));
+    for (size_t i = 0; i < tx.n_outputs; i++) {
+        rd(&r, 32 + 8 + 4 + 21, &p);
+        ec_buf_put(&enc, p, 65);
+        const uint8_t *payload_start = r.data + r.pos;
+        if (tx.version >= 0x09) {
+            ec_buf sink = {0};
+            rd(&r, 1, NULL);
+            payload_start = r.data + r.pos;
+            output_payload_json(&r, tx.outputs[i].type, &sink);
+            free(sink.p);
+        }
+        if (version >= 0x09) {
+            /* the type byte and the payload (none when the old version had no output types) */
+            ec_buf_putc(&enc, tx.outputs[i].type);
+            ec_buf_put(&enc, payload_start, (size_t)(r.data + r.pos - payload_start));
+        }
+    }
+    ec_buf_put(&enc, r.data + r.pos, n - r.pos); /* lock time and programs */
+    uint8_t txid[32];
+    size_t unsigned_len = enc.len - (n - r.pos) + 4;
+    ec_sha256d(enc.p, unsigned_len, txid);
+    out_hex_field(out, 1, "tx", enc.p, enc.len);
+    out_hex_field(out, 0, "txid", txid, 32);
+    free(enc.p);
+    ec_tx_free(&tx);
+    return enc.oom ? EC_INTERNAL_ERROR : EC_OK;
+}
+
 static int h_tx_verify_signatures(arena *a, const jv *in, ec_buf *out) {
     static const char *const ref_req[] = {"txid", "index", "program_hash", NULL}, *const ref_opt[] = {"value", NULL};
     uint8_t *raw, *x;
@@ -535,7 +843,9 @@ const handler_entry chain_handlers[] = {
     {"chain/ela.merkle.root", h_merkle_root},
     {"chain/ela.pow.check", h_pow_check},
     {"chain/ela.reward", h_reward},
+    {"chain/ela.tx.decode", h_tx_decode},
     {"chain/ela.tx.sanity", h_tx_sanity},
+    {"chain/ela.tx.set_version", h_tx_set_version},
     {"chain/ela.tx.verify_signatures", h_tx_verify_signatures},
     {"chain/ela.work", h_work},
     {NULL, NULL},
