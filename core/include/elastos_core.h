@@ -99,7 +99,7 @@ void ec_free(void *p);
 
 /* -- ELA chain: transactions, AuxPoW, headers, blocks ----------------------------------------- */
 /* Decoded structures point into the caller's buffer (keep it alive); free with ec_tx_free /
- * ec_block_free. */
+ * ec_block_free. A decoder that fails has freed what it allocated (freeing again is harmless). */
 typedef struct {
     uint8_t usage;
     const uint8_t *data;

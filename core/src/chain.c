@@ -251,13 +251,15 @@ void ec_tx_free(ec_tx *tx) {
 
 int ec_tx_read(ec_reader *r, ec_tx *tx) {
     memset(tx, 0, sizeof *tx);
-    return tx_parse(r, tx);
+    int rc = tx_parse(r, tx);
+    if (rc) ec_tx_free(tx); /* a failed decoding owns nothing */
+    return rc;
 }
 
 int ec_tx_decode(const uint8_t *data, size_t len, ec_tx *tx) {
     ec_reader r = {data, len, 0};
     int rc = ec_tx_read(&r, tx);
-    if (rc == EC_OK) rc = ec_finish(&r);
+    if (rc == EC_OK && (rc = ec_finish(&r)) != EC_OK) ec_tx_free(tx);
     return rc;
 }
 
