@@ -828,6 +828,85 @@ static int h_reward(arena *a, const jv *in, ec_buf *out) {
     return EC_OK;
 }
 
+/* -- block locators (ela.p2p.block_locator, ela.p2p.locate_blocks) ------------------------------- */
+
+/* a list of 32-byte hashes (Uint256.from_bytes of each: [ENC-006] after every item is read as hex) */
+static int hash_list(arena *a, const jv *in, const char *key, uint8_t **flat, size_t *n) {
+    uint8_t **items;
+    size_t *lens;
+    TRY(hex_list(a, in, key, &items, &lens, n));
+    return hashes32(a, items, lens, *n, flat);
+}
+
+static int h_block_locator(arena *a, const jv *in, ec_buf *out) {
+    static const char *const req[] = {"chain", NULL}, *const opt[] = {"height", NULL};
+    uint8_t *chain;
+    size_t n;
+    long long height;
+    TRY(in_shape(in, req, opt));
+    TRY(hash_list(a, in, "chain", &chain, &n));
+    if (n == 0) return EC_MALFORMED_INPUT; /* at least the genesis hash */
+    height = (long long)n - 1;
+    if (json_get(in, "height")) TRY(in_small_int(in, "height", 0, (long long)n - 1, &height));
+    /* BlockLocatorFromHash: the block, ten below it one by one, then doubling steps, then genesis */
+    uint8_t *loc = arena_alloc(a, 32 * EC_MAX_LOCATOR_SIZE);
+    if (!loc) return EC_INTERNAL_ERROR;
+    size_t k = 0;
+    long long h = height, step = 1;
+    memcpy(loc + 32 * k++, chain + 32 * h, 32);
+    if (h != 0) {
+        while (k < EC_MAX_LOCATOR_SIZE - 1) {
+            if (k > 10) step *= 2;
+            h -= step;
+            if (h < 1) break;
+            memcpy(loc + 32 * k++, chain + 32 * h, 32);
+        }
+        memcpy(loc + 32 * k++, chain, 32);
+    }
+    out_hash_list(out, 1, "locator", loc, k);
+    return EC_OK;
+}
+
+static int h_locate_blocks(arena *a, const jv *in, ec_buf *out) {
+    static const char *const req[] = {"chain", "locator", "hash_stop", NULL}, *const opt[] = {"max", NULL};
+    static const uint8_t zero[32] = {0};
+    uint8_t *chain, *locator, *stop;
+    size_t n, nl, sn;
+    long long limit = EC_MAX_BLOCKS_PER_MSG;
+    TRY(in_shape(in, req, opt));
+    if (json_get(in, "max")) TRY(in_small_int(in, "max", 0, EC_MAX_BLOCKS_PER_MSG, &limit));
+    TRY(hash_list(a, in, "chain", &chain, &n));
+    if (n == 0) return EC_MALFORMED_INPUT; /* at least the genesis hash */
+    TRY(hash_list(a, in, "locator", &locator, &nl));
+    TRY(in_hex(a, in, "hash_stop", &stop, &sn));
+    /* [ENC-006] a hash is exactly 32 bytes */
+    if (sn != 32) return EC_WRONG_LENGTH;
+    /* the height of a hash: its first occurrence on the chain, or -1 */
+    long long start = -1, stop_height = -1;
+    for (size_t i = 0; i < nl && start < 0; i++)
+        for (size_t h = 0; h < n; h++)
+            if (memcmp(locator + 32 * i, chain + 32 * h, 32) == 0) {
+                start = (long long)h;
+                break;
+            }
+    if (start < 0) start = 0;
+    long long tip = (long long)n - 1, count;
+    if (memcmp(stop, zero, 32) == 0) {
+        count = tip - start;
+    } else {
+        for (size_t h = 0; h < n; h++)
+            if (memcmp(stop, chain + 32 * h, 32) == 0) {
+                stop_height = (long long)h;
+                break;
+            }
+        count = stop_height < 0 || stop_height < start ? 0 : stop_height - start;
+    }
+    if (count > limit) count = limit;
+    if (count < 0) count = 0;
+    out_hash_list(out, 1, "hashes", chain + 32 * (start + 1), (size_t)count);
+    return EC_OK;
+}
+
 const handler_entry chain_handlers[] = {
     {"chain/ela.address.from_pubkey", h_address_from_pubkey},
     {"chain/ela.auxpow.check", h_auxpow_check},
@@ -841,6 +920,8 @@ const handler_entry chain_handlers[] = {
     {"chain/ela.merkle.branch", h_merkle_branch},
     {"chain/ela.merkle.branch_root", h_merkle_branch_root},
     {"chain/ela.merkle.root", h_merkle_root},
+    {"chain/ela.p2p.block_locator", h_block_locator},
+    {"chain/ela.p2p.locate_blocks", h_locate_blocks},
     {"chain/ela.pow.check", h_pow_check},
     {"chain/ela.reward", h_reward},
     {"chain/ela.tx.decode", h_tx_decode},
