@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 REPORTS := reports
 
-.PHONY: run test unit vectors vectors-check conform proofs docs bench bench-node bench-did bench-hive release clean
+.PHONY: run test unit vectors vectors-check conform proofs docs bench bench-node bench-did bench-hive release clean core core-conform fuzz core-coverage core-valgrind core-sanitize fuzz-campaign
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (found " + sys.version.split()[0] + "); set PYTHON=/path/to/python3.11")'
@@ -16,17 +16,57 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	@touch $(STAMP)
 
-## the main job: the conformance suite against the reference implementation
-run: $(STAMP)
+CORE_ADAPTER := core/build/elastos-core-adapter
+FUZZ_SECONDS ?= 60
+
+## libFuzzer + ASan + UBSan on every C decoder, FUZZ_SECONDS each (installs clang with apt-get when root)
+fuzz: $(STAMP)
+	@mkdir -p $(REPORTS)
+	$(BIN)/python core/fuzz.py --seconds $(FUZZ_SECONDS) --json $(REPORTS)/fuzz.json
+
+## line and branch coverage of the C core under the full vector set (gcov), and valgrind on the adapter
+core-coverage: $(STAMP)
+	@mkdir -p $(REPORTS)
+	$(BIN)/python core/coverage.py --json $(REPORTS)/core-coverage.json
+
+core-valgrind: core
+	$(BIN)/python core/coverage.py --valgrind
+
+## the adapter built with ASan + UBSan over every case of the suites it announces
+core-sanitize: $(STAMP)
+	$(BIN)/python core/coverage.py --sanitize
+
+## differential fuzzing over a shared Redis example database: REDIS=redis://host:port/0 for one worker of a
+## campaign across machines, or (without REDIS) a local demonstration with a Redis server and two workers
+EXAMPLES ?= 500
+fuzz-campaign: core
+	@if [ -n "$(REDIS)" ]; then $(BIN)/python core/campaign.py --redis $(REDIS) --examples $(EXAMPLES); \
+	else $(BIN)/python core/campaign.py --demo --examples $(EXAMPLES); fi
+
+## the C core (core/build.py: prints why and skips when there is no compiler or OpenSSL headers)
+core: $(STAMP)
+	$(BIN)/python core/build.py
+
+## the conformance suite against the C core, for the suites its adapter announces
+core-conform: core
+	@if [ -x $(CORE_ADAPTER) ]; then \
+	  $(BIN)/elastos conform --impl $(CORE_ADAPTER) $$($(BIN)/python core/build.py --suite-args) $(CORE_CONFORM_ARGS); \
+	else echo "core-conform: the C core is not built (see the message above); skipped"; fi
+
+## the main job: the conformance suite against the reference implementation, then the C core
+run: $(STAMP) core
 	$(BIN)/elastos conform
+	@$(MAKE) --no-print-directory core-conform
 
 ## everything that must hold
-test: $(STAMP)
+test: $(STAMP) core
 	@scripts/system-deps.sh
 	@mkdir -p $(REPORTS)
 	$(BIN)/python -m pytest -n 2 -p no:cacheprovider --junitxml=$(REPORTS)/pytest.xml tests
 	$(BIN)/elastos vectors --check
 	$(BIN)/elastos conform --quiet --json $(REPORTS)/conformance.json --junit $(REPORTS)/conformance.xml
+	@$(MAKE) --no-print-directory core-conform CORE_CONFORM_ARGS="--quiet --json $(REPORTS)/conformance-core.json --junit $(REPORTS)/conformance-core.xml"
+	$(BIN)/python core/fuzz.py --seconds 3 --skip-without-clang --json $(REPORTS)/fuzz-smoke.json
 	$(BIN)/elastos prove --json $(REPORTS)/proofs.json --junit $(REPORTS)/proofs.xml
 	$(BIN)/sphinx-build -W --keep-going -q -b html docs docs/_build/html
 	$(BIN)/python scripts/site_check.py docs/_build/html --screenshot $(REPORTS)/site-front.png --json $(REPORTS)/site.json
@@ -54,8 +94,9 @@ docs: $(STAMP)
 	$(BIN)/sphinx-build -W --keep-going -b html docs docs/_build/html
 
 ## benchmarks: ratios measured in one run (conformance/bench.py, bench_chain.py, bench_runtime.py), the node import,
-## the sidechain, then DID documents and ID-chain resolution (conformance/bench_did.py)
-bench: $(STAMP)
+## the sidechain, Carrier, the C core against the spec (needs the core built), then DID documents and ID-chain
+## resolution (conformance/bench_did.py)
+bench: $(STAMP) core
 	@mkdir -p $(REPORTS)
 	$(BIN)/elastos bench --json $(REPORTS)/bench.json
 	$(BIN)/python -m conformance.bench_chain --json $(REPORTS)/bench_chain.json
@@ -63,6 +104,7 @@ bench: $(STAMP)
 	$(BIN)/elastos bench node --json $(REPORTS)/bench_node.json
 	$(BIN)/python -m conformance.bench_sidechain --json $(REPORTS)/bench_sidechain.json
 	$(BIN)/elastos bench carrier --json $(REPORTS)/bench_carrier.json
+	$(BIN)/python -m conformance.bench_core --json $(REPORTS)/bench_core.json
 	$(BIN)/python -m conformance.bench_did --json $(REPORTS)/bench_did.json
 
 ## the conformance release: dist/elastos-vectors-<version>.tar.gz (the same bytes on every build) and SHA256SUMS
@@ -88,4 +130,4 @@ bench-node: $(STAMP)
 	$(BIN)/elastos bench node --blocks $(BLOCKS) --json $(REPORTS)/bench_node.json
 
 clean:
-	rm -rf $(VENV) docs/_build docs/generated $(REPORTS) .hypothesis
+	rm -rf core/build core/build-sanitize core/build-coverage core/build-fuzz $(VENV) docs/_build docs/generated $(REPORTS) .hypothesis

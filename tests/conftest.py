@@ -19,6 +19,15 @@ from hypothesis import settings
 # local runs explore new examples each time. Select with HYPOTHESIS_PROFILE=ci|dev.
 settings.register_profile("ci", derandomize=True, print_blob=True)
 settings.register_profile("dev", print_blob=True)
+if os.environ.get("HYPOTHESIS_REDIS_URL"):
+    # a fuzzing campaign across machines (core/campaign.py): one example database in Redis
+    from datetime import timedelta
+
+    import redis
+    from hypothesis.extra.redis import RedisExampleDatabase
+
+    settings.register_profile("campaign", print_blob=True, database=RedisExampleDatabase(
+        redis.Redis.from_url(os.environ["HYPOTHESIS_REDIS_URL"]), expire_after=timedelta(days=30), key_prefix=b"elastos-core:"))
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
 REPO = Path(__file__).resolve().parents[1]

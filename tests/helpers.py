@@ -19,3 +19,33 @@ def expect_reject(fn: Callable[..., Any], *args: Any, reason: Reason, rule: str,
     if decode:
         assert isinstance(info.value, DecodeError), f"expected a DecodeError, got {type(info.value).__name__}"
     return info.value
+
+
+def require_core() -> object:
+    """The C core's bindings (:mod:`reference.core`), building the core first when it is not built.
+
+    Skips only when this machine cannot build it (no C compiler or no OpenSSL 3 headers), with that
+    reason; a core that can be built but fails to load is a test failure.
+    """
+    import importlib
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import reference.core as core
+
+    if core.available():
+        return core
+    root = Path(__file__).resolve().parents[1]
+    sys.path.insert(0, str(root / "core"))
+    try:
+        import build as core_build  # core/build.py
+    finally:
+        sys.path.pop(0)
+    why = core_build.missing_prerequisite()
+    if why:
+        pytest.skip(f"the C core cannot be built here: {why}")
+    subprocess.run([sys.executable, str(root / "core" / "build.py"), "--require"], check=True)
+    core = importlib.reload(core)
+    assert core.available(), f"the C core was built but does not load: {core.unavailable_reason}"
+    return core

@@ -353,6 +353,8 @@ CBOR_OK = {
     "rfc_array_with_map": "826161a161626163", "rfc_map_five": "a56161614161626142616361436164614461656145",
     "mixed_key_types": "a301616141616162616120",
     "depth_64": "81" * 64 + "00",
+    # control characters must be escaped when the text is written as JSON (U+0000, newline, U+001F, DEL)
+    "text_control_characters": "6400 0a1f7f".replace(" ", ""),
 }
 CBOR_BAD = {
     "non_shortest_uint_1800": ("1800", Reason.CBOR_NON_SHORTEST), "non_shortest_uint_190017": ("190017", Reason.CBOR_NON_SHORTEST),

@@ -39,6 +39,7 @@ from spec.chain.validation import (
     median_time_past,
 )
 from spec.errors import Reason, Reject
+from reference.core import resolve_backend, use_backend
 from reference.node.store import Store
 
 
@@ -66,8 +67,13 @@ class Mempool:
 class Node:
     """A main-chain node over one store. Thread-safe: every public method holds the node's lock."""
 
-    def __init__(self, datadir: str | Path, params: NetworkParams, now: Callable[[], int] | None = None) -> None:
+    def __init__(
+        self, datadir: str | Path, params: NetworkParams, now: Callable[[], int] | None = None,
+        backend: str | None = None,
+    ) -> None:
         self.params = params
+        self.backend = resolve_backend(backend)
+        """``python`` or ``c``: where the spec's signature checks run (:mod:`reference.core`)."""
         self.datadir = Path(datadir)
         self.datadir.mkdir(parents=True, exist_ok=True)
         self.store = Store(self.datadir / "chain.sqlite", params)
@@ -119,7 +125,7 @@ class Node:
         Raises :class:`~spec.errors.DecodeError` for bytes that are not a block.
         """
         block = data if isinstance(data, Block) else decode_block(data)
-        with self.lock:
+        with self.lock, use_backend(self.backend):
             old_best = self.store.best_hash()
             outcome = self._add(block)
             new_best = self.store.best_hash()
@@ -225,7 +231,7 @@ class Node:
     def submit_tx(self, data: bytes | Transaction, source: object = None) -> bytes:
         """``sendrawtransaction``: check against the tip and add to the pool; returns the txid."""
         tx = data if isinstance(data, Transaction) else decode_transaction(data)
-        with self.lock:
+        with self.lock, use_backend(self.backend):
             txid = tx.txid()
             if txid in self.mempool.txs:
                 raise Reject(Reason.TX_DUPLICATE, None, "already in the pool")

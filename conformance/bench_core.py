@@ -1,0 +1,165 @@
+"""``make bench`` (C core part): the C core against the Python spec, as ratios in one run.
+
+==========================================  ==================================================  ==========
+measure                                     how                                                 target
+==========================================  ==================================================  ==========
+block decode                                ``spec.chain.block.decode_block`` against           >= 20x
+                                            ``ec_block_decode`` (through cffi) of the same
+                                            1,001-transaction block (1,000 signed transfers)
+merkle root                                 ``spec.chain.merkle.merkle_root`` of the block's    >= 20x
+                                            txids against ``ec_merkle_root``
+AuxPoW check                                ``check_auxpow`` of the decoded AuxPoW against      reported
+                                            ``ec_auxpow_check`` (decoded beforehand on both
+                                            sides)
+block sanity                                ``check_block_sanity`` of the decoded block         reported
+                                            against ``ec_block_sanity`` (transaction sanity,
+                                            addresses, duplicates, merkle root, AuxPoW, PoW)
+node block validation, C backend            the node's validation of the block (the functions   >= 0.9
+                                            ``Node`` calls: ``check_block_sanity`` and
+                                            ``check_block_context`` over the spec's chain
+                                            state) with ``use_backend("c")``, transactions per
+                                            second, against the raw ``cryptography`` P-256
+                                            verify rate of the same 1,000 signatures (key
+                                            load + verify, as ``bench_chain`` defines it)
+==========================================  ==================================================  ==========
+
+The block is :func:`conformance.bench_chain.build_block`'s. Each side is measured ``--rounds``
+times, alternating, and the best time is kept; fast operations are repeated to last at least
+``--min-seconds``. The spec's key caches are cleared before every validation round, so neither
+side starts with decoded keys. Prints a table and, with ``--json FILE``, JSON; exit status is
+non-zero when a target is missed (``--no-fail`` to report only) or when the C core is not built.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Callable
+
+from conformance.bench_chain import NOW, build_block, clear_key_caches, raw_triples, time_raw
+from spec.chain.auxpow import AUXPOW_CHAIN_ID, check_auxpow
+from spec.chain.block import decode_block
+from spec.chain.merkle import merkle_root
+from spec.chain.params import INSTANT
+from spec.chain.validation import check_block_context, check_block_sanity
+
+DECODE_TARGET = 20.0
+HASH_TARGET = 20.0
+NODE_TARGET = 0.9
+
+
+def timed(fn: Callable[[], object], min_seconds: float) -> float:
+    """Seconds per call of ``fn``, repeating it until ``min_seconds`` have passed."""
+    n, total = 0, 0.0
+    while n == 0 or total < min_seconds:
+        t0 = time.perf_counter()
+        fn()
+        total += time.perf_counter() - t0
+        n += 1
+    return total / n
+
+
+def main(argv: list[str] | None = None) -> int:
+    from reference import core
+
+    ap = argparse.ArgumentParser(prog="python -m conformance.bench_core")
+    ap.add_argument("--txs", type=int, default=1000, help="transfers in the block (default 1000)")
+    ap.add_argument("--rounds", type=int, default=5, help="measure each side this many times, keep the best")
+    ap.add_argument("--min-seconds", type=float, default=0.3, help="repeat fast operations at least this long")
+    ap.add_argument("--json", help="write the results here as JSON")
+    ap.add_argument("--no-fail", action="store_true", help="exit 0 even when a target is missed")
+    args = ap.parse_args(argv)
+    if not core.available():
+        print(f"bench-core: the C core is not available: {core.unavailable_reason}", file=sys.stderr)
+        return 1
+    print(f"bench-core: building a block of {args.txs} transfers on instant ...", file=sys.stderr)
+    state, block, items = build_block(args.txs)
+    data = block.serialize()
+    params = core.chain_params(INSTANT)
+    decoded = decode_block(data)
+    cblock = core.decode_block(data)
+    txids = decoded.txids()
+    assert cblock.txids() == txids and cblock.hash() == decoded.hash()
+    assert core.merkle_root(txids) == merkle_root(txids)
+    header = decoded.header
+    ap_c = core.ffi.addressof(cblock.ptr.header, "auxpow")
+    triples = raw_triples(items)
+
+    best: dict[str, float] = {}
+
+    def keep(name: str, seconds: float) -> None:
+        best[name] = min(best.get(name, float("inf")), seconds)
+
+    def validate(backend: str) -> None:
+        clear_key_caches()
+        with core.use_backend(backend):
+            check_block_sanity(decoded, INSTANT, NOW)
+            check_block_context(decoded, state, INSTANT)
+
+    for i in range(args.rounds):
+        print(f"bench-core: round {i + 1}/{args.rounds}", file=sys.stderr)
+        keep("decode_py", timed(lambda: decode_block(data), args.min_seconds))
+        keep("decode_c", timed(lambda: core.decode_block(data), args.min_seconds))
+        keep("merkle_py", timed(lambda: merkle_root(txids), args.min_seconds))
+        keep("merkle_c", timed(lambda: core.merkle_root(txids), args.min_seconds))
+        keep("auxpow_py", timed(lambda: check_auxpow(header.auxpow, header.hash(), AUXPOW_CHAIN_ID), args.min_seconds))
+        keep("auxpow_c", timed(lambda: core.lib.ec_auxpow_check(ap_c, cblock.ptr.header.hash, AUXPOW_CHAIN_ID),
+                               args.min_seconds))
+        keep("sanity_py", timed(lambda: check_block_sanity(decoded, INSTANT, NOW), args.min_seconds))
+        keep("sanity_c", timed(lambda: cblock.sanity_code(params, NOW), args.min_seconds))
+        keep("raw_verify", time_raw(triples))
+        keep("validate_python", timed(lambda: validate("python"), 0))
+        keep("validate_c", timed(lambda: validate("c"), 0))
+    assert cblock.sanity_code(params, NOW) == 0
+    n = len(items)
+    raw_rate = n / best["raw_verify"]
+    node_c_rate = n / best["validate_c"]
+    node_py_rate = n / best["validate_python"]
+    ratios = {
+        "block_decode": best["decode_py"] / best["decode_c"],
+        "merkle_root": best["merkle_py"] / best["merkle_c"],
+        "auxpow_check": best["auxpow_py"] / best["auxpow_c"],
+        "block_sanity": best["sanity_py"] / best["sanity_c"],
+    }
+    node_ratio = node_c_rate / raw_rate
+    results = {
+        "transactions": n + 1, "block_size": len(data), "rounds": args.rounds,
+        "seconds": {k: round(v, 7) for k, v in best.items()},
+        "c_speedup": {k: round(v, 2) for k, v in ratios.items()},
+        "decode_target": DECODE_TARGET, "hash_target": HASH_TARGET,
+        "decode_ok": ratios["block_decode"] >= DECODE_TARGET, "hash_ok": ratios["merkle_root"] >= HASH_TARGET,
+        "raw_verify_per_s": round(raw_rate, 1),
+        "node_validation_c_tx_per_s": round(node_c_rate, 1),
+        "node_validation_python_tx_per_s": round(node_py_rate, 1),
+        "node_c_vs_raw_verify": round(node_ratio, 3), "node_target": NODE_TARGET,
+        "node_ok": node_ratio >= NODE_TARGET,
+    }
+    rows = [
+        ("block decode", best["decode_py"], best["decode_c"], ratios["block_decode"], f">= {DECODE_TARGET:g}x",
+         results["decode_ok"]),
+        ("merkle root", best["merkle_py"], best["merkle_c"], ratios["merkle_root"], f">= {HASH_TARGET:g}x",
+         results["hash_ok"]),
+        ("AuxPoW check", best["auxpow_py"], best["auxpow_c"], ratios["auxpow_check"], "", True),
+        ("block sanity", best["sanity_py"], best["sanity_c"], ratios["block_sanity"], "", True),
+    ]
+    print(f"block of {n + 1} transactions, {len(data):,} bytes, best of {args.rounds} rounds")
+    print(f"  {'measure':<14} {'Python spec':>12} {'C core':>12} {'speed-up':>9}  target")
+    for name, py, c, ratio, target, ok in rows:
+        verdict = "" if not target else (" ok" if ok else " MISSED")
+        print(f"  {name:<14} {py * 1e3:>9.3f} ms {c * 1e3:>9.4f} ms {ratio:>8.1f}x  {target}{verdict}")
+    print(f"  raw P-256 verify (cryptography, key load + verify): {raw_rate:,.0f} /s")
+    print(f"  node block validation, C backend:      {node_c_rate:,.0f} tx/s = {node_ratio:.3f} of raw verify "
+          f"(target >= {NODE_TARGET}: {'ok' if results['node_ok'] else 'MISSED'})")
+    print(f"  node block validation, Python backend: {node_py_rate:,.0f} tx/s = {node_py_rate / raw_rate:.3f} of raw")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(results, f, indent=1, sort_keys=True)
+            f.write("\n")
+    ok = results["decode_ok"] and results["hash_ok"] and results["node_ok"]
+    return 0 if ok or args.no_fail else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,246 @@
+/* elastos_core: the optimised C core of the Elastos protocol reference.
+ *
+ * Every function that can fail returns an `enum ec_reason` (elastos_reasons.h, generated from the
+ * spec's Reason enum): EC_OK (0) on success, otherwise the spec's rejection code. Every decoder is
+ * bounds-checked against the length it is given; no function reads past its input.
+ *
+ * The declarations between the CFFI-BEGIN and CFFI-END markers are plain C without preprocessor
+ * directives, so that reference/core.py hands them to cffi's cdef unchanged (one declaration of the
+ * ABI, never two).
+ */
+#ifndef ELASTOS_CORE_H
+#define ELASTOS_CORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "elastos_reasons.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* CFFI-BEGIN */
+
+/* -- library -------------------------------------------------------------------------------- */
+const char *ec_version(void);
+const char *ec_reasons_fingerprint(void);
+const char *ec_reason_name(int code);
+int ec_reason_count(void);
+
+/* -- reader: a bounds-checked cursor (ENC-001, ENC-002) -------------------------------------- */
+typedef struct {
+    const uint8_t *data;
+    size_t len;
+    size_t pos;
+} ec_reader;
+
+int ec_read(ec_reader *r, size_t n, const uint8_t **out);
+int ec_read_u8(ec_reader *r, uint8_t *out);
+int ec_read_u16(ec_reader *r, uint16_t *out);
+int ec_read_u32(ec_reader *r, uint32_t *out);
+int ec_read_u64(ec_reader *r, uint64_t *out);
+int ec_read_varuint(ec_reader *r, uint64_t *out);
+int ec_read_varbytes(ec_reader *r, uint64_t max, const uint8_t **data, size_t *len);
+int ec_finish(ec_reader *r);
+size_t ec_varuint_encode(uint64_t value, uint8_t *out9);
+
+/* -- hashes (OpenSSL libcrypto) -------------------------------------------------------------- */
+void ec_sha256(const uint8_t *data, size_t len, uint8_t *out32);
+void ec_sha256d(const uint8_t *data, size_t len, uint8_t *out32);
+int ec_ripemd160(const uint8_t *data, size_t len, uint8_t *out20);
+int ec_hash160(const uint8_t *data, size_t len, uint8_t *out20);
+
+/* -- base58, base58check, addresses ---------------------------------------------------------- */
+/* text is UTF-8; `out` needs 2 * len + 1 bytes (encode) or `len` bytes (decode) */
+int ec_b58_encode(const uint8_t *data, size_t len, char *out, size_t cap, size_t *outlen);
+int ec_b58_decode(const char *text, size_t len, uint8_t *out, size_t cap, size_t *outlen);
+int ec_b58check_encode(const uint8_t *payload, size_t len, char *out, size_t cap, size_t *outlen);
+int ec_b58check_decode(const char *text, size_t len, uint8_t *out, size_t cap, size_t *outlen);
+int ec_address_encode(const uint8_t *program_hash, size_t len, char *out35);
+int ec_address_decode(const char *text, size_t len, uint8_t *out21);
+const char *ec_prefix_name(int prefix);
+
+/* -- P-256 ECDSA and redeem scripts (OpenSSL libcrypto) ---------------------------------------- */
+typedef struct {
+    int kind;              /* 0 standard, 1 multisig, 2 crosschain */
+    int m;
+    int n;
+    uint8_t keys[16][33];
+} ec_script;
+
+int ec_p256_decode(const uint8_t *pubkey, size_t len, uint8_t *x32, uint8_t *y32);
+int ec_p256_public_from_private(const uint8_t *priv, size_t len, uint8_t *out33);
+int ec_ecdsa_sign(const uint8_t *priv, size_t len, const uint8_t *msg, size_t mlen, uint8_t *out64);
+int ec_ecdsa_verify(const uint8_t *pubkey, size_t pklen, const uint8_t *msg, size_t mlen,
+                    const uint8_t *sig, size_t siglen);
+int ec_script_parse(const uint8_t *code, size_t len, ec_script *out);
+int ec_script_standard(const uint8_t *pubkey, size_t len, uint8_t *out35);
+int ec_script_multisig(int m, const uint8_t *keys, const size_t *key_lens, size_t nkeys, int crosschain,
+                       uint8_t *out, size_t cap, size_t *outlen);
+int ec_program_verify(const uint8_t *code, size_t clen, const uint8_t *param, size_t plen,
+                      const uint8_t *msg, size_t mlen, ec_script *out);
+/* verify a parameter against an already parsed script (keys are decoded again here) */
+int ec_script_verify(const ec_script *script, const uint8_t *param, size_t plen, const uint8_t *msg, size_t mlen);
+int ec_program_hash(const uint8_t *code, size_t len, uint8_t *out21);
+
+/* -- Ed25519 and X25519 (OpenSSL libcrypto) ------------------------------------------------- */
+int ec_ed25519_public_key(const uint8_t *seed, size_t len, uint8_t *out32);
+int ec_ed25519_sign(const uint8_t *seed, size_t len, const uint8_t *msg, size_t mlen, uint8_t *out64);
+int ec_ed25519_verify(const uint8_t *pub, size_t plen, const uint8_t *msg, size_t mlen,
+                      const uint8_t *sig, size_t slen);
+int ec_x25519_public_key(const uint8_t *priv, size_t len, uint8_t *out32);
+int ec_x25519_shared(const uint8_t *priv, size_t len, const uint8_t *pub, size_t plen, uint8_t *out32);
+
+/* -- deterministic CBOR: decode to typed JSON text ------------------------------------------- */
+/* On EC_OK, *json is a malloc'd NUL-terminated typed-JSON text (free with ec_free). */
+int ec_cbor_decode_json(const uint8_t *data, size_t len, char **json, size_t *jlen);
+void ec_free(void *p);
+
+/* -- ELA chain: transactions, AuxPoW, headers, blocks ----------------------------------------- */
+/* Decoded structures point into the caller's buffer (keep it alive); free with ec_tx_free /
+ * ec_block_free. A decoder that fails has freed what it allocated (freeing again is harmless). */
+typedef struct {
+    uint8_t usage;
+    const uint8_t *data;
+    size_t len;
+} ec_attribute;
+
+typedef struct {
+    const uint8_t *txid;
+    uint16_t index;
+    uint32_t sequence;
+} ec_input;
+
+typedef struct {
+    const uint8_t *asset_id;
+    int64_t value;
+    uint32_t output_lock;
+    const uint8_t *program_hash;
+    uint8_t type;
+} ec_output;
+
+typedef struct {
+    const uint8_t *parameter;
+    size_t parameter_len;
+    const uint8_t *code;
+    size_t code_len;
+} ec_program;
+
+typedef struct {
+    const uint8_t *data;       /* the transaction's first byte */
+    size_t size;               /* bytes of the whole transaction */
+    size_t unsigned_len;       /* bytes of the unsigned part (what the txid hashes and programs sign) */
+    uint8_t txid[32];
+    uint8_t version;
+    uint8_t type;
+    uint8_t payload_version;
+    uint32_t lock_time;
+    uint8_t asset_precision;   /* RegisterAsset */
+    int64_t asset_amount;      /* RegisterAsset */
+    const uint8_t *sidechain_hashes; /* WithdrawFromSideChain v0: n * 32 bytes */
+    size_t n_sidechain_hashes;
+    ec_attribute *attributes;
+    size_t n_attributes, cap_attributes;
+    ec_input *inputs;
+    size_t n_inputs, cap_inputs;
+    ec_output *outputs;
+    size_t n_outputs, cap_outputs;
+    ec_program *programs;
+    size_t n_programs, cap_programs;
+} ec_tx;
+
+typedef struct {
+    size_t size;
+    uint8_t coinbase_hash[32];
+    uint64_t n_tx_in;
+    const uint8_t *script;     /* the first input's signature script */
+    size_t script_len;
+    const uint8_t *coinbase_branch;
+    size_t n_coinbase_branch;
+    uint32_t coinbase_index;
+    const uint8_t *aux_branch;
+    size_t n_aux_branch;
+    uint32_t aux_index;
+    const uint8_t *parent_header; /* 80 bytes */
+    uint8_t parent_header_hash[32];
+} ec_auxpow;
+
+typedef struct {
+    uint32_t version;
+    const uint8_t *previous;
+    const uint8_t *merkle_root;
+    uint32_t timestamp;
+    uint32_t bits;
+    uint32_t nonce;
+    uint32_t height;
+    ec_auxpow auxpow;
+    uint8_t trailer;
+    uint8_t hash[32];
+    size_t size;               /* bytes of the header, AuxPoW and trailer included */
+} ec_header;
+
+typedef struct {
+    ec_header header;
+    ec_tx *txs;
+    size_t n_txs;
+    size_t size;
+} ec_block;
+
+/* the network parameters the sanity checks read (spec.chain.params.NetworkParams) */
+typedef struct {
+    uint8_t pow_limit[32];     /* big-endian */
+    uint64_t max_tx_per_block;
+    uint64_t max_block_context_size;
+    uint64_t max_block_header_size;
+    int64_t max_time_offset;
+    uint32_t check_address_height; /* MAINNET's, on every network (the spec's quirk) */
+    uint8_t ela_asset_id[32];
+    uint8_t cr_assets_address[21];
+    uint8_t cr_expenses_address[21];
+} ec_chain_params;
+
+int ec_check_tx_type(int code);
+int ec_tx_read(ec_reader *r, ec_tx *tx);
+int ec_tx_decode(const uint8_t *data, size_t len, ec_tx *tx);
+void ec_tx_free(ec_tx *tx);
+int ec_auxpow_read(ec_reader *r, ec_auxpow *a);
+int ec_auxpow_decode(const uint8_t *data, size_t len, ec_auxpow *a);
+int ec_header_read(ec_reader *r, ec_header *h);
+int ec_block_decode(const uint8_t *data, size_t len, ec_block *b);
+void ec_block_free(ec_block *b);
+int ec_merkle_root(const uint8_t *hashes, size_t n, uint8_t *out32);
+/* the sibling hashes from the leaf up; `out` needs 32 * 64 bytes */
+int ec_merkle_branch(const uint8_t *hashes, size_t n, uint64_t index, uint8_t *out, size_t *out_n);
+void ec_merkle_branch_root(const uint8_t *leaf, const uint8_t *branch, size_t n, uint32_t index, uint8_t *out32);
+int ec_expected_index(uint32_t nonce, uint32_t chain_id, uint64_t h, uint32_t *out);
+int ec_auxpow_check(const ec_auxpow *a, const uint8_t *block_hash, uint32_t chain_id);
+int ec_check_proof_of_work(const uint8_t *parent_hash, uint32_t bits, const uint8_t *pow_limit_be32);
+
+/* compact bits (CompactToBig / BigToCompact), work and the retarget; decimal strings are malloc'd
+ * (free with ec_free) */
+typedef struct {
+    uint8_t pow_limit[32];     /* big-endian */
+    uint32_t pow_limit_bits;   /* 0x207fffff switches retargets off (instant) */
+    uint64_t target_timespan;
+    uint64_t target_time_per_block;
+    uint64_t adjustment_factor;
+} ec_retarget;
+
+int ec_bits_to_target(uint32_t bits, char **target_dec, int *negative, uint32_t *canonical_bits);
+int ec_bits_from_target(const char *dec, uint32_t *bits);
+int ec_calc_work(uint32_t bits, char **work_dec);
+int ec_next_required_bits(const ec_retarget *p, uint32_t prev_height, uint32_t prev_bits, uint32_t prev_timestamp,
+                          int has_first, uint32_t first_timestamp, uint32_t *out);
+int ec_tx_sanity(const ec_tx *tx, uint32_t height, const ec_chain_params *params);
+int ec_block_sanity(const ec_block *b, const ec_chain_params *params, int64_t now);
+/* the program rules of spec.chain.validation.check_signatures; refs: one 21-byte program hash per input */
+int ec_check_signatures(const ec_tx *tx, const uint8_t *ref_program_hashes, size_t n_refs);
+
+/* CFFI-END */
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* ELASTOS_CORE_H */

@@ -1,0 +1,31 @@
+/* Shared internals of the C core (not part of the public API). */
+#ifndef EC_INTERNAL_H
+#define EC_INTERNAL_H
+
+#include "elastos_core.h"
+
+#define EC_VERSION "0.1.0"
+
+/* a growable byte buffer */
+typedef struct {
+    uint8_t *p;
+    size_t len;
+    size_t cap;
+    int oom;
+} ec_buf;
+
+void ec_buf_put(ec_buf *b, const void *data, size_t n);
+void ec_buf_putc(ec_buf *b, uint8_t c);
+void ec_buf_puts(ec_buf *b, const char *s);
+void ec_buf_hex(ec_buf *b, const uint8_t *data, size_t n);
+void ec_buf_json_string(ec_buf *b, const char *s, size_t n);
+
+/* strict UTF-8 (as Python's codec: no surrogates, no overlongs, at most U+10FFFF) */
+int ec_utf8_valid(const uint8_t *s, size_t n);
+
+/* the script of `code` if a program hash with `prefix` may be unlocked by it (else
+ * EC_TX_SIGNATURE_TYPE), verified against `param` over `msg` with each key decoded once */
+int ec_runnable_verify(uint8_t prefix, const uint8_t *code, size_t clen, const uint8_t *param, size_t plen,
+                       const uint8_t *msg, size_t mlen);
+
+#endif

@@ -1,0 +1,454 @@
+"""Python bindings of the C core (``core/``), through cffi in ABI mode.
+
+The C core is an optional accelerated backend: the spec stays the one normative source. The
+bindings load ``core/build/libelastos_core.so`` (or the file named by ``ELASTOS_CORE_LIB``) with
+``cffi.FFI().dlopen``; the declarations are read from the ``CFFI-BEGIN``/``CFFI-END`` section of
+``core/include/elastos_core.h``, so the ABI is written down once. ABI mode was chosen over API
+mode because the library is built by the project's own ``make`` (``core/build.py``); API mode
+would compile a second extension module at install time, tying ``pip install`` to a C toolchain,
+while the cost ABI mode adds per call (about a microsecond) is small next to what the calls do
+(an ECDSA verification takes a few hundred microseconds on the development machine). When the
+library is missing or was built from a different ``Reason`` enum, :data:`unavailable_reason` says
+why and every caller uses the spec.
+
+The node's hook is :func:`use_backend`: inside ``with use_backend("c")`` the calls that the spec's
+block and transaction checks (``spec.chain.validation``) make to ``check_tx_sanity`` and
+``check_signatures`` run in C (``ec_tx_sanity``; ``ec_check_signatures``: program hashes, script
+parsing and every ECDSA verification), each transaction decoded in C once. The C result is used
+only when it **accepts**; on any rejection the spec's own function runs and raises the normative
+:class:`~spec.errors.Reject` (reason, rule ID and detail), so the node behaves identically with
+and without the core. A case where C rejects and the spec accepts is counted in
+:data:`DISAGREEMENTS` and the spec's answer is used.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import os
+import threading
+import weakref
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from spec.crypto import scripts as spec_scripts
+from spec.errors import DecodeError, Reason, Reject
+
+ROOT = Path(__file__).resolve().parent.parent
+HEADER = ROOT / "core" / "include" / "elastos_core.h"
+DEFAULT_LIB = ROOT / "core" / "build" / "libelastos_core.so"
+
+ffi: Any = None
+lib: Any = None
+unavailable_reason: str | None = None
+"""Why the C core cannot be used here (``None`` when it can)."""
+
+STATS = {"c_accepts": 0, "c_rejects": 0}
+"""How often the backend hook's C check accepted, and how often it handed a rejection to the spec."""
+
+DISAGREEMENTS: list[tuple[str, str]] = []
+"""(what, detail) for every call where the C core rejected and the spec accepted."""
+
+_KIND = ("standard", "multisig", "crosschain")
+_KIND_CODE = {k: i for i, k in enumerate(_KIND)}
+
+
+def _cdef_text() -> str:
+    text = HEADER.read_text()
+    body = text.split("/* CFFI-BEGIN */", 1)[1].split("/* CFFI-END */", 1)[0]
+    return body
+
+
+def _reasons_fingerprint() -> str:
+    import hashlib
+
+    return hashlib.sha256("\n".join(r.value for r in Reason).encode()).hexdigest()[:16]
+
+
+def _load() -> None:
+    global ffi, lib, unavailable_reason
+    path = Path(os.environ.get("ELASTOS_CORE_LIB", DEFAULT_LIB))
+    try:
+        import cffi
+    except ImportError:  # pragma: no cover - cffi is a dependency
+        unavailable_reason = "cffi is not installed"
+        return
+    if not path.exists():
+        unavailable_reason = f"{path} is not built (run `make core`; it needs a C compiler and libssl-dev)"
+        return
+    f = cffi.FFI()
+    f.cdef(_cdef_text())
+    try:
+        handle = f.dlopen(str(path))
+    except OSError as e:
+        unavailable_reason = f"cannot load {path}: {e}"
+        return
+    built = f.string(handle.ec_reasons_fingerprint()).decode()
+    if built != _reasons_fingerprint():
+        unavailable_reason = f"{path} was built from another Reason enum (rebuild with `make core`)"
+        return
+    ffi, lib = f, handle
+
+
+_load()
+
+
+def available() -> bool:
+    return lib is not None
+
+
+def _need() -> None:
+    if lib is None:
+        raise RuntimeError(f"the C core is not available: {unavailable_reason}")
+
+
+def reason(code: int) -> Reason:
+    """The spec's :class:`Reason` for a C reason code."""
+    name = ffi.string(lib.ec_reason_name(code)).decode()
+    if name == "INTERNAL_ERROR":
+        raise RuntimeError("the C core reported an internal error")
+    return Reason(name)
+
+
+def _check(code: int, what: str, decode: bool = False) -> None:
+    if code:
+        r = reason(code)
+        raise (DecodeError(r, None, f"{what} (C core)") if decode else Reject(r, None, f"{what} (C core)"))
+
+
+# -- primitives ----------------------------------------------------------------------------------------
+
+
+def sha256d(data: bytes) -> bytes:
+    _need()
+    out = ffi.new("uint8_t[32]")
+    lib.ec_sha256d(data, len(data), out)
+    return bytes(out)
+
+
+def hash160(data: bytes) -> bytes:
+    _need()
+    out = ffi.new("uint8_t[20]")
+    _check(lib.ec_hash160(data, len(data), out), "hash160")
+    return bytes(out)
+
+
+def read_varuint(data: bytes) -> int:
+    """Decode one VarUint that is the whole of ``data``."""
+    _need()
+    r = ffi.new("ec_reader *", {"data": ffi.from_buffer(data), "len": len(data), "pos": 0})
+    v = ffi.new("uint64_t *")
+    _check(lib.ec_read_varuint(r, v), "VarUint", True)
+    _check(lib.ec_finish(r), "VarUint", True)
+    return int(v[0])
+
+
+def read_varbytes(data: bytes, maximum: int) -> bytes:
+    """Decode one VarBytes of at most ``maximum`` bytes that is the whole of ``data``."""
+    _need()
+    keep = ffi.from_buffer(data)
+    r = ffi.new("ec_reader *", {"data": keep, "len": len(data), "pos": 0})
+    p = ffi.new("uint8_t **")
+    n = ffi.new("size_t *")
+    _check(lib.ec_read_varbytes(r, maximum, p, n), "VarBytes", True)
+    _check(lib.ec_finish(r), "VarBytes", True)
+    return bytes(ffi.buffer(p[0], n[0]))
+
+
+def b58decode(text: str) -> bytes:
+    _need()
+    raw = text.encode("utf-8", "surrogatepass")
+    out = ffi.new("uint8_t[]", len(raw) + 1)
+    n = ffi.new("size_t *")
+    _check(lib.ec_b58_decode(raw, len(raw), out, len(raw), n), "base58", True)
+    return bytes(out[0:n[0]])
+
+
+def b58encode(data: bytes) -> str:
+    _need()
+    cap = 2 * len(data) + 16
+    out = ffi.new("char[]", cap)
+    n = ffi.new("size_t *")
+    _check(lib.ec_b58_encode(data, len(data), out, cap, n), "base58")
+    return ffi.string(out, n[0]).decode()
+
+
+def program_hash_from_address(address: str) -> bytes:
+    _need()
+    raw = address.encode("utf-8", "surrogatepass")
+    out = ffi.new("uint8_t[21]")
+    _check(lib.ec_address_decode(raw, len(raw), out), "address", True)
+    return bytes(out)
+
+
+def cbor_decode_json(data: bytes) -> str:
+    """The typed-JSON text of a deterministic CBOR item (as :func:`conformance.bindings.cbor_to_json`)."""
+    _need()
+    out = ffi.new("char **")
+    n = ffi.new("size_t *")
+    _check(lib.ec_cbor_decode_json(data, len(data), out, n), "CBOR", True)
+    try:
+        return ffi.string(out[0], n[0]).decode()
+    finally:
+        lib.ec_free(out[0])
+
+
+def ecdsa_verify(pubkey: bytes, message: bytes, signature: bytes) -> None:
+    _need()
+    _check(lib.ec_ecdsa_verify(pubkey, len(pubkey), message, len(message), signature, len(signature)), "ECDSA")
+
+
+def parse_redeem_script(code: bytes) -> tuple[str, int, tuple[bytes, ...]]:
+    """(kind, m, keys) of a redeem script, as :func:`spec.crypto.scripts.parse_redeem_script`."""
+    _need()
+    s = ffi.new("ec_script *")
+    _check(lib.ec_script_parse(code, len(code), s), "redeem script", True)
+    return _KIND[s.kind], s.m, tuple(bytes(s.keys[i]) for i in range(s.n))
+
+
+def program_verify_code(code: bytes, parameter: bytes, message: bytes) -> int:
+    """The raw reason code of ``ec_program_verify`` (0 when the program is satisfied)."""
+    _need()
+    s = ffi.new("ec_script *")
+    return int(lib.ec_program_verify(code, len(code), parameter, len(parameter), message, len(message), s))
+
+
+def script_verify_code(script: spec_scripts.RedeemScript, parameter: bytes, message: bytes) -> int:
+    """The raw reason code of ``ec_script_verify`` for a script the spec has parsed."""
+    s = ffi.new("ec_script *")
+    s.kind = _KIND_CODE[script.kind]
+    s.m = script.m
+    s.n = len(script.public_keys)
+    for i, k in enumerate(script.public_keys[:16]):
+        ffi.memmove(s.keys[i], k, 33)
+    return int(lib.ec_script_verify(s, parameter, len(parameter), message, len(message)))
+
+
+# -- chain ---------------------------------------------------------------------------------------------
+
+
+def chain_params(params: Any) -> Any:
+    """The ``ec_chain_params`` of a :class:`spec.chain.params.NetworkParams` (kept alive by the caller)."""
+    from spec.chain.params import CR_ASSETS_ADDRESS, CR_EXPENSES_ADDRESS, ELA_ASSET_ID, MAINNET
+
+    _need()
+    p = ffi.new("ec_chain_params *")
+    ffi.memmove(p.pow_limit, params.pow_limit.to_bytes(32, "big"), 32)
+    p.max_tx_per_block = params.max_tx_per_block
+    p.max_block_context_size = params.max_block_context_size
+    p.max_block_header_size = params.max_block_header_size
+    p.max_time_offset = params.max_time_offset
+    p.check_address_height = MAINNET.check_address_height
+    ffi.memmove(p.ela_asset_id, ELA_ASSET_ID, 32)
+    ffi.memmove(p.cr_assets_address, CR_ASSETS_ADDRESS, 21)
+    ffi.memmove(p.cr_expenses_address, CR_EXPENSES_ADDRESS, 21)
+    return p
+
+
+def merkle_root(hashes: list[bytes]) -> bytes:
+    """:func:`spec.chain.merkle.merkle_root` of 32-byte hashes."""
+    _need()
+    for h in hashes:
+        if len(h) != 32:
+            raise DecodeError(Reason.WRONG_LENGTH, None, "hash: not 32 bytes (C core)")
+    out = ffi.new("uint8_t[32]")
+    _check(lib.ec_merkle_root(b"".join(hashes), len(hashes), out), "merkle root")
+    return bytes(out)
+
+
+class CoreBlock:
+    """A block decoded by the C core (the bytes are kept alive with it)."""
+
+    __slots__ = ("data", "_buf", "ptr")
+
+    def __init__(self, data: bytes) -> None:
+        _need()
+        self.data = data
+        self._buf = ffi.from_buffer(data)
+        self.ptr = ffi.gc(ffi.new("ec_block *"), lib.ec_block_free)
+        _check(lib.ec_block_decode(self._buf, len(data), self.ptr), "block", True)
+
+    def hash(self) -> bytes:
+        return bytes(self.ptr.header.hash)
+
+    def txids(self) -> list[bytes]:
+        return [bytes(self.ptr.txs[i].txid) for i in range(self.ptr.n_txs)]
+
+    def sanity_code(self, params: Any, now: int) -> int:
+        """The raw reason code of ``ec_block_sanity`` (``params`` from :func:`chain_params`)."""
+        return int(lib.ec_block_sanity(self.ptr, params, now))
+
+    def check_sanity(self, params: Any, now: int) -> None:
+        _check(self.sanity_code(params, now), "block sanity")
+
+
+def decode_block(data: bytes) -> CoreBlock:
+    return CoreBlock(data)
+
+
+def tx_decode_code(data: bytes) -> tuple[int, bytes | None]:
+    """(reason code, txid or None) of ``ec_tx_decode``."""
+    _need()
+    tx = ffi.gc(ffi.new("ec_tx *"), lib.ec_tx_free)
+    code = int(lib.ec_tx_decode(data, len(data), tx))
+    return code, (bytes(tx.txid) if code == 0 else None)
+
+
+def tx_sanity_code(data: bytes, height: int, params: Any) -> int:
+    """The reason code of decoding ``data`` as a transaction and then ``ec_tx_sanity``."""
+    _need()
+    tx = ffi.gc(ffi.new("ec_tx *"), lib.ec_tx_free)
+    code = int(lib.ec_tx_decode(data, len(data), tx))
+    return code or int(lib.ec_tx_sanity(tx, height, params))
+
+
+def auxpow_check_code(auxpow: bytes, block_hash: bytes, chain_id: int) -> int:
+    """The reason code of decoding an AuxPoW and checking it for ``block_hash`` (32 bytes)."""
+    _need()
+    keep = ffi.from_buffer(auxpow)
+    a = ffi.new("ec_auxpow *")
+    code = int(lib.ec_auxpow_decode(keep, len(auxpow), a))
+    return code or int(lib.ec_auxpow_check(a, block_hash, chain_id & 0xFFFF_FFFF))
+
+
+def pow_check_code(parent_hash: bytes, bits: int, pow_limit: int) -> int:
+    _need()
+    return int(lib.ec_check_proof_of_work(parent_hash, bits, pow_limit.to_bytes(32, "big")))
+
+
+# -- the node's backend hook ----------------------------------------------------------------------------
+
+BACKENDS = ("python", "c")
+_backend: contextvars.ContextVar[str] = contextvars.ContextVar("elastos_backend", default="python")
+_decoded: contextvars.ContextVar[dict[int, Any] | None] = contextvars.ContextVar("elastos_decoded", default=None)
+"""Within one ``use_backend("c")`` block: id(tx) -> (tx, its C decoding), so that sanity and signatures
+decode a transaction once (the transaction is held, so its id cannot be reused meanwhile)."""
+_install_lock = threading.Lock()
+_installed = False
+_spec_check_signatures: Any = None
+_spec_check_tx_sanity: Any = None
+
+
+def _c_tx(tx: Any) -> tuple[int, Any]:
+    """(reason code, ``ec_tx *``) of decoding a spec transaction's bytes in C (freed when collected)."""
+    cache = _decoded.get()
+    hit = cache.get(id(tx)) if cache is not None else None
+    if hit is not None:
+        return hit[1], hit[2]
+    data = tx.serialize()
+    c_tx = ffi.gc(ffi.new("ec_tx *"), lib.ec_tx_free)
+    buf = ffi.from_buffer(data)
+    code = int(lib.ec_tx_decode(buf, len(data), c_tx))
+    if cache is not None:
+        cache[id(tx)] = (tx, code, c_tx, buf, data)  # the decoding points into data: keep it alive with it
+    else:
+        _keep[c_tx] = buf
+    return code, c_tx
+
+
+_keep: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
+"""The buffer a C decoding points into, alive as long as the decoding (outside a cache)."""
+
+
+def signatures_code(tx: Any, references: Any) -> int:
+    """The raw reason code of ``ec_check_signatures`` for a spec transaction and its referenced outputs."""
+    code, c_tx = _c_tx(tx)
+    if code:
+        return code
+    refs = b"".join(o.program_hash for o in references)
+    return int(lib.ec_check_signatures(c_tx, refs, len(references)))
+
+
+_params_cache: dict[int, tuple[Any, Any]] = {}
+
+
+def _c_params(params: Any) -> Any:
+    hit = _params_cache.get(id(params))
+    if hit is None or hit[0] is not params:
+        hit = (params, chain_params(params))
+        _params_cache[id(params)] = hit
+    return hit[1]
+
+
+def check_signatures(tx: Any, references: Any, unsigned: bytes | None = None) -> None:
+    """:func:`spec.chain.validation.check_signatures` with its accepting path in C when the backend is ``c``.
+
+    A rejection (or a transaction the C decoder refuses) is handed to the spec's own function,
+    which raises the normative :class:`~spec.errors.Reject`.
+    """
+    if _backend.get() == "c" and lib is not None:
+        if signatures_code(tx, references) == 0:
+            STATS["c_accepts"] += 1
+            return None
+        STATS["c_rejects"] += 1
+        _spec_check_signatures(tx, references, unsigned)  # raises the normative Reject
+        DISAGREEMENTS.append(("check_signatures", f"C rejected, spec accepted: txid {tx.txid()[::-1].hex()}"))
+        return None
+    return _spec_check_signatures(tx, references, unsigned)
+
+
+def check_tx_sanity(tx: Any, height: int, params: Any) -> None:
+    """:func:`spec.chain.validation.check_tx_sanity` with its accepting path in C when the backend is ``c``."""
+    if _backend.get() == "c" and lib is not None:
+        code, c_tx = _c_tx(tx)
+        if code == 0 and lib.ec_tx_sanity(c_tx, height, _c_params(params)) == 0:
+            STATS["c_accepts"] += 1
+            return None
+        STATS["c_rejects"] += 1
+        _spec_check_tx_sanity(tx, height, params)  # raises the normative Reject
+        DISAGREEMENTS.append(("check_tx_sanity", f"C rejected, spec accepted: txid {tx.txid()[::-1].hex()}"))
+        return None
+    return _spec_check_tx_sanity(tx, height, params)
+
+
+def _install() -> None:
+    """Route ``spec.chain.validation``'s calls of ``check_signatures`` and ``check_tx_sanity`` through
+    :func:`check_signatures` and :func:`check_tx_sanity` (once)."""
+    global _installed, _spec_check_signatures, _spec_check_tx_sanity
+    with _install_lock:
+        if _installed:
+            return
+        import spec.chain.validation as validation
+
+        _spec_check_signatures = validation.check_signatures
+        _spec_check_tx_sanity = validation.check_tx_sanity
+        validation.check_signatures = check_signatures  # type: ignore[assignment]
+        validation.check_tx_sanity = check_tx_sanity  # type: ignore[assignment]
+        _installed = True
+
+
+def resolve_backend(name: str | None) -> str:
+    """``python``, ``c`` or ``auto`` (C when available); ``None`` reads ``ELASTOS_BACKEND`` (default python)."""
+    name = name or os.environ.get("ELASTOS_BACKEND", "python")
+    if name == "auto":
+        return "c" if available() else "python"
+    if name not in BACKENDS:
+        raise ValueError(f"backend must be one of {BACKENDS} or auto, not {name!r}")
+    if name == "c" and not available():
+        raise RuntimeError(f"the C backend is not available: {unavailable_reason}")
+    return name
+
+
+@contextlib.contextmanager
+def use_backend(name: str) -> Iterator[None]:
+    """Within the block (this thread or task only), the spec's signature checks use ``name``."""
+    if name == "c":
+        _need()
+        _install()
+    token = _backend.set(name)
+    cache = _decoded.set({} if name == "c" else None)
+    try:
+        yield
+    finally:
+        _decoded.reset(cache)
+        _backend.reset(token)
+
+
+__all__ = [
+    "BACKENDS", "CoreBlock", "DISAGREEMENTS", "STATS", "auxpow_check_code", "available", "b58decode",
+    "b58encode", "cbor_decode_json", "chain_params", "check_signatures", "decode_block", "ecdsa_verify",
+    "hash160", "merkle_root", "parse_redeem_script", "pow_check_code", "program_hash_from_address",
+    "program_verify_code", "read_varbytes", "read_varuint", "reason", "resolve_backend", "script_verify_code",
+    "sha256d", "signatures_code", "tx_decode_code", "tx_sanity_code", "unavailable_reason", "use_backend",
+]
