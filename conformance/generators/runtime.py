@@ -517,6 +517,101 @@ def decide_cases() -> Iterator[CaseSpec]:
     ]
     for name, inp, reason, description in bad:
         yield CaseSpec(name, inp, reason, (), description)
+    yield from delegate_cases()
+
+
+# -- delegation (cap_delegate) -----------------------------------------------------------------------
+
+SHARED = token("notes", "storage:notes/*", "read", delegatable=True, max_bytes=4096, label="delegatable")
+"""A delegatable root grant of notes: read its notes folder, 4096 bytes a call, for an hour."""
+HELD_FIXED = token("notes", "storage:notes/*", "read", max_bytes=4096, label="fixed")
+"""The same, not delegatable."""
+_D1_ROOT = token("chat", "storage:notes/*", "read", delegatable=True, label="d1")
+_D1 = token("notes", "storage:notes/*", "read", issuer="chat", delegatable=True, parent=_D1_ROOT, depth=1,
+            label="d1")
+DEPTH1 = [_D1_ROOT, _D1]
+"""A chain user -> chat -> notes: notes holds a depth-1 delegatable token."""
+_D2_ROOT = token("chat", "storage:notes/*", "read", delegatable=True, label="d2")
+_D2_MID = token("viewer", "storage:notes/*", "read", issuer="chat", delegatable=True, parent=_D2_ROOT, depth=1,
+                label="d2")
+_D2 = token("notes", "storage:notes/*", "read", issuer="viewer", delegatable=True, parent=_D2_MID, depth=2,
+            label="d2")
+DEPTH2 = [_D2_ROOT, _D2_MID, _D2]
+"""A chain user -> chat -> viewer -> notes: notes holds a token at the deepest depth."""
+
+
+def _delegate(recipient: str = "viewer", resource: str = "storage:notes/shared/*", action: str = "read",
+              expiry: int = NOW + 60, max_bytes: int | None = 1024, delegatable: bool = False) -> dict[str, Any]:
+    return {"name": "cap_delegate", "target": did(recipient) if recipient in LABELS else recipient,
+            "resource": resource, "action": action, "expiry": expiry, "max_bytes": max_bytes,
+            "delegatable": delegatable}
+
+
+def delegate_cases() -> Iterator[CaseSpec]:
+    """``cap_delegate``: accepted delegations, and one rejection for each of its reasons."""
+    rules = ("RT-082", "RT-083", "RT-090", "RT-091", "RT-095", "RT-096", "RT-029", "RT-025", "RT-024", "RT-026",
+             "RT-027")
+    ok = [
+        ("delegate_narrower_ok", [[SHARED]], _delegate(), "a folder inside the grant, shorter, a smaller bound"),
+        ("delegate_equal_ok", [[SHARED]], _delegate(resource="storage:notes/*", expiry=NOW + HOUR, max_bytes=4096,
+                                                    delegatable=True),
+         "exactly the parent's resource, expiry and bound (narrowing is not strict)"),
+        ("delegate_one_file_ok", [[SHARED]], _delegate(resource="storage:notes/today.txt"), ""),
+        ("delegate_skips_fixed_grant_ok", [[HELD_FIXED], [SHARED]], _delegate(),
+         "the first grant covers but is not delegatable; the second is the parent"),
+        ("delegate_from_depth1_ok", [DEPTH1], _delegate(max_bytes=None),
+         "a depth-1 token delegated once more (depth 2, the bound)"),
+    ]
+    for name, grants, call, description in ok:
+        yield CaseSpec(name, _d("notes", grants, call), OK, rules, description)
+    bad: list[tuple[str, dict[str, Any], Reason, str]] = [
+        ("delegate_missing_expiry", _d("notes", [[SHARED]], {k: v for k, v in _delegate().items() if k != "expiry"}),
+         Reason.HOSTCALL_MALFORMED, ""),
+        ("delegate_numbers_on_other_call", _d("notes", [[SHARED]], {"name": "log", "size": 1, "expiry": NOW + 1}),
+         Reason.HOSTCALL_MALFORMED, "only cap_delegate takes an expiry"),
+        ("delegate_resource_too_large", _d("notes", [[SHARED]], _delegate(resource="storage:" + "a/" * 2048 + "*")),
+         Reason.ARGUMENT_TOO_LARGE, ""),
+        ("delegate_bad_resource", _d("notes", [[SHARED]], _delegate(resource="storage:../x")), Reason.CAP_MALFORMED,
+         ""),
+        ("delegate_unknown_kind", _d("notes", [[SHARED]], _delegate(resource="socket:*")), Reason.CAP_MALFORMED, ""),
+        ("delegate_action_of_other_kind", _d("notes", [[SHARED]], _delegate(action="send")), Reason.CAP_MALFORMED,
+         ""),
+        ("delegate_expired_at_birth", _d("notes", [[SHARED]], _delegate(expiry=NOW)), Reason.CAP_MALFORMED,
+         "a token valid for no instant"),
+        ("delegate_to_app_without_permission", _d("notes", [[SHARED]], _delegate(recipient="chat")),
+         Reason.CAP_RECIPIENT, "chat's manifest does not request storage.read"),
+        ("delegate_to_itself", _d("notes", [[SHARED]], _delegate(recipient="notes")), Reason.CAP_RECIPIENT, ""),
+        ("delegate_to_app_not_installed", _d("notes", [[SHARED]], _delegate(recipient="editor")),
+         Reason.CAP_RECIPIENT, "editor requests storage.read but is not installed for the user"),
+        ("delegate_to_a_user", _d("notes", [[SHARED]], _delegate(recipient="user2")), Reason.CAP_RECIPIENT, ""),
+        ("delegate_to_not_a_did", _d("notes", [[SHARED]], _delegate(recipient="127.0.0.1")), Reason.CAP_RECIPIENT,
+         ""),
+        ("delegate_not_held", _d("notes", [[SHARED]], _delegate(resource="storage:secret/*")),
+         Reason.CAP_NOT_GRANTED, "a folder outside every grant"),
+        ("delegate_other_action", _d("notes", [[SHARED]], _delegate(action="list")), Reason.CAP_NOT_GRANTED, ""),
+        ("delegate_revoked_parent", _d("notes", [[SHARED]], _delegate(), revoked=[token_id(SHARED)]),
+         Reason.CAP_REVOKED, "the parent was revoked"),
+        ("delegate_revoked_root", _d("notes", [DEPTH1], _delegate(max_bytes=None), revoked=[token_id(_D1_ROOT)]),
+         Reason.CAP_REVOKED, "a token above the parent was revoked"),
+        ("delegate_expired_parent", _d("notes", [[SHARED]], _delegate(expiry=NOW + HOUR + 10), now=NOW + HOUR,
+                                       window_start=NOW + HOUR), Reason.CAP_EXPIRED, ""),
+        ("delegate_widens_resource", _d("notes", [[SHARED]], _delegate(resource="storage:*")), Reason.CAP_AMPLIFIED,
+         "storage:* is wider than the grant storage:notes/*"),
+        ("delegate_widens_file_to_folder", _d("notes", [[token("notes", "storage:notes/today.txt", "read",
+                                                               delegatable=True)]], _delegate(resource="storage:notes/*")),
+         Reason.CAP_AMPLIFIED, "a grant of one file handed on as its whole folder"),
+        ("delegate_extends_expiry", _d("notes", [[SHARED]], _delegate(expiry=NOW + HOUR + 1)), Reason.CAP_AMPLIFIED,
+         "one second past the parent's expiry"),
+        ("delegate_raises_bound", _d("notes", [[SHARED]], _delegate(max_bytes=4097)), Reason.CAP_AMPLIFIED, ""),
+        ("delegate_drops_bound", _d("notes", [[SHARED]], _delegate(max_bytes=None)), Reason.CAP_AMPLIFIED,
+         "no bound is wider than 4096"),
+        ("delegate_not_delegatable", _d("notes", [[HELD_FIXED]], _delegate()), Reason.CAP_AMPLIFIED,
+         "the user did not let the grant be handed on"),
+        ("delegate_too_deep", _d("notes", [DEPTH2], _delegate(max_bytes=None)), Reason.CAP_TOO_DEEP,
+         "the parent is already at the deepest depth"),
+    ]
+    for name, inp, reason, description in bad:
+        yield CaseSpec(name, inp, reason, (), description)
 
 
 # -- limits ------------------------------------------------------------------------------------------
