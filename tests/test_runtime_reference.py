@@ -174,6 +174,9 @@ INSTALL_REFUSED = [
     ("undeclared_import", (), Reason.HOSTCALL_UNKNOWN, "RT-080"),
     ("wrong_signature", (), Reason.HOSTCALL_MALFORMED, "RT-081"),
     ("memory_initial", (), Reason.MEMORY_LIMIT, "RT-094"),
+    ("memory_hidden", (), Reason.MEMORY_LIMIT, "RT-094"),
+    ("memory_two", (), Reason.MEMORY_LIMIT, "RT-094"),
+    ("memory_shared", (), Reason.MEMORY_LIMIT, "RT-094"),
     ("start_reentry", ("storage.read",), Reason.PATH_TRAVERSAL, "RT-047"),
 ]
 
@@ -227,6 +230,54 @@ def test_attack_memory_growth(world: World, tmp_path: Path) -> None:
     r = env.rt.run(evil)
     assert r.ok and r.value == -1, "memory.grow past the limit fails"
     assert env.rt.memory_pages(evil) == 1
+    _bystander_ok(env, notes)
+
+
+def test_attack_memory_growth_stops_at_the_limit(world: World, tmp_path: Path) -> None:
+    """memory.grow succeeds up to the manifest's bound exactly and fails (-1) past it, inside the app; the app
+    keeps running, and its memory (not the host's) is what stopped growing."""
+    env = Env(world, tmp_path)
+    notes = env.install_notes()
+    evil = env.install("evil", "memory_grow_steps", memory_pages=4)
+    r = env.rt.run(evil)
+    assert r.ok and r.value == 4 and env.rt.memory_pages(evil) == 4
+    assert env.rt.run(evil).value == 4, "it runs again, still at the bound"
+    _bystander_ok(env, notes)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.integers(1, 8), st.lists(st.integers(0, 70000), max_size=4))
+def test_memory_grow_never_passes_the_bound(world: World, tmp_path_factory: pytest.TempPathFactory, limit: int,
+                                            steps: list[int]) -> None:
+    """Any sequence of memory.grow calls leaves the app's memory within its bound; a grow fails exactly when
+    it would pass it (WebAssembly's -1), and returns the old size otherwise."""
+    wat = "(module (memory (export \"memory\") 1) (func (export \"grow\") (param i32) (result i32) " \
+          "(memory.grow (local.get 0))))"
+    code = compile_wat(wat)
+    rt = Runtime(world.did("user"), world.resolve, tmp_path_factory.mktemp("grow"), LoopbackCarrier(), now=NOW)
+    rt.install(code, world.manifest("evil", code, memory_pages=limit))
+    pages = 1
+    for n in steps:
+        r = rt.run(world.did("evil"), "grow", n)
+        assert r.ok
+        if pages + n <= limit:
+            assert r.value == pages
+            pages += n
+        else:
+            assert r.value == -1
+        assert rt.memory_pages(world.did("evil")) == pages <= limit
+
+
+def test_module_that_is_not_wasm_is_refused(world: World, tmp_path: Path) -> None:
+    env = Env(world, tmp_path)
+    notes = env.install_notes()
+    for code, why in ((b"\x7fELF\x02\x01\x01\x00", "not wasm"), (b"\x00asm\x01\x00\x00\x00\x05\x03\x01\x00", "cut"),
+                      (b"\x00asm\x01\x00\x00\x00" b"\x01\x05\x01\x60\x00\x01\x7f" b"\x03\x02\x01\x00"
+                       b"\x0a\x04\x01\x02\x00\x0b", "a function of type () -> i32 whose body returns nothing")):
+        with pytest.raises(Reject) as info:
+            env.rt.install(code, world.manifest("evil", code))
+        assert (info.value.reason, info.value.rule) == (Reason.MODULE_MALFORMED, "RT-086"), why
+    assert world.did("evil") not in env.rt.apps
     _bystander_ok(env, notes)
 
 

@@ -189,6 +189,20 @@ def _limits_check(data: Any) -> Json:
 
 
 @handler(
+    "runtime", "runtime.module.memory",
+    "`module` (hex), `memory_pages` (the app's limit) -> `memories` (each `minimum`, `maximum`, `shared`, "
+    "`index64`): the module's header and sections decode (RT-086), and it defines at most one unshared memory "
+    "within the limit (RT-094)",
+)
+def _module_memory(data: Any) -> Json:
+    inp = Input(data, ("module", "memory_pages"))
+    limits = manifest.AppLimits(fuel=1, memory_pages=inp.small_int("memory_pages", 1, 65536), calls_per_window=1)
+    found = hostcalls.check_module_memory(limits, inp.hex("module"))
+    return {"memories": [{"minimum": m.minimum, "maximum": m.maximum, "shared": m.shared, "index64": m.index64}
+                         for m in found]}
+
+
+@handler(
     "runtime", "runtime.memory.span",
     "`memory_bytes`, `ptr`, `len` (unsigned 32-bit) -> {}: a host-call argument lies inside linear memory (RT-085)",
 )

@@ -629,6 +629,67 @@ def limits_check() -> Iterator[CaseSpec]:
                        f"the most an allowed {e.name} costs")
 
 
+def _wasm(*sections: tuple[int, bytes]) -> str:
+    """A WebAssembly binary of the given (id, body) sections, as hex."""
+    out = bytearray(H.WASM_HEADER)
+    for sid, body in sections:
+        out += bytes([sid]) + _uleb(len(body)) + body
+    return out.hex()
+
+
+def _uleb(n: int) -> bytes:
+    out = bytearray()
+    while True:
+        byte, n = n & 0x7F, n >> 7
+        out.append(byte | (0x80 if n else 0))
+        if not n:
+            return bytes(out)
+
+
+def _memories(*limits: bytes) -> tuple[int, bytes]:
+    return (5, _uleb(len(limits)) + b"".join(limits))
+
+
+@generator("runtime", "runtime.module.memory")
+def module_memory() -> Iterator[CaseSpec]:
+    """Memories a module defines, read from its bytes: header, section sizes, memory limits (RT-086, RT-094)."""
+    custom = (0, b"\x04name\x00")
+    typ = (1, b"\x01\x60\x00\x00")  # one type: () -> ()
+    ok = [
+        ("no_memory_ok", _wasm(), "a module with no sections"),
+        ("one_page_ok", _wasm(typ, _memories(b"\x00\x01")), ""),
+        ("at_the_limit_ok", _wasm(_memories(b"\x00\x10")), "16 pages, the limit"),
+        ("declared_max_above_limit_ok", _wasm(_memories(b"\x01\x01\x80\x80\x04")),
+         "a maximum of 65536 pages is allowed: growth is bounded by the runtime (memory.grow returns -1)"),
+        ("custom_section_skipped_ok", _wasm(custom, _memories(b"\x00\x02"), custom), ""),
+        ("memory64_ok", _wasm(_memories(b"\x04\x01")), "a 64-bit memory within the limit"),
+    ]
+    for name, module, description in ok:
+        yield CaseSpec(name, {"module": module, "memory_pages": 16}, OK, ("RT-086", "RT-094"), description)
+    bad = [
+        ("not_wasm", b"\x7fELF\x02\x01\x01\x00".hex(), Reason.MODULE_MALFORMED, "an ELF header"),
+        ("version_2", (b"\x00asm\x02\x00\x00\x00").hex(), Reason.MODULE_MALFORMED, ""),
+        ("empty", "", Reason.MODULE_MALFORMED, ""),
+        ("section_past_end", (H.WASM_HEADER + b"\x05\x03\x01\x00").hex(), Reason.MODULE_MALFORMED, ""),
+        ("unknown_section_id", _wasm((14, b"")), Reason.MODULE_MALFORMED, ""),
+        ("size_leb_too_long", (H.WASM_HEADER + b"\x00\x80\x80\x80\x80\x80\x00").hex(), Reason.MODULE_MALFORMED,
+         "a six-byte LEB128 for a 32-bit size"),
+        ("limits_flags_unknown", _wasm(_memories(b"\x08\x01")), Reason.MODULE_MALFORMED, ""),
+        ("memory_section_trailing_byte", _wasm((5, b"\x01\x00\x01\x00")), Reason.MODULE_MALFORMED, ""),
+        ("memory_entry_missing", _wasm((5, b"\x02\x00\x01")), Reason.MODULE_MALFORMED, ""),
+        ("initial_over_limit", _wasm(_memories(b"\x00\x11")), Reason.MEMORY_LIMIT, "17 pages with a limit of 16"),
+        ("memory64_over_limit", _wasm(_memories(b"\x04\x80\x80\x80\x80\x10")), Reason.MEMORY_LIMIT,
+         "2^32 pages of a 64-bit memory"),
+        ("two_memories", _wasm(_memories(b"\x00\x01", b"\x00\x01")), Reason.MEMORY_LIMIT,
+         "two memories of one page each"),
+        ("unexported_memory_over_limit", _wasm(typ, _memories(b"\x00\x20")), Reason.MEMORY_LIMIT,
+         "a memory the module does not export counts too"),
+        ("shared_memory", _wasm(_memories(b"\x03\x01\x02")), Reason.MEMORY_LIMIT, "a memory shared between threads"),
+    ]
+    for name, module, reason, description in bad:
+        yield CaseSpec(name, {"module": module, "memory_pages": 16}, reason, (), description)
+
+
 @generator("runtime", "runtime.memory.span")
 def memory_span() -> Iterator[CaseSpec]:
     page = 65536

@@ -185,11 +185,13 @@ class Runtime:
     def install(self, module: bytes, manifest_text: str, grants: Sequence[Sequence[bytes]] = ()) -> App:
         """Verify and instantiate an app; raises :class:`~spec.errors.Reject` with the first broken rule."""
         m = manifest.verify_manifest(manifest_text, module, self.resolve, self.now, self.limits)
-        compiled = self.compile(module)
+        hostcalls.check_module_memory(m.limits, module)
+        try:
+            compiled = self.compile(module)
+        except wasmtime.WasmtimeError as e:  # the header and sections decode, a function body does not validate
+            first = str(e).splitlines()[0] if str(e) else "invalid module"
+            raise Reject(Reason.MODULE_MALFORMED, "RT-086", f"the validator refused it: {first}") from None
         hostcalls.check_imports([(i.module, i.name or "", import_signature(i.type)) for i in compiled.imports])
-        for e in compiled.exports:
-            if isinstance(e.type, wasmtime.MemoryType):
-                hostcalls.check_memory(m.limits, e.type.limits.min)
         chains = [tuple(c) for c in grants]
         caps = [capability.verify_chain(list(c), m.app, self.user, self.now, self.revoked, self.resolve)
                 for c in chains]

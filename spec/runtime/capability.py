@@ -107,6 +107,7 @@ R_DEPTH = rule(
     "RT-027", Reason.CAP_TOO_DEEP,
     f"A chain has at most {MAX_DELEGATION_DEPTH} delegations after its root.",
     suite="runtime",
+    note="Deviation: the Elacity runtime delegates one level deep; here two delegations may follow the root.",
 )
 R_HOLDER = rule(
     "RT-028", Reason.CAP_WRONG_HOLDER,

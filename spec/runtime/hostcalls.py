@@ -82,7 +82,8 @@ from spec.runtime.manifest import AppLimits, Manifest
 
 __all__ = ["IMPORT_MODULE", "HostCallEntry", "TABLE", "HostCall", "SandboxState", "Allow", "Deny", "Decision",
            "check_imports", "check_span", "decide", "record_call", "check_peer", "admit_inbound", "call_cost", "max_cost",
-           "charge_fuel", "check_memory", "string_bytes", "WINDOW", "MAX_STRING_ARG", "BYTE_COST",
+           "charge_fuel", "check_memory", "module_memories", "check_module_memory", "MemoryLimits", "string_bytes",
+           "WINDOW", "MAX_STRING_ARG", "BYTE_COST",
            "DEFAULT_QUOTA", "STRING_ARGS", "permission_for"]
 
 IMPORT_MODULE: Final = "elastos"
@@ -223,13 +224,24 @@ R_FUEL = rule(
 )
 R_MEMORY = rule(
     "RT-094", Reason.MEMORY_LIMIT,
-    "An app's linear memory never exceeds its manifest's memory_pages.",
+    "An app's linear memory never exceeds its manifest's memory_pages: the module defines at most one memory, "
+    "not shared, whose initial size is within the bound, and a memory.grow past the bound fails.",
     suite="runtime",
+    note="Deviation: the Elacity capsule manifest bounds memory in MiB (resources.memory_mb, default 64); here "
+    "the bound is in 64 KiB pages (memory_pages), and a memory.grow past it returns -1 (WebAssembly's own "
+    "failure value) rather than stopping the app.",
 )
 R_DELEGATE_REQUEST = rule(
     "RT-095", Reason.CAP_MALFORMED,
     "A delegation names a well-formed resource with an action of its kind, a size bound of at least 0 or none, "
     "and an expiry after now and below 2^64.",
+    suite="runtime",
+)
+R_MODULE = rule(
+    "RT-086", Reason.MODULE_MALFORMED,
+    "An app's module starts with the WebAssembly magic and version 1, its sections decode (an id of at most 13 "
+    "and a size within the module) and its memory section is a vector of well-formed limits; what lies inside "
+    "the other sections (types, function bodies) is for the runtime's WebAssembly validator to accept.",
     suite="runtime",
 )
 R_DELEGATE_RECIPIENT = rule(
@@ -385,6 +397,90 @@ def charge_fuel(remaining: int, cost: int) -> int:
     if cost > remaining:
         raise Reject(Reason.FUEL_EXHAUSTED, "RT-093", f"cost {cost} > remaining {remaining}")
     return remaining - cost
+
+
+WASM_HEADER: Final = b"\x00asm\x01\x00\x00\x00"
+MEMORY_SECTION: Final = 5
+MAX_SECTION_ID: Final = 13
+
+
+class MemoryLimits(BaseModel):
+    """One memory a module defines (its memory section's limits)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
+
+    minimum: int
+    """Initial size in 64 KiB pages."""
+    maximum: int | None
+    shared: bool
+    index64: bool
+    """A 64-bit memory (memory64)."""
+
+
+def _leb(data: bytes, at: int, bits: int) -> tuple[int, int]:
+    """An unsigned LEB128 of at most ``bits`` bits at ``at``: (value, next offset)."""
+    value = shift = 0
+    while True:
+        # [RT-086] an unsigned LEB128 within the module and its width
+        if at >= len(data) or shift >= bits:
+            raise Reject(Reason.MODULE_MALFORMED, "RT-086", f"bad LEB128 at {at}")
+        byte = data[at]
+        at += 1
+        value |= (byte & 0x7F) << shift
+        shift += 7
+        if not byte & 0x80:
+            break
+    # [RT-086] the value fits its width
+    if value >> bits:
+        raise Reject(Reason.MODULE_MALFORMED, "RT-086", f"LEB128 wider than {bits} bits before {at}")
+    return value, at
+
+
+def module_memories(module: bytes) -> tuple[MemoryLimits, ...]:
+    """The memories a WebAssembly binary defines, read from its memory section (other sections are
+    skipped by their sizes; function bodies are left to the runtime's validator)."""
+    # [RT-086] the WebAssembly magic and version 1
+    if module[:8] != WASM_HEADER:
+        raise Reject(Reason.MODULE_MALFORMED, "RT-086", "not a WebAssembly 1 binary")
+    at, out = 8, []
+    while at < len(module):
+        sid = module[at]
+        size, body = _leb(module, at + 1, 32)
+        # [RT-086] a known section id and a size within the module
+        if sid > MAX_SECTION_ID or body + size > len(module):
+            raise Reject(Reason.MODULE_MALFORMED, "RT-086", f"section {sid} of {size} bytes at {at}")
+        if sid == MEMORY_SECTION:
+            end = body + size
+            count, p = _leb(module[:end], body, 32)
+            for _ in range(count):
+                flags = module[p] if p < end else 0xFF
+                # [RT-086] limits flags: has-max, shared, 64-bit
+                if flags > 7:
+                    raise Reject(Reason.MODULE_MALFORMED, "RT-086", f"memory limits flags {flags:#x} at {p}")
+                width = 64 if flags & 4 else 32
+                minimum, p = _leb(module[:end], p + 1, width)
+                maximum = None
+                if flags & 1:
+                    maximum, p = _leb(module[:end], p, width)
+                out.append(MemoryLimits(minimum=minimum, maximum=maximum, shared=bool(flags & 2),
+                                        index64=bool(flags & 4)))
+            # [RT-086] the memory section holds exactly its entries
+            if p != end:
+                raise Reject(Reason.MODULE_MALFORMED, "RT-086", f"memory section ends at {p}, not {end}")
+        at = body + size
+    return tuple(out)
+
+
+def check_module_memory(limits: AppLimits, module: bytes) -> tuple[MemoryLimits, ...]:
+    """The module's memories, checked against the app's limit before the module runs (RT-086, RT-094)."""
+    memories = module_memories(module)
+    # [RT-094] at most one memory, and not shared between threads
+    if len(memories) > 1 or any(m.shared for m in memories):
+        raise Reject(Reason.MEMORY_LIMIT, "RT-094", f"{len(memories)} memories, shared: "
+                     f"{[m.shared for m in memories]}")
+    for m in memories:
+        check_memory(limits, m.minimum)
+    return memories
 
 
 def check_memory(limits: AppLimits, pages: int) -> None:
