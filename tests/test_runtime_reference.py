@@ -489,6 +489,7 @@ def test_cli_app_demo(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["app", "demo"]) == 0
     out = capsys.readouterr().out
     assert "PATH_TRAVERSAL [RT-047]" in out and "FUEL_EXHAUSTED [RT-093]" in out and "NET_NOT_FRIEND [RT-074]" in out
+    assert "share holds storage:notes/* read, 1024 bytes, depth 1" in out and "CAP_AMPLIFIED [RT-026]" in out
 
 
 def test_bench_runtime_runs(tmp_path: Path) -> None:
@@ -579,7 +580,11 @@ def test_any_path_bytes_stay_in_the_home(world: World, probe: tuple[bytes, str, 
                                          path: bytes) -> None:
     """Whatever bytes an app passes as a path, the real runtime either stops it with a path (or size)
     reason and writes nothing, or writes exactly one file, inside the app's home."""
-    code, text, grants, root = probe
+    import tempfile
+
+    code, text, grants, base = probe
+    # a fresh folder per example: in a shared one an earlier example's file "a" makes "a/b" fail with -3
+    root = Path(tempfile.mkdtemp(dir=base))
     rt = Runtime(world.did("user"), world.resolve, root, LoopbackCarrier(), now=NOW)
     app = rt.install(code, text, grants)
     before = files_under(root)

@@ -26,7 +26,7 @@ groups of options join the real pieces (:ref:`runtime-integration`):
   comes from ``elastos hive signin`` with the user's ``AppIdCredential`` for this app, and must name
   ``--user`` and the app.
 
-``elastos app demo [--network]`` runs the sample apps (notes, chat between two users, share to viewer)
+``elastos app demo [--network]`` runs the sample apps (notes, chat between two users, share to viewer, a delegation)
 and a few hostile apps in one process, with generated identities, and prints what happened to each.
 With ``--network`` the chat goes through two real Carrier nodes on loopback
 (:mod:`reference.runtime.carrier_node`) and the notes app's home folder is synced through a reference
@@ -331,14 +331,31 @@ def _demo_in(root: Path, network: bool, stack: contextlib.ExitStack) -> int:
     alice.run(share, "run", len(share))
     alice.run(viewer)
     rows.append(("share hands a document to viewer by intent", f"viewer logged {alice.apps[viewer].logs}"))
+    relay = install(alice, "relay", "delegator.wat", ("storage.read",), [])
+    alice.grant(relay, [w.token("relay", "storage:notes/*", "read", delegatable=True, max_bytes=4096,
+                                expiry=now + 3600)])
+    alice.app_keys[relay] = w.key("relay")  # the device holds the app's key: the runtime signs for it
+    alice.write_input(relay, 4096, share.encode())
+    r = alice.run(relay, "run", len(share))
+    got = alice.apps[share].grants[-1] if r.ok and r.value == 0 else None
+    rows.append(("delegator hands read of notes/ on to share",
+                 f"share holds {got.resource} {got.action}, {got.max_bytes} bytes, depth {got.depth}" if got
+                 else f"FAILED: {r}"))
     for wat, label, perms, grants in (
         ("attacks/traversal_dotdot.wat", "evil1", ("storage.read",), [("storage:*", "read")]),
         ("attacks/infinite_loop.wat", "evil2", (), []),
         ("attacks/network_peer.wat", "evil3", ("carrier.send",), [("carrier:*", "send")]),
+        ("attacks/delegate_widen.wat", "evil4", ("storage.read",), []),
     ):
         did = install(alice, label, wat, perms, grants)
-        alice.write_input(did, 4096, w.did("stranger").encode())
-        r = alice.run(did)
+        if label == "evil4":  # holds a delegatable grant of notes/ and hands on all of storage to share
+            alice.grant(did, [w.token(label, "storage:notes/*", "read", delegatable=True, max_bytes=4096,
+                                      expiry=now + 3600)])
+            alice.write_input(did, 4096, share.encode())
+            r = alice.run(did, "run", len(share))
+        else:
+            alice.write_input(did, 4096, w.did("stranger").encode())
+            r = alice.run(did)
         rows.append((f"hostile {wat.split('/')[-1]}", f"stopped: {r.reason.value if r.reason else r.detail} [{r.rule}]"))
     rows.append(("notes after the attacks", "ok" if alice.run(notes).ok else "FAILED"))
     width = max(len(a) for a, _ in rows)
