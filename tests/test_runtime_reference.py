@@ -784,3 +784,18 @@ def test_delegation_never_amplifies_in_the_runtime(world: World, tmp_path_factor
     else:
         assert r.reason is not None and r.rule is not None and given_to == []
     _bystander_ok(env, notes)
+
+
+def test_delegation_flood_is_bounded(world: World, tmp_path: Path) -> None:
+    """An app delegating over and over cannot grow the recipient's grants past MAX_GRANTS."""
+    from reference.runtime import sandbox
+
+    env, notes = _delegation_env(world, tmp_path)
+    viewer = world.did("viewer")
+    values = []
+    for _ in range(sandbox.MAX_GRANTS + 3):
+        env.rt.tick()  # a new rate window each time
+        values.append(_delegate(env, "relay1", "viewer").value)  # type: ignore[attr-defined]
+    assert values[:sandbox.MAX_GRANTS] == [0] * sandbox.MAX_GRANTS and values[sandbox.MAX_GRANTS:] == [-2] * 3
+    assert len(env.rt.apps[viewer].grants) == sandbox.MAX_GRANTS
+    _bystander_ok(env, notes)

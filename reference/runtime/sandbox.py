@@ -15,7 +15,8 @@ is written for a denied call, and no other app's store, files or queues are touc
 Return codes of host calls to the guest: ``>= 0`` success (bytes written, or 0), ``-1`` nothing there
 (no such file, no message), ``-2`` the output buffer is too small (nothing consumed), ``-3`` the file
 system refused (a name used both as a file and as a folder), ``-4`` the runtime holds no key for the
-app's DID, so it cannot sign a delegation (``cap_delegate``; nothing is issued).
+app's DID, so it cannot sign a delegation (``cap_delegate``; nothing is issued). A delegation to an
+app already holding :data:`MAX_GRANTS` grants returns ``-2`` (the recipient is full; nothing is issued).
 
 ``cap_delegate`` is allowed by ``decide`` against the grants the app holds; the runtime then signs the
 new token with the app's key (``app_keys``: the keys of the app DIDs this device holds), verifies the
@@ -47,6 +48,8 @@ __all__ = ["Denied", "RunResult", "App", "Runtime", "import_signature", "compile
 PAGE = 65536
 MAX_LOG_LINES = 1000
 MAX_QUEUE = 256
+MAX_GRANTS = 256
+"""Grants one app may hold; a delegation to an app that holds this many returns -2 and issues nothing."""
 
 
 class Denied(Exception):
@@ -487,6 +490,8 @@ class Runtime:
         key = self.app_keys.get(app.did)
         if key is None:
             return -4
+        if len(self.apps[allow.target].grants) >= MAX_GRANTS:  # a flood of delegations cannot grow a recipient
+            return -2
         assert allow.parent is not None and call.expiry is not None
         parent_chain = app.chains[allow.parent]
         parent = capability.decode_token(parent_chain[-1])

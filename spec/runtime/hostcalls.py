@@ -53,10 +53,10 @@ action of its kind, a size bound of at least 0 or none, and an expiry after ``no
 recipient is another app installed for the user whose manifest requests the permission the
 capability's action needs (RT-096); then, among the app's grants, one is for the requested action
 and covers the requested resource or is covered by it (RT-029; a request wider than a grant it
-relates to is refused by RT-026, not here), is not revoked (RT-025) and not expired (RT-024), is one the request only narrows
-(:func:`spec.runtime.capability.narrows`: delegatable, same user and action, no later expiry, no
-larger bound; RT-026), and is shallow enough that the new token stays within
-:data:`spec.runtime.capability.MAX_DELEGATION_DEPTH` (RT-027). The first such grant, in the order
+relates to is refused by RT-026, not here), is not revoked (RT-025) and not expired (RT-024), is
+one the request only narrows (:func:`spec.runtime.capability.narrows`: delegatable, same user and
+action, no later expiry, no larger bound; RT-026), and is shallow enough that the new token stays
+within :data:`spec.runtime.capability.MAX_DELEGATION_DEPTH` (RT-027). The first such grant, in the order
 the grants are held, is the parent (:attr:`Allow.parent`).
 
 Inbound Carrier messages are admitted to an app's queue only from peers that pass the same
@@ -83,8 +83,7 @@ from spec.runtime.manifest import AppLimits, Manifest
 __all__ = ["IMPORT_MODULE", "HostCallEntry", "TABLE", "HostCall", "SandboxState", "Allow", "Deny", "Decision",
            "check_imports", "check_span", "decide", "record_call", "check_peer", "admit_inbound", "call_cost", "max_cost",
            "charge_fuel", "check_memory", "module_memories", "check_module_memory", "MemoryLimits", "string_bytes",
-           "WINDOW", "MAX_STRING_ARG", "BYTE_COST",
-           "DEFAULT_QUOTA", "STRING_ARGS", "permission_for"]
+           "WINDOW", "MAX_STRING_ARG", "BYTE_COST", "DEFAULT_QUOTA", "STRING_ARGS", "DELEGATE", "permission_for"]
 
 IMPORT_MODULE: Final = "elastos"
 WINDOW: Final = 1
@@ -166,6 +165,13 @@ R_SPAN = rule(
     "Every (pointer, length) argument of a host call lies inside the app's linear memory.",
     suite="runtime",
 )
+R_MODULE = rule(
+    "RT-086", Reason.MODULE_MALFORMED,
+    "An app's module starts with the WebAssembly magic and version 1, its sections decode (an id of at most 13 "
+    "and a size within the module) and its memory section is a vector of well-formed limits; what lies inside "
+    "the other sections (types, function bodies) is for the runtime's WebAssembly validator to accept.",
+    suite="runtime",
+)
 R_PERMISSION = rule(
     "RT-084", Reason.PERMISSION_NOT_REQUESTED,
     "A host call that needs a permission is allowed only if the app's manifest requests it.",
@@ -235,13 +241,6 @@ R_DELEGATE_REQUEST = rule(
     "RT-095", Reason.CAP_MALFORMED,
     "A delegation names a well-formed resource with an action of its kind, a size bound of at least 0 or none, "
     "and an expiry after now and below 2^64.",
-    suite="runtime",
-)
-R_MODULE = rule(
-    "RT-086", Reason.MODULE_MALFORMED,
-    "An app's module starts with the WebAssembly magic and version 1, its sections decode (an id of at most 13 "
-    "and a size within the module) and its memory section is a vector of well-formed limits; what lies inside "
-    "the other sections (types, function bodies) is for the runtime's WebAssembly validator to accept.",
     suite="runtime",
 )
 R_DELEGATE_RECIPIENT = rule(
