@@ -799,3 +799,15 @@ def test_delegation_flood_is_bounded(world: World, tmp_path: Path) -> None:
     assert values[:sandbox.MAX_GRANTS] == [0] * sandbox.MAX_GRANTS and values[sandbox.MAX_GRANTS:] == [-2] * 3
     assert len(env.rt.apps[viewer].grants) == sandbox.MAX_GRANTS
     _bystander_ok(env, notes)
+
+
+def test_every_hostile_module_is_catalogued_and_tested() -> None:
+    """Each WAT module in apps/attacks has a row in the docs' attack catalogue and is installed by a test here."""
+    docs = (Path(__file__).resolve().parents[1] / "docs" / "runtime.md").read_text()
+    catalogue = docs[docs.index("## Attack catalogue"):docs.index("## Proofs")]
+    source = Path(__file__).read_text()
+    modules = sorted(p.stem for p in (APPS / "attacks").glob("*.wat"))
+    assert len(modules) >= 20
+    for name in modules:
+        assert f"`{name}`" in catalogue, f"{name} is not in the attack catalogue"
+        assert f'"{name}"' in source, f"no test installs {name}"
