@@ -270,7 +270,11 @@ class CallFeatures:
     """What :func:`spec.runtime.hostcalls.decide` tests, as Z3 terms (see :func:`allowed`)."""
 
     FIELDS = ("args_ok", "size_ok", "rate_ok", "perm_requested", "path_ok", "peer_canonical", "peer_resolves",
-              "peer_active", "peer_valid", "peer_friend", "intent_ok", "grant_covers", "grant_live", "quota_ok")
+              "peer_active", "peer_valid", "peer_friend", "intent_ok", "grant_covers", "grant_live", "quota_ok",
+              "request_ok", "recipient_ok", "parent_narrowed")
+    """``request_ok``, ``recipient_ok``: ``cap_delegate``'s RT-095 and RT-096; ``parent_narrowed``: some grant
+    the app holds is live (not revoked, not expired), is one the request narrows
+    (:func:`spec.runtime.capability.narrows`) and is shallower than the depth bound."""
 
     def __init__(self) -> None:
         self.name = z3.Int("name")
@@ -296,19 +300,24 @@ def allowed(f: Any) -> z3.BoolRef:
     peer_ok = z3.And(f.peer_canonical, f.peer_resolves, f.peer_active, f.peer_valid, f.peer_friend)
     own = z3.And(z3.Implies(storage, f.path_ok), z3.Implies(_is(f.name, "carrier_send"), peer_ok),
                  z3.Implies(_is(f.name, "intent_send"), f.intent_ok))
+    delegation = z3.And(f.request_ok, f.recipient_ok, f.parent_narrowed)
     return z3.And(in_table, f.args_ok, f.size_ok, f.rate_ok, z3.Implies(needs_perm, f.perm_requested), own,
                   z3.Implies(needs_grant, z3.And(f.grant_covers, f.grant_live)),
-                  z3.Implies(_is(f.name, "storage_write"), f.quota_ok))
+                  z3.Implies(_is(f.name, "storage_write"), f.quota_ok),
+                  z3.Implies(_is(f.name, H.DELEGATE), delegation))
 
 
 @proof(
     name="runtime_decide_mediation",
     statement="Every host call is classified; an allowed call that needs a capability has the manifest's "
     "permission and a live covering grant; an allowed network call is a Carrier call and, naming a peer, "
-    "the peer's DID is canonical, resolves, is active, valid and a friend",
-    rules=("RT-070", "RT-071", "RT-072", "RT-073", "RT-074", "RT-082", "RT-084", "RT-029"),
+    "the peer's DID is canonical, resolves, is active, valid and a friend; an allowed delegation extends a live "
+    "grant it only narrows, within the depth bound, to a recipient whose manifest requests the permission",
+    rules=("RT-070", "RT-071", "RT-072", "RT-073", "RT-074", "RT-082", "RT-084", "RT-029", "RT-026", "RT-027",
+           "RT-096"),
     about=("spec.runtime.hostcalls.decide", "spec.runtime.hostcalls.check_imports", "spec.runtime.hostcalls.check_peer"),
-    correspondence=(_TESTS + "test_decide_model_matches_spec", _TESTS + "test_table_is_classified"),
+    correspondence=(_TESTS + "test_decide_model_matches_spec", _TESTS + "test_table_is_classified",
+                    _TESTS + "test_decide_model_matches_spec_on_delegations"),
     replay=_no_replay, to_case=_no_vector, timeout_s=60,
 )
 def runtime_decide_mediation() -> Query:
@@ -317,7 +326,9 @@ def runtime_decide_mediation() -> Query:
     capability kind); if the entry names a permission, the manifest requests it; if it names a capability
     kind, a grant covers the call and is live (not revoked, not expired); if the entry has a network
     effect, the call is ``carrier_send`` or ``carrier_receive``, and a ``carrier_send`` passed all five
-    peer checks (RT-070..RT-074). ``carrier_receive`` names no peer: its messages were admitted by
+    peer checks (RT-070..RT-074); an allowed ``cap_delegate`` names a recipient that may hold the
+    capability and extends a live grant that it only narrows, within the depth bound (with
+    ``runtime_no_amplification``, what the recipient then holds is covered by a root grant of the user). ``carrier_receive`` names no peer: its messages were admitted by
     :func:`spec.runtime.hostcalls.admit_inbound`, which runs the same checks on the sender."""
     f = CallFeatures()
     ok = allowed(f)
@@ -333,6 +344,8 @@ def runtime_decide_mediation() -> Query:
             assert n in ("carrier_send", "carrier_receive"), n
         if n == "carrier_send":
             need += [f.peer_canonical, f.peer_resolves, f.peer_active, f.peer_valid, f.peer_friend]
+        if n == H.DELEGATE:
+            need += [f.recipient_ok, f.parent_narrowed]
         if need:
             claims.append(z3.Implies(z3.And(ok, f.name == i), z3.And(*need)))
     network = [i for i, n in enumerate(NAMES) if H.TABLE[n].network]

@@ -632,6 +632,10 @@ class Reason(StrEnum):
     """No installed app (or not the named target) declares an intent filter for the action."""
     INTENT_AMBIGUOUS = "INTENT_AMBIGUOUS"
     """An intent without a target has more than one receiver."""
+    CAP_RECIPIENT = "CAP_RECIPIENT"
+    """A delegation names no other installed app of the user whose manifest requests the capability's permission."""
+    MODULE_MALFORMED = "MODULE_MALFORMED"
+    """An app's module is not a WebAssembly binary: bad header, or a section or memory entry that does not decode."""
     # -- carrier -------------------------------------------------------------------------------------
     CARRIER_ID_INVALID = "CARRIER_ID_INVALID"
     """A Carrier node id or user id is not base58 of 32 bytes, or is longer than its text limit."""

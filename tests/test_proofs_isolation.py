@@ -153,11 +153,16 @@ MANIFESTS = {a: W.manifest_model(a) for a in ("notes", "chat", "viewer")}
 GRANTS = [C.verify_chain([t], W.did(app), W.did("user"), W.NOW, frozenset(), W.resolver())
           for app, t in (("notes", W.NOTES_READ), ("notes", W.NOTES_WRITE), ("notes", W.SHARE),
                          ("chat", W.CHAT_SEND), ("chat", W.CHAT_RECV))]
+GRANTS += [C.verify_chain(chain, W.did("notes"), W.did("user"), W.NOW, frozenset(), W.resolver())
+           for chain in ([W.SHARED], [W.HELD_FIXED], W.DEPTH1, W.DEPTH2)]
 PEERS = [W.did(x) for x in ("friend", "stranger", "gone", "stale")] + [
     "did:elastos:iQ3Dmq6AyWfDHcTqu5N3ENNbVHSLUaWYcT", "127.0.0.1"]
 SAMPLES = {"path": ["notes/a.txt", "notes", "", "../x", "secret/y", "a" * 5000],
            "peer": PEERS, "sender": [W.did("notes"), W.did("chat")], "target": ["", W.did("viewer"), W.did("chat")],
-           "action": ["share.document", "share.photo", "Bad"]}
+           "action": ["share.document", "share.photo", "Bad", "read", "send"],
+           "resource": ["storage:notes/*", "storage:notes/a.txt", "storage:*", "storage:../x", "carrier:*"]}
+DELEGATION = {"expiry": [None, W.NOW, W.NOW + 60, W.NOW + W.HOUR, 2 * W.NOW], "max_bytes": [None, 0, 4096, 1 << 20],
+              "delegatable": [None, False, True]}
 
 
 @st.composite
@@ -165,7 +170,9 @@ def calls(draw: st.DrawFn) -> H.HostCall:
     name = draw(st.sampled_from(list(H.TABLE) + ["socket_open"]))
     keys = H.TABLE[name].args if name in H.TABLE and draw(st.booleans()) else \
         tuple(k for k in H.STRING_ARGS if draw(st.integers(0, 4)) == 0)
-    args = {k: draw(st.sampled_from(SAMPLES[k])) for k in keys}
+    args: dict[str, object] = {k: draw(st.sampled_from(SAMPLES[k])) for k in keys}
+    if name == H.DELEGATE or draw(st.integers(0, 9)) == 0:
+        args.update({k: draw(st.sampled_from(v)) for k, v in DELEGATION.items()})
     return H.HostCall(name=name, size=draw(st.sampled_from([0, 10, 1024, 1025, 4096, 4097, 65537])), **args)
 
 
@@ -183,7 +190,10 @@ def _features(m, grants, state, call):  # type: ignore[no-untyped-def]
     f = iso.CallFeatures()
     vals: dict[str, object] = {"name": iso.NAMES.index(call.name) if e else -1}
     given_args = tuple(k for k in H.STRING_ARGS if getattr(call, k) is not None)
-    vals["args_ok"] = e is not None and given_args == tuple(k for k in H.STRING_ARGS if k in e.args)
+    numbers = (call.expiry, call.max_bytes, call.delegatable)
+    numbers_ok = (call.expiry is not None and call.delegatable is not None) if call.name == H.DELEGATE \
+        else numbers == (None, None, None)
+    vals["args_ok"] = e is not None and given_args == tuple(k for k in H.STRING_ARGS if k in e.args) and numbers_ok
     vals["size_ok"] = e is not None and call.size <= e.max_size and all(
         len(getattr(call, k).encode("utf-8", "surrogatepass")) <= H.MAX_STRING_ARG for k in given_args)
     vals["rate_ok"] = not (state.now < state.window_start + H.WINDOW
@@ -213,6 +223,21 @@ def _features(m, grants, state, call):  # type: ignore[no-untyped-def]
     else:
         vals["grant_covers"] = vals["grant_live"] = False
     vals["quota_ok"] = state.stored_bytes + call.size <= state.quota
+    if call.name == H.DELEGATE and call.resource is not None and call.action is not None and call.expiry is not None:
+        vals["request_ok"] = (C.check_resource(call.resource, call.action) and state.now < call.expiry <= C.U64
+                              and (call.max_bytes is None or call.max_bytes >= 0))
+        recipient = [r for r in state.installed if r.app == call.target and r.app != m.app]
+        needed = H.permission_for(call.resource.partition(":")[0], call.action)
+        vals["recipient_ok"] = bool(recipient) and needed in recipient[0].permissions
+        child = C.Capability(app=call.target or "", user=state.user, resource=call.resource, action=call.action,
+                             max_bytes=call.max_bytes, expiry=call.expiry, chain_ids=(),
+                             delegatable=bool(call.delegatable))
+        vals["parent_narrowed"] = any(
+            g.app == m.app and g.user == state.user and g.action == call.action
+            and not state.revoked.intersection(g.chain_ids) and state.now < g.expiry and C.narrows(child, g)
+            and g.depth < C.MAX_DELEGATION_DEPTH for g in grants)
+    else:
+        vals["request_ok"] = vals["recipient_ok"] = vals["parent_narrowed"] = False
     consts = [getattr(f, k) == (z3.IntVal(v) if k == "name" else z3.BoolVal(bool(v))) for k, v in vals.items()]
     return f, consts
 
@@ -249,3 +274,27 @@ def test_table_is_classified() -> None:
     unknown = H.decide(MANIFESTS["notes"], [], H.SandboxState(user=W.did("user"), now=W.NOW),
                        H.HostCall(name="sock_open"), W.resolver())
     assert isinstance(unknown, H.Deny) and unknown.rule == "RT-082"
+
+
+def test_decide_model_matches_spec_on_delegations() -> None:
+    """The decide model against the spec on every ``cap_delegate`` vector (allowed and denied), which random
+    calls rarely reach allowed."""
+    from conformance.bindings_runtime import sandbox as B
+
+    allowed = 0
+    for case in W.delegate_cases():
+        inp = case.input
+        m = MANIFESTS["notes"]
+        state = B._state(inp["state"])
+        grants = [C.verify_chain([bytes.fromhex(t) for t in chain], m.app, state.user, inp["granted_at"], frozenset(),
+                                 W.resolver()) for chain in inp["grants"]]
+        call = B._call(inp["call"])
+        decision = H.decide(m, grants, state, call, W.resolver())
+        assert isinstance(decision, H.Allow) == (case.means == "ok"), case.name
+        allowed += isinstance(decision, H.Allow)
+        f, consts = _features(m, grants, state, call)
+        s = z3.Solver()
+        s.add(*consts)
+        s.add(iso.allowed(f) != z3.BoolVal(isinstance(decision, H.Allow)))
+        assert s.check() == z3.unsat, case.name
+    assert allowed >= 5

@@ -174,6 +174,9 @@ INSTALL_REFUSED = [
     ("undeclared_import", (), Reason.HOSTCALL_UNKNOWN, "RT-080"),
     ("wrong_signature", (), Reason.HOSTCALL_MALFORMED, "RT-081"),
     ("memory_initial", (), Reason.MEMORY_LIMIT, "RT-094"),
+    ("memory_hidden", (), Reason.MEMORY_LIMIT, "RT-094"),
+    ("memory_two", (), Reason.MEMORY_LIMIT, "RT-094"),
+    ("memory_shared", (), Reason.MEMORY_LIMIT, "RT-094"),
     ("start_reentry", ("storage.read",), Reason.PATH_TRAVERSAL, "RT-047"),
 ]
 
@@ -227,6 +230,54 @@ def test_attack_memory_growth(world: World, tmp_path: Path) -> None:
     r = env.rt.run(evil)
     assert r.ok and r.value == -1, "memory.grow past the limit fails"
     assert env.rt.memory_pages(evil) == 1
+    _bystander_ok(env, notes)
+
+
+def test_attack_memory_growth_stops_at_the_limit(world: World, tmp_path: Path) -> None:
+    """memory.grow succeeds up to the manifest's bound exactly and fails (-1) past it, inside the app; the app
+    keeps running, and its memory (not the host's) is what stopped growing."""
+    env = Env(world, tmp_path)
+    notes = env.install_notes()
+    evil = env.install("evil", "memory_grow_steps", memory_pages=4)
+    r = env.rt.run(evil)
+    assert r.ok and r.value == 4 and env.rt.memory_pages(evil) == 4
+    assert env.rt.run(evil).value == 4, "it runs again, still at the bound"
+    _bystander_ok(env, notes)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.integers(1, 8), st.lists(st.integers(0, 70000), max_size=4))
+def test_memory_grow_never_passes_the_bound(world: World, tmp_path_factory: pytest.TempPathFactory, limit: int,
+                                            steps: list[int]) -> None:
+    """Any sequence of memory.grow calls leaves the app's memory within its bound; a grow fails exactly when
+    it would pass it (WebAssembly's -1), and returns the old size otherwise."""
+    wat = "(module (memory (export \"memory\") 1) (func (export \"grow\") (param i32) (result i32) " \
+          "(memory.grow (local.get 0))))"
+    code = compile_wat(wat)
+    rt = Runtime(world.did("user"), world.resolve, tmp_path_factory.mktemp("grow"), LoopbackCarrier(), now=NOW)
+    rt.install(code, world.manifest("evil", code, memory_pages=limit))
+    pages = 1
+    for n in steps:
+        r = rt.run(world.did("evil"), "grow", n)
+        assert r.ok
+        if pages + n <= limit:
+            assert r.value == pages
+            pages += n
+        else:
+            assert r.value == -1
+        assert rt.memory_pages(world.did("evil")) == pages <= limit
+
+
+def test_module_that_is_not_wasm_is_refused(world: World, tmp_path: Path) -> None:
+    env = Env(world, tmp_path)
+    notes = env.install_notes()
+    for code, why in ((b"\x7fELF\x02\x01\x01\x00", "not wasm"), (b"\x00asm\x01\x00\x00\x00\x05\x03\x01\x00", "cut"),
+                      (b"\x00asm\x01\x00\x00\x00" b"\x01\x05\x01\x60\x00\x01\x7f" b"\x03\x02\x01\x00"
+                       b"\x0a\x04\x01\x02\x00\x0b", "a function of type () -> i32 whose body returns nothing")):
+        with pytest.raises(Reject) as info:
+            env.rt.install(code, world.manifest("evil", code))
+        assert (info.value.reason, info.value.rule) == (Reason.MODULE_MALFORMED, "RT-086"), why
+    assert world.did("evil") not in env.rt.apps
     _bystander_ok(env, notes)
 
 
@@ -438,6 +489,7 @@ def test_cli_app_demo(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["app", "demo"]) == 0
     out = capsys.readouterr().out
     assert "PATH_TRAVERSAL [RT-047]" in out and "FUEL_EXHAUSTED [RT-093]" in out and "NET_NOT_FRIEND [RT-074]" in out
+    assert "share holds storage:notes/* read, 1024 bytes, depth 1" in out and "CAP_AMPLIFIED [RT-026]" in out
 
 
 def test_bench_runtime_runs(tmp_path: Path) -> None:
@@ -528,7 +580,11 @@ def test_any_path_bytes_stay_in_the_home(world: World, probe: tuple[bytes, str, 
                                          path: bytes) -> None:
     """Whatever bytes an app passes as a path, the real runtime either stops it with a path (or size)
     reason and writes nothing, or writes exactly one file, inside the app's home."""
-    code, text, grants, root = probe
+    import tempfile
+
+    code, text, grants, base = probe
+    # a fresh folder per example: in a shared one an earlier example's file "a" makes "a/b" fail with -3
+    root = Path(tempfile.mkdtemp(dir=base))
     rt = Runtime(world.did("user"), world.resolve, root, LoopbackCarrier(), now=NOW)
     app = rt.install(code, text, grants)
     before = files_under(root)
@@ -555,3 +611,203 @@ def test_attack_same_relative_path_reaches_only_its_own_home(world: World, tmp_p
     r = env.rt.run(world.did("evil"))
     assert r.ok and r.value == -1
     assert files_under(tmp_path) == {f"home/{world.did('user')}/{notes}/notes/today.txt"}
+
+
+# -- delegation by an app (cap_delegate) ----------------------------------------------------------------------
+
+RELAYS = ("relay1", "relay2", "relay3")
+
+
+def _delegation_env(world: World, root: Path, **kw: object) -> tuple[Env, str]:
+    """notes as the bystander, relay1 (the delegator app) holding a delegatable read grant on notes/
+    (bound 4096, one hour), and viewer (a storage reader whose manifest requests storage.read and
+    storage.write) holding nothing."""
+    keys = {world.did(x): world.key(x) for x in RELAYS + ("evil",)}
+    env = Env(world, root, app_keys=keys, **kw)
+    notes = env.install_notes()
+    root_grant = world.token("relay1", "storage:notes/*", "read", delegatable=True, max_bytes=4096,
+                             expiry=NOW + 3600)
+    env.install("relay1", "delegator", ("storage.read",), [[root_grant]])
+    env.install("viewer", "storage_reader", NOTES_PERMS)
+    return env, notes
+
+
+def _delegate(env: Env, label: str, to: str) -> object:
+    env.rt.write_input(env.world.did(label), 4096, env.world.did(to).encode())
+    return env.rt.run(env.world.did(label), "run", len(env.world.did(to)))
+
+
+def test_delegation_hands_on_a_narrower_grant(world: World, tmp_path: Path) -> None:
+    env, notes = _delegation_env(world, tmp_path)
+    viewer = world.did("viewer")
+    assert env.rt.apps[viewer].grants == []
+    r = _delegate(env, "relay1", "viewer")
+    assert r.ok and r.value == 0, r  # type: ignore[attr-defined]
+    assert env.rt.apps[world.did("relay1")].audit == [("clock_now", "allow"), ("cap_delegate", "allow")]
+    (cap,) = env.rt.apps[viewer].grants
+    assert (cap.app, cap.user, cap.resource, cap.action) == (viewer, world.did("user"), "storage:notes/*", "read")
+    assert (cap.max_bytes, cap.expiry, cap.depth, cap.delegatable) == (1024, NOW + 60, 1, True)
+    chain = env.rt.apps[viewer].chains[cap.chain_ids[-1]]
+    # the chain verifies on its own: root by the user, then the delegation signed with relay1's key
+    again = C.verify_chain(list(chain), viewer, world.did("user"), NOW, frozenset(), world.resolve)
+    assert again == cap and C.decode_token(chain[-1]).issuer == world.did("relay1")
+    assert env.rt.run(viewer).ok  # the recipient uses what it was given
+    _bystander_ok(env, notes)
+    # revoking the user's root grant reaches the recipient at its next host call
+    env.rt.revoke(cap.chain_ids[0])
+    _stopped(env, "viewer", Reason.CAP_REVOKED, "RT-025")
+    _bystander_ok(env, notes)
+
+
+DELEGATION_ATTACKS = [
+    ("delegate_widen", Reason.CAP_AMPLIFIED, "RT-026"),
+    ("delegate_extend", Reason.CAP_AMPLIFIED, "RT-026"),
+    ("delegate_unbounded", Reason.CAP_AMPLIFIED, "RT-026"),
+    ("delegate_write", Reason.CAP_NOT_GRANTED, "RT-029"),
+]
+
+
+@pytest.mark.parametrize("module,reason,rule", DELEGATION_ATTACKS, ids=[a[0] for a in DELEGATION_ATTACKS])
+def test_attack_delegation_amplifies(world: World, tmp_path: Path, module: str, reason: Reason, rule: str) -> None:
+    env, notes = _delegation_env(world, tmp_path)
+    root_grant = world.token("evil", "storage:notes/*", "read", delegatable=True, max_bytes=4096, expiry=NOW + 3600)
+    env.install("evil", module, ("storage.read",), [[root_grant]])
+    env.rt.write_input(world.did("evil"), 4096, world.did("viewer").encode())
+    _stopped(env, "evil", reason, rule, "run", len(world.did("viewer")))
+    assert env.rt.apps[world.did("viewer")].grants == [], "nothing was issued"
+    _bystander_ok(env, notes)
+    assert _delegate(env, "relay1", "viewer").value == 0  # a sibling delegator still works  # type: ignore[attr-defined]
+
+
+def test_attack_delegation_too_deep(world: World, tmp_path: Path) -> None:
+    """relay1 -> relay2 -> relay3 reaches the depth bound; relay3 handing it on once more is refused."""
+    env, notes = _delegation_env(world, tmp_path)
+    for label in ("relay2", "relay3"):
+        env.install(label, "delegator", ("storage.read",))
+    assert _delegate(env, "relay1", "relay2").value == 0  # type: ignore[attr-defined]
+    assert _delegate(env, "relay2", "relay3").value == 0  # type: ignore[attr-defined]
+    assert env.rt.apps[world.did("relay3")].grants[0].depth == C.MAX_DELEGATION_DEPTH
+    env.rt.write_input(world.did("relay3"), 4096, world.did("viewer").encode())
+    _stopped(env, "relay3", Reason.CAP_TOO_DEEP, "RT-027", "run", len(world.did("viewer")))
+    assert env.rt.apps[world.did("viewer")].grants == []
+    _bystander_ok(env, notes)
+    assert env.rt.run(world.did("relay2"), "run", len(world.did("viewer"))).ok  # the siblings keep working
+
+
+@pytest.mark.parametrize("to,perms", [("chat", ("carrier.send",)), ("stranger", None), ("relay1", None)],
+                         ids=["recipient_without_permission", "recipient_not_installed", "recipient_itself"])
+def test_attack_delegation_to_unfit_recipient(world: World, tmp_path: Path, to: str,
+                                               perms: tuple[str, ...] | None) -> None:
+    env, notes = _delegation_env(world, tmp_path)
+    if perms is not None:
+        env.install(to, "network_peer", perms)
+    env.rt.write_input(world.did("relay1"), 4096, world.did(to).encode())
+    _stopped(env, "relay1", Reason.CAP_RECIPIENT, "RT-096", "run", len(world.did(to)))
+    assert all(not a.grants for d, a in env.rt.apps.items() if d not in (world.did("notes"), world.did("relay1")))
+    _bystander_ok(env, notes)
+    assert env.rt.run(world.did("viewer")).reason is Reason.CAP_NOT_GRANTED  # it was given nothing
+
+
+def test_attack_delegation_of_a_revoked_or_expired_parent(world: World, tmp_path: Path) -> None:
+    env, notes = _delegation_env(world, tmp_path)
+    env.rt.revoke(env.rt.apps[world.did("relay1")].grants[0].chain_ids[0])
+    r = _delegate(env, "relay1", "viewer")
+    assert (r.reason, r.rule) == (Reason.CAP_REVOKED, "RT-025")  # type: ignore[attr-defined]
+    _bystander_ok(env, notes)
+    env2, notes2 = _delegation_env(world, tmp_path / "later")
+    env2.rt.tick(3600)
+    r = _delegate(env2, "relay1", "viewer")
+    assert (r.reason, r.rule) == (Reason.CAP_EXPIRED, "RT-024")  # type: ignore[attr-defined]
+    assert env2.rt.apps[world.did("viewer")].grants == []
+    _bystander_ok(env2, notes2)
+
+
+def test_delegation_without_the_app_key_issues_nothing(world: World, tmp_path: Path) -> None:
+    env, notes = _delegation_env(world, tmp_path)
+    env.rt.app_keys.clear()
+    r = _delegate(env, "relay1", "viewer")
+    assert r.ok and r.value == -4  # type: ignore[attr-defined]
+    assert env.rt.apps[world.did("viewer")].grants == []
+    _bystander_ok(env, notes)
+
+
+def test_delegation_signed_with_a_wrong_key_is_refused(world: World, tmp_path: Path) -> None:
+    """The runtime verifies the chain it built before granting it: a wrong key for the app is caught (RT-022)."""
+    env, notes = _delegation_env(world, tmp_path)
+    env.rt.app_keys[world.did("relay1")] = world.key("evil")
+    r = _delegate(env, "relay1", "viewer")
+    assert (r.reason, r.rule) == (Reason.CAP_SIGNATURE, "RT-022")  # type: ignore[attr-defined]
+    assert env.rt.apps[world.did("viewer")].grants == []
+    _bystander_ok(env, notes)
+
+
+PROBE_DELEGATE_WAT = """(module
+  (import "elastos" "cap_delegate" (func $d (param i32 i32 i32 i32 i32 i32 i64 i64 i32) (result i32)))
+  (memory (export "memory") 1)
+  (func (export "run") (param $tn i32) (param $rn i32) (param $an i32) (param $exp i64) (param $max i64)
+                       (param $flag i32) (result i32)
+    (call $d (i32.const 4096) (local.get $tn) (i32.const 8192) (local.get $rn) (i32.const 12288) (local.get $an)
+      (local.get $exp) (local.get $max) (local.get $flag))))
+"""
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.sampled_from(["storage:notes/*", "storage:notes/a/*", "storage:notes/x.txt", "storage:*", "storage:docs/*",
+                        "storage:notes", "carrier:*", "storage:../x"]),
+       st.sampled_from(["read", "write", "list", "send"]), st.integers(-5, 4000), st.sampled_from([-1, 0, 1024, 4096, 4097]),
+       st.booleans(), st.sampled_from(["viewer", "chat", "relay1", "stranger"]), st.booleans())
+def test_delegation_never_amplifies_in_the_runtime(world: World, tmp_path_factory: pytest.TempPathFactory,
+                                                   resource: str, action: str, ttl: int, max_bytes: int,
+                                                   delegatable: bool, to: str, plausible: bool) -> None:
+    """Whatever an app asks to hand on, a grant reaches the recipient only when decide allowed it, and what the
+    recipient holds is covered by the user's root grant: same action, no later expiry, no larger bound.
+    (``plausible`` keeps half the requests near the grant, so that both outcomes are exercised.)"""
+    if plausible:
+        to, action = "viewer", "read"
+        resource = resource if resource.startswith("storage:notes/") else "storage:notes/*"
+    env, notes = _delegation_env(world, tmp_path_factory.mktemp("delegate"))
+    env.install("chat", "network_peer", ("carrier.send",))
+    code = compile_wat(PROBE_DELEGATE_WAT)
+    root = world.token("evil", "storage:notes/*", "read", delegatable=True, max_bytes=4096, expiry=NOW + 3600)
+    env.rt.install(code, world.manifest("evil", code, permissions=("storage.read",)), [[root]])
+    evil = world.did("evil")
+    for offset, text in ((4096, world.did(to)), (8192, resource), (12288, action)):
+        env.rt.write_input(evil, offset, text.encode())
+    r = env.rt.run(evil, "run", len(world.did(to)), len(resource), len(action), NOW + ttl, max_bytes, int(delegatable))
+    given_to = [(d, g) for d, a in env.rt.apps.items() if d != evil for g in a.grants
+                if len(g.chain_ids) > 1 and g.chain_ids[0] == C.decode_token(root).id]
+    if r.ok:
+        assert r.value == 0 and len(given_to) == 1
+        holder, cap = given_to[0]
+        assert holder == world.did(to) != evil and cap.action == "read" and C.covers("storage:notes/*", cap.resource)
+        assert cap.expiry <= NOW + 3600 and cap.max_bytes is not None and cap.max_bytes <= 4096
+    else:
+        assert r.reason is not None and r.rule is not None and given_to == []
+    _bystander_ok(env, notes)
+
+
+def test_delegation_flood_is_bounded(world: World, tmp_path: Path) -> None:
+    """An app delegating over and over cannot grow the recipient's grants past MAX_GRANTS."""
+    from reference.runtime import sandbox
+
+    env, notes = _delegation_env(world, tmp_path)
+    viewer = world.did("viewer")
+    values = []
+    for _ in range(sandbox.MAX_GRANTS + 3):
+        env.rt.tick()  # a new rate window each time
+        values.append(_delegate(env, "relay1", "viewer").value)  # type: ignore[attr-defined]
+    assert values[:sandbox.MAX_GRANTS] == [0] * sandbox.MAX_GRANTS and values[sandbox.MAX_GRANTS:] == [-2] * 3
+    assert len(env.rt.apps[viewer].grants) == sandbox.MAX_GRANTS
+    _bystander_ok(env, notes)
+
+
+def test_every_hostile_module_is_catalogued_and_tested() -> None:
+    """Each WAT module in apps/attacks has a row in the docs' attack catalogue and is installed by a test here."""
+    docs = (Path(__file__).resolve().parents[1] / "docs" / "runtime.md").read_text()
+    catalogue = docs[docs.index("## Attack catalogue"):docs.index("## Proofs")]
+    source = Path(__file__).read_text()
+    modules = sorted(p.stem for p in (APPS / "attacks").glob("*.wat"))
+    assert len(modules) >= 20
+    for name in modules:
+        assert f"`{name}`" in catalogue, f"{name} is not in the attack catalogue"
+        assert f'"{name}"' in source, f"no test installs {name}"

@@ -253,3 +253,56 @@ class SandboxMachine(RuleBasedStateMachine):
 
 TestSandboxMachine = SandboxMachine.TestCase
 TestSandboxMachine.settings = settings(max_examples=60, stateful_step_count=30, deadline=None)
+
+
+# -- module memories (RT-086, RT-094) ------------------------------------------------------------------------------
+
+MEMORY = st.tuples(st.integers(0, 70000), st.one_of(st.none(), st.integers(0, 70000)), st.booleans(), st.booleans())
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(MEMORY, max_size=3), st.booleans())
+def test_module_memories_match_what_was_compiled(memories: list[tuple[int, int | None, bool, bool]],
+                                                 with_code: bool) -> None:
+    """The memories the spec reads from a binary are those its WAT declared (wasmtime compiles the WAT),
+    and check_module_memory accepts exactly one unshared memory within the bound (or none)."""
+    import wasmtime
+
+    decls = []
+    for i, (lo, hi, exported, is64) in enumerate(memories):
+        hi = None if hi is None else max(hi, lo)
+        export = f'(export "m{i}")' if exported else ""
+        decls.append(f"(memory {export} {'i64 ' if is64 else ''}{lo}{'' if hi is None else f' {hi}'})")
+    code = '(func (export "run") (result i32) (i32.const 7))' if with_code else ""
+    module = bytes(wasmtime.wat2wasm(f"(module {' '.join(decls)} {code})"))
+    got = H.module_memories(module)
+    assert [(m.minimum, m.maximum, m.shared, m.index64) for m in got] == [
+        (lo, None if hi is None else max(hi, lo), False, is64) for lo, hi, _, is64 in memories]
+    limits = M.AppLimits(fuel=1, memory_pages=16, calls_per_window=1)
+    fits = len(memories) <= 1 and all(lo <= 16 for lo, _, _, _ in memories)
+    try:
+        H.check_module_memory(limits, module)
+        assert fits
+    except Reject as e:
+        assert not fits and (e.reason, e.rule) == (Reason.MEMORY_LIMIT, "RT-094")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=40), st.integers(0, 60), st.binary(min_size=1, max_size=4))
+def test_module_memories_total_on_damaged_bytes(tail: bytes, at: int, junk: bytes) -> None:
+    """Any bytes: a result or a typed rejection (RT-086), never another exception; and a module wasmtime
+    validates is never called malformed."""
+    import wasmtime
+
+    base = bytearray(bytes.fromhex(W._wasm((1, b"\x01\x60\x00\x00"), W._memories(b"\x01\x01\x02"))) + tail)
+    base[min(at, len(base)):min(at, len(base)) + len(junk)] = junk
+    data = bytes(base)
+    try:
+        H.module_memories(data)
+    except Reject as e:
+        assert (e.reason, e.rule) == (Reason.MODULE_MALFORMED, "RT-086")
+        try:
+            wasmtime.Module.validate(wasmtime.Engine(), data)
+        except wasmtime.WasmtimeError:
+            return
+        raise AssertionError(f"the spec refuses a module wasmtime validates: {data.hex()}") from None

@@ -115,14 +115,24 @@ def _module_imports(data: Any) -> Json:
     return {}
 
 
-_CALL_KEYS = ("name",) + hostcalls.STRING_ARGS + ("size",)
+_DELEGATION_KEYS = ("expiry", "max_bytes", "delegatable")
+_CALL_KEYS = ("name",) + hostcalls.STRING_ARGS + ("size",) + _DELEGATION_KEYS
 _STATE_KEYS = ("user", "now", "window_start", "calls_in_window", "stored_bytes", "quota", "friends", "revoked",
                "installed")
 
 
 def _call(v: Any) -> hostcalls.HostCall:
-    inp = Input(v, ("name", "size"), hostcalls.STRING_ARGS)
-    args = {k: inp.text(k) for k in hostcalls.STRING_ARGS if inp.has(k)}
+    inp = Input(v, ("name", "size"), hostcalls.STRING_ARGS + _DELEGATION_KEYS)
+    args: dict[str, Any] = {k: inp.text(k) for k in hostcalls.STRING_ARGS if inp.has(k)}
+    if inp.has("expiry"):
+        args["expiry"] = inp.small_int("expiry", 0, 1 << 64)
+    if inp.has("max_bytes") and inp.raw("max_bytes") is not None:
+        args["max_bytes"] = inp.small_int("max_bytes", 0, 1 << 64)
+    if inp.has("delegatable"):
+        flag = inp.raw("delegatable")
+        if not isinstance(flag, bool):
+            raise Reject(Reason.MALFORMED_INPUT, None, "delegatable: expected a boolean")
+        args["delegatable"] = flag
     return hostcalls.HostCall(name=inp.text("name"), size=inp.small_int("size", 0, 1 << 32), **args)
 
 
@@ -141,8 +151,9 @@ def _state(v: Any) -> hostcalls.SandboxState:
 @handler(
     "runtime", "runtime.decide",
     "`manifest` (JSON text), `grants` (list of token chains), `granted_at`, `state`, `call`, `dids` -> "
-    "`cost`, `target` when allowed; a denial is the reject reason. Grants are verified at `granted_at` "
-    "(RT-020..028), then the call is decided at `state.now`",
+    "`cost`, `target` (and `parent`, the hex id of the extended grant's last token, for `cap_delegate`) when "
+    "allowed; a denial is the reject reason. Grants are verified at `granted_at` (RT-020..028), then the call is "
+    "decided at `state.now`",
 )
 def _decide(data: Any) -> Json:
     inp = Input(data, ("manifest", "grants", "granted_at", "state", "call", "dids"))
@@ -158,7 +169,10 @@ def _decide(data: Any) -> Json:
     decision = hostcalls.decide(m, grants, state, _call(inp.raw("call")), resolve)
     if isinstance(decision, hostcalls.Deny):
         raise Reject(decision.reason, decision.rule, decision.detail)
-    return {"cost": decision.cost, "target": decision.target}
+    out: Json = {"cost": decision.cost, "target": decision.target}
+    if decision.parent is not None:
+        out["parent"] = decision.parent.hex()
+    return out
 
 
 @handler(
@@ -172,6 +186,20 @@ def _limits_check(data: Any) -> Json:
     hostcalls.check_memory(manifest.AppLimits(fuel=1, memory_pages=limit, calls_per_window=1),
                            inp.small_int("pages", 0, 65536))
     return {"fuel": hostcalls.charge_fuel(inp.small_int("fuel", 0, 1 << 53), inp.small_int("cost", 0, 1 << 53))}
+
+
+@handler(
+    "runtime", "runtime.module.memory",
+    "`module` (hex), `memory_pages` (the app's limit) -> `memories` (each `minimum`, `maximum`, `shared`, "
+    "`index64`): the module's header and sections decode (RT-086), and it defines at most one unshared memory "
+    "within the limit (RT-094)",
+)
+def _module_memory(data: Any) -> Json:
+    inp = Input(data, ("module", "memory_pages"))
+    limits = manifest.AppLimits(fuel=1, memory_pages=inp.small_int("memory_pages", 1, 65536), calls_per_window=1)
+    found = hostcalls.check_module_memory(limits, inp.hex("module"))
+    return {"memories": [{"minimum": m.minimum, "maximum": m.maximum, "shared": m.shared, "index64": m.index64}
+                         for m in found]}
 
 
 @handler(

@@ -472,6 +472,14 @@ def decide_cases() -> Iterator[CaseSpec]:
         ("path_encoded", _d("notes", notes, {**read, "path": "notes%2f..%2f..%2fx"}), Reason.PATH_ENCODED_SEPARATOR, ""),
         ("path_nul", _d("notes", notes, {**read, "path": "notes/a\x00.txt"}), Reason.PATH_BAD_CHARACTER, ""),
         ("path_not_nfc", _d("notes", notes, {**read, "path": "notes/cafe\u0301"}), Reason.PATH_NOT_NFC, ""),
+        ("path_empty", _d("notes", notes, {**read, "path": ""}), Reason.PATH_EMPTY,
+         "an empty path names no file (only storage_list takes \"\" for the home)"),
+        ("path_empty_component", _d("notes", notes, {**read, "path": "notes//today.txt"}),
+         Reason.PATH_EMPTY_COMPONENT, ""),
+        ("path_reserved_name", _d("notes", notes, {**read, "path": "notes/CON"}), Reason.PATH_RESERVED_NAME,
+         "a Windows device name"),
+        ("path_name_too_long", _d("notes", notes, {**read, "path": "notes/" + "a" * 300}), Reason.PATH_TOO_LONG,
+         "a 300-byte name, within the 4096-byte argument bound"),
         ("peer_not_a_did", _d("chat", [[CHAT_SEND]], {"name": "carrier_send", "peer": "127.0.0.1:80", "size": 1}),
          Reason.NET_PEER_MALFORMED, "an IP address is not a peer"),
         ("peer_unknown", _d("chat", [[CHAT_SEND]], {"name": "carrier_send", "peer": "did:elastos:"
@@ -517,6 +525,101 @@ def decide_cases() -> Iterator[CaseSpec]:
     ]
     for name, inp, reason, description in bad:
         yield CaseSpec(name, inp, reason, (), description)
+    yield from delegate_cases()
+
+
+# -- delegation (cap_delegate) -----------------------------------------------------------------------
+
+SHARED = token("notes", "storage:notes/*", "read", delegatable=True, max_bytes=4096, label="delegatable")
+"""A delegatable root grant of notes: read its notes folder, 4096 bytes a call, for an hour."""
+HELD_FIXED = token("notes", "storage:notes/*", "read", max_bytes=4096, label="fixed")
+"""The same, not delegatable."""
+_D1_ROOT = token("chat", "storage:notes/*", "read", delegatable=True, label="d1")
+_D1 = token("notes", "storage:notes/*", "read", issuer="chat", delegatable=True, parent=_D1_ROOT, depth=1,
+            label="d1")
+DEPTH1 = [_D1_ROOT, _D1]
+"""A chain user -> chat -> notes: notes holds a depth-1 delegatable token."""
+_D2_ROOT = token("chat", "storage:notes/*", "read", delegatable=True, label="d2")
+_D2_MID = token("viewer", "storage:notes/*", "read", issuer="chat", delegatable=True, parent=_D2_ROOT, depth=1,
+                label="d2")
+_D2 = token("notes", "storage:notes/*", "read", issuer="viewer", delegatable=True, parent=_D2_MID, depth=2,
+            label="d2")
+DEPTH2 = [_D2_ROOT, _D2_MID, _D2]
+"""A chain user -> chat -> viewer -> notes: notes holds a token at the deepest depth."""
+
+
+def _delegate(recipient: str = "viewer", resource: str = "storage:notes/shared/*", action: str = "read",
+              expiry: int = NOW + 60, max_bytes: int | None = 1024, delegatable: bool = False) -> dict[str, Any]:
+    return {"name": "cap_delegate", "target": did(recipient) if recipient in LABELS else recipient,
+            "resource": resource, "action": action, "expiry": expiry, "max_bytes": max_bytes,
+            "delegatable": delegatable}
+
+
+def delegate_cases() -> Iterator[CaseSpec]:
+    """``cap_delegate``: accepted delegations, and one rejection for each of its reasons."""
+    rules = ("RT-082", "RT-083", "RT-090", "RT-091", "RT-095", "RT-096", "RT-029", "RT-025", "RT-024", "RT-026",
+             "RT-027")
+    ok = [
+        ("delegate_narrower_ok", [[SHARED]], _delegate(), "a folder inside the grant, shorter, a smaller bound"),
+        ("delegate_equal_ok", [[SHARED]], _delegate(resource="storage:notes/*", expiry=NOW + HOUR, max_bytes=4096,
+                                                    delegatable=True),
+         "exactly the parent's resource, expiry and bound (narrowing is not strict)"),
+        ("delegate_one_file_ok", [[SHARED]], _delegate(resource="storage:notes/today.txt"), ""),
+        ("delegate_skips_fixed_grant_ok", [[HELD_FIXED], [SHARED]], _delegate(),
+         "the first grant covers but is not delegatable; the second is the parent"),
+        ("delegate_from_depth1_ok", [DEPTH1], _delegate(max_bytes=None),
+         "a depth-1 token delegated once more (depth 2, the bound)"),
+    ]
+    for name, grants, call, description in ok:
+        yield CaseSpec(name, _d("notes", grants, call), OK, rules, description)
+    bad: list[tuple[str, dict[str, Any], Reason, str]] = [
+        ("delegate_missing_expiry", _d("notes", [[SHARED]], {k: v for k, v in _delegate().items() if k != "expiry"}),
+         Reason.HOSTCALL_MALFORMED, ""),
+        ("delegate_numbers_on_other_call", _d("notes", [[SHARED]], {"name": "log", "size": 1, "expiry": NOW + 1}),
+         Reason.HOSTCALL_MALFORMED, "only cap_delegate takes an expiry"),
+        ("delegate_resource_too_large", _d("notes", [[SHARED]], _delegate(resource="storage:" + "a/" * 2048 + "*")),
+         Reason.ARGUMENT_TOO_LARGE, ""),
+        ("delegate_bad_resource", _d("notes", [[SHARED]], _delegate(resource="storage:../x")), Reason.CAP_MALFORMED,
+         ""),
+        ("delegate_unknown_kind", _d("notes", [[SHARED]], _delegate(resource="socket:*")), Reason.CAP_MALFORMED, ""),
+        ("delegate_action_of_other_kind", _d("notes", [[SHARED]], _delegate(action="send")), Reason.CAP_MALFORMED,
+         ""),
+        ("delegate_expired_at_birth", _d("notes", [[SHARED]], _delegate(expiry=NOW)), Reason.CAP_MALFORMED,
+         "a token valid for no instant"),
+        ("delegate_to_app_without_permission", _d("notes", [[SHARED]], _delegate(recipient="chat")),
+         Reason.CAP_RECIPIENT, "chat's manifest does not request storage.read"),
+        ("delegate_to_itself", _d("notes", [[SHARED]], _delegate(recipient="notes")), Reason.CAP_RECIPIENT, ""),
+        ("delegate_to_app_not_installed", _d("notes", [[SHARED]], _delegate(recipient="editor")),
+         Reason.CAP_RECIPIENT, "editor requests storage.read but is not installed for the user"),
+        ("delegate_to_a_user", _d("notes", [[SHARED]], _delegate(recipient="user2")), Reason.CAP_RECIPIENT, ""),
+        ("delegate_to_not_a_did", _d("notes", [[SHARED]], _delegate(recipient="127.0.0.1")), Reason.CAP_RECIPIENT,
+         ""),
+        ("delegate_not_held", _d("notes", [[SHARED]], _delegate(resource="storage:secret/*")),
+         Reason.CAP_NOT_GRANTED, "a folder outside every grant"),
+        ("delegate_other_action", _d("notes", [[SHARED]], _delegate(action="list")), Reason.CAP_NOT_GRANTED, ""),
+        ("delegate_revoked_parent", _d("notes", [[SHARED]], _delegate(), revoked=[token_id(SHARED)]),
+         Reason.CAP_REVOKED, "the parent was revoked"),
+        ("delegate_revoked_root", _d("notes", [DEPTH1], _delegate(max_bytes=None), revoked=[token_id(_D1_ROOT)]),
+         Reason.CAP_REVOKED, "a token above the parent was revoked"),
+        ("delegate_expired_parent", _d("notes", [[SHARED]], _delegate(expiry=NOW + HOUR + 10), now=NOW + HOUR,
+                                       window_start=NOW + HOUR), Reason.CAP_EXPIRED, ""),
+        ("delegate_widens_resource", _d("notes", [[SHARED]], _delegate(resource="storage:*")), Reason.CAP_AMPLIFIED,
+         "storage:* is wider than the grant storage:notes/*"),
+        ("delegate_widens_file_to_folder", _d("notes", [[token("notes", "storage:notes/today.txt", "read",
+                                                               delegatable=True)]], _delegate(resource="storage:notes/*")),
+         Reason.CAP_AMPLIFIED, "a grant of one file handed on as its whole folder"),
+        ("delegate_extends_expiry", _d("notes", [[SHARED]], _delegate(expiry=NOW + HOUR + 1)), Reason.CAP_AMPLIFIED,
+         "one second past the parent's expiry"),
+        ("delegate_raises_bound", _d("notes", [[SHARED]], _delegate(max_bytes=4097)), Reason.CAP_AMPLIFIED, ""),
+        ("delegate_drops_bound", _d("notes", [[SHARED]], _delegate(max_bytes=None)), Reason.CAP_AMPLIFIED,
+         "no bound is wider than 4096"),
+        ("delegate_not_delegatable", _d("notes", [[HELD_FIXED]], _delegate()), Reason.CAP_AMPLIFIED,
+         "the user did not let the grant be handed on"),
+        ("delegate_too_deep", _d("notes", [DEPTH2], _delegate(max_bytes=None)), Reason.CAP_TOO_DEEP,
+         "the parent is already at the deepest depth"),
+    ]
+    for name, inp, reason, description in bad:
+        yield CaseSpec(name, inp, reason, (), description)
 
 
 # -- limits ------------------------------------------------------------------------------------------
@@ -532,6 +635,67 @@ def limits_check() -> Iterator[CaseSpec]:
         yield CaseSpec(f"max_cost_{e.name}", {"memory_pages": 1, "pages": 1, "fuel": H.max_cost(e),
                                                "cost": H.max_cost(e)}, OK, ("RT-093",),
                        f"the most an allowed {e.name} costs")
+
+
+def _wasm(*sections: tuple[int, bytes]) -> str:
+    """A WebAssembly binary of the given (id, body) sections, as hex."""
+    out = bytearray(H.WASM_HEADER)
+    for sid, body in sections:
+        out += bytes([sid]) + _uleb(len(body)) + body
+    return out.hex()
+
+
+def _uleb(n: int) -> bytes:
+    out = bytearray()
+    while True:
+        byte, n = n & 0x7F, n >> 7
+        out.append(byte | (0x80 if n else 0))
+        if not n:
+            return bytes(out)
+
+
+def _memories(*limits: bytes) -> tuple[int, bytes]:
+    return (5, _uleb(len(limits)) + b"".join(limits))
+
+
+@generator("runtime", "runtime.module.memory")
+def module_memory() -> Iterator[CaseSpec]:
+    """Memories a module defines, read from its bytes: header, section sizes, memory limits (RT-086, RT-094)."""
+    custom = (0, b"\x04name\x00")
+    typ = (1, b"\x01\x60\x00\x00")  # one type: () -> ()
+    ok = [
+        ("no_memory_ok", _wasm(), "a module with no sections"),
+        ("one_page_ok", _wasm(typ, _memories(b"\x00\x01")), ""),
+        ("at_the_limit_ok", _wasm(_memories(b"\x00\x10")), "16 pages, the limit"),
+        ("declared_max_above_limit_ok", _wasm(_memories(b"\x01\x01\x80\x80\x04")),
+         "a maximum of 65536 pages is allowed: growth is bounded by the runtime (memory.grow returns -1)"),
+        ("custom_section_skipped_ok", _wasm(custom, _memories(b"\x00\x02"), custom), ""),
+        ("memory64_ok", _wasm(_memories(b"\x04\x01")), "a 64-bit memory within the limit"),
+    ]
+    for name, module, description in ok:
+        yield CaseSpec(name, {"module": module, "memory_pages": 16}, OK, ("RT-086", "RT-094"), description)
+    bad = [
+        ("not_wasm", b"\x7fELF\x02\x01\x01\x00".hex(), Reason.MODULE_MALFORMED, "an ELF header"),
+        ("version_2", (b"\x00asm\x02\x00\x00\x00").hex(), Reason.MODULE_MALFORMED, ""),
+        ("empty", "", Reason.MODULE_MALFORMED, ""),
+        ("section_past_end", (H.WASM_HEADER + b"\x05\x03\x01\x00").hex(), Reason.MODULE_MALFORMED, ""),
+        ("unknown_section_id", _wasm((14, b"")), Reason.MODULE_MALFORMED, ""),
+        ("size_leb_too_long", (H.WASM_HEADER + b"\x00\x80\x80\x80\x80\x80\x00").hex(), Reason.MODULE_MALFORMED,
+         "a six-byte LEB128 for a 32-bit size"),
+        ("limits_flags_unknown", _wasm(_memories(b"\x08\x01")), Reason.MODULE_MALFORMED, ""),
+        ("memory_section_trailing_byte", _wasm((5, b"\x01\x00\x01\x00")), Reason.MODULE_MALFORMED, ""),
+        ("memory_entry_missing", _wasm((5, b"\x02\x00\x01")), Reason.MODULE_MALFORMED, ""),
+        ("initial_over_limit", _wasm(_memories(b"\x00\x11")), Reason.MEMORY_LIMIT, "17 pages with a limit of 16"),
+        ("memory64_over_limit", _wasm(_memories(b"\x04\x80\x80\x80\x80\x10")), Reason.MEMORY_LIMIT,
+         "2^32 pages of a 64-bit memory"),
+        ("two_memories", _wasm(_memories(b"\x00\x01", b"\x00\x01")), Reason.MEMORY_LIMIT,
+         "two memories of one page each"),
+        ("unexported_memory_over_limit", _wasm(typ, _memories(b"\x00\x20")), Reason.MEMORY_LIMIT,
+         "a memory the module does not export counts too"),
+        ("shared_memory", _wasm(_memories(b"\x03\x01\x02")), Reason.MEMORY_LIMIT, "a memory shared between threads"),
+    ]
+    for name, module, reason, description in bad:
+        yield CaseSpec(name, {"module": module, "memory_pages": 16}, reason, (), description)
 
 
 @generator("runtime", "runtime.memory.span")

@@ -1,14 +1,32 @@
 """``elastos app``: run an app in the reference runtime, or a demo of the sample apps and some attacks.
 
 ``elastos app run APP.wasm --manifest M.json --user DID [--dids D.json] [--grants G.json] [--friend DID]...
-[--now T] [--data DIR] [--export NAME] [--arg N]...`` installs the module (a ``.wat`` file is compiled
+[--now T] [--data DIR] [--export NAME] [--arg N]... [--input TEXT]`` installs the module (a ``.wat`` file is compiled
 first) with its manifest and grants and calls one export. ``--dids`` maps DID strings to
 ``{"document": text, "deactivated": bool}`` (the form the ``runtime`` vectors use); ``--grants`` is a
 list of token chains, each a list of hex tokens, root first. It prints one JSON object: the result,
 the app's log lines and every host call's decision. Exit status: 0 when the call returned, 1 when
-the app was stopped or trapped, 2 when the app was refused at install.
+the app was stopped or trapped, 2 when the app was refused at install (or a network option could not
+be used).
 
-``elastos app demo [--network]`` runs the sample apps (notes, chat between two users, share to viewer)
+By default Carrier is an in-process loopback carrier and the home folder stays on this device. Two
+groups of options join the real pieces (:ref:`runtime-integration`):
+
+* ``--carrier-datadir DIR`` runs the user's Carrier node (:class:`reference.runtime.carrier_node.NodeCarrier`)
+  from the data folder ``elastos carrier node --datadir DIR`` keeps (``key.json``, whose DID must be
+  ``--user``, and ``state.json`` with its friends), with ``--carrier-bootstrap ID@HOST:PORT`` and
+  ``--carrier-relay ID@HOST:PORT``. DIDs are resolved from ``--dids`` for the node too. Before the
+  call the node fetches relayed messages and waits up to ``--carrier-listen`` seconds for a message;
+  what arrived is admitted (RT-070..RT-074) into the app's queue. After the call it sends what the
+  app sent and reports each outcome. ``--carrier-friend DID`` sends a friend request and
+  ``--carrier-accept DID`` accepts one (both wait up to ``--carrier-wait`` seconds for the DHT and
+  the answer).
+* ``--vault URL --vault-token TOKEN`` syncs the app's home folder with the user's vault partition
+  (:class:`reference.runtime.home_sync.HomeSync`): pulled before the call, pushed after it. The token
+  comes from ``elastos hive signin`` with the user's ``AppIdCredential`` for this app, and must name
+  ``--user`` and the app.
+
+``elastos app demo [--network]`` runs the sample apps (notes, chat between two users, share to viewer, a delegation)
 and a few hostile apps in one process, with generated identities, and prints what happened to each.
 With ``--network`` the chat goes through two real Carrier nodes on loopback
 (:mod:`reference.runtime.carrier_node`) and the notes app's home folder is synced through a reference
@@ -30,7 +48,7 @@ from typing import Any
 from spec.errors import Reject
 from spec.runtime.identity import DidResolver
 
-from reference.hive.client import HiveClient
+from reference.hive.client import HiveClient, HiveError
 from reference.runtime.carrier import Carrier, LoopbackCarrier
 from reference.runtime.sandbox import Runtime, compile_wat
 from reference.runtime.world import World
@@ -59,22 +77,126 @@ def _dids(path: Path | None) -> DidResolver:
     return resolve
 
 
+def _carrier_resolver(path: Path | None) -> Callable[[Any], tuple[int, Any]]:
+    """The ``--dids`` file in the form a Carrier node resolves with: (ID-chain status, document)."""
+    from spec.did import chain
+    from spec.did.document import parse_document
+
+    data: dict[str, Any] = json.loads(path.read_text()) if path else {}
+    docs = {k: parse_document(v["document"]) for k, v in data.items()}
+
+    def resolve(did: Any) -> tuple[int, Any]:
+        key = str(did)
+        if key not in docs:
+            return chain.STATUS_NOT_FOUND, None
+        return (chain.STATUS_DEACTIVATED if data[key]["deactivated"] else chain.STATUS_VALID), docs[key]
+
+    return resolve
+
+
+def _wait_for(check: Callable[[], bool], seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while not check():
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.02)
+    return True
+
+
+def _node_carrier(args: argparse.Namespace, stack: contextlib.ExitStack) -> Any:
+    """The user's Carrier node from ``--carrier-datadir`` (raises ``ValueError`` when it cannot be used)."""
+    from reference.carrier.node import NodeConfig
+    from reference.carrier.service import parse_peer
+    from reference.runtime.carrier_node import NodeCarrier
+    from spec.crypto import p256
+    from spec.did import keys as did_keys
+
+    datadir = Path(args.carrier_datadir)
+    key_file = datadir / "key.json"
+    if not key_file.is_file():
+        raise ValueError(f"{key_file} does not exist: start `elastos carrier node --datadir {datadir}` once")
+    k = {n: bytes.fromhex(v) for n, v in json.loads(key_file.read_text()).items()}
+    did = str(did_keys.did_from_public_key(p256.public_key_from_private(k["did_private_key"])))
+    if did != args.user:
+        raise ValueError(f"the node in {datadir} speaks for {did}, not for the user {args.user}")
+    cfg = NodeConfig(seed=k["seed"], nospam=k["nospam"], did=did, did_private_key=k["did_private_key"],
+                     bootstrap=[parse_peer(b) for b in args.carrier_bootstrap],
+                     relay=parse_peer(args.carrier_relay) if args.carrier_relay else None, name="elastos app run",
+                     state_file=datadir / "state.json")
+    carrier = stack.enter_context(NodeCarrier(cfg, _carrier_resolver(Path(args.dids) if args.dids else None)))
+    if args.carrier_bootstrap:
+        carrier.announce()
+    for friend in args.carrier_friend:
+        deadline = time.monotonic() + args.carrier_wait
+        while True:  # the friend's node may not have announced itself in the DHT yet
+            try:
+                carrier.add_friend(friend, "friend request from elastos app run")
+                break
+            except ConnectionError:
+                if time.monotonic() >= deadline:
+                    raise
+                time.sleep(0.2)
+    for friend in args.carrier_accept:
+        if not _wait_for(lambda: friend in carrier.requests(), args.carrier_wait):
+            raise ValueError(f"no friend request from {friend} within {args.carrier_wait} s")
+        carrier.accept(friend)
+    for friend in args.carrier_friend + args.carrier_accept:
+        _wait_for(lambda: friend in carrier.friend_dids(), args.carrier_wait)
+    return carrier
+
+
 def run_app(args: argparse.Namespace) -> int:
+    with contextlib.ExitStack() as stack:
+        return _run_app(args, stack)
+
+
+def _run_app(args: argparse.Namespace, stack: contextlib.ExitStack) -> int:
     module = _module(Path(args.app))
     grants = [[bytes.fromhex(t) for t in chain] for chain in json.loads(Path(args.grants).read_text())] \
         if args.grants else []
     data = Path(args.data) if args.data else Path(tempfile.mkdtemp(prefix="elastos-app-"))
-    rt = Runtime(args.user, _dids(Path(args.dids) if args.dids else None), data, LoopbackCarrier(), now=args.now,
+    carrier: Any = LoopbackCarrier()
+    if args.carrier_datadir:
+        try:
+            carrier = _node_carrier(args, stack)
+        except (ValueError, LookupError, OSError) as e:
+            print(json.dumps({"installed": False, "error": f"carrier: {e}"}))
+            return 2
+    rt = Runtime(args.user, _dids(Path(args.dids) if args.dids else None), data, carrier, now=args.now,
                  friends=args.friend)
     try:
         app = rt.install(module, Path(args.manifest).read_text(), grants)
     except Reject as e:
         print(json.dumps({"installed": False, "reason": e.reason.value, "rule": e.rule, "detail": e.detail}))
         return 2
+    out: dict[str, Any] = {}
+    sync = None
+    if args.vault:
+        from reference.runtime.home_sync import HomeSync
+
+        try:
+            sync = HomeSync(rt, app.did, HiveClient(args.vault, args.vault_token))
+            out["vault"] = {"pulled": [list(a) for a in sync.sync().actions]}
+        except (ValueError, OSError, HiveError) as e:
+            print(json.dumps({"installed": True, "error": f"vault: {e}"}))
+            return 2
+    if args.carrier_datadir:
+        if args.carrier_relay:
+            carrier.pull_relay()
+        _wait_for(lambda: rt.pump() > 0, args.carrier_listen)
+        rt.pump()
+    if args.input is not None:
+        rt.write_input(app.did, args.input_offset, args.input.encode())
     r = rt.run(app.did, args.export, *args.arg)
+    if args.carrier_datadir:
+        carrier.flush()
+        out["carrier"] = {"friends": sorted(carrier.friend_dids()), "outcomes": [list(o) for o in carrier.outcomes],
+                          "refused": [[d, reason.value] for d, reason in rt.inbound_refused]}
+    if sync is not None:
+        out["vault"]["pushed"] = [list(a) for a in sync.sync().actions]
     print(json.dumps({"installed": True, "ok": r.ok, "value": r.value, "reason": r.reason.value if r.reason else None,
                       "rule": r.rule, "detail": r.detail, "fuel_used": r.fuel_used, "logs": app.logs,
-                      "audit": [list(a) for a in app.audit], "data": str(data)}, indent=1))
+                      "audit": [list(a) for a in app.audit], "data": str(data), **out}, indent=1))
     return 0 if r.ok else 1
 
 
@@ -209,14 +331,31 @@ def _demo_in(root: Path, network: bool, stack: contextlib.ExitStack) -> int:
     alice.run(share, "run", len(share))
     alice.run(viewer)
     rows.append(("share hands a document to viewer by intent", f"viewer logged {alice.apps[viewer].logs}"))
+    relay = install(alice, "relay", "delegator.wat", ("storage.read",), [])
+    alice.grant(relay, [w.token("relay", "storage:notes/*", "read", delegatable=True, max_bytes=4096,
+                                expiry=now + 3600)])
+    alice.app_keys[relay] = w.key("relay")  # the device holds the app's key: the runtime signs for it
+    alice.write_input(relay, 4096, share.encode())
+    r = alice.run(relay, "run", len(share))
+    got = alice.apps[share].grants[-1] if r.ok and r.value == 0 else None
+    rows.append(("delegator hands read of notes/ on to share",
+                 f"share holds {got.resource} {got.action}, {got.max_bytes} bytes, depth {got.depth}" if got
+                 else f"FAILED: {r}"))
     for wat, label, perms, grants in (
         ("attacks/traversal_dotdot.wat", "evil1", ("storage.read",), [("storage:*", "read")]),
         ("attacks/infinite_loop.wat", "evil2", (), []),
         ("attacks/network_peer.wat", "evil3", ("carrier.send",), [("carrier:*", "send")]),
+        ("attacks/delegate_widen.wat", "evil4", ("storage.read",), []),
     ):
         did = install(alice, label, wat, perms, grants)
-        alice.write_input(did, 4096, w.did("stranger").encode())
-        r = alice.run(did)
+        if label == "evil4":  # holds a delegatable grant of notes/ and hands on all of storage to share
+            alice.grant(did, [w.token(label, "storage:notes/*", "read", delegatable=True, max_bytes=4096,
+                                      expiry=now + 3600)])
+            alice.write_input(did, 4096, share.encode())
+            r = alice.run(did, "run", len(share))
+        else:
+            alice.write_input(did, 4096, w.did("stranger").encode())
+            r = alice.run(did)
         rows.append((f"hostile {wat.split('/')[-1]}", f"stopped: {r.reason.value if r.reason else r.detail} [{r.rule}]"))
     rows.append(("notes after the attacks", "ok" if alice.run(notes).ok else "FAILED"))
     width = max(len(a) for a, _ in rows)
@@ -239,6 +378,25 @@ def add_parser(sub: Any) -> None:
     r.add_argument("--data", help="the storage folder (default: a new temporary folder)")
     r.add_argument("--export", default="run", help="the exported function to call")
     r.add_argument("--arg", type=int, action="append", default=[], help="an integer argument (repeatable)")
+    r.add_argument("--input", metavar="TEXT",
+                   help="UTF-8 text written into the app's memory before the call (what a UI does with what the "
+                        "user typed; the sample apps read a peer DID at 4096)")
+    r.add_argument("--input-offset", type=int, default=4096, help="where --input is written (default 4096)")
+    r.add_argument("--carrier-datadir", metavar="DIR",
+                   help="use the user's real Carrier node from this data folder (elastos carrier node --datadir)")
+    r.add_argument("--carrier-bootstrap", action="append", default=[], metavar="ID@HOST:PORT",
+                   help="a DHT node for the Carrier node to start from (repeatable)")
+    r.add_argument("--carrier-relay", metavar="ID@HOST:TCPPORT", help="the Carrier node's offline relay")
+    r.add_argument("--carrier-friend", action="append", default=[], metavar="DID",
+                   help="send a Carrier friend request to this DID before the call (repeatable)")
+    r.add_argument("--carrier-accept", action="append", default=[], metavar="DID",
+                   help="accept the Carrier friend request of this DID before the call (repeatable)")
+    r.add_argument("--carrier-wait", type=float, default=10.0, metavar="SECONDS",
+                   help="how long to wait for the DHT and friend answers (default 10)")
+    r.add_argument("--carrier-listen", type=float, default=0.0, metavar="SECONDS",
+                   help="how long to wait for an inbound message before the call (default 0)")
+    r.add_argument("--vault", metavar="URL", help="sync the app's home folder with this Hive vault")
+    r.add_argument("--vault-token", metavar="TOKEN", help="the access token (elastos hive signin) for --vault")
     r.set_defaults(fn=run_app)
     d = asub.add_parser("demo", help="run the sample apps and some hostile apps")
     d.add_argument("--data", help="the storage folder (default: a new temporary folder)")

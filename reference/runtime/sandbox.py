@@ -14,7 +14,13 @@ is written for a denied call, and no other app's store, files or queues are touc
 
 Return codes of host calls to the guest: ``>= 0`` success (bytes written, or 0), ``-1`` nothing there
 (no such file, no message), ``-2`` the output buffer is too small (nothing consumed), ``-3`` the file
-system refused (a name used both as a file and as a folder).
+system refused (a name used both as a file and as a folder), ``-4`` the runtime holds no key for the
+app's DID, so it cannot sign a delegation (``cap_delegate``; nothing is issued). A delegation to an
+app already holding :data:`MAX_GRANTS` grants returns ``-2`` (the recipient is full; nothing is issued).
+
+``cap_delegate`` is allowed by ``decide`` against the grants the app holds; the runtime then signs the
+new token with the app's key (``app_keys``: the keys of the app DIDs this device holds), verifies the
+whole chain for the recipient with :func:`spec.runtime.capability.verify_chain`, and grants it.
 """
 
 from __future__ import annotations
@@ -22,7 +28,7 @@ from __future__ import annotations
 import hashlib
 import os
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -42,6 +48,8 @@ __all__ = ["Denied", "RunResult", "App", "Runtime", "import_signature", "compile
 PAGE = 65536
 MAX_LOG_LINES = 1000
 MAX_QUEUE = 256
+MAX_GRANTS = 256
+"""Grants one app may hold; a delegation to an app that holds this many returns -2 and issues nothing."""
 
 
 class Denied(Exception):
@@ -73,12 +81,15 @@ class App:
     instance: wasmtime.Instance | None
     grants: list[capability.Capability]
     state: SandboxState
+    chains: dict[bytes, tuple[bytes, ...]] = field(default_factory=dict)
+    """The tokens of each grant, by the id of its last token (what a delegation extends)."""
     logs: list[str] = field(default_factory=list)
     audit: list[tuple[str, str]] = field(default_factory=list)
     """``(call name, "allow" or the denial reason)`` of every host call, in order."""
     intents: deque[tuple[str, str, bytes]] = field(default_factory=deque)
     messages: deque[tuple[str, bytes]] = field(default_factory=deque)
     random_counter: int = 0
+    delegations: int = 0
     stopped: RunResult | None = None
 
     @property
@@ -112,7 +123,8 @@ class Runtime:
     def __init__(self, user: str, resolve: DidResolver, root: Path, carrier: Carrier, *, now: int,
                  friends: Sequence[str] = (), limits: RuntimeLimits = manifest.DEFAULT_RUNTIME_LIMITS,
                  seed: bytes = b"", quota: int = hostcalls.DEFAULT_QUOTA, engine: wasmtime.Engine | None = None,
-                 module_cache: dict[str, wasmtime.Module] | None = None) -> None:
+                 module_cache: dict[str, wasmtime.Module] | None = None,
+                 app_keys: Mapping[str, bytes] | None = None) -> None:
         self.user = user
         self.resolve = resolve
         self.root = Path(root)
@@ -125,6 +137,8 @@ class Runtime:
         self.revoked: frozenset[bytes] = frozenset()
         self.apps: dict[str, App] = {}
         self.inbound_refused: list[tuple[str, Reason]] = []
+        self.app_keys: dict[str, bytes] = dict(app_keys or {})
+        """Private keys of app DIDs this device holds: what signs an app's delegations."""
         if engine is None:
             config = wasmtime.Config()
             config.consume_fuel = True
@@ -174,20 +188,24 @@ class Runtime:
     def install(self, module: bytes, manifest_text: str, grants: Sequence[Sequence[bytes]] = ()) -> App:
         """Verify and instantiate an app; raises :class:`~spec.errors.Reject` with the first broken rule."""
         m = manifest.verify_manifest(manifest_text, module, self.resolve, self.now, self.limits)
-        compiled = self.compile(module)
+        hostcalls.check_module_memory(m.limits, module)
+        try:
+            compiled = self.compile(module)
+        except wasmtime.WasmtimeError as e:  # the header and sections decode, a function body does not validate
+            first = str(e).splitlines()[0] if str(e) else "invalid module"
+            raise Reject(Reason.MODULE_MALFORMED, "RT-086", f"the validator refused it: {first}") from None
         hostcalls.check_imports([(i.module, i.name or "", import_signature(i.type)) for i in compiled.imports])
-        for e in compiled.exports:
-            if isinstance(e.type, wasmtime.MemoryType):
-                hostcalls.check_memory(m.limits, e.type.limits.min)
+        chains = [tuple(c) for c in grants]
         caps = [capability.verify_chain(list(c), m.app, self.user, self.now, self.revoked, self.resolve)
-                for c in grants]
+                for c in chains]
         store = wasmtime.Store(self.engine)
         store.set_fuel(m.limits.fuel)
         store.set_limits(memory_size=m.limits.memory_pages * PAGE, table_elements=10_000, instances=1, tables=1,
                          memories=1)
         state = SandboxState(user=self.user, now=self.now, quota=self.quota, friends=self.friends,
                              revoked=self.revoked, stored_bytes=self.home_bytes(m.app))
-        app = App(manifest=m, store=store, instance=None, grants=caps, state=state)
+        app = App(manifest=m, store=store, instance=None, grants=caps, state=state,
+                  chains={cap.chain_ids[-1]: c for cap, c in zip(caps, chains, strict=True)})
         self.apps[m.app] = app
         linker = wasmtime.Linker(self.engine)
         for name, entry in TABLE.items():
@@ -201,10 +219,13 @@ class Runtime:
             raise Reject(result.reason or Reason.HOSTCALL_MALFORMED, result.rule, f"start: {result.detail}") from None
         return app
 
-    def grant(self, app_did: str, chain: Sequence[bytes]) -> None:
+    def grant(self, app_did: str, chain: Sequence[bytes]) -> capability.Capability:
+        """Verify a grant (its tokens, root first) for an installed app and give it to the app."""
         app = self.apps[app_did]
-        app.grants.append(capability.verify_chain(list(chain), app_did, self.user, self.now, self.revoked,
-                                                  self.resolve))
+        cap = capability.verify_chain(list(chain), app_did, self.user, self.now, self.revoked, self.resolve)
+        app.grants.append(cap)
+        app.chains[cap.chain_ids[-1]] = tuple(chain)
+        return cap
 
     def revoke(self, token_id: bytes) -> None:
         """Revoke a token: from the next host call on, no grant through it counts."""
@@ -458,3 +479,33 @@ class Runtime:
             block += 1
         self._write(caller, out, stream[:n])
         return n
+
+    def _call_cap_delegate(self, app: App, caller: wasmtime.Caller, tp: int, tn: int, rp: int, rn: int, ap: int,
+                           an: int, expiry: int, max_bytes: int, delegatable: int) -> int:
+        target, resource, action = self._text(caller, tp, tn), self._text(caller, rp, rn), self._text(caller, ap, an)
+        call = HostCall(name="cap_delegate", target=target, resource=resource, action=action,
+                        expiry=expiry & 0xFFFFFFFFFFFFFFFF, max_bytes=None if max_bytes < 0 else max_bytes,
+                        delegatable=delegatable != 0)
+        allow = self._decide(app, call)
+        key = self.app_keys.get(app.did)
+        if key is None:
+            return -4
+        if len(self.apps[allow.target].grants) >= MAX_GRANTS:  # a flood of delegations cannot grow a recipient
+            return -2
+        assert allow.parent is not None and call.expiry is not None
+        parent_chain = app.chains[allow.parent]
+        parent = capability.decode_token(parent_chain[-1])
+        app.delegations += 1  # the new token's id: unique per app and call, reproducible from the seed
+        token_id = hashlib.sha256(b"elastos.delegation" + self.seed + app.did.encode() + parent.id
+                                  + app.delegations.to_bytes(8, "big")).digest()[:16]
+        child = capability.Token(id=token_id, app=target, user=self.user, resource=resource, action=action,
+                                 delegatable=delegatable != 0, max_bytes=call.max_bytes, expiry=call.expiry,
+                                 issuer=app.did, parent=capability.token_hash(parent_chain[-1]),
+                                 depth=parent.depth + 1, sig=bytes(64))
+        chain = parent_chain + (capability.encode_token(capability.sign_token(child, key)),)
+        try:
+            self.grant(allow.target, chain)
+        except Reject as e:  # e.g. the app's own DID is no longer usable (RT-021)
+            app.audit.append(("cap_delegate", e.reason.value))
+            raise Denied(e.reason, e.rule, e.detail) from None
+        return 0

@@ -107,6 +107,7 @@ R_DEPTH = rule(
     "RT-027", Reason.CAP_TOO_DEEP,
     f"A chain has at most {MAX_DELEGATION_DEPTH} delegations after its root.",
     suite="runtime",
+    note="Deviation: the Elacity runtime delegates one level deep; here two delegations may follow the root.",
 )
 R_HOLDER = rule(
     "RT-028", Reason.CAP_WRONG_HOLDER,
@@ -148,6 +149,10 @@ class Capability(BaseModel):
     """The last token's expiry (no later than any ancestor's)."""
     chain_ids: tuple[bytes, ...]
     """Every token id of the chain, root first: revoking any of them revokes the capability."""
+    delegatable: bool = False
+    """The last token may be delegated further (RT-026)."""
+    depth: int = 0
+    """The last token's depth: 0 for a root token, the number of delegations after the root otherwise."""
 
 
 def _fields(t: Token, with_sig: bool) -> dict[str, Any]:
@@ -216,8 +221,12 @@ def covers(pattern: str, resource: str) -> bool:
     return False
 
 
-def narrows(child: Token, parent: Token) -> bool:
-    """RT-026: ``child`` asks for no more than ``parent`` gives."""
+def narrows(child: Token | Capability, parent: Token | Capability) -> bool:
+    """RT-026: ``child`` asks for no more than ``parent`` gives.
+
+    Both may be tokens or verified capabilities (the fields compared are the same): the runtime's
+    delegation host call checks a requested delegation against a capability the app holds with this
+    same function (:func:`spec.runtime.hostcalls.decide`)."""
     bound_ok = parent.max_bytes is None or (child.max_bytes is not None and child.max_bytes <= parent.max_bytes)
     return (parent.delegatable and child.user == parent.user and child.action == parent.action
             and covers(parent.resource, child.resource) and child.expiry <= parent.expiry and bound_ok)
@@ -318,4 +327,5 @@ def capability_of(tokens: list[Token]) -> Capability:
     """The capability a verified chain gives."""
     last = tokens[-1]
     return Capability(app=last.app, user=last.user, resource=last.resource, action=last.action,
-                      max_bytes=last.max_bytes, expiry=last.expiry, chain_ids=tuple(t.id for t in tokens))
+                      max_bytes=last.max_bytes, expiry=last.expiry, chain_ids=tuple(t.id for t in tokens),
+                      delegatable=last.delegatable, depth=last.depth)

@@ -18,9 +18,20 @@ host call            wasm parameters                                   permissio
 ``log``              ptr, len                                          none                 none                       no
 ``clock_now``        (none; returns i64)                               none                 none                       no
 ``random_bytes``     out, len                                          none                 none                       no
+``cap_delegate``     target, len, resource, len, action, len,          none                 a delegatable grant        no
+                     expiry (i64), max_bytes (i64), delegatable                             that the request narrows
 ===================  ================================================  ===================  =========================  =======
 
-Every parameter is an ``i32`` and every call returns an ``i32`` except ``clock_now``.
+Every parameter is an ``i32`` except ``cap_delegate``'s ``expiry`` and ``max_bytes`` (``i64``; a
+negative ``max_bytes`` means no size bound, and ``expiry`` is read as unsigned), and every call
+returns an ``i32`` except ``clock_now``.
+
+``cap_delegate`` is how an app hands part of a capability it holds to another app of the same user:
+the app names the recipient app DID (``target``), a resource, a capability action (``action``), an
+expiry, a size bound and whether the new token may be delegated again; the runtime issues the new
+token (signed for the delegating app, :mod:`spec.runtime.capability`) and grants its whole chain to
+the recipient. It needs no permission of its own: the user's consent is the ``delegatable`` flag of
+the grant it extends.
 
 ``decide(manifest, grants, state, call, resolve)`` is total: for any call it returns
 :class:`Allow` (with the call's cost and its resolved target) or :class:`Deny` (reason, rule). Its
@@ -36,6 +47,17 @@ checks run in this order and the first failure decides:
 6. a capability the user granted covers the call's resource and action (RT-029), none of its tokens
    is revoked (RT-025), it has not expired (RT-024), and its size bound admits the call (RT-030);
 7. a write keeps the home folder within its quota (RT-092).
+
+``cap_delegate`` has its own rules in place of 5 to 7: the request is a well-formed resource with an
+action of its kind, a size bound of at least 0 or none, and an expiry after ``now`` (RT-095); the
+recipient is another app installed for the user whose manifest requests the permission the
+capability's action needs (RT-096); then, among the app's grants, one is for the requested action
+and covers the requested resource or is covered by it (RT-029; a request wider than a grant it
+relates to is refused by RT-026, not here), is not revoked (RT-025) and not expired (RT-024), is
+one the request only narrows (:func:`spec.runtime.capability.narrows`: delegatable, same user and
+action, no later expiry, no larger bound; RT-026), and is shallow enough that the new token stays
+within :data:`spec.runtime.capability.MAX_DELEGATION_DEPTH` (RT-027). The first such grant, in the order
+the grants are held, is the parent (:attr:`Allow.parent`).
 
 Inbound Carrier messages are admitted to an app's queue only from peers that pass the same
 RT-070..RT-074 checks (:func:`admit_inbound`). The cost of a call is
@@ -53,15 +75,15 @@ from pydantic import BaseModel, ConfigDict
 
 from spec.errors import Reason, Reject, rule
 from spec.runtime import paths
-from spec.runtime.capability import Capability, covers
+from spec.runtime.capability import MAX_DELEGATION_DEPTH, U64, Capability, check_resource, covers, narrows
 from spec.runtime.identity import DidResolver, canonical_did, usable
 from spec.runtime.intents import route_intent
 from spec.runtime.manifest import AppLimits, Manifest
 
 __all__ = ["IMPORT_MODULE", "HostCallEntry", "TABLE", "HostCall", "SandboxState", "Allow", "Deny", "Decision",
            "check_imports", "check_span", "decide", "record_call", "check_peer", "admit_inbound", "call_cost", "max_cost",
-           "charge_fuel", "check_memory", "string_bytes", "WINDOW", "MAX_STRING_ARG", "BYTE_COST",
-           "DEFAULT_QUOTA", "STRING_ARGS"]
+           "charge_fuel", "check_memory", "module_memories", "check_module_memory", "MemoryLimits", "string_bytes",
+           "WINDOW", "MAX_STRING_ARG", "BYTE_COST", "DEFAULT_QUOTA", "STRING_ARGS", "DELEGATE", "permission_for"]
 
 IMPORT_MODULE: Final = "elastos"
 WINDOW: Final = 1
@@ -72,7 +94,8 @@ BYTE_COST: Final = 1
 """Fuel per argument byte."""
 DEFAULT_QUOTA: Final = 16 << 20
 """Bytes an app may keep in its home folder unless the runtime says otherwise."""
-STRING_ARGS: Final = ("path", "peer", "sender", "target", "action")
+STRING_ARGS: Final = ("path", "peer", "sender", "target", "action", "resource")
+DELEGATE: Final = "cap_delegate"
 
 
 class HostCallEntry(BaseModel):
@@ -114,6 +137,9 @@ TABLE: Final[dict[str, HostCallEntry]] = {e.name: e for e in (
     _e("log", 2, (), None, None, None, False, 1024, 100),
     _e("clock_now", 0, (), None, None, None, False, 0, 10, "i64"),
     _e("random_bytes", 2, (), None, None, None, False, 256, 100),
+    HostCallEntry(name=DELEGATE, params=("i32",) * 6 + ("i64", "i64", "i32"), results=("i32",),
+                  args=("target", "action", "resource"), permission=None, kind=None, action=None, network=False,
+                  max_size=0, base_cost=2000),
 )}
 """Every host call. Nothing else is importable."""
 
@@ -137,6 +163,13 @@ R_ARGS = rule(
 R_SPAN = rule(
     "RT-085", Reason.HOSTCALL_MALFORMED,
     "Every (pointer, length) argument of a host call lies inside the app's linear memory.",
+    suite="runtime",
+)
+R_MODULE = rule(
+    "RT-086", Reason.MODULE_MALFORMED,
+    "An app's module starts with the WebAssembly magic and version 1, its sections decode (an id of at most 13 "
+    "and a size within the module) and its memory section is a vector of well-formed limits; what lies inside "
+    "the other sections (types, function bodies) is for the runtime's WebAssembly validator to accept.",
     suite="runtime",
 )
 R_PERMISSION = rule(
@@ -197,7 +230,23 @@ R_FUEL = rule(
 )
 R_MEMORY = rule(
     "RT-094", Reason.MEMORY_LIMIT,
-    "An app's linear memory never exceeds its manifest's memory_pages.",
+    "An app's linear memory never exceeds its manifest's memory_pages: the module defines at most one memory, "
+    "not shared, whose initial size is within the bound, and a memory.grow past the bound fails.",
+    suite="runtime",
+    note="Deviation: the Elacity capsule manifest bounds memory in MiB (resources.memory_mb, default 64); here "
+    "the bound is in 64 KiB pages (memory_pages), and a memory.grow past it returns -1 (WebAssembly's own "
+    "failure value) rather than stopping the app.",
+)
+R_DELEGATE_REQUEST = rule(
+    "RT-095", Reason.CAP_MALFORMED,
+    "A delegation names a well-formed resource with an action of its kind, a size bound of at least 0 or none, "
+    "and an expiry after now and below 2^64.",
+    suite="runtime",
+)
+R_DELEGATE_RECIPIENT = rule(
+    "RT-096", Reason.CAP_RECIPIENT,
+    "A delegation's recipient is another app installed for the same user whose manifest requests the permission "
+    "the capability's action needs.",
     suite="runtime",
 )
 
@@ -213,8 +262,17 @@ class HostCall(BaseModel):
     sender: str | None = None
     target: str | None = None
     action: str | None = None
+    """An intent action (``intent_send``), or a capability action (``cap_delegate``)."""
+    resource: str | None = None
+    """The resource a delegation names (``cap_delegate``)."""
     size: int = 0
     """The data length, output capacity or byte count the call names (0 where it names none)."""
+    expiry: int | None = None
+    """The expiry a delegation asks for (``cap_delegate`` only)."""
+    max_bytes: int | None = None
+    """The size bound a delegation asks for, ``None`` for none (``cap_delegate`` only)."""
+    delegatable: bool | None = None
+    """Whether the delegated token may be delegated again (``cap_delegate`` only)."""
 
 
 class SandboxState(BaseModel):
@@ -246,6 +304,8 @@ class Allow(BaseModel):
     cost: int
     target: str
     """The resolved storage location, the peer DID, the receiving app, or ``""``."""
+    parent: bytes | None = None
+    """For ``cap_delegate``: the id of the last token of the grant the new token extends."""
 
 
 class Deny(BaseModel):
@@ -283,7 +343,7 @@ def check_span(memory_bytes: int, ptr: int, length: int) -> None:
 def string_bytes(call: HostCall) -> int:
     """UTF-8 bytes of the call's string arguments (an unpaired surrogate counts 3)."""
     return sum(len(s.encode("utf-8", "surrogatepass")) for s in
-               (call.path, call.peer, call.sender, call.target, call.action) if s is not None)
+               (call.path, call.peer, call.sender, call.target, call.action, call.resource) if s is not None)
 
 
 def call_cost(entry: HostCallEntry, size: int, strings: int) -> int:
@@ -338,6 +398,90 @@ def charge_fuel(remaining: int, cost: int) -> int:
     return remaining - cost
 
 
+WASM_HEADER: Final = b"\x00asm\x01\x00\x00\x00"
+MEMORY_SECTION: Final = 5
+MAX_SECTION_ID: Final = 13
+
+
+class MemoryLimits(BaseModel):
+    """One memory a module defines (its memory section's limits)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
+
+    minimum: int
+    """Initial size in 64 KiB pages."""
+    maximum: int | None
+    shared: bool
+    index64: bool
+    """A 64-bit memory (memory64)."""
+
+
+def _leb(data: bytes, at: int, bits: int) -> tuple[int, int]:
+    """An unsigned LEB128 of at most ``bits`` bits at ``at``: (value, next offset)."""
+    value = shift = 0
+    while True:
+        # [RT-086] an unsigned LEB128 within the module and its width
+        if at >= len(data) or shift >= bits:
+            raise Reject(Reason.MODULE_MALFORMED, "RT-086", f"bad LEB128 at {at}")
+        byte = data[at]
+        at += 1
+        value |= (byte & 0x7F) << shift
+        shift += 7
+        if not byte & 0x80:
+            break
+    # [RT-086] the value fits its width
+    if value >> bits:
+        raise Reject(Reason.MODULE_MALFORMED, "RT-086", f"LEB128 wider than {bits} bits before {at}")
+    return value, at
+
+
+def module_memories(module: bytes) -> tuple[MemoryLimits, ...]:
+    """The memories a WebAssembly binary defines, read from its memory section (other sections are
+    skipped by their sizes; function bodies are left to the runtime's validator)."""
+    # [RT-086] the WebAssembly magic and version 1
+    if module[:8] != WASM_HEADER:
+        raise Reject(Reason.MODULE_MALFORMED, "RT-086", "not a WebAssembly 1 binary")
+    at, out = 8, []
+    while at < len(module):
+        sid = module[at]
+        size, body = _leb(module, at + 1, 32)
+        # [RT-086] a known section id and a size within the module
+        if sid > MAX_SECTION_ID or body + size > len(module):
+            raise Reject(Reason.MODULE_MALFORMED, "RT-086", f"section {sid} of {size} bytes at {at}")
+        if sid == MEMORY_SECTION:
+            end = body + size
+            count, p = _leb(module[:end], body, 32)
+            for _ in range(count):
+                flags = module[p] if p < end else 0xFF
+                # [RT-086] limits flags: has-max, shared, 64-bit
+                if flags > 7:
+                    raise Reject(Reason.MODULE_MALFORMED, "RT-086", f"memory limits flags {flags:#x} at {p}")
+                width = 64 if flags & 4 else 32
+                minimum, p = _leb(module[:end], p + 1, width)
+                maximum = None
+                if flags & 1:
+                    maximum, p = _leb(module[:end], p, width)
+                out.append(MemoryLimits(minimum=minimum, maximum=maximum, shared=bool(flags & 2),
+                                        index64=bool(flags & 4)))
+            # [RT-086] the memory section holds exactly its entries
+            if p != end:
+                raise Reject(Reason.MODULE_MALFORMED, "RT-086", f"memory section ends at {p}, not {end}")
+        at = body + size
+    return tuple(out)
+
+
+def check_module_memory(limits: AppLimits, module: bytes) -> tuple[MemoryLimits, ...]:
+    """The module's memories, checked against the app's limit before the module runs (RT-086, RT-094)."""
+    memories = module_memories(module)
+    # [RT-094] at most one memory, and not shared between threads
+    if len(memories) > 1 or any(m.shared for m in memories):
+        raise Reject(Reason.MEMORY_LIMIT, "RT-094", f"{len(memories)} memories, shared: "
+                     f"{[m.shared for m in memories]}")
+    for m in memories:
+        check_memory(limits, m.minimum)
+    return memories
+
+
 def check_memory(limits: AppLimits, pages: int) -> None:
     """Linear memory of ``pages`` pages is within the app's limit."""
     # [RT-094] memory within the page limit
@@ -366,13 +510,21 @@ def _resource(entry: HostCallEntry, call: HostCall, manifest: Manifest, state: S
     return "", ""
 
 
-def _check_grant(entry: HostCallEntry, resource: str, manifest: Manifest, grants: Sequence[Capability],
-                 state: SandboxState, size: int) -> None:
-    found = [g for g in grants if g.app == manifest.app and g.user == state.user and g.action == entry.action
-             and covers(g.resource, resource)]
+def permission_for(kind: str, action: str) -> str | None:
+    """The permission a host call using a capability of ``kind`` and ``action`` needs (from :data:`TABLE`)."""
+    return next((e.permission for e in TABLE.values() if e.kind == kind and e.action == action), None)
+
+
+def _live_grants(action: str | None, resource: str, manifest: Manifest, grants: Sequence[Capability],
+                 state: SandboxState, overlap: bool = False) -> list[Capability]:
+    """The grants for ``action`` that cover ``resource`` (with ``overlap``: or that ``resource`` covers, so
+    that a delegation asking for more than a grant it relates to is told it amplifies), neither revoked
+    nor expired."""
+    found = [g for g in grants if g.app == manifest.app and g.user == state.user and g.action == action
+             and (covers(g.resource, resource) or (overlap and covers(resource, g.resource)))]
     # [RT-029] some grant covers the resource and action
     if not found:
-        raise Reject(Reason.CAP_NOT_GRANTED, "RT-029", f"no grant for {resource} {entry.action}")
+        raise Reject(Reason.CAP_NOT_GRANTED, "RT-029", f"no grant for {resource} {action}")
     found = [g for g in found if not state.revoked.intersection(g.chain_ids)]
     # [RT-025] revoked grants no longer count
     if not found:
@@ -381,6 +533,12 @@ def _check_grant(entry: HostCallEntry, resource: str, manifest: Manifest, grants
     # [RT-024] expired grants no longer count
     if not found:
         raise Reject(Reason.CAP_EXPIRED, "RT-024", f"every grant for {resource} has expired")
+    return found
+
+
+def _check_grant(entry: HostCallEntry, resource: str, manifest: Manifest, grants: Sequence[Capability],
+                 state: SandboxState, size: int) -> None:
+    found = _live_grants(entry.action, resource, manifest, grants, state)
     # [RT-030] the grant's size bound admits the call
     if not any(g.max_bytes is None or size <= g.max_bytes for g in found):
         raise Reject(Reason.CAP_CONSTRAINT, "RT-030", f"{size} bytes exceed every grant's bound")
@@ -393,8 +551,11 @@ def _decide(manifest: Manifest, grants: Sequence[Capability], state: SandboxStat
     if entry is None:
         raise Reject(Reason.HOSTCALL_UNKNOWN, "RT-082", f"no host call {call.name[:70]!r}")
     given = tuple(k for k in STRING_ARGS if getattr(call, k) is not None)
+    numbers = (call.expiry, call.max_bytes, call.delegatable)
+    numbers_ok = (call.expiry is not None and call.delegatable is not None) if entry.name == DELEGATE \
+        else numbers == (None, None, None)
     # [RT-083] exactly the entry's arguments
-    if given != tuple(k for k in STRING_ARGS if k in entry.args) or call.size < 0:
+    if given != tuple(k for k in STRING_ARGS if k in entry.args) or call.size < 0 or not numbers_ok:
         raise Reject(Reason.HOSTCALL_MALFORMED, "RT-083", f"{call.name} takes {entry.args}, got {given}")
     longest = max((len(getattr(call, k).encode("utf-8", "surrogatepass")) for k in entry.args), default=0)
     # [RT-090] bounded arguments
@@ -407,6 +568,8 @@ def _decide(manifest: Manifest, grants: Sequence[Capability], state: SandboxStat
     # [RT-084] the manifest requests the permission
     if entry.permission is not None and entry.permission not in manifest.permissions:
         raise Reject(Reason.PERMISSION_NOT_REQUESTED, "RT-084", f"{call.name} needs {entry.permission}")
+    if entry.name == DELEGATE:
+        return _delegate(entry, manifest, grants, state, call)
     resource, target = _resource(entry, call, manifest, state, resolve)
     if entry.kind is not None:
         _check_grant(entry, resource, manifest, grants, state, call.size)
@@ -414,6 +577,41 @@ def _decide(manifest: Manifest, grants: Sequence[Capability], state: SandboxStat
     if entry.name == "storage_write" and state.stored_bytes + call.size > state.quota:
         raise Reject(Reason.STORAGE_QUOTA, "RT-092", f"{state.stored_bytes} + {call.size} > {state.quota}")
     return Allow(cost=call_cost(entry, call.size, string_bytes(call)), target=target)
+
+
+def _delegate(entry: HostCallEntry, manifest: Manifest, grants: Sequence[Capability], state: SandboxState,
+              call: HostCall) -> Allow:
+    """``cap_delegate``'s own rules (RT-095, RT-096) and its parent grant (RT-029, RT-025, RT-024, RT-026,
+    RT-027)."""
+    assert call.target is not None and call.action is not None and call.resource is not None
+    assert call.expiry is not None and call.delegatable is not None
+    well_formed = (check_resource(call.resource, call.action) and (call.max_bytes is None or call.max_bytes >= 0)
+                   and state.now < call.expiry <= U64)
+    # [RT-095] a well-formed request
+    if not well_formed:
+        raise Reject(Reason.CAP_MALFORMED, "RT-095", f"delegation of {call.resource[:70]!r} {call.action[:20]!r} "
+                     f"until {call.expiry}, bound {call.max_bytes}")
+    kind = call.resource.partition(":")[0]
+    needed = permission_for(kind, call.action)
+    recipient = next((m for m in state.installed if m.app == call.target), None)
+    # [RT-096] another installed app of the user whose manifest requests the permission
+    if recipient is None or call.target == manifest.app or needed not in recipient.permissions:
+        raise Reject(Reason.CAP_RECIPIENT, "RT-096", f"{call.target[:70]!r} may not receive {call.resource[:70]!r} "
+                     f"{call.action}")
+    live = _live_grants(call.action, call.resource, manifest, grants, state, overlap=True)
+    child = Capability(app=call.target, user=state.user, resource=call.resource, action=call.action,
+                       max_bytes=call.max_bytes, expiry=call.expiry, chain_ids=(), delegatable=call.delegatable)
+    narrowed = [g for g in live if narrows(child, g)]
+    # [RT-026] the delegation only narrows a grant the app holds
+    if not narrowed:
+        raise Reject(Reason.CAP_AMPLIFIED, "RT-026", f"{call.resource} {call.action} until {call.expiry} is wider "
+                     "than every grant held")
+    shallow = [g for g in narrowed if g.depth < MAX_DELEGATION_DEPTH]
+    # [RT-027] the new token stays within the depth bound
+    if not shallow:
+        raise Reject(Reason.CAP_TOO_DEEP, "RT-027", f"depth {narrowed[0].depth + 1}")
+    return Allow(cost=call_cost(entry, call.size, string_bytes(call)), target=call.target,
+                 parent=shallow[0].chain_ids[-1])
 
 
 def decide(manifest: Manifest, grants: Sequence[Capability], state: SandboxState, call: HostCall,
