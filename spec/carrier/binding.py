@@ -90,8 +90,8 @@ R_DID_VALID = rule(
     "CAR-012", Reason.BINDING_DID_NOT_VALID,
     "The bound DID resolves with status valid (0) to a document that is genuine and not expired at now.",
     suite="carrier", upstream="did_resolveDID statuses (valid 0, expired 1, deactivated 2, not found 3)",
-    note="Deviation: upstream Carrier checks no DIDs (README: 'The authentication process of peer nodes "
-    "utilizes the Elastos DID sidechain. (TODO)').",
+    note="Deviation: upstream Carrier checks no DIDs (its README lists authentication of peer nodes through "
+    "the Elastos DID sidechain as planned, not done).",
 )
 R_SERVICE = rule(
     "CAR-013", Reason.BINDING_NO_SERVICE,
