@@ -619,7 +619,11 @@ class CarrierNode:
         else:
             self._receipts[(peer, msgid)] = fut
             await self.send_encoded(s, M.encode_bulk(msgid, data))
-        await asyncio.wait_for(fut, timeout)
+        try:
+            async with asyncio.timeout(timeout):  # awaits the receipt itself (wait_for adds a hop)
+                await fut
+        finally:
+            self._receipts.pop((peer, msgid), None)
         return "delivered"
 
     async def invite(self, peer: bytes, data: bytes, bundle: str | None = None, timeout: float = 10.0) -> dict[str, Any]:
