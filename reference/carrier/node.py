@@ -444,6 +444,11 @@ class CarrierNode:
     async def _close(self, s: Session) -> None:
         if self.sessions.get(s.peer) is s:
             del self.sessions[s.peer]
+            # what waits for this peer's answer learns now that it will not come on this session
+            for key in [k for k in (*self._receipts, *self._invite_replies) if k[0] == s.peer]:
+                fut = self._receipts.pop(key, None) or self._invite_replies.pop(key, None)
+                if fut is not None and not fut.done():
+                    fut.set_exception(ConnectionError("the session closed before the peer answered"))
         s.writer.close()
         if s.task is not None and s.task is not asyncio.current_task():
             s.task.cancel()
@@ -613,17 +618,18 @@ class CarrierNode:
             await self._relay_store(peer, data)
             return "relayed"
         fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        if len(data) <= M.MAX_MESSAGE:
-            self._receipts[(peer, msgid)] = fut
-            await self.send_packet(s, {"type": 33, "id": msgid, "msg": data})
-        else:
-            self._receipts[(peer, msgid)] = fut
-            await self.send_encoded(s, M.encode_bulk(msgid, data))
+        self._receipts[(peer, msgid)] = fut
         try:
+            if len(data) <= M.MAX_MESSAGE:
+                await self.send_packet(s, {"type": 33, "id": msgid, "msg": data})
+            else:
+                await self.send_encoded(s, M.encode_bulk(msgid, data))
             async with asyncio.timeout(timeout):  # awaits the receipt itself (wait_for adds a hop)
                 await fut
         finally:
             self._receipts.pop((peer, msgid), None)
+            if fut.done() and not fut.cancelled():
+                fut.exception()  # seen here, even when the write failed first
         return "delivered"
 
     async def invite(self, peer: bytes, data: bytes, bundle: str | None = None, timeout: float = 10.0) -> dict[str, Any]:
