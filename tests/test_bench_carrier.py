@@ -15,7 +15,8 @@ def test_bench_carrier_reports(tmp_path: Path, capsys) -> None:
     r = json.loads(out.read_text())
     for key in ("messages_1kib", "bulk_5mib"):
         assert r[key]["ratio"] > 0 and r["met"][key] == (r[key]["ratio"] >= r["target_ratio"])
-        assert r[key]["spec_only_ratio"] > 0
+        assert r[key]["spec_only_ratio"] > 0 and r[key]["cpu_ratio"] > 0
+    assert 0 < r["messages_1kib"]["median_latency_ratio"]
     assert status == (0 if all(r["met"].values()) else 1)  # a missed target fails the run
     assert r["messages_1kib"]["carrier_median_ms"] > 0 and r["bulk_5mib"]["carrier_mib_s"] > 0
     assert r["dht"]["found"] == 20 and r["dht"]["median_rounds"] >= 1
