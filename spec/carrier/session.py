@@ -151,7 +151,7 @@ def seal_frames(ts: TransportState, plaintexts: list[bytes]) -> tuple[TransportS
         k = _key_for(k, n, interval)
         frames.append(n.to_bytes(COUNTER_SIZE, "big") + noise.encrypt_at(k, n, b"", plaintext))
         n += 1
-    return ts.model_copy(update={"cipher": noise.CipherState(k=k, n=n)}), frames
+    return TransportState(cipher=noise.CipherState(k=k, n=n), rekey_interval=interval), frames
 
 
 def seal_frame(ts: TransportState, plaintext: bytes) -> tuple[TransportState, bytes]:
@@ -194,7 +194,7 @@ def open_frames(ts: TransportState, frames: list[bytes]) -> tuple[TransportState
         n += 1
     if not out:
         return ts, out, error
-    return ts.model_copy(update={"cipher": noise.CipherState(k=k, n=n)}), out, error
+    return TransportState(cipher=noise.CipherState(k=k, n=n), rekey_interval=interval), out, error
 
 
 def open_frame(ts: TransportState, frame: bytes) -> tuple[TransportState, bytes]:
