@@ -455,20 +455,26 @@ class CarrierNode:
             s.task.cancel()
 
     async def send_packet(self, s: Session, value: dict[str, Any]) -> None:
-        await self.send_encoded(s, [M.encode_message("session", value)])
+        if self._write(s, [M.encode_message("session", value)]):
+            await s.writer.drain()
 
     async def send_encoded(self, s: Session, packets: list[bytes]) -> None:
-        """Send encoded session packets in order, a batch at a time. A batch is sealed and written
-        with no await in between, so frames reach the socket in counter order without a lock; the
-        writer is drained (flow control) only when its buffer is above the high-water mark."""
-        w = s.writer
+        """Send encoded session packets in order, a batch at a time."""
         for at in range(0, len(packets), SEND_BATCH):
-            if w.transport.is_closing():
-                raise ConnectionResetError("the session is closed")
-            s.send, frames = S.seal_frames(s.send, packets[at:at + SEND_BATCH])
-            w.write(b"".join(struct.pack(">I", len(f)) + f for f in frames))
-            if w.transport.get_write_buffer_size() > DRAIN_ABOVE:
-                await w.drain()
+            if self._write(s, packets[at:at + SEND_BATCH]):
+                await s.writer.drain()
+
+    @staticmethod
+    def _write(s: Session, packets: list[bytes]) -> bool:
+        """Seal and write packets with no await in between, so frames reach the socket in counter
+        order without a lock; True when the writer's buffer is above the high-water mark and the
+        sender should drain it (flow control)."""
+        w = s.writer
+        if w.transport.is_closing():
+            raise ConnectionResetError("the session is closed")
+        s.send, frames = S.seal_frames(s.send, packets)
+        w.write(b"".join(struct.pack(">I", len(f)) + f for f in frames))
+        return w.transport.get_write_buffer_size() > DRAIN_ABOVE
 
     def _snapshot(self) -> tuple[Any, ...]:
         """What :meth:`save` writes, compared by identity (the spec's states are immutable values)."""
@@ -542,7 +548,7 @@ class CarrierNode:
             await self.events.put({"event": "friend_removed", "peer": peer})
         elif kind == "message":
             F.require_friend(self.friends, peer)
-            await self.events.put({"event": "message", "peer": peer, "did": s.did, "data": p["msg"], "offline": False})
+            self.events.put_nowait({"event": "message", "peer": peer, "did": s.did, "data": p["msg"], "offline": False})
             await self.send_packet(s, {"type": 37, "id": p["id"]})
         elif kind == "bulk":
             await self._bulk(s, [p])
@@ -577,7 +583,7 @@ class CarrierNode:
             if isinstance(r, Reject):
                 self._reject(r, "packet")
             elif r is not None:
-                await self.events.put({"event": "message", "peer": s.peer, "did": s.did, "data": r, "offline": False})
+                self.events.put_nowait({"event": "message", "peer": s.peer, "did": s.did, "data": r, "offline": False})
                 await self.send_packet(s, {"type": 37, "id": p["tid"]})
 
     async def _dispatch_relay(self, s: Session, kind: str, p: dict[str, Any]) -> None:
