@@ -90,7 +90,6 @@ class Session:
     writer: asyncio.StreamWriter
     send: S.TransportState
     recv: S.TransportState
-    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     task: asyncio.Task[None] | None = None
 
 
@@ -103,6 +102,28 @@ async def _read_chunk(reader: asyncio.StreamReader) -> bytes:
 
 def _write_chunk(writer: asyncio.StreamWriter, data: bytes) -> None:
     writer.write(struct.pack(">I", len(data)) + data)
+
+
+READ_SIZE = 1 << 18
+"""Bytes asked of the socket at a time: a read takes every frame that has arrived."""
+SEND_BATCH = 64
+"""Frames sealed and written together when a bulk message is sent."""
+DRAIN_ABOVE = 64 * 1024
+"""Bytes buffered by a session's writer above which a sender waits (asyncio's high-water mark)."""
+
+
+def _split_frames(buf: bytes) -> tuple[list[bytes], bytes]:
+    """The whole ``length || frame`` records at the start of ``buf``, and the rest."""
+    frames, pos, size = [], 0, len(buf)
+    while size - pos >= 4:
+        (n,) = struct.unpack_from(">I", buf, pos)
+        if n > MAX_FRAME:
+            raise Reject(Reason.TRANSPORT_FRAME_MALFORMED, "CAR-017", f"{n}-byte frame announced")
+        if size - pos - 4 < n:
+            break
+        frames.append(buf[pos + 4:pos + 4 + n])
+        pos += 4 + n
+    return frames, buf[pos:]
 
 
 class CarrierNode:
@@ -370,6 +391,9 @@ class CarrierNode:
 
     async def connect(self, peer: bytes, where: tuple[str, int] | None = None) -> Session:
         """The session with ``peer``, opened (IK) if there is none."""
+        s = self.sessions.get(peer)
+        if s is not None:
+            return s
         async with self._connecting[peer]:
             if peer in self.sessions:
                 return self.sessions[peer]
@@ -421,34 +445,86 @@ class CarrierNode:
     async def _close(self, s: Session) -> None:
         if self.sessions.get(s.peer) is s:
             del self.sessions[s.peer]
+            # what waits for this peer's answer learns now that it will not come on this session
+            for key in [k for k in (*self._receipts, *self._invite_replies) if k[0] == s.peer]:
+                fut = self._receipts.pop(key, None) or self._invite_replies.pop(key, None)
+                if fut is not None and not fut.done():
+                    fut.set_exception(ConnectionError("the session closed before the peer answered"))
         s.writer.close()
         if s.task is not None and s.task is not asyncio.current_task():
             s.task.cancel()
 
     async def send_packet(self, s: Session, value: dict[str, Any]) -> None:
-        data = M.encode_message("session", value)
-        async with s.lock:
-            s.send, frame = S.seal_frame(s.send, data)
-            _write_chunk(s.writer, frame)
+        if self._write(s, [M.encode_message("session", value)]):
             await s.writer.drain()
 
+    async def send_encoded(self, s: Session, packets: list[bytes]) -> None:
+        """Send encoded session packets in order, a batch at a time."""
+        for at in range(0, len(packets), SEND_BATCH):
+            if self._write(s, packets[at:at + SEND_BATCH]):
+                await s.writer.drain()
+
+    @staticmethod
+    def _write(s: Session, packets: list[bytes]) -> bool:
+        """Seal and write packets with no await in between, so frames reach the socket in counter
+        order without a lock; True when the writer's buffer is above the high-water mark and the
+        sender should drain it (flow control)."""
+        w = s.writer
+        if w.transport.is_closing():
+            raise ConnectionResetError("the session is closed")
+        s.send, frames = S.seal_frames(s.send, packets)
+        w.write(b"".join(struct.pack(">I", len(f)) + f for f in frames))
+        return w.transport.get_write_buffer_size() > DRAIN_ABOVE
+
+    def _snapshot(self) -> tuple[Any, ...]:
+        """What :meth:`save` writes, compared by identity (the spec's states are immutable values)."""
+        return (self.friends, self.relay_seen)
+
     async def _read_loop(self, s: Session) -> None:
+        rest = b""
         try:
             while True:
-                frame = await _read_chunk(s.reader)
-                s.recv, data = S.open_frame(s.recv, frame)
-                try:
-                    kind, packet = M.decode_message("session", data)
-                    await self._dispatch(s, kind.removeprefix("session."), packet)
-                except Reject as e:
-                    self._reject(e, "packet")
-                self.save()
+                data = await s.reader.read(READ_SIZE)
+                if not data:
+                    break
+                frames, rest = _split_frames(rest + data if rest else data)
+                if frames:
+                    await self._frames(s, frames)
         except Reject as e:  # a frame that fails ends the session: its stream can no longer be trusted
             self._reject(e, "frame")
-        except (asyncio.IncompleteReadError, ConnectionError, OSError):
+        except (ConnectionError, OSError):
             pass
         finally:
             await self._close(s)
+
+    async def _frames(self, s: Session, frames: list[bytes]) -> None:
+        """Open the frames that arrived together, dispatch their packets in order (consecutive bulk
+        chunks in one step), then end the session if a frame was refused."""
+        s.recv, plaintexts, error = S.open_frames(s.recv, frames)
+        before = self._snapshot()
+        bulk: list[dict[str, Any]] = []
+        for data in plaintexts:
+            try:
+                kind, packet = M.decode_message("session", data)
+            except Reject as e:
+                self._reject(e, "packet")
+                continue
+            if kind == "session.bulk":
+                bulk.append(packet)
+                continue
+            if bulk:
+                await self._bulk(s, bulk)
+                bulk = []
+            try:
+                await self._dispatch(s, kind.removeprefix("session."), packet)
+            except Reject as e:
+                self._reject(e, "packet")
+        if bulk:
+            await self._bulk(s, bulk)
+        if self._snapshot() != before:
+            self.save()
+        if error is not None:
+            raise error
 
     # -- the friend layer -----------------------------------------------------------------------
 
@@ -472,15 +548,10 @@ class CarrierNode:
             await self.events.put({"event": "friend_removed", "peer": peer})
         elif kind == "message":
             F.require_friend(self.friends, peer)
-            await self.events.put({"event": "message", "peer": peer, "did": s.did, "data": p["msg"], "offline": False})
+            self.events.put_nowait({"event": "message", "peer": peer, "did": s.did, "data": p["msg"], "offline": False})
             await self.send_packet(s, {"type": 37, "id": p["id"]})
         elif kind == "bulk":
-            F.require_friend(self.friends, peer)
-            self.bulk = F.bulk_expire(self.bulk, self.now())
-            self.bulk, whole = F.bulk_chunk(self.bulk, peer, p["tid"], p["total"], p["data"], self.now())
-            if whole is not None:
-                await self.events.put({"event": "message", "peer": peer, "did": s.did, "data": whole, "offline": False})
-                await self.send_packet(s, {"type": 37, "id": p["tid"]})
+            await self._bulk(s, [p])
         elif kind == "invite_request":
             F.require_friend(self.friends, peer)
             await self.events.put({"event": "invite", "peer": peer, "tid": p["tid"], "data": p["data"],
@@ -496,6 +567,24 @@ class CarrierNode:
                 fut2.set_result(None)
         else:
             await self._dispatch_relay(s, kind, p)
+
+    async def _bulk(self, s: Session, packets: list[dict[str, Any]]) -> None:
+        """Consecutive bulk chunks from one peer, as many single chunks would be taken."""
+        try:
+            F.require_friend(self.friends, s.peer)
+        except Reject as e:
+            for _ in packets:
+                self._reject(e, "packet")
+            return
+        now = self.now()
+        self.bulk = F.bulk_expire(self.bulk, now)
+        self.bulk, results = F.bulk_chunks(self.bulk, s.peer, [(p["tid"], p["total"], p["data"]) for p in packets], now)
+        for p, r in zip(packets, results):
+            if isinstance(r, Reject):
+                self._reject(r, "packet")
+            elif r is not None:
+                self.events.put_nowait({"event": "message", "peer": s.peer, "did": s.did, "data": r, "offline": False})
+                await self.send_packet(s, {"type": 37, "id": p["tid"]})
 
     async def _dispatch_relay(self, s: Session, kind: str, p: dict[str, Any]) -> None:
         """A plain node takes only relay_items, and only from its relay."""
@@ -541,14 +630,18 @@ class CarrierNode:
             await self._relay_store(peer, data)
             return "relayed"
         fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        if len(data) <= M.MAX_MESSAGE:
-            self._receipts[(peer, msgid)] = fut
-            await self.send_packet(s, {"type": 33, "id": msgid, "msg": data})
-        else:
-            self._receipts[(peer, msgid)] = fut
-            for at in range(0, len(data), M.MAX_MESSAGE):
-                await self.send_packet(s, {"type": 36, "tid": msgid, "total": len(data), "data": data[at:at + M.MAX_MESSAGE]})
-        await asyncio.wait_for(fut, timeout)
+        self._receipts[(peer, msgid)] = fut
+        try:
+            if len(data) <= M.MAX_MESSAGE:
+                await self.send_packet(s, {"type": 33, "id": msgid, "msg": data})
+            else:
+                await self.send_encoded(s, M.encode_bulk(msgid, data))
+            async with asyncio.timeout(timeout):  # awaits the receipt itself (wait_for adds a hop)
+                await fut
+        finally:
+            self._receipts.pop((peer, msgid), None)
+            if fut.done() and not fut.cancelled():
+                fut.exception()  # seen here, even when the write failed first
         return "delivered"
 
     async def invite(self, peer: bytes, data: bytes, bundle: str | None = None, timeout: float = 10.0) -> dict[str, Any]:
@@ -663,6 +756,9 @@ class RelayNode(CarrierNode):
         boxes = [[to.hex(), m.last_seq, [[i.seq, i.sender.hex(), i.stored, i.blob.hex()] for i in m.items]]
                  for to, m in self.store.mailboxes]
         return {**super()._state(), "mailboxes": boxes}
+
+    def _snapshot(self) -> tuple[Any, ...]:
+        return (*super()._snapshot(), self.store)
 
     def _restore(self, d: dict[str, Any]) -> None:
         super()._restore(d)

@@ -57,6 +57,7 @@ __all__ = [
     "Bulk",
     "Transfer",
     "bulk_chunk",
+    "bulk_chunks",
     "bulk_expire",
     "Invites",
     "send_invite",
@@ -239,20 +240,46 @@ def bulk_expire(b: Bulk, now: int) -> Bulk:
     return b.model_copy(update={"transfers": tuple(t for t in b.transfers if now - t.started <= BULK_TIMEOUT)})
 
 
+def bulk_chunks(b: Bulk, peer: bytes, chunks: list[tuple[int, int, bytes]], now: int
+                ) -> tuple[Bulk, list[bytes | Reject | None]]:
+    """Add a peer's chunks ``(tid, total, data)`` in order, as many :func:`bulk_chunk` calls would:
+    the new state and, per chunk, the whole message it completes, None, or its refusal (a refused
+    chunk changes nothing). Each chunk costs O(1): the chunks are joined once, at the end."""
+    parts: dict[tuple[bytes, int], tuple[Transfer, list[bytes], int]] = {
+        (t.peer, t.tid): (t, [], t.received) for t in b.transfers}
+    results: list[bytes | Reject | None] = []
+    for tid, total, data in chunks:
+        key = (peer, tid)
+        t, new, received = parts.get(key) or (Transfer(peer=peer, tid=tid, total=total, started=now), [], 0)
+        try:
+            # [CAR-057] within 60 s of the first chunk
+            if now - t.started > BULK_TIMEOUT:
+                raise Reject(Reason.BULK_TIMEOUT, "CAR-057", f"{now - t.started} s after the first chunk")
+            # [CAR-056] the same total, never exceeded
+            if total != t.total or received + len(data) > t.total or total > MAX_BULK:
+                raise Reject(Reason.BULK_MISMATCH, "CAR-056", f"total {total} vs {t.total}, have {received} + {len(data)}")
+        except Reject as e:
+            results.append(e)
+            continue
+        parts.pop(key, None)  # an updated transfer moves to the end
+        new.append(data)
+        received += len(data)
+        if received == t.total:
+            results.append(b"".join(t.chunks) + b"".join(new))
+        else:
+            parts[key] = (t, new, received)
+            results.append(None)
+    transfers = tuple(t if not new else t.model_copy(update={"chunks": t.chunks + tuple(new), "received": received})
+                      for t, new, received in parts.values())
+    return b.model_copy(update={"transfers": transfers}), results
+
+
 def bulk_chunk(b: Bulk, peer: bytes, tid: int, total: int, data: bytes, now: int) -> tuple[Bulk, bytes | None]:
     """Add a chunk; returns the new state and the whole message when it is complete."""
-    t = b.find(peer, tid) or Transfer(peer=peer, tid=tid, total=total, started=now)
-    # [CAR-057] within 60 s of the first chunk
-    if now - t.started > BULK_TIMEOUT:
-        raise Reject(Reason.BULK_TIMEOUT, "CAR-057", f"{now - t.started} s after the first chunk")
-    # [CAR-056] the same total, never exceeded
-    if total != t.total or t.received + len(data) > t.total or total > MAX_BULK:
-        raise Reject(Reason.BULK_MISMATCH, "CAR-056", f"total {total} vs {t.total}, have {t.received} + {len(data)}")
-    rest = tuple(x for x in b.transfers if not (x.peer == peer and x.tid == tid))
-    grown = t.model_copy(update={"chunks": t.chunks + (data,), "received": t.received + len(data)})
-    if grown.received == grown.total:
-        return b.model_copy(update={"transfers": rest}), b"".join(grown.chunks)
-    return b.model_copy(update={"transfers": rest + (grown,)}), None
+    b, (result,) = bulk_chunks(b, peer, [(tid, total, data)], now)
+    if isinstance(result, Reject):
+        raise result
+    return b, result
 
 
 # -- invites --------------------------------------------------------------------------------------

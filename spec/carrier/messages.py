@@ -44,7 +44,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Final
 
-from spec.encoding.cbor import CborValue, cbor_decode, cbor_encode
+from spec.encoding.cbor import CborValue, _head, cbor_decode, cbor_encode
 from spec.errors import DecodeError, Reason, rule
 
 __all__ = [
@@ -59,6 +59,7 @@ __all__ = [
     "check_message",
     "decode_message",
     "encode_message",
+    "encode_bulk",
     "message_kind",
 ]
 
@@ -216,7 +217,13 @@ def _check_map(where: str, schema: Schema, value: Any, extra_allowed: tuple[str,
                 # [CAR-030] exactly the fields of the type, each of its CBOR type
                 raise DecodeError(Reason.CARRIER_MSG_MALFORMED, "CAR-030", f"{where}: missing field {k!r}")
             continue
-        _check_field(f"{where}.{k}", kind, value[k])
+        v, tag = value[k], kind[0]
+        # the common valid cases, decided without building the field's name for a refusal
+        if tag == "bytes" and type(v) is bytes and kind[1] <= len(v) <= kind[2]:
+            continue
+        if tag == "uint" and type(v) is int and 0 <= v <= kind[1]:
+            continue
+        _check_field(f"{where}.{k}", kind, v)
 
 
 def _check_dht(value: dict[str, Any]) -> str:
@@ -247,7 +254,7 @@ def _check_session(value: Any) -> str:
     if entry is None:
         raise DecodeError(Reason.CARRIER_MSG_UNKNOWN_TYPE, "CAR-031", f"type {value['type']}")
     name, schema = entry
-    _check_map(name, schema, {k: v for k, v in value.items() if k != "type"})
+    _check_map(name, schema, value, extra_allowed=("type",))
     return f"session.{name}"
 
 
@@ -267,18 +274,92 @@ def check_message(family: str, value: CborValue) -> str:
     return kind
 
 
+def _flat_map(data: bytes) -> dict[str, Any] | None:
+    """A shortcut for the common session packet: a map of at most 23 short text keys, each with an
+    unsigned integer or byte string value, in the deterministic form. It returns exactly what
+    :func:`~spec.encoding.cbor.cbor_decode` returns for such an encoding, and None for anything
+    else (which then takes the full decoder, with its reasons)."""
+    size = len(data)
+    if not size or data[0] >> 5 != 5 or data[0] & 0x1F > 23:
+        return None
+    out: dict[str, Any] = {}
+    pos, previous = 1, b""
+    for _ in range(data[0] & 0x1F):
+        if pos >= size or data[pos] >> 5 != 3 or data[pos] & 0x1F > 23:
+            return None
+        end = pos + 1 + (data[pos] & 0x1F)
+        key = data[pos:end]
+        if end > size or key <= previous or not key[1:].isascii():
+            return None
+        previous, pos = key, end
+        if pos >= size:
+            return None
+        major, ai = data[pos] >> 5, data[pos] & 0x1F
+        if major not in (0, 2) or ai > 27:
+            return None
+        if ai < 24:
+            arg, pos = ai, pos + 1
+        else:
+            width = 1 << (ai - 24)
+            if pos + 1 + width > size:
+                return None
+            arg = int.from_bytes(data[pos + 1:pos + 1 + width], "big")
+            if arg < (24 if width == 1 else 1 << (4 * width)):
+                return None
+            pos += 1 + width
+        if major == 2:
+            if pos + arg > size:
+                return None
+            out[key[1:].decode("ascii")], pos = data[pos:pos + arg], pos + arg
+        else:
+            out[key[1:].decode("ascii")] = arg
+    return out if pos == size else None
+
+
 def decode_message(family: str, data: bytes) -> tuple[str, dict[str, Any]]:
     """Decode and validate one message: ``(kind, map)``."""
-    value = cbor_decode(data)
+    value = (_flat_map(data) if family == "session" else None) or cbor_decode(data)
     kind = check_message(family, value)
     assert isinstance(value, dict)
     return kind, value
 
 
+def encode_bulk(tid: int, data: bytes) -> list[bytes]:
+    """The encoded bulk packets of one message: chunks of 1024 bytes (the last one shorter), each
+    exactly :func:`encode_message` of ``{"type": 36, "tid": tid, "total": len(data), "data": chunk}``."""
+    check_message("session", {"type": 36, "tid": tid, "total": len(data), "data": data[:MAX_MESSAGE]})
+    # the deterministic key order ([CBOR-003]) puts "data" between "tid" and "type"
+    head = cbor_encode({"tid": tid}) + cbor_encode("data")
+    tail = cbor_encode({"type": 36, "total": len(data)})[1:]
+    head = bytes((0xA4,)) + head[1:]
+    return [head + cbor_encode(data[at:at + MAX_MESSAGE]) + tail for at in range(0, len(data), MAX_MESSAGE)]
+
+
+def _encode_flat(value: dict[str, Any]) -> bytes | None:
+    """The deterministic encoding of a map of short ASCII keys to unsigned integers and byte strings
+    (what :func:`~spec.encoding.cbor.cbor_encode` gives for it), or None for any other map."""
+    if len(value) > 23:
+        return None
+    items = []
+    for k, v in value.items():
+        if type(k) is not str or len(k) > 23 or not k.isascii():
+            return None
+        if type(v) is bytes:
+            enc = _head(2, len(v)) + v
+        elif type(v) is int and 0 <= v < 1 << 64:
+            enc = _head(0, v)
+        else:
+            return None
+        items.append((bytes((0x60 | len(k),)) + k.encode("ascii"), enc))
+    items.sort()
+    return bytes((0xA0 | len(items),)) + b"".join(k + v for k, v in items)
+
+
 def encode_message(family: str, value: CborValue) -> bytes:
     """Validate and encode one message (the encoder accepts what the decoder accepts)."""
     check_message(family, value)
-    return cbor_encode(value)
+    assert isinstance(value, dict)
+    return (_encode_flat(value) if family == "session" else None) or cbor_encode(value)
 
 
 def message_kind(family: str, value: CborValue) -> str:

@@ -29,6 +29,7 @@ Checked against the published vectors of ``mcginty/snow`` (``tests/data/noise/``
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 from typing import Final
@@ -52,6 +53,9 @@ __all__ = [
     "encrypt_with_ad",
     "decrypt_with_ad",
     "rekey",
+    "encrypt_at",
+    "decrypt_at",
+    "rekey_key",
     "initialize",
     "write_message",
     "read_message",
@@ -167,18 +171,39 @@ def _public(private: bytes) -> bytes:
 # -- CipherState (§5.1) ----------------------------------------------------------------------------
 
 
-def _check_nonce(cs: CipherState) -> None:
+@functools.lru_cache(maxsize=256)
+def _aead(k: bytes) -> ChaCha20Poly1305:
+    """The AEAD object of a key (a pure function of the key, kept while the key is in use)."""
+    return ChaCha20Poly1305(k)
+
+
+def _check_n(n: int) -> None:
     # [CAR-023] the nonce 2^64-1 is never used
-    if cs.n >= MAX_NONCE:
+    if n >= MAX_NONCE:
         raise Reject(Reason.NOISE_NONCE_EXHAUSTED, "CAR-023", "cipher state exhausted")
+
+
+def encrypt_at(k: bytes, n: int, ad: bytes, plaintext: bytes) -> bytes:
+    """``ENCRYPT(k, n, ad, plaintext)`` of a keyed cipher state at nonce ``n`` (checked, not advanced)."""
+    _check_n(n)
+    return _aead(k).encrypt(_nonce(n), plaintext, ad)
+
+
+def decrypt_at(k: bytes, n: int, ad: bytes, ciphertext: bytes) -> bytes:
+    """``DECRYPT(k, n, ad, ciphertext)``; a bad tag is rejected."""
+    _check_n(n)
+    try:
+        return _aead(k).decrypt(_nonce(n), ciphertext, ad)
+    except InvalidTag:
+        # [CAR-021] the ciphertext's tag verifies
+        raise Reject(Reason.NOISE_DECRYPT_FAILED, "CAR-021", f"bad tag at nonce {n}") from None
 
 
 def encrypt_with_ad(cs: CipherState, ad: bytes, plaintext: bytes) -> tuple[CipherState, bytes]:
     """``EncryptWithAd``: the plaintext unchanged while there is no key."""
     if cs.k is None:
         return cs, plaintext
-    _check_nonce(cs)
-    ct = ChaCha20Poly1305(cs.k).encrypt(_nonce(cs.n), plaintext, ad)
+    ct = encrypt_at(cs.k, cs.n, ad, plaintext)
     return cs.model_copy(update={"n": cs.n + 1}), ct
 
 
@@ -186,20 +211,19 @@ def decrypt_with_ad(cs: CipherState, ad: bytes, ciphertext: bytes) -> tuple[Ciph
     """``DecryptWithAd``: on a bad tag nothing changes and the message is rejected."""
     if cs.k is None:
         return cs, ciphertext
-    _check_nonce(cs)
-    try:
-        pt = ChaCha20Poly1305(cs.k).decrypt(_nonce(cs.n), ciphertext, ad)
-    except InvalidTag:
-        # [CAR-021] the ciphertext's tag verifies
-        raise Reject(Reason.NOISE_DECRYPT_FAILED, "CAR-021", f"bad tag at nonce {cs.n}") from None
+    pt = decrypt_at(cs.k, cs.n, ad, ciphertext)
     return cs.model_copy(update={"n": cs.n + 1}), pt
 
 
+def rekey_key(k: bytes) -> bytes:
+    """The key after ``Rekey`` (§4.2, §11.3): ``ENCRYPT(k, 2^64-1, "", zeros(32))[:32]``."""
+    return _aead(k).encrypt(_nonce(MAX_NONCE), bytes(32), b"")[:32]
+
+
 def rekey(cs: CipherState) -> CipherState:
-    """``Rekey`` (§4.2, §11.3): ``k = ENCRYPT(k, 2^64-1, "", zeros(32))[:32]``; ``n`` is kept."""
+    """``Rekey``: the key replaced by :func:`rekey_key`; ``n`` is kept."""
     assert cs.k is not None
-    new_k = ChaCha20Poly1305(cs.k).encrypt(_nonce(MAX_NONCE), bytes(32), b"")[:32]
-    return cs.model_copy(update={"k": new_k})
+    return cs.model_copy(update={"k": rekey_key(cs.k)})
 
 
 # -- SymmetricState (§5.2) --------------------------------------------------------------------------

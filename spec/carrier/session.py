@@ -57,6 +57,8 @@ __all__ = [
     "transport_pair",
     "seal_frame",
     "open_frame",
+    "seal_frames",
+    "open_frames",
 ]
 
 PROLOGUE: Final = b"elastos-carrier/1"
@@ -132,33 +134,72 @@ def transport_pair(hs: noise.HandshakeState, rekey_interval: int = DEFAULT_REKEY
     return TransportState(cipher=send, rekey_interval=rekey_interval), TransportState(cipher=recv, rekey_interval=rekey_interval)
 
 
-def _rekeyed(ts: TransportState) -> noise.CipherState:
-    n = ts.cipher.n
-    return noise.rekey(ts.cipher) if n > 0 and n % ts.rekey_interval == 0 else ts.cipher
+def _key_for(k: bytes, n: int, interval: int) -> bytes:
+    """The key of counter ``n`` given the key of counter ``n - 1`` (a rekey at every positive multiple)."""
+    return noise.rekey_key(k) if n > 0 and n % interval == 0 else k
+
+
+def seal_frames(ts: TransportState, plaintexts: list[bytes]) -> tuple[TransportState, list[bytes]]:
+    """The next frames of a direction, one per plaintext (as many :func:`seal_frame` calls)."""
+    k, n, interval = ts.cipher.k, ts.cipher.n, ts.rekey_interval
+    assert k is not None
+    frames = []
+    for plaintext in plaintexts:
+        # [CAR-020] a transport message is at most 65535 bytes
+        if len(plaintext) > MAX_FRAME_PLAINTEXT:
+            raise Reject(Reason.NOISE_MESSAGE_LENGTH, "CAR-020", f"{len(plaintext)} bytes of plaintext")
+        k = _key_for(k, n, interval)
+        frames.append(n.to_bytes(COUNTER_SIZE, "big") + noise.encrypt_at(k, n, b"", plaintext))
+        n += 1
+    return TransportState(cipher=noise.CipherState(k=k, n=n), rekey_interval=interval), frames
 
 
 def seal_frame(ts: TransportState, plaintext: bytes) -> tuple[TransportState, bytes]:
     """The next frame of a direction."""
-    # [CAR-020] a transport message is at most 65535 bytes
-    if len(plaintext) > MAX_FRAME_PLAINTEXT:
-        raise Reject(Reason.NOISE_MESSAGE_LENGTH, "CAR-020", f"{len(plaintext)} bytes of plaintext")
-    counter = ts.cipher.n
-    cs, ct = noise.encrypt_with_ad(_rekeyed(ts), b"", plaintext)
-    return ts.model_copy(update={"cipher": cs}), counter.to_bytes(COUNTER_SIZE, "big") + ct
+    ts, (frame,) = seal_frames(ts, [plaintext])
+    return ts, frame
 
 
-def open_frame(ts: TransportState, frame: bytes) -> tuple[TransportState, bytes]:
-    """Accept the next frame of a direction; a refused frame changes nothing."""
+def _open_one(k: bytes, n: int, interval: int, frame: bytes) -> tuple[bytes, bytes]:
+    """The key after the frame of counter ``n`` and its plaintext."""
     size_ok = COUNTER_SIZE + noise.TAGLEN <= len(frame) <= COUNTER_SIZE + noise.MAX_MESSAGE
     # [CAR-017] counter and a ciphertext of 16 to 65535 bytes
     if not size_ok:
         raise Reject(Reason.TRANSPORT_FRAME_MALFORMED, "CAR-017", f"{len(frame)} bytes")
     counter = int.from_bytes(frame[:COUNTER_SIZE], "big")
     # [CAR-018] not below the next counter (a replay)
-    if counter < ts.cipher.n:
-        raise Reject(Reason.TRANSPORT_REPLAY, "CAR-018", f"counter {counter}, expected {ts.cipher.n}")
+    if counter < n:
+        raise Reject(Reason.TRANSPORT_REPLAY, "CAR-018", f"counter {counter}, expected {n}")
     # [CAR-019] not above the next counter (reordered or lost frames)
-    if counter > ts.cipher.n:
-        raise Reject(Reason.TRANSPORT_REORDER, "CAR-019", f"counter {counter}, expected {ts.cipher.n}")
-    cs, pt = noise.decrypt_with_ad(_rekeyed(ts), b"", frame[COUNTER_SIZE:])
-    return ts.model_copy(update={"cipher": cs}), pt
+    if counter > n:
+        raise Reject(Reason.TRANSPORT_REORDER, "CAR-019", f"counter {counter}, expected {n}")
+    k = _key_for(k, n, interval)
+    return k, noise.decrypt_at(k, n, b"", frame[COUNTER_SIZE:])
+
+
+def open_frames(ts: TransportState, frames: list[bytes]) -> tuple[TransportState, list[bytes], Reject | None]:
+    """Accept frames in order, as many :func:`open_frame` calls, up to the first refused one:
+    ``(state after the accepted frames, their plaintexts, the refusal or None)``."""
+    k, n, interval = ts.cipher.k, ts.cipher.n, ts.rekey_interval
+    assert k is not None
+    out: list[bytes] = []
+    error = None
+    for frame in frames:
+        try:
+            k, pt = _open_one(k, n, interval, frame)
+        except Reject as e:
+            error = e
+            break
+        out.append(pt)
+        n += 1
+    if not out:
+        return ts, out, error
+    return TransportState(cipher=noise.CipherState(k=k, n=n), rekey_interval=interval), out, error
+
+
+def open_frame(ts: TransportState, frame: bytes) -> tuple[TransportState, bytes]:
+    """Accept the next frame of a direction; a refused frame changes nothing."""
+    ts, out, error = open_frames(ts, [frame])
+    if error is not None:
+        raise error
+    return ts, out[0]
