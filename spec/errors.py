@@ -509,6 +509,16 @@ class Reason(StrEnum):
     """A withdrawal entry's output does not burn, or its amount is out of range."""
     WITHDRAW_FEE = "WITHDRAW_FEE"
     """A withdrawal pays less than the minimum cross-chain fee."""
+    DEPOSIT_PROOF_MALFORMED = "DEPOSIT_PROOF_MALFORMED"
+    """A recharge v0's merkle proof or main-chain transaction does not decode."""
+    DEPOSIT_PROOF_BLOCK = "DEPOSIT_PROOF_BLOCK"
+    """A recharge v0's merkle proof names a block that is not on the main chain, or the wrong height."""
+    DEPOSIT_PROOF_TREE = "DEPOSIT_PROOF_TREE"
+    """A recharge v0's partial merkle tree is malformed (empty, hashes or flag bits missing or left over, equal children)."""
+    DEPOSIT_PROOF_ROOT = "DEPOSIT_PROOF_ROOT"
+    """A recharge v0's merkle proof does not rebuild its block's merkle root."""
+    DEPOSIT_PROOF_TX = "DEPOSIT_PROOF_TX"
+    """A recharge v0's merkle proof does not match its main-chain transaction."""
 
     # -- digital assets ------------------------------------------------------------------------------
     EDITION_MALFORMED = "EDITION_MALFORMED"

@@ -4,8 +4,10 @@ number (a float64, as upstream's configuration)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
+from spec.chain.block import Header
 from spec.chain.tx import Output, Transaction
 from spec.chain.params import ELA_ASSET_ID
 from spec.errors import Reason, Reject
@@ -13,6 +15,7 @@ from spec.sidechain.block import SideBlock
 from spec.sidechain.validation import check_side_block
 from spec.sidechain import crosschain as X
 from spec.sidechain import params as SP
+from spec.sidechain import spv
 from spec.sidechain.tx import RegisterDIDPayload, SideTransaction
 
 from conformance.bindings import Input, handler
@@ -84,14 +87,32 @@ class _View:
 
 
 class _Main:
-    def __init__(self, blocks: set[bytes], txs: dict[bytes, Transaction]) -> None:
+    def __init__(self, blocks: set[bytes], txs: dict[bytes, Transaction], headers: Sequence[Header] = ()) -> None:
         self.blocks, self.txs = blocks, txs
+        self.headers = {h.hash(): h for h in headers}
 
     def has_block(self, block_hash: bytes) -> bool:
         return block_hash in self.blocks
 
     def transaction(self, txid: bytes) -> Transaction | None:
         return self.txs.get(txid)
+
+    def header(self, block_hash: bytes) -> Header | None:
+        return self.headers.get(block_hash)
+
+
+def _headers(inp: Input, key: str) -> list[Header]:
+    return [Header.decode(Input({"h": h}, ("h",)).hex("h")) for h in _list(inp, key)] if inp.has(key) else []
+
+
+@handler("sidechain", "sidechain.recharge.proof",
+         "`merkle_proof` (a recharge v0's MerkleProof bytes), `main_tx` (the carried main-chain transaction bytes), "
+         "`main_headers` (the main chain's headers, hex) -> `txid` (the proved transaction), `block_hash`, `height`")
+def _recharge_proof(data: Any) -> Json:
+    inp = Input(data, ("merkle_proof", "main_tx", "main_headers"))
+    headers = {h.hash(): h for h in _headers(inp, "main_headers")}
+    tx, proof = spv.check_recharge_proof(inp.hex("merkle_proof"), inp.hex("main_tx"), headers.get)
+    return {"txid": tx.txid().hex(), "block_hash": proof.block_hash.hex(), "height": proof.height}
 
 
 def _list(inp: Input, key: str) -> list[Any]:
@@ -104,11 +125,12 @@ def _list(inp: Input, key: str) -> list[Any]:
 @handler("sidechain", "sidechain.block.check",
          "`block`, `tip_hash`, `tip_height`, `network`, `utxos` ([{txid, index, asset_id, value, program_hash}]), "
          "`assets` ({asset_id: precision}; ELA is 8), `credited` (main txids), `main_blocks` (main-chain hashes), "
-         "`main_txs` (main-chain transactions, hex) -> `fees` (ELA), `credited`, `did_requests`, `editions`, "
+         "`main_txs` (main-chain transactions, hex), `main_headers`? (main-chain headers, hex: what recharge v0 proofs "
+         "name) -> `fees` (ELA), `credited`, `did_requests`, `editions`, "
          "`withdrawals`, `spent`, `created` (counts)")
 def _block_check(data: Any) -> Json:
     inp = Input(data, ("block", "tip_hash", "tip_height", "network", "utxos", "assets", "credited", "main_blocks",
-                       "main_txs"))
+                       "main_txs"), ("main_headers",))
     params = SP.id_network(inp.choice("network", tuple(SP.ID_NETWORKS)))
     utxos: dict[tuple[bytes, int], Output] = {}
     for u in _list(inp, "utxos"):
@@ -121,7 +143,7 @@ def _block_check(data: Any) -> Json:
     assets = {ELA_ASSET_ID: 8, **{bytes.fromhex(k): int(v) for k, v in raw_assets.items()}}
     view = _View(utxos, assets, set(inp.hex_list("credited")))
     main_txs = [Transaction.decode(Input({"t": t}, ("t",)).hex("t")) for t in _list(inp, "main_txs")]
-    main = _Main(set(inp.hex_list("main_blocks")), {t.txid(): t for t in main_txs})
+    main = _Main(set(inp.hex_list("main_blocks")), {t.txid(): t for t in main_txs}, _headers(inp, "main_headers"))
     effects = check_side_block(SideBlock.decode(inp.hex("block")), inp.hex("tip_hash"),
                                inp.small_int("tip_height", -1, 1 << 32), view, main, params, ID_X)
     return {"fees": str(sum(fx.fees.get(ELA_ASSET_ID, 0) for fx in effects)),

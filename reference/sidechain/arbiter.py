@@ -35,6 +35,7 @@ from spec.sidechain import crosschain as X
 from spec.sidechain import params as SP
 from spec.sidechain.block import SideAuxPow
 from spec.sidechain.builder import side_pow_tx
+from spec.sidechain.spv import build_merkle_proof
 from spec.sidechain.tx import RechargeToSideChainPayload, SideTransaction, SideTxType
 
 from reference.node.miner import mine_one
@@ -92,8 +93,11 @@ class Arbiter:
         tmp.write_text(json.dumps({"scanned": height}))
         tmp.replace(self.state_file)
 
-    def relay_deposits(self) -> list[str]:
-        """Submit a recharge for every deposit to the X address in main blocks not yet scanned; their txids."""
+    def relay_deposits(self, version: int = 1) -> list[str]:
+        """Submit a recharge for every deposit to the X address in main blocks not yet scanned; their txids.
+
+        ``version`` 1 names the deposit by hash (the sidechain asks its main-chain view); 0 carries the
+        deposit with its SPV merkle proof into the main block (:func:`spec.sidechain.spv.build_merkle_proof`)."""
         done = []
         top = int(self.main.call("getblockcount")) - 1
         for h in range(self._scanned() + 1, top + 1):
@@ -112,9 +116,14 @@ class Arbiter:
                                           output_lock=0, program_hash=ph))
                 if not outputs:
                     continue
-                recharge = SideTransaction(tx_type=SideTxType.RECHARGE_TO_SIDECHAIN, payload_version=1,
-                                           payload=RechargeToSideChainPayload(main_chain_transaction_hash=tx.txid()),
-                                           outputs=tuple(outputs))
+                if version == 0:
+                    proof = build_merkle_proof(block.txids(), [block.txids().index(tx.txid())], block.hash(), h)
+                    payload = RechargeToSideChainPayload(merkle_proof=proof.serialize(),
+                                                         main_chain_transaction=tx.serialize())
+                else:
+                    payload = RechargeToSideChainPayload(main_chain_transaction_hash=tx.txid())
+                recharge = SideTransaction(tx_type=SideTxType.RECHARGE_TO_SIDECHAIN, payload_version=version,
+                                           payload=payload, outputs=tuple(outputs))
                 try:
                     done.append(self.side.call("sendrawtransaction", data=recharge.serialize().hex()))
                     self.log(f"deposit {display(tx.txid())} relayed to the sidechain")

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from spec.assets import editions as E
 from spec.chain.params import ELA_ASSET_ID
+from spec.chain.block import Header, decode_block
 from spec.chain.tx import CoinBasePayload, Output, Transaction
 from spec.chain.merkle import merkle_root
 from spec.did import document
@@ -46,6 +47,16 @@ class RpcMainView:
         except RpcError:
             return False
         return int(info["confirmations"]) > 0
+
+    def header(self, block_hash: bytes) -> Header | None:
+        try:
+            info = self.rpc.call("getblock", blockhash=display(block_hash), verbosity=1)
+            if int(info["confirmations"]) <= 0:
+                return None
+            raw = bytes.fromhex(self.rpc.call("getblock", blockhash=display(block_hash), verbosity=0))
+        except RpcError:
+            return None
+        return decode_block(raw).header
 
     def transaction(self, txid: bytes) -> Transaction | None:
         try:
