@@ -52,7 +52,9 @@ Deviation: upstream's ``CheckMerkleBlock`` stops when the root is complete and i
 bits left over, ignores the Height field, and reads the proof from a reader that may hold more bytes. The
 spec rejects all three (SPV-001, SPV-004, SPV-006), as Bitcoin Core's ``CPartialMerkleTree`` does for the
 first two: otherwise one proof has many encodings, and a recharge (whose txid covers the proof) many
-txids. A proof built by upstream's ``NewMerkleBlock`` passes every rule.
+txids. The transaction count stays bound only as far as the traversal visits (as in Bitcoin): a count
+that changes no visited node's shape rebuilds the same root. A proof built by upstream's
+``NewMerkleBlock`` passes every rule.
 """
 
 from __future__ import annotations
