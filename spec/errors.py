@@ -519,6 +519,12 @@ class Reason(StrEnum):
     """A recharge v0's merkle proof does not rebuild its block's merkle root."""
     DEPOSIT_PROOF_TX = "DEPOSIT_PROOF_TX"
     """A recharge v0's merkle proof does not match its main-chain transaction."""
+    ARBITER_UNKNOWN_WITHDRAWAL = "ARBITER_UNKNOWN_WITHDRAWAL"
+    """An arbiter is asked to sign a payment that names no unpaid withdrawal of its sidechain."""
+    ARBITER_PAYMENT_MISMATCH = "ARBITER_PAYMENT_MISMATCH"
+    """An arbiter is asked to sign a payment whose inputs, outputs or fee do not match the withdrawal."""
+    ARBITER_ALREADY_SIGNED = "ARBITER_ALREADY_SIGNED"
+    """An arbiter is asked to sign a second, different payment of a withdrawal."""
 
     # -- digital assets ------------------------------------------------------------------------------
     EDITION_MALFORMED = "EDITION_MALFORMED"

@@ -16,6 +16,7 @@ from spec.sidechain.validation import check_side_block
 from spec.sidechain import crosschain as X
 from spec.sidechain import params as SP
 from spec.sidechain import spv
+from spec.sidechain import withdrawal as W
 from spec.sidechain.tx import RegisterDIDPayload, SideTransaction
 
 from conformance.bindings import Input, handler
@@ -152,3 +153,35 @@ def _block_check(data: Any) -> Json:
             "editions": [fx.edition.hex() for fx in effects if fx.edition is not None],
             "withdrawals": sum(1 for fx in effects if fx.withdrawal),
             "spent": sum(len(fx.spent) for fx in effects), "created": sum(len(fx.created) for fx in effects)}
+
+
+# -- what an arbiter signs -------------------------------------------------------------------------------------
+
+
+def _pending(raw: Any) -> W.PendingWithdrawal:
+    pi = Input(raw, ("txid", "height", "entries"))
+    entries = []
+    for e in _list(pi, "entries"):
+        if not (isinstance(e, list) and len(e) == 2 and isinstance(e[0], str)):
+            raise Reject(Reason.MALFORMED_INPUT, None, "entries: [[address, amount]]")
+        entries.append((e[0], Input({"v": e[1]}, ("v",)).big_int("v")))
+    return W.PendingWithdrawal(side_txid=pi.hex("txid"), height=pi.small_int("height", 0, 0xFFFF_FFFF),
+                               entries=tuple(entries))
+
+
+@handler("sidechain", "sidechain.withdrawal.payment",
+         "`tx` (a proposed main-chain payment), `pending` ([{txid, height, entries: [[address, amount]]}]: the "
+         "sidechain's unpaid withdrawals), `x_utxos` ([{txid, index, value}]: the X address's unspent outputs), "
+         "`signed_before` (hex digest or null), `exchange_rate`? -> `side_txid`, `digest`")
+def _withdrawal_payment(data: Any) -> Json:
+    inp = Input(data, ("tx", "pending", "x_utxos", "signed_before"), ("exchange_rate",))
+    pending = {w.side_txid: w for w in (_pending(r) for r in _list(inp, "pending"))}
+    utxos: dict[tuple[bytes, int], int] = {}
+    for u in _list(inp, "x_utxos"):
+        ui = Input(u, ("txid", "index", "value"))
+        utxos[(ui.hex("txid"), ui.small_int("index", 0, 0xFFFF))] = ui.big_int("value")
+    before = None if inp.raw("signed_before") is None else inp.hex("signed_before")
+    tx = Transaction.decode(inp.hex("tx"))
+    w = W.check_withdrawal_payment(tx, pending.get, lambda t, i: utxos.get((t, i)), x_address=SP.x_address(
+        SP.side_genesis_block().hash()), exchange_rate=_rate(inp), signed_before=before)
+    return {"side_txid": w.side_txid.hex(), "digest": W.payment_digest(tx).hex()}

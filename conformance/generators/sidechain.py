@@ -21,6 +21,7 @@ from spec.errors import Reason
 from spec.sidechain import block as SB
 from spec.sidechain import params as SP
 from spec.sidechain import spv as SPV
+from spec.sidechain import withdrawal as WD
 from spec.sidechain.builder import side_pow_tx, solve_side
 from spec.chain.builder import sign_standard
 from spec.chain.tx import CoinBasePayload, RecordPayload
@@ -443,6 +444,86 @@ def withdraw_check() -> Iterator[CaseSpec]:
     yield case("amount_above_value_minus_fee", _withdraw([(a, 0, 90_001)], [_out(burn, 100_000)]),
                Reason.WITHDRAW_AMOUNT, ("XCH-014",))
     yield case("fee_too_low", good, Reason.WITHDRAW_FEE, ("XCH-015",), inputs=114_999)
+
+
+# -- what an arbiter signs ---------------------------------------------------------------------------------
+
+X_ADDR = SP.x_address(SP.side_genesis_block().hash())
+
+
+def _wp(name: str, tx: Transaction, pending: Sequence[WD.PendingWithdrawal], utxos: Sequence[tuple[bytes, int, int]],
+        means: str | Reason, rules: tuple[str, ...], desc: str = "", *, before: bytes | None = None,
+        expect: dict | None = None, **extra: object) -> CaseSpec:
+    inp: dict[str, object] = {
+        "tx": tx.serialize().hex(),
+        "pending": [{"txid": w.side_txid.hex(), "height": w.height, "entries": [[a, str(v)] for a, v in w.entries]}
+                    for w in pending],
+        "x_utxos": [{"txid": t.hex(), "index": i, "value": str(v)} for t, i, v in utxos],
+        "signed_before": None if before is None else before.hex()}
+    inp.update(extra)
+    return CaseSpec(name, inp, means, rules, desc, expect_ok=expect)
+
+
+ARB_RULES = ("ARB-001", "ARB-002", "ARB-003", "ARB-004")
+
+
+@generator("sidechain", "sidechain.withdrawal.payment")
+def withdrawal_payment() -> Iterator[CaseSpec]:
+    (a_ph, a), b = _user("a"), _user("b")[1]
+    w = WD.PendingWithdrawal(side_txid=det_bytes("wd/side", 32), height=12, entries=((a, 40_000_000), (b, 5_000)))
+    utxos = [(det_bytes(f"wd/x{i}", 32), i, v) for i, v in enumerate((30_000_000, 20_000_000, 7_000_000, 50_000_000))]
+    good = WD.withdrawal_payment(w, utxos, x_address=X_ADDR, exchange_rate=1.0)
+    assert good is not None
+    digest = WD.payment_digest(good)
+    ok = {"side_txid": w.side_txid.hex(), "digest": digest.hex()}
+    yield _wp("pays_two_entries_with_change", good, [w], utxos, OK, ARB_RULES,
+              "two X outputs cover 40,005,000 + the 10,000 fee; the rest returns to X", expect=ok)
+    yield _wp("signed_this_one_before", good, [w], utxos, OK, ("ARB-004",), "re-signing the same payment is fine",
+              before=digest, expect=ok)
+    exact = WD.withdrawal_payment(w, [(det_bytes("wd/exact", 32), 0, 40_015_000)], x_address=X_ADDR, exchange_rate=1.0)
+    assert exact is not None and len(exact.outputs) == 2
+    yield _wp("no_change", exact, [w], [(det_bytes("wd/exact", 32), 0, 40_015_000)], OK, ("ARB-003",))
+    half = WD.withdrawal_payment(w, utxos, x_address=X_ADDR, exchange_rate=0.5)
+    assert half is not None
+    yield _wp("rate_half_doubles", half, [w], utxos, OK, ("ARB-003",), "float64(amount) / 0.5", exchange_rate=0.5)
+
+    def edit(**change: object) -> Transaction:
+        return good.model_copy(update=change)
+
+    yield _wp("withdrawal_unknown", good, [], utxos, Reason.ARBITER_UNKNOWN_WITHDRAWAL, ("ARB-001",),
+              "the sidechain holds no such unpaid withdrawal (or it is paid)")
+    p = good.payload
+    yield _wp("names_two_withdrawals", edit(payload=p.model_copy(update={"sidechain_tx_hashes": (  # type: ignore[union-attr]
+        w.side_txid, det_bytes("wd/other", 32))})), [w], utxos, Reason.ARBITER_UNKNOWN_WITHDRAWAL, ("ARB-001",))
+    yield _wp("wrong_height", edit(payload=p.model_copy(update={"block_height": 13})), [w], utxos,  # type: ignore[union-attr]
+              Reason.ARBITER_UNKNOWN_WITHDRAWAL, ("ARB-001",))
+    yield _wp("another_sidechain", edit(payload=p.model_copy(update={"genesis_block_address": b"XQd1DCi6H62NQdWZQhJCRnrPn7sF9CTjaU"})),  # type: ignore[union-attr]
+              [w], utxos, Reason.ARBITER_UNKNOWN_WITHDRAWAL, ("ARB-001",))
+    yield _wp("not_a_withdraw_transaction", edit(tx_type=TxType.TRANSFER_ASSET, payload=TransferAssetPayload()), [w],
+              utxos, Reason.ARBITER_UNKNOWN_WITHDRAWAL, ("ARB-001",))
+    yield _wp("input_not_an_x_output", good, [w], utxos[1:], Reason.ARBITER_PAYMENT_MISMATCH, ("ARB-002",),
+              "the first input is spent or is not the X address's")
+    yield _wp("input_twice", edit(inputs=(good.inputs[0], good.inputs[0])), [w], utxos, Reason.ARBITER_PAYMENT_MISMATCH,
+              ("ARB-002",))
+    yield _wp("no_inputs", edit(inputs=()), [w], utxos, Reason.ARBITER_PAYMENT_MISMATCH, ("ARB-002",))
+    outs = good.outputs
+    yield _wp("pays_less", edit(outputs=(outs[0].model_copy(update={"value": 39_999_999}),) + outs[1:]), [w], utxos,
+              Reason.ARBITER_PAYMENT_MISMATCH, ("ARB-003",))
+    yield _wp("pays_another_address", edit(outputs=(outs[0].model_copy(update={"program_hash": _user("c")[0]}),)
+                                           + outs[1:]), [w], utxos, Reason.ARBITER_PAYMENT_MISMATCH, ("ARB-003",))
+    yield _wp("entries_swapped", edit(outputs=(outs[1], outs[0], outs[2])), [w], utxos, Reason.ARBITER_PAYMENT_MISMATCH,
+              ("ARB-003",))
+    yield _wp("change_elsewhere", edit(outputs=outs[:2] + (outs[2].model_copy(update={"program_hash": a_ph}),)), [w],
+              utxos, Reason.ARBITER_PAYMENT_MISMATCH, ("ARB-003",), "the change goes to a payee instead of X")
+    yield _wp("extra_output", edit(outputs=outs + (outs[2].model_copy(update={"value": 1}),)), [w], utxos,
+              Reason.ARBITER_PAYMENT_MISMATCH, ("ARB-003",))
+    yield _wp("fee_too_high", edit(outputs=outs[:2] + (outs[2].model_copy(update={"value": outs[2].value - 1}),)),
+              [w], utxos, Reason.ARBITER_PAYMENT_MISMATCH, ("ARB-003",), "one sela more than the withdrawal fee")
+    yield _wp("rate_not_applied", good, [w], utxos, Reason.ARBITER_PAYMENT_MISMATCH, ("ARB-003",), exchange_rate=0.5)
+    other = WD.withdrawal_payment(w, list(reversed(utxos)), x_address=X_ADDR, exchange_rate=1.0)
+    assert other is not None
+    yield _wp("signed_another_payment_before", good, [w], utxos, Reason.ARBITER_ALREADY_SIGNED, ("ARB-004",),
+              "the arbiter signed a payment of this withdrawal from other X outputs", before=WD.payment_digest(other))
 
 
 @generator("sidechain", "sidechain.tx.decode")
