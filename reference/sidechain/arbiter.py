@@ -22,7 +22,7 @@ import json
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from spec.chain.block import decode_block
+from spec.chain.block import Block, decode_block
 from spec.chain.merkle import merkle_branch
 from spec.chain.params import ELA_ASSET_ID, NetworkParams
 from spec.chain.builder import sign_multisig
@@ -93,6 +93,30 @@ class Arbiter:
         tmp.write_text(json.dumps({"scanned": height}))
         tmp.replace(self.state_file)
 
+    def recharge_for(self, tx: Transaction, block: Block, height: int, version: int = 1) -> SideTransaction | None:
+        """The RechargeToSideChain crediting ``tx`` of the main block ``block`` at ``height`` (v1 by hash, v0 with
+        its SPV merkle proof), or ``None`` if it is no deposit to the X address the sidechain would credit."""
+        if tx.tx_type != TxType.TRANSFER_CROSS_CHAIN_ASSET:
+            return None
+        outputs = []
+        for address, amount, _ in X.deposit_entries(tx, self.x_program_hash):
+            try:
+                ph = program_hash_from_address(address.decode("ascii")).data
+            except (Reject, UnicodeDecodeError):
+                continue  # the sidechain would refuse it (XCH-004): nothing to relay
+            outputs.append(Output(asset_id=ELA_ASSET_ID, value=X.convert(amount, self.side_params.exchange_rate),
+                                  output_lock=0, program_hash=ph))
+        if not outputs:
+            return None
+        if version == 0:
+            txids = block.txids()
+            proof = build_merkle_proof(txids, [txids.index(tx.txid())], block.hash(), height)
+            payload = RechargeToSideChainPayload(merkle_proof=proof.serialize(), main_chain_transaction=tx.serialize())
+        else:
+            payload = RechargeToSideChainPayload(main_chain_transaction_hash=tx.txid())
+        return SideTransaction(tx_type=SideTxType.RECHARGE_TO_SIDECHAIN, payload_version=version, payload=payload,
+                               outputs=tuple(outputs))
+
     def relay_deposits(self, version: int = 1) -> list[str]:
         """Submit a recharge for every deposit to the X address in main blocks not yet scanned; their txids.
 
@@ -104,26 +128,9 @@ class Arbiter:
             bh = self.main.call("getblockhash", height=h)
             block = decode_block(bytes.fromhex(self.main.call("getblock", blockhash=bh, verbosity=0)))
             for tx in block.transactions:
-                if tx.tx_type != TxType.TRANSFER_CROSS_CHAIN_ASSET:
+                recharge = self.recharge_for(tx, block, h, version)
+                if recharge is None:
                     continue
-                outputs = []
-                for address, amount, _ in X.deposit_entries(tx, self.x_program_hash):
-                    try:
-                        ph = program_hash_from_address(address.decode("ascii")).data
-                    except (Reject, UnicodeDecodeError):
-                        continue  # the sidechain would refuse it (XCH-004): nothing to relay
-                    outputs.append(Output(asset_id=ELA_ASSET_ID, value=X.convert(amount, self.side_params.exchange_rate),
-                                          output_lock=0, program_hash=ph))
-                if not outputs:
-                    continue
-                if version == 0:
-                    proof = build_merkle_proof(block.txids(), [block.txids().index(tx.txid())], block.hash(), h)
-                    payload = RechargeToSideChainPayload(merkle_proof=proof.serialize(),
-                                                         main_chain_transaction=tx.serialize())
-                else:
-                    payload = RechargeToSideChainPayload(main_chain_transaction_hash=tx.txid())
-                recharge = SideTransaction(tx_type=SideTxType.RECHARGE_TO_SIDECHAIN, payload_version=version,
-                                           payload=payload, outputs=tuple(outputs))
                 try:
                     done.append(self.side.call("sendrawtransaction", data=recharge.serialize().hex()))
                     self.log(f"deposit {display(tx.txid())} relayed to the sidechain")
