@@ -70,11 +70,11 @@ class Cluster:
         for i, k in enumerate(net.arbiter_keys):
             (root / f"arb{i}.json").write_text(json.dumps({"private_key": k.hex()}))
 
-    def start(self, i: int, pause_at: str | None = None) -> None:
+    def start(self, i: int, pause_at: str | None = None, recharge_version: int = 1) -> None:
         args = [sys.executable, "-m", "reference.cli", "arbiter", "--serve", "--main-rpc", self.net.main_url,
                 "--side-rpc", self.net.side_url, "--key", str(self.root / f"arb{i}.json"), "--network", "instant",
                 "--miner", address_from_program_hash(Uint168(data=FUNDING)), "--datadir", str(self.root / f"a{i}"),
-                "--peers", str(self.root / "peers"), "--interval", "0.4"]
+                "--peers", str(self.root / "peers"), "--interval", "0.4", "--recharge-version", str(recharge_version)]
         args += [a for pk in self.pubkeys for a in ("--arbiter", pk.hex())]
         if pause_at:
             args += ["--pause-at", pause_at]
@@ -264,3 +264,51 @@ def _refusals(net: SideDevnet, cluster: Cluster, leader: int, unsigned: Transact
     assert ask(other) == "ARBITER_ALREADY_SIGNED"                   # ARB-004
     with cluster.db(live[0]) as db:
         assert db.execute("SELECT digest FROM signed").fetchall() == [(W.payment_digest(unsigned),)]
+
+
+def test_two_withdrawals_are_paid_one_after_the_other(tmp_path: Path) -> None:
+    """Two withdrawals in one sidechain block: the arbiters pay one at a time (the second spends the first's
+    change), each exactly once, with deposits relayed with their SPV merkle proof (v0)."""
+    net = SideDevnet(tmp_path / "net", arbiters=N)
+    cluster = Cluster(tmp_path, net)
+    main, side = RpcClient(net.main_url), RpcClient(net.side_url)
+    try:
+        for i in range(N):
+            cluster.start(i, recharge_version=0)
+        user_key = hashlib.sha256(b"two withdrawals").digest()
+        user_ph, user = _addr(user_key)
+        net.deposit(user, AMOUNT)
+        fund = _wait("the v0 deposit credited", lambda: side.call("listunspent", {"addresses": [user]}))
+        targets = [_addr(bytes([0x20 + i]) * 32) for i in range(2)]
+        outs = tuple(Output(asset_id=ELA_ASSET_ID, value=PAYOUT // (i + 1) + 10_000, output_lock=0,
+                            program_hash=bytes(21)) for i in range(2))
+        burns = []
+        prev = (from_display(fund[0]["txid"]), fund[0]["vout"], AMOUNT)
+        for i, (_, target) in enumerate(targets):   # the second burn spends the first one's change
+            change = prev[2] - outs[i].value - 10_000
+            burn = sign_standard(SideTransaction(
+                tx_type=SideTxType.TRANSFER_CROSS_CHAIN_ASSET,
+                payload=TransferCrossChainAssetPayload(entries=(CrossChainEntry(
+                    address=target.encode(), output_index=0, amount=PAYOUT // (i + 1)),)),
+                inputs=(Input(previous=OutPoint(txid=prev[0], index=prev[1]), sequence=0xFFFF_FFFF),),
+                outputs=(outs[i], Output(asset_id=ELA_ASSET_ID, value=change, output_lock=0, program_hash=user_ph))),
+                [user_key])
+            side.call("sendrawtransaction", {"data": burn.serialize().hex()})
+            burns.append(burn)
+            prev = (burn.txid(), 1, change)
+        _wait("both withdrawals paid", lambda: all(main.call("listunspent", addresses=[t]) for _, t in targets)
+              and side.call("getwithdraws") == [], timeout=180)
+        height = net.main.height()
+        _wait("three more main blocks", lambda: net.main.height() >= height + 3)
+        for i, ((_, target), burn) in enumerate(zip(targets, burns)):
+            assert len(_withdraw_payments(net, burn.txid())) == 1
+            assert [_sela(p["amount"]) for p in main.call("listunspent", addresses=[target])] == [PAYOUT // (i + 1)]
+        x = SP.x_address(SP.side_genesis_block().hash())
+        assert sum(_sela(u["amount"]) for u in main.call("listunspent", addresses=[x])) == \
+            AMOUNT + 10_000 - PAYOUT - PAYOUT // 2 - 2 * W.WITHDRAWAL_FEE
+        recharges = [t for h in range(1, net.side.height() + 1) for t in net.side.store.block_at(h).transactions  # type: ignore[union-attr]
+                     if t.tx_type == SideTxType.RECHARGE_TO_SIDECHAIN]
+        assert [t.payload_version for t in recharges] == [0]
+    finally:
+        cluster.stop_all()
+        net.close()

@@ -112,6 +112,11 @@ class ArbiterStore:
                               (side_txid,)).fetchone()
         return None if row is None else (bytes(row[0]), None if row[1] is None else bytes(row[1]), str(row[2]))
 
+    def in_flight(self) -> bool:
+        """Whether a proposal of this arbiter is not yet seen paid in the main chain."""
+        return self.db.execute("SELECT 1 FROM proposals p WHERE NOT EXISTS (SELECT 1 FROM paid WHERE "
+                               "paid.side_txid = p.side_txid)").fetchone() is not None
+
     def put_proposal(self, side_txid: bytes, unsigned: bytes, signed_tx: bytes | None, state: str) -> None:
         assert state in STATES
         with self.lock:
@@ -296,6 +301,8 @@ class ArbiterDaemon:
                 continue
             prop = self.store.proposal(side_txid)
             if prop is None:
+                if self.store.in_flight():
+                    continue  # one payment at a time: the next one spends the change of this one
                 unsigned = W.withdrawal_payment(w, self._x_utxos(), x_address=self.x_address,
                                                 exchange_rate=self.side_params.exchange_rate)
                 if unsigned is None:
