@@ -166,7 +166,7 @@ class ArbiterDaemon:
         self.arbiters = list(main_params.cross_chain_arbiters)
         if self.public_key not in self.arbiters:
             raise ValueError("this key is not one of the cross-chain arbiters")
-        self.m = len(self.arbiters) * 2 // 3 + 1
+        self.m = W.arbiter_threshold(len(self.arbiters))
         self.main = RpcClient(main_url, timeout=10)
         self.side = RpcClient(side_url, timeout=10)
         self.datadir = Path(datadir)

@@ -41,7 +41,7 @@ from spec.crypto.hashes import sha256
 from spec.encoding.address import program_hash_from_address
 from spec.errors import Reason, Reject, rule
 
-__all__ = ["WITHDRAWAL_FEE", "PendingWithdrawal", "payout", "withdrawal_payment", "payment_digest",
+__all__ = ["WITHDRAWAL_FEE", "arbiter_threshold", "PendingWithdrawal", "payout", "withdrawal_payment", "payment_digest",
            "check_withdrawal_payment"]
 
 WITHDRAWAL_FEE: Final = 10_000
@@ -63,6 +63,11 @@ rule("ARB-004", Reason.ARBITER_ALREADY_SIGNED, "An arbiter signs at most one pay
      upstream="MergeSignToTransaction: \"signer already signed\"",
      note="Deviation: upstream refuses a second signature on the same transaction; the spec also refuses to sign "
      "a different payment of a withdrawal it signed a payment of.")
+
+
+def arbiter_threshold(n: int) -> int:
+    """m of the arbiters' m-of-n cross-chain script: ``floor(2n/3) + 1`` (the main chain's TXC-016 minimum)."""
+    return n * 2 // 3 + 1
 
 
 @dataclass(frozen=True)
