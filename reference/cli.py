@@ -160,7 +160,7 @@ def _cmd_wallet(args: argparse.Namespace) -> int:
 def _cmd_sidechain(args: argparse.Namespace) -> int:
     from reference.sidechain.rpc import run
 
-    return run(args.datadir, args.main_rpc, args.network, args.rpcport)
+    return run(args.datadir, args.main_rpc, args.network, args.rpcport, args.p2pport, args.connect)
 
 
 def _cmd_arbiter(args: argparse.Namespace) -> int:
@@ -357,6 +357,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--main-rpc", required=True, help="the main node's JSON-RPC URL")
     s.add_argument("--network", choices=("mainnet", "testnet", "regnet", "instant"), default="instant")
     s.add_argument("--rpcport", type=int, default=0, help="JSON-RPC port on 127.0.0.1 (0: any free port)")
+    s.add_argument("--p2pport", type=int, default=None,
+                   help="also serve the sidechain P2P on this port of 127.0.0.1 (0: any free port)")
+    s.add_argument("--connect", action="append", metavar="HOST:PORT",
+                   help="connect to another sidechain node's P2P port (repeatable)")
     s.set_defaults(fn=_cmd_sidechain)
 
     s = sub.add_parser("arbiter", help="merge-mine the main chain and the ID sidechain, relaying deposits")

@@ -85,6 +85,9 @@ class SideNode:
         self.lock = threading.RLock()
         self.pool: dict[bytes, SideTransaction] = {}
         self.templates: dict[bytes, SideBlock] = {}
+        self.listeners: list[Callable[[str, bytes, object], None]] = []
+        """Called with ``("tx" | "block", hash, source)`` after a transaction is pooled or a block stored
+        (the sidechain P2P relays them, :mod:`reference.sidechain.peer`)."""
         if self.store.height() < 0:
             with self.store.transaction():
                 self.store.put_block(self.genesis, [SideEffects(created=[])] * len(self.genesis.transactions), [])
@@ -131,8 +134,17 @@ class SideNode:
 
     # -- transactions ---------------------------------------------------------------------------------------------
 
-    def submit_tx(self, data: bytes | SideTransaction) -> bytes:
+    def submit_tx(self, data: bytes | SideTransaction, source: object = None) -> bytes:
         """Check a transaction against the tip and the pool; pool it; its txid."""
+        txid = self._submit_tx(data)
+        self._notify("tx", txid, source)
+        return txid
+
+    def _notify(self, kind: str, h: bytes, source: object) -> None:
+        for listener in list(self.listeners):
+            listener(kind, h, source)
+
+    def _submit_tx(self, data: bytes | SideTransaction) -> bytes:
         tx = data if isinstance(data, SideTransaction) else SideTransaction.decode(data)
         with self.lock:
             txid = tx.txid()
@@ -199,8 +211,12 @@ class SideNode:
             self.submit_block(block)
             return block
 
-    def submit_block(self, block: SideBlock) -> None:
+    def submit_block(self, block: SideBlock, source: object = None) -> None:
         """Check ``block`` on the tip with the spec and store it (see the module docstring)."""
+        self._submit_block(block)
+        self._notify("block", block.hash(), source)
+
+    def _submit_block(self, block: SideBlock) -> None:
         with self.lock:
             h = block.header.height
             tip_hash = self.store.hash_at(self.store.height())
@@ -234,7 +250,7 @@ class SideNode:
         old, self.pool = self.pool, {}
         for txid, tx in old.items():
             try:
-                self.submit_tx(tx)
+                self._submit_tx(tx)
             except Reject:
                 continue
 
