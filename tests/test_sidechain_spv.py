@@ -161,3 +161,13 @@ def test_the_node_credits_a_v0_deposit_and_refuses_forged_proofs(net: SideDevnet
                   data=recharge(good.serialize()).model_copy(update={"payload_version": 1, "payload":
                       RechargeToSideChainPayload(main_chain_transaction_hash=dep.txid())}).serialize().hex())
     assert e.value.reason == "DEPOSIT_DUPLICATE"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=300), st.binary(max_size=200))
+def test_arbitrary_bytes_get_a_typed_rejection(proof: bytes, tx: bytes) -> None:
+    """Bad input: whatever bytes a recharge v0 carries, the check raises a Reject with a proof reason, never
+    another exception (no header store knows the block, so nothing random passes)."""
+    with pytest.raises(Reject) as e:
+        spv.check_recharge_proof(proof, tx, lambda h: None)
+    assert e.value.reason in PROOF_REASONS

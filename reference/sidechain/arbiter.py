@@ -8,8 +8,9 @@ It holds the cross-chain arbiters' keys (several, as a devnet's arbiters) and do
   header that meets both the main and the sidechain target (:func:`reference.node.miner.mine_one`), and
   hands the sidechain its SideAuxPow (the transaction, its branch in the main block, the main header);
 * **deposits** (:meth:`Arbiter.relay_deposits`): scans main blocks for TransferCrossChainAsset
-  transactions paying the sidechain's X address and submits a RechargeToSideChain (v1, by hash) crediting
-  each entry, converted at the sidechain's exchange rate (:func:`spec.sidechain.crosschain.convert`).
+  transactions paying the sidechain's X address and submits a RechargeToSideChain (v1 by hash, or v0 with
+  the deposit and its SPV merkle proof) crediting each entry, converted at the sidechain's exchange rate
+  (:func:`spec.sidechain.crosschain.convert`).
 
 Its only state is the height up to which it has scanned the main chain, kept in a file and written after
 each block's deposits are submitted; deposits are idempotent on the sidechain (XCH-001 refuses a second

@@ -142,10 +142,10 @@ def check_withdrawal_payment(tx: Transaction, pending: Callable[[bytes], Pending
     x_ph = program_hash_from_address(x_address).data
     change = got[len(want):]
     paid_in = sum(v for v in values if v is not None)
+    exact = got[:len(want)] == want and len(change) <= 1 and all(ph == x_ph and v > 0 for ph, v in change) and \
+        all(o.asset_id == ELA_ASSET_ID and o.output_lock == 0 for o in tx.outputs)
     # [ARB-003] the entries paid in order, at most one change output to X, exactly the fee left
-    if got[:len(want)] != want or len(change) > 1 or any(ph != x_ph or v <= 0 for ph, v in change) or \
-            any(o.asset_id != ELA_ASSET_ID or o.output_lock != 0 for o in tx.outputs) or \
-            paid_in - sum(v for _, v in got) != fee:
+    if not exact or paid_in - sum(v for _, v in got) != fee:
         raise Reject(Reason.ARBITER_PAYMENT_MISMATCH, "ARB-003", f"outputs {got}, inputs {paid_in}")
     # [ARB-004] no other payment of this withdrawal signed before
     if signed_before is not None and signed_before != payment_digest(tx):
