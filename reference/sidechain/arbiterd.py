@@ -171,6 +171,7 @@ class ArbiterDaemon:
         self.side = RpcClient(side_url, timeout=10)
         self.datadir = Path(datadir)
         self.datadir.mkdir(parents=True, exist_ok=True)
+        (self.datadir / "paused").unlink(missing_ok=True)   # a restarted process is no longer paused
         self.peers = Path(peers)
         self.peers.mkdir(parents=True, exist_ok=True)
         self.store = ArbiterStore(self.datadir / "arbiter.sqlite")
