@@ -68,6 +68,9 @@ class _Main:
     def transaction(self, txid: bytes) -> Any:
         return None
 
+    def header(self, block_hash: bytes) -> Any:
+        return None
+
 
 def side_block(count: int):  # type: ignore[no-untyped-def]
     """(block, view, main view): a merge-mined sidechain block of ``count`` transfers, each by its own key."""

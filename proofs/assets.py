@@ -20,6 +20,10 @@ proof                            statement
                                  deposit is credited twice, and (at exchange rate 1) the value credited
                                  on the sidechain never exceeds the value locked on the main chain minus
                                  the cross-chain fees
+``withdrawal_paid_once``         for every arbiter set of 2..12 arbiters and every way they sign two
+                                 different payments of one withdrawal, each arbiter signing at most one
+                                 (ARB-004): the two payments never both carry m = floor(2n/3) + 1
+                                 arbiter signatures, so the main chain accepts at most one
 ===============================  ==========================================================================
 """
 
@@ -222,3 +226,44 @@ def deposit_credited_once() -> Query:
     domain = tuple(z3.And(0 <= r, r < DEPOSITS) for r in refs)
     return Query(claim=z3.And(*once, minted <= locked - fees),
                  inputs={"refs": refs, "amounts": amounts, "values": values}, assumptions=domain)
+
+
+# -- withdrawals ----------------------------------------------------------------------------------------------
+
+MAX_ARBITERS = 12
+
+
+def threshold_model(n: Any) -> Any:
+    """:func:`spec.sidechain.withdrawal.arbiter_threshold` on a Z3 integer (``/`` is integer division)."""
+    return (2 * n) / 3 + 1
+
+
+def payments_accepted(choice: Sequence[Any], n: Any) -> tuple[Any, Any]:
+    """Model: arbiter ``i < n`` signed payment ``choice[i]`` (0: neither, 1 or 2; one at most, ARB-004); a
+    payment passes the main chain's signature check (CRY-024, CRY-027) with at least ``threshold_model(n)``
+    signatures of distinct arbiters. Whether payment 1 and payment 2 pass."""
+    t = threshold_model(n)
+    count = [z3.Sum(*[z3.If(z3.And(i < n, choice[i] == k), 1, 0) for i in range(MAX_ARBITERS)]) for k in (1, 2)]
+    return count[0] >= t, count[1] >= t
+
+
+@proof(
+    name="withdrawal_paid_once",
+    statement="Two different payments of one withdrawal never both collect m = floor(2n/3) + 1 arbiter signatures "
+    "when every arbiter signs at most one of them",
+    rules=("ARB-004", "TXC-016"),
+    about=("spec.sidechain.withdrawal.arbiter_threshold", "spec.sidechain.withdrawal.check_withdrawal_payment",
+           "spec.crypto.scripts.verify_script"),
+    correspondence=(_TESTS + "test_threshold_model_matches_the_spec_and_txc_016",
+                    _TESTS + "test_payment_model_matches_verify_script"),
+    replay=lambda values: {"n": values["n"], "choice": values["choice"]},
+    to_case=_no_vector, timeout_s=60,
+)
+def withdrawal_paid_once() -> Query:
+    """For every n in 2..``MAX_ARBITERS`` (a multisig script has n >= 2, CRY-020) and every choice of each arbiter (neither payment, the first or the
+    second), :func:`payments_accepted` does not accept both."""
+    n = z3.Int("n")
+    choice = [z3.Int(f"choice{i}") for i in range(MAX_ARBITERS)]
+    ok1, ok2 = payments_accepted(choice, n)
+    domain = (2 <= n, n <= MAX_ARBITERS, *[z3.And(0 <= c, c <= 2) for c in choice])
+    return Query(claim=z3.Not(z3.And(ok1, ok2)), inputs={"n": n, "choice": choice}, assumptions=domain)

@@ -20,7 +20,7 @@ subcommand             what it does
 ``release``            write the reproducible conformance bundle (``dist/``) and its checksum
 ``did``                a DID wallet: root identity from a mnemonic, DIDs, credentials, ID-chain operations
 ``sidechain``          the ID-sidechain node, merge-mined with a main node (JSON-RPC on loopback)
-``arbiter``            merge-mine the main chain and the ID sidechain, relay deposits
+``arbiter``            merge-mine the main chain and the ID sidechain, relay deposits (``--serve``: one arbiter process)
 ``app``                run sandboxed apps in the wasmtime runtime (``app run``, ``app demo``)
 =====================  ==============================================================================
 """
@@ -160,13 +160,22 @@ def _cmd_wallet(args: argparse.Namespace) -> int:
 def _cmd_sidechain(args: argparse.Namespace) -> int:
     from reference.sidechain.rpc import run
 
-    return run(args.datadir, args.main_rpc, args.network, args.rpcport)
+    return run(args.datadir, args.main_rpc, args.network, args.rpcport, args.p2pport, args.connect)
 
 
 def _cmd_arbiter(args: argparse.Namespace) -> int:
+    if args.serve:
+        from reference.sidechain.arbiterd import serve
+
+        if len(args.key) != 1 or not args.datadir or not args.peers:
+            raise SystemExit("elastos arbiter --serve: one --key, --datadir and --peers")
+        return serve(args.main_rpc, args.side_rpc, args.key[0], args.arbiter or [], args.network, args.miner,
+                     args.datadir, args.peers, args.rpcport, args.interval, args.recharge_version, args.pause_at,
+                     args.blocks or 0)
     from reference.sidechain.arbiter import run
 
-    return run(args.main_rpc, args.side_rpc, args.key, args.network, args.miner, args.blocks, args.state)
+    return run(args.main_rpc, args.side_rpc, args.key, args.network, args.miner,
+               1 if args.blocks is None else args.blocks, args.state)
 
 
 def _cmd_idchain(args: argparse.Namespace) -> int:
@@ -348,6 +357,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--main-rpc", required=True, help="the main node's JSON-RPC URL")
     s.add_argument("--network", choices=("mainnet", "testnet", "regnet", "instant"), default="instant")
     s.add_argument("--rpcport", type=int, default=0, help="JSON-RPC port on 127.0.0.1 (0: any free port)")
+    s.add_argument("--p2pport", type=int, default=None,
+                   help="also serve the sidechain P2P on this port of 127.0.0.1 (0: any free port)")
+    s.add_argument("--connect", action="append", metavar="HOST:PORT",
+                   help="connect to another sidechain node's P2P port (repeatable)")
     s.set_defaults(fn=_cmd_sidechain)
 
     s = sub.add_parser("arbiter", help="merge-mine the main chain and the ID sidechain, relaying deposits")
@@ -356,8 +369,22 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--key", action="append", required=True, metavar="FILE", help="an arbiter key file (repeatable)")
     s.add_argument("--network", choices=("mainnet", "testnet", "regnet", "instant"), default="instant")
     s.add_argument("--miner", required=True, help="the address the mined blocks pay")
-    s.add_argument("--blocks", type=int, default=1)
+    s.add_argument("--blocks", type=int, default=None,
+                   help="blocks to merge-mine (default 1; with --serve: stop after this many, default never)")
     s.add_argument("--state", default="arbiter.json", help="where the arbiter keeps the main height it has scanned")
+    s.add_argument("--serve", action="store_true",
+                   help="run as one arbiter process of the m-of-n set (one --key): watch both chains, sign and pay "
+                   "withdrawals with the other arbiter processes, merge-mine when on duty")
+    s.add_argument("--arbiter", action="append", metavar="PUBKEY",
+                   help="with --serve: a cross-chain arbiter's public key, hex, in the main node's order (repeatable)")
+    s.add_argument("--datadir", help="with --serve: where the arbiter keeps its progress (arbiter.sqlite)")
+    s.add_argument("--peers", help="with --serve: the folder where the arbiter processes publish their RPC URLs")
+    s.add_argument("--rpcport", type=int, default=0, help="with --serve: JSON-RPC port on 127.0.0.1 (0: any free port)")
+    s.add_argument("--interval", type=float, default=1.0, help="with --serve: seconds between merge-mined blocks")
+    s.add_argument("--recharge-version", type=int, choices=(0, 1), default=1,
+                   help="relay deposits by hash (1) or with their SPV merkle proof (0)")
+    s.add_argument("--pause-at", choices=("proposed", "signed", "sent"),
+                   help="fault injection: stop right after storing this withdrawal state (for kill tests)")
     s.set_defaults(fn=_cmd_arbiter)
 
     s = sub.add_parser("idchain", help="run the reference ID-chain service (DID requests, resolve over JSON-RPC)")

@@ -59,3 +59,65 @@ def test_deposit_model_matches_check_recharge(refs: list[int], amounts: list[int
 def test_the_asset_proofs_prove() -> None:
     for name in ("edition_never_exceeds_n", "edition_no_double_sale", "deposit_credited_once"):
         assert run_proof(get_proof(name)).status == "proved", name
+
+
+def test_threshold_model_matches_the_spec_and_txc_016() -> None:
+    """The model's threshold is :func:`arbiter_threshold` for every n the proof covers, and the main chain's
+    TXC-016 accepts a cross-chain script of the n arbiters with that m and refuses m - 1."""
+    from spec.chain.params import INSTANT
+    from spec.chain.tx import Program, Transaction, TxType, WithdrawFromSideChainPayload
+    from spec.chain.validation import _check_arbiters
+    from spec.crypto.p256 import public_key_from_private
+    from spec.crypto.scripts import multisig_redeem_script
+    from spec.errors import Reason
+    from spec.sidechain.withdrawal import arbiter_threshold
+
+    for n in range(2, pa.MAX_ARBITERS + 1):  # a multisig script has n >= 2 (CRY-020)
+        t = arbiter_threshold(n)
+        assert concrete(pa.threshold_model(z3.IntVal(n))) == t
+        keys = [public_key_from_private((i + 1).to_bytes(32, "big")) for i in range(n)]
+        params = INSTANT.model_copy(update={"cross_chain_arbiters": tuple(keys)})
+        for m, ok in ((t, True), (t - 1, False)):
+            if m < 1:
+                continue
+            tx = Transaction(version=0x09, tx_type=TxType.WITHDRAW_FROM_SIDECHAIN, payload=WithdrawFromSideChainPayload(),
+                             programs=(Program(parameter=b"", code=multisig_redeem_script(m, keys, "crosschain")),))
+            try:
+                _check_arbiters(tx, params)
+                accepted = True
+            except Reject as e:
+                assert e.reason == Reason.TX_CROSS_CHAIN_ARBITERS
+                accepted = False
+            assert accepted == ok, (n, m)
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(2, 5), st.data())
+def test_payment_model_matches_verify_script(n: int, data) -> None:  # type: ignore[no-untyped-def]
+    """The model's acceptance of a payment signed by some arbiters is the spec's signature check
+    (:func:`verify_script` of the cross-chain script) on a real payment signed by those arbiters' keys."""
+    from spec.crypto import p256
+    from spec.crypto.scripts import PUSH_SIGNATURE, multisig_redeem_script, parse_redeem_script, verify_script
+    from spec.sidechain.withdrawal import arbiter_threshold
+
+    keys = [(i + 1).to_bytes(32, "big") for i in range(n)]
+    pubs = [p256.public_key_from_private(k) for k in keys]
+    t = arbiter_threshold(n)
+    choice = data.draw(st.lists(st.integers(0, 2), min_size=n, max_size=n))
+    model = concrete(pa.payments_accepted([z3.IntVal(c) for c in choice] + [z3.IntVal(0)] * (pa.MAX_ARBITERS - n),
+                                          z3.IntVal(n)))
+    script = parse_redeem_script(multisig_redeem_script(t, pubs, "crosschain"))
+    for k in (1, 2):
+        message = f"payment {k}".encode()
+        signers = [keys[i] for i in range(n) if choice[i] == k]
+        parameter = b"".join(bytes((PUSH_SIGNATURE,)) + p256.ecdsa_sign(s, message) for s in signers)
+        try:
+            verify_script(script, parameter, message)
+            spec_ok = True
+        except Reject:
+            spec_ok = False
+        assert spec_ok == model[k - 1], (n, choice, k)
+
+
+def test_withdrawal_paid_once_is_proved() -> None:
+    assert run_proof(get_proof("withdrawal_paid_once")).status == "proved"

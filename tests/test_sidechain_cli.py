@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from spec.crypto.p256 import public_key_from_private
@@ -50,3 +51,36 @@ def test_node_sidechain_and_arbiter_processes(tmp_path: Path) -> None:
             if p is not None:
                 p.terminate()
                 p.wait(timeout=30)
+
+
+def test_two_sidechain_processes_agree_over_p2p(tmp_path: Path) -> None:
+    """``elastos sidechain --p2pport 0`` twice, the second ``--connect``ed to the first: the arbiter merge-mines
+    on the first, and the second reaches the same tip over P2P."""
+    k = bytes([1]) * 32
+    (tmp_path / "arb.json").write_text(json.dumps({"private_key": k.hex()}))
+    main, mp = _start(["node", "--network", "instant", "--datadir", str(tmp_path / "main"),
+                       "--arbiter", public_key_from_private(k).hex()], tmp_path / "main.log")
+    procs = [main]
+    try:
+        main_url = f"http://127.0.0.1:{mp['rpc']}"
+        s1, p1 = _start(["sidechain", "--datadir", str(tmp_path / "s1"), "--main-rpc", main_url, "--p2pport", "0"],
+                        tmp_path / "s1.log")
+        procs.append(s1)
+        s2, p2 = _start(["sidechain", "--datadir", str(tmp_path / "s2"), "--main-rpc", main_url,
+                         "--connect", f"127.0.0.1:{p1['p2p']}"], tmp_path / "s2.log")
+        procs.append(s2)
+        done = subprocess.run([sys.executable, "-m", "reference.cli", "arbiter", "--main-rpc", main_url,
+                               "--side-rpc", f"http://127.0.0.1:{p1['rpc']}", "--key", str(tmp_path / "arb.json"),
+                               "--network", "instant", "--miner", address_of_key(k), "--blocks", "2",
+                               "--state", str(tmp_path / "a.json")], capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr
+        one, two = RpcClient(f"http://127.0.0.1:{p1['rpc']}"), RpcClient(f"http://127.0.0.1:{p2['rpc']}")
+        end = time.monotonic() + 60
+        while time.monotonic() < end and two.call("getblockcount") < 3:
+            time.sleep(0.1)
+        assert one.call("getblockcount") == two.call("getblockcount") == 3
+        assert one.call("getbestblockhash") == two.call("getbestblockhash")
+    finally:
+        for p in reversed(procs):
+            p.terminate()
+            p.wait(timeout=30)

@@ -20,6 +20,8 @@ from spec.chain.pow import INSTANT_POW_LIMIT_BITS
 from spec.errors import Reason
 from spec.sidechain import block as SB
 from spec.sidechain import params as SP
+from spec.sidechain import spv as SPV
+from spec.sidechain import withdrawal as WD
 from spec.sidechain.builder import side_pow_tx, solve_side
 from spec.chain.builder import sign_standard
 from spec.chain.tx import CoinBasePayload, RecordPayload
@@ -278,6 +280,130 @@ def recharge_check() -> Iterator[CaseSpec]:
               exchange_rate=0.5)
 
 
+# -- recharge v0: the SPV merkle proof ---------------------------------------------------------------------
+
+
+def _main_block(txs: Sequence[Transaction], height: int = 7, label: str = "spv") -> object:
+    """A main block at ``height`` holding a coinbase and ``txs`` (its header is what the SPV store keeps)."""
+    p = network("instant")
+    cb = coinbase(height, p, bytes(21), nonce=det_bytes(f"{label}/cb", 8))
+    return block_template(det_bytes(f"{label}/prev", 32), height, 1_600_000_000 + height, INSTANT_POW_LIMIT_BITS,
+                          [cb, *txs])
+
+
+def _fillers(label: str, count: int) -> list[Transaction]:
+    """Other main-chain transactions that share the deposit's block."""
+    return [Transaction(version=0x09, tx_type=TxType.TRANSFER_ASSET, payload=TransferAssetPayload(),
+                        inputs=(_inp(f"{label}/{i}"),), outputs=(_out(_user(f"filler{i}")[0], 1000 + i),))
+            for i in range(count)]
+
+
+def _pc(name: str, proof: bytes | SPV.MerkleProof, main_tx: Transaction | bytes, headers: Sequence[object],
+        means: str | Reason, rules: tuple[str, ...], desc: str = "", expect: dict | None = None) -> CaseSpec:
+    raw = proof.serialize() if isinstance(proof, SPV.MerkleProof) else proof
+    tx = main_tx.serialize() if isinstance(main_tx, Transaction) else main_tx
+    return CaseSpec(name, {"merkle_proof": raw.hex(), "main_tx": tx.hex(),
+                           "main_headers": [h.serialize().hex() for h in headers]},  # type: ignore[attr-defined]
+                    means, rules, desc, expect_ok=expect)
+
+
+SPV_RULES = tuple(f"SPV-{i:03d}" for i in range(1, 10))
+
+
+@generator("sidechain", "sidechain.recharge.proof")
+def recharge_proof() -> Iterator[CaseSpec]:
+    a = _user("a")[1]
+    deposit = _deposit_v0([(a, 50_000, 60_000)])
+    block = _main_block([*_fillers("five", 2), deposit, *_fillers("five-b", 1)])
+    txids = block.txids()  # type: ignore[attr-defined]
+    hdr = block.header  # type: ignore[attr-defined]
+    at = txids.index(deposit.txid())
+
+    def proof(matched: Sequence[int] = (at,), b: object = block) -> SPV.MerkleProof:
+        return SPV.build_merkle_proof(b.txids(), matched, b.hash(), b.header.height)  # type: ignore[attr-defined]
+
+    good = proof()
+    ok = {"txid": deposit.txid().hex(), "block_hash": hdr.hash().hex(), "height": hdr.height}
+    yield _pc("deposit_in_five_tx_block", good, deposit, [hdr], OK, SPV_RULES,
+              "the deposit is leaf 3 of 5 (NewMerkleBlock's traversal)", ok)
+    last = _main_block([*_fillers("last", 3), deposit], label="last")
+    yield _pc("deposit_is_the_odd_last_leaf", proof((4,), last), deposit, [last.header], OK,  # type: ignore[attr-defined]
+              ("SPV-005", "SPV-006", "SPV-007", "SPV-008", "SPV-009"),
+              "leaf 4 of 5 has no sibling: its parents pair it with itself")
+    alone = block_template(det_bytes("alone/prev", 32), 3, 1_600_000_003, INSTANT_POW_LIMIT_BITS, [deposit])
+    yield _pc("single_transaction_block", proof((0,), alone), deposit, [alone.header], OK, ("SPV-005", "SPV-009"),
+              "one leaf is its own root")
+    yield _pc("two_matched_leaves", proof((1, at)), deposit, [hdr], OK, ("SPV-009",),
+              "a proof may match more transactions than the one carried")
+    big = _main_block([*_fillers("big", 20), deposit, *_fillers("big-b", 16)], label="big")
+    yield _pc("thirty_eight_transactions", proof((21,), big), deposit, [big.header], OK,  # type: ignore[attr-defined]
+              ("SPV-006", "SPV-008"), "a deeper tree with odd levels")
+    other_hdr = _main_block(_fillers("other", 2), height=8, label="other").header  # type: ignore[attr-defined]
+    yield _pc("among_other_headers", good, deposit, [other_hdr, hdr], OK, ("SPV-003",))
+
+    raw = good.serialize()
+    yield _pc("proof_trailing_byte", raw + b"\x00", deposit, [hdr], Reason.DEPOSIT_PROOF_MALFORMED, ("SPV-001",),
+              "Deviation: upstream ignores what follows the proof")
+    yield _pc("proof_truncated", raw[:-1], deposit, [hdr], Reason.DEPOSIT_PROOF_MALFORMED, ("SPV-001",))
+    too_many = raw[:40] + (10_001).to_bytes(4, "little") + raw[44:]
+    yield _pc("proof_too_many_hashes", too_many, deposit, [hdr], Reason.DEPOSIT_PROOF_MALFORMED, ("SPV-001",),
+              "more than MaxTxPerBlock hashes")
+    yield _pc("proof_too_many_flag_bytes", raw[:44 + 32 * len(good.hashes)] + b"\xfd\xe3\x04" + bytes(1251), deposit,
+              [hdr], Reason.DEPOSIT_PROOF_MALFORMED, ("SPV-001",), "more than MaxTxPerBlock / 8 flag bytes")
+    yield _pc("main_tx_garbage", good, deposit.serialize()[:-3], [hdr], Reason.DEPOSIT_PROOF_MALFORMED, ("SPV-002",))
+    yield _pc("block_not_on_main_chain", good, deposit, [other_hdr], Reason.DEPOSIT_PROOF_BLOCK, ("SPV-003",),
+              "the SPV store has no such block")
+    yield _pc("no_headers", good, deposit, [], Reason.DEPOSIT_PROOF_BLOCK, ("SPV-003",))
+    yield _pc("height_wrong", good.model_copy(update={"height": hdr.height + 1}), deposit, [hdr],
+              Reason.DEPOSIT_PROOF_BLOCK, ("SPV-004",), "Deviation: upstream does not check the height")
+    other_block = good.model_copy(update={"block_hash": other_hdr.hash(), "height": other_hdr.height})
+    yield _pc("points_at_another_main_block", other_block, deposit, [hdr, other_hdr], Reason.DEPOSIT_PROOF_ROOT,
+              ("SPV-008",), "a main-chain block that does not hold the deposit")
+    yield _pc("zero_transactions", good.model_copy(update={"transactions": 0}), deposit, [hdr],
+              Reason.DEPOSIT_PROOF_TREE, ("SPV-005",), "upstream: No transactions in merkleblock")
+    yield _pc("no_flag_bits", good.model_copy(update={"flags": b""}), deposit, [hdr], Reason.DEPOSIT_PROOF_TREE,
+              ("SPV-005",), "upstream: No flag bits")
+    full = SPV.MerkleProof(block_hash=hdr.hash(), height=hdr.height, transactions=len(txids),
+                           hashes=tuple(txids) + (txids[0],), flags=b"\xff\xff")
+    yield _pc("more_hashes_than_transactions", full, deposit, [hdr], Reason.DEPOSIT_PROOF_TREE, ("SPV-005",))
+    yield _pc("extra_hash", good.model_copy(update={"hashes": good.hashes + (bytes(32),)}), deposit, [hdr],
+              Reason.DEPOSIT_PROOF_TREE, ("SPV-006",), "Deviation: upstream ignores a hash left over")
+    yield _pc("missing_hash", good.model_copy(update={"hashes": good.hashes[:-1]}), deposit, [hdr],
+              Reason.DEPOSIT_PROOF_TREE, ("SPV-006",), "upstream: Ran out of hashes")
+    yield _pc("flags_run_out", good.model_copy(update={"flags": b"\xff"}), deposit, [hdr], Reason.DEPOSIT_PROOF_TREE,
+              ("SPV-006",), "every node descends: the 8 bits end before the leaves do")
+    yield _pc("extra_flag_byte", good.model_copy(update={"flags": good.flags + b"\x00"}), deposit, [hdr],
+              Reason.DEPOSIT_PROOF_TREE, ("SPV-006",), "Deviation: upstream ignores flag bytes left over")
+    yield _pc("padding_bit_set", good.model_copy(update={"flags": good.flags[:-1] + bytes((good.flags[-1] | 0x80,))}),
+              deposit, [hdr], Reason.DEPOSIT_PROOF_TREE, ("SPV-006",), "a bit after the last one used is set")
+    yield _pc("flags_root_not_descended", good.model_copy(update={"flags": bytes((good.flags[0] & 0xFE,))
+                                                                   + good.flags[1:]}),
+              deposit, [hdr], Reason.DEPOSIT_PROOF_TREE, ("SPV-006",),
+              "flag 0 at the root takes the first hash as the root and leaves the others")
+    # the CVE-2012-2459 shape: a 3-transaction block claimed as 4, its last leaf repeated
+    three = _main_block([_fillers("cve", 1)[0], deposit], label="cve")
+    t3 = three.txids()  # type: ignore[attr-defined]
+    dup = SPV.build_merkle_proof([*t3, t3[2]], [3], three.hash(), three.header.height)  # type: ignore[attr-defined]
+    yield _pc("duplicated_last_leaf", dup, deposit, [three.header], Reason.DEPOSIT_PROOF_TREE,  # type: ignore[attr-defined]
+              ("SPV-007",), "[a, b, c, c] has the root of [a, b, c] (CVE-2012-2459); upstream: DUP HASH CRASH")
+    forged = good.model_copy(update={"hashes": (bytes(32),) + good.hashes[1:]})
+    yield _pc("sibling_hash_forged", forged, deposit, [hdr], Reason.DEPOSIT_PROOF_ROOT, ("SPV-008",))
+    wrong_count = SPV.build_merkle_proof(txids[:4], [at], hdr.hash(), hdr.height)
+    yield _pc("transaction_count_wrong", wrong_count, deposit, [hdr], Reason.DEPOSIT_PROOF_ROOT, ("SPV-008",),
+              "a tree of the block's first 4 transactions")
+    yield _pc("proof_for_another_transaction", proof((1,)), deposit, [hdr], Reason.DEPOSIT_PROOF_TX, ("SPV-009",))
+    cleared = SPV.build_merkle_proof(txids, [at], hdr.hash(), hdr.height)
+    bits = [(cleared.flags[i // 8] >> (i % 8)) & 1 for i in range(len(cleared.flags) * 8)]
+    leaf_bit = max(i for i, b in enumerate(bits) if b)  # the deposit's leaf is the last bit set
+    flags = bytearray(cleared.flags)
+    flags[leaf_bit // 8] &= ~(1 << (leaf_bit % 8)) & 0xFF
+    yield _pc("flags_match_cleared", cleared.model_copy(update={"flags": bytes(flags)}), deposit, [hdr],
+              Reason.DEPOSIT_PROOF_TX, ("SPV-009",), "the deposit's leaf is present but not marked: no transaction matched")
+    other_dep = _deposit_v0([(a, 40_000, 60_000)])
+    yield _pc("carried_transaction_swapped", good, other_dep, [hdr], Reason.DEPOSIT_PROOF_TX, ("SPV-009",),
+              "a valid proof of one deposit carrying another")
+
+
 def _withdraw(entries: list[tuple[str, int, int]], outputs: list[Output]) -> SideTransaction:
     payload = TransferCrossChainAssetPayload(entries=tuple(
         CrossChainEntry(address=a.encode(), output_index=i, amount=amt) for a, i, amt in entries))
@@ -318,6 +444,86 @@ def withdraw_check() -> Iterator[CaseSpec]:
     yield case("amount_above_value_minus_fee", _withdraw([(a, 0, 90_001)], [_out(burn, 100_000)]),
                Reason.WITHDRAW_AMOUNT, ("XCH-014",))
     yield case("fee_too_low", good, Reason.WITHDRAW_FEE, ("XCH-015",), inputs=114_999)
+
+
+# -- what an arbiter signs ---------------------------------------------------------------------------------
+
+X_ADDR = SP.x_address(SP.side_genesis_block().hash())
+
+
+def _wp(name: str, tx: Transaction, pending: Sequence[WD.PendingWithdrawal], utxos: Sequence[tuple[bytes, int, int]],
+        means: str | Reason, rules: tuple[str, ...], desc: str = "", *, before: bytes | None = None,
+        expect: dict | None = None, **extra: object) -> CaseSpec:
+    inp: dict[str, object] = {
+        "tx": tx.serialize().hex(),
+        "pending": [{"txid": w.side_txid.hex(), "height": w.height, "entries": [[a, str(v)] for a, v in w.entries]}
+                    for w in pending],
+        "x_utxos": [{"txid": t.hex(), "index": i, "value": str(v)} for t, i, v in utxos],
+        "signed_before": None if before is None else before.hex()}
+    inp.update(extra)
+    return CaseSpec(name, inp, means, rules, desc, expect_ok=expect)
+
+
+ARB_RULES = ("ARB-001", "ARB-002", "ARB-003", "ARB-004")
+
+
+@generator("sidechain", "sidechain.withdrawal.payment")
+def withdrawal_payment() -> Iterator[CaseSpec]:
+    (a_ph, a), b = _user("a"), _user("b")[1]
+    w = WD.PendingWithdrawal(side_txid=det_bytes("wd/side", 32), height=12, entries=((a, 40_000_000), (b, 5_000)))
+    utxos = [(det_bytes(f"wd/x{i}", 32), i, v) for i, v in enumerate((30_000_000, 20_000_000, 7_000_000, 50_000_000))]
+    good = WD.withdrawal_payment(w, utxos, x_address=X_ADDR, exchange_rate=1.0)
+    assert good is not None
+    digest = WD.payment_digest(good)
+    ok = {"side_txid": w.side_txid.hex(), "digest": digest.hex()}
+    yield _wp("pays_two_entries_with_change", good, [w], utxos, OK, ARB_RULES,
+              "two X outputs cover 40,005,000 + the 10,000 fee; the rest returns to X", expect=ok)
+    yield _wp("signed_this_one_before", good, [w], utxos, OK, ("ARB-004",), "re-signing the same payment is fine",
+              before=digest, expect=ok)
+    exact = WD.withdrawal_payment(w, [(det_bytes("wd/exact", 32), 0, 40_015_000)], x_address=X_ADDR, exchange_rate=1.0)
+    assert exact is not None and len(exact.outputs) == 2
+    yield _wp("no_change", exact, [w], [(det_bytes("wd/exact", 32), 0, 40_015_000)], OK, ("ARB-003",))
+    half = WD.withdrawal_payment(w, utxos, x_address=X_ADDR, exchange_rate=0.5)
+    assert half is not None
+    yield _wp("rate_half_doubles", half, [w], utxos, OK, ("ARB-003",), "float64(amount) / 0.5", exchange_rate=0.5)
+
+    def edit(**change: object) -> Transaction:
+        return good.model_copy(update=change)
+
+    yield _wp("withdrawal_unknown", good, [], utxos, Reason.ARBITER_UNKNOWN_WITHDRAWAL, ("ARB-001",),
+              "the sidechain holds no such unpaid withdrawal (or it is paid)")
+    p = good.payload
+    yield _wp("names_two_withdrawals", edit(payload=p.model_copy(update={"sidechain_tx_hashes": (  # type: ignore[union-attr]
+        w.side_txid, det_bytes("wd/other", 32))})), [w], utxos, Reason.ARBITER_UNKNOWN_WITHDRAWAL, ("ARB-001",))
+    yield _wp("wrong_height", edit(payload=p.model_copy(update={"block_height": 13})), [w], utxos,  # type: ignore[union-attr]
+              Reason.ARBITER_UNKNOWN_WITHDRAWAL, ("ARB-001",))
+    yield _wp("another_sidechain", edit(payload=p.model_copy(update={"genesis_block_address": b"XQd1DCi6H62NQdWZQhJCRnrPn7sF9CTjaU"})),  # type: ignore[union-attr]
+              [w], utxos, Reason.ARBITER_UNKNOWN_WITHDRAWAL, ("ARB-001",))
+    yield _wp("not_a_withdraw_transaction", edit(tx_type=TxType.TRANSFER_ASSET, payload=TransferAssetPayload()), [w],
+              utxos, Reason.ARBITER_UNKNOWN_WITHDRAWAL, ("ARB-001",))
+    yield _wp("input_not_an_x_output", good, [w], utxos[1:], Reason.ARBITER_PAYMENT_MISMATCH, ("ARB-002",),
+              "the first input is spent or is not the X address's")
+    yield _wp("input_twice", edit(inputs=(good.inputs[0], good.inputs[0])), [w], utxos, Reason.ARBITER_PAYMENT_MISMATCH,
+              ("ARB-002",))
+    yield _wp("no_inputs", edit(inputs=()), [w], utxos, Reason.ARBITER_PAYMENT_MISMATCH, ("ARB-002",))
+    outs = good.outputs
+    yield _wp("pays_less", edit(outputs=(outs[0].model_copy(update={"value": 39_999_999}),) + outs[1:]), [w], utxos,
+              Reason.ARBITER_PAYMENT_MISMATCH, ("ARB-003",))
+    yield _wp("pays_another_address", edit(outputs=(outs[0].model_copy(update={"program_hash": _user("c")[0]}),)
+                                           + outs[1:]), [w], utxos, Reason.ARBITER_PAYMENT_MISMATCH, ("ARB-003",))
+    yield _wp("entries_swapped", edit(outputs=(outs[1], outs[0], outs[2])), [w], utxos, Reason.ARBITER_PAYMENT_MISMATCH,
+              ("ARB-003",))
+    yield _wp("change_elsewhere", edit(outputs=outs[:2] + (outs[2].model_copy(update={"program_hash": a_ph}),)), [w],
+              utxos, Reason.ARBITER_PAYMENT_MISMATCH, ("ARB-003",), "the change goes to a payee instead of X")
+    yield _wp("extra_output", edit(outputs=outs + (outs[2].model_copy(update={"value": 1}),)), [w], utxos,
+              Reason.ARBITER_PAYMENT_MISMATCH, ("ARB-003",))
+    yield _wp("fee_too_high", edit(outputs=outs[:2] + (outs[2].model_copy(update={"value": outs[2].value - 1}),)),
+              [w], utxos, Reason.ARBITER_PAYMENT_MISMATCH, ("ARB-003",), "one sela more than the withdrawal fee")
+    yield _wp("rate_not_applied", good, [w], utxos, Reason.ARBITER_PAYMENT_MISMATCH, ("ARB-003",), exchange_rate=0.5)
+    other = WD.withdrawal_payment(w, list(reversed(utxos)), x_address=X_ADDR, exchange_rate=1.0)
+    assert other is not None
+    yield _wp("signed_another_payment_before", good, [w], utxos, Reason.ARBITER_ALREADY_SIGNED, ("ARB-004",),
+              "the arbiter signed a payment of this withdrawal from other X outputs", before=WD.payment_digest(other))
 
 
 @generator("sidechain", "sidechain.tx.decode")
@@ -385,12 +591,16 @@ def _utxo(txid: bytes, index: int, o: Output) -> dict[str, object]:
 
 def _bc(name: str, block: SB.SideBlock, main_hash: bytes | None, means: str | Reason, rules: tuple[str, ...],
         desc: str = "", *, prev: SB.SideBlock | None = None, utxos: Sequence[dict[str, object]] = (),
-        main_txs: Sequence[Transaction] = (), credited: Sequence[bytes] = (), expect: dict | None = None) -> CaseSpec:
+        main_txs: Sequence[Transaction] = (), credited: Sequence[bytes] = (), expect: dict | None = None,
+        main_headers: Sequence[object] = ()) -> CaseSpec:
     prev = prev or SP.side_genesis_block()
-    return CaseSpec(name, {"block": block.serialize().hex(), "tip_hash": prev.hash().hex(),
-                           "tip_height": prev.header.height, "network": "instant", "utxos": list(utxos), "assets": {},
-                           "credited": [c.hex() for c in credited], "main_blocks": [] if main_hash is None else [main_hash.hex()],
-                           "main_txs": [t.serialize().hex() for t in main_txs]}, means, rules, desc, expect_ok=expect)
+    inp: dict[str, object] = {
+        "block": block.serialize().hex(), "tip_hash": prev.hash().hex(), "tip_height": prev.header.height,
+        "network": "instant", "utxos": list(utxos), "assets": {}, "credited": [c.hex() for c in credited],
+        "main_blocks": [] if main_hash is None else [main_hash.hex()], "main_txs": [t.serialize().hex() for t in main_txs]}
+    if main_headers:
+        inp["main_headers"] = [h.serialize().hex() for h in main_headers]  # type: ignore[attr-defined]
+    return CaseSpec(name, inp, means, rules, desc, expect_ok=expect)
 
 
 SCV = tuple(f"SCV-{i:03d}" for i in range(1, 9))
@@ -417,6 +627,25 @@ def block_check() -> Iterator[CaseSpec]:
     yield _bc("no_coinbase", no_cb, mn, Reason.SIDE_COINBASE, ("SCV-004",), main_txs=[deposit])
     two_cb, mt = _side_block(SP.side_genesis_block(), [_coinbase(1), _coinbase(9)])
     yield _bc("two_coinbases", two_cb, mt, Reason.SIDE_COINBASE, ("SCV-004",))
+
+    # a recharge v0: the deposit travels with its SPV merkle proof; the sidechain needs only the main header
+    dep_block = _main_block([*_fillers("v0", 2), deposit], label="v0")
+    v0_proof = SPV.build_merkle_proof(dep_block.txids(), [3], dep_block.hash(), dep_block.header.height)  # type: ignore[attr-defined]
+    recharge_v0 = SideTransaction(tx_type=SideTxType.RECHARGE_TO_SIDECHAIN, payload_version=0,
+                                  payload=RechargeToSideChainPayload(merkle_proof=v0_proof.serialize(),
+                                                                     main_chain_transaction=deposit.serialize()),
+                                  outputs=(_out(a_ph, 50_000),))
+    bv0, mv0 = _side_block(SP.side_genesis_block(), [_coinbase(1), recharge_v0])
+    yield _bc("deposit_v0_with_merkle_proof", bv0, mv0, OK, ("SPV-003", "SPV-008", "SPV-009", "XCH-005"),
+              "the main header of the deposit's block suffices; the main-chain view need not hold the transaction",
+              main_headers=[dep_block.header], expect={"credited": [deposit.txid().hex()]})  # type: ignore[attr-defined]
+    yield _bc("deposit_v0_block_not_on_main_chain", bv0, mv0, Reason.DEPOSIT_PROOF_BLOCK, ("SPV-003",))
+    yield _bc("deposit_v0_credited_before", bv0, mv0, Reason.DEPOSIT_DUPLICATE, ("XCH-001",),
+              main_headers=[dep_block.header], credited=[deposit.txid()])  # type: ignore[attr-defined]
+    both, mboth = _side_block(SP.side_genesis_block(), [_coinbase(1), recharge, recharge_v0])
+    yield _bc("deposit_by_hash_and_by_proof_in_one_block", both, mboth, Reason.DEPOSIT_DUPLICATE, ("XCH-001",),
+              "v1 and v0 recharges of one deposit: the second is a replay", main_txs=[deposit],
+              main_headers=[dep_block.header])  # type: ignore[attr-defined]
 
     # block 2: spend the deposit (fee 100 to the miner), register a DID, record an edition, withdraw
     state = [_utxo(recharge.txid(), 0, recharge.outputs[0])]

@@ -8,8 +8,9 @@ It holds the cross-chain arbiters' keys (several, as a devnet's arbiters) and do
   header that meets both the main and the sidechain target (:func:`reference.node.miner.mine_one`), and
   hands the sidechain its SideAuxPow (the transaction, its branch in the main block, the main header);
 * **deposits** (:meth:`Arbiter.relay_deposits`): scans main blocks for TransferCrossChainAsset
-  transactions paying the sidechain's X address and submits a RechargeToSideChain (v1, by hash) crediting
-  each entry, converted at the sidechain's exchange rate (:func:`spec.sidechain.crosschain.convert`).
+  transactions paying the sidechain's X address and submits a RechargeToSideChain (v1 by hash, or v0 with
+  the deposit and its SPV merkle proof) crediting each entry, converted at the sidechain's exchange rate
+  (:func:`spec.sidechain.crosschain.convert`).
 
 Its only state is the height up to which it has scanned the main chain, kept in a file and written after
 each block's deposits are submitted; deposits are idempotent on the sidechain (XCH-001 refuses a second
@@ -22,7 +23,7 @@ import json
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from spec.chain.block import decode_block
+from spec.chain.block import Block, decode_block
 from spec.chain.merkle import merkle_branch
 from spec.chain.params import ELA_ASSET_ID, NetworkParams
 from spec.chain.builder import sign_multisig
@@ -35,6 +36,7 @@ from spec.sidechain import crosschain as X
 from spec.sidechain import params as SP
 from spec.sidechain.block import SideAuxPow
 from spec.sidechain.builder import side_pow_tx
+from spec.sidechain.spv import build_merkle_proof
 from spec.sidechain.tx import RechargeToSideChainPayload, SideTransaction, SideTxType
 
 from reference.node.miner import mine_one
@@ -92,29 +94,44 @@ class Arbiter:
         tmp.write_text(json.dumps({"scanned": height}))
         tmp.replace(self.state_file)
 
-    def relay_deposits(self) -> list[str]:
-        """Submit a recharge for every deposit to the X address in main blocks not yet scanned; their txids."""
+    def recharge_for(self, tx: Transaction, block: Block, height: int, version: int = 1) -> SideTransaction | None:
+        """The RechargeToSideChain crediting ``tx`` of the main block ``block`` at ``height`` (v1 by hash, v0 with
+        its SPV merkle proof), or ``None`` if it is no deposit to the X address the sidechain would credit."""
+        if tx.tx_type != TxType.TRANSFER_CROSS_CHAIN_ASSET:
+            return None
+        outputs = []
+        for address, amount, _ in X.deposit_entries(tx, self.x_program_hash):
+            try:
+                ph = program_hash_from_address(address.decode("ascii")).data
+            except (Reject, UnicodeDecodeError):
+                continue  # the sidechain would refuse it (XCH-004): nothing to relay
+            outputs.append(Output(asset_id=ELA_ASSET_ID, value=X.convert(amount, self.side_params.exchange_rate),
+                                  output_lock=0, program_hash=ph))
+        if not outputs:
+            return None
+        if version == 0:
+            txids = block.txids()
+            proof = build_merkle_proof(txids, [txids.index(tx.txid())], block.hash(), height)
+            payload = RechargeToSideChainPayload(merkle_proof=proof.serialize(), main_chain_transaction=tx.serialize())
+        else:
+            payload = RechargeToSideChainPayload(main_chain_transaction_hash=tx.txid())
+        return SideTransaction(tx_type=SideTxType.RECHARGE_TO_SIDECHAIN, payload_version=version, payload=payload,
+                               outputs=tuple(outputs))
+
+    def relay_deposits(self, version: int = 1) -> list[str]:
+        """Submit a recharge for every deposit to the X address in main blocks not yet scanned; their txids.
+
+        ``version`` 1 names the deposit by hash (the sidechain asks its main-chain view); 0 carries the
+        deposit with its SPV merkle proof into the main block (:func:`spec.sidechain.spv.build_merkle_proof`)."""
         done = []
         top = int(self.main.call("getblockcount")) - 1
         for h in range(self._scanned() + 1, top + 1):
             bh = self.main.call("getblockhash", height=h)
             block = decode_block(bytes.fromhex(self.main.call("getblock", blockhash=bh, verbosity=0)))
             for tx in block.transactions:
-                if tx.tx_type != TxType.TRANSFER_CROSS_CHAIN_ASSET:
+                recharge = self.recharge_for(tx, block, h, version)
+                if recharge is None:
                     continue
-                outputs = []
-                for address, amount, _ in X.deposit_entries(tx, self.x_program_hash):
-                    try:
-                        ph = program_hash_from_address(address.decode("ascii")).data
-                    except (Reject, UnicodeDecodeError):
-                        continue  # the sidechain would refuse it (XCH-004): nothing to relay
-                    outputs.append(Output(asset_id=ELA_ASSET_ID, value=X.convert(amount, self.side_params.exchange_rate),
-                                          output_lock=0, program_hash=ph))
-                if not outputs:
-                    continue
-                recharge = SideTransaction(tx_type=SideTxType.RECHARGE_TO_SIDECHAIN, payload_version=1,
-                                           payload=RechargeToSideChainPayload(main_chain_transaction_hash=tx.txid()),
-                                           outputs=tuple(outputs))
                 try:
                     done.append(self.side.call("sendrawtransaction", data=recharge.serialize().hex()))
                     self.log(f"deposit {display(tx.txid())} relayed to the sidechain")

@@ -12,7 +12,7 @@ import hashlib
 from pathlib import Path
 
 from spec.chain.builder import block_template, coinbase, sign_standard, solve, standard_program_hash
-from spec.chain.params import ELA_ASSET_ID, INSTANT, genesis_block
+from spec.chain.params import ELA_ASSET_ID, INSTANT, NetworkParams, genesis_block
 from spec.chain.tx import (CrossChainEntry, Input, OutPoint, Output, Transaction, TransferCrossChainAssetPayload,
                            TxType)
 from spec.crypto.p256 import public_key_from_private
@@ -24,8 +24,19 @@ from reference.sidechain.arbiter import Arbiter
 from reference.sidechain.node import RpcMainView, SideNode
 from reference.sidechain.rpc import SideRpcServer
 
-ARBITER_KEYS = tuple(hashlib.sha256(f"arbiter-{i}".encode()).digest() for i in range(3))
-MAIN_PARAMS = INSTANT.model_copy(update={"cross_chain_arbiters": tuple(public_key_from_private(k) for k in ARBITER_KEYS)})
+def arbiter_keys(n: int = 3) -> tuple[bytes, ...]:
+    """The devnet's ``n`` cross-chain arbiter keys (the first three are :data:`ARBITER_KEYS`)."""
+    return tuple(hashlib.sha256(f"arbiter-{i}".encode()).digest() for i in range(n))
+
+
+def main_params(n: int = 3) -> NetworkParams:
+    """The devnet main chain's parameters with ``n`` cross-chain arbiters (3: :data:`MAIN_PARAMS`)."""
+    return INSTANT.model_copy(update={"cross_chain_arbiters": tuple(public_key_from_private(k)
+                                                                    for k in arbiter_keys(n))})
+
+
+ARBITER_KEYS = arbiter_keys(3)
+MAIN_PARAMS = main_params(3)
 SIDE_PARAMS = SP.id_network("instant")
 FUNDING_KEY = (7).to_bytes(32, "big")
 """The key the first 101 main blocks pay."""
@@ -36,13 +47,15 @@ NOW = genesis_block("instant").header.timestamp + 10_000_000
 class SideDevnet:
     """Start with :meth:`start`; :meth:`close` stops everything. Data lives under ``root``."""
 
-    def __init__(self, root: str | Path, prepared_blocks: int = 101) -> None:
+    def __init__(self, root: str | Path, prepared_blocks: int = 101, arbiters: int = 3) -> None:
         self.root = Path(root)
-        self.main = Node(self.root / "main", MAIN_PARAMS, now=lambda: NOW)
+        self.arbiter_keys = arbiter_keys(arbiters)
+        self.main_params = main_params(arbiters)
+        self.main = Node(self.root / "main", self.main_params, now=lambda: NOW)
         prev = genesis_block("instant")
         for h in range(self.main.height() + 1, prepared_blocks + 1):
-            cb = coinbase(h, MAIN_PARAMS, FUNDING, nonce=h.to_bytes(8, "little"))
-            blk = solve(block_template(prev.hash(), h, prev.header.timestamp + 1, MAIN_PARAMS.pow_limit_bits, [cb]))
+            cb = coinbase(h, self.main_params, FUNDING, nonce=h.to_bytes(8, "little"))
+            blk = solve(block_template(prev.hash(), h, prev.header.timestamp + 1, self.main_params.pow_limit_bits, [cb]))
             self.main.submit_block(blk)
             prev = blk
         self.main_rpc = RpcServer(self.main).start()
@@ -53,7 +66,7 @@ class SideDevnet:
         self.side = SideNode(self.root / "side", RpcMainView(self.main_url), SIDE_PARAMS, now=lambda: NOW)
         self.side_rpc = SideRpcServer(self.side).start()
         self.side_url = f"http://127.0.0.1:{self.side_rpc.port}"
-        self.arbiter = Arbiter(self.main_url, self.side_url, ARBITER_KEYS, MAIN_PARAMS, SIDE_PARAMS,
+        self.arbiter = Arbiter(self.main_url, self.side_url, self.arbiter_keys, self.main_params, SIDE_PARAMS,
                                self.root / "arbiter.json")
 
     def deposit(self, address: str, amount: int, coinbase_height: int = 1) -> Transaction:
@@ -85,4 +98,4 @@ class SideDevnet:
         self.main.close()
 
 
-__all__ = ["ARBITER_KEYS", "FUNDING", "FUNDING_KEY", "MAIN_PARAMS", "NOW", "SIDE_PARAMS", "SideDevnet"]
+__all__ = ["arbiter_keys", "main_params", "ARBITER_KEYS", "FUNDING", "FUNDING_KEY", "MAIN_PARAMS", "NOW", "SIDE_PARAMS", "SideDevnet"]

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from spec.assets import editions as E
 from spec.chain.params import ELA_ASSET_ID
+from spec.chain.block import Header, decode_block
 from spec.chain.tx import CoinBasePayload, Output, Transaction
 from spec.chain.merkle import merkle_root
 from spec.did import document
@@ -47,6 +48,16 @@ class RpcMainView:
             return False
         return int(info["confirmations"]) > 0
 
+    def header(self, block_hash: bytes) -> Header | None:
+        try:
+            info = self.rpc.call("getblock", blockhash=display(block_hash), verbosity=1)
+            if int(info["confirmations"]) <= 0:
+                return None
+            raw = bytes.fromhex(self.rpc.call("getblock", blockhash=display(block_hash), verbosity=0))
+        except RpcError:
+            return None
+        return decode_block(raw).header
+
     def transaction(self, txid: bytes) -> Transaction | None:
         try:
             info = self.rpc.call("getrawtransaction", txid=display(txid), verbose=True)
@@ -74,6 +85,9 @@ class SideNode:
         self.lock = threading.RLock()
         self.pool: dict[bytes, SideTransaction] = {}
         self.templates: dict[bytes, SideBlock] = {}
+        self.listeners: list[Callable[[str, bytes, object], None]] = []
+        """Called with ``("tx" | "block", hash, source)`` after a transaction is pooled or a block stored
+        (the sidechain P2P relays them, :mod:`reference.sidechain.peer`)."""
         if self.store.height() < 0:
             with self.store.transaction():
                 self.store.put_block(self.genesis, [SideEffects(created=[])] * len(self.genesis.transactions), [])
@@ -120,8 +134,17 @@ class SideNode:
 
     # -- transactions ---------------------------------------------------------------------------------------------
 
-    def submit_tx(self, data: bytes | SideTransaction) -> bytes:
+    def submit_tx(self, data: bytes | SideTransaction, source: object = None) -> bytes:
         """Check a transaction against the tip and the pool; pool it; its txid."""
+        txid = self._submit_tx(data)
+        self._notify("tx", txid, source)
+        return txid
+
+    def _notify(self, kind: str, h: bytes, source: object) -> None:
+        for listener in list(self.listeners):
+            listener(kind, h, source)
+
+    def _submit_tx(self, data: bytes | SideTransaction) -> bytes:
         tx = data if isinstance(data, SideTransaction) else SideTransaction.decode(data)
         with self.lock:
             txid = tx.txid()
@@ -188,8 +211,12 @@ class SideNode:
             self.submit_block(block)
             return block
 
-    def submit_block(self, block: SideBlock) -> None:
+    def submit_block(self, block: SideBlock, source: object = None) -> None:
         """Check ``block`` on the tip with the spec and store it (see the module docstring)."""
+        self._submit_block(block)
+        self._notify("block", block.hash(), source)
+
+    def _submit_block(self, block: SideBlock) -> None:
         with self.lock:
             h = block.header.height
             tip_hash = self.store.hash_at(self.store.height())
@@ -223,7 +250,7 @@ class SideNode:
         old, self.pool = self.pool, {}
         for txid, tx in old.items():
             try:
-                self.submit_tx(tx)
+                self._submit_tx(tx)
             except Reject:
                 continue
 

@@ -171,21 +171,34 @@ class SideRpcServer(ApiServer):
 __all__ = ["SideApi", "SideRpcServer"]
 
 
-def run(datadir: str, main_rpc: str, network: str, rpcport: int) -> int:
-    """``elastos sidechain``: serve until SIGTERM or SIGINT."""
+def run(datadir: str, main_rpc: str, network: str, rpcport: int, p2pport: int | None = None,
+        connect: list[str] | None = None) -> int:
+    """``elastos sidechain``: serve until SIGTERM or SIGINT; with ``p2pport`` (0: any free port) also the
+    sidechain P2P (:mod:`reference.sidechain.peer`), connecting to each ``host:port`` of ``connect``."""
     import signal
+    import sys
     import threading
 
     from reference.sidechain.node import RpcMainView
+    from reference.sidechain.peer import SideP2P
 
     node = SideNode(datadir, RpcMainView(main_rpc), SP.id_network(network))
     rpc = SideRpcServer(node, rpcport).start()
-    print(f"ready rpc={rpc.port} height={node.height()} x={SP.x_address(node.genesis.hash())}", flush=True)
+    p2p = None
+    if p2pport is not None or connect:
+        p2p = SideP2P(node, p2pport or 0, log=lambda s: print(s, file=sys.stderr, flush=True)).start()
+        for target in connect or []:
+            host, _, port = target.rpartition(":")
+            p2p.connect(host or "127.0.0.1", int(port))
+    extra = f" p2p={p2p.port}" if p2p is not None else ""
+    print(f"ready rpc={rpc.port}{extra} height={node.height()} x={SP.x_address(node.genesis.hash())}", flush=True)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *a: stop.set())
     signal.signal(signal.SIGINT, lambda *a: stop.set())
     while not stop.wait(0.2):
         pass
+    if p2p is not None:
+        p2p.stop()
     rpc.stop()
     node.close()
     return 0

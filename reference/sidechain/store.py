@@ -88,6 +88,18 @@ class SideStore:
         row = self.db.execute("SELECT data FROM blocks WHERE height=?", (height,)).fetchone()
         return None if row is None else SideBlock.decode(bytes(row[0]))
 
+    def block_bytes(self, block_hash: bytes) -> bytes | None:
+        """A stored block's bytes by its hash."""
+        row = self.db.execute("SELECT data FROM blocks WHERE hash=?", (block_hash,)).fetchone()
+        return None if row is None else bytes(row[0])
+
+    def has_block(self, block_hash: bytes) -> bool:
+        return self.db.execute("SELECT 1 FROM blocks WHERE hash=?", (block_hash,)).fetchone() is not None
+
+    def best_chain(self) -> list[bytes]:
+        """The stored blocks' hashes from genesis to the tip."""
+        return [bytes(h) for (h,) in self.db.execute("SELECT hash FROM blocks ORDER BY height")]
+
     def hash_at(self, height: int) -> bytes | None:
         row = self.db.execute("SELECT hash FROM blocks WHERE height=?", (height,)).fetchone()
         return None if row is None else bytes(row[0])

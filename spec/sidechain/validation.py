@@ -8,8 +8,9 @@ the outputs of the block's earlier transactions (:func:`check_side_tx`):
 
 * SCV-005 every input names an unspent output, none twice (within the transaction and the block);
 * the programs sign the transaction (TXC-010..012, the main chain's ``RunPrograms``);
-* a deposit (RechargeToSideChain) names a main-chain transaction the main-chain view holds (SCV-006)
-  and passes XCH-001..006;
+* a deposit (RechargeToSideChain) v1 names a main-chain transaction the main-chain view holds (SCV-006),
+  a v0 one carries the transaction with an SPV merkle proof into a main-chain block (SPV-001..009,
+  :mod:`spec.sidechain.spv`), and either passes XCH-001..006;
 * a withdrawal (TransferCrossChainAsset) passes XCH-010..015;
 * every other transaction balances per asset (AST-004..006) and a RegisterAsset passes AST-001..003;
 * SCV-007 a RegisterDID carries a request (the ID chain's state machine checks it,
@@ -30,10 +31,12 @@ from typing import Final, Protocol
 from spec.assets import registry as A
 from spec.chain.merkle import merkle_root
 from spec.chain.params import ELA_ASSET_ID
+from spec.chain.block import Header
 from spec.chain.tx import Output, RecordPayload, Transaction
 from spec.chain.validation import check_signatures
 from spec.errors import Reason, Reject, rule
 from spec.sidechain import crosschain as X
+from spec.sidechain import spv
 from spec.sidechain.block import SideBlock, check_side_header
 from spec.sidechain.params import SidechainParams
 from spec.sidechain.tx import RechargeToSideChainPayload, RegisterDIDPayload, SideTransaction, SideTxType
@@ -57,7 +60,8 @@ rule("SCV-004", Reason.SIDE_COINBASE, "A sidechain block has one coinbase, its f
 rule("SCV-005", Reason.TX_UNKNOWN_REFERENCE, "Every input names an unspent sidechain output, and no output is "
      "spent twice in a transaction or a block.", suite=_S,
      upstream="checkReferencedOutput / checkTransactionDoubleSpend")
-rule("SCV-006", Reason.DEPOSIT_NOT_IN_MAIN_CHAIN, "A deposit names a main-chain transaction of the main chain.",
+rule("SCV-006", Reason.DEPOSIT_NOT_IN_MAIN_CHAIN, "A deposit by hash (recharge v1) names a main-chain transaction of "
+     "the main chain.",
      suite=_S, upstream="checkRechargeToSideChainTransaction: \"Get RechargeToSideChain transaction failed\"")
 rule("SCV-007", Reason.REQUEST_PAYLOAD, "A RegisterDID transaction has no inputs and outputs of other assets than "
      "ELA, and pays at least MinTransactionFee in ELA.", suite=_S)
@@ -91,6 +95,10 @@ class MainView(Protocol):
 
     def transaction(self, txid: bytes) -> Transaction | None:
         """A transaction of the main chain, or ``None``."""
+        ...
+
+    def header(self, block_hash: bytes) -> Header | None:
+        """The header of a block of the main chain, or ``None`` (upstream: the SPV header store)."""
         ...
 
 
@@ -166,12 +174,11 @@ def check_side_tx(tx: SideTransaction, view: SideView, main: MainView, params: S
         assert isinstance(p, RechargeToSideChainPayload)
         if tx.payload_version == 1:
             main_tx = main.transaction(p.main_chain_transaction_hash)
+            # [SCV-006] the deposit is a transaction of the main chain
+            if main_tx is None:
+                raise Reject(Reason.DEPOSIT_NOT_IN_MAIN_CHAIN, "SCV-006", "the main chain has no such transaction")
         else:
-            carried = Transaction.decode(p.main_chain_transaction)
-            main_tx = main.transaction(carried.txid())
-        # [SCV-006] the deposit is a transaction of the main chain
-        if main_tx is None:
-            raise Reject(Reason.DEPOSIT_NOT_IN_MAIN_CHAIN, "SCV-006", "the main chain has no such transaction")
+            main_tx, _ = spv.check_recharge_proof(p.merkle_proof, p.main_chain_transaction, main.header)
         X.check_recharge(tx, main_tx, x_program_hash, exchange_rate=params.exchange_rate,
                          min_cross_chain_fee=params.min_cross_chain_tx_fee, credited=view.credited)
         fx.credited = main_tx.txid()

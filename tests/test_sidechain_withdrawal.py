@@ -1,0 +1,114 @@
+"""What an arbiter signs (spec.sidechain.withdrawal) by properties: the built payment passes the signer's
+check; any change to an output, an input or the payload is either refused with an ARB reason or leaves
+every payee paid exactly its due; a second, different payment of a signed withdrawal is refused."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from spec.crypto.p256 import public_key_from_private
+from spec.crypto.scripts import standard_redeem_script
+from spec.encoding.address import address_from_program_hash
+from spec.encoding.hashes import Uint168
+from spec.errors import Reason, Reject
+from spec.sidechain import params as SP
+from spec.sidechain import withdrawal as W
+
+X = SP.x_address(SP.side_genesis_block().hash())
+ARB_REASONS = {Reason.ARBITER_UNKNOWN_WITHDRAWAL, Reason.ARBITER_PAYMENT_MISMATCH, Reason.ARBITER_ALREADY_SIGNED}
+
+
+def _address(i: int) -> str:
+    key = hashlib.sha256(f"payee {i}".encode()).digest()
+    return address_from_program_hash(Uint168.from_code(0x21, standard_redeem_script(public_key_from_private(key))))
+
+
+@st.composite
+def cases(draw: st.DrawFn) -> tuple[W.PendingWithdrawal, list[tuple[bytes, int, int]], float]:
+    entries = tuple((_address(draw(st.integers(0, 5))), draw(st.integers(0, 10**9)))
+                    for _ in range(draw(st.integers(1, 3))))
+    w = W.PendingWithdrawal(side_txid=draw(st.binary(min_size=32, max_size=32)), height=draw(st.integers(0, 10**6)),
+                            entries=entries)
+    rate = draw(st.sampled_from([1.0, 0.5, 2.0, 0.1]))
+    need = sum(W.payout(v, rate) for _, v in entries) + W.WITHDRAWAL_FEE
+    values = draw(st.lists(st.integers(1, 2 * need), min_size=1, max_size=5))
+    values.append(need)  # always coverable
+    utxos = [(hashlib.sha256(bytes([i])).digest(), i, v) for i, v in enumerate(values)]
+    return w, utxos, rate
+
+
+def _check(tx, w, utxos, rate, before=None):  # type: ignore[no-untyped-def]
+    index = {(t, i): v for t, i, v in utxos}
+    return W.check_withdrawal_payment(tx, {w.side_txid: w}.get, lambda t, i: index.get((t, i)), x_address=X,
+                                      exchange_rate=rate, signed_before=before)
+
+
+@settings(max_examples=150, deadline=None)
+@given(cases())
+def test_the_built_payment_is_signable_and_pays_exactly_the_entries(case) -> None:  # type: ignore[no-untyped-def]
+    w, utxos, rate = case
+    tx = W.withdrawal_payment(w, utxos, x_address=X, exchange_rate=rate)
+    assert tx is not None
+    assert _check(tx, w, utxos, rate) == w
+    assert _check(tx, w, utxos, rate, before=W.payment_digest(tx)) == w     # re-signing the same payment
+    paid = [o.value for o in tx.outputs[:len(w.entries)]]
+    assert paid == [W.payout(v, rate) for _, v in w.entries]
+    spent = sum(v for t, i, v in utxos if any(x.previous.txid == t and x.previous.index == i for x in tx.inputs))
+    assert spent - sum(o.value for o in tx.outputs) == W.WITHDRAWAL_FEE
+
+
+@settings(max_examples=300, deadline=None)
+@given(cases(), st.data())
+def test_a_changed_payment_is_refused_or_still_pays_exactly(case, data) -> None:  # type: ignore[no-untyped-def]
+    w, utxos, rate = case
+    tx = W.withdrawal_payment(w, utxos, x_address=X, exchange_rate=rate)
+    assert tx is not None
+    kind = data.draw(st.sampled_from(["value", "payee", "drop_input", "drop_output", "height", "hash"]))
+    if kind == "value":
+        i = data.draw(st.integers(0, len(tx.outputs) - 1))
+        o = tx.outputs[i]
+        tx2 = tx.model_copy(update={"outputs": tx.outputs[:i] + (o.model_copy(update={
+            "value": o.value + data.draw(st.integers(-5, 5).filter(lambda d: d != 0))}),) + tx.outputs[i + 1:]})
+    elif kind == "payee":
+        i = data.draw(st.integers(0, len(tx.outputs) - 1))
+        ph = Uint168.from_code(0x21, standard_redeem_script(public_key_from_private(b"\x03" * 32))).data
+        tx2 = tx.model_copy(update={"outputs": tx.outputs[:i] + (tx.outputs[i].model_copy(update={"program_hash": ph}),)
+                                    + tx.outputs[i + 1:]})
+    elif kind == "drop_input":
+        tx2 = tx.model_copy(update={"inputs": tx.inputs[:-1]})
+    elif kind == "drop_output":
+        tx2 = tx.model_copy(update={"outputs": tx.outputs[:-1]})
+    elif kind == "height":
+        tx2 = tx.model_copy(update={"payload": tx.payload.model_copy(update={"block_height": w.height + 1})})  # type: ignore[union-attr]
+    else:
+        tx2 = tx.model_copy(update={"payload": tx.payload.model_copy(update={"sidechain_tx_hashes": (bytes(32),)})})  # type: ignore[union-attr]
+    try:
+        _check(tx2, w, utxos, rate)
+    except Reject as e:
+        assert e.reason in ARB_REASONS and e.rule in ("ARB-001", "ARB-002", "ARB-003")
+        return
+    # accepted: only possible when the change did nothing to what the payees get (e.g. a payee equal to itself)
+    assert [(o.program_hash, o.value) for o in tx2.outputs[:len(w.entries)]] == \
+        [(o.program_hash, o.value) for o in tx.outputs[:len(w.entries)]]
+
+
+def test_a_second_payment_of_a_signed_withdrawal_is_refused() -> None:
+    w = W.PendingWithdrawal(side_txid=b"\x05" * 32, height=3, entries=((_address(0), 50_000),))
+    utxos = [(b"\x01" * 32, 0, 70_000), (b"\x02" * 32, 0, 90_000)]
+    first = W.withdrawal_payment(w, utxos, x_address=X, exchange_rate=1.0)
+    second = W.withdrawal_payment(w, utxos[::-1], x_address=X, exchange_rate=1.0)
+    assert first is not None and second is not None and first != second
+    assert _check(second, w, utxos, 1.0) == w
+    with pytest.raises(Reject) as e:
+        _check(second, w, utxos, 1.0, before=W.payment_digest(first))
+    assert (e.value.reason, e.value.rule) == (Reason.ARBITER_ALREADY_SIGNED, "ARB-004")
+
+
+def test_an_uncoverable_withdrawal_has_no_payment() -> None:
+    w = W.PendingWithdrawal(side_txid=b"\x05" * 32, height=3, entries=((_address(0), 50_000),))
+    assert W.withdrawal_payment(w, [(b"\x01" * 32, 0, 59_999)], x_address=X, exchange_rate=1.0) is None
+    assert W.withdrawal_payment(w, [(b"\x01" * 32, 0, 60_000)], x_address=X, exchange_rate=1.0) is not None
