@@ -24,9 +24,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
+import signal
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -55,7 +56,7 @@ from reference.devnet.carrier_proc import ProcessCarrier, document_text, runtime
 from reference.node.rpc import RpcClient, from_display
 from reference.sidechain.devnet import ARBITER_KEYS, FUNDING, FUNDING_KEY, MAIN_PARAMS, SIDE_PARAMS
 
-__all__ = ["SCENARIOS", "STEP_TEXT", "Devnet", "Step", "run", "summary_table"]
+__all__ = ["SCENARIOS", "STEP_TEXT", "Devnet", "Step", "run", "summary_table", "vault_client"]
 
 STATE_FILE = "devnet.json"
 SIDE_FEE = 1000
@@ -153,6 +154,28 @@ def document_for(label: str, now: int) -> str:
     return primitive_document(key_of(label), expires, created)
 
 
+def vault_client(vault_url: str, side_url: str, device: str, app: str) -> Any:
+    """The instance of ``app`` on ``device`` signed in to the vault with an AppIdCredential its user issues;
+    the device's and the vault's DID documents are resolved from the ID sidechain (and checked there)."""
+    from reference.did.client import ChainClient
+    from reference.hive.client import HiveClient
+    from spec.hive import identity
+
+    chain = ChainClient(side_url)
+    docs = {}
+    for x in (device, "vault"):
+        doc = chain.resolve(did_of(x)).document
+        check(doc is not None, f"{x}'s DID resolves on the ID sidechain")
+        assert doc is not None
+        docs[did_of(x)] = document_text(doc)
+    now = int(time.time())
+    vc = identity.issue_credential(key_of(DEVICES[device]), did_of(device), "app-id-credential", ("AppIdCredential",),
+                                   {"appDid": did_of(app)}, issued=now - 60, expires=now + 3600)
+    client = HiveClient(vault_url)
+    client.sign_in(key_of(device), vc, now=now, documents=docs)
+    return client
+
+
 # -- the devnet -------------------------------------------------------------------------------------------------
 
 
@@ -211,7 +234,7 @@ class Devnet:
         data = {"dir": str(self.root), "pids": {n: p.pid for n, p in self.procs.items()},
                 "logs": {n: str(p.log) for n, p in self.procs.items()}, "endpoints": self.endpoints()}
         tmp = self.root / (STATE_FILE + ".tmp")
-        tmp.write_text(json.dumps(data, indent=1, sort_keys=True))
+        tmp.write_text(json.dumps(data, indent=1))  # in start order: stop goes the other way
         tmp.replace(self.root / STATE_FILE)
 
     def stop(self) -> list[str]:
@@ -517,20 +540,7 @@ class Devnet:
         check(p.ready["did"] == did_of("vault"), "the vault's service DID is the one registered on the sidechain")
 
     def vault_client(self, device: str, app: str) -> Any:
-        """The app instance on ``device`` signed in to the vault with its user's AppIdCredential; every DID
-        document involved is resolved from the ID sidechain."""
-        from reference.did.client import ChainClient
-        from reference.hive.client import HiveClient
-        from spec.hive import identity
-
-        chain = ChainClient(self.side_url)
-        docs = {did_of(x): document_text(chain.resolve(did_of(x)).document) for x in (device, "vault")}
-        vc = identity.issue_credential(key_of(DEVICES[device]), did_of(device), "app-id-credential",
-                                       ("AppIdCredential",), {"appDid": did_of(app)}, issued=self.now - 60,
-                                       expires=self.now + 3600)
-        client = HiveClient(f"http://127.0.0.1:{self.procs['vault'].ready['port']}")
-        client.sign_in(key_of(device), vc, now=int(time.time()), documents=docs)
-        return client
+        return vault_client(f"http://127.0.0.1:{self.procs['vault'].ready['port']}", self.side_url, device, app)
 
     def step_hive_sync(self) -> dict:
         from reference.runtime.home_sync import HomeSync
@@ -693,6 +703,10 @@ def summary_table(steps: list[Step]) -> str:
     return "\n".join(lines)
 
 
+def _terminated(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
 def run(scenario: str = "all", *, folder: str | None = None, keep: bool = False, json_out: str | None = None,
         network: str = "instant", nodes: int = 2, blocks: int = 3, log: Callable[[str], None] = print) -> int:
     """``elastos devnet``: run ``scenario``; 0 when every step passed. With ``keep`` the processes stay up
@@ -710,13 +724,19 @@ def run(scenario: str = "all", *, folder: str | None = None, keep: bool = False,
     net = Devnet(root, log, network, nodes, blocks)
     t0 = time.perf_counter()
     ok = False
+    previous = None
+    if threading.current_thread() is threading.main_thread():  # SIGTERM stops the devnet as Ctrl-C does
+        previous = signal.signal(signal.SIGTERM, _terminated)
     try:
         ok = net.run(scenario)
     finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
         seconds = time.perf_counter() - t0
         report = {"scenario": scenario, "ok": ok, "dir": str(root), "seconds": round(seconds, 1),
                   "steps": [{"step": s.name, "ok": s.ok, "checked": s.checked, "seconds": round(s.seconds, 2),
-                             "figures": s.figures} for s in net.steps], "endpoints": net.endpoints()}
+                             "figures": s.figures} for s in net.steps], "endpoints": net.endpoints(),
+                  "pids": {n: p.pid for n, p in net.procs.items()}}
         if keep and ok:
             net.save_state()
             net.detach()
@@ -736,6 +756,7 @@ def run(scenario: str = "all", *, folder: str | None = None, keep: bool = False,
         for name, e in net.endpoints().items():
             log(f"  {name:<20} " + "  ".join(f"{k}={v}" for k, v in e.items() if k != "kind"))
         log(f"devnet: state in {root / STATE_FILE}; elastos devnet status --dir {root}; elastos devnet stop --dir {root}")
-    elif not folder and ok and not os.environ.get("ELASTOS_DEVNET_KEEP_DIR"):
+    elif not folder and ok:
         shutil.rmtree(root, ignore_errors=True)
+        log(f"devnet: removed {root} (give --dir to keep the logs and datadirs)")
     return 0 if ok else 1
