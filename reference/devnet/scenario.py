@@ -56,7 +56,7 @@ from reference.devnet.carrier_proc import ProcessCarrier, document_text, runtime
 from reference.node.rpc import RpcClient, from_display
 from reference.sidechain.devnet import ARBITER_KEYS, FUNDING, FUNDING_KEY, MAIN_PARAMS, SIDE_PARAMS
 
-__all__ = ["SCENARIOS", "STEP_TEXT", "Devnet", "Step", "run", "summary_table", "vault_client"]
+__all__ = ["CHECKED", "SCENARIOS", "STEP_TEXT", "Devnet", "Step", "run", "summary_table", "vault_client"]
 
 STATE_FILE = "devnet.json"
 SIDE_FEE = 1000
@@ -84,8 +84,23 @@ STEP_TEXT = {
     "hive-sync": "the notes app's home folder syncs to the user's Hive vault and to a second device",
     "editions": "a limited edition minted, sold and resold; the runtime opens it only for the current owner",
     "withdraw": "a withdrawal from the ID sidechain paid once on the main chain by the arbiters",
-    "agree": "every main node agrees on the best block; the sidechain is merge-mined on it",
+    "agree": "every main node agrees on the best block; the sidechain's tip is reported beside it",
 }
+
+CHECKED = {
+    "chain": "every node process answers getbestblockhash with the same block",
+    "mine": "the blocks merge-mined on node1 are every node's tip; the miner's address is paid",
+    "merge-mining": "an elastos arbiter process merge-mined 2 blocks of each chain; read back over RPC",
+    "deposit": "listunspent on the sidechain shows each credited address; the X address holds it on main",
+    "dids": "did_resolveDID over the sidechain RPC: status valid, txid of its RegisterDID",
+    "carrier": "each node lists the other as a friend, by the DID its session proved; address from the sidechain",
+    "apps": "each chat app logged the other's message; send to the stranger refused by the runtime",
+    "hive-sync": "the vault's sync manifest and downloads over HTTP equal the phone's files; laptop pulled",
+    "editions": "edition_owner / edition_canopen over the sidechain RPC; the runtime's gate for bob and alice",
+    "withdraw": "getwithdraws on the sidechain; listunspent of the target on both main nodes",
+    "agree": "getbestblockhash of every main node is the same",
+}
+"""What each step checks (the live log's text); the step raises :class:`StepFailed` if it does not hold."""
 
 _BASE = ["chain", "merge-mining", "deposit"]
 SCENARIOS: dict[str, tuple[str, list[str]]] = {
@@ -312,8 +327,7 @@ class Devnet:
                                         "--datadir", str(self.root / f"node{i + 1}"), *connect,
                                         *(arbiters if full else [])])
         height, best = self.wait_agree(120)
-        return {"checked": f"{self.nodes} node processes answer getbestblockhash with the same block",
-                "nodes": self.nodes, "height": height, "best": best,
+        return {"nodes": self.nodes, "height": height, "best": best,
                 "rpc": [e["rpc"] for n, e in self.endpoints().items() if n.startswith("node")]}
 
     def _prepare_funding(self, datadir: Path, blocks: int) -> None:
@@ -341,8 +355,7 @@ class Devnet:
 
         bal = balance(self.main, self.miner())
         check(bal > 0, "the miner's address holds the block rewards")
-        return {"checked": f"{self.blocks} blocks merge-mined on node1; node2 has the same tip; miner paid",
-                "height": height, "best": best, "miner_balance_sela": bal,
+        return {"height": height, "best": best, "miner_balance_sela": bal,
                 "parent_nonces": sum(m["tries"] for m in mined)}
 
     def step_merge_mining(self) -> dict:
@@ -365,8 +378,7 @@ class Devnet:
         main_h, best = self.wait_agree()
         side_h = self.side.call("getblockcount") - 1
         check(main_h == before + 1 and side_h == 2, f"main height {main_h}, side height {side_h}")
-        return {"checked": "an elastos arbiter process merge-mined 2 blocks of each chain; read back over RPC",
-                "main_height": main_h, "side_height": side_h, "side_best": self.side.call("getbestblockhash"),
+        return {"main_height": main_h, "side_height": side_h, "side_best": self.side.call("getbestblockhash"),
                 "x_address": self.procs["sidechain"].ready.get("x")}
 
     def step_deposit(self) -> dict:
@@ -397,8 +409,7 @@ class Devnet:
         check(balances == amounts, f"sidechain balances {balances}")
         x_held = sum(int(float(u["amount"]) * 10**8 + 0.5) for u in
                      self.main.call("listunspent", addresses=[SP.x_address(SP.side_genesis_block().hash())]))
-        return {"checked": "listunspent on the sidechain shows each credited address; the X address holds it on main",
-                "main_txid": txid, "recharge_txid": relayed[0], "credited_sela": balances, "x_address_sela": x_held}
+        return {"main_txid": txid, "recharge_txid": relayed[0], "credited_sela": balances, "x_address_sela": x_held}
 
     def side_utxos(self, label: str) -> list[dict]:
         return self.side.call("listunspent", {"addresses": [address_of(label)[0]]})
@@ -443,8 +454,7 @@ class Devnet:
         paid = before - self.side_balance("faucet")
         check(paid == SIDE_FEE * len(LABELS), f"{paid} sela paid for {len(LABELS)} registrations")
         self.state["dids"] = resolved
-        return {"checked": "did_resolveDID over the sidechain RPC: status valid, txid of its RegisterDID",
-                "dids": len(resolved), "fees_sela": paid, "side_height": self.side.call("getblockcount") - 1,
+        return {"dids": len(resolved), "fees_sela": paid, "side_height": self.side.call("getblockcount") - 1,
                 "alice": resolved["alice"], "bob": resolved["bob"]}
 
     def start_carriers(self) -> None:
@@ -474,8 +484,7 @@ class Devnet:
         b.accept(did_of("alice"))
         check(a.wait(lambda: did_of("bob") in a.friend_dids()) and
               b.wait(lambda: did_of("alice") in b.friend_dids()), "both nodes report the friendship by DID")
-        return {"checked": "each node's friend_added event names the other's DID; addresses from the sidechain",
-                "nodes": len(self.carriers), "friends": [did_of("alice"), did_of("bob")],
+        return {"nodes": len(self.carriers), "friends": [did_of("alice"), did_of("bob")],
                 "addresses": {d: carrier_address(d) for d in DEVICES}}
 
     def runtime(self, device: str) -> Any:
@@ -525,8 +534,7 @@ class Devnet:
         sent = [o for o in self.carriers["alice-phone"].outcomes if o[0] == did_of("stranger")]
         check(not sent, "nothing was handed to Carrier for the stranger")
         self.state["refusal"] = {"reason": refused.reason.value, "rule": refused.rule}
-        return {"checked": "each chat app logged the other's message; send to the stranger refused by the runtime",
-                "messages": 2, "delivered": sum(1 for c in self.carriers.values() for o in c.outcomes
+        return {"messages": 2, "delivered": sum(1 for c in self.carriers.values() for o in c.outcomes
                                                 if o[1] == "delivered"),
                 "logged": counts, "refused": f"{refused.reason.value} [{refused.rule}]",
                 "stranger": did_of("stranger")}
@@ -564,8 +572,7 @@ class Devnet:
         got = sorted(p.relative_to(laptop.home(notes)).as_posix() for p in laptop.home(notes).rglob("*") if p.is_file())
         check(got == files, f"the laptop's home folder has {got}")
         check(laptop.run(notes).ok, "the notes app runs on the laptop over the synced folder")
-        return {"checked": "the vault's sync manifest and downloads over HTTP equal the phone's files; laptop pulled",
-                "vault": f"http://127.0.0.1:{self.procs['vault'].ready['port']}", "vault_files": files,
+        return {"vault": f"http://127.0.0.1:{self.procs['vault'].ready['port']}", "vault_files": files,
                 "pushed": len(pushed.actions), "pulled": len(pulled.actions), "bytes_up": pushed.bytes_up}
 
     def step_editions(self) -> dict:
@@ -598,7 +605,7 @@ class Devnet:
             self.merge_mine(1)
             owner = self.side.call("edition_owner", {"work": work.hex(), "number": 1})
             check(owner == did_of(buyer), f"copy 1 is {buyer}'s after the sale, the sidechain says {owner}")
-            sales.append({"seller": seller, "buyer": buyer, "price": price, "royalty": royalty, "txid": sale.txid().hex()})
+            sales.append({"sale": f"{seller}->{buyer}", "price": price, "royalty": royalty, "txid": sale.txid().hex()})
             trail.append(sale.txid().hex())
             prev = sale.txid()
         gate = EditionGate(lambda did, w: bool(self.side.call("edition_canopen", {"did": did, "work": w.hex()})),
@@ -617,9 +624,10 @@ class Devnet:
               f"the runtime refused the previous owner alice: {refusal}")
         assert refusal is not None
         balances = {x: self.side_balance(x) for x in ("artist", "alice", "bob")}
-        return {"checked": "edition_owner / edition_canopen over the sidechain RPC; the runtime's gate for bob and alice",
-                "work": work.hex(), "copies": 2, "owner": did_of("bob"), "sales": sales, "txids": trail,
-                "refused": f"{refusal.reason.value} ({did_of('alice')})", "balances_sela": balances}
+        return {"work": work.hex(), "copies": 2, "mint_txid": trail[0], "sales": sales, "owner": did_of("bob"),
+                "opened_for": did_of("bob"), "refused": f"{refusal.reason.value} [{refusal.rule}]",
+                "refused_for": did_of("alice"),
+                "balances_sela": balances}
 
     def step_withdraw(self) -> dict:
         from spec.chain.tx import CrossChainEntry as Entry, TransferCrossChainAssetPayload as Payload
@@ -643,12 +651,11 @@ class Devnet:
         self.wait_agree()
         node2 = self.main_rpcs[-1].call("listunspent", addresses=[target])
         check([u["amount"] for u in node2] == paid, "node2 sees the same payment")
-        return {"checked": "getwithdraws on the sidechain; listunspent of the target on both main nodes",
-                "side_txid": burn.txid().hex(), "main_txid": sent[0], "target": target, "paid_ela": paid[0]}
+        return {"side_txid": burn.txid().hex(), "main_txid": sent[0], "target": target, "paid_ela": paid[0]}
 
     def step_agree(self) -> dict:
         height, best = self.wait_agree()
-        out = {"checked": "getbestblockhash of every main node is the same", "main_height": height, "best": best}
+        out = {"main_height": height, "best": best}
         if "sidechain" in self.procs:
             out["side_height"] = self.side.call("getblockcount") - 1
             out["side_best"] = self.side.call("getbestblockhash")
@@ -666,12 +673,13 @@ class Devnet:
             fn = getattr(self, "step_" + name.replace("-", "_"))
             try:
                 figures = fn()
-                ok, checked = True, figures.pop("checked")
+                ok, checked = True, CHECKED[name]
             except (StepFailed, Exception) as e:  # noqa: BLE001 - a failed step is reported, then we stop
                 ok, checked, figures = False, f"FAILED: {type(e).__name__}: {e}", {}
             step = Step(name, ok, checked, figures, time.perf_counter() - t0)
             self.steps.append(step)
-            self.log(f"[{i}/{len(names)}] {name:<13} {'ok  ' if ok else 'FAIL'} {step.seconds:5.1f}s  {checked}")
+            n = len(names)
+            self.log(f"[{i:>{len(str(n))}}/{n}] {name:<13} {'ok  ' if ok else 'FAIL'} {step.seconds:5.1f}s  {checked}")
             if not ok:
                 return False
         return True
@@ -694,7 +702,7 @@ def summary_table(steps: list[Step]) -> str:
     """The summary: one row per step (outcome, seconds, figures), figures wrapped to the table's width."""
     import textwrap
 
-    lines = [f"{'step':<13} {'outcome':<7} {'time':>6}  figures", f"{'-' * 13} {'-' * 7} {'-' * 6}  {'-' * 60}"]
+    lines = [f"{'step':<13} {'outcome':<7} {'time':>6}  figures", f"{'-' * 13} {'-' * 7} {'-' * 6}  {'-' * 90}"]
     for s in steps:
         figs = "; ".join(f"{k}: {_short(v)}" for k, v in s.figures.items()) or s.checked
         wrapped = textwrap.wrap(figs, 90) or [""]
