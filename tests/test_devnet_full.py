@@ -196,6 +196,8 @@ def test_unknown_scenario_and_missing_state_are_refused(tmp_path: Path) -> None:
     assert bad.returncode == 2 and "invalid choice" in bad.stderr
     missing = _devnet("stop", "--dir", str(tmp_path))
     assert missing.returncode == 1 and "no devnet kept" in missing.stderr
+    zero = _devnet("--nodes", "0")
+    assert zero.returncode == 2 and "at least 1" in zero.stderr
     listed = _devnet("--list")
     assert listed.returncode == 0 and all(name in listed.stdout for name in S.SCENARIOS)
 

@@ -40,7 +40,10 @@ def _kept_dir(given: str | None) -> Path:
 
 
 def main(argv: list[str]) -> int:
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.nodes < 1 or args.blocks < 1:
+        parser.error("--nodes and --blocks: at least 1")
     if args.list:
         for name, (text, steps) in SCENARIOS.items():
             print(f"{name:<17} {text}")
