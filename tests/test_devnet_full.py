@@ -14,7 +14,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from spec.encoding.base58 import b58decode
 from spec.errors import Reason, Reject
 
 from reference.devnet import procs
@@ -75,15 +74,45 @@ def test_the_whole_scenario_checked_from_outside(tmp_path: Path) -> None:
         assert bob_doc is not None
         assert [s.endpoint.split("//")[-1] for s in bob_doc.services] == [ep["carrier-bob-phone"]["address"]]
 
-        # Carrier: the two phones' nodes are friends (their persisted friend lists), each node reachable
-        def node_hex(name: str) -> str:
-            return b58decode(json.loads((folder / f"{name}.log").read_text().splitlines()[0])["node_id"]).hex()
+        # Carrier: the two phones' nodes are friends (their persisted friend lists); every node is reachable
+        from spec.carrier import identity as I
+
+        from reference.devnet.carrier_proc import carrier_addresses, runtime_resolver, sidechain_resolver
+        from reference.devnet.manage import status
+
+        def node_hex(address: str) -> str:
+            return I.parse_address(address)[0].hex()
 
         bob_friends = json.loads((folder / "carrier-bob-phone" / "state.json").read_text())["friends"]
         alice_friends = json.loads((folder / "carrier-alice-phone" / "state.json").read_text())["friends"]
-        assert [node_hex("carrier-alice-phone"), "friend"] in bob_friends
-        assert [node_hex("carrier-bob-phone"), "friend"] in alice_friends
+        assert [node_hex(ep["carrier-alice-phone"]["address"]), "friend"] in bob_friends
+        assert [node_hex(ep["carrier-bob-phone"]["address"]), "friend"] in alice_friends
+        rows = {r["component"]: r for r in status(folder)}
+        assert all(rows[n]["ok"] for n in ep if n.startswith("carrier-"))
         assert figures["apps"]["messages"] == 2 and figures["apps"]["delivered"] == 2
+
+        # the runtime's decision, again from the live state: Alice's friends are the users whose documents
+        # on the sidechain name a node her phone's node is friends with; her chat may reach Bob, not the stranger
+        resolve = sidechain_resolver(ep["sidechain"]["rpc"])
+        friend_nodes = {p for p, st in alice_friends if st == "friend"}
+        friends = [S.did_of(u) for u in ("bob", "stranger", "artist")
+                   if any(node_hex(a) in friend_nodes for a in carrier_addresses(resolve, S.did_of(u)))]
+        assert friends == [S.did_of("bob")]
+        import time
+
+        from reference.runtime.carrier import LoopbackCarrier
+        from reference.runtime.sandbox import Runtime
+
+        loop = LoopbackCarrier()
+        rt = Runtime(S.did_of("alice"), runtime_resolver(resolve), tmp_path / "alice-rt", loop, now=int(time.time()),
+                     friends=friends)
+        chat = S.install_app(rt, "alice", "chat", ("carrier.send",), [("carrier:*", "send")])
+        rt.write_input(chat, 4096, S.did_of("bob").encode())
+        assert rt.run(chat, "send", len(S.did_of("bob"))).ok
+        rt.write_input(chat, 4096, S.did_of("stranger").encode())
+        refused = rt.run(chat, "send", len(S.did_of("stranger")))
+        assert (refused.ok, refused.reason, refused.rule) == (False, Reason.NET_NOT_FRIEND, "RT-074")
+        assert (len(loop.receive(S.did_of("bob"))), len(loop.receive(S.did_of("stranger")))) == (1, 0)
         assert figures["apps"]["refused"] == "NET_NOT_FRIEND [RT-074]"
 
         # the vault: its HTTP API lists the notes app's file in alice's partition, with the laptop's bytes

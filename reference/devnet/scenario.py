@@ -56,7 +56,8 @@ from reference.devnet.carrier_proc import ProcessCarrier, document_text, runtime
 from reference.node.rpc import RpcClient, from_display
 from reference.sidechain.devnet import ARBITER_KEYS, FUNDING, FUNDING_KEY, MAIN_PARAMS, SIDE_PARAMS
 
-__all__ = ["CHECKED", "SCENARIOS", "STEP_TEXT", "Devnet", "Step", "run", "summary_table", "vault_client"]
+__all__ = ["CHECKED", "SCENARIOS", "STEP_TEXT", "Devnet", "Step", "install_app", "run", "summary_table",
+           "vault_client"]
 
 STATE_FILE = "devnet.json"
 SIDE_FEE = 1000
@@ -189,6 +190,20 @@ def vault_client(vault_url: str, side_url: str, device: str, app: str) -> Any:
     client = HiveClient(vault_url)
     client.sign_in(key_of(device), vc, now=now, documents=docs)
     return client
+
+
+def install_app(runtime: Any, user: str, app: str, perms: tuple[str, ...], grants: list[tuple[str, str]]) -> str:
+    """Install the sample app ``app`` (``reference/runtime/apps/APP.wat``) in ``runtime``, its manifest
+    signed by the developer and its grants by ``user``; the app's DID."""
+    from reference.runtime.cli import APPS
+    from reference.runtime.sandbox import compile_wat
+    from reference.runtime.world import World
+
+    w = World(b"elastos-devnet")
+    code = compile_wat((APPS / f"{app}.wat").read_text())
+    runtime.install(code, w.manifest(app, code, permissions=perms),
+                    [[w.token(app, res, act, user=user)] for res, act in grants])
+    return did_of(app)
 
 
 # -- the devnet -------------------------------------------------------------------------------------------------
@@ -498,16 +513,7 @@ class Devnet:
         return self.runtimes[device]
 
     def install(self, device: str, app: str, perms: tuple[str, ...], grants: list[tuple[str, str]]) -> str:
-        from reference.runtime.cli import APPS
-        from reference.runtime.sandbox import compile_wat
-        from reference.runtime.world import World
-
-        w = World(b"elastos-devnet")
-        user = DEVICES[device]
-        code = compile_wat((APPS / f"{app}.wat").read_text())
-        self.runtime(device).install(code, w.manifest(app, code, permissions=perms),
-                                     [[w.token(app, res, act, user=user)] for res, act in grants])
-        return did_of(app)
+        return install_app(self.runtime(device), DEVICES[device], app, perms, grants)
 
     def step_apps(self) -> dict:
         chat = ""
