@@ -363,7 +363,8 @@ class Devnet:
     def step_mine(self) -> dict:
         from reference.node.miner import mine_one
 
-        mined = [mine_one(self.main, self.miner(), log=lambda s: None) for _ in range(self.blocks)]
+        mined = [mine_one(self.main, self.miner(), log=lambda s: self.log("        " + s.strip()))
+                 for _ in range(self.blocks)]
         height, best = self.wait_agree(120)
         check(height == mined[-1]["height"] and best == mined[-1]["hash"], "the mined tip is every node's tip")
         from reference.node.wallet import balance
