@@ -26,12 +26,24 @@ def _devnet(*args: str, timeout: float = 240) -> subprocess.CompletedProcess[str
                           timeout=timeout, cwd=procs.REPO, env=procs._env())
 
 
+@pytest.fixture()
+def folder(tmp_path: Path):  # type: ignore[no-untyped-def]
+    """The devnet folder; whatever its state file still names is stopped at teardown, whatever happened
+    (a timed-out ``elastos devnet`` leaves its children, each in its own process group, running)."""
+    from reference.devnet.manage import stop
+
+    path = tmp_path / "net"
+    yield path
+    if (path / S.STATE_FILE).exists():
+        stop(path)
+
+
 def _alive(pids: dict[str, int]) -> list[str]:
     return [n for n, pid in pids.items() if procs.alive(pid)]
 
 
-def test_the_whole_scenario_checked_from_outside(tmp_path: Path) -> None:
-    folder, report_file = tmp_path / "net", tmp_path / "report.json"
+def test_the_whole_scenario_checked_from_outside(tmp_path: Path, folder: Path) -> None:
+    report_file = tmp_path / "report.json"
     done = _devnet("--keep", "--dir", str(folder), "--json", str(report_file))
     report = json.loads(report_file.read_text())
     pids = report["pids"]
@@ -157,9 +169,9 @@ def test_the_whole_scenario_checked_from_outside(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("name", ["chain", "editions"])
-def test_one_scenario_sets_up_only_its_part(tmp_path: Path, name: str) -> None:
+def test_one_scenario_sets_up_only_its_part(tmp_path: Path, folder: Path, name: str) -> None:
     report_file = tmp_path / "report.json"
-    done = _devnet("--scenario", name, "--dir", str(tmp_path / "net"), "--json", str(report_file))
+    done = _devnet("--scenario", name, "--dir", str(folder), "--json", str(report_file))
     report = json.loads(report_file.read_text())
     assert done.returncode == 0, done.stdout[-3000:]
     assert [s["step"] for s in report["steps"]] == S.SCENARIOS[name][1] and all(s["ok"] for s in report["steps"])
@@ -170,11 +182,10 @@ def test_one_scenario_sets_up_only_its_part(tmp_path: Path, name: str) -> None:
     else:
         assert started == {"node1", "node2", "sidechain"}   # no Carrier node, no vault
         assert report["steps"][-1]["figures"]["owner"] == S.did_of("bob")
-    assert not _alive(report["pids"]) and not (tmp_path / "net" / S.STATE_FILE).exists()
+    assert not _alive(report["pids"]) and not (folder / S.STATE_FILE).exists()
 
 
-def test_keep_status_and_stop(tmp_path: Path) -> None:
-    folder = tmp_path / "kept"
+def test_keep_status_and_stop(tmp_path: Path, folder: Path) -> None:
     done = _devnet("--scenario", "dids", "--keep", "--dir", str(folder))
     state = json.loads((folder / S.STATE_FILE).read_text())
     try:
@@ -197,7 +208,7 @@ def test_keep_status_and_stop(tmp_path: Path) -> None:
     assert after.returncode == 1 and "no devnet kept" in after.stderr
 
 
-def test_a_failed_step_leaves_no_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_failed_step_leaves_no_process(tmp_path: Path, folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     started: dict[str, int] = {}
     real_spawn = S.Devnet.spawn
 
@@ -212,7 +223,7 @@ def test_a_failed_step_leaves_no_process(tmp_path: Path, monkeypatch: pytest.Mon
     monkeypatch.setattr(S.Devnet, "spawn", spawn)
     monkeypatch.setattr(S.Devnet, "step_mine", broken)
     lines: list[str] = []
-    rc = S.run("chain", folder=str(tmp_path / "net"), keep=True, json_out=str(tmp_path / "r.json"), log=lines.append)
+    rc = S.run("chain", folder=str(folder), keep=True, json_out=str(tmp_path / "r.json"), log=lines.append)
     assert rc == 1 and set(started) == {"node1", "node2"}
     assert not _alive(started)                                   # --keep keeps nothing when a step failed
     report = json.loads((tmp_path / "r.json").read_text())
