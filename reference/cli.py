@@ -12,7 +12,7 @@ subcommand             what it does
 ``node``               run the reference ELA main-chain node (SQLite store, JSON-RPC, P2P on loopback)
 ``mine``               merge-mine blocks against a node's ``createauxblock`` / ``submitauxblock``
 ``wallet``             key files, addresses, balance and payments (standard or multisig) over RPC
-``devnet``             start several nodes on loopback, mine on the first, check that all agree
+``devnet``             the network OS on loopback, step by step (``--scenario``, ``--keep``, ``status``, ``stop``)
 ``carrier``            ``carrier node`` / ``carrier relay``: a Carrier node or offline relay (UDP DHT, TCP sessions)
 ``hive``               the Hive vault: ``serve`` (HTTP on loopback), ``signin``, ``sync`` (a home folder),
                        ``call`` (any ``/api/v2`` route)
@@ -254,10 +254,9 @@ def _cmd_hive_call(args: argparse.Namespace) -> int:
 
 
 def _cmd_devnet(args: argparse.Namespace) -> int:
-    from reference.node.devnet import devnet
+    from reference.devnet.cli import main as devnet_main
 
-    result = devnet(args.nodes, args.blocks, args.network, keep=args.keep)
-    return 0 if result["agreed"] else 1
+    return devnet_main(args.rest)
 
 
 def _cmd_carrier(args: argparse.Namespace) -> int:
@@ -266,7 +265,8 @@ def _cmd_carrier(args: argparse.Namespace) -> int:
     return run(args, relay=args.role == "relay")
 
 
-_PASS_THROUGH = {"prove": _cmd_prove, "bench": _cmd_bench, "did": _cmd_did, "release": _cmd_release}
+_PASS_THROUGH = {"prove": _cmd_prove, "bench": _cmd_bench, "did": _cmd_did, "release": _cmd_release,
+                 "devnet": _cmd_devnet}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -344,12 +344,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--fee", default="0.0001", help="fee in ELA (default 0.0001)")
     s.set_defaults(fn=_cmd_wallet)
 
-    s = sub.add_parser("devnet", help="start nodes on loopback, mine, and check they agree")
-    s.add_argument("--nodes", type=int, default=2)
-    s.add_argument("--blocks", type=int, default=3)
-    s.add_argument("--network", choices=nets, default="regnet",
-                   help="regnet (default; about 2 million parent nonces per block) or instant (about 2)")
-    s.add_argument("--keep", action="store_true", help="keep the temporary datadirs and logs")
+    s = sub.add_parser("devnet", help="the network OS on loopback, step by step (elastos devnet --help)",
+                       add_help=False)
+    s.add_argument("rest", nargs=argparse.REMAINDER)
     s.set_defaults(fn=_cmd_devnet)
 
     s = sub.add_parser("sidechain", help="run the ID-sidechain node (merge-mined with a main node)")

@@ -80,3 +80,22 @@ def _submit(data: Any) -> Json:
     state = E.apply_edition(state, req, ev, resolve, outs)
     return {"owners": [[w.hex(), n, E.owner_of(state, w, n)] for w, rec in state.works
                        for n in range(1, rec.mint.copies + 1)]}
+
+
+@handler("assets", "assets.edition.open",
+         "`events` (as assets.edition.apply, their results ignored), `documents`, `did`, `work` (hex) -> `opened` "
+         "true, or the reason the Runtime refuses to open the work for the DID")
+def _open(data: Any) -> Json:
+    inp = Input(data, ("events", "documents", "did", "work"))
+    resolve = document.resolver_from_texts(_documents(inp))
+    state = E.EMPTY_EDITIONS
+    for req, ev, outs in _events(inp):
+        try:
+            state = E.apply_edition(state, req, ev, resolve, outs)
+        except Reject:
+            pass
+    did = inp.raw("did")
+    if not isinstance(did, str):
+        raise Reject(Reason.MALFORMED_INPUT, None, "did: a string")
+    E.check_open(state, did, inp.hex("work"))
+    return {"opened": True}

@@ -33,6 +33,7 @@ NOW = 1_763_726_400
 WORK = hashlib.sha256(b"The Elastos Manifesto, first edition").digest()
 PAYOUT = bytes([0x21]) + det_bytes("assets/payout", 20)
 ALL = tuple(f"EDN-{i:03d}" for i in range(1, 10))
+"""The rules the mint-sell-resell story exercises (EDN-010, opening a work, has its own handler)."""
 
 
 @cache
@@ -150,6 +151,28 @@ def submit_cases() -> Iterator[CaseSpec]:
     SUBMITS.clear()
     list(edition_cases())
     yield from SUBMITS
+
+
+@generator("assets", "assets.edition.open")
+def open_cases() -> Iterator[CaseSpec]:
+    """The Runtime's gate after the story (copy 1 sold to Alice, resold to Bob; copies 2 and 3 unsold)."""
+    s, w = story(), WORK.hex()
+
+    def opening(name: str, events: list[dict[str, Any]], who: int | str, want: Reason | str, desc: str,
+                work: str = w) -> CaseSpec:
+        did = _who(who)[0] if isinstance(who, int) else who
+        return CaseSpec(name, {"events": events, "documents": docs(), "did": did, "work": work}, want, ("EDN-010",),
+                        desc, expect_ok={"opened": True} if want == OK else None)
+
+    yield opening("current_owner", s, BOB, OK, "Bob bought copy 1 in the resale")
+    yield opening("issuer_with_unsold_copies", s, ISSUER, OK, "copies 2 and 3 are still the issuer's")
+    yield opening("previous_owner", s, ALICE, Reason.EDITION_NOT_OWNER, "Alice sold copy 1 to Bob")
+    yield opening("never_owner", s, EVE, Reason.EDITION_NOT_OWNER, "Eve never held a copy")
+    yield opening("unminted_work", s, BOB, Reason.EDITION_NOT_OWNER, "nobody owns a copy of a work never minted",
+                  work=hashlib.sha256(b"another work").hexdigest())
+    yield opening("issuer_sold_out", [event(mint(copies=1), "mint"),
+                                      event(transfer(ISSUER, 1, ALICE, ev("mint")), "s")],
+                  ISSUER, Reason.EDITION_NOT_OWNER, "a one-copy edition given to Alice: the issuer holds none")
 
 
 @generator("assets", "assets.edition.decode")

@@ -1,4 +1,5 @@
-"""``elastos node`` (one node process) and ``elastos devnet`` (several on loopback, mined and checked).
+"""``elastos node`` (one node process) and :func:`devnet` (several on loopback, mined and checked; the
+``chain`` scenario of ``elastos devnet``, :mod:`reference.devnet.scenario`, does the same from the CLI).
 
 A node process prints one line ``ready p2p=PORT rpc=PORT`` on stdout once it listens, then a log;
 it stops cleanly on SIGTERM or SIGINT.

@@ -45,7 +45,7 @@ from spec.model import SpecModel
 
 __all__ = ["EDITION_SPEC", "MAX_COPIES", "MAX_ROYALTY_BPS", "Mint", "Transfer", "EditionRequest", "Work", "Copy",
            "EditionState", "EMPTY_EDITIONS", "decode_edition_request", "signing_bytes", "sign_edition_request",
-           "apply_edition", "owner_of", "copies_of", "can_open", "royalty_due"]
+           "apply_edition", "owner_of", "copies_of", "can_open", "check_open", "royalty_due"]
 
 EDITION_SPEC: Final = "elastos/edition/1.0"
 MAX_COPIES: Final = 1_000_000
@@ -71,6 +71,8 @@ rule("EDN-007", Reason.EDITION_STALE, "A transfer names the copy's last event as
 rule("EDN-008", Reason.EDITION_ROYALTY, "A transfer with a price carries an output paying the issuer's payout at least "
      "price * royalty / 10,000 (rounded down).", suite=_S)
 rule("EDN-009", Reason.EDITION_SELF_TRANSFER, "A transfer changes the copy's owner.", suite=_S)
+rule("EDN-010", Reason.EDITION_NOT_OWNER, "A work's content is opened only for a DID that owns a copy of it "
+     "(can_open): a previous owner who sold its copy is refused.", suite=_S)
 
 
 class Mint(SpecModel):
@@ -245,6 +247,13 @@ def can_open(state: EditionState, did: DID | str, work: bytes) -> bool:
     if who in sold:
         return True
     return who == w.mint.issuer and len(sold) < w.mint.copies
+
+
+def check_open(state: EditionState, did: DID | str, work: bytes) -> None:
+    """The Runtime's gate to a work's content: refuses a DID that owns no copy (EDN-010)."""
+    # [EDN-010] only an owner of a copy opens the work
+    if not can_open(state, did, work):
+        raise Reject(Reason.EDITION_NOT_OWNER, "EDN-010", f"{did} owns no copy of {work.hex()}")
 
 
 def royalty_due(mint: Mint, price: int) -> int:
