@@ -258,10 +258,25 @@ class Devnet:
         self.save_state()
         return p
 
+    def spawn_many(self, named: dict[str, list[str]]) -> list[procs.Proc]:
+        """Launch several processes at once (their start-up overlaps), then wait for each one's ready line.
+        Each is named in the state file as soon as it is launched, so that a failed start leaves none behind."""
+        launched = []
+        for name, args in named.items():
+            launched.append(procs.launch(name, args, self.root))
+            self.procs[name] = launched[-1]
+        self.save_state()
+        for p in launched:
+            procs.wait_ready(p)
+        self.save_state()
+        return launched
+
     def endpoints(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
         for name, p in self.procs.items():
             r = p.ready
+            if not r:
+                continue  # launched, not ready yet
             if name.startswith("node"):
                 out[name] = {"kind": "main", "rpc": f"http://127.0.0.1:{r['rpc']}", "p2p": f"127.0.0.1:{r['p2p']}"}
             elif name.startswith("sidechain"):
@@ -414,19 +429,19 @@ class Devnet:
         block's SideChainPow, which the main node checks, TXC-023) until every arbiter has had its turn."""
         side = self.spawn("sidechain", ["sidechain", "--datadir", str(self.root / "side"), "--main-rpc",
                                         self.main.url, "--network", "instant", "--p2pport", "0"])
-        self.spawn("sidechain2", ["sidechain", "--datadir", str(self.root / "side2"), "--main-rpc",
-                                  self.main.url, "--network", "instant", "--p2pport", "0",
-                                  "--connect", f"127.0.0.1:{side.ready['p2p']}"])
         start = self.main.call("getblockcount")
         pubkeys = [public_key_from_private(k).hex() for k in ARBITER_KEYS]
+        named = {"sidechain2": ["sidechain", "--datadir", str(self.root / "side2"), "--main-rpc", self.main.url,
+                                "--network", "instant", "--p2pport", "0", "--connect", f"127.0.0.1:{side.ready['p2p']}"]}
         for i, k in enumerate(ARBITER_KEYS):
             path = self.root / f"arbiter{i + 1}.key.json"
             path.write_text(json.dumps({"private_key": k.hex()}))
-            p = self.spawn(f"arbiter{i + 1}", [
+            named[f"arbiter{i + 1}"] = [
                 "arbiter", "--serve", "--main-rpc", self.main.url, "--side-rpc", self.side_url, "--key", str(path),
                 "--network", "instant", "--miner", self.miner(), "--datadir", str(self.root / f"arbiter{i + 1}"),
                 "--peers", str(self.root / "arbiter-peers"), "--interval", str(ARBITER_INTERVAL),
-                *(a for pk in pubkeys for a in ("--arbiter", pk))])
+                *(a for pk in pubkeys for a in ("--arbiter", pk))]
+        for i, p in enumerate(self.spawn_many(named)[1:]):
             check(p.ready["pubkey"] == pubkeys[i], f"arbiter{i + 1} holds arbiter key {i + 1}")
         self.wait(f"{ARBITERS} merge-mined blocks", lambda: self.main.call("getblockcount") >= start + ARBITERS
                   and self.side.call("getblockcount") > ARBITERS)
