@@ -135,7 +135,10 @@ def test_the_whole_scenario_checked_from_outside(tmp_path: Path, folder: Path) -
         infos = [RpcClient(ep[a]["rpc"]).call("arbiter_info") for a in ARBITERS]
         assert [bytes.fromhex(i["public_key"]) for i in infos] == pubkeys
         assert all(i["paid"] == {w["side_txid"]: w["main_txid"]} for i in infos)
-        assert [i["proposals"] for i in infos].count({}) == S.ARBITERS - 1
+        sent = [i["proposals"] for i in infos if i["proposals"].get(w["side_txid"], {}).get("state") == "sent"]
+        assert sent == [{w["side_txid"]: {"state": "sent", "main_txid": w["main_txid"]}}]
+        assert all(v["state"] in ("sent", "proposed") for i in infos for v in i["proposals"].values())
+        assert w["leader"] in ARBITERS and w["proposals"][w["leader"]] == "sent"
         assert {bytes.fromhex(i["public_key"]) for i in infos if i["signed"]} >= {b[0] for b in by_sig}
 
         # the deposit: credited on the sidechain, held by the X address on the main chain

@@ -748,10 +748,15 @@ class Devnet:
         infos = self.wait("every arbiter process saw the payment", lambda: (
             i := [r.call("arbiter_info") for r in self.arbiter_rpcs]) and all(
             x["paid"].get(side_txid) == main_txid for x in i) and i)
-        leaders = [n + 1 for n, x in enumerate(infos) if side_txid in x["proposals"]]
-        check(len(leaders) == 1 and infos[leaders[0] - 1]["proposals"][side_txid] == {"state": "sent",
-                                                                                        "main_txid": main_txid},
-              f"one arbiter proposed the payment and stored it sent: arbiters {leaders}")
+        # the arbiter on duty proposed it and stored it sent; the one on duty at the next height may have
+        # proposed a payment of its own while the first sat in the main pool, but no arbiter signs two payments
+        # of one withdrawal (ARB-004), so that one never got m signatures and stays proposed
+        proposals = {f"arbiter{n + 1}": x["proposals"][side_txid] for n, x in enumerate(infos)
+                     if side_txid in x["proposals"]}
+        leaders = [a for a, v in proposals.items() if v == {"state": "sent", "main_txid": main_txid}]
+        check(len(leaders) == 1 and all(v == {"state": "proposed", "main_txid": None} for a, v in proposals.items()
+                                        if a != leaders[0]), f"one arbiter's payment was sent, no other signed: "
+              f"{proposals}")
         digest = W.payment_digest(pay).hex()
         signed_by = [n + 1 for n, x in enumerate(infos) if x["signed"].get(side_txid) == digest]
         check(len(signed_by) >= m and all(side_txid not in x["signed"] or x["signed"][side_txid] == digest
@@ -764,7 +769,8 @@ class Devnet:
         node2 = self.main_rpcs[-1].call("listunspent", addresses=[target])
         check([u["amount"] for u in node2] == paid, "node2 sees the same payment")
         return {"side_txid": side_txid, "main_txid": main_txid, "main_height": height, "target": target,
-                "paid_ela": paid[0], "signatures": f"{m} of {ARBITERS}", "leader": f"arbiter{leaders[0]}",
+                "paid_ela": paid[0], "signatures": f"{m} of {ARBITERS}", "leader": leaders[0],
+                "proposals": {a: v["state"] for a, v in proposals.items()},
                 "signed_by": [f"arbiter{n}" for n in signed_by], "paid_again": again}
 
     def step_agree(self) -> dict:
