@@ -99,7 +99,7 @@ STEP_TEXT = {
     "hive-sync": "the notes app's home folder syncs to the user's Hive vault and to a second device",
     "editions": "a limited edition minted, sold and resold; the runtime opens it only for the current owner",
     "withdraw": "a withdrawal from the ID sidechain paid once on the main chain by m of the n arbiters",
-    "agree": "every main node agrees on the best block; the sidechain's tip is reported beside it",
+    "agree": "every main node agrees on the best block, and both sidechain nodes on theirs",
 }
 
 CHECKED = {
