@@ -35,9 +35,9 @@ IO_CHUNK = 1 << 20
 class HiveError(Exception):
     """A call the vault refused: its HTTP status and the spec's reason code."""
 
-    def __init__(self, status: int, reason: str, message: str) -> None:
+    def __init__(self, status: int, reason: str, message: str, rule: str | None = None) -> None:
         super().__init__(f"{status} {reason}: {message}")
-        self.status, self.reason, self.message = status, reason, message
+        self.status, self.reason, self.message, self.rule = status, reason, message, rule
 
 
 class HiveClient:
@@ -94,7 +94,7 @@ class HiveClient:
                 err = json.loads(payload)["error"]
             except (ValueError, KeyError, TypeError):
                 err = {"reason": "HTTP", "message": payload[:200].decode(errors="replace")}
-            raise HiveError(r.status, err.get("reason") or "HTTP", err.get("message") or "")
+            raise HiveError(r.status, err.get("reason") or "HTTP", err.get("message") or "", err.get("rule"))
         return _Response(conn, r)
 
     def sign_in(self, instance_key: bytes, credential: str, *, now: int, documents: dict[str, str]) -> str:
