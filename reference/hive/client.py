@@ -129,8 +129,7 @@ class HiveClient:
         if upload_id is None:
             if sha256 is None:
                 sha256 = file_sha256(body) if isinstance(body, Path) else hashlib.sha256(body).hexdigest()
-            upload_id = self.request("POST", "vault/sync/uploads", {
-                "path": path, "size": size, "sha256": sha256})["upload_id"]
+            upload_id = self.start_upload(path, size, sha256)
         offset = self.request("GET", f"vault/sync/uploads/{upload_id}")["received"]
         while offset < size:
             url = f"vault/sync/uploads/{upload_id}?offset={offset}"
@@ -141,6 +140,10 @@ class HiveClient:
             else:
                 offset = self.request("PUT", url, raw=body[offset:offset + n])["received"]
         return int(self.request("POST", f"vault/sync/uploads/{upload_id}?base={base}")["version"])
+
+    def start_upload(self, path: str, size: int, sha256: str) -> str:
+        """Open a resumable session for ``size`` bytes with digest ``sha256``; its id."""
+        return str(self.request("POST", "vault/sync/uploads", {"path": path, "size": size, "sha256": sha256})["upload_id"])
 
     def upload_file(self, path: str, source: Path, *, public: bool = False) -> dict[str, Any]:
         """``PUT vault/files/<path>`` of a local file, streamed with ``sendfile`` (never read whole)."""
@@ -246,11 +249,19 @@ def sync_folder(client: HiveClient, folder: Path, state_file: Path, *, max_round
     state: dict[str, dict[str, Any]] = json.loads(state_file.read_text()) if state_file.exists() else {}
     report = SyncReport()
 
-    def save(path: str, version: int, sha: str | None) -> None:
-        state[path] = {"base_version": version, "base_sha256": sha}
+    def write_state() -> None:
         tmp = state_file.with_suffix(".tmp")
         tmp.write_text(json.dumps(state, sort_keys=True))
         os.replace(tmp, state_file)
+
+    def save(path: str, version: int, sha: str | None) -> None:
+        state[path] = {"base_version": version, "base_sha256": sha}
+        write_state()
+
+    def remember(path: str, upload_id: str, sha: str) -> None:
+        """Keep an open session's id beside the path's base, so a cut upload resumes where it stopped."""
+        state[path] = {**state.get(path, {}), "upload_id": upload_id, "upload_sha256": sha}
+        write_state()
 
     for _ in range(max_rounds):
         report.rounds += 1
@@ -272,7 +283,8 @@ def sync_folder(client: HiveClient, folder: Path, state_file: Path, *, max_round
                     if size > CHUNK:  # streamed from the file in chunks; the vault checks the digest at the end
                         if file_sha256(source) != a.sha256:
                             raise _Replan()  # the file changed since the scan
-                        version = client.upload_resumable(a.path, source, a.base_version, sha256=a.sha256)
+                        version = _upload_session(client, state, remember, a.path, source, size, a.sha256,
+                                                  a.base_version)
                     else:
                         body = source.read_bytes()
                         if hashlib.sha256(body).hexdigest() != a.sha256:
@@ -306,6 +318,23 @@ def sync_folder(client: HiveClient, folder: Path, state_file: Path, *, max_round
         except _Replan:
             pass
     return report
+
+
+def _upload_session(client: HiveClient, state: dict[str, dict[str, Any]], remember: Any, path: str, source: Path,
+                    size: int, sha256: str, base: int) -> int:
+    """A large upload through a resumable session: the session a cut sync left for these bytes is resumed
+    (the vault says how much it holds), a new one is opened otherwise or when the vault no longer has it."""
+    pending = state.get(path, {})
+    upload_id = pending.get("upload_id") if pending.get("upload_sha256") == sha256 else None
+    if upload_id is not None:
+        try:
+            return client.upload_resumable(path, source, base, upload_id=upload_id, sha256=sha256)
+        except HiveError as e:
+            if e.reason != "HIVE_FILE_NOT_FOUND":  # the session is gone (finished, or the vault lost it)
+                raise
+    upload_id = client.start_upload(path, size, sha256)
+    remember(path, upload_id, sha256)
+    return client.upload_resumable(path, source, base, upload_id=upload_id, sha256=sha256)
 
 
 class _Replan(Exception):
