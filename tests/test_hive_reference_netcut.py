@@ -186,3 +186,18 @@ def test_cut_in_the_middle_of_a_download(net):
     assert _tree(home) == {**files, "mine.txt": b"a local file the cut must not lose"}
     sync_folder(laptop, src, tmp / "laptop.json")
     assert _tree(src) == _tree(home)
+
+
+def test_a_client_killed_mid_sync_keeps_every_base_its_journal_recorded(tmp_path):
+    """The bases of actions done before a kill are in the journal (its last line may be cut): loading the state
+    replays every complete line and stops at the cut one, whose action the next sync plans again."""
+    state, journal = tmp_path / "state.json", tmp_path / "state.json.journal"
+    state.write_text(json.dumps({"a.txt": {"base_version": 1, "base_sha256": "1" * 64}}))
+    lines = [json.dumps({"path": "a.txt", "entry": {"base_version": 2, "base_sha256": "2" * 64}}),
+             json.dumps({"path": "b.txt", "entry": {"base_version": 1, "base_sha256": "3" * 64}})]
+    journal.write_text("\n".join(lines) + "\n" + lines[1][:20])
+    loaded = hc._load_state(state, journal)
+    assert loaded == {"a.txt": {"base_version": 2, "base_sha256": "2" * 64},
+                      "b.txt": {"base_version": 1, "base_sha256": "3" * 64}}
+    hc._compact_state(state, journal, loaded)
+    assert json.loads(state.read_text()) == loaded and not journal.exists()

@@ -7,8 +7,10 @@ plan saw (large ones resumable, in chunks), downloads land in a temporary file r
 only when their SHA-256 is the one the manifest promised, and a conflict copy is written both to the
 vault and to the folder. If the vault moved on meanwhile (``HIVE_SYNC_STALE``) or a download does not
 match, the round stops and the next round plans again from fresh state. The client's bases live in a
-JSON state file beside the folder and are saved after every action, so a cut connection resumes
-where it stopped.
+JSON state file beside the folder; every action appends its new base to a journal beside it (one short
+write, flushed), which is folded into the state file when the sync ends, so a cut connection or a killed
+client resumes where it stopped. A large upload's session id is kept there too: the next sync continues
+the session instead of sending the body again. Bodies are streamed from and to files, never read whole.
 """
 
 from __future__ import annotations
@@ -246,23 +248,59 @@ def _write_local(folder: Path, path: str, source: Path) -> None:
 def sync_folder(client: HiveClient, folder: Path, state_file: Path, *, max_rounds: int = 5) -> SyncReport:
     """Bring ``folder`` and the vault partition together (see the module docstring)."""
     folder.mkdir(parents=True, exist_ok=True)
-    state: dict[str, dict[str, Any]] = json.loads(state_file.read_text()) if state_file.exists() else {}
+    journal = state_file.with_name(state_file.name + ".journal")
+    state = _load_state(state_file, journal)
     report = SyncReport()
+    try:
+        return _sync_rounds(client, folder, state, journal, report, max_rounds)
+    finally:
+        _compact_state(state_file, journal, state)
 
-    def write_state() -> None:
-        tmp = state_file.with_suffix(".tmp")
-        tmp.write_text(json.dumps(state, sort_keys=True))
-        os.replace(tmp, state_file)
+
+def _load_state(state_file: Path, journal: Path) -> dict[str, dict[str, Any]]:
+    """The bases: the state file, then every complete line of the journal a cut sync left."""
+    state: dict[str, dict[str, Any]] = json.loads(state_file.read_text()) if state_file.exists() else {}
+    if journal.exists():
+        for line in journal.read_text().splitlines():
+            try:
+                rec = json.loads(line)
+            except ValueError:
+                break  # the line being written when the process died: its action is planned again
+            state[rec["path"]] = rec["entry"]
+    return state
+
+
+def _compact_state(state_file: Path, journal: Path, state: dict[str, dict[str, Any]]) -> None:
+    """Write the whole state once (temporary file, renamed into place), then drop the journal."""
+    tmp = state_file.with_name(state_file.name + ".tmp")
+    tmp.write_text(json.dumps(state, sort_keys=True))
+    os.replace(tmp, state_file)
+    journal.unlink(missing_ok=True)
+
+
+def _sync_rounds(client: HiveClient, folder: Path, state: dict[str, dict[str, Any]], journal: Path,
+                 report: SyncReport, max_rounds: int) -> SyncReport:
+    log = open(journal, "a", encoding="utf-8")  # one line per action: saving a base costs one short write
+
+    def record(path: str) -> None:
+        log.write(json.dumps({"path": path, "entry": state[path]}, sort_keys=True) + "\n")
+        log.flush()
 
     def save(path: str, version: int, sha: str | None) -> None:
         state[path] = {"base_version": version, "base_sha256": sha}
-        write_state()
+        record(path)
 
     def remember(path: str, upload_id: str, sha: str) -> None:
         """Keep an open session's id beside the path's base, so a cut upload resumes where it stopped."""
         state[path] = {**state.get(path, {}), "upload_id": upload_id, "upload_sha256": sha}
-        write_state()
+        record(path)
 
+    with log:
+        return _rounds(client, folder, state, report, max_rounds, save, remember)
+
+
+def _rounds(client: HiveClient, folder: Path, state: dict[str, dict[str, Any]], report: SyncReport,
+            max_rounds: int, save: Any, remember: Any) -> SyncReport:
     for _ in range(max_rounds):
         report.rounds += 1
         files = _scan(folder)

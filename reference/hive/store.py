@@ -214,9 +214,11 @@ class HiveStore:
         bytes of every other file of the partition: one write reads a few rows, not the partition."""
         exact, prefix = fs.neighbourhood(path)
         marks = ", ".join("?" for _ in exact)
+        below, params = "substr(path, 1, ?) = ?", [len(prefix), prefix]
+        if not con.postgres:  # SQLite compares text bytewise: a range on the primary key finds the prefix
+            below, params = f"path >= ? AND path < ? AND {below}", [prefix, path + "0", *params]  # '0' follows '/'
         rows = con.execute(f"SELECT path, size, sha256, cid, public, created, modified FROM files WHERE partition=? "
-                           f"AND (path IN ({marks}) OR substr(path, 1, ?) = ?) ORDER BY path",
-                           (partition, *exact, len(prefix), prefix))
+                           f"AND (path IN ({marks}) OR ({below})) ORDER BY path", (partition, *exact, *params))
         view = fs.Files.model_construct(entries=tuple(fs.FileEntry.model_construct(
             path=r[0], size=r[1], sha256=r[2], cid=r[3], public=bool(r[4]), is_encrypt=False, encrypt_method="",
             created=r[5], modified=r[6]) for r in rows))
