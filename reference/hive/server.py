@@ -268,9 +268,16 @@ class Vault:
         assert e is not None
         return {"name": path, "cid": e.cid}
 
+    def _file(self, caller: auth.Caller, path: str) -> fs.FileEntry:
+        """The spec's ``get`` on the path's neighbourhood (one file's rows, not the partition's)."""
+        fs.check_path(path)
+        with self.store.transaction() as con:
+            view, _ = self.store.load_neighbourhood(con, access.database_name(caller.user_did, caller.app_did), path)
+        return fs.get(view, path)
+
     def download(self, caller: auth.Caller, path: str) -> Path:
         """The body's file (sent with ``sendfile``, never read whole)."""
-        return self.store.blob_path(self._files(caller, lambda f: (None, fs.get(f, path))).sha256)
+        return self.store.blob_path(self._file(caller, path).sha256)
 
     def children(self, caller: auth.Caller, path: str) -> dict[str, Any]:
         kids = self._files(caller, lambda f: (None, fs.listing(f, path)))
@@ -278,12 +285,12 @@ class Vault:
                            "encrypt_method": ""} for c in kids]}
 
     def metadata(self, caller: auth.Caller, path: str) -> dict[str, Any]:
-        e = self._files(caller, lambda f: (None, fs.get(f, path)))
+        e = self._file(caller, path)
         return {"name": e.path, "is_file": True, "size": e.size, "created": e.created, "updated": e.modified,
                 "sha256": e.sha256, "cid": e.cid, "public": e.public}
 
     def file_hash(self, caller: auth.Caller, path: str) -> dict[str, Any]:
-        e = self._files(caller, lambda f: (None, fs.get(f, path)))
+        e = self._file(caller, path)
         return {"name": e.path, "algorithm": "SHA256", "hash": e.sha256}
 
     def copy(self, caller: auth.Caller, src: str, dst: str) -> dict[str, Any]:
