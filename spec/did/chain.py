@@ -17,7 +17,7 @@ rules below, in the order of the table.
 rule        statement
 ==========  ===========================================================================================
 IDC-001     create, update and transfer publish a document that expires after the block time
-IDC-002     create only a DID the chain does not know
+IDC-002     create only a DID the chain does not know (a known customized DID: IDC-013)
 IDC-003     update, transfer and deactivate only a DID the chain knows
 IDC-004     nothing is applied to a deactivated DID (deactivation is final)
 IDC-005     an update's previousTxid is the DID's last txid
@@ -28,7 +28,13 @@ IDC-009     a credential revoked by its owner or issuer is not declared
 IDC-010     a declared credential is revoked only by its owner, its issuer, or a controller of either
 IDC-011     one signer revokes a credential once
 IDC-012     a resolved history is a single chain of verified requests
+IDC-013     a customized DID not deactivated is created again, by any controllers, only after its grace period
+IDC-014     a customized DID past its grace period is not updated or transferred (only created again)
 ==========  ===========================================================================================
+
+A customized DID's **grace period** ends :data:`MAX_EXPIRED_TIME` after the ``expires`` of its latest
+published document (EID's ``MaxExpiredHeight`` blocks after the document's expiry height); see
+:func:`grace_end`.
 
 Resolve (EID ``internal/ethapi/didapi.go``, SDK ``DIDBackend``): :func:`resolve_did` gives status
 0 valid, 1 expired, 2 deactivated, 3 not found, and the transactions newest first: with ``all`` every
@@ -38,9 +44,15 @@ of the view's latest accepted request); deactivated takes precedence. Both resol
 :func:`resolve_credential` gives 0 valid (declared, not revoked), 2 revoked (by the owner, a controller
 of the owner, the declared issuer or the ``issuer`` asked about), 3 not found.
 
-Deviations: EID lets a customized DID be created again after its expiry plus ``MaxExpiredHeight``
-blocks and reserves customized names registered on the main chain; the spec has no heights and no main
-chain, so a create of a known DID is always rejected (IDC-002) and there are no reservations.
+Deviations: EID counts a customized DID's grace period in blocks (``MaxExpiredHeight`` = 6,307,200
+after an expiry height of ``height + (expires - block time) / 5``); the spec has no heights and counts
+the same span in block time (:data:`MAX_EXPIRED_TIME`, 6,307,200 five-second blocks = 365 days), so the
+moment the name becomes free differs from EID's by the drift of real block intervals from 5 s. EID
+accepts the re-create of a deactivated customized DID after the grace period but keeps it deactivated
+(its deactivation record is never removed, so the new DID resolves deactivated and can never be
+updated); the spec rejects that create (IDC-013), so deactivation stays final. EID also reserves
+customized names registered on the main chain (``customID was already reserved``); the spec has no
+main chain and no reservations.
 """
 
 from __future__ import annotations
@@ -80,6 +92,10 @@ __all__ = [
     "STATUS_REVOKED",
     "STATUS_DEACTIVATED",
     "STATUS_NOT_FOUND",
+    "MAX_EXPIRED_HEIGHT",
+    "EXPIRES_BLOCK_INTERVAL",
+    "MAX_EXPIRED_TIME",
+    "grace_end",
 ]
 
 STATUS_VALID: Final = 0
@@ -90,6 +106,15 @@ STATUS_DEACTIVATED: Final = 2
 """DID status (resolveDID)."""
 STATUS_NOT_FOUND: Final = 3
 
+MAX_EXPIRED_HEIGHT: Final = 6_307_200
+"""EID ``ChainConfig.MaxExpiredHeight`` (the same on mainnet, testnet and regnet, ``params/config.go``):
+the blocks after a customized DID's expiry height during which its name stays taken."""
+EXPIRES_BLOCK_INTERVAL: Final = 5
+"""Seconds per block that EID assumes when it turns ``expires`` into an expiry height
+(``rawdb.TryGetExpiresHeight``: ``height + (expires - block time) / 5``)."""
+MAX_EXPIRED_TIME: Final = MAX_EXPIRED_HEIGHT * EXPIRES_BLOCK_INTERVAL
+"""The grace period in block time: 31,536,000 s (365 days). Deviation: EID counts it in blocks."""
+
 R_EXPIRES = rule(
     "IDC-001", Reason.IDCHAIN_EXPIRES,
     "A create, update or transfer publishes a document whose expires is later than the block time.",
@@ -97,11 +122,10 @@ R_EXPIRES = rule(
 )
 R_EXISTS = rule(
     "IDC-002", Reason.IDCHAIN_ALREADY_EXISTS,
-    "A create is for a DID the chain does not know.",
+    "A create is for a DID the chain does not know (a known customized DID: IDC-013).",
     suite="did", upstream="didvalidator.go checkDIDOperation: \"DID WRONG OPERATION ALREADY EXIST\" / "
-    "checkCustomizedDID: \"customizedid was already created\"",
-    note="Deviation: EID allows re-creating a customized DID after expiry + MaxExpiredHeight blocks; the spec has "
-    "no heights.",
+    "checkCustomizedDIDOperation: \"Customized DID WRONG OPERATION ALREADY EXIST\" (a customized DID may be "
+    "created again after its grace period: IDC-013)",
 )
 R_NOT_EXIST = rule(
     "IDC-003", Reason.IDCHAIN_NOT_FOUND,
@@ -157,6 +181,26 @@ R_HISTORY = rule(
     "A resolved history, oldest first, starts with a create, each update's previousTxid and each transfer's ticket "
     "txid is the txid before it, a deactivate comes last, and each request verifies against the document before it.",
     suite="did", upstream="DIDBackend.resolveDid: \"Invalid resolve result\" / DIDBiography checks",
+)
+
+
+R_RECREATE = rule(
+    "IDC-013", Reason.IDCHAIN_ALREADY_EXISTS,
+    "A create of a customized DID the chain knows is accepted only when the DID is not deactivated and the block "
+    "time is later than its grace end (the expires of its latest document plus MAX_EXPIRED_TIME); it may be signed "
+    "by any controllers (no ticket), and the DID's history continues with the new create.",
+    suite="did", upstream="didvalidator.go checkCustIDOverMaxExpireHeight: \"customizedid was already created\"",
+    note="Deviation: EID counts the grace period in blocks (MaxExpiredHeight 6,307,200 after the expiry height "
+    "height + (expires - time)/5); the spec counts 6,307,200 x 5 s of block time. EID accepts the re-create of a "
+    "deactivated customized DID after the grace period and leaves it deactivated; the spec rejects it.",
+)
+R_LAPSED = rule(
+    "IDC-014", Reason.IDCHAIN_CUSTOMIZED_LAPSED,
+    "An update or transfer of a customized DID is rejected when the block time is later than its grace end; the "
+    "name can then only be created again (IDC-013). A deactivate is not limited.",
+    suite="did", upstream="didvalidator.go checkCustIDOverMaxExpireHeight: "
+    "\"customizedid was already reached max expired time .Create it again\"",
+    note="Deviation: the grace period is counted in block time, not blocks (see IDC-013).",
 )
 
 
@@ -298,6 +342,17 @@ def published_document(tx: IdTransaction) -> str:
     return request.b64url_decode(payload).decode("utf-8")
 
 
+def grace_end(doc: Document) -> int:
+    """The block time after which a customized DID whose latest document is ``doc`` may be created again
+    (IDC-013) and may no longer be updated or transferred (IDC-014): ``expires`` + :data:`MAX_EXPIRED_TIME`."""
+    return document.parse_date(doc.expires) + MAX_EXPIRED_TIME
+
+
+def _recreatable(rec: DIDRecord, block_time: int) -> bool:
+    """A known DID may be created again at ``block_time``: customized, not deactivated, past its grace end."""
+    return rec.document.customized and not rec.deactivated and block_time > grace_end(rec.document)
+
+
 def _get(pairs: tuple[tuple[str, object], ...], key: str) -> object | None:
     i = bisect.bisect_left(pairs, key, key=_first)
     return pairs[i][1] if i < len(pairs) and pairs[i][0] == key else None
@@ -346,9 +401,12 @@ def check_request(view: IdChainView, request_json: str, block_time: int, txid: b
     if op in ("create", "update", "transfer", "deactivate"):
         rec = view.did(v.did)
         if op == "create":
-            # [IDC-002] create only a new DID
-            if rec is not None:
+            # [IDC-002] create only a new DID (primitive DIDs: ever)
+            if rec is not None and not rec.document.customized:
                 raise Reject(Reason.IDCHAIN_ALREADY_EXISTS, "IDC-002", "DID WRONG OPERATION ALREADY EXIST")
+            # [IDC-013] a known customized DID only after its grace end, and never once deactivated
+            if rec is not None and not _recreatable(rec, block_time):
+                raise Reject(Reason.IDCHAIN_ALREADY_EXISTS, "IDC-013", "customizedid was already created")
         else:
             # [IDC-003] update, transfer and deactivate only a known DID
             if rec is None:
@@ -356,6 +414,10 @@ def check_request(view: IdChainView, request_json: str, block_time: int, txid: b
             # [IDC-004] deactivation is final
             if rec.deactivated:
                 raise Reject(Reason.IDCHAIN_DEACTIVATED, "IDC-004", "DID is deactivated")
+            # [IDC-014] a customized DID past its grace end is only created again
+            if op != "deactivate" and rec.document.customized and block_time > grace_end(rec.document):
+                raise Reject(Reason.IDCHAIN_CUSTOMIZED_LAPSED, "IDC-014",
+                             "customizedid was already reached max expired time .Create it again")
             last = rec.transactions[-1].txid
             if op == "update":
                 assert v.document is not None
@@ -373,6 +435,9 @@ def check_request(view: IdChainView, request_json: str, block_time: int, txid: b
         if rec is None:
             assert v.document is not None
             new = DIDRecord(transactions=(tx,), document=v.document)
+        elif op == "create":
+            assert v.document is not None
+            new = DIDRecord(transactions=rec.transactions + (tx,), document=v.document)
         else:
             new = rec.model_copy(update={"transactions": rec.transactions + (tx,),
                                          "document": v.document or rec.document,
@@ -451,7 +516,10 @@ def resolve_credential(view: IdChainView, vc_id: DIDURL | str,
 
 def check_history(did: DID | str, transactions: tuple[IdTransaction, ...], resolve: document.Resolver) -> Document:
     """The client's check of a full resolved history (``all``, newest first): a single chain of verified
-    requests about ``did``. ``resolve`` gives the other DIDs' documents. Returns the latest document."""
+    requests about ``did``. ``resolve`` gives the other DIDs' documents. Returns the latest document.
+
+    A customized DID created again after its grace period (IDC-013) has one history: the new create
+    follows the last transaction of the DID's earlier life, at a timestamp after that life's grace end."""
     target = parse_did(did) if isinstance(did, str) else did
     current: Document | None = None
     last: str | None = None
@@ -465,7 +533,9 @@ def check_history(did: DID | str, transactions: tuple[IdTransaction, ...], resol
             # [IDC-012] each request verifies against the document before it
             raise Reject(Reason.IDCHAIN_HISTORY, "IDC-012", f"{tx.txid}: {e.reason}") from None
         op = v.request.operation
-        links = {"create": last is None, "update": last is not None and v.request.previous_txid == last,
+        # a create starts the history, or (IDC-013) re-creates a customized DID past its grace end
+        again = current is not None and current.customized and not deactivated and tx.timestamp > grace_end(current)
+        links = {"create": last is None or again, "update": last is not None and v.request.previous_txid == last,
                  "transfer": last is not None and v.ticket is not None and _strip0x(v.ticket.txid) == last,
                  "deactivate": last is not None}
         # [IDC-012] one DID, a create first, each link naming the txid before it, nothing after a deactivate
