@@ -367,3 +367,38 @@ def test_resolve_handler_all_and_latest() -> None:
     with pytest.raises(Reject) as e:
         fn({"requests": [], "did": G.FOO, "all": 1})
     assert e.value.reason is Reason.MALFORMED_INPUT
+
+
+# -- ids on chain (DID-012): letters and digits, customized ids in any case ----------------------------
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.booleans(), min_size=3, max_size=3))
+def test_customized_ids_are_one_did_in_any_case(upper: list[bool]) -> None:
+    name = "".join(c.upper() if u else c for c, u in zip("foo", upper, strict=True))
+    s = G.users()
+    s.add(req("create", norm("foo.id"), f"{USER2}#primary"))
+    state, _ = replay([(i["request"], i["block_time"]) for i in s.items])
+    variant = f"did:elastos:{name}"
+    assert chain.resolve_did(state, variant) == chain.resolve_did(state, G.FOO)
+    assert chain.lookup(state, chain.parse_did(variant))[0] == G.FOO  # type: ignore[index]
+    renamed = G.resign(norm("foo.id"), [f"{USER1}#primary", f"{USER2}#primary"], lambda d: d.update(id=variant))
+    again = req("create", renamed, f"{USER1}#primary")
+    with pytest.raises(Reject) as e:
+        chain.check_request(state, again, T0 + 100, chain.request_txid(again))
+    assert e.value.reason is Reason.IDCHAIN_ALREADY_EXISTS
+    upd = req("update", renamed, f"{USER1}#primary", previous_txid=state.did(G.FOO).transactions[-1].txid)  # type: ignore[union-attr]
+    change = chain.check_request(state, upd, T0 + 100, chain.request_txid(upd))
+    assert isinstance(change, chain.DIDChange) and change.did == G.FOO and str(change.record.document.subject) == variant
+
+
+def test_primitive_dids_keep_their_case_and_chain_ids_are_alphanumeric() -> None:
+    state, _ = replay([(i["request"], i["block_time"]) for i in G.users().items])
+    assert chain.resolve_did(state, USER1.lower())[0] == chain.STATUS_NOT_FOUND
+    for name in ("foo-bar", "foo.bar", "foo_bar"):
+        doc = G.resign(norm("foo.id"), [f"{USER1}#primary", f"{USER2}#primary"],
+                       lambda d, n=name: d.update(id=f"did:elastos:{n}"))
+        text = req("create", doc, f"{USER1}#primary")
+        with pytest.raises(Reject) as e:
+            chain.check_request(state, text, T0 + 100, chain.request_txid(text))
+        assert (e.value.reason, e.value.rule) == (Reason.DID_CHAIN_ID_CHARSET, "DID-012")

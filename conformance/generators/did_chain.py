@@ -321,6 +321,8 @@ def _resolve_sequences() -> Iterator[tuple[str, Seq, str, str, int | None, int, 
     at(g, foo_again(), FOO_GRACE_END + 1)
     yield "recreated", g, FOO, "foo created again after its grace end: both lives with all, the new create without", \
         None, 0, "create create / create"
+    yield "other_case", s, "did:elastos:FOO", "did:elastos:FOO resolves foo (customized ids are one DID in any case)", \
+        None, 0, "update update create / update"
 
 
 @generator("did", "did.chain.resolve")
@@ -451,6 +453,17 @@ def submit_cases() -> Iterator[CaseSpec]:
     yield case("recreate_primitive_after_grace", g3, req("create", renewed("user1", USER1), f"{USER1}#primary"),
                Reason.IDCHAIN_ALREADY_EXISTS, "a primitive DID is never created again",
                block_time=chain.grace_end(chain.document.parse_document(norm("user1.id"))) + 1)
+    def foo_named(name: str) -> str:
+        return resign(norm("foo.id"), [f"{USER1}#primary", f"{USER2}#primary"],
+                      lambda d: d.update(id=f"did:elastos:{name}"))
+    yield case("create_customized_bad_charset", users(), req("create", foo_named("foo-bar"), f"{USER1}#primary"),
+               Reason.DID_CHAIN_ID_CHARSET, "on chain a customized id is letters and digits only")
+    yield case("create_customized_mixed_case", users(), req("create", foo_named("FooBar2"), f"{USER1}#primary"), OK,
+               "letters and digits in any case", ("DID-012", "IDC-002"))
+    yield case("create_other_case_of_foo", f, req("create", foo_named("Foo"), f"{USER1}#primary"),
+               Reason.IDCHAIN_ALREADY_EXISTS, "did:elastos:Foo is foo: customized ids are one DID in any case")
+    yield case("update_foo_in_upper_case", f, update(f, FOO, foo_named("FOO"), f"{USER1}#primary"), OK,
+               "an update of did:elastos:FOO names foo's last txid and updates foo", ("DID-012", "IDC-005"))
     r = users()
     r.add(req("revoke", TWITTER, f"{USER3}#primary"))
     yield case("revoke_undeclared_by_stranger", users(), req("revoke", TWITTER, f"{USER3}#primary"), OK,

@@ -65,7 +65,7 @@ from pydantic import BaseModel, ConfigDict
 from spec.crypto.hashes import sha256d
 from spec.did import document, request
 from spec.did.document import Document
-from spec.did.syntax import DID, DIDURL, parse_did
+from spec.did.syntax import DID, DIDURL, chain_key, check_chain_id, parse_did
 from spec.errors import Reason, Reject, rule
 
 __all__ = [
@@ -96,6 +96,8 @@ __all__ = [
     "EXPIRES_BLOCK_INTERVAL",
     "MAX_EXPIRED_TIME",
     "grace_end",
+    "did_key",
+    "lookup",
 ]
 
 STATUS_VALID: Final = 0
@@ -328,11 +330,32 @@ def request_txid(request_json: str) -> bytes:
     return sha256d(request_json.encode("utf-8", "surrogatepass"))
 
 
+def did_key(did: DID, customized: bool) -> str:
+    """The key under which the chain keeps a DID: a customized DID's id lower-cased
+    (:func:`spec.did.syntax.chain_key`, ``DID-012``), a primitive DID as written."""
+    return f"did:{did.method}:{chain_key(did)}" if customized else str(did)
+
+
+def lookup(view: IdChainView, did: DID) -> tuple[str, DIDRecord] | None:
+    """The DID's key and record: as written, else (EID's ``ResolveDID`` and ``checkCustomizedDID``) the
+    customized DID whose lower-cased id it names, so ``did:elastos:Foo`` finds ``did:elastos:foo``."""
+    rec = view.did(did)
+    if rec is not None:
+        return str(did), rec
+    low = did_key(did, True)
+    if low != str(did):
+        rec = view.did(low)
+        if rec is not None and rec.document.customized:
+            return low, rec
+    return None
+
+
 def resolver(view: IdChainView) -> document.Resolver:
-    """The view's current documents, as request verification looks signers up (deactivated DIDs included)."""
+    """The view's current documents, as request verification looks signers up (deactivated DIDs included;
+    customized DIDs whatever the case of their id, :func:`lookup`)."""
     def resolve(did: DID) -> Document | None:
-        rec = view.did(did)
-        return None if rec is None else rec.document
+        found = lookup(view, did)
+        return None if found is None else found[1].document
     return resolve
 
 
@@ -378,8 +401,8 @@ def _controls(view: IdChainView, signer: DID, did: DID | None) -> bool:
         return False
     if signer == did:
         return True
-    rec = view.did(did)
-    return rec is not None and signer in rec.document.controllers
+    found = lookup(view, did)
+    return found is not None and signer in found[1].document.controllers
 
 
 def _revoked_for(view: IdChainView, rec: CredentialRecord, issuer: DID | None) -> bool:
@@ -399,7 +422,16 @@ def check_request(view: IdChainView, request_json: str, block_time: int, txid: b
         if document.parse_date(v.document.expires) <= block_time:
             raise Reject(Reason.IDCHAIN_EXPIRES, "IDC-001", "Expires time is too short")
     if op in ("create", "update", "transfer", "deactivate"):
-        rec = view.did(v.did)
+        if v.document is not None:
+            # [DID-012] on chain a DID's id is letters and digits only
+            check_chain_id(v.did)
+        found = lookup(view, v.did)
+        rec = None if found is None else found[1]
+        if found is not None:
+            key = found[0]
+        else:
+            assert v.document is not None or op != "create"
+            key = did_key(v.did, v.document is not None and v.document.customized)
         if op == "create":
             # [IDC-002] create only a new DID (primitive DIDs: ever)
             if rec is not None and not rec.document.customized:
@@ -442,7 +474,7 @@ def check_request(view: IdChainView, request_json: str, block_time: int, txid: b
             new = rec.model_copy(update={"transactions": rec.transactions + (tx,),
                                          "document": v.document or rec.document,
                                          "deactivated": op == "deactivate"})
-        return DIDChange(did=str(v.did), record=new, transaction=tx)
+        return DIDChange(did=key, record=new, transaction=tx)
 
     assert v.credential_id is not None
     crec = view.credential(v.credential_id)
@@ -488,9 +520,10 @@ def apply_request(state: IdChainState, request_json: str, block_time: int, txid:
 def resolve_did(view: IdChainView, did: DID | str, all: bool = False,  # noqa: A002
                 now: int | None = None) -> tuple[int, tuple[IdTransaction, ...]]:
     """``did_resolveDID``: the status and the transactions, newest first."""
-    rec = view.did(parse_did(did) if isinstance(did, str) else did)
-    if rec is None:
+    found = lookup(view, parse_did(did) if isinstance(did, str) else did)
+    if found is None:
         return STATUS_NOT_FOUND, ()
+    rec = found[1]
     txs = tuple(reversed(rec.transactions))
     if not all:
         docs = [t for t in txs if t.operation != "deactivate"]
@@ -514,6 +547,11 @@ def resolve_credential(view: IdChainView, vc_id: DIDURL | str,
     return (STATUS_VALID, txs) if rec.declare is not None else (STATUS_NOT_FOUND, ())
 
 
+def _same(a: DID, b: DID, doc: Document | None) -> bool:
+    """``a`` and ``b`` name one DID: equal, or the same customized id in another case (``doc`` is theirs)."""
+    return a == b or (doc is not None and doc.customized and chain_key(a) == chain_key(b))
+
+
 def check_history(did: DID | str, transactions: tuple[IdTransaction, ...], resolve: document.Resolver) -> Document:
     """The client's check of a full resolved history (``all``, newest first): a single chain of verified
     requests about ``did``. ``resolve`` gives the other DIDs' documents. Returns the latest document.
@@ -526,7 +564,7 @@ def check_history(did: DID | str, transactions: tuple[IdTransaction, ...], resol
     deactivated = False
     for tx in reversed(transactions):
         def view(d: DID, current: Document | None = current) -> Document | None:
-            return current if d == target else resolve(d)
+            return current if _same(d, target, current) else resolve(d)
         try:
             v = request.verify_request(request.parse_request(tx.request), view)
         except Reject as e:
@@ -539,7 +577,7 @@ def check_history(did: DID | str, transactions: tuple[IdTransaction, ...], resol
                  "transfer": last is not None and v.ticket is not None and _strip0x(v.ticket.txid) == last,
                  "deactivate": last is not None}
         # [IDC-012] one DID, a create first, each link naming the txid before it, nothing after a deactivate
-        if v.did != target or op not in links or not links[op] or deactivated or tx.operation != op:
+        if not _same(v.did, target, v.document or current) or op not in links or not links[op] or deactivated or tx.operation != op:
             raise Reject(Reason.IDCHAIN_HISTORY, "IDC-012", f"{tx.txid}: {op} does not continue the chain")
         current = v.document or current
         deactivated = op == "deactivate"
