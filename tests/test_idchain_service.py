@@ -345,6 +345,11 @@ def test_resolve_all_and_latest_have_eids_shapes(served) -> None:
     shape(rpc.call("did_resolveDID", {"did": USER3, "all": True}), USER3, 2, [7, 3])
     assert rpc.call("did_resolveDID", {"did": "did:elastos:nobody", "all": True}) == \
         {"did": "did:elastos:nobody", "status": 3}
+    # a bare id, as EID takes it, and a customized id in another case
+    bare = rpc.call("did_resolveDID", {"did": "foo", "all": True})
+    assert bare["did"] == "foo" and bare["transaction"] == rpc.call("did_resolveDID", {"did": FOO, "all": True})[
+        "transaction"]
+    assert rpc.call("did_resolveDID", {"did": "did:elastos:FOO"})["transaction"][0]["txid"] == txid[6]
 
 
 def test_service_recreates_a_customized_did_after_its_grace_end(served) -> None:
