@@ -145,7 +145,10 @@ def spec_outcomes(ops: Sequence[int], refs: Sequence[int], signed_ok: Sequence[b
 
     state = chain.EMPTY
     for i, (name, user) in enumerate((("user1.id", USER1), ("user2.id", USER2), ("user3.id", USER3))):
-        state = chain.apply_request(state, req("create", norm(name), f"{user}#primary"), 1700000000 + i,
+        doc = norm(name)
+        if lapsed is not None:  # controllers that stay valid (IDC-015) through every grace end the sequence reaches
+            doc = resign(doc, [f"{user}#primary"], lambda d: d.update(expires="2199-01-01T00:00:00Z"))
+        state = chain.apply_request(state, req("create", doc, f"{user}#primary"), 1700000000 + i,
                                     sha256(name.encode()).digest())
     foo = "did:elastos:foo"
     out = []

@@ -115,11 +115,12 @@ def foo_renewal() -> str:
 
 
 def foo_lapsed() -> Seq:
-    """foo created, user3 and user4 renewed to LATER: the sequence before foo's grace end."""
+    """foo created (request 5), then user3, user4, user1 and user2 renewed to LATER, so that they are valid
+    controllers (IDC-015) after foo's grace end: the sequence before foo's grace end."""
     s = users()
     s.add(req("create", norm("foo.id"), f"{USER2}#primary"))
-    s.add(update(s, USER3, renewed("user3", USER3), f"{USER3}#primary"))
-    s.add(update(s, USER4, renewed("user4", USER4), f"{USER4}#primary"))
+    for name, did in (("user3", USER3), ("user4", USER4), ("user1", USER1), ("user2", USER2)):
+        s.add(update(s, did, renewed(name, did), f"{did}#primary"))
     return s
 
 
@@ -352,7 +353,7 @@ def submit_cases() -> Iterator[CaseSpec]:
 
     s = users()
     yield case("create_foo", s, req("create", norm("foo.id"), f"{USER2}#primary"), OK, "a 2:2 DID after its controllers",
-               ("IDC-001", "IDC-002"))
+               ("IDC-001", "IDC-002", "IDC-015"))
     yield case("create_expired", Seq(), req("create", norm("user1.id"), f"{USER1}#primary"), Reason.IDCHAIN_EXPIRES,
                "the document expired before the block time", block_time=NOW_AFTER)
     yield case("create_at_expiry", Seq(), req("create", norm("user1.id"), f"{USER1}#primary"), Reason.IDCHAIN_EXPIRES,
@@ -391,7 +392,7 @@ def submit_cases() -> Iterator[CaseSpec]:
                ("IDC-003", "IDC-004"))
     c = customized()
     yield case("transfer_baz", c, transfer(c, BAZ, norm("baz.new-id"), [f"{USER1}#primary"]), OK,
-               "the ticket names baz's last txid", ("IDC-003", "IDC-004", "IDC-007"))
+               "the ticket names baz's last txid", ("IDC-003", "IDC-004", "IDC-007", "IDC-015", "IDC-016"))
     yield case("transfer_foobar_0x_ticket", c, transfer(c, FOOBAR, norm("foobar.new-id"),
                                                         [f"{USER1}#primary", f"{USER3}#primary"],
                                                         txid="0x" + c.last_txid(FOOBAR)), OK,
@@ -453,6 +454,39 @@ def submit_cases() -> Iterator[CaseSpec]:
     yield case("recreate_primitive_after_grace", g3, req("create", renewed("user1", USER1), f"{USER1}#primary"),
                Reason.IDCHAIN_ALREADY_EXISTS, "a primitive DID is never created again",
                block_time=chain.grace_end(chain.document.parse_document(norm("user1.id"))) + 1)
+    # controllers and deactivate signers must be valid at the block time (IDC-015)
+    foo_expires = chain.document.parse_date("2026-11-20T09:54:10Z")
+    user2_expires = chain.document.parse_date("2026-11-20T09:54:08Z")
+    yield case("create_foo_controller_expired", users(), req("create", foo_renewal(), f"{USER1}#primary"),
+               Reason.IDCHAIN_CONTROLLER_INVALID, "user1 and user2 expired in 2026: they cannot control a new DID",
+               block_time=foo_expires + 10)
+    valid = foo_lapsed()
+    yield case("create_foo2_controllers_renewed", valid, req("create", resign(
+        norm("foo.id"), [f"{USER1}#primary", f"{USER2}#primary"],
+        lambda d: d.update(id="did:elastos:foo2", expires=LATER)), f"{USER1}#primary"), OK,
+        "after user1 and user2 renewed to 2033 they control a new DID in 2027", ("IDC-015",),
+        block_time=FOO_GRACE_END)
+    dc = users()
+    dc.add(req("create", norm("foo.id"), f"{USER2}#primary"))
+    dc.add(req("deactivate", USER2, f"{USER2}#primary"))
+    yield case("update_foo_controller_deactivated", dc, update(dc, FOO, norm("foo.id"), f"{USER1}#primary"),
+               Reason.IDCHAIN_CONTROLLER_INVALID, "user2, a controller of foo, is deactivated")
+    yield case("deactivate_foo_by_valid_controller", dc, req("deactivate", FOO, f"{USER1}#primary"), OK,
+               "user1 is valid: it deactivates foo although user2 is deactivated", ("IDC-015",))
+    yield case("deactivate_expired_user1", users(), req("deactivate", USER1, f"{USER1}#primary"),
+               Reason.IDCHAIN_CONTROLLER_INVALID, "user1 expired: its own deactivate is by an invalid signer",
+               block_time=user2_expires + 10)
+    # an expired customized DID is not transferred (IDC-016), though it may be renewed
+    ex = foo_lapsed()
+    yield case("transfer_expired_foo", ex, transfer(ex, FOO, foo_to_user4_later(), [f"{USER1}#primary",
+                                                                                   f"{USER2}#primary"]),
+               Reason.IDCHAIN_TRANSFER_EXPIRED, "foo expired in 2026: a transfer in its grace period is rejected",
+               block_time=foo_expires + 10)
+    ex2 = foo_lapsed()
+    yield case("transfer_foo_before_expiry", ex2, transfer(ex2, FOO, foo_to_user4_later(),
+                                                           [f"{USER1}#primary", f"{USER2}#primary"]), OK,
+               "the same transfer one second before foo expires", ("IDC-015", "IDC-016"), block_time=foo_expires - 1)
+
     def foo_named(name: str) -> str:
         return resign(norm("foo.id"), [f"{USER1}#primary", f"{USER2}#primary"],
                       lambda d: d.update(id=f"did:elastos:{name}"))

@@ -30,6 +30,8 @@ IDC-011     one signer revokes a credential once
 IDC-012     a resolved history is a single chain of verified requests
 IDC-013     a customized DID not deactivated is created again, by any controllers, only after its grace period
 IDC-014     a customized DID past its grace period is not updated or transferred (only created again)
+IDC-015     a customized DID's controllers, and a deactivate's signer, are on chain, not deactivated, not expired
+IDC-016     a customized DID is transferred only while its document has not expired
 ==========  ===========================================================================================
 
 A customized DID's **grace period** ends :data:`MAX_EXPIRED_TIME` after the ``expires`` of its latest
@@ -203,6 +205,24 @@ R_LAPSED = rule(
     suite="did", upstream="didvalidator.go checkCustIDOverMaxExpireHeight: "
     "\"customizedid was already reached max expired time .Create it again\"",
     note="Deviation: the grace period is counted in block time, not blocks (see IDC-013).",
+)
+
+R_CONTROLLER_VALID = rule(
+    "IDC-015", Reason.IDCHAIN_CONTROLLER_INVALID,
+    "A create, update or transfer of a customized DID names controllers that are DIDs on chain, not deactivated "
+    "and not expired at the block time; the DID that signs a deactivate is neither deactivated nor expired at the "
+    "block time.",
+    suite="did", upstream="did_contracts.go IsControllerInvalid: \"not all the controler is already in the chain\" "
+    "/ \"one of the controller is  Invalid\"; checkDeactivateDID: \" the VerificationMethod controller is invalid\"",
+    note="Deviation: EID calls a DID expired once the block height passes its expiry height (height + (expires - "
+    "time)/5); the spec compares the block time with expires.",
+)
+R_TRANSFER_EXPIRED = rule(
+    "IDC-016", Reason.IDCHAIN_TRANSFER_EXPIRED,
+    "A transfer is of a customized DID whose current document has not expired at the block time (an expired one "
+    "may still be renewed by an update within its grace period).",
+    suite="did", upstream="did_contracts.go checkCustomIDPayloadSyntax / isCustomizedidInvalid: "
+    "\"isCustomizedidInvalid customized expired check fail\"",
 )
 
 
@@ -461,9 +481,21 @@ def check_request(view: IdChainView, request_json: str, block_time: int, txid: b
                     raise Reject(Reason.IDCHAIN_CONTROLLERS_CHANGED, "IDC-006", "Document controllers changed.")
             elif op == "transfer":
                 assert v.ticket is not None
+                # [IDC-016] only an unexpired customized DID is transferred
+                if document.is_expired(rec.document, block_time):
+                    raise Reject(Reason.IDCHAIN_TRANSFER_EXPIRED, "IDC-016",
+                                 "isCustomizedidInvalid customized expired check fail")
                 # [IDC-007] the ticket names the DID's last txid
                 if _strip0x(v.ticket.txid) != last:
                     raise Reject(Reason.IDCHAIN_TICKET_TXID, "IDC-007", "invalid TransactionID of ticket")
+        signers = v.document.controllers if v.document is not None and v.document.customized else ()
+        if op == "deactivate" and v.signer.did is not None:
+            signers = (v.signer.did,)
+        for c in signers:
+            found_c = lookup(view, c)
+            # [IDC-015] controllers (and a deactivate's signer) are on chain, not deactivated, not expired
+            if found_c is None or found_c[1].deactivated or document.is_expired(found_c[1].document, block_time):
+                raise Reject(Reason.IDCHAIN_CONTROLLER_INVALID, "IDC-015", f"one of the controller is  Invalid: {c}")
         if rec is None:
             assert v.document is not None
             new = DIDRecord(transactions=(tx,), document=v.document)
