@@ -447,11 +447,8 @@ def check_request(view: IdChainView, request_json: str, block_time: int, txid: b
             check_chain_id(v.did)
         found = lookup(view, v.did)
         rec = None if found is None else found[1]
-        if found is not None:
-            key = found[0]
-        else:
-            assert v.document is not None or op != "create"
-            key = did_key(v.did, v.document is not None and v.document.customized)
+        # the record's key: where the DID is kept, else where a new DID goes (a customized id lower-cased)
+        key = found[0] if found is not None else did_key(v.did, v.document is not None and v.document.customized)
         if op == "create":
             # [IDC-002] create only a new DID (primitive DIDs: ever)
             if rec is not None and not rec.document.customized:
