@@ -237,6 +237,100 @@ int ec_block_sanity(const ec_block *b, const ec_chain_params *params, int64_t no
 /* the program rules of spec.chain.validation.check_signatures; refs: one 21-byte program hash per input */
 int ec_check_signatures(const ec_tx *tx, const uint8_t *ref_program_hashes, size_t n_refs);
 
+/* -- ELA peer-to-peer messages and the session rules (spec.chain.p2p) ------------------------- */
+/* `network` indexes EC_P2P_NETWORKS (elastos_tables.h); `command` is an enum ec_p2p_command.
+ * A decoded message points into the caller's buffer; ec_p2p_message_free frees its arrays. */
+typedef struct {
+    uint32_t magic;
+    int command;               /* -1 until the command is known */
+    uint8_t name[12];          /* the command field up to its first NUL */
+    size_t name_len;
+    uint32_t length;
+    uint8_t checksum[4];
+} ec_p2p_header;
+
+typedef struct {
+    int64_t timestamp;
+    uint64_t services;
+    uint8_t ip[16];
+    uint16_t port;
+} ec_net_address;
+
+typedef struct {
+    uint32_t type;
+    uint8_t hash[32];
+} ec_inv_vect;
+
+typedef struct {
+    int command;
+    /* version */
+    uint32_t version;
+    uint64_t services;
+    uint32_t timestamp;
+    uint16_t port;
+    uint64_t nonce;            /* version, ping, pong */
+    uint64_t height;
+    int relay;
+    int has_node_version;
+    const uint8_t *node_version;
+    size_t node_version_len;
+    /* addr */
+    ec_net_address *addresses;
+    size_t n_addresses;
+    /* getblocks: n_locator * 32 bytes, then the stop hash */
+    const uint8_t *locator;
+    size_t n_locator;
+    const uint8_t *hash_stop;
+    /* inv, getdata, notfound */
+    ec_inv_vect *inventory;
+    size_t n_inventory;
+    /* block, tx: the raw payload */
+    const uint8_t *data;
+    size_t data_len;
+    /* reject (and hash) */
+    const uint8_t *rejected_command;
+    size_t rejected_command_len;
+    uint8_t code;
+    const uint8_t *reason;
+    size_t reason_len;
+    const uint8_t *hash;
+} ec_p2p_message;
+
+int ec_p2p_network_count(void);
+int ec_p2p_command_of(const uint8_t *name, size_t len);
+int ec_p2p_read_header(const uint8_t *data, size_t len, int network, ec_p2p_header *h);
+int ec_p2p_decode_payload(int command, const uint8_t *payload, size_t len, ec_p2p_message *m);
+int ec_p2p_decode(const uint8_t *data, size_t len, int network, ec_p2p_message *m);
+void ec_p2p_message_free(ec_p2p_message *m);
+/* the payload's bytes (out may be NULL to learn the size) */
+int ec_p2p_serialize(const ec_p2p_message *m, uint8_t *out, size_t cap, size_t *outlen);
+/* header and payload; `out` needs 24 + the payload's size */
+int ec_p2p_frame(int network, int command, const uint8_t *payload, size_t len, uint8_t *out);
+
+typedef struct {
+    int inbound;
+    uint32_t local_version;
+    uint64_t local_services;
+    const uint64_t *local_nonces;
+    size_t n_local_nonces;
+    int version_received;
+    int verack_received;
+    uint32_t protocol_version;
+    uint64_t services;
+    int relay;
+    uint32_t height;
+    int has_node_version;
+    const uint8_t *node_version;
+    size_t node_version_len;
+    int sent_addrs;
+    int replies[2];            /* the commands the session answers the last message with */
+    int n_replies;
+} ec_peer_session;
+
+void ec_session_init(ec_peer_session *s, int inbound, uint32_t local_version, uint64_t local_services,
+                     const uint64_t *local_nonces, size_t n_local_nonces);
+int ec_session_step(ec_peer_session *s, const ec_p2p_message *m);
+
 /* CFFI-END */
 
 #ifdef __cplusplus
