@@ -97,6 +97,8 @@ def _p2p_and_state_tables() -> list[str]:
     from spec.chain import tx
     from spec.chain import validation as V
     from spec.encoding import address as A
+    from spec.chain.auxpow import AUXPOW_CHAIN_ID
+    from spec.chain.block import HEADER_TRAILER
     from spec.encoding.primitives import MAX_VAR_STRING_LENGTH
 
     cmds = list(p2p.MESSAGE_TYPES)
@@ -157,7 +159,15 @@ def _p2p_and_state_tables() -> list[str]:
               f"{_bytes(P.GENESIS_COINBASE_NONCE)};",
               f"#define EC_ORIGIN_ISSUANCE {P.ORIGIN_ISSUANCE}LL",
               f'#define EC_ELA_ASSET_NAME "{asset.name.decode()}"', f"#define EC_ELA_PRECISION {asset.precision}",
-              f"#define EC_ZERO_AUXPOW_SIZE {len(P.zero_auxpow().serialize())}"]
+              f"#define EC_ELA_ASSET_TYPE {asset.asset_type}", f"#define EC_ELA_RECORD_TYPE {asset.record_type}",
+              f"#define EC_ELA_ASSET_AMOUNT {P.ELA_ASSET_TX.payload.amount}LL",
+              f"static const uint8_t EC_ELA_ASSET_CONTROLLER[21] = {_bytes(P.ELA_ASSET_TX.payload.controller)};",
+              f'static const uint8_t EC_ELA_ASSET_DESCRIPTION[{len(asset.description) + 1}] = "{asset.description.decode()}";',
+              f"#define EC_ZERO_AUXPOW_SIZE {len(P.zero_auxpow().serialize())}",
+              f"#define EC_GENESIS_COINBASE_SEQUENCE {g.inputs[0].sequence}u",
+              f"#define EC_GENESIS_COINBASE_INDEX {g.inputs[0].previous.index}u",
+              f"#define EC_HEADER_TRAILER 0x{HEADER_TRAILER:02x}",
+              f"#define EC_AUXPOW_CHAIN_ID {AUXPOW_CHAIN_ID}u"]
     return lines
 
 

@@ -814,16 +814,7 @@ static int h_reward(arena *a, const jv *in, ec_buf *out) {
     SHAPE(in, "network", "height");
     TRY(u32(in, "height", &height));
     TRY(network(in, &net));
-    int64_t sela;
-    /* GetBlockReward in float64, truncated toward zero, as the spec computes it */
-    if (height < net->new_ela_issuance_height) {
-        sela = (int64_t)((double)EC_INFLATION_PER_YEAR / (double)EC_BLOCKS_PER_YEAR);
-    } else {
-        uint64_t factor = 1;
-        if (height >= net->halving_reward_height)
-            factor = 2 + (height - net->halving_reward_height) / net->halving_reward_interval;
-        sela = (int64_t)ldexp((double)EC_NEW_INFLATION_PER_YEAR / (double)EC_BLOCKS_PER_YEAR, -(int)(factor - 1));
-    }
+    int64_t sela = ec_block_reward((int)(net - EC_NETWORKS), height);
     out_dec_field(out, 1, "sela", 0, (unsigned __int128)sela);
     return EC_OK;
 }
@@ -926,6 +917,10 @@ const handler_entry chain_handlers[] = {
     {"chain/ela.p2p.encode", h_p2p_encode},
     {"chain/ela.p2p.read_header", h_p2p_read_header},
     {"chain/ela.p2p.handshake", h_p2p_handshake},
+    {"chain/ela.genesis", h_genesis},
+    {"chain/ela.tx.context", h_tx_context},
+    {"chain/ela.block.apply", h_block_apply},
+    {"chain/ela.fork_choice", h_fork_choice},
     {"chain/ela.pow.check", h_pow_check},
     {"chain/ela.reward", h_reward},
     {"chain/ela.tx.decode", h_tx_decode},

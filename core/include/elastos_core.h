@@ -118,6 +118,8 @@ typedef struct {
     uint32_t output_lock;
     const uint8_t *program_hash;
     uint8_t type;
+    const uint8_t *payload;    /* the output payload's bytes (version >= 0x09) */
+    size_t payload_len;
 } ec_output;
 
 typedef struct {
@@ -148,6 +150,8 @@ typedef struct {
     size_t n_outputs, cap_outputs;
     ec_program *programs;
     size_t n_programs, cap_programs;
+    const uint8_t *payload;    /* the transaction payload's bytes */
+    size_t payload_len;
 } ec_tx;
 
 typedef struct {
@@ -330,6 +334,98 @@ typedef struct {
 void ec_session_init(ec_peer_session *s, int inbound, uint32_t local_version, uint64_t local_services,
                      const uint64_t *local_nonces, size_t n_local_nonces);
 int ec_session_step(ec_peer_session *s, const ec_p2p_message *m);
+
+/* -- chain state: genesis, transaction and block context, apply_block, fork choice -------------
+ * (spec.chain.params genesis_block, spec.chain.validation check_tx_context / check_block_context,
+ * spec.chain.state). `network` indexes EC_NETWORKS (elastos_tables.h). A state is a value the
+ * caller owns (ec_state_free); ec_state_apply_block leaves it unchanged when the block is refused. */
+typedef struct {
+    uint8_t txid[32];
+    uint16_t index;
+    int64_t value;
+    uint32_t output_lock;
+    uint8_t program_hash[21];
+    uint32_t height;
+    int coinbase;
+    uint32_t tx_lock_time;
+    int new_sidechain_pow;
+} ec_utxo;
+
+typedef struct {
+    uint8_t hash[32];
+    uint32_t height;
+    uint32_t timestamp;
+    uint32_t bits;
+} ec_header_info;
+
+typedef struct {
+    uint8_t txid[32];
+    uint32_t count;
+} ec_tx_count;
+
+typedef struct {
+    const uint8_t *key;
+    size_t len;
+} ec_arbiter;
+
+typedef struct {
+    int network;
+    const ec_arbiter *arbiters;  /* the cross-chain arbiters (none in the profile; a case may name them) */
+    size_t n_arbiters;
+    ec_header_info *headers;     /* headers[h] is at height h */
+    size_t n_headers, cap_headers;
+    ec_utxo *utxos;              /* unspent outputs, unordered, one per (txid, index) */
+    size_t n_utxos, cap_utxos;
+    ec_tx_count *txs;            /* output count of every transaction of the chain */
+    size_t n_txs, cap_txs;
+    uint8_t *withdrawn;          /* 32 bytes each: sidechain hashes already withdrawn */
+    size_t n_withdrawn, cap_withdrawn;
+    uint8_t work[64];            /* cumulative work, big-endian */
+} ec_chain_state;
+
+int ec_network_count(void);
+int64_t ec_block_reward(int network, uint32_t height);
+int ec_calc_work_bytes(uint32_t bits, uint8_t *out32);
+int ec_work_decimal(const uint8_t *be, size_t len, char **dec);
+/* the genesis block's bytes; `out` may be NULL to learn the size */
+int ec_genesis_block(int network, uint8_t *out, size_t cap, size_t *outlen);
+void ec_state_init(ec_chain_state *s, int network);
+int ec_state_genesis(int network, ec_chain_state *s);
+int ec_state_copy(const ec_chain_state *src, ec_chain_state *dst);
+void ec_state_free(ec_chain_state *s);
+int ec_state_put_utxo(ec_chain_state *s, const ec_utxo *u);
+int ec_state_put_tx_count(ec_chain_state *s, const uint8_t *txid, uint32_t count);
+int ec_state_put_withdrawn(ec_chain_state *s, const uint8_t *hash32);
+const ec_utxo *ec_state_utxo(const ec_chain_state *s, const uint8_t *txid, uint16_t index);
+int ec_tx_context(const ec_tx *tx, uint32_t height, const ec_chain_state *view, int64_t *fee);
+int ec_block_context(const ec_block *b, const ec_chain_state *view);
+int ec_state_apply_block(ec_chain_state *s, const ec_block *b, int64_t now);
+/* sort the UTXOs by (txid, index), the order ela.block.apply reports them in */
+void ec_state_sort_utxos(ec_chain_state *s);
+
+/* fork choice: every block seen, the state after each valid one, the best tip. The tree keeps
+ * pointers to the orphans' blocks: the caller keeps them alive while the tree lives. */
+typedef struct {
+    uint8_t hash[32];
+    int status;                  /* 1 valid, 2 orphan, 3 invalid */
+    int reason;                  /* invalid: its Reason, or -2 when it descends from an invalid block */
+    ec_chain_state *state;       /* valid: the state after it */
+    const ec_block *block;       /* orphan: the block */
+    uint8_t previous[32];
+} ec_tree_node;
+
+typedef struct {
+    int network;
+    ec_tree_node *nodes;
+    size_t n_nodes, cap_nodes;
+    size_t best;
+} ec_block_tree;
+
+int ec_tree_init(ec_block_tree *t, int network);
+/* 1 when the block was already known (a duplicate), else 0; or a negative EC_INTERNAL_ERROR */
+int ec_tree_add(ec_block_tree *t, const ec_block *b, int64_t now);
+const ec_tree_node *ec_tree_find(const ec_block_tree *t, const uint8_t *hash32);
+void ec_tree_free(ec_block_tree *t);
 
 /* CFFI-END */
 
