@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from hypothesis import given
+from hypothesis import event, given
 from hypothesis import strategies as st
 
 from spec.chain import builder, p2p
@@ -128,9 +128,12 @@ def test_session(inbound: bool, local_version: int, local_services: int, nonces:
 
 # -- apply_block ------------------------------------------------------------------------------------------
 
-BASE = 104
-"""The differential chain: the node benchmark's blocks 1..BASE on ``instant`` (transfers start at 104)."""
+BASE = 112
+"""The differential chain: the node benchmark's blocks 1..BASE on ``instant``; blocks 108 and 112 spend
+the coinbases of heights 4..11, so 1..3 and 12 are mature and unspent, 13.. immature."""
 NOW = 1_700_000_000
+FAULTS = ("none", "none", "none", "none", "height+1", "height-1", "bits", "time_old", "time_far", "reward+1",
+          "reward-1", "lock")
 
 
 @functools.lru_cache(maxsize=1)
@@ -153,28 +156,30 @@ def _spec_summary(s: S.ChainState) -> tuple[bytes, int, int, list[tuple[bytes, i
 @SLOW
 @given(st.data())
 def test_apply_block(d: st.DataObject) -> None:
-    """A block on the chain's tip with random faults: height, bits, timestamp, a coinbase paying the wrong
-    amount, transfers spending mature, immature, spent, unknown or foreign outputs, time-locked inputs."""
+    """A block on the chain's tip with transfers spending mature, spent, immature, unknown or foreign outputs
+    (fees of 1000, 100 or 99), and at most one header or coinbase fault: height, bits, a timestamp before the
+    median or too far ahead, a coinbase paying one sela too much or too little, a time-locked transfer."""
     from conformance.bench_node import KEY, MINER
 
     state, cstate, blocks = _base()
     tip = blocks[-1].header
-    height = tip.height + 1 + d.draw(st.sampled_from([0, 0, 0, -1, 1]))
-    bits = d.draw(st.sampled_from([INSTANT.pow_limit_bits] * 3 + [0x1F0008FF]))
-    timestamp = tip.timestamp + d.draw(st.sampled_from([1, 1, 0, -20, 8000]))
-    now = d.draw(st.sampled_from([NOW, tip.timestamp]))
+    fault = d.draw(st.sampled_from(FAULTS))
+    height = tip.height + 1 + {"height+1": 1, "height-1": -1}.get(fault, 0)
+    bits = 0x207FFFFE if fault == "bits" else INSTANT.pow_limit_bits  # a wrong bits, still cheap to mine
+    timestamp = tip.timestamp + {"time_old": -20, "time_far": 8000}.get(fault, 1)
+    now = tip.timestamp
     txs, fees = [], 0
-    for _ in range(d.draw(st.integers(0, 3))):
-        src = d.draw(st.integers(1, BASE + 1))  # BASE + 1: a txid no block holds
+    sources = st.one_of(st.sampled_from([1, 2, 3, 12]), st.integers(4, 11), st.integers(13, BASE), st.just(BASE + 1))
+    for src in d.draw(st.lists(sources, max_size=3, unique=True)):
         txid = blocks[src - 1].transactions[0].txid() if src <= BASE else bytes(32)
-        index = d.draw(st.sampled_from([1, 1, 0, 2]))
+        index = d.draw(st.sampled_from([1, 1, 1, 0, 2]))  # 1: the miner's output; 0: the foundation's
         value = blocks[src - 1].transactions[0].outputs[1].value if src <= BASE else 10**8
-        fee = d.draw(st.sampled_from([1000, 100, 99]))
-        lock = d.draw(st.sampled_from([0, 0, height + 5]))
+        fee = d.draw(st.sampled_from([1000, 1000, 100, 99]))
+        lock = height + 5 if fault == "lock" and not txs else 0
         tx = builder.transfer([(txid, index)], [(MINER, value - fee)], lock_time=lock)
         txs.append(builder.sign_standard(tx, [KEY]))
         fees += fee
-    cb = builder.coinbase(height, INSTANT, MINER, fees=fees + d.draw(st.sampled_from([0, 0, 1, -1])))
+    cb = builder.coinbase(height, INSTANT, MINER, fees=fees + {"reward+1": 1, "reward-1": -1}.get(fault, 0))
     block = builder.solve(builder.block_template(tip.hash(), height, timestamp, bits, [cb, *txs]))
     data = block.serialize()
 
@@ -183,7 +188,9 @@ def test_apply_block(d: st.DataObject) -> None:
 
     c = cstate.copy()
     code = c.apply_code(data, now)
-    agree("block_apply", {"block": data, "now": now}, spec_outcome(spec),
+    outcome = spec_outcome(spec)
+    event(f"apply: {outcome[0] if outcome[0] == 'ok' else outcome[1]}")
+    agree("block_apply", {"block": data, "now": now}, outcome,
           core_outcome(code, c.summary() if code == 0 else None))
     if code:  # a refused block leaves the state as it was
         assert c.summary() == cstate.summary()
@@ -230,7 +237,9 @@ def test_fork_choice(d: st.DataObject) -> None:
         return tip.tip().hash, tip.height, tip.work, statuses, reasons
 
     code, got = core.fork_choice("instant", data, NOW)
-    agree("fork_choice", {"network": "instant", "blocks": data, "now": NOW}, spec_outcome(spec), core_outcome(code, got))
+    outcome = spec_outcome(spec)
+    event(f"fork choice: tip at height {outcome[1][1]}, {sorted(set(outcome[1][3]))}")
+    agree("fork_choice", {"network": "instant", "blocks": data, "now": NOW}, outcome, core_outcome(code, got))
 
 
 def test_apply_block_refusal_keeps_state() -> None:
