@@ -255,3 +255,14 @@ def test_apply_block_refusal_keeps_state() -> None:
     else:
         raise AssertionError("the spec accepted a block on a stale parent")
     assert c.summary() == before
+
+
+@FAST
+@given(st.binary(min_size=64, max_size=64))
+def test_sha256d_of_a_merkle_pair(pair: bytes) -> None:
+    """The specialised 64-byte double SHA-256 (precomputed padding, SHA256_Transform) against the spec's."""
+    from spec.crypto.hashes import sha256d
+
+    out = core.ffi.new("uint8_t[32]")
+    core.lib.ec_sha256d64(pair, out)
+    agree("sha256d64", {"bytes": pair}, ("ok", sha256d(pair)), ("ok", bytes(out)))

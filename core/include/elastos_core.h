@@ -48,6 +48,7 @@ size_t ec_varuint_encode(uint64_t value, uint8_t *out9);
 /* -- hashes (OpenSSL libcrypto) -------------------------------------------------------------- */
 void ec_sha256(const uint8_t *data, size_t len, uint8_t *out32);
 void ec_sha256d(const uint8_t *data, size_t len, uint8_t *out32);
+void ec_sha256d64(const uint8_t *in64, uint8_t *out32);
 int ec_ripemd160(const uint8_t *data, size_t len, uint8_t *out20);
 int ec_hash160(const uint8_t *data, size_t len, uint8_t *out20);
 

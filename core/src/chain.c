@@ -382,7 +382,7 @@ static void parent(const uint8_t *left, const uint8_t *right, uint8_t *out) {
     uint8_t buf[64];
     memcpy(buf, left, 32);
     memcpy(buf + 32, right, 32);
-    ec_sha256d(buf, 64, out);
+    ec_sha256d64(buf, out);
 }
 
 int ec_merkle_root(const uint8_t *hashes, size_t n, uint8_t *out32) {
@@ -396,7 +396,9 @@ int ec_merkle_root(const uint8_t *hashes, size_t n, uint8_t *out32) {
             memcpy(level + 32 * n, level + 32 * (n - 1), 32);
             n++;
         }
-        for (size_t i = 0; i < n / 2; i++) parent(level + 64 * i, level + 64 * i + 32, level + 32 * i);
+        /* a pair is 64 contiguous bytes of the level: hashed in place, no copy; node i is written after
+         * pair i is read, over bytes that pairs <= i have already consumed */
+        for (size_t i = 0; i < n / 2; i++) ec_sha256d64(level + 64 * i, level + 32 * i);
         n /= 2;
     }
     memcpy(out32, level, 32);
