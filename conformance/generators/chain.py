@@ -616,6 +616,9 @@ def tx_context_cases() -> Iterator[CaseSpec]:
                    ("TXC-016",), "the proof-of-work profile names no cross-chain arbiters")
     others = {**named, "arbiters": [k.hex() for k in arb[:3]] + [pub("outsider").hex()]}
     yield CaseSpec("withdraw_other_arbiters", others, Reason.TX_CROSS_CHAIN_ARBITERS, ("TXC-016",))
+    beyond = {**named, "arbiters": [k.hex() for k in arb] + [pub("outsider").hex()]}
+    yield CaseSpec("withdraw_arbiters_beyond_the_script", beyond, Reason.TX_CROSS_CHAIN_ARBITERS, ("TXC-016",),
+                   "every key of the script is an arbiter, but the network names a fifth the script lacks")
     low_code = multisig_redeem_script(2, arb, "crosschain")
 
     def low_signed(t: Transaction) -> Transaction:
