@@ -254,3 +254,34 @@ def test_sanitized_adapter_passes_every_case_and_the_malformed_lines() -> None:
     ref = [json.loads(handle_line(line, handler_table(), {})) for line in hostile.splitlines()]
     strip = lambda r: {k: v for k, v in r.items() if k != "detail"}  # noqa: E731
     assert [strip(r) for r in replies] == [strip(r) for r in ref]
+
+
+def test_adapter_loads_large_state_inputs_like_the_reference() -> None:
+    """A ``tx.context`` view of 20,000 unspent outputs (with repeated entries, of which the later wins, as
+    in the binding's dict) and an object of 20,000 ``chain_txs`` keys: the adapter loads them by sorting
+    (the JSON reader finds repeated keys the same way) and answers as the reference does."""
+    require_core()
+    import random
+
+    from conformance.protocol import handle_line
+    from reference.adapter import handler_table
+
+    case = json.loads((ROOT / "vectors" / "chain" / "ela.tx.context" / "fee_100.json").read_text())
+    rng = random.Random(9)
+    extra = [{"txid": rng.randbytes(32).hex(), "index": i % 5, "value": "1", "program_hash": "21" + "00" * 20}
+             for i in range(20_000)]
+    lines = []
+    for more in (1000, 0):
+        inp = dict(case["input"])
+        real = inp["utxos"]
+        # the real outputs again at the end: with 1000 sela more the fee grows by 1000, since the later entry wins
+        again = [{**u, "value": str(int(u["value"]) + more)} for u in real]
+        inp["utxos"] = real + extra + again
+        inp["chain_txs"] = {**inp["chain_txs"], **{u["txid"]: 5 for u in extra}}
+        lines.append(json.dumps({"id": len(lines), "handler": "chain/ela.tx.context", "input": inp}).encode())
+    out = subprocess.run([str(ADAPTER)], input=b"\n".join(lines) + b"\n", capture_output=True, check=True, timeout=300)
+    replies = [json.loads(x) for x in out.stdout.splitlines()]
+    ref = [json.loads(handle_line(line, handler_table(), {})) for line in lines]
+    assert replies == ref
+    assert replies[1]["ok"] == case["expect"]["ok"]
+    assert int(replies[0]["ok"]["fee"]) == int(case["expect"]["ok"]["fee"]) + 1000 * len(case["input"]["utxos"])

@@ -119,7 +119,7 @@ static int build_view(arena *a, const jv *in, ec_chain_state *v) {
     for (size_t i = 0; i < utxos->n; i++) {
         ec_utxo u;
         TRY(utxo_entry(a, &utxos->items[i], &u));
-        TRY(ec_state_put_utxo(v, &u));
+        TRY(ec_state_add_utxo(v, &u)); /* a later entry for the same output replaces it (a dict) */
     }
     for (size_t i = 0; i < txs->n; i++) {
         uint8_t *txid;
@@ -131,13 +131,12 @@ static int build_view(arena *a, const jv *in, ec_chain_state *v) {
         if (c->type != J_NUM || !c->is_int || c->n > 18) return EC_MALFORMED_INPUT;
         long long count = strtoll(c->s, NULL, 10);
         if (count < 0 || count > 0xFFFF + 1) return EC_MALFORMED_INPUT;
-        TRY(ec_state_put_tx_count(v, txid, (uint32_t)count));
+        TRY(ec_state_add_tx_count(v, txid, (uint32_t)count));
     }
-    for (size_t i = 0; i < v->n_utxos; i++) {
-        int found = 0;
-        for (size_t k = 0; k < v->n_txs && !found; k++) found = memcmp(v->txs[k].txid, v->utxos[i].txid, 32) == 0;
-        if (!found) return EC_MALFORMED_INPUT; /* every utxo's transaction is in chain_txs */
-    }
+    TRY(ec_state_normalize(v));
+    for (size_t i = 0; i < v->n_utxos; i++)
+        /* every utxo's transaction is in chain_txs */
+        if (ec_state_output_count(v, v->utxos[i].txid) < 0) return EC_MALFORMED_INPUT;
     return EC_OK;
 }
 
@@ -172,8 +171,9 @@ int h_tx_context(arena *a, const jv *in, ec_buf *out) {
             if (w->items[i].type != J_STR) rc = EC_MALFORMED_INPUT;
             if (rc == EC_OK) rc = hex_decode(a, w->items[i].s, w->items[i].n, &h, &hn);
             if (rc == EC_OK && hn != 32) rc = EC_MALFORMED_INPUT;
-            if (rc == EC_OK) rc = ec_state_put_withdrawn(&v, h);
+            if (rc == EC_OK) rc = ec_state_add_withdrawn(&v, h);
         }
+        if (rc == EC_OK) rc = ec_state_normalize(&v);
     }
     if (rc == EC_OK) rc = in_hex(a, in, "tx", &raw, &n);
     if (rc == EC_OK) rc = ec_tx_decode(raw, n, &tx);

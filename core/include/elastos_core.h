@@ -375,11 +375,11 @@ typedef struct {
     size_t n_arbiters;
     ec_header_info *headers;     /* headers[h] is at height h */
     size_t n_headers, cap_headers;
-    ec_utxo *utxos;              /* unspent outputs, unordered, one per (txid, index) */
+    ec_utxo *utxos;              /* unspent outputs, sorted by (txid, index), one per key */
     size_t n_utxos, cap_utxos;
-    ec_tx_count *txs;            /* output count of every transaction of the chain */
+    ec_tx_count *txs;            /* output count of every transaction of the chain, sorted by txid */
     size_t n_txs, cap_txs;
-    uint8_t *withdrawn;          /* 32 bytes each: sidechain hashes already withdrawn */
+    uint8_t *withdrawn;          /* 32 bytes each, sorted: sidechain hashes already withdrawn */
     size_t n_withdrawn, cap_withdrawn;
     uint8_t work[64];            /* cumulative work, big-endian */
 } ec_chain_state;
@@ -394,6 +394,13 @@ void ec_state_init(ec_chain_state *s, int network);
 int ec_state_genesis(int network, ec_chain_state *s);
 int ec_state_copy(const ec_chain_state *src, ec_chain_state *dst);
 void ec_state_free(ec_chain_state *s);
+/* bulk loading: append with ec_state_add_*, then ec_state_normalize (sorts; of equal keys the later
+ * wins) before the state is used; ec_state_put_* add one item and normalize at once */
+int ec_state_add_utxo(ec_chain_state *s, const ec_utxo *u);
+int ec_state_add_tx_count(ec_chain_state *s, const uint8_t *txid, uint32_t count);
+int ec_state_add_withdrawn(ec_chain_state *s, const uint8_t *hash32);
+int ec_state_normalize(ec_chain_state *s);
+long ec_state_output_count(const ec_chain_state *s, const uint8_t *txid);
 int ec_state_put_utxo(ec_chain_state *s, const ec_utxo *u);
 int ec_state_put_tx_count(ec_chain_state *s, const uint8_t *txid, uint32_t count);
 int ec_state_put_withdrawn(ec_chain_state *s, const uint8_t *hash32);

@@ -5,8 +5,8 @@
  * A state is one chain from genesis to its tip: its headers, its unspent outputs, the output count
  * of every transaction it holds, the sidechain hashes already withdrawn and its cumulative work.
  * Every parameter (the networks, the genesis fields, the type codes) comes from the spec through
- * elastos_tables.h. Lookups are linear scans: the state here serves the conformance handlers and
- * the differential tests, whose chains are short; the node's own state stays the spec's. */
+ * elastos_tables.h. The unspent outputs, the transactions and the withdrawn hashes are sorted
+ * arrays searched by bisection; a block's changes are merged in one sort. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -203,10 +203,26 @@ int ec_state_copy(const ec_chain_state *src, ec_chain_state *dst) {
     return rc;
 }
 
+/* The unspent outputs are kept sorted by (txid, index), the transactions by txid and the withdrawn
+ * hashes by value, each key once: lookups are binary searches. Additions are appended and then
+ * merged by ec_state_normalize (sort, and of equal keys the later wins, as a dict's update), so a
+ * bulk load or a block's outputs cost O(n log n), not a scan per item. */
+
+static int utxo_order(const void *x, const void *y) {
+    const ec_utxo *a = x, *b = y;
+    int c = memcmp(a->txid, b->txid, 32);
+    return c ? c : (a->index > b->index) - (a->index < b->index);
+}
+
+static int tx_order(const void *x, const void *y) { return memcmp(((const ec_tx_count *)x)->txid, ((const ec_tx_count *)y)->txid, 32); }
+
+static int hash_order(const void *x, const void *y) { return memcmp(x, y, 32); }
+
 static ec_utxo *find_utxo(const ec_chain_state *s, const uint8_t *txid, uint16_t index) {
-    for (size_t i = 0; i < s->n_utxos; i++)
-        if (s->utxos[i].index == index && memcmp(s->utxos[i].txid, txid, 32) == 0) return &s->utxos[i];
-    return NULL;
+    ec_utxo key;
+    memcpy(key.txid, txid, 32);
+    key.index = index;
+    return s->n_utxos ? bsearch(&key, s->utxos, s->n_utxos, sizeof *s->utxos, utxo_order) : NULL;
 }
 
 const ec_utxo *ec_state_utxo(const ec_chain_state *s, const uint8_t *txid, uint16_t index) {
@@ -215,52 +231,99 @@ const ec_utxo *ec_state_utxo(const ec_chain_state *s, const uint8_t *txid, uint1
 
 /* the output count of a transaction of the chain, or -1 */
 static long output_count(const ec_chain_state *s, const uint8_t *txid) {
-    for (size_t i = 0; i < s->n_txs; i++)
-        if (memcmp(s->txs[i].txid, txid, 32) == 0) return (long)s->txs[i].count;
-    return -1;
+    ec_tx_count key;
+    memcpy(key.txid, txid, 32);
+    const ec_tx_count *e = s->n_txs ? bsearch(&key, s->txs, s->n_txs, sizeof *s->txs, tx_order) : NULL;
+    return e ? (long)e->count : -1;
 }
+
+long ec_state_output_count(const ec_chain_state *s, const uint8_t *txid) { return output_count(s, txid); }
 
 static int withdrawn(const ec_chain_state *s, const uint8_t *h) {
-    for (size_t i = 0; i < s->n_withdrawn; i++)
-        if (memcmp(s->withdrawn + 32 * i, h, 32) == 0) return 1;
-    return 0;
+    return s->n_withdrawn && bsearch(h, s->withdrawn, s->n_withdrawn, 32, hash_order) != NULL;
 }
 
-/* a dict's assignment: replace the entry with the same key, or add one */
-int ec_state_put_utxo(ec_chain_state *s, const ec_utxo *u) {
-    ec_utxo *e = find_utxo(s, u->txid, u->index);
-    if (e) {
-        *e = *u;
-        return EC_OK;
+/* sort `n` items of `size` bytes by `cmp`, keeping of equal keys the one appended last */
+static _Thread_local struct {
+    const uint8_t *base;
+    size_t size;
+    int (*cmp)(const void *, const void *);
+} sort_ctx;
+
+static int position_order(const void *x, const void *y) {
+    size_t a = *(const size_t *)x, b = *(const size_t *)y;
+    int c = sort_ctx.cmp(sort_ctx.base + a * sort_ctx.size, sort_ctx.base + b * sort_ctx.size);
+    return c ? c : (a > b) - (a < b);
+}
+
+static int normalize(void **arr, size_t *n, size_t *cap, size_t size, int (*cmp)(const void *, const void *)) {
+    if (*n < 2) return EC_OK;
+    size_t *idx = malloc(*n * sizeof *idx);
+    uint8_t *out = malloc(*n * size);
+    if (!idx || !out) {
+        free(idx);
+        free(out);
+        return EC_INTERNAL_ERROR;
     }
+    for (size_t i = 0; i < *n; i++) idx[i] = i;
+    sort_ctx.base = *arr;
+    sort_ctx.size = size;
+    sort_ctx.cmp = cmp;
+    qsort(idx, *n, sizeof *idx, position_order);
+    const uint8_t *base = *arr;
+    size_t k = 0;
+    for (size_t i = 0; i < *n; i++) {
+        /* the last of a run of equal keys */
+        if (i + 1 < *n && cmp(base + idx[i] * size, base + idx[i + 1] * size) == 0) continue;
+        memcpy(out + k++ * size, base + idx[i] * size, size);
+    }
+    free(idx);
+    free(*arr);
+    *arr = out;
+    *cap = *n; /* what `out` holds room for */
+    *n = k;
+    return EC_OK;
+}
+
+int ec_state_normalize(ec_chain_state *s) {
+    TRY(normalize((void **)&s->utxos, &s->n_utxos, &s->cap_utxos, sizeof *s->utxos, utxo_order));
+    TRY(normalize((void **)&s->txs, &s->n_txs, &s->cap_txs, sizeof *s->txs, tx_order));
+    return normalize((void **)&s->withdrawn, &s->n_withdrawn, &s->cap_withdrawn, 32, hash_order);
+}
+
+int ec_state_add_utxo(ec_chain_state *s, const ec_utxo *u) {
     TRY(grow((void **)&s->utxos, &s->cap_utxos, s->n_utxos, sizeof *s->utxos));
     s->utxos[s->n_utxos++] = *u;
     return EC_OK;
 }
 
-int ec_state_put_tx_count(ec_chain_state *s, const uint8_t *txid, uint32_t count) {
-    for (size_t i = 0; i < s->n_txs; i++)
-        if (memcmp(s->txs[i].txid, txid, 32) == 0) {
-            s->txs[i].count = count;
-            return EC_OK;
-        }
+int ec_state_add_tx_count(ec_chain_state *s, const uint8_t *txid, uint32_t count) {
     TRY(grow((void **)&s->txs, &s->cap_txs, s->n_txs, sizeof *s->txs));
     memcpy(s->txs[s->n_txs].txid, txid, 32);
     s->txs[s->n_txs++].count = count;
     return EC_OK;
 }
 
-int ec_state_put_withdrawn(ec_chain_state *s, const uint8_t *h) {
-    if (withdrawn(s, h)) return EC_OK;
+int ec_state_add_withdrawn(ec_chain_state *s, const uint8_t *h) {
     TRY(grow((void **)&s->withdrawn, &s->cap_withdrawn, s->n_withdrawn, 32));
     memcpy(s->withdrawn + 32 * s->n_withdrawn++, h, 32);
     return EC_OK;
 }
 
-static int utxo_order(const void *x, const void *y) {
-    const ec_utxo *a = x, *b = y;
-    int c = memcmp(a->txid, b->txid, 32);
-    return c ? c : (a->index > b->index) - (a->index < b->index);
+/* one item at a time: a dict's assignment (replace the entry with the same key, or add one) */
+int ec_state_put_utxo(ec_chain_state *s, const ec_utxo *u) {
+    TRY(ec_state_add_utxo(s, u));
+    return normalize((void **)&s->utxos, &s->n_utxos, &s->cap_utxos, sizeof *s->utxos, utxo_order);
+}
+
+int ec_state_put_tx_count(ec_chain_state *s, const uint8_t *txid, uint32_t count) {
+    TRY(ec_state_add_tx_count(s, txid, count));
+    return normalize((void **)&s->txs, &s->n_txs, &s->cap_txs, sizeof *s->txs, tx_order);
+}
+
+int ec_state_put_withdrawn(ec_chain_state *s, const uint8_t *h) {
+    TRY(ec_state_add_withdrawn(s, h));
+    return normalize((void **)&s->withdrawn, &s->n_withdrawn, &s->cap_withdrawn, 32, hash_order);
 }
 
 void ec_state_sort_utxos(ec_chain_state *s) {
@@ -417,15 +480,22 @@ static int key_in(const ec_script *s, const uint8_t *key, size_t len) {
     return 0;
 }
 
+static int arbiter_order(const void *x, const void *y) {
+    const ec_arbiter *a = x, *b = y;
+    if (a->len != b->len) return (a->len > b->len) - (a->len < b->len);
+    return a->len ? memcmp(a->key, b->key, a->len) : 0;
+}
+
 static int check_arbiters(const ec_tx *tx, const ec_chain_state *v) {
-    /* the distinct arbiters */
+    /* the distinct arbiters, counted on a sorted copy */
     size_t distinct = 0;
-    for (size_t i = 0; i < v->n_arbiters; i++) {
-        int seen = 0;
-        for (size_t j = 0; j < i && !seen; j++)
-            seen = v->arbiters[j].len == v->arbiters[i].len &&
-                   memcmp(v->arbiters[j].key, v->arbiters[i].key, v->arbiters[i].len) == 0;
-        distinct += !seen;
+    if (v->n_arbiters) {
+        ec_arbiter *sorted = malloc(v->n_arbiters * sizeof *sorted);
+        if (!sorted) return EC_INTERNAL_ERROR;
+        memcpy(sorted, v->arbiters, v->n_arbiters * sizeof *sorted);
+        qsort(sorted, v->n_arbiters, sizeof *sorted, arbiter_order);
+        for (size_t i = 0; i < v->n_arbiters; i++) distinct += i == 0 || arbiter_order(&sorted[i - 1], &sorted[i]) != 0;
+        free(sorted);
     }
     int threshold = (int)(distinct * 2 / 3 + 1);
     for (size_t i = 0; i < tx->n_programs; i++) {
@@ -612,19 +682,33 @@ int ec_block_context(const ec_block *b, const ec_chain_state *v) {
 
 /* -- apply_block ------------------------------------------------------------------------------------------ */
 
-static int remove_utxo(ec_chain_state *s, const uint8_t *txid, uint16_t index) {
-    ec_utxo *e = find_utxo(s, txid, index);
-    if (!e) return EC_INTERNAL_ERROR; /* a validated block spends only unspent outputs */
-    *e = s->utxos[--s->n_utxos];
+/* the spent outpoints of a block's non-coinbase transactions, removed in one pass */
+static int remove_spent(ec_chain_state *s, const ec_block *b) {
+    size_t n = 0, k = 0;
+    for (size_t t = 1; t < b->n_txs; t++) n += b->txs[t].n_inputs;
+    if (n == 0) return EC_OK;
+    uint8_t *gone = calloc(s->n_utxos ? s->n_utxos : 1, 1);
+    if (!gone) return EC_INTERNAL_ERROR;
+    for (size_t t = 1; t < b->n_txs; t++)
+        for (size_t i = 0; i < b->txs[t].n_inputs; i++) {
+            const ec_utxo *e = find_utxo(s, b->txs[t].inputs[i].txid, b->txs[t].inputs[i].index);
+            if (!e) { /* a validated block spends only unspent outputs */
+                free(gone);
+                return EC_INTERNAL_ERROR;
+            }
+            gone[e - s->utxos] = 1;
+        }
+    for (size_t i = 0; i < s->n_utxos; i++)
+        if (!gone[i]) s->utxos[k++] = s->utxos[i];
+    s->n_utxos = k;
+    free(gone);
     return EC_OK;
 }
 
 /* connect_block: spend the inputs, add the outputs, the transactions, the header and the work */
 static int connect_block(ec_chain_state *s, const ec_block *b) {
     uint8_t work[32];
-    for (size_t t = 1; t < b->n_txs; t++)
-        for (size_t i = 0; i < b->txs[t].n_inputs; i++)
-            TRY(remove_utxo(s, b->txs[t].inputs[i].txid, b->txs[t].inputs[i].index));
+    TRY(remove_spent(s, b));
     for (size_t t = 0; t < b->n_txs; t++) {
         const ec_tx *tx = &b->txs[t];
         for (size_t i = 0; i < tx->n_outputs; i++) {
@@ -639,15 +723,16 @@ static int connect_block(ec_chain_state *s, const ec_block *b) {
             u.coinbase = tx->type == EC_TX_COINBASE;
             u.tx_lock_time = tx->lock_time;
             u.new_sidechain_pow = is_new_sidechain_pow(tx);
-            TRY(ec_state_put_utxo(s, &u));
+            TRY(ec_state_add_utxo(s, &u));
         }
     }
     for (size_t t = 0; t < b->n_txs; t++) {
         const ec_tx *tx = &b->txs[t];
-        TRY(ec_state_put_tx_count(s, tx->txid, (uint32_t)tx->n_outputs));
+        TRY(ec_state_add_tx_count(s, tx->txid, (uint32_t)tx->n_outputs));
         if (tx->type == EC_TX_WITHDRAW_FROM_SIDECHAIN && tx->payload_version == 0)
-            for (size_t i = 0; i < tx->n_sidechain_hashes; i++) TRY(ec_state_put_withdrawn(s, tx->sidechain_hashes + 32 * i));
+            for (size_t i = 0; i < tx->n_sidechain_hashes; i++) TRY(ec_state_add_withdrawn(s, tx->sidechain_hashes + 32 * i));
     }
+    TRY(ec_state_normalize(s));
     TRY(grow((void **)&s->headers, &s->cap_headers, s->n_headers, sizeof *s->headers));
     ec_header_info *hi = &s->headers[s->n_headers++];
     memcpy(hi->hash, b->header.hash, 32);
