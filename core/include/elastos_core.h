@@ -394,16 +394,13 @@ void ec_state_init(ec_chain_state *s, int network);
 int ec_state_genesis(int network, ec_chain_state *s);
 int ec_state_copy(const ec_chain_state *src, ec_chain_state *dst);
 void ec_state_free(ec_chain_state *s);
-/* bulk loading: append with ec_state_add_*, then ec_state_normalize (sorts; of equal keys the later
- * wins) before the state is used; ec_state_put_* add one item and normalize at once */
+/* loading: append with ec_state_add_*, then ec_state_normalize (sorts; of equal keys the later
+ * wins, as a dict's update) before the state is used */
 int ec_state_add_utxo(ec_chain_state *s, const ec_utxo *u);
 int ec_state_add_tx_count(ec_chain_state *s, const uint8_t *txid, uint32_t count);
 int ec_state_add_withdrawn(ec_chain_state *s, const uint8_t *hash32);
 int ec_state_normalize(ec_chain_state *s);
 long ec_state_output_count(const ec_chain_state *s, const uint8_t *txid);
-int ec_state_put_utxo(ec_chain_state *s, const ec_utxo *u);
-int ec_state_put_tx_count(ec_chain_state *s, const uint8_t *txid, uint32_t count);
-int ec_state_put_withdrawn(ec_chain_state *s, const uint8_t *hash32);
 const ec_utxo *ec_state_utxo(const ec_chain_state *s, const uint8_t *txid, uint16_t index);
 int ec_tx_context(const ec_tx *tx, uint32_t height, const ec_chain_state *view, int64_t *fee);
 int ec_block_context(const ec_block *b, const ec_chain_state *view);

@@ -310,22 +310,6 @@ int ec_state_add_withdrawn(ec_chain_state *s, const uint8_t *h) {
     return EC_OK;
 }
 
-/* one item at a time: a dict's assignment (replace the entry with the same key, or add one) */
-int ec_state_put_utxo(ec_chain_state *s, const ec_utxo *u) {
-    TRY(ec_state_add_utxo(s, u));
-    return normalize((void **)&s->utxos, &s->n_utxos, &s->cap_utxos, sizeof *s->utxos, utxo_order);
-}
-
-int ec_state_put_tx_count(ec_chain_state *s, const uint8_t *txid, uint32_t count) {
-    TRY(ec_state_add_tx_count(s, txid, count));
-    return normalize((void **)&s->txs, &s->n_txs, &s->cap_txs, sizeof *s->txs, tx_order);
-}
-
-int ec_state_put_withdrawn(ec_chain_state *s, const uint8_t *h) {
-    TRY(ec_state_add_withdrawn(s, h));
-    return normalize((void **)&s->withdrawn, &s->n_withdrawn, &s->cap_withdrawn, 32, hash_order);
-}
-
 void ec_state_sort_utxos(ec_chain_state *s) {
     if (s->n_utxos > 1) qsort(s->utxos, s->n_utxos, sizeof *s->utxos, utxo_order);
 }
