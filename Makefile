@@ -110,10 +110,12 @@ bench-did: $(STAMP)
 	@mkdir -p $(REPORTS)
 	$(BIN)/python -m conformance.bench_did --sizes $(DID_SIZES) --json $(REPORTS)/bench_did.json
 
-## the Hive vault: file throughput against a plain copy, sign-in round trip, incremental sync (conformance/bench_hive.py)
+## the Hive vault: file throughput against a plain copy (and the bare HTTP stack), sign-in round trip, incremental
+## sync (conformance/bench_hive.py); fails when a throughput target is missed (HIVE_BENCH_FLAGS=--no-fail to report only)
+HIVE_BENCH_FLAGS ?=
 bench-hive: $(STAMP)
 	@mkdir -p $(REPORTS)
-	$(BIN)/python -m conformance.bench_hive --no-fail --json $(REPORTS)/bench_hive.json
+	$(BIN)/python -m conformance.bench_hive $(HIVE_BENCH_FLAGS) --json $(REPORTS)/bench_hive.json
 
 ## the node import benchmark alone (conformance/bench_node.py; BLOCKS=N to change the chain length)
 BLOCKS ?= 5000

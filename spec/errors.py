@@ -463,6 +463,12 @@ class Reason(StrEnum):
     """A declared credential is revoked by a DID that is not its owner, issuer or their controller."""
     IDCHAIN_HISTORY = "IDCHAIN_HISTORY"
     """A resolved history is not a single chain of verified requests."""
+    IDCHAIN_CUSTOMIZED_LAPSED = "IDCHAIN_CUSTOMIZED_LAPSED"
+    """An update or transfer of a customized DID after its grace period (it can only be created again)."""
+    IDCHAIN_CONTROLLER_INVALID = "IDCHAIN_CONTROLLER_INVALID"
+    """A controller of a customized DID, or the signer of a deactivate, is unknown, deactivated or expired."""
+    IDCHAIN_TRANSFER_EXPIRED = "IDCHAIN_TRANSFER_EXPIRED"
+    """A transfer of a customized DID whose document has expired."""
 
     # -- DID builders ------------------------------------------------------------------------------
     BUILDER_EXPIRES = "BUILDER_EXPIRES"

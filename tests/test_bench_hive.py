@@ -1,20 +1,33 @@
-"""The Hive benchmark (conformance/bench_hive.py) at a small size: it runs, reports, and the sync moves
-only the changed files."""
+"""The Hive benchmark (conformance/bench_hive.py) at a small size: it runs, reports the vault and the bare HTTP
+stack, the sync moves only the changed files, and a missed throughput target fails the run unless --no-fail."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
+from conformance import bench_hive
 from conformance.bench_hive import main
+
+SMALL = ["--mib", "2", "--files", "300", "--changed", "2", "--signins", "2", "--repeat", "1"]
 
 
 def test_bench_hive_small(tmp_path: Path, capsys) -> None:
     out = tmp_path / "bench_hive.json"
-    assert main(["--mib", "2", "--files", "300", "--changed", "2", "--signins", "2", "--no-fail",
-                 "--json", str(out)]) == 0
+    assert main([*SMALL, "--no-fail", "--json", str(out)]) == 0
     r = json.loads(out.read_text())
     assert r["changed_files"] == 6 and r["sync_uploads"] == 6 and r["sync_bytes_down"] == 0
     assert r["sync_only_changes"] and r["sync_other_actions"] == [["adopt", "bench.bin"]]
     assert r["upload_mib_per_s"] > 0 and r["download_mib_per_s"] > 0 and r["signin_ms"] > 0
-    assert "sign-in round trip" in capsys.readouterr().out
+    assert r["stack_upload_ratio"] > 0 and r["stack_download_ratio"] > 0
+    assert len(r["runs_seconds"]["up"]) == 1
+    printed = capsys.readouterr()
+    assert "sign-in round trip" in printed.out and "HTTP stack upload" in printed.out
+    assert "throughput: run 1 of 1" in printed.err
+
+
+def test_a_missed_target_fails_unless_no_fail(tmp_path: Path, monkeypatch, capsys) -> None:
+    monkeypatch.setattr(bench_hive, "THROUGHPUT_TARGET", 1e9)  # no machine reaches this
+    assert main([*SMALL, "--files", "100", "--json", str(tmp_path / "r.json")]) == 1
+    assert "below" in capsys.readouterr().err
+    assert main([*SMALL, "--files", "100", "--no-fail"]) == 0

@@ -254,3 +254,151 @@ def test_state_lookup_is_a_sorted_map(keys: list[str]) -> None:
         assert [k for k, _ in pairs] == sorted(model) and dict(pairs) == model
     for k in set(keys) | {"", "zz", "a"}:
         assert chain._get(pairs, k) == model.get(k)
+
+
+# -- customized-DID grace period (IDC-013, IDC-014) ---------------------------------------------------
+
+
+def _lapsed_state() -> chain.IdChainState:
+    state, results = replay([(i["request"], i["block_time"]) for i in G.foo_lapsed().items])
+    assert set(results) == {"ok"}
+    return state
+
+
+def test_grace_period_is_max_expired_height_five_second_blocks() -> None:
+    # EID params/config.go: MaxExpiredHeight 6,307,200 on every network; TryGetExpiresHeight divides by 5.
+    assert chain.MAX_EXPIRED_TIME == 6_307_200 * 5 == 365 * 24 * 3600
+    foo = D.parse_document(norm("foo.id"))
+    assert chain.grace_end(foo) == D.parse_date("2026-11-20T09:54:10Z") + 365 * 24 * 3600
+    assert G.FOO_GRACE_END == D.parse_date("2027-11-20T09:54:10Z")
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(min_value=-3 * 24 * 3600, max_value=3 * 24 * 3600))
+def test_recreate_and_lapse_switch_exactly_at_the_grace_end(offset: int) -> None:
+    """Around foo's grace end: a create by other controllers is accepted exactly when the block time is after
+    it, and an update renewing foo by its controllers exactly when it is not."""
+    state, t = _lapsed_state(), G.FOO_GRACE_END + offset
+    create = G.foo_again()
+    last = state.did(G.FOO).transactions[-1].txid  # type: ignore[union-attr]
+    renew = req("update", G.foo_renewal(), f"{USER1}#primary", previous_txid=last)
+    try:
+        change = chain.check_request(state, create, t, chain.request_txid(create))
+        assert offset > 0
+        assert isinstance(change, chain.DIDChange) and change.record.document.controllers == \
+            (D.parse_document(G.foo_again_doc()).controllers)
+        assert [x.operation for x in change.record.transactions] == ["create", "create"]
+    except Reject as e:
+        assert offset <= 0 and (e.reason, e.rule) == (Reason.IDCHAIN_ALREADY_EXISTS, "IDC-013")
+    try:
+        chain.check_request(state, renew, t, chain.request_txid(renew))
+        assert offset <= 0
+    except Reject as e:
+        assert offset > 0 and (e.reason, e.rule) == (Reason.IDCHAIN_CUSTOMIZED_LAPSED, "IDC-014")
+
+
+def test_recreated_did_starts_a_new_life_and_its_history_checks() -> None:
+    s = G.foo_lapsed()
+    G.at(s, G.foo_again(), G.FOO_GRACE_END + 1)
+    state, results = replay([(i["request"], i["block_time"]) for i in s.items])
+    assert results[-1] == "ok"
+    status, latest = chain.resolve_did(state, G.FOO)
+    assert status == chain.STATUS_VALID and [t.operation for t in latest] == ["create"]
+    _, every = chain.resolve_did(state, G.FOO, all=True)
+    assert [t.operation for t in every] == ["create", "create"]
+    doc = chain.check_history(G.FOO, every, state.resolver())
+    assert set(map(str, doc.controllers)) == {USER3, USER4}
+    # the old controllers lost the DID: their update naming the new create's txid does not verify
+    stale = req("update", G.foo_renewal(), f"{USER1}#primary", previous_txid=every[0].txid)
+    with pytest.raises(Reject) as e:
+        chain.check_request(state, stale, G.FOO_GRACE_END + 2, chain.request_txid(stale))
+    assert e.value.reason is not Reason.IDCHAIN_PREVIOUS_TXID
+
+
+def test_deviation_deactivated_customized_did_is_never_created_again() -> None:
+    """Deviation (IDC-013): EID accepts the create of a deactivated customized DID after its grace period (and
+    the DID stays deactivated); the spec rejects it, so deactivation is final."""
+    s = G.foo_lapsed()
+    s.add(req("deactivate", G.FOO, f"{USER1}#primary"))
+    state, _ = replay([(i["request"], i["block_time"]) for i in s.items])
+    for t in (G.FOO_GRACE_END + 1, G.FOO_GRACE_END + 3 * chain.MAX_EXPIRED_TIME):
+        with pytest.raises(Reject) as e:
+            chain.check_request(state, G.foo_again(), t, chain.request_txid(G.foo_again()))
+        assert (e.value.reason, e.value.rule) == (Reason.IDCHAIN_ALREADY_EXISTS, "IDC-013")
+    assert chain.resolve_did(state, G.FOO, now=G.FOO_GRACE_END + 1)[0] == chain.STATUS_DEACTIVATED
+
+
+def test_deviation_grace_counted_in_block_time_not_heights() -> None:
+    """Deviation (IDC-013): EID frees the name at height expiresHeight + MaxExpiredHeight, with
+    expiresHeight = h + (expires - t) // 5 for the block (h, t) that published the document. With blocks exactly
+    5 s apart that height is reached at expires + MAX_EXPIRED_TIME (within the 5 s of the floor); the spec uses
+    that block time whatever the real block interval."""
+    foo = D.parse_document(norm("foo.id"))
+    expires = D.parse_date(foo.expires)
+    for h, t in ((1000, T0), (123_457, T0 + 7)):
+        expires_height = h + (expires - t) // chain.EXPIRES_BLOCK_INTERVAL
+        free_height = expires_height + chain.MAX_EXPIRED_HEIGHT + 1
+        free_time = t + (free_height - h) * chain.EXPIRES_BLOCK_INTERVAL
+        assert abs(free_time - (chain.grace_end(foo) + 1)) <= chain.EXPIRES_BLOCK_INTERVAL
+        # with 6-second blocks the name is free only 73 days later than the spec says
+        slow = t + (free_height - h) * 6
+        assert slow - chain.grace_end(foo) > 70 * 24 * 3600
+
+
+def test_deactivate_is_not_limited_by_the_grace_period() -> None:
+    state = _lapsed_state()
+    deact = req("deactivate", G.FOO, f"{USER1}#primary")
+    change = chain.check_request(state, deact, G.FOO_GRACE_END + 5 * chain.MAX_EXPIRED_TIME, chain.request_txid(deact))
+    assert isinstance(change, chain.DIDChange) and change.record.deactivated
+
+
+def test_resolve_handler_all_and_latest() -> None:
+    from conformance.bindings_did.chain import _resolve as fn
+
+    s = G.foo_lapsed()
+    s.add(req("deactivate", G.FOO, f"{USER1}#primary"))
+    items = [dict(i) for i in s.items]
+    every = fn({"requests": items, "did": G.FOO, "all": True})
+    latest = fn({"requests": items, "did": G.FOO, "all": False})
+    assert every["status"] == latest["status"] == chain.STATUS_DEACTIVATED
+    assert latest["txids"] == every["txids"] == [chain.request_txid(items[-1]["request"]).hex(),
+                                                 chain.request_txid(items[5]["request"]).hex()]
+    assert fn({"requests": items, "did": G.FOO, "all": False, "now": 0})["status"] == chain.STATUS_DEACTIVATED
+    with pytest.raises(Reject) as e:
+        fn({"requests": [], "did": G.FOO, "all": 1})
+    assert e.value.reason is Reason.MALFORMED_INPUT
+
+
+# -- ids on chain (DID-012): letters and digits, customized ids in any case ----------------------------
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.booleans(), min_size=3, max_size=3))
+def test_customized_ids_are_one_did_in_any_case(upper: list[bool]) -> None:
+    name = "".join(c.upper() if u else c for c, u in zip("foo", upper, strict=True))
+    s = G.users()
+    s.add(req("create", norm("foo.id"), f"{USER2}#primary"))
+    state, _ = replay([(i["request"], i["block_time"]) for i in s.items])
+    variant = f"did:elastos:{name}"
+    assert chain.resolve_did(state, variant) == chain.resolve_did(state, G.FOO)
+    assert chain.lookup(state, chain.parse_did(variant))[0] == G.FOO  # type: ignore[index]
+    renamed = G.resign(norm("foo.id"), [f"{USER1}#primary", f"{USER2}#primary"], lambda d: d.update(id=variant))
+    again = req("create", renamed, f"{USER1}#primary")
+    with pytest.raises(Reject) as e:
+        chain.check_request(state, again, T0 + 100, chain.request_txid(again))
+    assert e.value.reason is Reason.IDCHAIN_ALREADY_EXISTS
+    upd = req("update", renamed, f"{USER1}#primary", previous_txid=state.did(G.FOO).transactions[-1].txid)  # type: ignore[union-attr]
+    change = chain.check_request(state, upd, T0 + 100, chain.request_txid(upd))
+    assert isinstance(change, chain.DIDChange) and change.did == G.FOO and str(change.record.document.subject) == variant
+
+
+def test_primitive_dids_keep_their_case_and_chain_ids_are_alphanumeric() -> None:
+    state, _ = replay([(i["request"], i["block_time"]) for i in G.users().items])
+    assert chain.resolve_did(state, USER1.lower())[0] == chain.STATUS_NOT_FOUND
+    for name in ("foo-bar", "foo.bar", "foo_bar"):
+        doc = G.resign(norm("foo.id"), [f"{USER1}#primary", f"{USER2}#primary"],
+                       lambda d, n=name: d.update(id=f"did:elastos:{n}"))
+        text = req("create", doc, f"{USER1}#primary")
+        with pytest.raises(Reject) as e:
+            chain.check_request(state, text, T0 + 100, chain.request_txid(text))
+        assert (e.value.reason, e.value.rule) == (Reason.DID_CHAIN_ID_CHARSET, "DID-012")

@@ -313,3 +313,62 @@ def test_start_replays_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
         assert again.resolve_did(USER1)[0] == chain.STATUS_VALID
     finally:
         again.close()
+
+
+def test_resolve_all_and_latest_have_eids_shapes(served) -> None:
+    """did_resolveDID as EID answers it (internal/ethapi/didapi.go ResolveDID), checked field by field rather than
+    against the spec: without ``all`` one transaction (the latest document's), preceded by the deactivate for a
+    deactivated DID; with ``all`` every transaction newest first; params as the SDK sends them (the client sends
+    a list of one map)."""
+    service, rpc = served
+    s = users()
+    s.add(req("create", norm("foo.id"), f"{USER2}#primary"))
+    s.add(update(s, FOO, norm("foo.id"), f"{USER1}#primary"))
+    s.add(req("deactivate", USER3, f"{USER3}#primary"))
+    assert set(publish(rpc, s.items)) == {"ok"}
+    sent = [i["request"] for i in s.items]
+    txid = [chain.request_txid(r).hex() for r in sent]
+
+    def shape(res: dict, did: str, status: int, idx: list[int]) -> None:
+        assert set(res) == {"did", "status", "transaction"} and res["did"] == did and res["status"] == status
+        assert [t["txid"] for t in res["transaction"]] == [txid[i] for i in idx]
+        for t, i in zip(res["transaction"], idx, strict=True):
+            assert set(t) == {"txid", "timestamp", "operation"}
+            assert t["operation"] == json.loads(sent[i]) and t["operation"]["header"]["operation"] in (
+                "create", "update", "deactivate")
+            assert t["timestamp"] == chain.document.format_date(s.items[i]["block_time"]) and t["timestamp"][-1] == "Z"
+
+    shape(rpc.call("did_resolveDID", {"did": FOO, "all": False}), FOO, 0, [6])
+    shape(rpc.call("did_resolveDID", {"did": FOO}), FOO, 0, [6])  # EID: all defaults to false
+    shape(rpc.call("did_resolveDID", {"did": FOO, "all": True}), FOO, 0, [6, 5])
+    shape(rpc.call("did_resolveDID", {"did": USER3, "all": False}), USER3, 2, [7, 3])
+    shape(rpc.call("did_resolveDID", {"did": USER3, "all": True}), USER3, 2, [7, 3])
+    assert rpc.call("did_resolveDID", {"did": "did:elastos:nobody", "all": True}) == \
+        {"did": "did:elastos:nobody", "status": 3}
+    # a bare id, as EID takes it, and a customized id in another case
+    bare = rpc.call("did_resolveDID", {"did": "foo", "all": True})
+    assert bare["did"] == "foo" and bare["transaction"] == rpc.call("did_resolveDID", {"did": FOO, "all": True})[
+        "transaction"]
+    assert rpc.call("did_resolveDID", {"did": "did:elastos:FOO"})["transaction"][0]["txid"] == txid[6]
+
+
+def test_service_recreates_a_customized_did_after_its_grace_end(served) -> None:
+    from conformance.generators import did_chain as G
+
+    service, rpc = served
+    s = G.foo_lapsed()
+    G.at(s, G.foo_again(), G.FOO_GRACE_END)  # rejected: not yet
+    G.at(s, G.foo_again(), G.FOO_GRACE_END + 1)
+    G.at(s, update(s, FOO, G.foo_renewal(), f"{USER1}#primary", prev=chain.request_txid(s.items[5]["request"]).hex()),
+         G.FOO_GRACE_END + 2)  # rejected: the old controllers' update
+    state, want = replay([(i["request"], i["block_time"]) for i in s.items])
+    got = publish(rpc, s.items)
+    assert got == want and got[-3:] == ["IDCHAIN_ALREADY_EXISTS", "ok", got[-1]] and got[-1] != "ok"
+    assert_store_is(service, state)
+    latest = rpc.call("did_resolveDID", {"did": FOO, "all": False})
+    every = rpc.call("did_resolveDID", {"did": FOO, "all": True})
+    new, old = chain.request_txid(s.items[-2]["request"]).hex(), chain.request_txid(s.items[5]["request"]).hex()
+    assert latest["status"] == every["status"] == 0
+    assert [t["txid"] for t in latest["transaction"]] == [new]
+    assert [t["txid"] for t in every["transaction"]] == [new, old]
+    assert every["transaction"][0]["operation"]["header"]["operation"] == "create"

@@ -48,6 +48,33 @@ def test_model_matches_on_orderly_sequences(steps: list[tuple[int, bool]]) -> No
     assert _model(ops, refs, verified) == dc.spec_outcomes(ops, refs, verified)
 
 
+def _lapsed_model(ops: list[int], refs: list[int], verified: list[bool], lapsed: list[bool]) -> list[bool]:
+    return concrete(dc.run([z3.IntVal(o) for o in ops], [z3.IntVal(r) for r in refs],
+                           [z3.BoolVal(v) for v in verified], [z3.BoolVal(x) for x in lapsed]))
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 3), st.booleans(), st.booleans(), st.booleans()), min_size=1,
+                max_size=dc.STEPS))
+def test_lapsed_model_matches_apply_request(steps: list[tuple[int, bool, bool, bool]]) -> None:
+    """Sequences about foo whose requests come before or after its grace end (the spec's clock realises each
+    flag), mostly naming the previous request so that re-creates and long chains occur."""
+    ops = [o for o, _, _, _ in steps]
+    refs = [i - 1 if orderly else -1 for i, (_, orderly, _, _) in enumerate(steps)]
+    verified = [True if i % 3 else v for i, (_, _, v, _) in enumerate(steps)]
+    lapsed = [x for _, _, _, x in steps]
+    assert _lapsed_model(ops, refs, verified, lapsed) == dc.spec_outcomes(ops, refs, verified, lapsed)
+
+
+def test_lapsed_create_update_sequence() -> None:
+    """create; update after the grace end (rejected); create again after it; update naming it; deactivate;
+    create after the new grace end (rejected: deactivated)."""
+    ops, refs, verified = [0, 1, 0, 1, 3, 0], [-1, 0, -1, 2, -1, -1], [True] * 6
+    lapsed = [False, True, True, False, False, True]
+    want = [True, False, True, True, True, False]
+    assert dc.spec_outcomes(ops, refs, verified, lapsed) == _lapsed_model(ops, refs, verified, lapsed) == want
+
+
 def test_long_accepted_chain() -> None:
     ops, refs, verified = [0, 1, 2, 1, 3, 1], [-1, 0, 1, 2, 3, 4], [True] * 6
     assert dc.spec_outcomes(ops, refs, verified) == _model(ops, refs, verified) == [True] * 5 + [False]
@@ -98,7 +125,8 @@ def test_replay_runs_the_spec() -> None:
     json.dumps(out)
 
 
-@pytest.mark.parametrize("name", ["did_history_single_chain", "did_deactivation_final", "did_changes_need_control"])
+@pytest.mark.parametrize("name", ["did_history_single_chain", "did_deactivation_final", "did_changes_need_control",
+                                  "did_recreate_after_grace"])
 def test_proof_is_proved(name: str) -> None:
     p = get_proof(name)
     assert p.method == "model" and p.correspondence

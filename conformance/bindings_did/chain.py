@@ -76,6 +76,23 @@ def _submit(data: Any) -> Json:
 
 
 @handler(
+    "did", "did.chain.resolve",
+    "`requests` (as did.chain.apply), `did`, `all` (bool), `now`? (Unix seconds; default the last accepted block "
+    "time) -> `status` (0 valid, 1 expired, 2 deactivated, 3 not found), `txids` newest first (without `all`: the "
+    "latest document's, after the deactivate of a deactivated DID)",
+)
+def _resolve(data: Any) -> Json:
+    inp = Input(data, ("requests", "did", "all"), ("now",))
+    state, _ = replay(_requests(inp))
+    every = inp.raw("all")
+    if not isinstance(every, bool):
+        raise Reject(Reason.MALFORMED_INPUT, None, "all: expected true or false")
+    now = inp.small_int("now", 0, 1 << 40) if inp.has("now") else None
+    status, txs = chain.resolve_did(state, parse_did(inp.text("did")), all=every, now=now)
+    return {"status": status, "txids": [t.txid for t in txs]}
+
+
+@handler(
     "did", "did.chain.resolve_credential",
     "`requests` (as did.chain.apply), `id` (credential id), `issuer`? -> `status` (0 valid, 2 revoked, "
     "3 not found), `txids` newest first",

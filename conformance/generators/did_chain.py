@@ -82,6 +82,59 @@ def foo_to_user4() -> str:
     return resign(norm("foo.id"), [f"{USER1}#primary", f"{USER4}#primary"], lambda d: d.update(controller=[USER1, USER4]))
 
 
+LATER = "2033-01-01T00:00:00Z"
+"""The expires of the documents renewed or created again after the SDK's 2026 expiries."""
+FOO_GRACE_END = chain.grace_end(chain.document.parse_document(norm("foo.id")))
+"""foo's grace end: its expires (2026-11-20T09:54:10Z) plus MAX_EXPIRED_TIME (365 days)."""
+
+
+def renewed(name: str, did: str) -> str:
+    """A primitive SDK document with expires LATER, signed by its default key."""
+    return resign(norm(f"{name}.id"), [f"{did}#primary"], lambda d: d.update(expires=LATER))
+
+
+def foo_again_doc(controllers: tuple[str, ...] = (USER3, USER4), multisig: str | None = "2:2") -> str:
+    """A new did:elastos:foo document (2:2 by user3 and user4 by default), expires LATER."""
+    def change(d: dict[str, Any]) -> None:
+        d.update(controller=list(controllers) if len(controllers) > 1 else controllers[0], expires=LATER)
+        if multisig is None:
+            d.pop("multisig", None)
+        else:
+            d["multisig"] = multisig
+    return resign(norm("foo.id"), [f"{c}#primary" for c in controllers], change)
+
+
+def foo_again(controllers: tuple[str, ...] = (USER3, USER4), multisig: str | None = "2:2") -> str:
+    """The create request of :func:`foo_again_doc`, signed by its first controller."""
+    return req("create", foo_again_doc(controllers, multisig), f"{controllers[0]}#primary")
+
+
+def foo_renewal() -> str:
+    """foo's SDK document (user1, user2) with expires LATER, signed by both."""
+    return resign(norm("foo.id"), [f"{USER1}#primary", f"{USER2}#primary"], lambda d: d.update(expires=LATER))
+
+
+def foo_lapsed() -> Seq:
+    """foo created (request 5), then user3, user4, user1 and user2 renewed to LATER, so that they are valid
+    controllers (IDC-015) after foo's grace end: the sequence before foo's grace end."""
+    s = users()
+    s.add(req("create", norm("foo.id"), f"{USER2}#primary"))
+    for name, did in (("user3", USER3), ("user4", USER4), ("user1", USER1), ("user2", USER2)):
+        s.add(update(s, did, renewed(name, did), f"{did}#primary"))
+    return s
+
+
+def at(s: Seq, request_text: str, block_time: int) -> str:
+    s.items.append({"request": request_text, "block_time": block_time})
+    return request_text
+
+
+def foo_to_user4_later() -> str:
+    """:func:`foo_to_user4` with expires LATER."""
+    return resign(norm("foo.id"), [f"{USER1}#primary", f"{USER4}#primary"],
+                  lambda d: d.update(controller=[USER1, USER4], expires=LATER))
+
+
 def _sequences() -> Iterator[tuple[str, Seq, str, tuple[str, ...]]]:
     """(name, sequence, what, rules) for did.chain.apply."""
     yield "create_users", users(), "the issuer and user1..4 are created", ("IDC-001", "IDC-002")
@@ -149,6 +202,41 @@ def _sequences() -> Iterator[tuple[str, Seq, str, tuple[str, ...]]]:
     s.items.append({"request": req("revoke", TWITTER, f"{ISSUER}#primary"), "block_time": NOW_AFTER})
     yield "resolve_expired", s, "a revoke at a block time after the documents' expiry: every DID resolves expired", \
         ("IDC-010",)
+    yield from _recreate_sequences()
+
+
+def _recreate_sequences() -> Iterator[tuple[str, Seq, str, tuple[str, ...]]]:
+    """Customized-DID re-create (IDC-013) and lapse (IDC-014) around foo's grace end."""
+    s = foo_lapsed()
+    at(s, foo_again(), FOO_GRACE_END)
+    at(s, update(s, FOO, foo_renewal(), f"{USER1}#primary"), FOO_GRACE_END + 1)
+    at(s, transfer(s, FOO, foo_to_user4_later(), [f"{USER1}#primary", f"{USER2}#primary"]), FOO_GRACE_END + 1)
+    at(s, foo_again(), FOO_GRACE_END + 1)
+    at(s, update(s, FOO, foo_again_doc(), f"{USER3}#primary"), FOO_GRACE_END + 2)
+    yield "recreate_customized_after_grace", s, \
+        "foo (user1, user2) expires 2026-11-20; at its grace end (expires + 365 days) user3 and user4's create is " \
+        "rejected, one second later user1's update and transfer are rejected (lapsed), user3 and user4's create is " \
+        "accepted and updated: foo's history holds both lives", ("IDC-002", "IDC-013", "IDC-014", "IDC-005")
+    s = foo_lapsed()
+    expires = chain.document.parse_date("2026-11-20T09:54:10Z")
+    at(s, update(s, FOO, foo_renewal(), f"{USER1}#primary"), expires + 1000)
+    at(s, foo_again(), FOO_GRACE_END + 1)
+    yield "renew_expired_customized", s, \
+        "foo expired but within its grace period: its controllers' update renews it (to 2033), so the create by " \
+        "user3 and user4 after the old grace end is rejected", ("IDC-014",)
+    s = foo_lapsed()
+    s.add(req("deactivate", FOO, f"{USER1}#primary"))
+    at(s, foo_again(), FOO_GRACE_END + 1)
+    yield "recreate_deactivated_customized", s, \
+        "foo deactivated: a create after its grace end is still rejected (deactivation is final)", ("IDC-004",)
+    s = foo_lapsed()
+    at(s, req("deactivate", FOO, f"{USER1}#primary"), FOO_GRACE_END + 1)
+    yield "deactivate_after_grace", s, "a deactivate is not limited by the grace period", ("IDC-004", "IDC-014")
+    s = users()
+    user1_end = chain.grace_end(chain.document.parse_document(norm("user1.id")))
+    at(s, req("create", renewed("user1", USER1), f"{USER1}#primary"), user1_end + 1)
+    yield "recreate_primitive", s, "a primitive DID is never created again, however long after its expiry", \
+        ("IDC-002",)
 
 
 def _credential_sequences() -> Iterator[tuple[str, Seq, str, int, tuple[str, ...], str | None]]:
@@ -208,6 +296,51 @@ def credential_cases() -> Iterator[CaseSpec]:
         yield CaseSpec(name, inp, OK, rules=rules, description=what, expect_ok={"status": status})
 
 
+def _resolve_sequences() -> Iterator[tuple[str, Seq, str, str, int | None, int, str]]:
+    """(name, sequence, DID, what, now, expected status, expected operations newest first with ``all`` /
+    without) for did.chain.resolve; both are checked against the spec when the cases are generated."""
+    s = users()
+    s.add(req("create", norm("foo.id"), f"{USER2}#primary"))
+    s.add(update(s, FOO, norm("foo.id"), f"{USER1}#primary"))
+    s.add(update(s, FOO, norm("foo.id"), f"{USER2}#primary"))
+    yield "updated", s, FOO, "foo created and updated twice", None, 0, "update update create / update"
+    yield "updated_expired", s, FOO, "asked after foo's expiry: status 1", NOW_AFTER, 1, "update update create / update"
+    t = s.copy()
+    t.add(req("deactivate", FOO, f"{USER1}#primary"))
+    yield "deactivated", t, FOO, "foo deactivated after two updates", None, 2, \
+        "deactivate update update create / deactivate update"
+    c = customized()
+    c.add(transfer(c, BAZ, norm("baz.new-id"), [f"{USER1}#primary"]))
+    yield "transferred", c, BAZ, "baz transferred to user4", None, 0, "transfer create / transfer"
+    d = users()
+    d.add(req("deactivate", USER3, f"{USER3}#primary"))
+    yield "deactivated_created_only", d, USER3, "user3 deactivated right after its create", None, 2, \
+        "deactivate create / deactivate create"
+    yield "created", users(), USER1, "user1 created", None, 0, "create / create"
+    yield "not_found", users(), FOO, "foo never created: no transactions", None, 3, " / "
+    g = foo_lapsed()
+    at(g, foo_again(), FOO_GRACE_END + 1)
+    yield "recreated", g, FOO, "foo created again after its grace end: both lives with all, the new create without", \
+        None, 0, "create create / create"
+    yield "other_case", s, "did:elastos:FOO", "did:elastos:FOO resolves foo (customized ids are one DID in any case)", \
+        None, 0, "update update create / update"
+
+
+@generator("did", "did.chain.resolve")
+def resolve_cases() -> Iterator[CaseSpec]:
+    for name, s, did, what, now, want_status, ops in _resolve_sequences():
+        state, _ = replay([(i["request"], i["block_time"]) for i in s.items])
+        for every, want in zip((True, False), ops.split(" / "), strict=True):
+            status, txs = chain.resolve_did(state, did, all=every, now=now)
+            assert " ".join(t.operation for t in txs) == want, (name, every, [t.operation for t in txs])
+            assert status == want_status, (name, every, status)
+            inp: dict[str, Any] = {"requests": _inputs(s), "did": did, "all": every}
+            if now is not None:
+                inp["now"] = now
+            yield CaseSpec(f"{name}_{'all' if every else 'latest'}", inp, OK, description=what,
+                           expect_ok={"status": status})
+
+
 @generator("did", "did.chain.submit")
 def submit_cases() -> Iterator[CaseSpec]:
     twitter = text("v2", "user1.vc.twitter.normalized.json")
@@ -220,7 +353,7 @@ def submit_cases() -> Iterator[CaseSpec]:
 
     s = users()
     yield case("create_foo", s, req("create", norm("foo.id"), f"{USER2}#primary"), OK, "a 2:2 DID after its controllers",
-               ("IDC-001", "IDC-002"))
+               ("IDC-001", "IDC-002", "IDC-015"))
     yield case("create_expired", Seq(), req("create", norm("user1.id"), f"{USER1}#primary"), Reason.IDCHAIN_EXPIRES,
                "the document expired before the block time", block_time=NOW_AFTER)
     yield case("create_at_expiry", Seq(), req("create", norm("user1.id"), f"{USER1}#primary"), Reason.IDCHAIN_EXPIRES,
@@ -259,7 +392,7 @@ def submit_cases() -> Iterator[CaseSpec]:
                ("IDC-003", "IDC-004"))
     c = customized()
     yield case("transfer_baz", c, transfer(c, BAZ, norm("baz.new-id"), [f"{USER1}#primary"]), OK,
-               "the ticket names baz's last txid", ("IDC-003", "IDC-004", "IDC-007"))
+               "the ticket names baz's last txid", ("IDC-003", "IDC-004", "IDC-007", "IDC-015", "IDC-016"))
     yield case("transfer_foobar_0x_ticket", c, transfer(c, FOOBAR, norm("foobar.new-id"),
                                                         [f"{USER1}#primary", f"{USER3}#primary"],
                                                         txid="0x" + c.last_txid(FOOBAR)), OK,
@@ -289,6 +422,82 @@ def submit_cases() -> Iterator[CaseSpec]:
     r.add(req("revoke", TWITTER, f"{ISSUER}#primary"))
     yield case("declare_after_revoke", r, req("declare", twitter, f"{USER1}#primary"),
                Reason.IDCHAIN_CREDENTIAL_REVOKED, "the issuer revoked it before the declare")
+    g = foo_lapsed()
+    yield case("recreate_foo_at_grace_end", g, foo_again(), Reason.IDCHAIN_ALREADY_EXISTS,
+               "foo's grace end has not passed", block_time=FOO_GRACE_END)
+    yield case("recreate_foo_after_grace", g, foo_again(), OK,
+               "one second after foo's grace end, by other controllers (user3, user4)", ("IDC-001", "IDC-013"),
+               block_time=FOO_GRACE_END + 1)
+    yield case("recreate_foo_by_old_controllers", g, foo_again((USER1, USER2)), OK,
+               "after the grace end by its former controllers", ("IDC-013",), block_time=FOO_GRACE_END + 1)
+    yield case("recreate_foo_single_controller", g, foo_again((USER3,), None), OK,
+               "after the grace end by one controller", ("IDC-013",), block_time=FOO_GRACE_END + 1)
+    yield case("update_foo_in_grace", g, update(g, FOO, norm("foo.id"), f"{USER1}#primary"), Reason.IDCHAIN_EXPIRES,
+               "foo's own document has expired: an update publishing it again is too short",
+               block_time=FOO_GRACE_END)
+    renewal = foo_renewal()
+    yield case("renew_foo_at_grace_end", g, update(g, FOO, renewal, f"{USER1}#primary"), OK,
+               "at its grace end foo's controllers may still renew it", ("IDC-005", "IDC-014"),
+               block_time=FOO_GRACE_END)
+    yield case("renew_foo_after_grace", g, update(g, FOO, renewal, f"{USER1}#primary"),
+               Reason.IDCHAIN_CUSTOMIZED_LAPSED, "one second after the grace end the update is too late",
+               block_time=FOO_GRACE_END + 1)
+    yield case("transfer_foo_after_grace", g, transfer(g, FOO, foo_to_user4_later(),
+                                                       [f"{USER1}#primary", f"{USER2}#primary"]),
+               Reason.IDCHAIN_CUSTOMIZED_LAPSED, "a transfer after the grace end", block_time=FOO_GRACE_END + 1)
+    g2 = foo_lapsed()
+    g2.add(req("deactivate", FOO, f"{USER1}#primary"))
+    yield case("recreate_deactivated_foo", g2, foo_again(), Reason.IDCHAIN_ALREADY_EXISTS,
+               "a deactivated customized DID is not created again, even after its grace end",
+               block_time=FOO_GRACE_END + 1)
+    g3 = users()
+    yield case("recreate_primitive_after_grace", g3, req("create", renewed("user1", USER1), f"{USER1}#primary"),
+               Reason.IDCHAIN_ALREADY_EXISTS, "a primitive DID is never created again",
+               block_time=chain.grace_end(chain.document.parse_document(norm("user1.id"))) + 1)
+    # controllers and deactivate signers must be valid at the block time (IDC-015)
+    foo_expires = chain.document.parse_date("2026-11-20T09:54:10Z")
+    user2_expires = chain.document.parse_date("2026-11-20T09:54:08Z")
+    yield case("create_foo_controller_expired", users(), req("create", foo_renewal(), f"{USER1}#primary"),
+               Reason.IDCHAIN_CONTROLLER_INVALID, "user1 and user2 expired in 2026: they cannot control a new DID",
+               block_time=foo_expires + 10)
+    valid = foo_lapsed()
+    yield case("create_foo2_controllers_renewed", valid, req("create", resign(
+        norm("foo.id"), [f"{USER1}#primary", f"{USER2}#primary"],
+        lambda d: d.update(id="did:elastos:foo2", expires=LATER)), f"{USER1}#primary"), OK,
+        "after user1 and user2 renewed to 2033 they control a new DID in 2027", ("IDC-015",),
+        block_time=FOO_GRACE_END)
+    dc = users()
+    dc.add(req("create", norm("foo.id"), f"{USER2}#primary"))
+    dc.add(req("deactivate", USER2, f"{USER2}#primary"))
+    yield case("update_foo_controller_deactivated", dc, update(dc, FOO, norm("foo.id"), f"{USER1}#primary"),
+               Reason.IDCHAIN_CONTROLLER_INVALID, "user2, a controller of foo, is deactivated")
+    yield case("deactivate_foo_by_valid_controller", dc, req("deactivate", FOO, f"{USER1}#primary"), OK,
+               "user1 is valid: it deactivates foo although user2 is deactivated", ("IDC-015",))
+    yield case("deactivate_expired_user1", users(), req("deactivate", USER1, f"{USER1}#primary"),
+               Reason.IDCHAIN_CONTROLLER_INVALID, "user1 expired: its own deactivate is by an invalid signer",
+               block_time=user2_expires + 10)
+    # an expired customized DID is not transferred (IDC-016), though it may be renewed
+    ex = foo_lapsed()
+    yield case("transfer_expired_foo", ex, transfer(ex, FOO, foo_to_user4_later(), [f"{USER1}#primary",
+                                                                                   f"{USER2}#primary"]),
+               Reason.IDCHAIN_TRANSFER_EXPIRED, "foo expired in 2026: a transfer in its grace period is rejected",
+               block_time=foo_expires + 10)
+    ex2 = foo_lapsed()
+    yield case("transfer_foo_before_expiry", ex2, transfer(ex2, FOO, foo_to_user4_later(),
+                                                           [f"{USER1}#primary", f"{USER2}#primary"]), OK,
+               "the same transfer one second before foo expires", ("IDC-015", "IDC-016"), block_time=foo_expires - 1)
+
+    def foo_named(name: str) -> str:
+        return resign(norm("foo.id"), [f"{USER1}#primary", f"{USER2}#primary"],
+                      lambda d: d.update(id=f"did:elastos:{name}"))
+    yield case("create_customized_bad_charset", users(), req("create", foo_named("foo-bar"), f"{USER1}#primary"),
+               Reason.DID_CHAIN_ID_CHARSET, "on chain a customized id is letters and digits only")
+    yield case("create_customized_mixed_case", users(), req("create", foo_named("FooBar2"), f"{USER1}#primary"), OK,
+               "letters and digits in any case", ("DID-012", "IDC-002"))
+    yield case("create_other_case_of_foo", f, req("create", foo_named("Foo"), f"{USER1}#primary"),
+               Reason.IDCHAIN_ALREADY_EXISTS, "did:elastos:Foo is foo: customized ids are one DID in any case")
+    yield case("update_foo_in_upper_case", f, update(f, FOO, foo_named("FOO"), f"{USER1}#primary"), OK,
+               "an update of did:elastos:FOO names foo's last txid and updates foo", ("DID-012", "IDC-005"))
     r = users()
     r.add(req("revoke", TWITTER, f"{USER3}#primary"))
     yield case("revoke_undeclared_by_stranger", users(), req("revoke", TWITTER, f"{USER3}#primary"), OK,
@@ -332,3 +541,17 @@ def history_cases() -> Iterator[CaseSpec]:
     other = _history(u, USER2)
     yield case("other_did", full[1:] + other, Reason.IDCHAIN_HISTORY, "user2's create in baz's history")
     yield case("empty", [], Reason.IDCHAIN_HISTORY, "no transaction")
+    g = foo_lapsed()
+    at(g, foo_again(), FOO_GRACE_END + 1)
+    at(g, update(g, FOO, foo_again_doc(), f"{USER3}#primary"), FOO_GRACE_END + 2)
+    lives = _history(g, FOO)
+    foo_others = {k: v for k, v in docs.items() if k != FOO}
+
+    def foo_case(name: str, txs: list[dict[str, Any]], means: str | Reason, what: str) -> CaseSpec:
+        return CaseSpec(name, {"did": FOO, "transactions": txs, "documents": foo_others}, means,
+                        rules=("IDC-012", "IDC-013") if means == OK else (), description=what)
+
+    yield foo_case("foo_two_lives", lives, OK, "foo created, then created again after its grace end and updated")
+    yield foo_case("foo_recreate_in_grace", [lives[0], dict(lives[1], timestamp=FOO_GRACE_END)] + lives[2:],
+                   Reason.IDCHAIN_HISTORY, "the second create's timestamp is not after foo's grace end")
+    yield foo_case("foo_second_life_alone", lives[:2], OK, "the second life alone starts with its create")

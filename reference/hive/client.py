@@ -7,18 +7,20 @@ plan saw (large ones resumable, in chunks), downloads land in a temporary file r
 only when their SHA-256 is the one the manifest promised, and a conflict copy is written both to the
 vault and to the folder. If the vault moved on meanwhile (``HIVE_SYNC_STALE``) or a download does not
 match, the round stops and the next round plans again from fresh state. The client's bases live in a
-JSON state file beside the folder and are saved after every action, so a cut connection resumes
-where it stopped.
+JSON state file beside the folder; every action appends its new base to a journal beside it (one short
+write, flushed), which is folded into the state file when the sync ends, so a cut connection or a killed
+client resumes where it stopped. A large upload's session id is kept there too: the next sync continues
+the session instead of sending the body again. Bodies are streamed from and to files, never read whole.
 """
 
 from __future__ import annotations
 
 import hashlib
+import http.client
 import json
 import os
-import urllib.error
+import shutil
 import urllib.parse
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,14 +30,16 @@ from spec.hive import auth, identity, sync
 
 CHUNK = 1 << 20
 """Bodies above this size are uploaded through a resumable session, in chunks of this size."""
+IO_CHUNK = 1 << 20
+"""Bodies are sent and received in pieces of this size; a file is sent with ``sendfile``."""
 
 
 class HiveError(Exception):
     """A call the vault refused: its HTTP status and the spec's reason code."""
 
-    def __init__(self, status: int, reason: str, message: str) -> None:
+    def __init__(self, status: int, reason: str, message: str, rule: str | None = None) -> None:
         super().__init__(f"{status} {reason}: {message}")
-        self.status, self.reason, self.message = status, reason, message
+        self.status, self.reason, self.message, self.rule = status, reason, message, rule
 
 
 class HiveClient:
@@ -45,26 +49,55 @@ class HiveClient:
         self.base = url.rstrip("/") + "/api/v2/"
         self.token = token
         self.timeout = timeout
+        parts = urllib.parse.urlsplit(self.base)
+        self._host, self._port, self._prefix = parts.hostname or "127.0.0.1", parts.port or 80, parts.path
 
-    def request(self, method: str, path: str, body: Any = None, raw: bytes | None = None,
+    def request(self, method: str, path: str, body: Any = None, raw: bytes | Path | None = None,
                 auth_header: bool = True) -> Any:
-        data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
-        req = urllib.request.Request(self.base + path, data=data, method=method)
-        if auth_header and self.token:
-            req.add_header("Authorization", f"token {self.token}")
+        """One call: a JSON ``body``, or a ``raw`` body given as bytes or as a file (streamed, never read
+        whole). A JSON answer is decoded; any other answer is returned as bytes."""
+        with self._exchange(method, path, body=body, raw=raw, auth_header=auth_header) as r:
+            payload, ctype = r.read(), r.getheader("Content-Type")
+        if ctype == "application/json":
+            return json.loads(payload) if payload else None
+        return payload
+
+    def _exchange(self, method: str, path: str, *, body: Any = None, raw: bytes | Path | None = None,
+                  auth_header: bool = True, offset: int = 0, length: int | None = None) -> _Response:
+        """Send one request (a ``raw`` file from ``offset``, ``length`` bytes, with ``sendfile``) on a new
+        connection; the open response when its status is below 400, else :class:`HiveError`."""
+        conn = http.client.HTTPConnection(self._host, self._port, timeout=self.timeout, blocksize=IO_CHUNK)
         try:
-            with urllib.request.urlopen(req, timeout=self.timeout) as r:
-                payload, ctype = r.read(), r.headers.get("Content-Type")
-        except urllib.error.HTTPError as e:
-            payload = e.read()
+            conn.putrequest(method, self._prefix + path, skip_accept_encoding=True)
+            if auth_header and self.token:
+                conn.putheader("Authorization", f"token {self.token}")
+            data = raw if isinstance(raw, bytes) else (json.dumps(body).encode() if body is not None else None)
+            if isinstance(raw, Path):
+                size = raw.stat().st_size - offset if length is None else length
+                conn.putheader("Content-Type", "application/octet-stream")
+                conn.putheader("Content-Length", str(size))
+                conn.endheaders()
+                with open(raw, "rb") as f:
+                    assert conn.sock is not None
+                    conn.sock.sendfile(f, offset, size)
+            else:
+                if data is not None:
+                    conn.putheader("Content-Type", "application/json" if raw is None else "application/octet-stream")
+                conn.putheader("Content-Length", str(len(data) if data is not None else 0))
+                conn.endheaders(data)
+            r = conn.getresponse()
+        except BaseException:
+            conn.close()
+            raise
+        if r.status >= 400:
+            payload = r.read()
+            conn.close()
             try:
                 err = json.loads(payload)["error"]
             except (ValueError, KeyError, TypeError):
                 err = {"reason": "HTTP", "message": payload[:200].decode(errors="replace")}
-            raise HiveError(e.code, err.get("reason") or "HTTP", err.get("message") or "") from None
-        if ctype == "application/json":
-            return json.loads(payload) if payload else None
-        return payload
+            raise HiveError(r.status, err.get("reason") or "HTTP", err.get("message") or "", err.get("rule"))
+        return _Response(conn, r)
 
     def sign_in(self, instance_key: bytes, credential: str, *, now: int, documents: dict[str, str]) -> str:
         """The sign-in of the app instance ``instance_key`` presenting ``credential`` (an AppIdCredential)."""
@@ -83,25 +116,103 @@ class HiveClient:
     def manifest(self) -> dict[str, sync.RemoteEntry]:
         return sync.parse_remote(self.request("GET", "vault/sync/manifest")["manifest"])
 
-    def write(self, path: str, body: bytes | None, base: int) -> int:
-        """Upload (``body``) or delete (``None``) over version ``base``; the new version."""
+    def write(self, path: str, body: bytes | Path | None, base: int) -> int:
+        """Upload (``body``: bytes or a file, streamed) or delete (``None``) over version ``base``; the new version."""
         q = f"vault/sync/files/{urllib.parse.quote(path)}?base={base}"
         out = self.request("PUT", q, raw=body) if body is not None else self.request("DELETE", q)
         return int(out["version"])
 
-    def upload_resumable(self, path: str, body: bytes, base: int, upload_id: str | None = None) -> int:
-        """A chunked upload; ``upload_id`` resumes a session (the vault says how much it holds)."""
+    def upload_resumable(self, path: str, body: bytes | Path, base: int, upload_id: str | None = None,
+                         sha256: str | None = None) -> int:
+        """A chunked upload of bytes or of a file (each chunk sent from the file with ``sendfile``);
+        ``upload_id`` resumes a session (the vault says how much it holds). ``sha256`` is the body's digest
+        when the caller has it (a file is hashed otherwise)."""
+        size = body.stat().st_size if isinstance(body, Path) else len(body)
         if upload_id is None:
-            upload_id = self.request("POST", "vault/sync/uploads", {
-                "path": path, "size": len(body), "sha256": hashlib.sha256(body).hexdigest()})["upload_id"]
+            if sha256 is None:
+                sha256 = file_sha256(body) if isinstance(body, Path) else hashlib.sha256(body).hexdigest()
+            upload_id = self.start_upload(path, size, sha256)
         offset = self.request("GET", f"vault/sync/uploads/{upload_id}")["received"]
-        while offset < len(body):
-            chunk = body[offset:offset + CHUNK]
-            offset = self.request("PUT", f"vault/sync/uploads/{upload_id}?offset={offset}", raw=chunk)["received"]
+        while offset < size:
+            url = f"vault/sync/uploads/{upload_id}?offset={offset}"
+            n = min(CHUNK, size - offset)
+            if isinstance(body, Path):
+                with self._exchange("PUT", url, raw=body, offset=offset, length=n) as r:
+                    offset = json.loads(r.read())["received"]
+            else:
+                offset = self.request("PUT", url, raw=body[offset:offset + n])["received"]
         return int(self.request("POST", f"vault/sync/uploads/{upload_id}?base={base}")["version"])
+
+    def start_upload(self, path: str, size: int, sha256: str) -> str:
+        """Open a resumable session for ``size`` bytes with digest ``sha256``; its id."""
+        return str(self.request("POST", "vault/sync/uploads", {"path": path, "size": size, "sha256": sha256})["upload_id"])
+
+    def upload_file(self, path: str, source: Path, *, public: bool = False) -> dict[str, Any]:
+        """``PUT vault/files/<path>`` of a local file, streamed with ``sendfile`` (never read whole)."""
+        q = f"vault/files/{urllib.parse.quote(path)}" + ("?public=true" if public else "")
+        out: dict[str, Any] = self.request("PUT", q, raw=source)
+        return out
 
     def download(self, path: str) -> bytes:
         return self.request("GET", f"vault/files/{urllib.parse.quote(path)}")
+
+    def download_to(self, path: str, target: Path, *, expect_sha256: str | None = None, durable: bool = True) -> str:
+        """Stream a file of the vault into ``target``: received in large pieces into a temporary file beside
+        it, hashed as it arrives, flushed to disk (unless not ``durable``) and renamed into place. With
+        ``expect_sha256``, a body with another digest is dropped (:class:`DigestMismatch`) and ``target`` is
+        left as it was. The body's SHA-256."""
+        tmp = target.with_name(f".hive-tmp-{target.name}")
+        digest = hashlib.sha256()
+        buf = bytearray(IO_CHUNK)
+        view = memoryview(buf)
+        try:
+            with self._exchange("GET", f"vault/files/{urllib.parse.quote(path)}") as r, \
+                    open(tmp, "wb", buffering=0) as f:
+                while n := r.readinto(buf):
+                    digest.update(view[:n])
+                    f.write(view[:n])
+                if durable:
+                    os.fsync(f.fileno())
+            got = digest.hexdigest()
+            if expect_sha256 is not None and got != expect_sha256:
+                raise DigestMismatch(f"{path}: {got}, expected {expect_sha256}")
+            os.replace(tmp, target)
+        finally:
+            tmp.unlink(missing_ok=True)
+        return got
+
+
+class DigestMismatch(Exception):
+    """A downloaded body is not the one the manifest promised."""
+
+
+class _Response:
+    """An open response and its connection, closed together."""
+
+    def __init__(self, conn: http.client.HTTPConnection, response: http.client.HTTPResponse) -> None:
+        self._conn, self._r = conn, response
+
+    def read(self) -> bytes:
+        return self._r.read()
+
+    def readinto(self, buf: bytearray) -> int:
+        return self._r.readinto(buf)
+
+    def getheader(self, name: str) -> str | None:
+        return self._r.getheader(name)
+
+    def __enter__(self) -> _Response:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self._r.close()
+        self._conn.close()
+
+
+def file_sha256(path: Path) -> str:
+    """SHA-256 of a file, read in pieces."""
+    with open(path, "rb") as f:
+        return hashlib.file_digest(f, "sha256").hexdigest()
 
 
 @dataclass
@@ -117,18 +228,19 @@ def _scan(folder: Path) -> dict[str, tuple[str, int]]:
     out = {}
     for p in sorted(folder.rglob("*")):
         if p.is_file() and not p.name.startswith(".hive-tmp-"):
-            data = p.read_bytes()
-            out[p.relative_to(folder).as_posix()] = (hashlib.sha256(data).hexdigest(), len(data))
+            with open(p, "rb") as f:
+                digest = hashlib.file_digest(f, "sha256").hexdigest()
+                out[p.relative_to(folder).as_posix()] = (digest, os.fstat(f.fileno()).st_size)
     return out
 
 
-def _write_local(folder: Path, path: str, data: bytes) -> None:
+def _write_local(folder: Path, path: str, source: Path) -> None:
+    """A copy of the local file ``source`` at ``path``: written beside it, flushed, renamed into place."""
     target = folder / path
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".hive-tmp-{target.name}")
-    with open(tmp, "wb") as f:
-        f.write(data)
-        f.flush()
+    shutil.copyfile(source, tmp)
+    with open(tmp, "rb+") as f:
         os.fsync(f.fileno())
     os.replace(tmp, target)
 
@@ -136,15 +248,59 @@ def _write_local(folder: Path, path: str, data: bytes) -> None:
 def sync_folder(client: HiveClient, folder: Path, state_file: Path, *, max_rounds: int = 5) -> SyncReport:
     """Bring ``folder`` and the vault partition together (see the module docstring)."""
     folder.mkdir(parents=True, exist_ok=True)
-    state: dict[str, dict[str, Any]] = json.loads(state_file.read_text()) if state_file.exists() else {}
+    journal = state_file.with_name(state_file.name + ".journal")
+    state = _load_state(state_file, journal)
     report = SyncReport()
+    try:
+        return _sync_rounds(client, folder, state, journal, report, max_rounds)
+    finally:
+        _compact_state(state_file, journal, state)
+
+
+def _load_state(state_file: Path, journal: Path) -> dict[str, dict[str, Any]]:
+    """The bases: the state file, then every complete line of the journal a cut sync left."""
+    state: dict[str, dict[str, Any]] = json.loads(state_file.read_text()) if state_file.exists() else {}
+    if journal.exists():
+        for line in journal.read_text().splitlines():
+            try:
+                rec = json.loads(line)
+            except ValueError:
+                break  # the line being written when the process died: its action is planned again
+            state[rec["path"]] = rec["entry"]
+    return state
+
+
+def _compact_state(state_file: Path, journal: Path, state: dict[str, dict[str, Any]]) -> None:
+    """Write the whole state once (temporary file, renamed into place), then drop the journal."""
+    tmp = state_file.with_name(state_file.name + ".tmp")
+    tmp.write_text(json.dumps(state, sort_keys=True))
+    os.replace(tmp, state_file)
+    journal.unlink(missing_ok=True)
+
+
+def _sync_rounds(client: HiveClient, folder: Path, state: dict[str, dict[str, Any]], journal: Path,
+                 report: SyncReport, max_rounds: int) -> SyncReport:
+    log = open(journal, "a", encoding="utf-8")  # one line per action: saving a base costs one short write
+
+    def record(path: str) -> None:
+        log.write(json.dumps({"path": path, "entry": state[path]}, sort_keys=True) + "\n")
+        log.flush()
 
     def save(path: str, version: int, sha: str | None) -> None:
         state[path] = {"base_version": version, "base_sha256": sha}
-        tmp = state_file.with_suffix(".tmp")
-        tmp.write_text(json.dumps(state, sort_keys=True))
-        os.replace(tmp, state_file)
+        record(path)
 
+    def remember(path: str, upload_id: str, sha: str) -> None:
+        """Keep an open session's id beside the path's base, so a cut upload resumes where it stopped."""
+        state[path] = {**state.get(path, {}), "upload_id": upload_id, "upload_sha256": sha}
+        record(path)
+
+    with log:
+        return _rounds(client, folder, state, report, max_rounds, save, remember)
+
+
+def _rounds(client: HiveClient, folder: Path, state: dict[str, dict[str, Any]], report: SyncReport,
+            max_rounds: int, save: Any, remember: Any) -> SyncReport:
     for _ in range(max_rounds):
         report.rounds += 1
         files = _scan(folder)
@@ -160,23 +316,32 @@ def sync_folder(client: HiveClient, folder: Path, state_file: Path, *, max_round
         try:
             for a in actions:
                 if a.op == "upload":
-                    body = (folder / (a.source or a.path)).read_bytes()
-                    if hashlib.sha256(body).hexdigest() != a.sha256:
-                        raise _Replan()  # the file changed since the scan
-                    version = (client.upload_resumable(a.path, body, a.base_version) if len(body) > CHUNK
-                               else client.write(a.path, body, a.base_version))
+                    source = folder / (a.source or a.path)
+                    size = source.stat().st_size
+                    if size > CHUNK:  # streamed from the file in chunks; the vault checks the digest at the end
+                        if file_sha256(source) != a.sha256:
+                            raise _Replan()  # the file changed since the scan
+                        version = _upload_session(client, state, remember, a.path, source, size, a.sha256,
+                                                  a.base_version)
+                    else:
+                        body = source.read_bytes()
+                        if hashlib.sha256(body).hexdigest() != a.sha256:
+                            raise _Replan()  # the file changed since the scan
+                        version = client.write(a.path, body, a.base_version)
                     if a.source is not None:
-                        _write_local(folder, a.path, body)
-                    report.bytes_up += len(body)
+                        _write_local(folder, a.path, source)
+                    report.bytes_up += size
                     save(a.path, version, a.sha256)
                 elif a.op == "delete":
                     save(a.path, client.write(a.path, None, a.base_version), None)
                 elif a.op == "download":
-                    data = client.download(a.path)
-                    if hashlib.sha256(data).hexdigest() != a.sha256:
-                        raise _Replan()  # the vault moved on since the manifest
-                    _write_local(folder, a.path, data)
-                    report.bytes_down += len(data)
+                    target = folder / a.path
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    try:  # streamed into a temporary file, renamed into place only with the promised digest
+                        client.download_to(a.path, target, expect_sha256=a.sha256)
+                    except DigestMismatch:
+                        raise _Replan() from None  # the vault moved on since the manifest
+                    report.bytes_down += target.stat().st_size
                     save(a.path, a.base_version, a.sha256)
                 elif a.op == "remove":
                     (folder / a.path).unlink(missing_ok=True)
@@ -185,11 +350,29 @@ def sync_folder(client: HiveClient, folder: Path, state_file: Path, *, max_round
                     save(a.path, a.base_version, a.sha256)
                 report.actions.append((a.op, a.path))
         except HiveError as e:
-            if e.reason != "HIVE_SYNC_STALE":
+            # the vault moved on (a stale base), or a file changed while it was being sent (its digest)
+            if e.reason not in ("HIVE_SYNC_STALE", "HIVE_UPLOAD_DIGEST"):
                 raise
         except _Replan:
             pass
     return report
+
+
+def _upload_session(client: HiveClient, state: dict[str, dict[str, Any]], remember: Any, path: str, source: Path,
+                    size: int, sha256: str, base: int) -> int:
+    """A large upload through a resumable session: the session a cut sync left for these bytes is resumed
+    (the vault says how much it holds), a new one is opened otherwise or when the vault no longer has it."""
+    pending = state.get(path, {})
+    upload_id = pending.get("upload_id") if pending.get("upload_sha256") == sha256 else None
+    if upload_id is not None:
+        try:
+            return client.upload_resumable(path, source, base, upload_id=upload_id, sha256=sha256)
+        except HiveError as e:
+            if e.reason != "HIVE_FILE_NOT_FOUND":  # the session is gone (finished, or the vault lost it)
+                raise
+    upload_id = client.start_upload(path, size, sha256)
+    remember(path, upload_id, sha256)
+    return client.upload_resumable(path, source, base, upload_id=upload_id, sha256=sha256)
 
 
 class _Replan(Exception):

@@ -39,6 +39,7 @@ resumable upload), ``GET|PUT vault/sync/uploads/<id>[?offset=]`` (status, append
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import re
@@ -61,6 +62,29 @@ from reference.hive.client import HiveError
 from reference.hive.store import HiveStore
 
 MAX_BODY = 256 << 20
+IO_CHUNK = 1 << 20
+"""Bodies are received and sent in pieces of this size (one pass: receive, hash, write)."""
+PIPELINE_MIN = 4 << 20
+"""A body at least this large is hashed on a second thread while the next piece is received."""
+WRITEBACK_EVERY = 8 << 20
+"""While a large body arrives, the kernel is asked to start writing each this many bytes to disk, so
+the ``fsync`` that makes the upload durable finds little left to do."""
+
+
+def _writeback_starter() -> Any:
+    """Linux ``sync_file_range(fd, offset, n, SYNC_FILE_RANGE_WRITE)``: start writing a range to disk
+    without waiting (``None`` where the call does not exist; the final ``fsync`` does it all then)."""
+    import ctypes
+
+    try:
+        call = ctypes.CDLL(None, use_errno=True).sync_file_range
+    except (OSError, AttributeError):
+        return None
+    call.argtypes = [ctypes.c_int, ctypes.c_int64, ctypes.c_int64, ctypes.c_uint]
+    return lambda fd, offset, n: call(fd, offset, n, 2)
+
+
+_start_writeback = _writeback_starter()
 TRANSACTION_LIFETIME = 3600
 SERVICE_DOCUMENT_LIFETIME = 5 * 365 * 86400
 
@@ -238,23 +262,43 @@ class Vault:
                 self.store.save_files(con, part, after, before)
         return result
 
-    def upload(self, caller: auth.Caller, path: str, body: bytes, public: bool) -> dict[str, Any]:
+    def upload(self, caller: auth.Caller, path: str, body: Body, public: bool) -> dict[str, Any]:
         return self._upload(access.database_name(caller.user_did, caller.app_did), path, body, public)
 
-    def _upload(self, part: str, path: str, body: bytes, public: bool) -> dict[str, Any]:
+    def _upload(self, part: str, path: str, body: Body, public: bool) -> dict[str, Any]:
+        """A put through the spec, the body streamed to disk: the quota is checked on the declared size
+        before a byte is stored (507 at once), the body is received, hashed and written in one pass,
+        then the spec's put runs on the digest and the body is renamed into place before the
+        metadata naming it commits. Only the path's neighbourhood of the partition is read."""
         fs.check_path(path)
-        now = self.now()
         with self.store.transaction() as con:
-            before = self.store.load_files(con, part)
-            after = fs.put(before, path, body, public=public, now=now, quota=self.quota)
-            e = after.find(path)
-            assert e is not None
-            self.store.put_blob(body, e.sha256)  # on disk (fsync, rename) before the metadata commits
-            self.store.save_files(con, part, after, before)
+            view, other = self.store.load_neighbourhood(con, part, path)
+        fs.room_for(view, path, body.size, quota=self.quota, other_bytes=other)
+        got = body.receive(self.store.incoming_path(), public=public)
+        try:
+            now = self.now()
+            with self.store.transaction() as con:
+                view, other = self.store.load_neighbourhood(con, part, path)
+                after = fs.put_digest(view, path, size=got.size, sha256=got.sha256, cid=got.cid, public=public,
+                                      now=now, quota=self.quota, other_bytes=other)
+                self.store.publish_blob(got.path, got.sha256, synced=True)
+                self.store.save_files(con, part, after, view)
+        finally:
+            got.discard()
+        e = after.find(path)
+        assert e is not None
         return {"name": path, "cid": e.cid}
 
-    def download(self, caller: auth.Caller, path: str) -> bytes:
-        return self.store.get_blob(self._files(caller, lambda f: (None, fs.get(f, path))).sha256)
+    def _file(self, caller: auth.Caller, path: str) -> fs.FileEntry:
+        """The spec's ``get`` on the path's neighbourhood (one file's rows, not the partition's)."""
+        fs.check_path(path)
+        with self.store.transaction() as con:
+            view, _ = self.store.load_neighbourhood(con, access.database_name(caller.user_did, caller.app_did), path)
+        return fs.get(view, path)
+
+    def download(self, caller: auth.Caller, path: str) -> Path:
+        """The body's file (sent with ``sendfile``, never read whole)."""
+        return self.store.blob_path(self._file(caller, path).sha256)
 
     def children(self, caller: auth.Caller, path: str) -> dict[str, Any]:
         kids = self._files(caller, lambda f: (None, fs.listing(f, path)))
@@ -262,12 +306,12 @@ class Vault:
                            "encrypt_method": ""} for c in kids]}
 
     def metadata(self, caller: auth.Caller, path: str) -> dict[str, Any]:
-        e = self._files(caller, lambda f: (None, fs.get(f, path)))
+        e = self._file(caller, path)
         return {"name": e.path, "is_file": True, "size": e.size, "created": e.created, "updated": e.modified,
                 "sha256": e.sha256, "cid": e.cid, "public": e.public}
 
     def file_hash(self, caller: auth.Caller, path: str) -> dict[str, Any]:
-        e = self._files(caller, lambda f: (None, fs.get(f, path)))
+        e = self._file(caller, path)
         return {"name": e.path, "algorithm": "SHA256", "hash": e.sha256}
 
     def copy(self, caller: auth.Caller, src: str, dst: str) -> dict[str, Any]:
@@ -290,26 +334,42 @@ class Vault:
         return {"manifest": [{"path": e.path, "version": e.version, "sha256": e.sha256, "size": e.size}
                              for _, e in sorted(remote.items())]}
 
-    def sync_write(self, caller: auth.Caller, path: str, body: bytes | None, base: int) -> dict[str, Any]:
-        """An upload (``body``) or delete (``None``) that replaces version ``base`` (HSYNC-002)."""
+    def sync_write(self, caller: auth.Caller, path: str, body: Body | Received | None, base: int) -> dict[str, Any]:
+        """An upload (``body``) or delete (``None``) that replaces version ``base`` (HSYNC-002). The body
+        is streamed to disk first; only the path's neighbourhood of the partition is read."""
         part = access.database_name(caller.user_did, caller.app_did)
-        now = self.now()
-        with self.store.transaction() as con:
-            remote = self.store.load_manifest(con, part, [path])
-            digest = hashlib.sha256(body).hexdigest() if body is not None else None
-            # the spec's compare-and-swap (HSYNC-002): the write must name the current version
-            sync.apply_write(remote, path, digest, len(body) if body is not None else 0, base)
-            files = self.store.load_files(con, part)
-            if body is None:
-                after = fs.delete(files, path) if files.find(path) is not None else files
-            else:
-                after = fs.put(files, path, body, public=False, now=now, quota=self.quota)
-                self.store.put_blob(body)
-            self.store.save_files(con, part, after, files)
-            if body is None and files.find(path) is None:
-                cur = remote.get(path)
-                self.store.save_manifest(con, part, sync.apply_write(remote, path, None, 0, cur.version if cur else 0))
-            entry = self.store.load_manifest(con, part, [path])[path]
+        fs.check_path(path)
+        if isinstance(body, Body):
+            with self.store.transaction() as con:
+                cur = self.store.load_manifest(con, part, [path]).get(path)
+                view, other = self.store.load_neighbourhood(con, part, path)
+            # refused before a byte is stored: a stale base (HSYNC-002), no room (HFS-004)
+            sync.apply_write({path: cur} if cur else {}, path, None, 0, base)
+            fs.room_for(view, path, body.size, quota=self.quota, other_bytes=other)
+            body = body.receive(self.store.incoming_path(), public=False)
+        try:
+            now = self.now()
+            with self.store.transaction() as con:
+                remote = self.store.load_manifest(con, part, [path])
+                digest = body.sha256 if body is not None else None
+                # the spec's compare-and-swap (HSYNC-002): the write must name the current version
+                sync.apply_write(remote, path, digest, body.size if body is not None else 0, base)
+                files, other = self.store.load_neighbourhood(con, part, path)
+                if body is None:
+                    after = fs.delete(files, path) if files.find(path) is not None else files
+                else:
+                    after = fs.put_digest(files, path, size=body.size, sha256=body.sha256, cid=None, public=False,
+                                          now=now, quota=self.quota, other_bytes=other)
+                    self.store.publish_blob(body.path, body.sha256, synced=True)
+                self.store.save_files(con, part, after, files)
+                if body is None and files.find(path) is None:
+                    cur = remote.get(path)
+                    self.store.save_manifest(con, part,
+                                             sync.apply_write(remote, path, None, 0, cur.version if cur else 0))
+                entry = self.store.load_manifest(con, part, [path])[path]
+        finally:
+            if body is not None:
+                body.discard()
         return {"path": path, "version": entry.version, "sha256": entry.sha256}
 
     def upload_start(self, caller: auth.Caller, body: Any) -> dict[str, Any]:
@@ -322,30 +382,45 @@ class Vault:
             self.store.start_upload(con, uid, access.database_name(caller.user_did, caller.app_did), path, size, digest)
         return {"upload_id": uid, "received": 0}
 
-    def _session(self, caller: auth.Caller, uid: str) -> sync.UploadSession:
+    def _session(self, caller: auth.Caller, uid: str) -> tuple[sync.UploadSession, int]:
+        """The session (its bytes stay on disk) and how many bytes it holds."""
         with self.store.transaction() as con:
             row = self.store.get_upload(con, uid)
         if row is None or row[0] != access.database_name(caller.user_did, caller.app_did):
             raise HttpError(404, "no such upload", Reason.HIVE_FILE_NOT_FOUND.value)
-        return sync.UploadSession(path=row[1], size=row[2], sha256=row[3],
-                                  received=self.store.upload_path(uid).read_bytes())
+        return (sync.UploadSession(path=row[1], size=row[2], sha256=row[3]),
+                self.store.upload_path(uid).stat().st_size)
 
     def upload_status(self, caller: auth.Caller, uid: str) -> dict[str, Any]:
-        s = self._session(caller, uid)
-        return {"upload_id": uid, "received": len(s.received), "size": s.size}
+        s, received = self._session(caller, uid)
+        return {"upload_id": uid, "received": received, "size": s.size}
 
-    def upload_chunk(self, caller: auth.Caller, uid: str, offset: int, chunk: bytes) -> dict[str, Any]:
-        s = sync.append_chunk(self._session(caller, uid), offset, chunk)
+    def upload_chunk(self, caller: auth.Caller, uid: str, offset: int, chunk: Body) -> dict[str, Any]:
+        """Append a chunk (HSYNC-003 on the declared length, before it is read), streamed to the session's
+        file and flushed. A chunk cut short leaves the bytes that arrived: the session holds them."""
+        s, received = self._session(caller, uid)
+        sync.check_chunk(received, s.size, offset, chunk.size)
         with open(self.store.upload_path(uid), "ab") as f:
-            f.write(chunk)
-            f.flush()
-            os.fsync(f.fileno())
-        return {"upload_id": uid, "received": len(s.received)}
+            try:
+                chunk.copy_to(f)
+            finally:
+                f.flush()
+                os.fsync(f.fileno())
+        return {"upload_id": uid, "received": self.store.upload_path(uid).stat().st_size}
 
     def upload_finish(self, caller: auth.Caller, uid: str, base: int) -> dict[str, Any]:
-        s = self._session(caller, uid)
-        body = sync.finish_upload(s)
-        out = self.sync_write(caller, s.path, body, base)
+        """Check the session is complete with its digest (HSYNC-004, one pass over its file), then write it
+        like a sync upload; the session's file is linked, not copied, into the blob store."""
+        s, _ = self._session(caller, uid)
+        src = self.store.upload_path(uid)
+        tmp = self.store.incoming_path()
+        os.link(src, tmp)
+        got = Received.of_file(tmp)
+        try:
+            sync.check_finished(s, got.size, got.sha256)
+            out = self.sync_write(caller, s.path, got, base)
+        finally:
+            got.discard()
         with self.store.transaction() as con:
             self.store.end_upload(con, uid)
         return out
@@ -503,15 +578,141 @@ class Vault:
             raise HttpError(404, "no such transaction", Reason.HIVE_FILE_NOT_FOUND.value)
         return t[0], t[2]
 
-    def stream_upload(self, tid: str, body: bytes) -> dict[str, Any]:
+    def stream_upload(self, tid: str, body: Body) -> dict[str, Any]:
         part, path = self._transaction(tid, "upload")
         return self._upload(part, path, body, False)
 
-    def stream_download(self, tid: str) -> bytes:
+    def stream_download(self, tid: str) -> Path:
         part, path = self._transaction(tid, "download")
         with self.store.transaction() as con:
-            e = fs.get(self.store.load_files(con, part), path)
-        return self.store.get_blob(e.sha256)
+            e = fs.get(self.store.load_neighbourhood(con, part, path)[0], path)
+        return self.store.blob_path(e.sha256)
+
+
+class Received:
+    """A body received into a temporary file: its size, SHA-256 and CIDv0 (when public), from one pass."""
+
+    def __init__(self, path: Path, digest: fs.BodyDigest) -> None:
+        self.path = path
+        self.size, self.sha256, self.cid = digest.size, digest.sha256(), digest.cid()
+
+    @classmethod
+    def of_file(cls, path: Path) -> Received:
+        digest = fs.BodyDigest(public=False)
+        buf = bytearray(IO_CHUNK)
+        view = memoryview(buf)
+        with open(path, "rb", buffering=0) as f:
+            while n := f.readinto(buf):
+                digest.update(view[:n])
+        return cls(path, digest)
+
+    def discard(self) -> None:
+        """Remove the temporary file unless it was published."""
+        self.path.unlink(missing_ok=True)
+
+
+class Body:
+    """A request body not read yet: ``size`` from Content-Length, read once by :meth:`receive` or
+    :meth:`copy_to`, in pieces of ``IO_CHUNK``."""
+
+    def __init__(self, rfile: Any, size: int) -> None:
+        self._rfile, self.size, self.consumed = rfile, size, False
+
+    def copy_to(self, out: Any, digest: fs.BodyDigest | None = None) -> None:
+        """Write the body to the file ``out`` (updating ``digest``); a body cut short raises ``ConnectionError``
+        after writing what arrived."""
+        if self.consumed:
+            raise RuntimeError("the request body was read already")
+        self.consumed = True
+        buf = bytearray(min(IO_CHUNK, max(self.size, 1)))
+        view = memoryview(buf)
+        left = self.size
+        while left:
+            n = self._rfile.readinto(view[:min(left, len(buf))])
+            if not n:
+                raise ConnectionError(f"the request body ended {left} bytes short")
+            if digest is not None:
+                digest.update(view[:n])
+            out.write(view[:n])
+            left -= n
+
+    def receive(self, tmp: Path, *, public: bool) -> Received:
+        """The body in the temporary file ``tmp``, hashed as it arrives and flushed to disk."""
+        digest = fs.BodyDigest(public=public)
+        try:
+            with open(tmp, "wb", buffering=0) as f:
+                if self.size >= PIPELINE_MIN:
+                    self._pipelined(f, digest)
+                else:
+                    self.copy_to(f, digest)
+                os.fsync(f.fileno())
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+        return Received(tmp, digest)
+
+    def _pipelined(self, out: Any, digest: fs.BodyDigest) -> None:
+        """:meth:`copy_to` with the hashing on a second thread: each piece is received and written here,
+        then hashed there (in order) while the next piece arrives; three buffers circulate between the two.
+        Writeback of what is written starts every ``WRITEBACK_EVERY`` bytes."""
+        import queue
+
+        if self.consumed:
+            raise RuntimeError("the request body was read already")
+        self.consumed = True
+        free: queue.Queue[bytearray] = queue.Queue()
+        full: queue.Queue[tuple[bytearray, int] | None] = queue.Queue()
+        for _ in range(3):
+            free.put(bytearray(IO_CHUNK))
+        failed: list[BaseException] = []
+
+        def hasher() -> None:
+            while (item := full.get()) is not None:
+                buf, n = item
+                try:
+                    digest.update(memoryview(buf)[:n])
+                except BaseException as e:  # noqa: BLE001 - handed to the receiving thread
+                    failed.append(e)
+                free.put(buf)
+
+        worker = threading.Thread(target=hasher, daemon=True)
+        worker.start()
+        fd = out.fileno()
+        left, written, started = self.size, 0, 0
+        try:
+            while left:
+                buf = free.get()
+                view = memoryview(buf)
+                n, want = 0, min(left, IO_CHUNK)
+                while n < want:
+                    k = self._rfile.readinto(view[n:want])
+                    if not k:
+                        break
+                    n += k
+                out.write(view[:n])
+                full.put((buf, n))
+                left -= n
+                written += n
+                if n < want:
+                    raise ConnectionError(f"the request body ended {left} bytes short")
+                if _start_writeback is not None and written - started >= WRITEBACK_EVERY:
+                    _start_writeback(fd, started, written - started)
+                    started = written
+        finally:
+            full.put(None)
+            worker.join()
+        if failed:
+            raise failed[0]
+
+    def drain(self) -> None:
+        """Read and drop a body no route took, so the connection can carry the next request."""
+        if not self.consumed:
+            self.copy_to(_Sink())
+
+
+class _Sink:
+    def write(self, data: Any) -> None:
+        pass
 
 
 class _Documents(dict[str, str]):
@@ -585,7 +786,10 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, *args: Any) -> None:  # quiet
         pass
 
-    def _send(self, status: int, body: Any = None, raw: bytes | None = None) -> None:
+    def _send(self, status: int, body: Any = None, raw: bytes | Path | None = None) -> None:
+        if isinstance(raw, Path):
+            self._send_file(status, raw)
+            return
         data = raw if raw is not None else (b"" if body is None else json.dumps(body).encode())
         self.send_response(status)
         self.send_header("Content-Type", "application/octet-stream" if raw is not None else "application/json")
@@ -593,11 +797,35 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
-    def _raw_body(self) -> bytes:
-        n = int(self.headers.get("Content-Length") or 0)
+    def _send_file(self, status: int, path: Path) -> None:
+        """A body straight from its file: ``sendfile`` (zero copy), never read into memory."""
+        with open(path, "rb") as f:
+            size = os.fstat(f.fileno()).st_size
+            self.send_response(status)
+            self.send_header("Content-Type", "application/octet-stream")
+            self.send_header("Content-Length", str(size))
+            self.end_headers()
+            self.connection.sendfile(f)
+
+    def _body(self) -> Body:
+        """The request body as a stream (file routes); over ``MAX_BODY`` is 413."""
+        n = self._content_length()
         if n > MAX_BODY:
             raise HttpError(413, f"body over {MAX_BODY} bytes")
-        return self.rfile.read(n) if n else b""
+        self._request_body = Body(self.rfile, n)
+        return self._request_body
+
+    def _content_length(self) -> int:
+        v = self.headers.get("Content-Length") or "0"
+        if not v.isdigit():
+            raise HttpError(400, "Content-Length: expected a non-negative integer")
+        return int(v)
+
+    def _raw_body(self) -> bytes:
+        body = self._body()
+        out = io.BytesIO()
+        body.copy_to(out)
+        return out.getvalue()
 
     def _json(self) -> Any:
         raw = self._raw_body()
@@ -607,20 +835,46 @@ class _Handler(BaseHTTPRequestHandler):
             raise HttpError(400, "body: not JSON") from None
 
     def _dispatch(self, method: str) -> None:
+        self._request_body: Body | None = None
         try:
             url = urllib.parse.urlsplit(self.path)
             q = {k: v[-1] for k, v in urllib.parse.parse_qs(url.query, keep_blank_values=True).items()}
             status, body, raw = self._route(method, url.path, q)
+            self._finish_body()
             self._send(status, body, raw)
+        except ConnectionError:  # the client went away in the middle of its body: nobody to answer
+            self.close_connection = True
         except Reject as e:
+            self._finish_body()
             self._send(status_of(e.reason), {"error": {"message": e.detail or str(e), "reason": e.reason.value,
                                                        "rule": e.rule}})
         except HttpError as e:
+            self._finish_body()
             self._send(e.status, {"error": {"message": e.message, "reason": e.reason, "rule": None}})
         except HiveError as e:  # a backup node this vault called refused: 502, with the node's reason
+            self._finish_body()
             self._send(502, {"error": {"message": f"backup node: {e.message}", "reason": e.reason, "rule": None}})
         except Exception as e:  # noqa: BLE001 - a fault of the vault (or of a backup node it called)
+            self._finish_body()
             self._send(500, {"error": {"message": f"{type(e).__name__}: {e}", "reason": "INTERNAL", "rule": None}})
+
+    def _finish_body(self) -> None:
+        """Before answering, read what is left of a body the route did not take (an upload refused before it
+        was read), so a keep-alive client reads the answer; a body too large to drain closes the connection."""
+        body = self._request_body
+        try:
+            if body is None:
+                n = self._content_length()
+                if n:
+                    body = Body(self.rfile, n)
+            if body is not None and not body.consumed:
+                if body.size > MAX_BODY:
+                    self.close_connection = True
+                    body.consumed = True
+                else:
+                    body.drain()
+        except (HttpError, ConnectionError):
+            self.close_connection = True
 
     def do_GET(self) -> None:
         self._dispatch("GET")
@@ -637,7 +891,7 @@ class _Handler(BaseHTTPRequestHandler):
     def do_DELETE(self) -> None:
         self._dispatch("DELETE")
 
-    def _route(self, method: str, path: str, q: dict[str, str]) -> tuple[int, Any, bytes | None]:
+    def _route(self, method: str, path: str, q: dict[str, str]) -> tuple[int, Any, bytes | Path | None]:
         v = self.vault
         if not path.startswith("/api/v2/"):
             raise HttpError(404, "not found")
@@ -661,7 +915,7 @@ class _Handler(BaseHTTPRequestHandler):
         m = re.fullmatch(r"vault/scripting/stream/([0-9a-f]+)", p)
         if m:
             if method == "PUT":
-                return 200, v.stream_upload(m.group(1), self._raw_body()), None
+                return 200, v.stream_upload(m.group(1), self._body()), None
             if method == "GET":
                 return 200, None, v.stream_download(m.group(1))
         m = re.fullmatch(r"vault/scripting/([^/]+)", p)
@@ -687,7 +941,7 @@ class _Handler(BaseHTTPRequestHandler):
         m = re.fullmatch(r"vault/sync/files/(.+)", p)
         if m and method in ("PUT", "DELETE"):
             base = _int_param(q, "base")
-            body = self._raw_body() if method == "PUT" else None
+            body = self._body() if method == "PUT" else None
             return 200, v.sync_write(caller, urllib.parse.unquote(m.group(1)), body, base), None
         if (method, p) == ("POST", "vault/sync/uploads"):
             return 201, v.upload_start(caller, self._json()), None
@@ -695,7 +949,7 @@ class _Handler(BaseHTTPRequestHandler):
         if m and method == "GET":
             return 200, v.upload_status(caller, m.group(1)), None
         if m and method == "PUT":
-            return 200, v.upload_chunk(caller, m.group(1), _int_param(q, "offset"), self._raw_body()), None
+            return 200, v.upload_chunk(caller, m.group(1), _int_param(q, "offset"), self._body()), None
         if m and method == "POST":
             return 200, v.upload_finish(caller, m.group(1), _int_param(q, "base")), None
         if (method, p) == ("GET", "vault/db/collections"):
@@ -740,7 +994,8 @@ class _Handler(BaseHTTPRequestHandler):
             return self._files(method, caller, fpath, q)
         raise HttpError(404, f"no route {method} {path}")
 
-    def _files(self, method: str, caller: auth.Caller, path: str, q: dict[str, str]) -> tuple[int, Any, bytes | None]:
+    def _files(self, method: str, caller: auth.Caller, path: str,
+               q: dict[str, str]) -> tuple[int, Any, bytes | Path | None]:
         v = self.vault
         if method == "GET":
             comp = q.get("comp")
@@ -754,7 +1009,7 @@ class _Handler(BaseHTTPRequestHandler):
         if method == "PUT" and "dest" in q:
             return 201, v.copy(caller, path, q["dest"]), None
         if method == "PUT":
-            return 200, v.upload(caller, path, self._raw_body(), q.get("public") == "true"), None
+            return 200, v.upload(caller, path, self._body(), q.get("public") == "true"), None
         if method == "PATCH" and "to" in q:
             return 200, v.move(caller, path, q["to"]), None
         if method == "DELETE":

@@ -8,10 +8,11 @@ changes nothing. The default database is a SQLite file in the data folder; given
 statements run on PostgreSQL, with documents as JSONB (what a deployment that outgrows one machine
 uses). A partition is keyed by its upstream database name (``hive_user_db_<md5>``).
 
-File bodies are content-addressed: ``blobs/<sha256[:2]>/<sha256>``. A body is written to a
-temporary file, flushed to disk and renamed into place before the metadata that names it is
-committed, so a vault killed mid-upload leaves at most an unreferenced temporary file, never a
-half-written body behind a path.
+File bodies are content-addressed: ``blobs/<sha256[:2]>/<sha256>``. A body is streamed into a
+temporary file under ``blobs/.incoming`` (hashed as it arrives), flushed to disk and renamed into
+place (``os.replace``) before the metadata that names it is committed, so a vault killed mid-upload
+leaves at most an unreferenced temporary file, never a half-written body behind a path; temporary
+files left by a killed vault are removed when the store opens.
 """
 
 from __future__ import annotations
@@ -50,6 +51,19 @@ CREATE TABLE IF NOT EXISTS backups (user_did TEXT PRIMARY KEY, metadata TEXT NOT
 CREATE TABLE IF NOT EXISTS transactions (id TEXT PRIMARY KEY, partition TEXT NOT NULL, action TEXT NOT NULL,
     path TEXT NOT NULL, expires BIGINT NOT NULL)
 """
+
+
+def _alive(pid: str) -> bool:
+    """Whether the process that named a temporary file ``.<pid>-...`` still runs."""
+    if not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 class Sql:
@@ -95,6 +109,11 @@ class HiveStore:
         self.folder = Path(folder)
         self.blobs = self.folder / "blobs"
         self.blobs.mkdir(parents=True, exist_ok=True)
+        self.incoming = self.blobs / ".incoming"
+        self.incoming.mkdir(exist_ok=True)
+        for left in self.incoming.iterdir():  # bodies a killed vault was receiving: never referenced
+            if not _alive(left.name.lstrip(".").split("-")[0]):
+                left.unlink(missing_ok=True)
         self._db = Sql(self.folder, dsn)
         self._lock = threading.RLock()
 
@@ -138,6 +157,23 @@ class HiveStore:
     def get_blob(self, sha256: str) -> bytes:
         return self.blob_path(sha256).read_bytes()
 
+    def incoming_path(self) -> Path:
+        """A new temporary file name for a body being received (same file system as the blobs)."""
+        return self.incoming / f".{os.getpid()}-{threading.get_ident()}-{os.urandom(8).hex()}.part"
+
+    def publish_blob(self, tmp: Path, digest: str, *, synced: bool = False) -> None:
+        """Make the received body ``tmp`` (whose SHA-256 is ``digest``) the blob of that digest:
+        flushed to disk (unless ``synced``) and renamed into place, or dropped when the blob is there."""
+        path = self.blob_path(digest)
+        if path.exists():
+            tmp.unlink(missing_ok=True)
+            return
+        if not synced:
+            with open(tmp, "rb+") as f:
+                os.fsync(f.fileno())
+        path.parent.mkdir(exist_ok=True)
+        os.replace(tmp, path)
+
     # -- database -------------------------------------------------------------------------------------
 
     def load_database(self, con: Sql, partition: str) -> db.Database:
@@ -172,6 +208,22 @@ class HiveStore:
         return fs.Files.model_construct(entries=tuple(fs.FileEntry.model_construct(
             path=r[0], size=r[1], sha256=r[2], cid=r[3], public=bool(r[4]), is_encrypt=False, encrypt_method="",
             created=r[5], modified=r[6]) for r in rows))
+
+    def load_neighbourhood(self, con: Sql, partition: str, path: str) -> tuple[fs.Files, int]:
+        """The entries a put or delete at ``path`` depends on (:func:`spec.hive.files.neighbourhood`) and the
+        bytes of every other file of the partition: one write reads a few rows, not the partition."""
+        exact, prefix = fs.neighbourhood(path)
+        marks = ", ".join("?" for _ in exact)
+        below, params = "substr(path, 1, ?) = ?", [len(prefix), prefix]
+        if not con.postgres:  # SQLite compares text bytewise: a range on the primary key finds the prefix
+            below, params = f"path >= ? AND path < ? AND {below}", [prefix, path + "0", *params]  # '0' follows '/'
+        rows = con.execute(f"SELECT path, size, sha256, cid, public, created, modified FROM files WHERE partition=? "
+                           f"AND (path IN ({marks}) OR ({below})) ORDER BY path", (partition, *exact, *params))
+        view = fs.Files.model_construct(entries=tuple(fs.FileEntry.model_construct(
+            path=r[0], size=r[1], sha256=r[2], cid=r[3], public=bool(r[4]), is_encrypt=False, encrypt_method="",
+            created=r[5], modified=r[6]) for r in rows))
+        total = con.execute("SELECT COALESCE(SUM(size), 0) FROM files WHERE partition=?", (partition,)).fetchone()[0]
+        return view, int(total) - fs.used_bytes(view)
 
     def save_files(self, con: Sql, partition: str, after: fs.Files,
                    before_files: fs.Files | None = None) -> None:

@@ -67,7 +67,9 @@ class Api:
 
     def did_resolveDID(self, p: dict) -> dict:
         did = self._get(p, "did", str)
-        status, txs = self.service.resolve_did(did, all=self._get(p, "all", bool, False))
+        # EID (didapi.go ResolveDID) takes a bare method-specific id too: "foo" is did:elastos:foo
+        full = did if did.startswith("did:elastos:") else "did:elastos:" + did
+        status, txs = self.service.resolve_did(full, all=self._get(p, "all", bool, False))
         out: dict[str, Any] = {"did": did, "status": status}
         if status != chain.STATUS_NOT_FOUND:
             out["transaction"] = [_tx(t) for t in txs]

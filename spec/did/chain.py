@@ -17,7 +17,7 @@ rules below, in the order of the table.
 rule        statement
 ==========  ===========================================================================================
 IDC-001     create, update and transfer publish a document that expires after the block time
-IDC-002     create only a DID the chain does not know
+IDC-002     create only a DID the chain does not know (a known customized DID: IDC-013)
 IDC-003     update, transfer and deactivate only a DID the chain knows
 IDC-004     nothing is applied to a deactivated DID (deactivation is final)
 IDC-005     an update's previousTxid is the DID's last txid
@@ -28,7 +28,15 @@ IDC-009     a credential revoked by its owner or issuer is not declared
 IDC-010     a declared credential is revoked only by its owner, its issuer, or a controller of either
 IDC-011     one signer revokes a credential once
 IDC-012     a resolved history is a single chain of verified requests
+IDC-013     a customized DID not deactivated is created again, by any controllers, only after its grace period
+IDC-014     a customized DID past its grace period is not updated or transferred (only created again)
+IDC-015     a customized DID's controllers, and a deactivate's signer, are on chain, not deactivated, not expired
+IDC-016     a customized DID is transferred only while its document has not expired
 ==========  ===========================================================================================
+
+A customized DID's **grace period** ends :data:`MAX_EXPIRED_TIME` after the ``expires`` of its latest
+published document (EID's ``MaxExpiredHeight`` blocks after the document's expiry height); see
+:func:`grace_end`.
 
 Resolve (EID ``internal/ethapi/didapi.go``, SDK ``DIDBackend``): :func:`resolve_did` gives status
 0 valid, 1 expired, 2 deactivated, 3 not found, and the transactions newest first: with ``all`` every
@@ -38,9 +46,15 @@ of the view's latest accepted request); deactivated takes precedence. Both resol
 :func:`resolve_credential` gives 0 valid (declared, not revoked), 2 revoked (by the owner, a controller
 of the owner, the declared issuer or the ``issuer`` asked about), 3 not found.
 
-Deviations: EID lets a customized DID be created again after its expiry plus ``MaxExpiredHeight``
-blocks and reserves customized names registered on the main chain; the spec has no heights and no main
-chain, so a create of a known DID is always rejected (IDC-002) and there are no reservations.
+Deviations: EID counts a customized DID's grace period in blocks (``MaxExpiredHeight`` = 6,307,200
+after an expiry height of ``height + (expires - block time) / 5``); the spec has no heights and counts
+the same span in block time (:data:`MAX_EXPIRED_TIME`, 6,307,200 five-second blocks = 365 days), so the
+moment the name becomes free differs from EID's by the drift of real block intervals from 5 s. EID
+accepts the re-create of a deactivated customized DID after the grace period but keeps it deactivated
+(its deactivation record is never removed, so the new DID resolves deactivated and can never be
+updated); the spec rejects that create (IDC-013), so deactivation stays final. EID also reserves
+customized names registered on the main chain (``customID was already reserved``); the spec has no
+main chain and no reservations.
 """
 
 from __future__ import annotations
@@ -53,7 +67,7 @@ from pydantic import BaseModel, ConfigDict
 from spec.crypto.hashes import sha256d
 from spec.did import document, request
 from spec.did.document import Document
-from spec.did.syntax import DID, DIDURL, parse_did
+from spec.did.syntax import DID, DIDURL, chain_key, check_chain_id, parse_did
 from spec.errors import Reason, Reject, rule
 
 __all__ = [
@@ -80,6 +94,12 @@ __all__ = [
     "STATUS_REVOKED",
     "STATUS_DEACTIVATED",
     "STATUS_NOT_FOUND",
+    "MAX_EXPIRED_HEIGHT",
+    "EXPIRES_BLOCK_INTERVAL",
+    "MAX_EXPIRED_TIME",
+    "grace_end",
+    "did_key",
+    "lookup",
 ]
 
 STATUS_VALID: Final = 0
@@ -90,6 +110,15 @@ STATUS_DEACTIVATED: Final = 2
 """DID status (resolveDID)."""
 STATUS_NOT_FOUND: Final = 3
 
+MAX_EXPIRED_HEIGHT: Final = 6_307_200
+"""EID ``ChainConfig.MaxExpiredHeight`` (the same on mainnet, testnet and regnet, ``params/config.go``):
+the blocks after a customized DID's expiry height during which its name stays taken."""
+EXPIRES_BLOCK_INTERVAL: Final = 5
+"""Seconds per block that EID assumes when it turns ``expires`` into an expiry height
+(``rawdb.TryGetExpiresHeight``: ``height + (expires - block time) / 5``)."""
+MAX_EXPIRED_TIME: Final = MAX_EXPIRED_HEIGHT * EXPIRES_BLOCK_INTERVAL
+"""The grace period in block time: 31,536,000 s (365 days). Deviation: EID counts it in blocks."""
+
 R_EXPIRES = rule(
     "IDC-001", Reason.IDCHAIN_EXPIRES,
     "A create, update or transfer publishes a document whose expires is later than the block time.",
@@ -97,11 +126,10 @@ R_EXPIRES = rule(
 )
 R_EXISTS = rule(
     "IDC-002", Reason.IDCHAIN_ALREADY_EXISTS,
-    "A create is for a DID the chain does not know.",
+    "A create is for a DID the chain does not know (a known customized DID: IDC-013).",
     suite="did", upstream="didvalidator.go checkDIDOperation: \"DID WRONG OPERATION ALREADY EXIST\" / "
-    "checkCustomizedDID: \"customizedid was already created\"",
-    note="Deviation: EID allows re-creating a customized DID after expiry + MaxExpiredHeight blocks; the spec has "
-    "no heights.",
+    "checkCustomizedDIDOperation: \"Customized DID WRONG OPERATION ALREADY EXIST\" (a customized DID may be "
+    "created again after its grace period: IDC-013)",
 )
 R_NOT_EXIST = rule(
     "IDC-003", Reason.IDCHAIN_NOT_FOUND,
@@ -157,6 +185,44 @@ R_HISTORY = rule(
     "A resolved history, oldest first, starts with a create, each update's previousTxid and each transfer's ticket "
     "txid is the txid before it, a deactivate comes last, and each request verifies against the document before it.",
     suite="did", upstream="DIDBackend.resolveDid: \"Invalid resolve result\" / DIDBiography checks",
+)
+
+
+R_RECREATE = rule(
+    "IDC-013", Reason.IDCHAIN_ALREADY_EXISTS,
+    "A create of a customized DID the chain knows is accepted only when the DID is not deactivated and the block "
+    "time is later than its grace end (the expires of its latest document plus MAX_EXPIRED_TIME); it may be signed "
+    "by any controllers (no ticket), and the DID's history continues with the new create.",
+    suite="did", upstream="didvalidator.go checkCustIDOverMaxExpireHeight: \"customizedid was already created\"",
+    note="Deviation: EID counts the grace period in blocks (MaxExpiredHeight 6,307,200 after the expiry height "
+    "height + (expires - time)/5); the spec counts 6,307,200 x 5 s of block time. EID accepts the re-create of a "
+    "deactivated customized DID after the grace period and leaves it deactivated; the spec rejects it.",
+)
+R_LAPSED = rule(
+    "IDC-014", Reason.IDCHAIN_CUSTOMIZED_LAPSED,
+    "An update or transfer of a customized DID is rejected when the block time is later than its grace end; the "
+    "name can then only be created again (IDC-013). A deactivate is not limited.",
+    suite="did", upstream="didvalidator.go checkCustIDOverMaxExpireHeight: "
+    "\"customizedid was already reached max expired time .Create it again\"",
+    note="Deviation: the grace period is counted in block time, not blocks (see IDC-013).",
+)
+
+R_CONTROLLER_VALID = rule(
+    "IDC-015", Reason.IDCHAIN_CONTROLLER_INVALID,
+    "A create, update or transfer of a customized DID names controllers that are DIDs on chain, not deactivated "
+    "and not expired at the block time; the DID that signs a deactivate is neither deactivated nor expired at the "
+    "block time.",
+    suite="did", upstream="did_contracts.go IsControllerInvalid: \"not all the controler is already in the chain\" "
+    "/ \"one of the controller is  Invalid\"; checkDeactivateDID: \" the VerificationMethod controller is invalid\"",
+    note="Deviation: EID calls a DID expired once the block height passes its expiry height (height + (expires - "
+    "time)/5); the spec compares the block time with expires.",
+)
+R_TRANSFER_EXPIRED = rule(
+    "IDC-016", Reason.IDCHAIN_TRANSFER_EXPIRED,
+    "A transfer is of a customized DID whose current document has not expired at the block time (an expired one "
+    "may still be renewed by an update within its grace period).",
+    suite="did", upstream="did_contracts.go checkCustomIDPayloadSyntax / isCustomizedidInvalid: "
+    "\"isCustomizedidInvalid customized expired check fail\"",
 )
 
 
@@ -284,11 +350,32 @@ def request_txid(request_json: str) -> bytes:
     return sha256d(request_json.encode("utf-8", "surrogatepass"))
 
 
+def did_key(did: DID, customized: bool) -> str:
+    """The key under which the chain keeps a DID: a customized DID's id lower-cased
+    (:func:`spec.did.syntax.chain_key`, ``DID-012``), a primitive DID as written."""
+    return f"did:{did.method}:{chain_key(did)}" if customized else str(did)
+
+
+def lookup(view: IdChainView, did: DID) -> tuple[str, DIDRecord] | None:
+    """The DID's key and record: as written, else (EID's ``ResolveDID`` and ``checkCustomizedDID``) the
+    customized DID whose lower-cased id it names, so ``did:elastos:Foo`` finds ``did:elastos:foo``."""
+    rec = view.did(did)
+    if rec is not None:
+        return str(did), rec
+    low = did_key(did, True)
+    if low != str(did):
+        rec = view.did(low)
+        if rec is not None and rec.document.customized:
+            return low, rec
+    return None
+
+
 def resolver(view: IdChainView) -> document.Resolver:
-    """The view's current documents, as request verification looks signers up (deactivated DIDs included)."""
+    """The view's current documents, as request verification looks signers up (deactivated DIDs included;
+    customized DIDs whatever the case of their id, :func:`lookup`)."""
     def resolve(did: DID) -> Document | None:
-        rec = view.did(did)
-        return None if rec is None else rec.document
+        found = lookup(view, did)
+        return None if found is None else found[1].document
     return resolve
 
 
@@ -296,6 +383,17 @@ def published_document(tx: IdTransaction) -> str:
     """The document text a create, update or transfer published (its payload, base64url-decoded)."""
     payload = request.parse_request(tx.request).payload
     return request.b64url_decode(payload).decode("utf-8")
+
+
+def grace_end(doc: Document) -> int:
+    """The block time after which a customized DID whose latest document is ``doc`` may be created again
+    (IDC-013) and may no longer be updated or transferred (IDC-014): ``expires`` + :data:`MAX_EXPIRED_TIME`."""
+    return document.parse_date(doc.expires) + MAX_EXPIRED_TIME
+
+
+def _recreatable(rec: DIDRecord, block_time: int) -> bool:
+    """A known DID may be created again at ``block_time``: customized, not deactivated, past its grace end."""
+    return rec.document.customized and not rec.deactivated and block_time > grace_end(rec.document)
 
 
 def _get(pairs: tuple[tuple[str, object], ...], key: str) -> object | None:
@@ -323,8 +421,8 @@ def _controls(view: IdChainView, signer: DID, did: DID | None) -> bool:
         return False
     if signer == did:
         return True
-    rec = view.did(did)
-    return rec is not None and signer in rec.document.controllers
+    found = lookup(view, did)
+    return found is not None and signer in found[1].document.controllers
 
 
 def _revoked_for(view: IdChainView, rec: CredentialRecord, issuer: DID | None) -> bool:
@@ -344,11 +442,20 @@ def check_request(view: IdChainView, request_json: str, block_time: int, txid: b
         if document.parse_date(v.document.expires) <= block_time:
             raise Reject(Reason.IDCHAIN_EXPIRES, "IDC-001", "Expires time is too short")
     if op in ("create", "update", "transfer", "deactivate"):
-        rec = view.did(v.did)
+        if v.document is not None:
+            # [DID-012] on chain a DID's id is letters and digits only
+            check_chain_id(v.did)
+        found = lookup(view, v.did)
+        rec = None if found is None else found[1]
+        # the record's key: where the DID is kept, else where a new DID goes (a customized id lower-cased)
+        key = found[0] if found is not None else did_key(v.did, v.document is not None and v.document.customized)
         if op == "create":
-            # [IDC-002] create only a new DID
-            if rec is not None:
+            # [IDC-002] create only a new DID (primitive DIDs: ever)
+            if rec is not None and not rec.document.customized:
                 raise Reject(Reason.IDCHAIN_ALREADY_EXISTS, "IDC-002", "DID WRONG OPERATION ALREADY EXIST")
+            # [IDC-013] a known customized DID only after its grace end, and never once deactivated
+            if rec is not None and not _recreatable(rec, block_time):
+                raise Reject(Reason.IDCHAIN_ALREADY_EXISTS, "IDC-013", "customizedid was already created")
         else:
             # [IDC-003] update, transfer and deactivate only a known DID
             if rec is None:
@@ -356,6 +463,10 @@ def check_request(view: IdChainView, request_json: str, block_time: int, txid: b
             # [IDC-004] deactivation is final
             if rec.deactivated:
                 raise Reject(Reason.IDCHAIN_DEACTIVATED, "IDC-004", "DID is deactivated")
+            # [IDC-014] a customized DID past its grace end is only created again
+            if op != "deactivate" and rec.document.customized and block_time > grace_end(rec.document):
+                raise Reject(Reason.IDCHAIN_CUSTOMIZED_LAPSED, "IDC-014",
+                             "customizedid was already reached max expired time .Create it again")
             last = rec.transactions[-1].txid
             if op == "update":
                 assert v.document is not None
@@ -367,17 +478,32 @@ def check_request(view: IdChainView, request_json: str, block_time: int, txid: b
                     raise Reject(Reason.IDCHAIN_CONTROLLERS_CHANGED, "IDC-006", "Document controllers changed.")
             elif op == "transfer":
                 assert v.ticket is not None
+                # [IDC-016] only an unexpired customized DID is transferred
+                if document.is_expired(rec.document, block_time):
+                    raise Reject(Reason.IDCHAIN_TRANSFER_EXPIRED, "IDC-016",
+                                 "isCustomizedidInvalid customized expired check fail")
                 # [IDC-007] the ticket names the DID's last txid
                 if _strip0x(v.ticket.txid) != last:
                     raise Reject(Reason.IDCHAIN_TICKET_TXID, "IDC-007", "invalid TransactionID of ticket")
+        signers = v.document.controllers if v.document is not None and v.document.customized else ()
+        if op == "deactivate" and v.signer.did is not None:
+            signers = (v.signer.did,)
+        for c in signers:
+            found_c = lookup(view, c)
+            # [IDC-015] controllers (and a deactivate's signer) are on chain, not deactivated, not expired
+            if found_c is None or found_c[1].deactivated or document.is_expired(found_c[1].document, block_time):
+                raise Reject(Reason.IDCHAIN_CONTROLLER_INVALID, "IDC-015", f"one of the controller is  Invalid: {c}")
         if rec is None:
             assert v.document is not None
             new = DIDRecord(transactions=(tx,), document=v.document)
+        elif op == "create":
+            assert v.document is not None
+            new = DIDRecord(transactions=rec.transactions + (tx,), document=v.document)
         else:
             new = rec.model_copy(update={"transactions": rec.transactions + (tx,),
                                          "document": v.document or rec.document,
                                          "deactivated": op == "deactivate"})
-        return DIDChange(did=str(v.did), record=new, transaction=tx)
+        return DIDChange(did=key, record=new, transaction=tx)
 
     assert v.credential_id is not None
     crec = view.credential(v.credential_id)
@@ -423,9 +549,10 @@ def apply_request(state: IdChainState, request_json: str, block_time: int, txid:
 def resolve_did(view: IdChainView, did: DID | str, all: bool = False,  # noqa: A002
                 now: int | None = None) -> tuple[int, tuple[IdTransaction, ...]]:
     """``did_resolveDID``: the status and the transactions, newest first."""
-    rec = view.did(parse_did(did) if isinstance(did, str) else did)
-    if rec is None:
+    found = lookup(view, parse_did(did) if isinstance(did, str) else did)
+    if found is None:
         return STATUS_NOT_FOUND, ()
+    rec = found[1]
     txs = tuple(reversed(rec.transactions))
     if not all:
         docs = [t for t in txs if t.operation != "deactivate"]
@@ -449,27 +576,37 @@ def resolve_credential(view: IdChainView, vc_id: DIDURL | str,
     return (STATUS_VALID, txs) if rec.declare is not None else (STATUS_NOT_FOUND, ())
 
 
+def _same(a: DID, b: DID, doc: Document | None) -> bool:
+    """``a`` and ``b`` name one DID: equal, or the same customized id in another case (``doc`` is theirs)."""
+    return a == b or (doc is not None and doc.customized and chain_key(a) == chain_key(b))
+
+
 def check_history(did: DID | str, transactions: tuple[IdTransaction, ...], resolve: document.Resolver) -> Document:
     """The client's check of a full resolved history (``all``, newest first): a single chain of verified
-    requests about ``did``. ``resolve`` gives the other DIDs' documents. Returns the latest document."""
+    requests about ``did``. ``resolve`` gives the other DIDs' documents. Returns the latest document.
+
+    A customized DID created again after its grace period (IDC-013) has one history: the new create
+    follows the last transaction of the DID's earlier life, at a timestamp after that life's grace end."""
     target = parse_did(did) if isinstance(did, str) else did
     current: Document | None = None
     last: str | None = None
     deactivated = False
     for tx in reversed(transactions):
         def view(d: DID, current: Document | None = current) -> Document | None:
-            return current if d == target else resolve(d)
+            return current if _same(d, target, current) else resolve(d)
         try:
             v = request.verify_request(request.parse_request(tx.request), view)
         except Reject as e:
             # [IDC-012] each request verifies against the document before it
             raise Reject(Reason.IDCHAIN_HISTORY, "IDC-012", f"{tx.txid}: {e.reason}") from None
         op = v.request.operation
-        links = {"create": last is None, "update": last is not None and v.request.previous_txid == last,
+        # a create starts the history, or (IDC-013) re-creates a customized DID past its grace end
+        again = current is not None and current.customized and not deactivated and tx.timestamp > grace_end(current)
+        links = {"create": last is None or again, "update": last is not None and v.request.previous_txid == last,
                  "transfer": last is not None and v.ticket is not None and _strip0x(v.ticket.txid) == last,
                  "deactivate": last is not None}
         # [IDC-012] one DID, a create first, each link naming the txid before it, nothing after a deactivate
-        if v.did != target or op not in links or not links[op] or deactivated or tx.operation != op:
+        if not _same(v.did, target, v.document or current) or op not in links or not links[op] or deactivated or tx.operation != op:
             raise Reject(Reason.IDCHAIN_HISTORY, "IDC-012", f"{tx.txid}: {op} does not continue the chain")
         current = v.document or current
         deactivated = op == "deactivate"

@@ -44,12 +44,13 @@ import base64
 import binascii
 import calendar
 import functools
+import json
 import re
 import time
 from collections.abc import Callable, Mapping
 from typing import Any, Final
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, PrivateAttr
 
 from spec.crypto import p256
 from spec.did import jsontext, keys
@@ -239,6 +240,23 @@ class Document(_Model):
     proofs: tuple[Proof, ...]
     default_key: DIDURL | None = None
     """The default key's id (primitive documents only)."""
+
+    _signed: bytes | None = PrivateAttr(default=None)
+    """Memo of :func:`signed_bytes` (the model is frozen; equality and hashing ignore it)."""
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Document):
+            return self.__dict__ == other.__dict__
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(tuple(self.__dict__.values()))
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Document:
+        """A copy with ``update`` applied; the memo of the signed bytes is not carried over."""
+        copy = super().model_copy(update=update, deep=deep)
+        copy.__pydantic_private__["_signed"] = None
+        return copy
 
     @property
     def customized(self) -> bool:
@@ -450,7 +468,82 @@ def parse_document(text: str, resolve: Resolver | None = None) -> Document:
 
     ``resolve`` gives controller documents; it is needed only to fill in a missing proof creator
     of a customized document with one controller.
+
+    The normative algorithm is :func:`parse_document_full`. The normalized text of a primitive document
+    with one key, the form the chain publishes, takes a shortcut (:func:`_parse_normalized_primitive`)
+    that gives the same document; ``tests/test_did_document_fast_path.py`` checks with Hypothesis that the two
+    agree on every text the shortcut accepts.
     """
+    fast = _parse_normalized_primitive(text)
+    return fast if fast is not None else parse_document_full(text, resolve)
+
+
+_SIMPLE_ID: Final = re.compile(r"did:elastos:([A-Za-z0-9][A-Za-z0-9._-]*)#([A-Za-z0-9][A-Za-z0-9._-]*)")
+_BASE58_TEXT: Final = re.compile(r"[1-9A-HJ-NP-Za-km-z]+")
+_BASE64URL_TEXT: Final = re.compile(r"[A-Za-z0-9_-]*={0,2}")
+_PRIMITIVE_MEMBERS: Final = ["id", "publicKey", "authentication", "expires", "proof"]
+_KEY_MEMBERS: Final = ["id", "type", "controller", "publicKeyBase58"]
+_PROOF_MEMBERS: Final = ["type", "created", "creator", "signatureValue"]
+
+
+def _parse_normalized_primitive(text: str) -> Document | None:
+    """The document :func:`parse_document_full` gives for ``text`` when ``text`` is exactly the normalized
+    form of a primitive document with one key (its default key, also its only authentication key) and
+    one proof by it, every string plain ASCII that needs no escape; ``None`` for any other text.
+
+    The checks make the full algorithm's outcome certain: the text equals its own canonical writing
+    (so it has no duplicate member, no whitespace, no escape and no other member), every string has the
+    shape the full parser accepts unchanged, the key decodes and its address is the subject's id (so it
+    is the default key), and both dates are valid and written canonically. Anything else (including
+    every malformed text) takes the full path, which then raises its own rejection."""
+    if len(text) > jsontext.MAX_TEXT_LENGTH or not text.startswith('{"id":"did:elastos:'):
+        return None
+    try:
+        d = json.loads(text)
+        key, = d["publicKey"]
+        auth, = d["authentication"]
+        proof = d["proof"]
+        if (list(d) != _PRIMITIVE_MEMBERS or list(key) != _KEY_MEMBERS or list(proof) != _PROOF_MEMBERS):
+            return None
+        did_text, kid_text, b58, expires = d["id"], key["id"], key["publicKeyBase58"], d["expires"]
+        created, signature = proof["created"], proof["signatureValue"]
+    except (ValueError, TypeError, KeyError, AttributeError, RecursionError):
+        return None
+    m = _SIMPLE_ID.fullmatch(kid_text) if isinstance(kid_text, str) else None
+    if (m is None or did_text != f"did:elastos:{m.group(1)}" or key["controller"] != did_text or auth != kid_text
+            or proof["creator"] != kid_text or key["type"] != DEFAULT_KEY_TYPE or proof["type"] != DEFAULT_KEY_TYPE
+            or not isinstance(b58, str) or not _BASE58_TEXT.fullmatch(b58)
+            or not isinstance(signature, str) or not _BASE64URL_TEXT.fullmatch(signature)
+            or not isinstance(expires, str) or not isinstance(created, str)
+            or _DATE.fullmatch(expires) is None or _DATE.fullmatch(created) is None):
+        return None
+    unsigned = (f'{{"id":"{did_text}","publicKey":[{{"id":"{kid_text}","type":"{DEFAULT_KEY_TYPE}",'
+                f'"controller":"{did_text}","publicKeyBase58":"{b58}"}}],"authentication":["{kid_text}"],'
+                f'"expires":"{expires}"')
+    if unsigned + (f',"proof":{{"type":"{DEFAULT_KEY_TYPE}","created":"{created}","creator":"{kid_text}",'
+                   f'"signatureValue":"{signature}"}}}}') != text:
+        return None
+    try:
+        pub = keys.public_key_from_base58(b58)
+        if keys.did_address(pub) != m.group(1) or format_date(parse_date(expires)) != expires \
+                or format_date(parse_date(created)) != created:
+            return None
+    except Reject:
+        return None
+    subject = DID(id=m.group(1))
+    kid = DIDURL(did=subject, fragment=m.group(2))
+    doc = Document(
+        subject=subject, public_keys=(PublicKey(id=kid, type=DEFAULT_KEY_TYPE, controller=subject,
+                                                public_key_base58=b58),),
+        authentication=(kid,), expires=expires,
+        proofs=(Proof(type=DEFAULT_KEY_TYPE, created=created, creator=kid, signature=signature),), default_key=kid)
+    # the text is the normalized form, so the signed bytes are its members before the proof (all ASCII)
+    doc.__pydantic_private__["_signed"] = (unsigned + "}").encode("ascii")
+    return doc
+
+
+def parse_document_full(text: str, resolve: Resolver | None = None) -> Document:
+    """:func:`parse_document`, every form, every rule: the normative algorithm."""
     d = _obj(jsontext.parse(text), "document", ("id", "expires", "proof"), _DOC_MEMBERS)
     subject = _did(d["id"], "id")
     context = None
@@ -654,7 +747,16 @@ def compact(doc: Document) -> str:
 
 
 def signed_bytes(doc: Document) -> bytes:
-    """What every proof of the document signs: the normalized form without ``proof``, UTF-8."""
+    """What every proof of the document signs: the normalized form without ``proof``, UTF-8
+    (:func:`signed_bytes_full`, remembered on the document)."""
+    memo = doc.__pydantic_private__["_signed"]
+    if memo is None:
+        memo = doc.__pydantic_private__["_signed"] = signed_bytes_full(doc)
+    return memo
+
+
+def signed_bytes_full(doc: Document) -> bytes:
+    """The normalized form of ``doc`` without ``proof``, UTF-8, written from the document."""
     return jsontext.serialize(to_json(doc, True, with_proof=False)).encode("utf-8")
 
 

@@ -176,11 +176,13 @@ class _Dup(Exception):
 
 
 def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for k, v in pairs:
-        if k in out:
-            raise _Dup(k)
-        out[k] = v
+    out = dict(pairs)  # members in first-seen order; fewer entries than pairs exactly when a name repeats
+    if len(out) != len(pairs):
+        seen: set[str] = set()
+        for k, _ in pairs:
+            if k in seen:
+                raise _Dup(k)
+            seen.add(k)
     return out
 
 
@@ -200,8 +202,8 @@ def parse(text: str) -> Any:
     # [JSON-004] the text is at most MAX_TEXT_LENGTH characters
     if len(text) > MAX_TEXT_LENGTH:
         raise DecodeError(Reason.JSON_TOO_LARGE, "JSON-004", f"{len(text)} characters")
-    # [JSON-003] nesting at most MAX_DEPTH deep
-    if _depth(text) > MAX_DEPTH:
+    # [JSON-003] nesting at most MAX_DEPTH deep (a text with at most MAX_DEPTH opening brackets cannot be deeper)
+    if text.count("[") + text.count("{") > MAX_DEPTH and _depth(text) > MAX_DEPTH:
         raise DecodeError(Reason.JSON_TOO_DEEP, "JSON-003", f"deeper than {MAX_DEPTH}")
     try:
         value = json.loads(text, object_pairs_hook=_object, parse_constant=_constant, parse_float=_float)

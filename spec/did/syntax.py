@@ -162,6 +162,14 @@ class DID(BaseModel):
     def __str__(self) -> str:
         return f"{SCHEME}:{self.method}:{self.id}"
 
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, DID):
+            return self.id == other.id and self.method == other.method
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash((self.method, self.id))
+
     def __lt__(self, other: object) -> bool:
         if not isinstance(other, DID):
             return NotImplemented

@@ -40,7 +40,7 @@ from typing import Final
 
 from spec.encoding.base58 import b58encode
 
-__all__ = ["CHUNK_SIZE", "LINKS_PER_NODE", "cid_v0", "leaf_node", "parent_node", "varint"]
+__all__ = ["CHUNK_SIZE", "LINKS_PER_NODE", "CidV0Builder", "cid_v0", "leaf_node", "parent_node", "varint"]
 
 CHUNK_SIZE: Final = 256 * 1024
 LINKS_PER_NODE: Final = 174
@@ -99,13 +99,8 @@ def parent_node(children: list[tuple[bytes, int, int]]) -> bytes:
     return links + _field(1, _unixfs(b"", sum(fs for _, fs, _ in children), tuple(fs for _, fs, _ in children)))
 
 
-def cid_v0(data: bytes) -> str:
-    """The CIDv0 ``ipfs add`` prints for ``data``."""
-    chunks = [data[i:i + CHUNK_SIZE] for i in range(0, len(data), CHUNK_SIZE)] or [b""]
-    level: list[_Node] = []
-    for c in chunks:
-        enc = leaf_node(c)
-        level.append(_Node(enc, len(c), len(enc)))
+def _root(level: list[_Node]) -> str:
+    """Fill the leaves into parents of up to 174 children, level by level, and name the root."""
     while len(level) > 1:
         up: list[_Node] = []
         for i in range(0, len(level), LINKS_PER_NODE):
@@ -114,3 +109,46 @@ def cid_v0(data: bytes) -> str:
             up.append(_Node(enc, sum(n.filesize for n in group), len(enc) + sum(n.tsize for n in group)))
         level = up
     return b58encode(level[0].multihash)
+
+
+def _leaf(chunk: bytes | memoryview) -> _Node:
+    enc = leaf_node(bytes(chunk))
+    return _Node(enc, len(chunk), len(enc))
+
+
+def cid_v0(data: bytes) -> str:
+    """The CIDv0 ``ipfs add`` prints for ``data``."""
+    chunks = [data[i:i + CHUNK_SIZE] for i in range(0, len(data), CHUNK_SIZE)] or [b""]
+    return _root([_leaf(c) for c in chunks])
+
+
+class CidV0Builder:
+    """:func:`cid_v0` of a body that arrives in pieces of any size: ``update`` as the bytes come,
+    ``cid()`` at the end. Only the leaves' ``(multihash, filesize, tsize)`` and one partial chunk
+    are kept, so a body is never held whole; the result is :func:`cid_v0` of the concatenation."""
+
+    def __init__(self) -> None:
+        self._pending = bytearray()
+        self._leaves: list[_Node] = []
+
+    def update(self, data: bytes | bytearray | memoryview) -> None:
+        view = memoryview(data).cast("B")
+        if self._pending:
+            take = min(CHUNK_SIZE - len(self._pending), len(view))
+            self._pending += view[:take]
+            view = view[take:]
+            if len(self._pending) < CHUNK_SIZE:
+                return
+            self._leaves.append(_leaf(self._pending))
+            self._pending = bytearray()
+        while len(view) >= CHUNK_SIZE:
+            self._leaves.append(_leaf(view[:CHUNK_SIZE]))
+            view = view[CHUNK_SIZE:]
+        self._pending += view
+
+    def cid(self) -> str:
+        """The CIDv0 of every byte given so far."""
+        leaves = list(self._leaves)
+        if self._pending or not leaves:
+            leaves.append(_leaf(self._pending))
+        return _root(leaves)

@@ -32,6 +32,19 @@ operation                        effect (errors)
 Copy and move act on files. The quota counts the bytes of every file of the partition (a copy
 counts again, as in upstream, which charges the vault per file).
 
+Large bodies and large partitions
+---------------------------------
+
+``put`` names its body, but nothing in the rules needs the body whole: :class:`BodyDigest` takes it
+in pieces and gives the size, SHA-256 and (for a public file) CIDv0 that :func:`put_digest` stores,
+so a vault streams a body to disk while hashing it once. Nor does a put need every entry of the
+partition: only the file at the path, the files at its ancestor paths and the files below it can
+collide with it (:func:`neighbourhood`); every other file counts only through its bytes towards the
+quota. :func:`put_digest` and :func:`delete` on that neighbourhood, with ``other_bytes`` the bytes of
+the rest, change exactly the entries they change on the whole partition, and reject exactly when
+it does. :func:`room_for` is the quota rule alone, for a vault that knows a body's size before the
+body arrives.
+
 Upstream: Elastos.Hive.Node ``src/modules/files/files.py`` and ``files_service``
 (``upload_file``, ``download_file``, ``list_folder``, ``get_properties``, ``get_hash``,
 ``copy_file``, ``move_file``, ``delete_file``), status codes 404 Not Found, 455 Already Exists,
@@ -46,7 +59,7 @@ from typing import Final
 from pydantic import BaseModel, ConfigDict
 
 from spec.errors import Reason, Reject, rule
-from spec.hive.cid import cid_v0
+from spec.hive.cid import CidV0Builder, cid_v0
 
 __all__ = [
     "MAX_PATH_BYTES",
@@ -61,6 +74,10 @@ __all__ = [
     "move",
     "delete",
     "used_bytes",
+    "BodyDigest",
+    "put_digest",
+    "room_for",
+    "neighbourhood",
 ]
 
 MAX_PATH_BYTES: Final = 1024
@@ -164,10 +181,11 @@ def _placeable(files: Files, path: str) -> None:
         raise Reject(Reason.HIVE_FILE_EXISTS, "HFS-003", f"{path!r} collides with a file or folder")
 
 
-def _quota(files: Files, quota: int) -> None:
+def _quota(files: Files, quota: int, other_bytes: int = 0) -> None:
+    used = used_bytes(files) + other_bytes
     # [HFS-004] within the quota
-    if used_bytes(files) > quota:
-        raise Reject(Reason.HIVE_QUOTA_EXCEEDED, "HFS-004", f"{used_bytes(files)} bytes > quota {quota}")
+    if used > quota:
+        raise Reject(Reason.HIVE_QUOTA_EXCEEDED, "HFS-004", f"{used} bytes > quota {quota}")
 
 
 def get(files: Files, path: str) -> FileEntry:
@@ -181,15 +199,62 @@ def get(files: Files, path: str) -> FileEntry:
 
 def put(files: Files, path: str, body: bytes, *, public: bool, now: int, quota: int,
         is_encrypt: bool = False, encrypt_method: str = "") -> Files:
+    d = BodyDigest(public=public)
+    d.update(body)
+    return put_digest(files, path, size=d.size, sha256=d.sha256(), cid=d.cid(), public=public, now=now, quota=quota,
+                      is_encrypt=is_encrypt, encrypt_method=encrypt_method)
+
+
+class BodyDigest:
+    """A body's size, SHA-256 and (when ``public``) CIDv0, computed over pieces of any size."""
+
+    def __init__(self, *, public: bool) -> None:
+        self.size = 0
+        self._sha = hashlib.sha256()
+        self._cid = CidV0Builder() if public else None
+
+    def update(self, data: bytes | bytearray | memoryview) -> None:
+        self.size += len(data)
+        self._sha.update(data)
+        if self._cid is not None:
+            self._cid.update(data)
+
+    def sha256(self) -> str:
+        return self._sha.hexdigest()
+
+    def cid(self) -> str | None:
+        return self._cid.cid() if self._cid is not None else None
+
+
+def put_digest(files: Files, path: str, *, size: int, sha256: str, cid: str | None, public: bool, now: int,
+               quota: int, other_bytes: int = 0, is_encrypt: bool = False, encrypt_method: str = "") -> Files:
+    """:func:`put` of a body known by its :class:`BodyDigest` (``cid`` given exactly when ``public``).
+
+    ``files`` may be the :func:`neighbourhood` of ``path`` only, with ``other_bytes`` the bytes of
+    every file left out."""
+    if (cid is not None) != public:
+        raise ValueError("put_digest: a CID is given exactly for a public file")
     check_path(path)
     _placeable(files, path)
     old = files.find(path)
-    entry = FileEntry(path=path, size=len(body), sha256=hashlib.sha256(body).hexdigest(),
-                      cid=cid_v0(body) if public else None, public=public, is_encrypt=is_encrypt,
+    entry = FileEntry(path=path, size=size, sha256=sha256, cid=cid, public=public, is_encrypt=is_encrypt,
                       encrypt_method=encrypt_method, created=old.created if old else now, modified=now)
     out = _with(files, entry)
-    _quota(out, quota)
+    _quota(out, quota, other_bytes)
     return out
+
+
+def room_for(files: Files, path: str, size: int, *, quota: int, other_bytes: int = 0) -> None:
+    """The quota rule of a put of ``size`` bytes at ``path``, before the body is there (HFS-004)."""
+    old = files.find(path)
+    _quota(files, quota, other_bytes + size - (old.size if old else 0))
+
+
+def neighbourhood(path: str) -> tuple[tuple[str, ...], str]:
+    """The entries a put or delete at ``path`` depends on: the exact ``path`` and its ancestor paths,
+    and every path starting with the prefix (``path + "/"``)."""
+    segs = path.split("/")
+    return tuple("/".join(segs[:i]) for i in range(1, len(segs) + 1)), path + "/"
 
 
 def listing(files: Files, folder: str) -> list[Child]:

@@ -73,6 +73,8 @@ __all__ = [
     "start_upload",
     "append_chunk",
     "finish_upload",
+    "check_chunk",
+    "check_finished",
     "execute",
     "live",
 ]
@@ -330,16 +332,27 @@ def start_upload(path: str, size: int, sha256: str) -> UploadSession:
 
 def append_chunk(session: UploadSession, offset: int, chunk: bytes) -> UploadSession:
     """Add a chunk at ``offset``; a resumed client asks for ``len(received)`` and continues there."""
-    # [HSYNC-003] the chunk continues where the session stands, within the size
-    if offset != len(session.received) or offset + len(chunk) > session.size:
-        raise Reject(Reason.HIVE_UPLOAD_OFFSET, "HSYNC-003",
-                     f"chunk at {offset}+{len(chunk)}, session at {len(session.received)} of {session.size}")
+    check_chunk(len(session.received), session.size, offset, len(chunk))
     return session.model_copy(update={"received": session.received + chunk})
 
 
 def finish_upload(session: UploadSession) -> bytes:
     """The complete body, once all bytes with the declared digest have arrived."""
-    # [HSYNC-004] complete, with the declared digest
-    if len(session.received) != session.size or hashlib.sha256(session.received).hexdigest() != session.sha256:
-        raise Reject(Reason.HIVE_UPLOAD_DIGEST, "HSYNC-004", "incomplete upload or digest mismatch")
+    check_finished(session, len(session.received), hashlib.sha256(session.received).hexdigest())
     return session.received
+
+
+def check_chunk(received: int, size: int, offset: int, length: int) -> None:
+    """HSYNC-003 for a session that holds ``received`` of ``size`` bytes: a chunk of ``length`` at ``offset``
+    (what :func:`append_chunk` checks, for a vault that keeps the received bytes on disk)."""
+    # [HSYNC-003] the chunk continues where the session stands, within the size
+    if offset != received or offset + length > size:
+        raise Reject(Reason.HIVE_UPLOAD_OFFSET, "HSYNC-003",
+                     f"chunk at {offset}+{length}, session at {received} of {size}")
+
+
+def check_finished(session: UploadSession, received: int, received_sha256: str) -> None:
+    """HSYNC-004 for a session whose received bytes number ``received`` and hash to ``received_sha256``."""
+    # [HSYNC-004] complete, with the declared digest
+    if received != session.size or received_sha256 != session.sha256:
+        raise Reject(Reason.HIVE_UPLOAD_DIGEST, "HSYNC-004", "incomplete upload or digest mismatch")
