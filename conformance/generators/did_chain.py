@@ -135,12 +135,21 @@ def foo_to_user4_later() -> str:
                   lambda d: d.update(controller=[USER1, USER4], expires=LATER))
 
 
-def foo_with_authorization() -> str:
-    """foo's SDK document with a key of its own (user1's key2) listed under authorization, signed 2:2."""
-    k1 = f"{FOO}#k1"
+def foo_named(name: str) -> str:
+    """foo's SDK document (user1, user2; 2:2) with the id ``did:elastos:<name>``, signed by both."""
+    return resign(norm("foo.id"), [f"{USER1}#primary", f"{USER2}#primary"],
+                  lambda d: d.update(id=f"did:elastos:{name}"))
+
+
+def foo_with_authorization(name: str = "foo") -> str:
+    """foo's SDK document (id ``did:elastos:<name>``) with a key of its own (user1's key2) listed under
+    authorization, signed 2:2."""
+    did = f"did:elastos:{name}"
+    k1 = f"{did}#k1"
 
     def change(d: dict[str, Any]) -> None:
-        d["publicKey"] = [{"id": k1, "type": "ECDSAsecp256r1", "controller": FOO,
+        d["id"] = did
+        d["publicKey"] = [{"id": k1, "type": "ECDSAsecp256r1", "controller": did,
                            "publicKeyBase58": json.loads(norm("user1.id"))["publicKey"][0]["publicKeyBase58"]}]
         d["authorization"] = [k1]
     return resign(norm("foo.id"), [f"{USER1}#primary", f"{USER2}#primary"], change)
@@ -503,10 +512,6 @@ def submit_cases() -> Iterator[CaseSpec]:
     yield case("transfer_foo_before_expiry", ex2, transfer(ex2, FOO, foo_to_user4_later(),
                                                            [f"{USER1}#primary", f"{USER2}#primary"]), OK,
                "the same transfer one second before foo expires", ("IDC-015", "IDC-016"), block_time=foo_expires - 1)
-
-    def foo_named(name: str) -> str:
-        return resign(norm("foo.id"), [f"{USER1}#primary", f"{USER2}#primary"],
-                      lambda d: d.update(id=f"did:elastos:{name}"))
     yield case("create_customized_bad_charset", users(), req("create", foo_named("foo-bar"), f"{USER1}#primary"),
                Reason.DID_CHAIN_ID_CHARSET, "on chain a customized id is letters and digits only")
     yield case("create_customized_mixed_case", users(), req("create", foo_named("FooBar2"), f"{USER1}#primary"), OK,
