@@ -1,10 +1,10 @@
 """Differential fuzzing campaigns that share one Hypothesis example database through Redis.
 
 A campaign that outgrows one machine runs the differential tests
-(``tests/test_core_differential.py``) on several machines with one Redis server as Hypothesis's
-example database (``hypothesis.extra.redis.RedisExampleDatabase``): a disagreement one worker
-finds is saved there and replayed first by every other worker (and by the next run of any of
-them).
+(``tests/test_core_differential.py`` and ``tests/test_core_differential_chain.py``) on several
+machines with one Redis server as Hypothesis's example database
+(``hypothesis.extra.redis.RedisExampleDatabase``): a disagreement one worker finds is saved there
+and replayed first by every other worker (and by the next run of any of them).
 
 ``python core/campaign.py --redis redis://HOST:PORT/0 [--examples N] [--worker NAME]``
     one worker: the differential tests with ``N`` examples per property, against the shared database.
@@ -112,7 +112,8 @@ def worker(url: str, examples: int, name: str, wait: bool = True) -> Any:
     print(f"campaign worker {name}: differential tests, {examples} examples per property, database {url}",
           file=sys.stderr)
     proc = subprocess.Popen([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-                             str(ROOT / "tests" / "test_core_differential.py")], cwd=ROOT, env=env)
+                             str(ROOT / "tests" / "test_core_differential.py"),
+                             str(ROOT / "tests" / "test_core_differential_chain.py")], cwd=ROOT, env=env)
     return proc.wait() if wait else proc
 
 

@@ -26,7 +26,7 @@ from pathlib import Path
 CORE = Path(__file__).resolve().parent
 ROOT = CORE.parent
 OUT = CORE / "build-fuzz"
-SOURCES = ["src/encoding.c", "src/crypto.c", "src/cbor.c", "src/chain.c"]
+SOURCES = ["src/encoding.c", "src/crypto.c", "src/cbor.c", "src/chain.c", "src/p2p.c", "src/state.c"]
 
 # target -> the (handler, input field) pairs of the vectors whose inputs seed it
 TARGETS: dict[str, list[tuple[str, str]]] = {
@@ -39,6 +39,7 @@ TARGETS: dict[str, list[tuple[str, str]]] = {
     "tx": [("chain/ela.tx.decode", "tx"), ("chain/ela.tx.sanity", "tx"), ("chain/ela.tx.context", "tx")],
     "block": [("chain/ela.block.decode", "block"), ("chain/ela.block.sanity", "block")],
     "auxpow": [("chain/ela.auxpow.decode", "auxpow"), ("chain/ela.auxpow.check", "auxpow")],
+    "p2p": [("chain/ela.p2p.decode", "message"), ("chain/ela.p2p.read_header", "header")],
     "bits": [],  # compact bits, work and the retarget: no byte inputs in the vectors; libFuzzer starts empty
 }
 
@@ -100,6 +101,10 @@ def seed(target: str) -> Path:
                 data = bytes.fromhex(value)
             except ValueError:
                 continue
+        if target == "p2p":  # the first byte selects the network, in the generated table's (the spec's) order
+            from spec.chain.p2p import NETWORKS
+
+            data = bytes([list(NETWORKS).index(case.data["input"]["network"])]) + data
         (corpus / hashlib.sha1(data).hexdigest()).write_bytes(data)
     return corpus
 

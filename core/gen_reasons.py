@@ -81,8 +81,94 @@ def render_tables() -> str:
               "static const ec_prefix_entry EC_PREFIX_NAMES[] = {"]
     lines += [f'    {{0x{p.byte:02x}, "{p.name}"}},' for p in PREFIXES]
     lines += ["};", f"#define EC_PREFIX_NAMES_COUNT {len(PREFIXES)}"]
+    lines += _p2p_and_state_tables()
     lines += ["", "#endif /* ELASTOS_TABLES_H */", ""]
     return "\n".join(lines)
+
+
+def _bytes(b: bytes) -> str:
+    return "{" + ", ".join(f"0x{x:02x}" for x in b) + "}"
+
+
+def _p2p_and_state_tables() -> list[str]:
+    """The network layer (spec/chain/p2p.py), the state's parameters and the genesis (spec/chain/params.py)."""
+    from spec.chain import p2p
+    from spec.chain import params as P
+    from spec.chain import tx
+    from spec.chain import validation as V
+    from spec.encoding import address as A
+    from spec.chain.auxpow import AUXPOW_CHAIN_ID
+    from spec.chain.block import HEADER_TRAILER
+    from spec.encoding.primitives import MAX_VAR_STRING_LENGTH
+
+    cmds = list(p2p.MESSAGE_TYPES)
+    lines = ["", "/* -- the network layer (spec/chain/p2p.py) -- */", "enum ec_p2p_command {"]
+    lines += [f"    EC_CMD_{c.upper()} = {i}," for i, c in enumerate(cmds)]
+    lines += ["};", f"#define EC_P2P_COMMANDS_COUNT {len(cmds)}",
+              "static const char *const EC_P2P_COMMANDS[] = {" + ", ".join(f'"{c}"' for c in cmds) + "};"]
+    consts = {
+        "HEADER_SIZE": p2p.HEADER_SIZE, "COMMAND_SIZE": p2p.COMMAND_SIZE, "CHECKSUM_SIZE": p2p.CHECKSUM_SIZE,
+        "MAX_INV_PER_MSG": p2p.MAX_INV_PER_MSG, "MAX_ADDR_PER_MSG": p2p.MAX_ADDR_PER_MSG,
+        "MAX_BLOCK_LOCATORS_PER_MSG": p2p.MAX_BLOCK_LOCATORS_PER_MSG, "IP_SIZE": p2p.IP_SIZE,
+        "NET_ADDRESS_SIZE": p2p.NET_ADDRESS_SIZE, "INV_VECT_SIZE": p2p.INV_VECT_SIZE,
+        "CR_PROPOSAL_VERSION": p2p.CR_PROPOSAL_VERSION, "DPOS_START_VERSION": p2p.DPOS_START_VERSION,
+        "PROTOCOL_VERSION": p2p.PROTOCOL_VERSION, "SF_NODE_NETWORK": int(p2p.ServiceFlag.NODE_NETWORK),
+        "SF_TX_FILTERING": int(p2p.ServiceFlag.TX_FILTERING), "INV_TYPE_TX": int(p2p.InvType.TX),
+        "MAX_VAR_STRING_LENGTH": MAX_VAR_STRING_LENGTH,
+    }
+    lines += [f"#define EC_P2P_{k} {v}u" for k, v in consts.items()]
+    lines += ["typedef struct {", "    const char *name;", "    uint32_t magic;", "    uint16_t default_port;",
+              f"    uint32_t max_payload[{len(cmds)}]; /* min(the command's maximum, MAX_MESSAGE_PAYLOAD) */",
+              "} ec_p2p_network;", "static const ec_p2p_network EC_P2P_NETWORKS[] = {"]
+    for name, net in p2p.NETWORKS.items():
+        maxima = ", ".join(f"{p2p.max_payload(c, net)}u" for c in cmds)
+        lines.append(f'    {{"{name}", {net.magic}u, {net.default_port}u, {{{maxima}}}}},')
+    lines += ["};", f"#define EC_P2P_NETWORKS_COUNT {len(p2p.NETWORKS)}"]
+
+    lines += ["", "/* -- chain state and context (spec/chain/params.py, spec/chain/validation.py) -- */",
+              "typedef struct {", "    const char *name;", "    uint8_t foundation[21];",
+              "    uint32_t coinbase_maturity;", "    int64_t min_transaction_fee, min_cross_chain_tx_fee;",
+              "    uint32_t median_time_span;",
+              "    uint32_t new_cross_chain_start_height, prohibit_transfer_to_did_height;",
+              "    uint8_t did_sidechain_address[21];", "} ec_state_params;",
+              "static const ec_state_params EC_STATE_PARAMS[] = {"]
+    for name in P.NETWORKS:
+        n = P.network(name)
+        assert not n.cross_chain_arbiters, "the profile names no arbiters; a case gives them"
+        lines.append(f'    {{"{name}", {_bytes(n.foundation)}, {n.coinbase_maturity}u, {n.min_transaction_fee}, '
+                     f"{n.min_cross_chain_tx_fee}, {n.median_time_span}u, {n.new_cross_chain_start_height}u, "
+                     f"{n.prohibit_transfer_to_did_height}u, {_bytes(n.did_sidechain_address)}}},")
+    lines += ["};", f"#define EC_STATE_PARAMS_COUNT {len(P.NETWORKS)}"]
+    T, O = tx.TxType, tx.OutputType
+    lines += [f"#define EC_TX_{t.name} 0x{int(t):02x}" for t in T]
+    lines += [f"#define EC_OUTPUT_{o.name} 0x{int(o):02x}" for o in O]
+    lines += [f"#define EC_PREFIX_{n} 0x{b:02x}" for n, b in (("STANDARD", A.PREFIX_STANDARD),
+              ("MULTISIG", A.PREFIX_MULTISIG), ("CROSSCHAIN", A.PREFIX_CROSSCHAIN), ("DEPOSIT", A.PREFIX_DEPOSIT))]
+    lines += [f"#define EC_UNLOCK_SEQUENCE 0x{V.UNLOCK_SEQUENCE:08x}u",
+              f"#define EC_FINAL_SEQUENCE 0x{V.FINAL_SEQUENCE:x}u",
+              f"#define EC_ATTR_SCRIPT 0x{int(tx.AttributeUsage.SCRIPT):02x}",
+              f"static const uint8_t EC_DESTROY_ADDRESS[21] = {_bytes(P.DESTROY_ADDRESS)};"]
+    g = P.genesis_coinbase(P.MAINNET_FOUNDATION)
+    asset = P.ELA_ASSET_TX.payload.asset
+    lines += ["", "/* -- the genesis block (spec/chain/params.py genesis_block) -- */",
+              f"#define EC_GENESIS_TIMESTAMP {P.GENESIS_TIMESTAMP}u", f"#define EC_GENESIS_BITS 0x{P.GENESIS_BITS:08x}u",
+              f"#define EC_GENESIS_NONCE {P.GENESIS_NONCE}u",
+              f"#define EC_GENESIS_COINBASE_PAYLOAD_VERSION {g.payload_version}",
+              f"#define EC_GENESIS_COINBASE_NONCE_USAGE 0x{int(g.attributes[0].usage):02x}",
+              f"static const uint8_t EC_GENESIS_COINBASE_NONCE[{len(P.GENESIS_COINBASE_NONCE)}] = "
+              f"{_bytes(P.GENESIS_COINBASE_NONCE)};",
+              f"#define EC_ORIGIN_ISSUANCE {P.ORIGIN_ISSUANCE}LL",
+              f'#define EC_ELA_ASSET_NAME "{asset.name.decode()}"', f"#define EC_ELA_PRECISION {asset.precision}",
+              f"#define EC_ELA_ASSET_TYPE {asset.asset_type}", f"#define EC_ELA_RECORD_TYPE {asset.record_type}",
+              f"#define EC_ELA_ASSET_AMOUNT {P.ELA_ASSET_TX.payload.amount}LL",
+              f"static const uint8_t EC_ELA_ASSET_CONTROLLER[21] = {_bytes(P.ELA_ASSET_TX.payload.controller)};",
+              f'static const uint8_t EC_ELA_ASSET_DESCRIPTION[{len(asset.description) + 1}] = "{asset.description.decode()}";',
+              f"#define EC_ZERO_AUXPOW_SIZE {len(P.zero_auxpow().serialize())}",
+              f"#define EC_GENESIS_COINBASE_SEQUENCE {g.inputs[0].sequence}u",
+              f"#define EC_GENESIS_COINBASE_INDEX {g.inputs[0].previous.index}u",
+              f"#define EC_HEADER_TRAILER 0x{HEADER_TRAILER:02x}",
+              f"#define EC_AUXPOW_CHAIN_ID {AUXPOW_CHAIN_ID}u"]
+    return lines
 
 
 def render() -> str:

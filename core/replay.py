@@ -1,8 +1,8 @@
 """Replay chain-suite vectors through the C core's library (cffi), in-process.
 
-The adapter does not announce the chain suite (it does not pass every chain handler), but the
-library implements the chain decoders and checks. This module runs the chain vectors of the
-handlers the library covers through :mod:`reference.core` and compares each answer with the
+The adapter runs the whole chain suite through JSON; this module checks the library's own entry
+points as the Python bindings call them. It runs the chain vectors of the handlers it covers
+through :mod:`reference.core` and compares each answer with the
 vector's ``expect`` (result fields the library computes, or the reject reason). Cases whose
 expectation is ``MALFORMED_INPUT`` are questions about the JSON binding, not the library, and are
 left out. Used by ``tests/test_core.py`` and by ``core/coverage.py`` (coverage of ``chain.c``).

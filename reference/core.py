@@ -317,6 +317,206 @@ def pow_check_code(parent_hash: bytes, bits: int, pow_limit: int) -> int:
     return int(lib.ec_check_proof_of_work(parent_hash, bits, pow_limit.to_bytes(32, "big")))
 
 
+# -- p2p messages and sessions ---------------------------------------------------------------------------
+# Network indexes follow the generated tables, whose order is the spec's (spec.chain.p2p.NETWORKS and
+# spec.chain.params.NETWORKS); command indexes follow spec.chain.p2p.MESSAGE_TYPES.
+
+
+def p2p_network_index(name: str) -> int:
+    from spec.chain import p2p
+
+    return list(p2p.NETWORKS).index(name)
+
+
+def _command_name(index: int) -> str:
+    from spec.chain import p2p
+
+    return list(p2p.MESSAGE_TYPES)[index]
+
+
+def _c_message(m: Any) -> tuple[Any, list[Any]]:
+    """An ``ec_p2p_message`` with the fields of a spec message (and what keeps its buffers alive)."""
+    from spec.chain import p2p
+
+    _need()
+    c = ffi.new("ec_p2p_message *")
+    keep: list[Any] = [c]
+    c.command = list(p2p.MESSAGE_TYPES).index(m.command)
+
+    def buf(data: bytes) -> Any:
+        b = ffi.new("uint8_t[]", max(1, len(data)))
+        ffi.memmove(b, data, len(data))
+        keep.append(b)
+        return b
+
+    if isinstance(m, p2p.MsgVersion):
+        c.version, c.services, c.timestamp, c.port = m.version, m.services, m.timestamp, m.port
+        c.nonce, c.height, c.relay = m.nonce, m.height, int(m.relay)
+        if m.node_version is not None:
+            c.has_node_version, c.node_version, c.node_version_len = 1, buf(m.node_version), len(m.node_version)
+    elif isinstance(m, p2p.MsgAddr):
+        arr = ffi.new("ec_net_address[]", max(1, len(m.addresses)))
+        keep.append(arr)
+        for i, a in enumerate(m.addresses):
+            arr[i].timestamp, arr[i].services, arr[i].port = a.timestamp, a.services, a.port
+            ffi.memmove(arr[i].ip, a.ip, 16)
+        c.addresses, c.n_addresses = arr, len(m.addresses)
+    elif isinstance(m, p2p.MsgPing):
+        c.nonce = m.nonce
+    elif isinstance(m, p2p.MsgGetBlocks):
+        c.locator, c.n_locator, c.hash_stop = buf(b"".join(m.locator)), len(m.locator), buf(m.hash_stop)
+    elif isinstance(m, p2p.MsgInv):
+        arr = ffi.new("ec_inv_vect[]", max(1, len(m.inventory)))
+        keep.append(arr)
+        for i, v in enumerate(m.inventory):
+            arr[i].type = v.type
+            ffi.memmove(arr[i].hash, v.hash, 32)
+        c.inventory, c.n_inventory = arr, len(m.inventory)
+    elif isinstance(m, (p2p.MsgBlock, p2p.MsgTx)):
+        c.data, c.data_len = buf(m.data), len(m.data)
+    elif isinstance(m, p2p.MsgReject):
+        c.rejected_command, c.rejected_command_len = buf(m.rejected_command), len(m.rejected_command)
+        c.code, c.reason, c.reason_len, c.hash = m.code, buf(m.reason), len(m.reason), buf(m.hash)
+    return c, keep
+
+
+def p2p_encode(network: str, message: Any) -> tuple[int, bytes | None]:
+    """(reason code, whole message) of ``ec_p2p_serialize`` and ``ec_p2p_frame`` for a spec message."""
+    c, keep = _c_message(message)
+    n = ffi.new("size_t *")
+    code = int(lib.ec_p2p_serialize(c, ffi.NULL, 0, n))
+    if code:
+        return code, None
+    out = ffi.new("uint8_t[]", 24 + n[0] + 1)
+    code = int(lib.ec_p2p_serialize(c, out + 24, n[0], n)) or int(
+        lib.ec_p2p_frame(p2p_network_index(network), c.command, out + 24, n[0], out))
+    del keep
+    return code, (bytes(ffi.buffer(out, 24 + n[0])) if code == 0 else None)
+
+
+def p2p_decode(data: bytes, network: str) -> tuple[int, str | None, bytes | None]:
+    """(reason code, command, the payload the C core re-serializes from what it decoded)."""
+    _need()
+    m = ffi.new("ec_p2p_message *")
+    code = int(lib.ec_p2p_decode(data, len(data), p2p_network_index(network), m))
+    if code:
+        return code, None, None
+    try:
+        n = ffi.new("size_t *")
+        lib.ec_p2p_serialize(m, ffi.NULL, 0, n)
+        out = ffi.new("uint8_t[]", n[0] + 1)
+        code = int(lib.ec_p2p_serialize(m, out, n[0], n))
+        return code, _command_name(m.command), bytes(ffi.buffer(out, n[0]))
+    finally:
+        lib.ec_p2p_message_free(m)
+
+
+def p2p_read_header(data: bytes, network: str) -> tuple[int, tuple[str, int, bytes] | None]:
+    _need()
+    h = ffi.new("ec_p2p_header *")
+    code = int(lib.ec_p2p_read_header(data, len(data), p2p_network_index(network), h))
+    return code, ((_command_name(h.command), h.length, bytes(h.checksum)) if code == 0 else None)
+
+
+def run_session(inbound: bool, local_version: int, local_services: int, local_nonces: Any,
+                messages: Any) -> tuple[int, list[tuple[str, ...]], dict[str, Any]]:
+    """``ec_session_step`` over ``messages`` (spec messages): (code, replies so far, final session)."""
+    _need()
+    nonces = ffi.new("uint64_t[]", max(1, len(local_nonces)))
+    for i, x in enumerate(local_nonces):
+        nonces[i] = x
+    s = ffi.new("ec_peer_session *")
+    lib.ec_session_init(s, int(inbound), local_version, local_services, nonces, len(local_nonces))
+    replies: list[tuple[str, ...]] = []
+    keep = []
+    for m in messages:
+        c, k = _c_message(m)
+        keep.append(k)
+        code = int(lib.ec_session_step(s, c))
+        if code:
+            return code, replies, {}
+        replies.append(tuple(_command_name(s.replies[i]) for i in range(s.n_replies)))
+    state = {"version_received": bool(s.version_received), "verack_received": bool(s.verack_received),
+             "protocol_version": s.protocol_version, "services": s.services, "relay": bool(s.relay),
+             "height": s.height, "sent_addrs": bool(s.sent_addrs),
+             "node_version": bytes(ffi.buffer(s.node_version, s.node_version_len)) if s.has_node_version else None}
+    return 0, replies, state
+
+
+# -- chain state and fork choice ----------------------------------------------------------------------------
+
+
+def state_network_index(name: str) -> int:
+    from spec.chain import params
+
+    return list(params.NETWORKS).index(name)
+
+
+class CoreState:
+    """A chain state of the C core (``ec_chain_state``): genesis, then blocks applied in C."""
+
+    __slots__ = ("ptr",)
+
+    def __init__(self, network: str, _copy_of: "CoreState | None" = None) -> None:
+        _need()
+        self.ptr = ffi.gc(ffi.new("ec_chain_state *"), lib.ec_state_free)
+        if _copy_of is None:
+            _check(lib.ec_state_genesis(state_network_index(network), self.ptr), "genesis state")
+        else:
+            _check(lib.ec_state_copy(_copy_of.ptr, self.ptr), "state copy")
+
+    def copy(self) -> "CoreState":
+        return CoreState("", self)
+
+    def apply_code(self, block: bytes, now: int) -> int:
+        """The reason code of decoding ``block`` and ``ec_state_apply_block`` (the state is unchanged on a refusal)."""
+        b = ffi.gc(ffi.new("ec_block *"), lib.ec_block_free)
+        code = int(lib.ec_block_decode(block, len(block), b))
+        return code or int(lib.ec_state_apply_block(self.ptr, b, now))
+
+    def summary(self) -> tuple[bytes, int, int, list[tuple[bytes, int, int, bytes]]]:
+        """(tip hash, height, cumulative work, UTXOs sorted by (txid, index) as (txid, index, value, program hash))."""
+        s = self.ptr
+        lib.ec_state_sort_utxos(s)
+        tip = s.headers[s.n_headers - 1]
+        utxos = [(bytes(u.txid), u.index, u.value, bytes(u.program_hash)) for u in (s.utxos[i] for i in range(s.n_utxos))]
+        return bytes(tip.hash), tip.height, int.from_bytes(bytes(s.work), "big"), utxos
+
+
+def fork_choice(network: str, blocks: list[bytes], now: int) -> tuple[int, Any]:
+    """(code, (tip, height, work, statuses, reasons)) of a C block tree fed ``blocks`` in order, reported as
+    the ``ela.fork_choice`` binding does (reasons: Reason values or ``descends_from_invalid``)."""
+    _need()
+    decoded = []
+    for data in blocks:
+        b = ffi.gc(ffi.new("ec_block *"), lib.ec_block_free)
+        code = int(lib.ec_block_decode(data, len(data), b))
+        if code:
+            return code, None
+        decoded.append(b)
+    t = ffi.new("ec_block_tree *")
+    _check(lib.ec_tree_init(t, state_network_index(network)), "block tree")
+    try:
+        for b in decoded:
+            if int(lib.ec_tree_add(t, b, now)) < 0:
+                raise RuntimeError("the C core reported an internal error")
+        best = t.nodes[t.best]
+        s = best.state
+        tip = s.headers[s.n_headers - 1]
+        statuses, reasons, seen = [], [], set()
+        for b in decoded:
+            h = bytes(b.header.hash)
+            node = lib.ec_tree_find(t, b.header.hash)
+            st = "tip" if h == bytes(best.hash) else {1: "valid", 2: "orphan", 3: "invalid"}[node.status]
+            statuses.append("duplicate" if h in seen else st)
+            seen.add(h)
+            reasons.append(None if st != "invalid" else
+                           "descends_from_invalid" if node.reason == -2 else reason(node.reason).value)
+        return 0, (bytes(tip.hash), tip.height, int.from_bytes(bytes(s.work), "big"), statuses, reasons)
+    finally:
+        lib.ec_tree_free(t)
+
+
 # -- the node's backend hook ----------------------------------------------------------------------------
 
 BACKENDS = ("python", "c")
@@ -446,7 +646,8 @@ def use_backend(name: str) -> Iterator[None]:
 
 
 __all__ = [
-    "BACKENDS", "CoreBlock", "DISAGREEMENTS", "STATS", "auxpow_check_code", "available", "b58decode",
+    "BACKENDS", "CoreBlock", "CoreState", "fork_choice", "p2p_decode", "p2p_encode", "p2p_read_header",
+    "run_session", "DISAGREEMENTS", "STATS", "auxpow_check_code", "available", "b58decode",
     "b58encode", "cbor_decode_json", "chain_params", "check_signatures", "decode_block", "ecdsa_verify",
     "hash160", "merkle_root", "parse_redeem_script", "pow_check_code", "program_hash_from_address",
     "program_verify_code", "read_varbytes", "read_varuint", "reason", "resolve_backend", "script_verify_code",

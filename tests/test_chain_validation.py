@@ -126,3 +126,24 @@ def test_block_reward_is_checked_exactly():
     with pytest.raises(Reject) as info:
         S.apply_block(S.genesis_state(P.INSTANT), bad, G.NOW)
     assert info.value.reason is Reason.COINBASE_BAD_REWARD
+
+
+_TIE_SCRIPT = r"""
+from spec.chain import validation as V
+from spec.chain.tx import Output, Transaction, TxType, RecordPayload
+code = bytes(range(20))
+refs = [Output(asset_id=bytes(32), value=1, output_lock=0, program_hash=bytes([p]) + code) for p in (0x21, 0x12, 0x1F)]
+tx = Transaction(tx_type=TxType.RECORD, payload=RecordPayload(type=b"t", content=b""))
+print(",".join(h.hex()[:2] for h in V.tx_program_hashes(tx, refs)))
+"""
+
+
+def test_program_hashes_sharing_a_code_hash_are_ordered_whatever_the_hash_seed() -> None:
+    """A tie (one code hash, several prefixes) is broken by the full bytes, not by set iteration."""
+    import os
+    import subprocess
+    import sys
+
+    outs = {subprocess.run([sys.executable, "-c", _TIE_SCRIPT], capture_output=True, text=True, check=True,
+                           env={**os.environ, "PYTHONHASHSEED": str(seed)}).stdout.strip() for seed in range(8)}
+    assert outs == {"12,1f,21"}

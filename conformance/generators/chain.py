@@ -616,6 +616,9 @@ def tx_context_cases() -> Iterator[CaseSpec]:
                    ("TXC-016",), "the proof-of-work profile names no cross-chain arbiters")
     others = {**named, "arbiters": [k.hex() for k in arb[:3]] + [pub("outsider").hex()]}
     yield CaseSpec("withdraw_other_arbiters", others, Reason.TX_CROSS_CHAIN_ARBITERS, ("TXC-016",))
+    beyond = {**named, "arbiters": [k.hex() for k in arb] + [pub("outsider").hex()]}
+    yield CaseSpec("withdraw_arbiters_beyond_the_script", beyond, Reason.TX_CROSS_CHAIN_ARBITERS, ("TXC-016",),
+                   "every key of the script is an arbiter, but the network names a fifth the script lacks")
     low_code = multisig_redeem_script(2, arb, "crosschain")
 
     def low_signed(t: Transaction) -> Transaction:
@@ -881,6 +884,24 @@ def block_apply_cases() -> Iterator[CaseSpec]:
     yield CaseSpec("immature_coinbase", ap(pre + [b2b], make_block(b2b.hash(), 3, [B.sign_standard(B.transfer(
         [(b2b.transactions[0].txid(), 1)], [(ph("carol"), 1)]), [key("miner")])], fees=b2b.transactions[0].outputs[1].value - 1)),
         Reason.COINBASE_IMMATURE, ("TXC-013",), "block 2's coinbase has lock time 2: 99 more blocks to wait")
+
+    # a WithdrawFromSideChain (v0) that spends a standard output passes the context (its program is no
+    # cross-chain script); the chain then remembers the sidechain hashes it names (TXC-024 across blocks)
+    def withdrawal(source: tuple[bytes, int], value: int, owner: str, to: str, side: bytes) -> Transaction:
+        t = B.transfer([source], [(ph(to), value - 100)]).model_copy(update={
+            "tx_type": TxType.WITHDRAW_FROM_SIDECHAIN, "payload": WithdrawFromSideChainPayload(
+                block_height=1, genesis_block_address=b"X", sidechain_tx_hashes=(side,))})
+        return B.sign_standard(t, [key(owner)])
+
+    cb1 = b1.transactions[0]
+    w1 = withdrawal((cb1.txid(), 1), cb1.outputs[1].value, SPENDER, "bob", h32("apply/side"))
+    bw = make_block(b1.hash(), 2, [w1], fees=100)
+    yield CaseSpec("withdraw_v0_applied", ap(pre, bw), OK, ("TXC-024",),
+                   "the block's WithdrawFromSideChain names a sidechain transaction not withdrawn before")
+    again = withdrawal((w1.txid(), 0), w1.outputs[0].value, "bob", "carol", h32("apply/side"))
+    yield CaseSpec("withdraw_v0_twice_across_blocks", ap(pre + [bw], make_block(bw.hash(), 3, [again], fees=100)),
+                   Reason.TX_WITHDRAW_DUPLICATE, ("TXC-024",),
+                   "block 2 withdrew the sidechain transaction already; the state remembers it")
 
 
 def fc(blocks: Sequence[Block]) -> dict[str, Any]:

@@ -18,6 +18,16 @@ extern const handler_entry crypto_handlers[];
 extern const handler_entry chain_handlers[];
 extern const int CHAIN_ANNOUNCED;
 
+/* the chain suite's p2p handlers (handlers_p2p.c) and state handlers (handlers_state.c) */
+int h_p2p_decode(arena *a, const jv *in, ec_buf *out);
+int h_p2p_encode(arena *a, const jv *in, ec_buf *out);
+int h_p2p_read_header(arena *a, const jv *in, ec_buf *out);
+int h_p2p_handshake(arena *a, const jv *in, ec_buf *out);
+int h_genesis(arena *a, const jv *in, ec_buf *out);
+int h_tx_context(arena *a, const jv *in, ec_buf *out);
+int h_block_apply(arena *a, const jv *in, ec_buf *out);
+int h_fork_choice(arena *a, const jv *in, ec_buf *out);
+
 typedef struct {
     int neg;
     int huge; /* more than 2^120 in magnitude */

@@ -214,6 +214,32 @@ static int list_push(parser *ps, list *l, int with_keys) {
     return 1;
 }
 
+/* the key order of an object's members: by key bytes, then by position */
+static _Thread_local const jv *key_ctx;
+
+static int key_order(const void *x, const void *y) {
+    size_t a = *(const size_t *)x, b = *(const size_t *)y;
+    size_t la = key_ctx->key_lens[a], lb = key_ctx->key_lens[b], n = la < lb ? la : lb;
+    int c = n ? memcmp(key_ctx->keys[a], key_ctx->keys[b], n) : 0;
+    if (!c) c = (la > lb) - (la < lb);
+    return c ? c : (a > b) - (a < b);
+}
+
+/* a repeated key keeps its last value, as Python's json does: blank out earlier copies (found by
+ * sorting the members' positions, so an object of many keys costs n log n, not n^2) */
+static int blank_repeated_keys(arena *a, jv *v) {
+    size_t *idx = arena_alloc(a, v->n * sizeof *idx);
+    if (!idx) return 0;
+    for (size_t i = 0; i < v->n; i++) idx[i] = i;
+    key_ctx = v;
+    qsort(idx, v->n, sizeof *idx, key_order);
+    for (size_t i = 0; i + 1 < v->n; i++) {
+        size_t p = idx[i], q = idx[i + 1];
+        if (v->key_lens[p] == v->key_lens[q] && memcmp(v->keys[p], v->keys[q], v->key_lens[p]) == 0) v->keys[p] = NULL;
+    }
+    return 1;
+}
+
 static int parse_value(parser *ps, jv *v) {
     memset(v, 0, sizeof *v);
     ws(ps);
@@ -272,16 +298,7 @@ static int parse_value(parser *ps, jv *v) {
     v->keys = l.keys;
     v->key_lens = l.key_lens;
     v->n = l.n;
-    if (obj) {
-        /* a repeated key keeps its last value, as Python's json does: blank out earlier copies */
-        for (size_t i = 0; i < v->n; i++)
-            for (size_t j = i + 1; j < v->n; j++)
-                if (v->keys[i] && v->keys[j] && v->key_lens[i] == v->key_lens[j] &&
-                    memcmp(v->keys[i], v->keys[j], v->key_lens[i]) == 0) {
-                    v->keys[i] = NULL;
-                    break;
-                }
-    }
+    if (obj && v->n > 1 && !blank_repeated_keys(ps->a, v)) return 0;
     return 1;
 }
 

@@ -108,6 +108,39 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         check_reason(ec_auxpow_check(&a, a.coinbase_hash, a.aux_index));
         CHECK(a.size == size);
     }
+#elif defined(FUZZ_P2P)
+    /* the first byte picks the network; the rest is one whole message (header and payload) */
+    if (size == 0) return 0;
+    int network = data[0] % ec_p2p_network_count();
+    const uint8_t *msg = data + 1;
+    size_t n = size - 1;
+    ec_p2p_header h;
+    check_reason(ec_p2p_read_header(msg, n < 24 ? n : 24, network, &h));
+    ec_p2p_message m;
+    int rc = ec_p2p_decode(msg, n, network, &m);
+    check_reason(rc);
+    if (rc == EC_OK) {
+        /* what decodes re-encodes, and the re-encoding decodes to the same encoding again */
+        size_t pn, pn2;
+        CHECK(ec_p2p_serialize(&m, NULL, 0, &pn) == EC_OK && pn <= n);
+        uint8_t *framed = malloc(24 + pn + 1), *again = malloc(24 + pn + 1);
+        CHECK(framed && again);
+        CHECK(ec_p2p_serialize(&m, framed + 24, pn, &pn) == EC_OK);
+        CHECK(ec_p2p_frame(network, m.command, framed + 24, pn, framed) == EC_OK);
+        ec_p2p_message m2;
+        CHECK(ec_p2p_decode(framed, 24 + pn, network, &m2) == EC_OK && m2.command == m.command);
+        CHECK(ec_p2p_serialize(&m2, again, pn, &pn2) == EC_OK && pn2 == pn && memcmp(again, framed + 24, pn) == 0);
+        /* the session rules take any decoded message */
+        ec_peer_session s;
+        static const uint64_t nonces[] = {0, 1};
+        ec_session_init(&s, data[0] & 0x80, 20000, 1, nonces, 2);
+        check_reason(ec_session_step(&s, &m));
+        check_reason(ec_session_step(&s, &m));
+        ec_p2p_message_free(&m2);
+        ec_p2p_message_free(&m);
+        free(framed);
+        free(again);
+    }
 #elif defined(FUZZ_BITS)
     uint8_t b[16] = {0};
     memcpy(b, data, size < 16 ? size : 16);

@@ -48,6 +48,7 @@ size_t ec_varuint_encode(uint64_t value, uint8_t *out9);
 /* -- hashes (OpenSSL libcrypto) -------------------------------------------------------------- */
 void ec_sha256(const uint8_t *data, size_t len, uint8_t *out32);
 void ec_sha256d(const uint8_t *data, size_t len, uint8_t *out32);
+void ec_sha256d64(const uint8_t *in64, uint8_t *out32);
 int ec_ripemd160(const uint8_t *data, size_t len, uint8_t *out20);
 int ec_hash160(const uint8_t *data, size_t len, uint8_t *out20);
 
@@ -118,6 +119,8 @@ typedef struct {
     uint32_t output_lock;
     const uint8_t *program_hash;
     uint8_t type;
+    const uint8_t *payload;    /* the output payload's bytes (version >= 0x09) */
+    size_t payload_len;
 } ec_output;
 
 typedef struct {
@@ -148,6 +151,8 @@ typedef struct {
     size_t n_outputs, cap_outputs;
     ec_program *programs;
     size_t n_programs, cap_programs;
+    const uint8_t *payload;    /* the transaction payload's bytes */
+    size_t payload_len;
 } ec_tx;
 
 typedef struct {
@@ -236,6 +241,196 @@ int ec_tx_sanity(const ec_tx *tx, uint32_t height, const ec_chain_params *params
 int ec_block_sanity(const ec_block *b, const ec_chain_params *params, int64_t now);
 /* the program rules of spec.chain.validation.check_signatures; refs: one 21-byte program hash per input */
 int ec_check_signatures(const ec_tx *tx, const uint8_t *ref_program_hashes, size_t n_refs);
+
+/* -- ELA peer-to-peer messages and the session rules (spec.chain.p2p) ------------------------- */
+/* `network` indexes EC_P2P_NETWORKS (elastos_tables.h); `command` is an enum ec_p2p_command.
+ * A decoded message points into the caller's buffer; ec_p2p_message_free frees its arrays. */
+typedef struct {
+    uint32_t magic;
+    int command;               /* -1 until the command is known */
+    uint8_t name[12];          /* the command field up to its first NUL */
+    size_t name_len;
+    uint32_t length;
+    uint8_t checksum[4];
+} ec_p2p_header;
+
+typedef struct {
+    int64_t timestamp;
+    uint64_t services;
+    uint8_t ip[16];
+    uint16_t port;
+} ec_net_address;
+
+typedef struct {
+    uint32_t type;
+    uint8_t hash[32];
+} ec_inv_vect;
+
+typedef struct {
+    int command;
+    /* version */
+    uint32_t version;
+    uint64_t services;
+    uint32_t timestamp;
+    uint16_t port;
+    uint64_t nonce;            /* version, ping, pong */
+    uint64_t height;
+    int relay;
+    int has_node_version;
+    const uint8_t *node_version;
+    size_t node_version_len;
+    /* addr */
+    ec_net_address *addresses;
+    size_t n_addresses;
+    /* getblocks: n_locator * 32 bytes, then the stop hash */
+    const uint8_t *locator;
+    size_t n_locator;
+    const uint8_t *hash_stop;
+    /* inv, getdata, notfound */
+    ec_inv_vect *inventory;
+    size_t n_inventory;
+    /* block, tx: the raw payload */
+    const uint8_t *data;
+    size_t data_len;
+    /* reject (and hash) */
+    const uint8_t *rejected_command;
+    size_t rejected_command_len;
+    uint8_t code;
+    const uint8_t *reason;
+    size_t reason_len;
+    const uint8_t *hash;
+} ec_p2p_message;
+
+int ec_p2p_network_count(void);
+int ec_p2p_command_of(const uint8_t *name, size_t len);
+int ec_p2p_read_header(const uint8_t *data, size_t len, int network, ec_p2p_header *h);
+int ec_p2p_decode_payload(int command, const uint8_t *payload, size_t len, ec_p2p_message *m);
+int ec_p2p_decode(const uint8_t *data, size_t len, int network, ec_p2p_message *m);
+void ec_p2p_message_free(ec_p2p_message *m);
+/* the payload's bytes (out may be NULL to learn the size) */
+int ec_p2p_serialize(const ec_p2p_message *m, uint8_t *out, size_t cap, size_t *outlen);
+/* header and payload; `out` needs 24 + the payload's size */
+int ec_p2p_frame(int network, int command, const uint8_t *payload, size_t len, uint8_t *out);
+
+typedef struct {
+    int inbound;
+    uint32_t local_version;
+    uint64_t local_services;
+    const uint64_t *local_nonces;
+    size_t n_local_nonces;
+    int version_received;
+    int verack_received;
+    uint32_t protocol_version;
+    uint64_t services;
+    int relay;
+    uint32_t height;
+    int has_node_version;
+    const uint8_t *node_version;
+    size_t node_version_len;
+    int sent_addrs;
+    int replies[2];            /* the commands the session answers the last message with */
+    int n_replies;
+} ec_peer_session;
+
+void ec_session_init(ec_peer_session *s, int inbound, uint32_t local_version, uint64_t local_services,
+                     const uint64_t *local_nonces, size_t n_local_nonces);
+int ec_session_step(ec_peer_session *s, const ec_p2p_message *m);
+
+/* -- chain state: genesis, transaction and block context, apply_block, fork choice -------------
+ * (spec.chain.params genesis_block, spec.chain.validation check_tx_context / check_block_context,
+ * spec.chain.state). `network` indexes EC_NETWORKS (elastos_tables.h). A state is a value the
+ * caller owns (ec_state_free); ec_state_apply_block leaves it unchanged when the block is refused. */
+typedef struct {
+    uint8_t txid[32];
+    uint16_t index;
+    int64_t value;
+    uint32_t output_lock;
+    uint8_t program_hash[21];
+    uint32_t height;
+    int coinbase;
+    uint32_t tx_lock_time;
+    int new_sidechain_pow;
+} ec_utxo;
+
+typedef struct {
+    uint8_t hash[32];
+    uint32_t height;
+    uint32_t timestamp;
+    uint32_t bits;
+} ec_header_info;
+
+typedef struct {
+    uint8_t txid[32];
+    uint32_t count;
+} ec_tx_count;
+
+typedef struct {
+    const uint8_t *key;
+    size_t len;
+} ec_arbiter;
+
+typedef struct {
+    int network;
+    const ec_arbiter *arbiters;  /* the cross-chain arbiters (none in the profile; a case may name them) */
+    size_t n_arbiters;
+    ec_header_info *headers;     /* headers[h] is at height h */
+    size_t n_headers, cap_headers;
+    ec_utxo *utxos;              /* unspent outputs, sorted by (txid, index), one per key */
+    size_t n_utxos, cap_utxos;
+    ec_tx_count *txs;            /* output count of every transaction of the chain, sorted by txid */
+    size_t n_txs, cap_txs;
+    uint8_t *withdrawn;          /* 32 bytes each, sorted: sidechain hashes already withdrawn */
+    size_t n_withdrawn, cap_withdrawn;
+    uint8_t work[64];            /* cumulative work, big-endian */
+} ec_chain_state;
+
+int ec_network_count(void);
+int64_t ec_block_reward(int network, uint32_t height);
+int ec_calc_work_bytes(uint32_t bits, uint8_t *out32);
+int ec_work_decimal(const uint8_t *be, size_t len, char **dec);
+/* the genesis block's bytes; `out` may be NULL to learn the size */
+int ec_genesis_block(int network, uint8_t *out, size_t cap, size_t *outlen);
+void ec_state_init(ec_chain_state *s, int network);
+int ec_state_genesis(int network, ec_chain_state *s);
+int ec_state_copy(const ec_chain_state *src, ec_chain_state *dst);
+void ec_state_free(ec_chain_state *s);
+/* loading: append with ec_state_add_*, then ec_state_normalize (sorts; of equal keys the later
+ * wins, as a dict's update) before the state is used */
+int ec_state_add_utxo(ec_chain_state *s, const ec_utxo *u);
+int ec_state_add_tx_count(ec_chain_state *s, const uint8_t *txid, uint32_t count);
+int ec_state_add_withdrawn(ec_chain_state *s, const uint8_t *hash32);
+int ec_state_normalize(ec_chain_state *s);
+long ec_state_output_count(const ec_chain_state *s, const uint8_t *txid);
+const ec_utxo *ec_state_utxo(const ec_chain_state *s, const uint8_t *txid, uint16_t index);
+int ec_tx_context(const ec_tx *tx, uint32_t height, const ec_chain_state *view, int64_t *fee);
+int ec_block_context(const ec_block *b, const ec_chain_state *view);
+int ec_state_apply_block(ec_chain_state *s, const ec_block *b, int64_t now);
+/* sort the UTXOs by (txid, index), the order ela.block.apply reports them in */
+void ec_state_sort_utxos(ec_chain_state *s);
+
+/* fork choice: every block seen, the state after each valid one, the best tip. The tree keeps
+ * pointers to the orphans' blocks: the caller keeps them alive while the tree lives. */
+typedef struct {
+    uint8_t hash[32];
+    int status;                  /* 1 valid, 2 orphan, 3 invalid */
+    int reason;                  /* invalid: its Reason, or -2 when it descends from an invalid block */
+    ec_chain_state *state;       /* valid: the state after it */
+    const ec_block *block;       /* orphan: the block */
+    uint8_t previous[32];
+} ec_tree_node;
+
+typedef struct {
+    int network;
+    ec_tree_node *nodes;
+    size_t n_nodes, cap_nodes;
+    size_t best;
+} ec_block_tree;
+
+int ec_tree_init(ec_block_tree *t, int network);
+/* 1 when the block was already known (a duplicate), else 0; or a negative EC_INTERNAL_ERROR */
+int ec_tree_add(ec_block_tree *t, const ec_block *b, int64_t now);
+const ec_tree_node *ec_tree_find(const ec_block_tree *t, const uint8_t *hash32);
+void ec_tree_free(ec_block_tree *t);
 
 /* CFFI-END */
 

@@ -58,4 +58,112 @@ static const ec_prefix_entry EC_PREFIX_NAMES[] = {
 };
 #define EC_PREFIX_NAMES_COUNT 7
 
+/* -- the network layer (spec/chain/p2p.py) -- */
+enum ec_p2p_command {
+    EC_CMD_VERSION = 0,
+    EC_CMD_VERACK = 1,
+    EC_CMD_GETADDR = 2,
+    EC_CMD_ADDR = 3,
+    EC_CMD_PING = 4,
+    EC_CMD_PONG = 5,
+    EC_CMD_GETBLOCKS = 6,
+    EC_CMD_INV = 7,
+    EC_CMD_GETDATA = 8,
+    EC_CMD_NOTFOUND = 9,
+    EC_CMD_BLOCK = 10,
+    EC_CMD_TX = 11,
+    EC_CMD_REJECT = 12,
+    EC_CMD_MEMPOOL = 13,
+};
+#define EC_P2P_COMMANDS_COUNT 14
+static const char *const EC_P2P_COMMANDS[] = {"version", "verack", "getaddr", "addr", "ping", "pong", "getblocks", "inv", "getdata", "notfound", "block", "tx", "reject", "mempool"};
+#define EC_P2P_HEADER_SIZE 24u
+#define EC_P2P_COMMAND_SIZE 12u
+#define EC_P2P_CHECKSUM_SIZE 4u
+#define EC_P2P_MAX_INV_PER_MSG 50000u
+#define EC_P2P_MAX_ADDR_PER_MSG 1000u
+#define EC_P2P_MAX_BLOCK_LOCATORS_PER_MSG 500u
+#define EC_P2P_IP_SIZE 16u
+#define EC_P2P_NET_ADDRESS_SIZE 34u
+#define EC_P2P_INV_VECT_SIZE 36u
+#define EC_P2P_CR_PROPOSAL_VERSION 80000u
+#define EC_P2P_DPOS_START_VERSION 20000u
+#define EC_P2P_PROTOCOL_VERSION 20000u
+#define EC_P2P_SF_NODE_NETWORK 1u
+#define EC_P2P_SF_TX_FILTERING 2u
+#define EC_P2P_INV_TYPE_TX 1u
+#define EC_P2P_MAX_VAR_STRING_LENGTH 16777216u
+typedef struct {
+    const char *name;
+    uint32_t magic;
+    uint16_t default_port;
+    uint32_t max_payload[14]; /* min(the command's maximum, MAX_MESSAGE_PAYLOAD) */
+} ec_p2p_network;
+static const ec_p2p_network EC_P2P_NETWORKS[] = {
+    {"mainnet", 2017001u, 20338u, {82u, 0u, 0u, 42008u, 8u, 8u, 16036u, 1800004u, 1800004u, 1800004u, 6000000u, 2000000u, 524288u, 0u}},
+    {"testnet", 2018101u, 21338u, {82u, 0u, 0u, 42008u, 8u, 8u, 16036u, 1800004u, 1800004u, 1800004u, 18000000u, 8000000u, 524288u, 0u}},
+    {"regnet", 2018201u, 22338u, {82u, 0u, 0u, 42008u, 8u, 8u, 16036u, 1800004u, 1800004u, 1800004u, 6000000u, 2000000u, 524288u, 0u}},
+    {"instant", 2018201u, 22338u, {82u, 0u, 0u, 42008u, 8u, 8u, 16036u, 1800004u, 1800004u, 1800004u, 6000000u, 2000000u, 524288u, 0u}},
+};
+#define EC_P2P_NETWORKS_COUNT 4
+
+/* -- chain state and context (spec/chain/params.py, spec/chain/validation.py) -- */
+typedef struct {
+    const char *name;
+    uint8_t foundation[21];
+    uint32_t coinbase_maturity;
+    int64_t min_transaction_fee, min_cross_chain_tx_fee;
+    uint32_t median_time_span;
+    uint32_t new_cross_chain_start_height, prohibit_transfer_to_did_height;
+    uint8_t did_sidechain_address[21];
+} ec_state_params;
+static const ec_state_params EC_STATE_PARAMS[] = {
+    {"mainnet", {0x12, 0x9e, 0x9c, 0xf1, 0xc5, 0xf3, 0x36, 0xfc, 0xf3, 0xa6, 0xc9, 0x54, 0x44, 0x4e, 0xd4, 0x82, 0xc5, 0xd9, 0x16, 0xe5, 0x06}, 100u, 100, 10000, 11u, 1032840u, 1032840u, {0x4b, 0x59, 0x29, 0xcb, 0xd0, 0x94, 0x01, 0xeb, 0x2c, 0xe4, 0x13, 0x4c, 0xb5, 0xee, 0x11, 0x7a, 0x01, 0x15, 0x2c, 0x38, 0x7e}},
+    {"testnet", {0x12, 0xc8, 0xa2, 0xe0, 0x67, 0x72, 0x27, 0x14, 0x4d, 0xf8, 0x22, 0xb7, 0xd9, 0x24, 0x6c, 0x58, 0xdf, 0x68, 0xeb, 0x11, 0xce}, 100u, 100, 10000, 11u, 807000u, 807000u, {0x4b, 0x59, 0x29, 0xcb, 0xd0, 0x94, 0x01, 0xeb, 0x2c, 0xe4, 0x13, 0x4c, 0xb5, 0xee, 0x11, 0x7a, 0x01, 0x15, 0x2c, 0x38, 0x7e}},
+    {"regnet", {0x12, 0xc8, 0xa2, 0xe0, 0x67, 0x72, 0x27, 0x14, 0x4d, 0xf8, 0x22, 0xb7, 0xd9, 0x24, 0x6c, 0x58, 0xdf, 0x68, 0xeb, 0x11, 0xce}, 100u, 100, 10000, 11u, 730000u, 730000u, {0x4b, 0x59, 0x29, 0xcb, 0xd0, 0x94, 0x01, 0xeb, 0x2c, 0xe4, 0x13, 0x4c, 0xb5, 0xee, 0x11, 0x7a, 0x01, 0x15, 0x2c, 0x38, 0x7e}},
+    {"instant", {0x12, 0xc8, 0xa2, 0xe0, 0x67, 0x72, 0x27, 0x14, 0x4d, 0xf8, 0x22, 0xb7, 0xd9, 0x24, 0x6c, 0x58, 0xdf, 0x68, 0xeb, 0x11, 0xce}, 100u, 100, 10000, 11u, 730000u, 730000u, {0x4b, 0x59, 0x29, 0xcb, 0xd0, 0x94, 0x01, 0xeb, 0x2c, 0xe4, 0x13, 0x4c, 0xb5, 0xee, 0x11, 0x7a, 0x01, 0x15, 0x2c, 0x38, 0x7e}},
+};
+#define EC_STATE_PARAMS_COUNT 4
+#define EC_TX_COINBASE 0x00
+#define EC_TX_REGISTER_ASSET 0x01
+#define EC_TX_TRANSFER_ASSET 0x02
+#define EC_TX_RECORD 0x03
+#define EC_TX_SIDECHAIN_POW 0x05
+#define EC_TX_WITHDRAW_FROM_SIDECHAIN 0x07
+#define EC_TX_TRANSFER_CROSS_CHAIN_ASSET 0x08
+#define EC_OUTPUT_NONE 0x00
+#define EC_OUTPUT_VOTE 0x01
+#define EC_OUTPUT_CROSS_CHAIN 0x03
+#define EC_OUTPUT_WITHDRAW_FROM_SIDECHAIN 0x04
+#define EC_OUTPUT_RETURN_SIDECHAIN_DEPOSIT_COIN 0x05
+#define EC_PREFIX_STANDARD 0x21
+#define EC_PREFIX_MULTISIG 0x12
+#define EC_PREFIX_CROSSCHAIN 0x4b
+#define EC_PREFIX_DEPOSIT 0x1f
+#define EC_UNLOCK_SEQUENCE 0xfffffffeu
+#define EC_FINAL_SEQUENCE 0xffffu
+#define EC_ATTR_SCRIPT 0x20
+static const uint8_t EC_DESTROY_ADDRESS[21] = {0x21, 0x20, 0xfe, 0xe5, 0xd7, 0xeb, 0x3e, 0x5c, 0x7d, 0x31, 0x97, 0xfe, 0xcf, 0x6c, 0x0d, 0xe3, 0x0f, 0x88, 0x9a, 0xce, 0xf7};
+
+/* -- the genesis block (spec/chain/params.py genesis_block) -- */
+#define EC_GENESIS_TIMESTAMP 1513936800u
+#define EC_GENESIS_BITS 0x1d03ffffu
+#define EC_GENESIS_NONCE 2083236893u
+#define EC_GENESIS_COINBASE_PAYLOAD_VERSION 4
+#define EC_GENESIS_COINBASE_NONCE_USAGE 0x00
+static const uint8_t EC_GENESIS_COINBASE_NONCE[8] = {0x4d, 0x65, 0x82, 0x21, 0x07, 0xfc, 0xfd, 0x52};
+#define EC_ORIGIN_ISSUANCE 3300000000000000LL
+#define EC_ELA_ASSET_NAME "ELA"
+#define EC_ELA_PRECISION 8
+#define EC_ELA_ASSET_TYPE 0
+#define EC_ELA_RECORD_TYPE 0
+#define EC_ELA_ASSET_AMOUNT 0LL
+static const uint8_t EC_ELA_ASSET_CONTROLLER[21] = {0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00};
+static const uint8_t EC_ELA_ASSET_DESCRIPTION[1] = "";
+#define EC_ZERO_AUXPOW_SIZE 132
+#define EC_GENESIS_COINBASE_SEQUENCE 0u
+#define EC_GENESIS_COINBASE_INDEX 0u
+#define EC_HEADER_TRAILER 0x01
+#define EC_AUXPOW_CHAIN_ID 1224u
+
 #endif /* ELASTOS_TABLES_H */

@@ -187,7 +187,10 @@ static int tx_parse(ec_reader *r, ec_tx *tx) {
     TRY(ec_read_u8(r, &tx->payload_version));
     /* [TXE-005] versioned payloads have a known version */
     if ((code == 0x07 || code == 0x08) && tx->payload_version > 1) return EC_PAYLOAD_VERSION_UNKNOWN;
+    size_t payload_at = r->pos;
     TRY(read_payload(r, tx));
+    tx->payload = r->data + payload_at;
+    tx->payload_len = r->pos - payload_at;
     TRY(ec_read_varuint(r, &n));
     for (uint64_t i = 0; i < n; i++) {
         uint8_t usage;
@@ -218,10 +221,15 @@ static int tx_parse(ec_reader *r, ec_tx *tx) {
         TRY(ec_read_u32(r, &o->output_lock));
         TRY(ec_read(r, 21, &o->program_hash));
         o->type = 0;
+        o->payload = NULL;
+        o->payload_len = 0;
         if (tx->version >= 0x09) {
             TRY(ec_read_u8(r, &o->type));
             TRY(check_output_type(o->type));
+            size_t at = r->pos;
             TRY(read_output_payload(r, o->type));
+            o->payload = r->data + at;
+            o->payload_len = r->pos - at;
         }
         tx->n_outputs++;
     }
@@ -374,7 +382,7 @@ static void parent(const uint8_t *left, const uint8_t *right, uint8_t *out) {
     uint8_t buf[64];
     memcpy(buf, left, 32);
     memcpy(buf + 32, right, 32);
-    ec_sha256d(buf, 64, out);
+    ec_sha256d64(buf, out);
 }
 
 int ec_merkle_root(const uint8_t *hashes, size_t n, uint8_t *out32) {
@@ -388,7 +396,9 @@ int ec_merkle_root(const uint8_t *hashes, size_t n, uint8_t *out32) {
             memcpy(level + 32 * n, level + 32 * (n - 1), 32);
             n++;
         }
-        for (size_t i = 0; i < n / 2; i++) parent(level + 64 * i, level + 64 * i + 32, level + 32 * i);
+        /* a pair is 64 contiguous bytes of the level: hashed in place, no copy; node i is written after
+         * pair i is read, over bytes that pairs <= i have already consumed */
+        for (size_t i = 0; i < n / 2; i++) ec_sha256d64(level + 64 * i, level + 32 * i);
         n /= 2;
     }
     memcpy(out32, level, 32);
@@ -588,6 +598,34 @@ done:
     BN_free(w);
     BN_free(one);
     BN_CTX_free(ctx);
+    return rc;
+}
+
+/* calc_work as 32 big-endian bytes (the work of a positive target is at most 2^255) */
+int ec_calc_work_bytes(uint32_t bits, uint8_t *out32) {
+    BIGNUM *t = compact_to_bn(bits), *w = BN_new(), *one = BN_new();
+    BN_CTX *ctx = BN_CTX_new();
+    int rc = EC_INTERNAL_ERROR;
+    if (!t || !w || !one || !ctx) goto done;
+    if (BN_is_zero(t) || BN_is_negative(t)) {
+        BN_zero(w); /* 0 for a target <= 0 */
+    } else if (!BN_one(one) || !BN_add(t, t, one) || !BN_lshift(one, one, 256) || !BN_div(w, NULL, one, t, ctx)) {
+        goto done;
+    }
+    if (BN_bn2binpad(w, out32, 32) == 32) rc = EC_OK;
+done:
+    BN_free(t);
+    BN_free(w);
+    BN_free(one);
+    BN_CTX_free(ctx);
+    return rc;
+}
+
+int ec_work_decimal(const uint8_t *be, size_t len, char **dec) {
+    BIGNUM *n = BN_bin2bn(be, (int)len, NULL);
+    if (!n) return EC_INTERNAL_ERROR;
+    int rc = bn_to_dec(n, dec);
+    BN_free(n);
     return rc;
 }
 

@@ -128,6 +128,38 @@ void ec_sha256d(const uint8_t *data, size_t len, uint8_t *out) {
     ec_sha256(h, 32, out);
 }
 
+/* sha256d of exactly 64 bytes (a merkle pair): the first SHA-256 is the data block and a padding block
+ * that is the same for every 64-byte input, the second is one block of the 32-byte digest and its
+ * constant padding. Three compressions through OpenSSL's SHA256_Transform (its SHA-NI or AVX code),
+ * without the Init/Update/Final bookkeeping. */
+static const uint8_t PAD_AFTER_64[64] = {0x80, [62] = 0x02}; /* 0x80, zeros, bit length 512 */
+
+static void be32_words(const SHA256_CTX *c, uint8_t *out) {
+    for (int i = 0; i < 8; i++) {
+        out[4 * i] = (uint8_t)(c->h[i] >> 24);
+        out[4 * i + 1] = (uint8_t)(c->h[i] >> 16);
+        out[4 * i + 2] = (uint8_t)(c->h[i] >> 8);
+        out[4 * i + 3] = (uint8_t)c->h[i];
+    }
+}
+
+void ec_sha256d64(const uint8_t *in64, uint8_t *out32) {
+    static SHA256_CTX initial;
+    static int ready = 0;
+    if (!ready) { /* the initial state, once (a benign race: every thread writes the same values) */
+        SHA256_Init(&initial);
+        ready = 1;
+    }
+    SHA256_CTX c = initial;
+    uint8_t second[64] = {[32] = 0x80, [62] = 0x01}; /* digest, 0x80, zeros, bit length 256 */
+    SHA256_Transform(&c, in64);
+    SHA256_Transform(&c, PAD_AFTER_64);
+    be32_words(&c, second);
+    c = initial;
+    SHA256_Transform(&c, second);
+    be32_words(&c, out32);
+}
+
 int ec_ripemd160(const uint8_t *data, size_t len, uint8_t *out) {
     unsigned int n = 0;
     static EVP_MD *md = NULL;

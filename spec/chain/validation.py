@@ -476,7 +476,12 @@ def check_tx_sanity(tx: Transaction, height: int, params: NetworkParams) -> None
 
 
 def tx_program_hashes(tx: Transaction, references: Sequence[Output]) -> list[bytes]:
-    """The distinct program hashes that need a program, sorted by code hash (``GetTxProgramHashes``)."""
+    """The distinct program hashes that need a program, sorted by code hash (``GetTxProgramHashes``).
+
+    Two hashes with one code hash and different prefixes tie; upstream leaves their order to Go's map
+    iteration and an unstable sort, the spec orders them by their full bytes (prefix first), so that
+    the result never depends on a hash seed.
+    """
     hashes = {o.program_hash for o in references}
     for a in tx.attributes:
         if a.usage == AttributeUsage.SCRIPT:
@@ -484,7 +489,7 @@ def tx_program_hashes(tx: Transaction, references: Sequence[Output]) -> list[byt
             if len(a.data) != 21:
                 raise Reject(Reason.TX_PROGRAM_COUNT, "TXC-010", f"Script attribute of {len(a.data)} bytes")
             hashes.add(a.data)
-    return _sorted_by_code_hash(list(hashes), key=lambda ph: ph[1:])
+    return _sorted_by_code_hash(sorted(hashes), key=lambda ph: ph[1:])
 
 
 def _sorted_by_code_hash(items: list[T], key: Callable[[T], bytes]) -> list[T]:

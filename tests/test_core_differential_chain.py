@@ -1,0 +1,268 @@
+"""Differential tests of the C core's chain-state and peer-to-peer parts against the spec: P2P
+messages (decoded from valid encodings with mutations, encoded from random messages), message
+headers, peer sessions, ``apply_block`` (blocks built on a real chain with random faults) and fork
+choice (random block trees fed in random orders). Any disagreement in result or reason fails and
+is written out as a would-be vector (``reports/differential/``), as in ``test_core_differential.py``."""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from hypothesis import event, given
+from hypothesis import strategies as st
+
+from spec.chain import builder, p2p
+from spec.chain import state as S
+from spec.chain.params import INSTANT
+from spec.errors import Reject
+from tests.test_core_differential import FAST, SLOW, agree, core, core_outcome, mutate, spec_outcome
+
+U16, U32, U64 = st.integers(0, 0xFFFF), st.integers(0, 0xFFFF_FFFF), st.integers(0, 2**64 - 1)
+HASH = st.binary(min_size=32, max_size=32)
+NETWORK = st.sampled_from(list(p2p.NETWORKS))
+
+
+@st.composite
+def version_messages(draw: Any) -> p2p.MsgVersion:
+    version = draw(st.one_of(st.sampled_from([10_001, 19_999, 20_000, 79_999, 80_000, 90_000]), U32))
+    node_version = draw(st.binary(max_size=12)) if version >= p2p.CR_PROPOSAL_VERSION else None
+    return p2p.MsgVersion(version=version, services=draw(st.one_of(st.integers(0, 7), U64)), timestamp=draw(U32),
+                          port=draw(U16), nonce=draw(st.one_of(st.integers(0, 3), U64)), height=draw(U64),
+                          relay=draw(st.booleans()), node_version=node_version)
+
+
+ADDRESS = st.builds(p2p.NetAddress, timestamp=st.integers(-(2**63), 2**63 - 1), services=U64,
+                    ip=st.binary(min_size=16, max_size=16), port=U16)
+INV = st.builds(p2p.InvVect, type=st.one_of(st.integers(0, 5), U32), hash=HASH)
+
+MESSAGES = st.one_of(
+    version_messages(),
+    st.sampled_from([p2p.MsgVerAck(), p2p.MsgGetAddr(), p2p.MsgMemPool()]),
+    st.builds(p2p.MsgAddr, addresses=st.lists(ADDRESS, max_size=3).map(tuple)),
+    st.builds(p2p.MsgPing, nonce=U64), st.builds(p2p.MsgPong, nonce=U64),
+    st.builds(p2p.MsgGetBlocks, locator=st.lists(HASH, max_size=3).map(tuple), hash_stop=HASH),
+    st.builds(p2p.MsgInv, inventory=st.lists(INV, max_size=3).map(tuple)),
+    st.builds(p2p.MsgGetData, inventory=st.lists(INV, max_size=3).map(tuple)),
+    st.builds(p2p.MsgNotFound, inventory=st.lists(INV, max_size=3).map(tuple)),
+    st.builds(p2p.MsgBlock, data=st.binary(max_size=40)), st.builds(p2p.MsgTx, data=st.binary(max_size=40)),
+    st.builds(p2p.MsgReject, rejected_command=st.binary(max_size=12), code=st.integers(0, 255),
+              reason=st.binary(max_size=20), hash=HASH),
+)
+
+
+# -- messages ------------------------------------------------------------------------------------------
+
+
+@FAST
+@given(MESSAGES, NETWORK, NETWORK, st.data())
+def test_p2p_decode(m: p2p.Message, sender: str, receiver: str, d: st.DataObject) -> None:
+    data = p2p.encode_message(p2p.NETWORKS[sender], m)
+    if d.draw(st.booleans()):
+        data = mutate(data, d.draw)
+
+    def spec() -> tuple[str, bytes]:
+        got = p2p.decode_message(data, p2p.NETWORKS[receiver])
+        return got.command, got.serialize()
+
+    code, command, payload = core.p2p_decode(data, receiver)
+    agree("p2p_decode", {"network": receiver, "message": data}, spec_outcome(spec), core_outcome(code, (command, payload)))
+
+
+@FAST
+@given(st.one_of(MESSAGES, st.builds(p2p.MsgVersion, version=st.integers(79_990, 80_010), services=U64, timestamp=U32,
+                                     port=U16, nonce=U64, height=U64, relay=st.booleans(),
+                                     node_version=st.one_of(st.none(), st.binary(max_size=4)))), NETWORK)
+def test_p2p_encode(m: p2p.Message, network: str) -> None:
+    """Encoding, including version messages whose node_version does not match their version (P2P-006)."""
+    code, data = core.p2p_encode(network, m)
+    agree("p2p_encode", {"network": network, "command": m.command, "payload": repr(m)},
+          spec_outcome(lambda: p2p.encode_message(p2p.NETWORKS[network], m)), core_outcome(code, data))
+
+
+@FAST
+@given(MESSAGES, NETWORK, NETWORK, st.data())
+def test_p2p_read_header(m: p2p.Message, sender: str, receiver: str, d: st.DataObject) -> None:
+    header = p2p.encode_message(p2p.NETWORKS[sender], m)[:24]
+    if d.draw(st.booleans()):
+        header = mutate(header, d.draw)
+
+    def spec() -> tuple[str, int, bytes]:
+        h = p2p.read_message_header(header, p2p.NETWORKS[receiver])
+        return h.name, h.length, h.checksum
+
+    code, got = core.p2p_read_header(header, receiver)
+    agree("p2p_read_header", {"network": receiver, "header": header}, spec_outcome(spec), core_outcome(code, got))
+
+
+SESSION_MESSAGES = st.one_of(
+    version_messages(), st.sampled_from([p2p.MsgVerAck(), p2p.MsgGetAddr(), p2p.MsgMemPool(), p2p.MsgAddr(addresses=())]),
+    st.builds(p2p.MsgAddr, addresses=st.lists(ADDRESS, min_size=1, max_size=1).map(tuple)),
+    st.builds(p2p.MsgPing, nonce=U64), st.builds(p2p.MsgPong, nonce=U64),
+    st.builds(p2p.MsgNotFound, inventory=st.lists(INV, max_size=2).map(tuple)),
+    st.builds(p2p.MsgInv, inventory=st.lists(INV, max_size=2).map(tuple)),
+)
+
+
+@FAST
+@given(st.booleans(), st.sampled_from([10_001, 20_000, 80_000]), st.integers(0, 7), st.lists(st.integers(0, 3), max_size=2),
+       st.lists(SESSION_MESSAGES, max_size=6), st.booleans())
+def test_session(inbound: bool, local_version: int, local_services: int, nonces: list[int], messages: list[p2p.Message],
+                 version_first: bool) -> None:
+    if version_first and messages and not isinstance(messages[0], p2p.MsgVersion):
+        messages = [p2p.MsgVersion(version=20_000, services=1, timestamp=0, port=0, nonce=9, height=7, relay=True),
+                    *messages]
+
+    def spec() -> tuple[list[tuple[str, ...]], dict[str, Any]]:
+        s = p2p.PeerSession(inbound=inbound, local_version=local_version, local_services=local_services,
+                            local_nonces=tuple(nonces))
+        s, replies = p2p.run_session(s, messages)
+        fields = ("version_received", "verack_received", "protocol_version", "services", "relay", "height",
+                  "sent_addrs", "node_version")
+        return replies, {k: getattr(s, k) for k in fields}
+
+    code, replies, state = core.run_session(inbound, local_version, local_services, nonces, messages)
+    agree("p2p_handshake", {"inbound": inbound, "messages": [repr(m) for m in messages]}, spec_outcome(spec),
+          core_outcome(code, (replies, state)))
+
+
+# -- apply_block ------------------------------------------------------------------------------------------
+
+BASE = 112
+"""The differential chain: the node benchmark's blocks 1..BASE on ``instant``; blocks 108 and 112 spend
+the coinbases of heights 4..11, so 1..3 and 12 are mature and unspent, 13.. immature."""
+NOW = 1_700_000_000
+FAULTS = ("none", "none", "none", "none", "height+1", "height-1", "bits", "time_old", "time_far", "reward+1",
+          "reward-1", "lock")
+
+
+@functools.lru_cache(maxsize=1)
+def _base() -> tuple[S.ChainState, Any, list[Any]]:
+    from conformance.bench_node import build_blocks
+
+    blocks = list(build_blocks(BASE))
+    state, cstate = S.genesis_state(INSTANT), core.CoreState("instant")
+    for b in blocks:
+        state, _ = S.apply_block(state, b, NOW)
+        assert cstate.apply_code(b.serialize(), NOW) == 0
+    return state, cstate, blocks
+
+
+def _spec_summary(s: S.ChainState) -> tuple[bytes, int, int, list[tuple[bytes, int, int, bytes]]]:
+    return (s.tip().hash, s.height, s.work,
+            [(t, i, e.output.value, e.output.program_hash) for (t, i), e in sorted(s.utxos.items())])
+
+
+@SLOW
+@given(st.data())
+def test_apply_block(d: st.DataObject) -> None:
+    """A block on the chain's tip with transfers spending mature, spent, immature, unknown or foreign outputs
+    (fees of 1000, 100 or 99), and at most one header or coinbase fault: height, bits, a timestamp before the
+    median or too far ahead, a coinbase paying one sela too much or too little, a time-locked transfer."""
+    from conformance.bench_node import KEY, MINER
+
+    state, cstate, blocks = _base()
+    tip = blocks[-1].header
+    fault = d.draw(st.sampled_from(FAULTS))
+    height = tip.height + 1 + {"height+1": 1, "height-1": -1}.get(fault, 0)
+    bits = 0x207FFFFE if fault == "bits" else INSTANT.pow_limit_bits  # a wrong bits, still cheap to mine
+    timestamp = tip.timestamp + {"time_old": -20, "time_far": 8000}.get(fault, 1)
+    now = tip.timestamp
+    txs, fees = [], 0
+    sources = st.one_of(st.sampled_from([1, 2, 3, 12]), st.integers(4, 11), st.integers(13, BASE), st.just(BASE + 1))
+    for src in d.draw(st.lists(sources, max_size=3, unique=True)):
+        txid = blocks[src - 1].transactions[0].txid() if src <= BASE else bytes(32)
+        index = d.draw(st.sampled_from([1, 1, 1, 0, 2]))  # 1: the miner's output; 0: the foundation's
+        value = blocks[src - 1].transactions[0].outputs[1].value if src <= BASE else 10**8
+        fee = d.draw(st.sampled_from([1000, 1000, 100, 99]))
+        lock = height + 5 if fault == "lock" and not txs else 0
+        tx = builder.transfer([(txid, index)], [(MINER, value - fee)], lock_time=lock)
+        txs.append(builder.sign_standard(tx, [KEY]))
+        fees += fee
+    cb = builder.coinbase(height, INSTANT, MINER, fees=fees + {"reward+1": 1, "reward-1": -1}.get(fault, 0))
+    block = builder.solve(builder.block_template(tip.hash(), height, timestamp, bits, [cb, *txs]))
+    data = block.serialize()
+
+    def spec() -> Any:
+        return _spec_summary(S.apply_block(state, block, now)[0])
+
+    c = cstate.copy()
+    code = c.apply_code(data, now)
+    outcome = spec_outcome(spec)
+    event(f"apply: {outcome[0] if outcome[0] == 'ok' else outcome[1]}")
+    agree("block_apply", {"block": data, "now": now}, outcome,
+          core_outcome(code, c.summary() if code == 0 else None))
+    if code:  # a refused block leaves the state as it was
+        assert c.summary() == cstate.summary()
+
+
+# -- fork choice ---------------------------------------------------------------------------------------------
+
+
+@SLOW
+@given(st.data())
+def test_fork_choice(d: st.DataObject) -> None:
+    """A random block tree on ``instant`` (each block on a random earlier one, some with a wrong height or
+    reward), fed in a random order with repeats; the statuses, reasons, tip and work must agree."""
+    from conformance.bench_node import MINER
+    from spec.chain.params import genesis_block
+
+    g = genesis_block("instant")
+    built = [(g.hash(), 0, g.header.timestamp)]
+    blocks = []
+    for i in range(d.draw(st.integers(1, 7))):
+        parent, ph, pts = d.draw(st.sampled_from(built))
+        height = ph + 1 + d.draw(st.sampled_from([0, 0, 0, 0, 1]))
+        extra = d.draw(st.sampled_from([0, 0, 0, 0, 1]))
+        cb = builder.coinbase(height, INSTANT, MINER, fees=extra, nonce=bytes([i]))
+        b = builder.solve(builder.block_template(parent, height, pts + 1, INSTANT.pow_limit_bits, [cb]))
+        built.append((b.hash(), height, b.header.timestamp))
+        blocks.append(b)
+    order = d.draw(st.lists(st.sampled_from(blocks), min_size=1, max_size=len(blocks) + 2))
+    data = [b.serialize() for b in order]
+
+    def spec() -> Any:
+        tree = S.new_tree(INSTANT)
+        for b in order:
+            tree, _ = S.add_block(tree, b, NOW)
+        statuses, reasons, seen = [], [], set()
+        for b in order:
+            h = b.hash()
+            st_ = tree.status(h)
+            statuses.append("duplicate" if h in seen else st_)
+            seen.add(h)
+            r = tree.invalid.get(h, "") if st_ == "invalid" else None
+            reasons.append(None if r is None else r if not r.startswith("descends") else "descends_from_invalid")
+        tip = tree.tip_state
+        return tip.tip().hash, tip.height, tip.work, statuses, reasons
+
+    code, got = core.fork_choice("instant", data, NOW)
+    outcome = spec_outcome(spec)
+    event(f"fork choice: tip at height {outcome[1][1]}, {sorted(set(outcome[1][3]))}")
+    agree("fork_choice", {"network": "instant", "blocks": data, "now": NOW}, outcome, core_outcome(code, got))
+
+
+def test_apply_block_refusal_keeps_state() -> None:
+    """A block on an unknown parent is refused with ST-001's reason and the C state is left unchanged."""
+    state, cstate, blocks = _base()
+    c = cstate.copy()
+    before = c.summary()
+    code = c.apply_code(blocks[5].serialize(), NOW)  # its parent is not the tip
+    try:
+        S.apply_block(state, blocks[5], NOW)
+    except Reject as e:
+        assert core.reason(code) is e.reason
+    else:
+        raise AssertionError("the spec accepted a block on a stale parent")
+    assert c.summary() == before
+
+
+@FAST
+@given(st.binary(min_size=64, max_size=64))
+def test_sha256d_of_a_merkle_pair(pair: bytes) -> None:
+    """The specialised 64-byte double SHA-256 (precomputed padding, SHA256_Transform) against the spec's."""
+    from spec.crypto.hashes import sha256d
+
+    out = core.ffi.new("uint8_t[32]")
+    core.lib.ec_sha256d64(pair, out)
+    agree("sha256d64", {"bytes": pair}, ("ok", sha256d(pair)), ("ok", bytes(out)))
