@@ -181,7 +181,7 @@ def _cmd_arbiter(args: argparse.Namespace) -> int:
 def _cmd_idchain(args: argparse.Namespace) -> int:
     from reference.idchain.rpc import run
 
-    return run(args.datadir, args.rpcport)
+    return run(args.datadir, args.rpcport, frozenset(args.reserved or ()))
 
 
 def _cmd_hive_serve(args: argparse.Namespace) -> int:
@@ -387,6 +387,8 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("idchain", help="run the reference ID-chain service (DID requests, resolve over JSON-RPC)")
     s.add_argument("--datadir", required=True)
     s.add_argument("--rpcport", type=int, default=0, help="JSON-RPC port on 127.0.0.1 (0: any free port)")
+    s.add_argument("--reserved", action="append", metavar="NAME",
+                   help="a reserved customized name (IDC-018; repeatable; default none, the PoW-era profile)")
     s.set_defaults(fn=_cmd_idchain)
 
     from reference.runtime.cli import add_parser as add_app_parser

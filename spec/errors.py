@@ -469,6 +469,10 @@ class Reason(StrEnum):
     """A controller of a customized DID, or the signer of a deactivate, is unknown, deactivated or expired."""
     IDCHAIN_TRANSFER_EXPIRED = "IDCHAIN_TRANSFER_EXPIRED"
     """A transfer of a customized DID whose document has expired."""
+    IDCHAIN_CUSTOMIZED_AUTHORIZATION = "IDCHAIN_CUSTOMIZED_AUTHORIZATION"
+    """A customized DID's published document has authorization keys."""
+    IDCHAIN_CUSTOMIZED_RESERVED = "IDCHAIN_CUSTOMIZED_RESERVED"
+    """A customized DID's name is in the reserved set."""
 
     # -- DID builders ------------------------------------------------------------------------------
     BUILDER_EXPIRES = "BUILDER_EXPIRES"

@@ -3,6 +3,9 @@
 ``requests`` is a list of ``{"request": <request JSON text>, "block_time": <Unix seconds>}`` applied in
 order to an empty chain. A request's transaction id is **SHA256d of the request's UTF-8 bytes**
 (:func:`spec.did.chain.request_txid`), written as lower-case hex (the txid an update's ``previousTxid`` and a ticket's ``txid`` name).
+
+``did.chain.apply`` and ``did.chain.submit`` take an optional ``reserved``: a list of reserved customized
+names (``IDC-018``), the state machine's ``reserved`` parameter; absent, it is empty (the PoW-era profile).
 """
 
 from __future__ import annotations
@@ -30,12 +33,22 @@ def _requests(inp: Input, key: str = "requests") -> list[tuple[str, int]]:
     return out
 
 
-def replay(requests: list[tuple[str, int]]) -> tuple[chain.IdChainState, list[str]]:
+def _reserved(inp: Input) -> frozenset[str]:
+    if not inp.has("reserved"):
+        return frozenset()
+    names = inp.raw("reserved")
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        raise Reject(Reason.MALFORMED_INPUT, None, "reserved: expected a list of names")
+    return frozenset(names)
+
+
+def replay(requests: list[tuple[str, int]],
+           reserved: frozenset[str] = frozenset()) -> tuple[chain.IdChainState, list[str]]:
     """Apply ``requests`` in order: the final state and each request's result (``"ok"`` or its reason)."""
     state, results = chain.EMPTY, []
     for text, t in requests:
         try:
-            state = chain.apply_request(state, text, t, chain.request_txid(text))
+            state = chain.apply_request(state, text, t, chain.request_txid(text), reserved)
             results.append("ok")
         except Reject as e:
             results.append(str(e.reason))
@@ -50,24 +63,27 @@ def _resolved(state: chain.IdChainState, did: str) -> Json:
 @handler(
     "did", "did.chain.apply",
     "`requests` (list of `request` JSON text, `block_time`) -> `results` (\"ok\" or the reason, per request), "
-    "`resolve` (DID -> `status`, `txids` newest first, all transactions); txid = SHA256d(request bytes)",
+    "`resolve` (DID -> `status`, `txids` newest first, all transactions); txid = SHA256d(request bytes); "
+    "`reserved`? (reserved customized names, IDC-018; default none)",
 )
 def _apply(data: Any) -> Json:
-    inp = Input(data, ("requests",))
-    state, results = replay(_requests(inp))
+    inp = Input(data, ("requests",), ("reserved",))
+    state, results = replay(_requests(inp), _reserved(inp))
     return {"results": results, "resolve": {did: _resolved(state, did) for did, _ in state.dids}}
 
 
 @handler(
     "did", "did.chain.submit",
     "`requests` (as did.chain.apply, results ignored), then `request` at `block_time` -> `did`, `status`, "
-    "`txids` (all, newest first) or the reason the last request is rejected",
+    "`txids` (all, newest first) or the reason the last request is rejected; `reserved`? as did.chain.apply",
 )
 def _submit(data: Any) -> Json:
-    inp = Input(data, ("requests", "request", "block_time"))
-    state, _ = replay(_requests(inp))
+    inp = Input(data, ("requests", "request", "block_time"), ("reserved",))
+    reserved = _reserved(inp)
+    state, _ = replay(_requests(inp), reserved)
     text = inp.text("request")
-    change = chain.check_request(state, text, inp.small_int("block_time", 0, 1 << 40), chain.request_txid(text))
+    change = chain.check_request(state, text, inp.small_int("block_time", 0, 1 << 40), chain.request_txid(text),
+                                 reserved)
     state = chain.apply_change(state, change)
     if isinstance(change, chain.DIDChange):
         return {"did": change.did, **_resolved(state, change.did)}

@@ -135,6 +135,26 @@ def foo_to_user4_later() -> str:
                   lambda d: d.update(controller=[USER1, USER4], expires=LATER))
 
 
+def foo_named(name: str) -> str:
+    """foo's SDK document (user1, user2; 2:2) with the id ``did:elastos:<name>``, signed by both."""
+    return resign(norm("foo.id"), [f"{USER1}#primary", f"{USER2}#primary"],
+                  lambda d: d.update(id=f"did:elastos:{name}"))
+
+
+def foo_with_authorization(name: str = "foo") -> str:
+    """foo's SDK document (id ``did:elastos:<name>``) with a key of its own (user1's key2) listed under
+    authorization, signed 2:2."""
+    did = f"did:elastos:{name}"
+    k1 = f"{did}#k1"
+
+    def change(d: dict[str, Any]) -> None:
+        d["id"] = did
+        d["publicKey"] = [{"id": k1, "type": "ECDSAsecp256r1", "controller": did,
+                           "publicKeyBase58": json.loads(norm("user1.id"))["publicKey"][0]["publicKeyBase58"]}]
+        d["authorization"] = [k1]
+    return resign(norm("foo.id"), [f"{USER1}#primary", f"{USER2}#primary"], change)
+
+
 def _sequences() -> Iterator[tuple[str, Seq, str, tuple[str, ...]]]:
     """(name, sequence, what, rules) for did.chain.apply."""
     yield "create_users", users(), "the issuer and user1..4 are created", ("IDC-001", "IDC-002")
@@ -282,6 +302,12 @@ def _inputs(s: Seq) -> list[dict[str, Any]]:
 def apply_cases() -> Iterator[CaseSpec]:
     for name, s, what, rules in _sequences():
         yield CaseSpec(name, {"requests": _inputs(s)}, OK, rules=rules, description=what)
+    s = customized()
+    s.add(req("create", foo_with_authorization(), f"{USER2}#primary"))
+    yield CaseSpec("create_customized_reserved", {"requests": _inputs(s), "reserved": ["Foo", "BAZ", USER1]}, OK,
+                   rules=("IDC-018",), description="reserved Foo and BAZ: the creates of foo and baz are rejected "
+                   "(names compared lower-cased), examplecorp, bar and foobar accepted, user1 (a primitive DID "
+                   "named in the set) accepted; foo with authorization keys is then still rejected (IDC-017 first)")
 
 
 @generator("did", "did.chain.resolve_credential")
@@ -486,10 +512,6 @@ def submit_cases() -> Iterator[CaseSpec]:
     yield case("transfer_foo_before_expiry", ex2, transfer(ex2, FOO, foo_to_user4_later(),
                                                            [f"{USER1}#primary", f"{USER2}#primary"]), OK,
                "the same transfer one second before foo expires", ("IDC-015", "IDC-016"), block_time=foo_expires - 1)
-
-    def foo_named(name: str) -> str:
-        return resign(norm("foo.id"), [f"{USER1}#primary", f"{USER2}#primary"],
-                      lambda d: d.update(id=f"did:elastos:{name}"))
     yield case("create_customized_bad_charset", users(), req("create", foo_named("foo-bar"), f"{USER1}#primary"),
                Reason.DID_CHAIN_ID_CHARSET, "on chain a customized id is letters and digits only")
     yield case("create_customized_mixed_case", users(), req("create", foo_named("FooBar2"), f"{USER1}#primary"), OK,
@@ -498,6 +520,43 @@ def submit_cases() -> Iterator[CaseSpec]:
                Reason.IDCHAIN_ALREADY_EXISTS, "did:elastos:Foo is foo: customized ids are one DID in any case")
     yield case("update_foo_in_upper_case", f, update(f, FOO, foo_named("FOO"), f"{USER1}#primary"), OK,
                "an update of did:elastos:FOO names foo's last txid and updates foo", ("DID-012", "IDC-005"))
+    # a customized DID's document has no authorization keys (IDC-017)
+    auth = foo_with_authorization()
+    yield case("create_foo_with_authorization", users(), req("create", auth, f"{USER2}#primary"),
+               Reason.IDCHAIN_CUSTOMIZED_AUTHORIZATION, "customized did can not have Authorization")
+    yield case("update_foo_adding_authorization", f, update(f, FOO, auth, f"{USER1}#primary"),
+               Reason.IDCHAIN_CUSTOMIZED_AUTHORIZATION, "an update may not add authorization keys to foo")
+    yield case("transfer_foo_with_authorization", f, transfer(f, FOO, resign(
+        auth, [f"{USER1}#primary", f"{USER4}#primary"], lambda d: d.update(controller=[USER1, USER4])),
+        [f"{USER1}#primary", f"{USER2}#primary"]),
+        Reason.IDCHAIN_CUSTOMIZED_AUTHORIZATION, "nor may a transfer publish them")
+    u1_auth = json.loads(norm("user1.id")).get("authorization")
+    assert u1_auth, "user1's SDK document has authorization keys"
+    yield case("create_primitive_with_authorization", Seq(), req("create", norm("user1.id"), f"{USER1}#primary"), OK,
+               "user1's SDK document has an authorization key: a primitive DID may", ("IDC-017",))
+    yield case("update_foo_without_authorization", f, update(f, FOO, norm("foo.id"), f"{USER1}#primary"), OK,
+               "foo's SDK document has no authorization keys", ("IDC-017",))
+
+    # reserved customized names (IDC-018): a parameter, empty in the PoW-era profile
+    def reserved(name: str, s: Seq, last: str, means: str | Reason, what: str, names: list[str],
+                 rules: tuple[str, ...] = ()) -> CaseSpec:
+        spec = case(name, s, last, means, what, rules)
+        spec.input["reserved"] = names
+        return spec
+    foo_create = req("create", norm("foo.id"), f"{USER2}#primary")
+    yield reserved("create_foo_reserved", users(), foo_create, Reason.IDCHAIN_CUSTOMIZED_RESERVED,
+                   "foo is reserved", ["foo"])
+    yield reserved("create_foo_reserved_other_case", users(), foo_create, Reason.IDCHAIN_CUSTOMIZED_RESERVED,
+                   "FOO is reserved: names compare lower-cased", ["bar", "FOO"])
+    yield reserved("create_upper_foo_reserved", users(), req("create", foo_named("FOO"), f"{USER1}#primary"),
+                   Reason.IDCHAIN_CUSTOMIZED_RESERVED, "did:elastos:FOO when foo is reserved", ["foo"])
+    yield reserved("create_foo_other_names_reserved", users(), foo_create, OK,
+                   "bar and foo2 are reserved, not foo", ["bar", "foo2"], ("IDC-018",))
+    yield reserved("create_foo_none_reserved", users(), foo_create, OK,
+                   "an empty reserved set (the PoW-era profile)", [], ("IDC-018",))
+    yield reserved("create_primitive_named_reserved", Seq(), req("create", norm("user1.id"), f"{USER1}#primary"), OK,
+                   "the set names user1's id, but user1 is a primitive DID", [USER1.removeprefix("did:elastos:")],
+                   ("IDC-018",))
     r = users()
     r.add(req("revoke", TWITTER, f"{USER3}#primary"))
     yield case("revoke_undeclared_by_stranger", users(), req("revoke", TWITTER, f"{USER3}#primary"), OK,

@@ -109,11 +109,11 @@ class RpcServer(ApiServer):
         super().__init__(Api(service), port, "idchain-rpc")
 
 
-def run(datadir: str, rpcport: int) -> int:
-    """``elastos idchain``: serve until SIGTERM or SIGINT."""
+def run(datadir: str, rpcport: int, reserved: frozenset[str] = frozenset()) -> int:
+    """``elastos idchain``: serve until SIGTERM or SIGINT (``reserved``: reserved customized names, IDC-018)."""
     import signal
 
-    service = IdChainService(datadir)
+    service = IdChainService(datadir, reserved)
     rpc = RpcServer(service, rpcport).start()
     print(f"ready rpc={rpc.port}", flush=True)
     stop = threading.Event()

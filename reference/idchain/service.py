@@ -9,6 +9,9 @@ reads the rows of the one DID or credential asked about. Nothing is replayed on 
 in memory.
 
 The transaction id is the spec's :func:`spec.did.chain.request_txid`: SHA256d of the request's UTF-8 bytes.
+
+``reserved`` is the spec's set of reserved customized names (``IDC-018``): empty by default, as in the
+PoW-era profile; a service started with names refuses customized DIDs of those names, whatever their case.
 """
 
 from __future__ import annotations
@@ -24,8 +27,10 @@ from reference.idchain.store import Store
 
 
 class IdChainService:
-    def __init__(self, datadir: str | Path) -> None:
+    def __init__(self, datadir: str | Path, reserved: frozenset[str] = frozenset()) -> None:
         self.store = Store(datadir)
+        self.reserved = frozenset(reserved)
+        """The reserved customized names (IDC-018), the spec's ``reserved`` parameter."""
         self.lock = threading.Lock()
         """Serializes every use of the store's connection (the RPC server calls from several threads)."""
 
@@ -63,7 +68,7 @@ class IdChainService:
             for i, text in enumerate(requests):
                 txid = chain.request_txid(text) if txids is None else txids[i]
                 try:
-                    change = chain.check_request(self.store, text, block_time, txid)
+                    change = chain.check_request(self.store, text, block_time, txid, self.reserved)
                 except Reject as e:
                     if strict:
                         raise
@@ -82,7 +87,7 @@ class IdChainService:
             return chain.resolve_credential(self.store, vc_id, issuer)
 
     def credentials_of(self, did: str) -> list[str]:
-        """The declared credentials owned by ``did``, newest first."""
+        """The declared credentials owned by ``did``, newest first (a customized DID's in any case)."""
         with self.lock:
             return self.store.credentials_of(did)
 

@@ -14,7 +14,8 @@ table              holds
                    the DID (create, update, transfer, deactivate) or credential id (declare, revoke)
                    it changed; indexed by (did, seq) and (credential, seq)
 ``dids``           per DID: the latest published document's text, the deactivated flag, the last seq
-``credentials``    per credential id: owner, declared issuer, the declare's seq, the last seq
+``credentials``    per credential id: owner, declared issuer, the declare's seq, the last seq; indexed by
+                   owner and by lower-cased owner (a customized DID's credentials in any case)
 ``revocations``    per credential id: each revoke's seq and signer DID
 =================  ===================================================================================
 
@@ -35,6 +36,7 @@ from pathlib import Path
 
 from spec.did import chain, document
 from spec.did.syntax import DID, DIDURL, parse_did
+from spec.errors import Reject
 
 SCHEMA_VERSION = 2
 
@@ -50,6 +52,7 @@ CREATE TABLE IF NOT EXISTS dids (did TEXT PRIMARY KEY, document TEXT NOT NULL, d
 CREATE TABLE IF NOT EXISTS credentials (id TEXT PRIMARY KEY, owner TEXT NOT NULL, issuer TEXT, declare_seq INTEGER,
     last_seq INTEGER NOT NULL) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS credentials_owner ON credentials(owner, last_seq);
+CREATE INDEX IF NOT EXISTS credentials_owner_lower ON credentials(lower(owner), last_seq);
 CREATE TABLE IF NOT EXISTS revocations (id TEXT NOT NULL, seq INTEGER NOT NULL, signer TEXT NOT NULL,
     PRIMARY KEY (id, seq)) WITHOUT ROWID;
 """
@@ -150,9 +153,24 @@ class Store:
     # -- other queries -----------------------------------------------------------------------------------------
 
     def credentials_of(self, did: str) -> list[str]:
-        """The declared credential ids owned by ``did``, the most recently changed first."""
-        rows = self.db.execute("SELECT id FROM credentials WHERE owner = ? AND declare_seq IS NOT NULL "
-                               "ORDER BY last_seq DESC", (did,)).fetchall()
+        """The declared credential ids owned by ``did``, the most recently changed first.
+
+        A customized DID is one DID in any case (``DID-012``, :func:`spec.did.chain.lookup`): its credentials
+        are those whose owner, lower-cased, is its key (an owner written exactly as another stored DID
+        excepted); any other DID's are those whose owner is written exactly as asked."""
+        try:
+            found = chain.lookup(self, parse_did(did))
+        except Reject:
+            found = None
+        if found is None or not found[1].document.customized:
+            rows = self.db.execute("SELECT id FROM credentials WHERE owner = ? AND declare_seq IS NOT NULL "
+                                   "ORDER BY last_seq DESC", (did,)).fetchall()
+        else:
+            key = found[0]
+            rows = self.db.execute(
+                "SELECT id FROM credentials c WHERE lower(c.owner) = ? AND c.declare_seq IS NOT NULL AND "
+                "(c.owner = ? OR NOT EXISTS (SELECT 1 FROM dids d WHERE d.did = c.owner)) ORDER BY c.last_seq DESC",
+                (key, key)).fetchall()
         return [r[0] for r in rows]
 
     def requests(self) -> Iterator[tuple[str, int, bytes]]:

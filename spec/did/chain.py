@@ -10,8 +10,9 @@ or raises :class:`~spec.errors.Reject`. It touches nothing: a rejected request c
 the rules live here once and a check reads only the records it names, whatever the chain's size.
 
 Order of checks: the request is parsed and verified against the view's documents
-(:func:`spec.did.request.verify_request`, rules ``REQ-*``, ``DOC-*``, ``TKT-*``), then the chain-state
-rules below, in the order of the table.
+(:func:`spec.did.request.verify_request`, rules ``REQ-*``, ``DOC-*``, ``TKT-*``), then ``IDC-001``,
+then the published document's on-chain form (``DID-012``, then for a customized DID ``IDC-017`` and
+``IDC-018``), then the other chain-state rules below, in the order of the table.
 
 ==========  ===========================================================================================
 rule        statement
@@ -32,6 +33,8 @@ IDC-013     a customized DID not deactivated is created again, by any controller
 IDC-014     a customized DID past its grace period is not updated or transferred (only created again)
 IDC-015     a customized DID's controllers, and a deactivate's signer, are on chain, not deactivated, not expired
 IDC-016     a customized DID is transferred only while its document has not expired
+IDC-017     a customized DID's published document has no authorization keys
+IDC-018     a customized DID's name is not in the reserved set (a parameter; empty in the PoW-era profile)
 ==========  ===========================================================================================
 
 A customized DID's **grace period** ends :data:`MAX_EXPIRED_TIME` after the ``expires`` of its latest
@@ -52,9 +55,19 @@ the same span in block time (:data:`MAX_EXPIRED_TIME`, 6,307,200 five-second blo
 moment the name becomes free differs from EID's by the drift of real block intervals from 5 s. EID
 accepts the re-create of a deactivated customized DID after the grace period but keeps it deactivated
 (its deactivation record is never removed, so the new DID resolves deactivated and can never be
-updated); the spec rejects that create (IDC-013), so deactivation stays final. EID also reserves
-customized names registered on the main chain (``customID was already reserved``); the spec has no
-main chain and no reservations.
+updated); the spec rejects that create (IDC-013), so deactivation stays final.
+
+**Reserved names** (IDC-018): EID refuses a customized DID whose lower-cased name is in the main
+chain's reserved list (``checkCustomizedDIDAvailable``: ``customID was already reserved``) unless the
+main chain has also assigned the name to a DID, which must then be a controller and sign. Both lists
+come from the main chain's CR council: ``ReserveCustomID`` (0x0500) and ``ReceiveCustomID`` (0x0501)
+CRC proposals, read through EID's SPV service, a DPoS/CR-era main-chain feature outside the PoW-era
+profile this spec describes. The spec takes the reserved set as the parameter ``reserved`` of
+:func:`check_request` and :func:`apply_request`, compared lower-cased; in the PoW-era profile it is
+empty (the default), so no name is reserved. Deviations: the assignment of a reserved name to a DID
+(``ReceiveCustomID``) is not modelled, so a reserved name is refused to every request; and EID, once
+it has an SPV service, refuses every customized DID while the reserved list is empty (``Before registe
+customized did must have reservedCustomIDs``), which the PoW-era profile, having no CR council, does not.
 """
 
 from __future__ import annotations
@@ -223,6 +236,23 @@ R_TRANSFER_EXPIRED = rule(
     "may still be renewed by an update within its grace period).",
     suite="did", upstream="did_contracts.go checkCustomIDPayloadSyntax / isCustomizedidInvalid: "
     "\"isCustomizedidInvalid customized expired check fail\"",
+)
+R_CUSTOMIZED_AUTHORIZATION = rule(
+    "IDC-017", Reason.IDCHAIN_CUSTOMIZED_AUTHORIZATION,
+    "A create, update or transfer of a customized DID publishes a document without authorization keys (a "
+    "primitive DID's document may have them).",
+    suite="did", upstream="did_contracts.go checkCustomIDPayloadSyntax: \"customized did can not have Authorization\"",
+)
+R_CUSTOMIZED_RESERVED = rule(
+    "IDC-018", Reason.IDCHAIN_CUSTOMIZED_RESERVED,
+    "A create, update or transfer of a customized DID is rejected when its lower-cased name is in the reserved set, "
+    "a parameter of the state machine (empty in the PoW-era profile).",
+    suite="did", upstream="didvalidator.go checkCustomizedDIDAvailable: \"customID was already reserved \" (trailing "
+    "space upstream)",
+    note="Deviation: EID's reserved and received names come from the main chain's ReserveCustomID / ReceiveCustomID "
+    "CRC proposals (CR era); the spec takes the reserved set as a parameter, does not model a name received by a "
+    "DID (a reserved name is refused to everyone), and accepts customized DIDs while the set is empty (EID with an "
+    "SPV service refuses them: \"Before registe customized did must have reservedCustomIDs\").",
 )
 
 
@@ -431,9 +461,11 @@ def _revoked_for(view: IdChainView, rec: CredentialRecord, issuer: DID | None) -
                for s, _ in rec.revokes)
 
 
-def check_request(view: IdChainView, request_json: str, block_time: int, txid: bytes) -> Change:
+def check_request(view: IdChainView, request_json: str, block_time: int, txid: bytes,
+                  reserved: frozenset[str] = frozenset()) -> Change:
     """Check one published request at ``block_time`` with transaction id ``txid`` against ``view``; the
-    change it makes. Reads the view only: nothing is applied (:func:`apply_change` does that)."""
+    change it makes. Reads the view only: nothing is applied (:func:`apply_change` does that).
+    ``reserved`` is the set of reserved customized names (IDC-018), empty in the PoW-era profile."""
     v = request.verify_request(request.parse_request(request_json), resolver(view))
     op = v.request.operation
     tx = IdTransaction(txid=txid.hex(), timestamp=block_time, operation=op, request=request_json)
@@ -445,6 +477,14 @@ def check_request(view: IdChainView, request_json: str, block_time: int, txid: b
         if v.document is not None:
             # [DID-012] on chain a DID's id is letters and digits only
             check_chain_id(v.did)
+            if v.document.customized:
+                # [IDC-017] a customized DID's document has no authorization keys
+                if v.document.authorization:
+                    raise Reject(Reason.IDCHAIN_CUSTOMIZED_AUTHORIZATION, "IDC-017",
+                                 "customized did can not have Authorization")
+                # [IDC-018] a customized DID's name is not reserved
+                if chain_key(v.did) in {n.lower() for n in reserved}:
+                    raise Reject(Reason.IDCHAIN_CUSTOMIZED_RESERVED, "IDC-018", "customID was already reserved ")
         found = lookup(view, v.did)
         rec = None if found is None else found[1]
         # the record's key: where the DID is kept, else where a new DID goes (a customized id lower-cased)
@@ -540,10 +580,11 @@ def apply_change(state: IdChainState, change: Change) -> IdChainState:
     return state.model_copy(update={"credentials": _put(state.credentials, change.id, change.record), "block_time": t})
 
 
-def apply_request(state: IdChainState, request_json: str, block_time: int, txid: bytes) -> IdChainState:
+def apply_request(state: IdChainState, request_json: str, block_time: int, txid: bytes,
+                  reserved: frozenset[str] = frozenset()) -> IdChainState:
     """Apply one published request at ``block_time`` with transaction id ``txid``; the new state
-    (:func:`check_request`, then :func:`apply_change`)."""
-    return apply_change(state, check_request(state, request_json, block_time, txid))
+    (:func:`check_request`, then :func:`apply_change`; ``reserved`` as there)."""
+    return apply_change(state, check_request(state, request_json, block_time, txid, reserved))
 
 
 def resolve_did(view: IdChainView, did: DID | str, all: bool = False,  # noqa: A002
