@@ -1,14 +1,23 @@
 """``elastos devnet``: the whole scenario as a separate process, every step's outcome checked from outside
-(node and sidechain JSON-RPC, DID resolution, the vault's HTTP API, the Carrier nodes' persisted
-friendships, the runtime's edition gate against the live sidechain), never by reading the log; one-part
-scenarios; ``--keep`` with ``status`` and ``stop``; and no process left behind, even when a step fails."""
+(node and sidechain JSON-RPC, the arbiter processes' JSON-RPC, the withdrawal's signatures in the main
+chain, DID resolution, the vault's HTTP API, the Carrier nodes' persisted friendships, the runtime's edition
+gate against the live sidechain), never by reading the log; one-part scenarios; ``--keep`` with ``status``
+and ``stop``; and no process left behind, even when a step fails.
+
+The arbiter processes keep merge-mining while a kept devnet runs, so the chains grow under the test: a
+comparison of two live figures is made with :func:`_eventually` (it holds at some moment), never once."""
 
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -42,6 +51,20 @@ def _alive(pids: dict[str, int]) -> list[str]:
     return [n for n, pid in pids.items() if procs.alive(pid)]
 
 
+def _eventually(what: str, cond: Callable[[], Any], timeout: float = 30.0) -> Any:
+    end = time.monotonic() + timeout
+    while True:
+        v = cond()
+        if v:
+            return v
+        assert time.monotonic() < end, f"never held within {timeout} s: {what}"
+        time.sleep(0.02)
+
+
+ARBITERS = [f"arbiter{i + 1}" for i in range(S.ARBITERS)]
+SIDE = ["sidechain", "sidechain2", *ARBITERS]
+
+
 def test_the_whole_scenario_checked_from_outside(tmp_path: Path, folder: Path) -> None:
     report_file = tmp_path / "report.json"
     done = _devnet("--keep", "--dir", str(folder), "--json", str(report_file))
@@ -54,21 +77,69 @@ def test_the_whole_scenario_checked_from_outside(tmp_path: Path, folder: Path) -
         figures = {s["step"]: s["figures"] for s in report["steps"]}
         state = json.loads((folder / S.STATE_FILE).read_text())
         ep = state["endpoints"]
-        assert sorted(ep) == sorted(["node1", "node2", "sidechain", "vault", "carrier-alice-phone",
+        assert sorted(ep) == sorted(["node1", "node2", *SIDE, "vault", "carrier-alice-phone",
                                      "carrier-alice-laptop", "carrier-bob-phone"])
         assert set(state["pids"]) == set(pids) and sorted(_alive(pids)) == sorted(pids)
         main1, main2 = RpcClient(ep["node1"]["rpc"]), RpcClient(ep["node2"]["rpc"])
         side = RpcClient(ep["sidechain"]["rpc"])
 
         # the main chain: both node processes on the same tip, above the 101 funding blocks; the miner paid
-        assert main1.call("getbestblockhash") == main2.call("getbestblockhash")
+        _eventually("both main nodes on one tip", lambda: main1.call("getbestblockhash") == main2.call("getbestblockhash"))
         height = main1.call("getblockcount") - 1
-        assert height == main2.call("getblockcount") - 1 == figures["agree"]["main_height"] and height > 101
+        assert height >= figures["agree"]["main_height"] > figures["withdraw"]["main_height"] > 101
         miner = main1.call("listunspent", addresses=[S.address_of("miner")[0]])
         assert miner and all(float(u["amount"]) > 0 for u in miner)
 
-        # the sidechain was merge-mined with it: one side block per merge-mined main block after the first 102
-        assert side.call("getblockcount") - 1 == figures["agree"]["side_height"] == height - 101
+        # the sidechain was merge-mined with it: one side block per merge-mined main block after the first 102,
+        # and the second sidechain node follows the first over sidechain P2P
+        side2 = RpcClient(ep["sidechain2"]["rpc"])
+        _eventually("a side block per merge-mined main block",
+                    lambda: side.call("getblockcount") - 1 == main1.call("getblockcount") - 1 - 101)
+        _eventually("both sidechain nodes on one tip",
+                    lambda: side.call("getbestblockhash") == side2.call("getbestblockhash"))
+        assert figures["agree"]["side_height"] == figures["agree"]["main_height"] - 101
+
+        # every main block after the funding ones was merge-mined by the arbiter on duty at its height: its
+        # SideChainPow verifies with that arbiter's key (and not another's); all four took turns
+        from spec.chain.block import decode_block
+        from spec.chain.tx import TxType
+        from spec.chain.validation import on_duty_cross_chain_arbiter
+        from spec.crypto import p256
+
+        def block(h: int) -> Any:
+            return decode_block(bytes.fromhex(main1.call("getblock", blockhash=main1.call("getblockhash", height=h),
+                                                         verbosity=0)))
+
+        pubkeys = [p256.public_key_from_private(k) for k in S.ARBITER_KEYS]
+        signers = []
+        for h in range(102, height + 1):
+            (pow_,) = [t.payload for t in block(h).transactions if t.tx_type == TxType.SIDECHAIN_POW]
+            by = [k for k in pubkeys if S._verifies(k, pow_.unsigned(), pow_.signature)]  # type: ignore[union-attr]
+            assert by == [on_duty_cross_chain_arbiter(h, S.MAIN_PARAMS)]
+            signers.append(by[0])
+        assert set(signers) == set(pubkeys)
+
+        # the withdrawal's payment, read from the main chain: the 3-of-4 script of the arbiters, three signatures
+        # each verifying with a different arbiter key; the arbiter processes report it paid, one proposed it
+        from spec.chain.tx import WithdrawFromSideChainPayload
+        from spec.crypto.scripts import multisig_redeem_script
+
+        w = figures["withdraw"]
+        (pay,) = [t for t in block(w["main_height"]).transactions if isinstance(t.payload, WithdrawFromSideChainPayload)]
+        assert pay.txid()[::-1].hex() == w["main_txid"]
+        assert pay.payload.sidechain_tx_hashes == (bytes.fromhex(w["side_txid"]),)  # type: ignore[union-attr]
+        assert pay.programs[0].code == multisig_redeem_script(3, pubkeys, "crosschain")
+        sigs = [pay.programs[0].parameter[i + 1:i + 65] for i in range(0, len(pay.programs[0].parameter), 65)]
+        by_sig = [[k for k in pubkeys if S._verifies(k, pay.serialize_unsigned(), sig)] for sig in sigs]
+        assert len(sigs) == 3 and all(len(b) == 1 for b in by_sig) and len({b[0] for b in by_sig}) == 3
+        infos = [RpcClient(ep[a]["rpc"]).call("arbiter_info") for a in ARBITERS]
+        assert [bytes.fromhex(i["public_key"]) for i in infos] == pubkeys
+        assert all(i["paid"] == {w["side_txid"]: w["main_txid"]} for i in infos)
+        sent = [i["proposals"] for i in infos if i["proposals"].get(w["side_txid"], {}).get("state") == "sent"]
+        assert sent == [{w["side_txid"]: {"state": "sent", "main_txid": w["main_txid"]}}]
+        assert all(v["state"] in ("sent", "proposed") for i in infos for v in i["proposals"].values())
+        assert w["leader"] in ARBITERS and w["proposals"][w["leader"]] == "sent"
+        assert {bytes.fromhex(i["public_key"]) for i in infos if i["signed"]} >= {b[0] for b in by_sig}
 
         # the deposit: credited on the sidechain, held by the X address on the main chain
         x = ep["sidechain"]["x"]
@@ -180,7 +251,7 @@ def test_one_scenario_sets_up_only_its_part(tmp_path: Path, folder: Path, name: 
         assert started == {"node1", "node2"}
         assert report["steps"][1]["figures"]["height"] == 3
     else:
-        assert started == {"node1", "node2", "sidechain"}   # no Carrier node, no vault
+        assert started == {"node1", "node2", *SIDE}   # no Carrier node, no vault
         assert report["steps"][-1]["figures"]["owner"] == S.did_of("bob")
     assert not _alive(report["pids"]) and not (folder / S.STATE_FILE).exists()
 
@@ -196,10 +267,21 @@ def test_keep_status_and_stop(tmp_path: Path, folder: Path) -> None:
         status = _devnet("status", "--dir", str(folder), "--json", str(tmp_path / "status.json"))
         assert status.returncode == 0, status.stdout
         rows = {r["component"]: r for r in json.loads((tmp_path / "status.json").read_text())}
-        assert set(rows) == {"node1", "node2", "sidechain"} and all(r["ok"] for r in rows.values())
-        assert rows["node1"]["best"] == rows["node2"]["best"] and rows["node1"]["height"] == rows["node2"]["height"]
+        assert set(rows) == {"node1", "node2", *SIDE} and all(r["ok"] for r in rows.values())
         assert rows["node1"]["peers"] == rows["node2"]["peers"] == 1
-        assert rows["sidechain"]["height"] == RpcClient(state["endpoints"]["sidechain"]["rpc"]).call("getblockcount") - 1
+        live = RpcClient(state["endpoints"]["sidechain"]["rpc"]).call("getblockcount") - 1
+        assert 0 < rows["sidechain"]["height"] <= live   # the arbiters keep mining
+        for a in ARBITERS:   # each arbiter process reports its key and its progress
+            assert rows[a]["pubkey"] == state["endpoints"][a]["pubkey"] and rows[a]["scanned"] > 101
+            assert (rows[a]["paid"], rows[a]["proposals"]) == (0, {})   # this scenario withdraws nothing
+        assert "scanned" in status.stdout and "arbiter4" in status.stdout
+        # an arbiter process that died shows as down, and status says so with its exit status
+        os.kill(state["pids"]["arbiter4"], signal.SIGKILL)
+        _eventually("arbiter4 gone", lambda: not procs.alive(state["pids"]["arbiter4"]))
+        down = _devnet("status", "--dir", str(folder), "--json", str(tmp_path / "status2.json"))
+        assert down.returncode == 1, down.stdout
+        rows = {r["component"]: r for r in json.loads((tmp_path / "status2.json").read_text())}
+        assert [n for n, r in rows.items() if not r["ok"]] == ["arbiter4"] and rows["arbiter4"]["alive"] is False
     finally:
         stopped = _devnet("stop", "--dir", str(folder), timeout=60)
     assert stopped.returncode == 0 and "stopped" in stopped.stdout

@@ -1,9 +1,10 @@
 """``elastos devnet status`` and ``elastos devnet stop``: a kept devnet, found through its state file.
 
 ``status`` reads ``devnet.json`` in the devnet folder and asks each component live: a main node its
-height, best block and P2P peers (its established TCP connections, from ``/proc``), the sidechain its
-height and best block, the vault ``GET /api/v2/node/version``, a Carrier node whether its session port
-accepts a connection. ``stop`` ends every process by its id (SIGTERM to its process group, SIGKILL after a
+height, best block and P2P peers (its established TCP connections, from ``/proc``), a sidechain node its
+height and best block, an arbiter process its ``arbiter_info`` (the main height it scanned, the
+withdrawals it saw paid, signed and proposed, with each proposal's state), the vault ``GET
+/api/v2/node/version``, a Carrier node whether its session port accepts a connection. ``stop`` ends every process by its id (SIGTERM to its process group, SIGKILL after a
 grace period) and removes the state file.
 """
 
@@ -98,6 +99,14 @@ def status(root: Path) -> list[dict[str, Any]]:
                     port = int(e["p2p"].rsplit(":", 1)[1])
                     row["peers"] = p2p_peers(pid, port, p2p_ports - {port})
                 row["ok"] = True
+            elif e["kind"] == "arbiter":
+                row["endpoint"] = e["rpc"]
+                info = RpcClient(e["rpc"], timeout=5).call("arbiter_info")
+                row["pubkey"] = info["public_key"]
+                row["scanned"] = info["scanned"]
+                row["paid"], row["signed"] = len(info["paid"]), len(info["signed"])
+                row["proposals"] = {k: v["state"] for k, v in info["proposals"].items()}
+                row["ok"] = info["public_key"] == e["pubkey"]
             elif e["kind"] == "vault":
                 row["endpoint"] = e["url"]
                 with urllib.request.urlopen(e["url"] + "/api/v2/node/version", timeout=5) as r:
@@ -126,6 +135,9 @@ def status_table(rows: list[dict[str, Any]]) -> str:
             details.append(f"height {r['height']} best {r['best'][:16]}…")
         if "peers" in r:
             details.append(f"peers {r['peers']}")
+        if "scanned" in r:
+            details.append(f"{r['pubkey'][:12]}… scanned {r['scanned']}, paid {r['paid']}, signed {r['signed']}, "
+                           f"proposals {'/'.join(r['proposals'].values()) or 'none'}")
         if "version" in r:
             details.append(f"version {r['version']}")
         if "address" in r:

@@ -52,18 +52,23 @@ def parse_ready(line: str) -> dict[str, Any]:
     return dict(kv.split("=", 1) for kv in line.split()[1:])
 
 
-def start(name: str, args: list[str], folder: Path, *, stdin: bool = False, timeout: float = 60.0) -> Proc:
-    """Run ``python -m reference.cli ARGS`` with its output in ``folder/NAME.log``; wait for its first line."""
+def launch(name: str, args: list[str], folder: Path, *, stdin: bool = False) -> Proc:
+    """Run ``python -m reference.cli ARGS`` with its output in ``folder/NAME.log``, without waiting for it."""
     log = folder / f"{name}.log"
     out = open(log, "wb")  # noqa: SIM115 - the child owns it from here
     popen = subprocess.Popen([sys.executable, "-m", "reference.cli", *args], stdout=out, stderr=subprocess.STDOUT,
                              stdin=subprocess.PIPE if stdin else subprocess.DEVNULL, env=_env(), cwd=REPO,
                              start_new_session=True)
     out.close()
-    proc = Proc(name, popen, log)
+    return Proc(name, popen, log)
+
+
+def wait_ready(proc: Proc, timeout: float = 60.0) -> Proc:
+    """Wait for the first line of a launched process and parse it into ``proc.ready``; a process that exits or
+    prints something else first is stopped and reported."""
     end = time.monotonic() + timeout
     while time.monotonic() < end:
-        with open(log, "rb") as f:
+        with open(proc.log, "rb") as f:
             first = f.readline()
         if first.endswith(b"\n"):
             try:
@@ -71,11 +76,16 @@ def start(name: str, args: list[str], folder: Path, *, stdin: bool = False, time
                 return proc
             except ValueError:
                 break
-        if popen.poll() is not None:
+        if proc.popen.poll() is not None:
             break
         time.sleep(0.02)
-    stop_pids([popen.pid])
-    raise RuntimeError(f"{name} did not start (see {log}): {log.read_text()[-2000:]}")
+    stop_pids([proc.pid])
+    raise RuntimeError(f"{proc.name} did not start (see {proc.log}): {proc.log.read_text()[-2000:]}")
+
+
+def start(name: str, args: list[str], folder: Path, *, stdin: bool = False, timeout: float = 60.0) -> Proc:
+    """:func:`launch`, then :func:`wait_ready`."""
+    return wait_ready(launch(name, args, folder, stdin=stdin), timeout)
 
 
 def alive(pid: int) -> bool:
@@ -130,7 +140,7 @@ def stop_pids(pids: list[int], grace: float = 10.0) -> list[int]:
     return left
 
 
-__all__ = ["Proc", "alive", "parse_ready", "run_cli", "start", "stop_pids"]
+__all__ = ["Proc", "alive", "launch", "parse_ready", "run_cli", "start", "stop_pids", "wait_ready"]
 
 
 def run_cli(args: list[str], log: Path, timeout: float = 300.0) -> int:

@@ -9,15 +9,17 @@ What runs where
 ---------------
 
 * **separate processes** (their own CLIs, each in its own process group, logs in the devnet folder):
-  two main-chain nodes (``elastos node``; the second follows the first over P2P), the ID-sidechain node
-  (``elastos sidechain``), the first merged-mining round of the arbiter (``elastos arbiter``), the user's
-  Hive vault (``elastos hive serve``, resolving DIDs from the ID sidechain) and one Carrier node per
-  device (``elastos carrier node``, resolving DIDs from the ID sidechain);
-* **in this process**: the arbiter's later rounds and its withdrawal relay (:class:`reference.sidechain.
-  arbiter.Arbiter`, a client of the two JSON-RPC endpoints with no server of its own: the ``elastos
-  arbiter`` command has no withdrawal relay), the wallets that build and sign transactions, and the
-  devices' app runtimes (wasmtime sandboxes, :class:`reference.runtime.sandbox.Runtime`), each driving its
-  device's Carrier node process over the node's command stream (:mod:`reference.devnet.carrier_proc`).
+  two main-chain nodes (``elastos node``; the second follows the first over P2P), two ID-sidechain nodes
+  (``elastos sidechain``; the second follows the first over sidechain P2P), :data:`ARBITERS` arbiter
+  processes (``elastos arbiter --serve``, one key of the m-of-n cross-chain set each: they merge-mine both
+  chains in turn, relay the deposits and pay the withdrawals with m signatures collected over their
+  JSON-RPC), the user's Hive vault (``elastos hive serve``, resolving DIDs from the ID sidechain) and one
+  Carrier node per device (``elastos carrier node``, resolving DIDs from the ID sidechain);
+* **in this process**: the wallets that build and sign transactions, and the devices' app runtimes
+  (wasmtime sandboxes, :class:`reference.runtime.sandbox.Runtime`), each driving its device's Carrier
+  node process over the node's command stream (:mod:`reference.devnet.carrier_proc`). Nothing of the
+  arbiters runs here: a step submits its transactions and waits, polling the chains' RPC, until the
+  arbiter processes have mined (and relayed, and paid) them.
 """
 
 from __future__ import annotations
@@ -38,23 +40,27 @@ from spec.assets import editions as E
 from spec.chain.block import decode_block
 from spec.chain.builder import block_template, coinbase, sign_standard, solve, standard_program_hash
 from spec.chain.params import ELA_ASSET_ID, genesis_block
-from spec.chain.tx import (CrossChainEntry, Input, OutPoint, Output, RecordPayload, Transaction,
-                           TransferCrossChainAssetPayload, TxType)
+from spec.chain.tx import (CrossChainEntry, Input, OutPoint, Output, RecordPayload, SideChainPowPayload,
+                           Transaction, TransferCrossChainAssetPayload, TxType, WithdrawFromSideChainPayload)
 from spec.carrier import binding as carrier_binding
+from spec.crypto import p256
 from spec.crypto.p256 import public_key_from_private
+from spec.crypto.scripts import PUSH_SIGNATURE, multisig_redeem_script
 from spec.did import document as D
 from spec.did import request as R
 from spec.did.syntax import parse_did_url
 from spec.encoding.address import address_from_program_hash
 from spec.encoding.hashes import Uint168
+from spec.errors import Reject
 from spec.sidechain import params as SP
+from spec.sidechain import withdrawal as W
 from spec.sidechain.tx import RegisterDIDPayload, SideTransaction, SideTxType
 from spec.sidechain.validation import EDITION_RECORD_TYPE
 
 from reference.devnet import procs
 from reference.devnet.carrier_proc import ProcessCarrier, document_text, runtime_resolver, sidechain_resolver
-from reference.node.rpc import RpcClient, from_display
-from reference.sidechain.devnet import ARBITER_KEYS, FUNDING, FUNDING_KEY, MAIN_PARAMS, SIDE_PARAMS
+from reference.node.rpc import RpcClient, RpcError, from_display
+from reference.sidechain.devnet import FUNDING, FUNDING_KEY, SIDE_PARAMS, arbiter_keys, main_params
 
 __all__ = ["CHECKED", "SCENARIOS", "STEP_TEXT", "Devnet", "Step", "install_app", "run", "summary_table",
            "vault_client"]
@@ -63,6 +69,14 @@ STATE_FILE = "devnet.json"
 SIDE_FEE = 1000
 """Sela each sidechain transaction of the devnet leaves as its fee."""
 WORK_CONTENT = b"Elastos devnet: a limited edition of one short text.\n"
+ARBITERS = 4
+"""Arbiter processes, one key of the cross-chain set each; a withdrawal needs m = floor(2n/3) + 1 = 3 of them."""
+ARBITER_KEYS = arbiter_keys(ARBITERS)
+MAIN_PARAMS = main_params(ARBITERS)
+ARBITER_INTERVAL = 0.3
+"""Seconds the arbiter on duty lets the main tip age before it merge-mines the next pair of blocks."""
+WAIT = 60.0
+"""How long a step waits for the arbiter processes to mine, relay or pay what it submitted."""
 
 
 @dataclass
@@ -77,29 +91,29 @@ class Step:
 STEP_TEXT = {
     "chain": "main chain: node processes on loopback, node2 following node1 over P2P",
     "mine": "merged mining of main-chain blocks with a simulated Bitcoin parent",
-    "merge-mining": "the arbiter merge-mines the main chain and the ID sidechain",
+    "merge-mining": "arbiter processes merge-mine the main chain and the ID sidechain in turn",
     "deposit": "a deposit on the main chain credited on the ID sidechain by the arbiters",
     "dids": "DIDs of users, devices and apps registered and paid for on the ID sidechain",
     "carrier": "a Carrier node per device; devices become friends by DID (resolved on the ID sidechain)",
     "apps": "two sandboxed chat apps on two devices exchange messages over Carrier; a stranger is refused",
     "hive-sync": "the notes app's home folder syncs to the user's Hive vault and to a second device",
     "editions": "a limited edition minted, sold and resold; the runtime opens it only for the current owner",
-    "withdraw": "a withdrawal from the ID sidechain paid once on the main chain by the arbiters",
-    "agree": "every main node agrees on the best block; the sidechain's tip is reported beside it",
+    "withdraw": "a withdrawal from the ID sidechain paid once on the main chain by m of the n arbiters",
+    "agree": "every main node agrees on the best block, and both sidechain nodes on theirs",
 }
 
 CHECKED = {
     "chain": "every node process answers getbestblockhash with the same block",
     "mine": "the blocks merge-mined on node1 are every node's tip; the miner's address is paid",
-    "merge-mining": "an elastos arbiter process merge-mined 2 blocks of each chain; read back over RPC",
+    "merge-mining": "each arbiter process signed a SideChainPow of the main chain; arbiter_info of each process",
     "deposit": "listunspent on the sidechain shows each credited address; the X address holds it on main",
     "dids": "did_resolveDID over the sidechain RPC: status valid, txid of its RegisterDID",
     "carrier": "each node lists the other as a friend, by the DID its session proved; address from the sidechain",
     "apps": "each chat app logged the other's message; send to the stranger refused by the runtime",
     "hive-sync": "the vault's sync manifest and downloads over HTTP equal the phone's files; laptop pulled",
     "editions": "edition_owner / edition_canopen over the sidechain RPC; the runtime's gate for bob and alice",
-    "withdraw": "getwithdraws on the sidechain; listunspent of the target on both main nodes",
-    "agree": "getbestblockhash of every main node is the same",
+    "withdraw": "one main-chain payment with m signatures of distinct arbiter keys; arbiter_info; getwithdraws",
+    "agree": "getbestblockhash of every main node is the same, and of both sidechain nodes",
 }
 """What each step checks (the live log's text); the step raises :class:`StepFailed` if it does not hold."""
 
@@ -234,7 +248,6 @@ class Devnet:
         self.runtimes: dict[str, Any] = {}
         self.state: dict[str, Any] = {}
         self.now = int(time.time())
-        self.arbiter: Any = None
         self.coins: dict[str, tuple[bytes, int, int]] = {}
 
     # -- processes and endpoints -------------------------------------------------------------------------
@@ -245,14 +258,33 @@ class Devnet:
         self.save_state()
         return p
 
+    def spawn_many(self, named: dict[str, list[str]]) -> list[procs.Proc]:
+        """Launch several processes at once (their start-up overlaps), then wait for each one's ready line.
+        Each is named in the state file as soon as it is launched, so that a failed start leaves none behind."""
+        launched = []
+        for name, args in named.items():
+            launched.append(procs.launch(name, args, self.root))
+            self.procs[name] = launched[-1]
+        self.save_state()
+        for p in launched:
+            procs.wait_ready(p)
+        self.save_state()
+        return launched
+
     def endpoints(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
         for name, p in self.procs.items():
             r = p.ready
+            if not r:
+                continue  # launched, not ready yet
             if name.startswith("node"):
                 out[name] = {"kind": "main", "rpc": f"http://127.0.0.1:{r['rpc']}", "p2p": f"127.0.0.1:{r['p2p']}"}
-            elif name == "sidechain":
-                out[name] = {"kind": "side", "rpc": f"http://127.0.0.1:{r['rpc']}", "x": r.get("x")}
+            elif name.startswith("sidechain"):
+                out[name] = {"kind": "side", "rpc": f"http://127.0.0.1:{r['rpc']}", "p2p": f"127.0.0.1:{r['p2p']}",
+                             "x": r.get("x")}
+            elif name.startswith("arbiter"):
+                out[name] = {"kind": "arbiter", "rpc": f"http://127.0.0.1:{r['rpc']}", "pubkey": r["pubkey"],
+                             "m": int(r["m"]), "n": int(r["n"])}
             elif name == "vault":
                 out[name] = {"kind": "vault", "url": f"http://127.0.0.1:{r['port']}", "did": r.get("did")}
             elif name.startswith("carrier-"):
@@ -309,12 +341,29 @@ class Devnet:
     def miner(self) -> str:
         return address_of("miner")[0]
 
-    def merge_mine(self, n: int = 1) -> dict:
-        r: dict = {}
-        for _ in range(n):
-            self.arbiter.relay_deposits()
-            r = self.arbiter.merge_mine(self.miner())
-        return r
+    @property
+    def arbiter_rpcs(self) -> list[RpcClient]:
+        return [RpcClient(f"http://127.0.0.1:{self.procs[f'arbiter{i + 1}'].ready['rpc']}") for i in range(ARBITERS)]
+
+    def wait(self, what: str, cond: Callable[[], Any], timeout: float = WAIT) -> Any:
+        """Poll ``cond`` until it is true (the arbiter processes mine every :data:`ARBITER_INTERVAL` s); its value.
+        An RPC error or a refused connection counts as not yet."""
+        end = time.monotonic() + timeout
+        while True:
+            try:
+                v = cond()
+            except (RpcError, OSError):
+                v = None
+            if v:
+                return v
+            if time.monotonic() > end:
+                raise StepFailed(f"timed out after {timeout:.0f} s waiting for {what}")
+            time.sleep(0.05)
+
+    def main_block(self, height: int) -> Any:
+        return decode_block(bytes.fromhex(self.main.call("getblock", blockhash=self.main.call("getblockhash",
+                                                                                               height=height),
+                                                         verbosity=0)))
 
     def wait_agree(self, timeout: float = 30.0) -> tuple[int, str]:
         rpcs = self.main_rpcs
@@ -375,26 +424,43 @@ class Devnet:
                 "parent_nonces": sum(m["tries"] for m in mined)}
 
     def step_merge_mining(self) -> dict:
-        from reference.sidechain.arbiter import Arbiter
-
-        self.spawn("sidechain", ["sidechain", "--datadir", str(self.root / "side"), "--main-rpc",
-                                 self.main.url, "--network", "instant"])
-        keys = []
+        """The ID sidechain node (and a second one following it over sidechain P2P), then the arbiter
+        processes, one key each; they merge-mine in turn (the one on duty at a main height signs that
+        block's SideChainPow, which the main node checks, TXC-023) until every arbiter has had its turn."""
+        side = self.spawn("sidechain", ["sidechain", "--datadir", str(self.root / "side"), "--main-rpc",
+                                        self.main.url, "--network", "instant", "--p2pport", "0"])
+        start = self.main.call("getblockcount")
+        pubkeys = [public_key_from_private(k).hex() for k in ARBITER_KEYS]
+        named = {"sidechain2": ["sidechain", "--datadir", str(self.root / "side2"), "--main-rpc", self.main.url,
+                                "--network", "instant", "--p2pport", "0", "--connect", f"127.0.0.1:{side.ready['p2p']}"]}
         for i, k in enumerate(ARBITER_KEYS):
             path = self.root / f"arbiter{i + 1}.key.json"
             path.write_text(json.dumps({"private_key": k.hex()}))
-            keys += ["--key", str(path)]
-        before = self.main.call("getblockcount")
-        out = procs.run_cli(["arbiter", "--main-rpc", self.main.url, "--side-rpc", self.side_url, *keys,
-                             "--network", "instant", "--miner", self.miner(), "--blocks", "2",
-                             "--state", str(self.root / "arbiter-state.json")], self.root / "arbiter.log")
-        check(out == 0, "elastos arbiter exited 0")
-        self.arbiter = Arbiter(self.main.url, self.side_url, ARBITER_KEYS, MAIN_PARAMS, SIDE_PARAMS,
-                               self.root / "arbiter-state.json")
-        main_h, best = self.wait_agree()
-        side_h = self.side.call("getblockcount") - 1
-        check(main_h == before + 1 and side_h == 2, f"main height {main_h}, side height {side_h}")
-        return {"main_height": main_h, "side_height": side_h, "side_best": self.side.call("getbestblockhash"),
+            named[f"arbiter{i + 1}"] = [
+                "arbiter", "--serve", "--main-rpc", self.main.url, "--side-rpc", self.side_url, "--key", str(path),
+                "--network", "instant", "--miner", self.miner(), "--datadir", str(self.root / f"arbiter{i + 1}"),
+                "--peers", str(self.root / "arbiter-peers"), "--interval", str(ARBITER_INTERVAL),
+                *(a for pk in pubkeys for a in ("--arbiter", pk))]
+        for i, p in enumerate(self.spawn_many(named)[1:]):
+            check(p.ready["pubkey"] == pubkeys[i], f"arbiter{i + 1} holds arbiter key {i + 1}")
+        self.wait(f"{ARBITERS} merge-mined blocks", lambda: self.main.call("getblockcount") >= start + ARBITERS
+                  and self.side.call("getblockcount") > ARBITERS)
+        signers = []
+        for h in range(start, start + ARBITERS):
+            pows = [t.payload for t in self.main_block(h).transactions if t.tx_type == TxType.SIDECHAIN_POW]
+            check(len(pows) == 1 and isinstance(pows[0], SideChainPowPayload), f"main block {h} has one SideChainPow")
+            by = [pk for pk in pubkeys if _verifies(bytes.fromhex(pk), pows[0].unsigned(), pows[0].signature)]
+            check(len(by) == 1, f"main block {h}'s SideChainPow is signed by one arbiter key")
+            signers.append(pubkeys.index(by[0]) + 1)
+        check(sorted(signers) == list(range(1, ARBITERS + 1)), f"every arbiter signed one of the blocks: {signers}")
+        infos = [r.call("arbiter_info") for r in self.arbiter_rpcs]
+        check([i["public_key"] for i in infos] == pubkeys, "each arbiter process reports its own key")
+        check(all(i["scanned"] >= start for i in infos), f"each arbiter scanned the main chain: "
+              f"{[i['scanned'] for i in infos]}")
+        m = W.arbiter_threshold(ARBITERS)
+        check(all((i["m"], i["n"]) == (m, ARBITERS) for i in infos), f"every arbiter works {m}-of-{ARBITERS}")
+        return {"arbiters": ARBITERS, "m": m, "signers_by_height": signers,
+                "main_height": self.main.call("getblockcount") - 1, "side_height": self.side.call("getblockcount") - 1,
                 "x_address": self.procs["sidechain"].ready.get("x")}
 
     def step_deposit(self) -> dict:
@@ -417,15 +483,15 @@ class Devnet:
             outputs=(*to_x, Output(asset_id=ELA_ASSET_ID, value=cb.outputs[mine].value - total - (len(entries) + 1) * fee,
                                    output_lock=0, program_hash=FUNDING))), [FUNDING_KEY])
         txid = self.main.call("sendrawtransaction", tx.serialize().hex())
-        self.merge_mine(1)                            # mined on the main chain
-        relayed = self.arbiter.relay_deposits()      # the arbiters' recharge enters the sidechain pool
-        check(len(relayed) == 1, f"one recharge relayed, got {relayed}")
-        self.merge_mine(1)                            # and is in the next sidechain block
-        balances = {label: self.side_balance(label) for label in amounts}
+        # the arbiters mine it on the main chain, each relays a recharge, the sidechain credits it once (XCH-001)
+        balances = self.wait("the deposit credited on the sidechain", lambda: (
+            b := {label: self.side_balance(label) for label in amounts}) == amounts and b)
         check(balances == amounts, f"sidechain balances {balances}")
+        recharges = {u["txid"] for label in amounts for u in self.side_utxos(label)}
+        check(len(recharges) == 1, f"one recharge credits the three addresses: {sorted(recharges)}")
         x_held = sum(int(float(u["amount"]) * 10**8 + 0.5) for u in
                      self.main.call("listunspent", addresses=[SP.x_address(SP.side_genesis_block().hash())]))
-        return {"main_txid": txid, "recharge_txid": relayed[0], "credited_sela": balances, "x_address_sela": x_held}
+        return {"main_txid": txid, "recharge_txid": recharges.pop(), "credited_sela": balances, "x_address_sela": x_held}
 
     def side_utxos(self, label: str) -> list[dict]:
         return self.side.call("listunspent", {"addresses": [address_of(label)[0]]})
@@ -460,14 +526,15 @@ class Devnet:
             signer = parse_did_url(f"{did_of(label)}#primary")
             req = R.build_request("create", D.normalized(doc), signer, key_of(label))
             txids[label] = self.spend("faucet", SideTxType.REGISTER_DID, RegisterDIDPayload.from_request(req)).txid()
-        self.merge_mine(1)
+        self.wait("every RegisterDID in a sidechain block", lambda: all(
+            self.side.call("did_resolveDID", {"did": did_of(label)})["status"] == 0 for label in LABELS))
         resolved = {}
         for label in LABELS:
             r = self.side.call("did_resolveDID", {"did": did_of(label), "all": True})
             check(r["status"] == 0 and r["transaction"][0]["txid"] == txids[label].hex(),
                   f"{label}'s DID resolves on the sidechain with its RegisterDID txid")
             resolved[label] = did_of(label)
-        paid = before - self.side_balance("faucet")
+        paid = self.wait("the faucet's change in a block", lambda: (before - self.side_balance("faucet")) or None)
         check(paid == SIDE_FEE * len(LABELS), f"{paid} sela paid for {len(LABELS)} registrations")
         self.state["dids"] = resolved
         return {"dids": len(resolved), "fees_sela": paid, "side_height": self.side.call("getblockcount") - 1,
@@ -597,9 +664,8 @@ class Devnet:
                 op, body, parse_did_url(f"{did_of(by)}#primary"), key_of(by)))
 
         mint = self.spend("faucet", SideTxType.RECORD, signed("mint", mint_body, "artist"))
-        self.merge_mine(1)
-        check(self.side.call("edition_owner", {"work": work.hex(), "number": 1}) == did_of("artist"),
-              "after the mint, copy 1 is the issuer's")
+        self.wait("the mint in a sidechain block; copy 1 the issuer's", lambda: self.side.call(
+            "edition_owner", {"work": work.hex(), "number": 1}) == did_of("artist"))
         trail = [mint.txid().hex()]
         sales = []
         prev = mint.txid()
@@ -609,7 +675,8 @@ class Devnet:
                    Output(asset_id=ELA_ASSET_ID, value=royalty, output_lock=0, program_hash=artist_ph))
             sale = self.spend(buyer, SideTxType.RECORD, signed("transfer", E.Transfer(
                 work=work, number=1, to=did_of(buyer), price=price, previous=prev), seller), pay)
-            self.merge_mine(1)
+            self.wait(f"the sale to {buyer} in a sidechain block", lambda b=buyer: self.side.call(
+                "edition_owner", {"work": work.hex(), "number": 1}) == did_of(b))
             owner = self.side.call("edition_owner", {"work": work.hex(), "number": 1})
             check(owner == did_of(buyer), f"copy 1 is {buyer}'s after the sale, the sidechain says {owner}")
             sales.append({"sale": f"{seller}->{buyer}", "price": price, "royalty": royalty, "txid": sale.txid().hex()})
@@ -637,35 +704,84 @@ class Devnet:
                 "balances_sela": balances}
 
     def step_withdraw(self) -> dict:
+        """Bob burns ELA on the sidechain for his main-chain address; the arbiter on duty proposes the payment,
+        collects m signatures from the other arbiter processes over their JSON-RPC and submits it; every
+        arbiter sees it paid and marks the withdrawal done on the sidechain. Then, from outside: exactly one
+        payment in the main chain, signed by m distinct arbiter keys; a second submission refused; each
+        arbiter's stored progress."""
         from spec.chain.tx import CrossChainEntry as Entry, TransferCrossChainAssetPayload as Payload
 
         target, _ = address_of("bob-main")
         amount = 40_000_000
+        first = self.main.call("getblockcount")
         burn = self.spend("bob", SideTxType.TRANSFER_CROSS_CHAIN_ASSET,
                           Payload(entries=(Entry(address=target.encode(), output_index=1, amount=amount),)),
                           (Output(asset_id=ELA_ASSET_ID, value=amount + SIDE_PARAMS.min_cross_chain_tx_fee,
                                   output_lock=0, program_hash=bytes(21)),), fee=SIDE_PARAMS.min_cross_chain_tx_fee)
-        self.merge_mine(1)
-        pending = [w["txid"] for w in self.side.call("getwithdraws")]
-        check(pending == [burn.txid().hex()], f"the sidechain lists the withdrawal: {pending}")
-        sent = self.arbiter.relay_withdrawals()
-        check(len(sent) == 1, "the arbiters' 2-of-3 withdrawal entered the main pool")
-        self.merge_mine(1)
-        check(self.arbiter.relay_withdrawals() == [], "the main chain refuses to pay it twice (TXC-024)")
-        check(self.side.call("getwithdraws") == [], "the sidechain records it paid")
+        side_txid = burn.txid().hex()
+        self.wait("the payment on the main chain, the withdrawal recorded paid on the sidechain", lambda:
+                  self.main.call("listunspent", addresses=[target]) and self.side.call("getwithdraws") == [])
+        top = self.main.call("getblockcount")   # one more block: a payment sent twice would be mined by now
+        self.wait("one more main block", lambda: self.main.call("getblockcount") > top)
+        payments = [(h, tx) for h in range(first, self.main.call("getblockcount")) for tx in self.main_block(h).transactions
+                    if tx.tx_type == TxType.WITHDRAW_FROM_SIDECHAIN and isinstance(tx.payload, WithdrawFromSideChainPayload)
+                    and burn.txid() in tx.payload.sidechain_tx_hashes]
+        check(len(payments) == 1, f"one main-chain payment of the withdrawal, found {len(payments)}")
+        height, pay = payments[0]
+        m, pubkeys = W.arbiter_threshold(ARBITERS), [public_key_from_private(k) for k in ARBITER_KEYS]
+        program = pay.programs[0]
+        check(len(pay.programs) == 1 and program.code == multisig_redeem_script(m, pubkeys, "crosschain"),
+              f"the payment is locked to the {m}-of-{ARBITERS} script of the cross-chain arbiters")
+        pushes = [program.parameter[i:i + 65] for i in range(0, len(program.parameter), 65)]
+        signers = set()
+        for push in pushes:
+            check(push[0] == PUSH_SIGNATURE, "each signature is pushed")
+            signers |= {k for k in pubkeys if _verifies(k, pay.serialize_unsigned(), push[1:])}
+        check(len(pushes) == m and len(signers) == m, f"{len(pushes)} signatures by {len(signers)} distinct arbiter keys")
+        try:
+            self.main.call("sendrawtransaction", pay.serialize().hex())
+            again = "accepted"
+        except RpcError as e:
+            again = str(e.reason)
+        check(again in ("TX_DUPLICATE", "TX_WITHDRAW_DUPLICATE"), f"the main node refuses to pay it twice: {again}")
+        main_txid = pay.txid()[::-1].hex()
+        infos = self.wait("every arbiter process saw the payment", lambda: (
+            i := [r.call("arbiter_info") for r in self.arbiter_rpcs]) and all(
+            x["paid"].get(side_txid) == main_txid for x in i) and i)
+        # the arbiter on duty proposed it and stored it sent; the one on duty at the next height may have
+        # proposed a payment of its own while the first sat in the main pool, but no arbiter signs two payments
+        # of one withdrawal (ARB-004), so that one never got m signatures and stays proposed
+        proposals = {f"arbiter{n + 1}": x["proposals"][side_txid] for n, x in enumerate(infos)
+                     if side_txid in x["proposals"]}
+        leaders = [a for a, v in proposals.items() if v == {"state": "sent", "main_txid": main_txid}]
+        check(len(leaders) == 1 and all(v == {"state": "proposed", "main_txid": None} for a, v in proposals.items()
+                                        if a != leaders[0]), f"one arbiter's payment was sent, no other signed: "
+              f"{proposals}")
+        digest = W.payment_digest(pay).hex()
+        signed_by = [n + 1 for n, x in enumerate(infos) if x["signed"].get(side_txid) == digest]
+        check(len(signed_by) >= m and all(side_txid not in x["signed"] or x["signed"][side_txid] == digest
+                                          for x in infos), f"arbiters {signed_by} signed this payment and no other")
+        check({bytes.fromhex(infos[n - 1]["public_key"]) for n in signed_by} >= signers,
+              "the payment's signers are arbiters that stored signing it")
         paid = [u["amount"] for u in self.main.call("listunspent", addresses=[target])]
         check(paid == ["0.40000000"], f"the main-chain address holds {paid}")
         self.wait_agree()
         node2 = self.main_rpcs[-1].call("listunspent", addresses=[target])
         check([u["amount"] for u in node2] == paid, "node2 sees the same payment")
-        return {"side_txid": burn.txid().hex(), "main_txid": sent[0], "target": target, "paid_ela": paid[0]}
+        return {"side_txid": side_txid, "main_txid": main_txid, "main_height": height, "target": target,
+                "paid_ela": paid[0], "signatures": f"{m} of {ARBITERS}", "leader": leaders[0],
+                "proposals": {a: v["state"] for a, v in proposals.items()},
+                "signed_by": [f"arbiter{n}" for n in signed_by], "paid_again": again}
 
     def step_agree(self) -> dict:
         height, best = self.wait_agree()
         out = {"main_height": height, "best": best}
         if "sidechain" in self.procs:
+            side2 = RpcClient(f"http://127.0.0.1:{self.procs['sidechain2'].ready['rpc']}")
+            best2 = self.wait("both sidechain nodes on one tip", lambda: (
+                b := self.side.call("getbestblockhash")) == side2.call("getbestblockhash") and b)
             out["side_height"] = self.side.call("getblockcount") - 1
-            out["side_best"] = self.side.call("getbestblockhash")
+            out["side_best"] = best2
         return out
 
     # -- running ----------------------------------------------------------------------------------------------
@@ -690,6 +806,14 @@ class Devnet:
             if not ok:
                 return False
         return True
+
+
+def _verifies(public_key: bytes, message: bytes, signature: bytes) -> bool:
+    try:
+        p256.ecdsa_verify(public_key, message, signature)
+    except Reject:
+        return False
+    return True
 
 
 def _short(v: Any) -> str:

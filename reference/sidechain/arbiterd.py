@@ -122,10 +122,27 @@ class ArbiterStore:
         with self.lock:
             self.db.execute("INSERT OR REPLACE INTO proposals VALUES (?, ?, ?, ?)", (side_txid, unsigned, signed_tx, state))
 
+    def progress(self) -> dict[str, Any]:
+        """What is stored, for ``arbiter_info``: the main height scanned, the withdrawals seen paid (side txid ->
+        main txid, display order), the payment digest signed per withdrawal, and this arbiter's proposals
+        with their state and, once signed, the payment's main txid."""
+        with self.lock:   # one snapshot, not interleaved with the daemon's writes on this connection
+            paid_rows = self.db.execute("SELECT side_txid, main_txid FROM paid").fetchall()
+            signed_rows = self.db.execute("SELECT side_txid, digest FROM signed").fetchall()
+            prop_rows = self.db.execute("SELECT side_txid, signed_tx, state FROM proposals").fetchall()
+        paid = {bytes(s).hex(): bytes(m)[::-1].hex() for s, m in paid_rows}
+        signed = {bytes(s).hex(): bytes(d).hex() for s, d in signed_rows}
+        proposals = {}
+        for s, signed_tx, state in prop_rows:
+            txid = Transaction.decode(bytes(signed_tx)).txid()[::-1].hex() if signed_tx is not None else None
+            proposals[bytes(s).hex()] = {"state": str(state), "main_txid": txid}
+        return {"scanned": self.scanned(), "paid": paid, "signed": signed, "proposals": proposals}
+
 
 class ArbiterApi:
-    """The arbiter's JSON-RPC: ``arbiter_info`` and ``arbiter_sign`` (``tx``: a proposed payment, hex ->
-    ``signature``, hex; a refusal is an error carrying the ARB rule's reason)."""
+    """The arbiter's JSON-RPC: ``arbiter_info`` (its public key, m and n, and its stored progress:
+    :meth:`ArbiterStore.progress`) and ``arbiter_sign`` (``tx``: a proposed payment, hex -> ``signature``,
+    hex; a refusal is an error carrying the ARB rule's reason)."""
 
     METHODS = ("arbiter_info", "arbiter_sign")
 
@@ -140,7 +157,8 @@ class ArbiterApi:
         if not isinstance(params, dict):
             params = {}
         if method == "arbiter_info":
-            return {"public_key": self.daemon.public_key.hex(), "scanned": self.daemon.store.scanned()}
+            return {"public_key": self.daemon.public_key.hex(), "m": self.daemon.m, "n": len(self.daemon.arbiters),
+                    **self.daemon.store.progress()}
         raw = params.get("tx")
         try:
             tx = Transaction.decode(bytes.fromhex(raw)) if isinstance(raw, str) else None
