@@ -86,6 +86,8 @@ def _writeback_starter() -> Any:
 
 _start_writeback = _writeback_starter()
 TRANSACTION_LIFETIME = 3600
+HOUSEKEEPING_EVERY = 600.0
+"""Seconds between two runs of :meth:`Vault.housekeeping` in a serving vault."""
 SERVICE_DOCUMENT_LIFETIME = 5 * 365 * 86400
 
 _STATUS = {
@@ -127,6 +129,12 @@ class Vault:
             if self.service.did not in store.documents():
                 store.cache_document(con, self.service.did, identity.primitive_document(
                     service_key, created=now, expires=now + SERVICE_DOCUMENT_LIFETIME))
+        self.housekeeping()  # what a vault killed between a commit and its unlink left behind
+
+    def housekeeping(self) -> dict[str, int]:
+        """The periodic sweep: every blob that no committed row names is removed (the inline collection
+        after each commit leaves one only when the vault died, or an unlink failed, in between)."""
+        return {"blobs": self.store.sweep()}
 
     def now(self) -> int:
         return int(self.clock())
@@ -1021,25 +1029,40 @@ class _Handler(BaseHTTPRequestHandler):
 class HiveServer:
     """The HTTP server around a :class:`Vault`, on 127.0.0.1."""
 
-    def __init__(self, vault: Vault, port: int = 0) -> None:
+    def __init__(self, vault: Vault, port: int = 0, *, housekeeping_every: float = HOUSEKEEPING_EVERY) -> None:
         handler = type("Handler", (_Handler,), {"vault": vault})
+        self.vault = vault
         self.httpd = ThreadingHTTPServer(("127.0.0.1", port), handler)
         self.httpd.daemon_threads = True
         self.port = self.httpd.server_address[1]
         self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
         self._stopped = False
+        self._every = housekeeping_every
+        self._quit = threading.Event()
+        self._janitor = threading.Thread(target=self._housekeeping, daemon=True)
 
     def start(self) -> HiveServer:
         self._thread.start()
+        self._janitor.start()
         return self
+
+    def _housekeeping(self) -> None:
+        while not self._quit.wait(self._every):
+            try:
+                self.vault.housekeeping()
+            except Exception:  # a failed round (the database away for a moment) is tried again next time
+                continue
 
     def stop(self) -> None:
         """Stop serving (idempotent)."""
         if self._stopped:
             return
         self._stopped = True
+        self._quit.set()
         self.httpd.shutdown()
         self.httpd.server_close()
+        if self._janitor.is_alive():
+            self._janitor.join()
 
 
 def load_service_key(datadir: Path) -> bytes:
