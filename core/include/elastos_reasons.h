@@ -2,8 +2,8 @@
 #ifndef ELASTOS_REASONS_H
 #define ELASTOS_REASONS_H
 
-#define EC_REASONS_FINGERPRINT "b6a46e16e85287c1"
-#define EC_REASON_COUNT 375
+#define EC_REASONS_FINGERPRINT "f8d8c3d5f5974cc4"
+#define EC_REASON_COUNT 376
 
 enum ec_reason {
     EC_INTERNAL_ERROR = -1, /* not a Reason: the adapter protocol's INTERNAL_ERROR reply */
@@ -380,8 +380,9 @@ enum ec_reason {
     EC_HIVE_SYNC_STALE = 370,
     EC_HIVE_UPLOAD_OFFSET = 371,
     EC_HIVE_UPLOAD_DIGEST = 372,
-    EC_MALFORMED_INPUT = 373,
-    EC_MALFORMED_REQUEST = 374,
+    EC_HIVE_UPLOAD_EXPIRED = 373,
+    EC_MALFORMED_INPUT = 374,
+    EC_MALFORMED_REQUEST = 375,
 };
 
 #ifdef EC_REASON_NAMES_DEFINE
@@ -759,6 +760,7 @@ const char *const ec_reason_names[EC_REASON_COUNT] = {
     "HIVE_SYNC_STALE",
     "HIVE_UPLOAD_OFFSET",
     "HIVE_UPLOAD_DIGEST",
+    "HIVE_UPLOAD_EXPIRED",
     "MALFORMED_INPUT",
     "MALFORMED_REQUEST",
 };

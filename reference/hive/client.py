@@ -368,8 +368,8 @@ def _upload_session(client: HiveClient, state: dict[str, dict[str, Any]], rememb
         try:
             return client.upload_resumable(path, source, base, upload_id=upload_id, sha256=sha256)
         except HiveError as e:
-            if e.reason != "HIVE_FILE_NOT_FOUND":  # the session is gone (finished, or the vault lost it)
-                raise
+            if e.reason not in ("HIVE_FILE_NOT_FOUND", "HIVE_UPLOAD_EXPIRED"):  # the session is gone (finished,
+                raise  # expired (HSYNC-005), or the vault lost it): a new one sends the body again
     upload_id = client.start_upload(path, size, sha256)
     remember(path, upload_id, sha256)
     return client.upload_resumable(path, source, base, upload_id=upload_id, sha256=sha256)

@@ -17,6 +17,7 @@ token, JWT and sign-in reasons                              401
 ``HIVE_COLLECTION_EXISTS``, ``HIVE_FILE_EXISTS``            455
 ``HIVE_QUOTA_EXCEEDED``                                     507
 ``HIVE_SYNC_STALE``, ``HIVE_UPLOAD_OFFSET``, ``…STATE``     409
+``HIVE_UPLOAD_EXPIRED``                                     410
 everything else (malformed input)                           400
 ==========================================================  ======
 
@@ -95,6 +96,7 @@ _STATUS = {
     Reason.HIVE_SCRIPT_NOT_FOUND: 404, Reason.HIVE_COLLECTION_NOT_FOUND: 404, Reason.HIVE_FILE_NOT_FOUND: 404,
     Reason.HIVE_COLLECTION_EXISTS: 455, Reason.HIVE_FILE_EXISTS: 455, Reason.HIVE_QUOTA_EXCEEDED: 507,
     Reason.HIVE_SYNC_STALE: 409, Reason.HIVE_UPLOAD_OFFSET: 409, Reason.HIVE_BACKUP_STATE: 409,
+    Reason.HIVE_UPLOAD_EXPIRED: 410,
 }
 _UNAUTHORIZED = ("HIVE_JWT_", "HIVE_TOKEN_", "HIVE_SIGNIN_", "HIVE_CHALLENGE_", "HIVE_PRESENTATION_",
                  "HIVE_CREDENTIAL_")
@@ -132,9 +134,18 @@ class Vault:
         self.housekeeping()  # what a vault killed between a commit and its unlink left behind
 
     def housekeeping(self) -> dict[str, int]:
-        """The periodic sweep: every blob that no committed row names is removed (the inline collection
-        after each commit leaves one only when the vault died, or an unlink failed, in between)."""
-        return {"blobs": self.store.sweep()}
+        """The periodic sweep: the partial bytes of every upload session expired by the vault's clock
+        (HSYNC-005) are dropped, and every blob that no committed row names is removed (the inline
+        collection after each commit leaves one only when the vault died, or an unlink failed, in between)."""
+        with self.store.transaction() as con:
+            uploads = self.store.expire_uploads(con, self.now())
+        return {"uploads": uploads, "blobs": self.store.sweep()}
+
+    def _room(self, con: Any, part: str, now: int, exclude: str | None = None) -> int:
+        """The quota a write may use: the partition's quota less the declared sizes of its live upload
+        sessions (but ``exclude``, the session being finished), which hold their room until they finish
+        or expire."""
+        return self.quota - self.store.reserved_bytes(con, part, now, exclude=exclude)
 
     def now(self) -> int:
         return int(self.clock())
@@ -265,7 +276,7 @@ class Vault:
         part = access.database_name(caller.user_did, caller.app_did)
         with self.store.transaction() as con:
             before = self.store.load_files(con, part)
-            after, result = change(before)
+            after, result = change(before, self._room(con, part, self.now()))
             if after is not None:
                 self.store.save_files(con, part, after, before)
         return result
@@ -281,14 +292,15 @@ class Vault:
         fs.check_path(path)
         with self.store.transaction() as con:
             view, other = self.store.load_neighbourhood(con, part, path)
-        fs.room_for(view, path, body.size, quota=self.quota, other_bytes=other)
+            room = self._room(con, part, self.now())
+        fs.room_for(view, path, body.size, quota=room, other_bytes=other)
         got = body.receive(self.store.incoming_path(), public=public)
         try:
             now = self.now()
             with self.store.transaction() as con:
                 view, other = self.store.load_neighbourhood(con, part, path)
                 after = fs.put_digest(view, path, size=got.size, sha256=got.sha256, cid=got.cid, public=public,
-                                      now=now, quota=self.quota, other_bytes=other)
+                                      now=now, quota=self._room(con, part, now), other_bytes=other)
                 self.store.publish_blob(got.path, got.sha256, synced=True)
                 self.store.save_files(con, part, after, view)
         finally:
@@ -309,7 +321,7 @@ class Vault:
         return self.store.blob_path(self._file(caller, path).sha256)
 
     def children(self, caller: auth.Caller, path: str) -> dict[str, Any]:
-        kids = self._files(caller, lambda f: (None, fs.listing(f, path)))
+        kids = self._files(caller, lambda f, room: (None, fs.listing(f, path)))
         return {"value": [{"name": c.name, "is_file": c.is_file, "size": c.size, "is_encrypt": False,
                            "encrypt_method": ""} for c in kids]}
 
@@ -324,14 +336,14 @@ class Vault:
 
     def copy(self, caller: auth.Caller, src: str, dst: str) -> dict[str, Any]:
         now = self.now()
-        return self._files(caller, lambda f: (fs.copy(f, src, dst, now=now, quota=self.quota), {"name": dst}))
+        return self._files(caller, lambda f, room: (fs.copy(f, src, dst, now=now, quota=room), {"name": dst}))
 
     def move(self, caller: auth.Caller, src: str, dst: str) -> dict[str, Any]:
         now = self.now()
-        return self._files(caller, lambda f: (fs.move(f, src, dst, now=now), {"name": dst}))
+        return self._files(caller, lambda f, room: (fs.move(f, src, dst, now=now), {"name": dst}))
 
     def delete_file(self, caller: auth.Caller, path: str) -> None:
-        self._files(caller, lambda f: (fs.delete(f, path), None))
+        self._files(caller, lambda f, room: (fs.delete(f, path), None))
 
     # -- home-folder sync -----------------------------------------------------------------------------------
 
@@ -342,18 +354,21 @@ class Vault:
         return {"manifest": [{"path": e.path, "version": e.version, "sha256": e.sha256, "size": e.size}
                              for _, e in sorted(remote.items())]}
 
-    def sync_write(self, caller: auth.Caller, path: str, body: Body | Received | None, base: int) -> dict[str, Any]:
+    def sync_write(self, caller: auth.Caller, path: str, body: Body | Received | None, base: int,
+                   session: str | None = None) -> dict[str, Any]:
         """An upload (``body``) or delete (``None``) that replaces version ``base`` (HSYNC-002). The body
-        is streamed to disk first; only the path's neighbourhood of the partition is read."""
+        is streamed to disk first; only the path's neighbourhood of the partition is read. ``session``: the
+        upload session whose bytes these are (its reserved room is the write's own)."""
         part = access.database_name(caller.user_did, caller.app_did)
         fs.check_path(path)
         if isinstance(body, Body):
             with self.store.transaction() as con:
                 cur = self.store.load_manifest(con, part, [path]).get(path)
                 view, other = self.store.load_neighbourhood(con, part, path)
+                room = self._room(con, part, self.now())
             # refused before a byte is stored: a stale base (HSYNC-002), no room (HFS-004)
             sync.apply_write({path: cur} if cur else {}, path, None, 0, base)
-            fs.room_for(view, path, body.size, quota=self.quota, other_bytes=other)
+            fs.room_for(view, path, body.size, quota=room, other_bytes=other)
             body = body.receive(self.store.incoming_path(), public=False)
         try:
             now = self.now()
@@ -367,7 +382,7 @@ class Vault:
                     after = fs.delete(files, path) if files.find(path) is not None else files
                 else:
                     after = fs.put_digest(files, path, size=body.size, sha256=body.sha256, cid=None, public=False,
-                                          now=now, quota=self.quota, other_bytes=other)
+                                          now=now, quota=self._room(con, part, now, session), other_bytes=other)
                     self.store.publish_blob(body.path, body.sha256, synced=True)
                 self.store.save_files(con, part, after, files)
                 if body is None and files.find(path) is None:
@@ -381,32 +396,47 @@ class Vault:
         return {"path": path, "version": entry.version, "sha256": entry.sha256}
 
     def upload_start(self, caller: auth.Caller, body: Any) -> dict[str, Any]:
+        """Open a session (HSYNC-005: it lives ``UPLOAD_LIFETIME`` from now, renewed by each chunk). Its
+        declared size is held against the quota from now until it finishes or expires (HFS-004 at once)."""
         path, size, digest = _member(body, "path", None), _member(body, "size", None), _member(body, "sha256", None)
         if not isinstance(path, str) or not isinstance(size, int) or not isinstance(digest, str):
             raise HttpError(400, "body: expected {\"path\", \"size\", \"sha256\"}")
-        sync.start_upload(path, size, digest)
+        now = self.now()
+        s = sync.start_upload(path, size, digest, now=now)
+        part = access.database_name(caller.user_did, caller.app_did)
         uid = secrets.token_hex(16)
         with self.store.transaction() as con:
-            self.store.start_upload(con, uid, access.database_name(caller.user_did, caller.app_did), path, size, digest)
-        return {"upload_id": uid, "received": 0}
+            view, other = self.store.load_neighbourhood(con, part, path)
+            fs.room_for(view, path, size, quota=self._room(con, part, now), other_bytes=other)
+            self.store.start_upload(con, uid, part, path, size, digest, s.expires)
+        return {"upload_id": uid, "received": 0, "expires": s.expires}
 
-    def _session(self, caller: auth.Caller, uid: str) -> tuple[sync.UploadSession, int]:
-        """The session (its bytes stay on disk) and how many bytes it holds."""
+    def _session(self, caller: auth.Caller, uid: str, *, renew: bool = False) -> tuple[sync.UploadSession, int]:
+        """The live session (its bytes stay on disk) and how many bytes it holds; with ``renew``, its lifetime
+        starts again now (a chunk is about to be appended). An expired session's bytes are dropped and the
+        call is refused (HSYNC-005)."""
+        now = self.now()
         with self.store.transaction() as con:
             row = self.store.get_upload(con, uid)
-        if row is None or row[0] != access.database_name(caller.user_did, caller.app_did):
-            raise HttpError(404, "no such upload", Reason.HIVE_FILE_NOT_FOUND.value)
-        return (sync.UploadSession(path=row[1], size=row[2], sha256=row[3]),
-                self.store.upload_path(uid).stat().st_size)
+            if row is None or row[0] != access.database_name(caller.user_did, caller.app_did):
+                raise HttpError(404, "no such upload", Reason.HIVE_FILE_NOT_FOUND.value)
+            s = sync.UploadSession(path=row[1], size=row[2], sha256=row[3], expires=row[4])
+            if now < s.expires and renew:
+                self.store.renew_upload(con, uid, sync.upload_expiry(now))
+        if now >= s.expires:
+            self.store.upload_path(uid).unlink(missing_ok=True)
+        sync.check_live(s, now)
+        return s, self.store.upload_path(uid).stat().st_size
 
     def upload_status(self, caller: auth.Caller, uid: str) -> dict[str, Any]:
         s, received = self._session(caller, uid)
-        return {"upload_id": uid, "received": received, "size": s.size}
+        return {"upload_id": uid, "received": received, "size": s.size, "expires": s.expires}
 
     def upload_chunk(self, caller: auth.Caller, uid: str, offset: int, chunk: Body) -> dict[str, Any]:
-        """Append a chunk (HSYNC-003 on the declared length, before it is read), streamed to the session's
-        file and flushed. A chunk cut short leaves the bytes that arrived: the session holds them."""
-        s, received = self._session(caller, uid)
+        """Append a chunk (HSYNC-005 and HSYNC-003 on the declared length, before it is read; the session's
+        lifetime starts again), streamed to the session's file and flushed. A chunk cut short leaves the
+        bytes that arrived: the session holds them."""
+        s, received = self._session(caller, uid, renew=True)
         sync.check_chunk(received, s.size, offset, chunk.size)
         with open(self.store.upload_path(uid), "ab") as f:
             try:
@@ -417,8 +447,9 @@ class Vault:
         return {"upload_id": uid, "received": self.store.upload_path(uid).stat().st_size}
 
     def upload_finish(self, caller: auth.Caller, uid: str, base: int) -> dict[str, Any]:
-        """Check the session is complete with its digest (HSYNC-004, one pass over its file), then write it
-        like a sync upload; the session's file is linked, not copied, into the blob store."""
+        """Check the session is live and complete with its digest (HSYNC-005, HSYNC-004, one pass over its
+        file), then write it like a sync upload; the session's file is linked, not copied, into the blob
+        store, and the room it held becomes the file's."""
         s, _ = self._session(caller, uid)
         src = self.store.upload_path(uid)
         tmp = self.store.incoming_path()
@@ -426,7 +457,7 @@ class Vault:
         got = Received.of_file(tmp)
         try:
             sync.check_finished(s, got.size, got.sha256)
-            out = self.sync_write(caller, s.path, got, base)
+            out = self.sync_write(caller, s.path, got, base, session=uid)
         finally:
             got.discard()
         with self.store.transaction() as con:

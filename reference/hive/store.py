@@ -66,7 +66,7 @@ CREATE TABLE IF NOT EXISTS dids (did TEXT PRIMARY KEY, document TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS versions (partition TEXT NOT NULL, path TEXT NOT NULL, version BIGINT NOT NULL,
     sha256 TEXT, size BIGINT NOT NULL, PRIMARY KEY (partition, path));
 CREATE TABLE IF NOT EXISTS uploads (id TEXT PRIMARY KEY, partition TEXT NOT NULL, path TEXT NOT NULL,
-    size BIGINT NOT NULL, sha256 TEXT NOT NULL);
+    size BIGINT NOT NULL, sha256 TEXT NOT NULL, expires BIGINT NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS partitions (name TEXT PRIMARY KEY, user_did TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS backups (user_did TEXT PRIMARY KEY, metadata TEXT NOT NULL, active BIGINT NOT NULL);
 CREATE TABLE IF NOT EXISTS transactions (id TEXT PRIMARY KEY, partition TEXT NOT NULL, action TEXT NOT NULL,
@@ -100,10 +100,14 @@ class Sql:
             self.json_param = "CAST(? AS JSONB)"
             for statement in SCHEMA.format(json="JSONB").split(";"):
                 self._con.execute(statement)
+            # a database made before sessions expired: its sessions count as expired (expires 0)
+            self._con.execute("ALTER TABLE uploads ADD COLUMN IF NOT EXISTS expires BIGINT NOT NULL DEFAULT 0")
         else:
             self._con = sqlite3.connect(folder / "hive.sqlite3", check_same_thread=False, isolation_level=None)
             self._con.execute("PRAGMA journal_mode=WAL")
             self._con.executescript(SCHEMA.format(json="TEXT"))
+            if "expires" not in [r[1] for r in self._con.execute("PRAGMA table_info(uploads)")]:
+                self._con.execute("ALTER TABLE uploads ADD COLUMN expires BIGINT NOT NULL DEFAULT 0")
             self.json_param = "?"
 
     def _sql(self, statement: str) -> str:
@@ -348,18 +352,41 @@ class HiveStore:
         return self.folder / "uploads" / upload_id
 
     def start_upload(self, con: Sql, upload_id: str, partition: str, path: str, size: int,
-                     sha256: str) -> None:
+                     sha256: str, expires: int) -> None:
         (self.folder / "uploads").mkdir(exist_ok=True)
         self.upload_path(upload_id).write_bytes(b"")
-        con.execute("INSERT INTO uploads VALUES (?, ?, ?, ?, ?)", (upload_id, partition, path, size, sha256))
+        con.execute("INSERT INTO uploads VALUES (?, ?, ?, ?, ?, ?)", (upload_id, partition, path, size, sha256, expires))
 
-    def get_upload(self, con: Sql, upload_id: str) -> tuple[str, str, int, str] | None:
-        row = con.execute("SELECT partition, path, size, sha256 FROM uploads WHERE id=?", (upload_id,)).fetchone()
-        return None if row is None else (row[0], row[1], row[2], row[3])
+    def get_upload(self, con: Sql, upload_id: str) -> tuple[str, str, int, str, int] | None:
+        """``(partition, path, size, sha256, expires)`` of a session (an expired one too, until it is purged)."""
+        row = con.execute("SELECT partition, path, size, sha256, expires FROM uploads WHERE id=?",
+                          (upload_id,)).fetchone()
+        return None if row is None else (row[0], row[1], row[2], row[3], row[4])
+
+    def renew_upload(self, con: Sql, upload_id: str, expires: int) -> None:
+        con.execute("UPDATE uploads SET expires=? WHERE id=?", (expires, upload_id))
 
     def end_upload(self, con: Sql, upload_id: str) -> None:
         con.execute("DELETE FROM uploads WHERE id=?", (upload_id,))
         self.upload_path(upload_id).unlink(missing_ok=True)
+
+    def reserved_bytes(self, con: Sql, partition: str, now: int, *, exclude: str | None = None) -> int:
+        """The declared sizes of the partition's sessions alive at ``now`` (but ``exclude``): the bytes the
+        quota holds for them."""
+        row = con.execute("SELECT COALESCE(SUM(size), 0) FROM uploads WHERE partition=? AND expires>? AND id<>?",
+                          (partition, now, exclude or "")).fetchone()
+        return int(row[0])
+
+    def expire_uploads(self, con: Sql, now: int) -> int:
+        """Drop the partial bytes of every session expired at ``now`` (how many held any), and forget a session
+        one more lifetime later: until then its id answers HSYNC-005, not 404."""
+        dropped = 0
+        for (uid,) in con.execute("SELECT id FROM uploads WHERE expires<=?", (now,)).fetchall():
+            if self.upload_path(uid).exists():
+                self.upload_path(uid).unlink(missing_ok=True)
+                dropped += 1
+        con.execute("DELETE FROM uploads WHERE expires<=?", (now - sync.UPLOAD_LIFETIME,))
+        return dropped
 
     # -- scripts --------------------------------------------------------------------------------------
 
