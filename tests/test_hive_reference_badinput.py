@@ -376,6 +376,24 @@ def test_an_expired_session_is_refused_and_gives_back_its_room_and_its_bytes(wor
     assert version == 1 and kept and kept[0] != uid and c.download("big.bin") == body
 
 
+def test_a_download_that_races_the_last_delete_is_404(world, monkeypatch):
+    c = world.client()
+    c.request("PUT", "vault/files/a.txt", raw=b"a body")
+    download = Vault.download
+
+    def racing(self, caller, path):  # the file is deleted, and its blob collected, between look-up and open
+        out = download(self, caller, path)
+        self.delete_file(caller, path)
+        assert not out.exists()
+        return out
+
+    monkeypatch.setattr(Vault, "download", racing)
+    e = refused(c.request, "GET", "vault/files/a.txt")
+    assert (e.status, e.reason) == (404, "HIVE_FILE_NOT_FOUND")
+    monkeypatch.undo()
+    assert c.request("GET", "vault/sync/manifest")["manifest"][0]["sha256"] is None  # the delete is a tombstone
+
+
 # -- filters ------------------------------------------------------------------------------------------------------
 
 BAD_FILTERS: list[Any] = [{"$where": "1"}, {"n": {"$bogus": 1}}, {"$or": 1}, {"$and": []}, {"n": {"$in": 1}},

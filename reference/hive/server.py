@@ -837,8 +837,14 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(data)
 
     def _send_file(self, status: int, path: Path) -> None:
-        """A body straight from its file: ``sendfile`` (zero copy), never read into memory."""
-        with open(path, "rb") as f:
+        """A body straight from its file: ``sendfile`` (zero copy), never read into memory. A blob collected
+        between the look-up and the open (its last file deleted meanwhile) is 404, as the file now is; once
+        open, the body is sent whole even if it is collected during the send."""
+        try:
+            f = open(path, "rb")
+        except FileNotFoundError:
+            raise HttpError(404, "the file was deleted meanwhile", Reason.HIVE_FILE_NOT_FOUND.value) from None
+        with f:
             size = os.fstat(f.fileno()).st_size
             self.send_response(status)
             self.send_header("Content-Type", "application/octet-stream")
