@@ -376,6 +376,33 @@ def test_an_expired_session_is_refused_and_gives_back_its_room_and_its_bytes(wor
     assert version == 1 and kept and kept[0] != uid and c.download("big.bin") == body
 
 
+def test_a_session_given_up_frees_its_room_and_its_bytes_at_once(world, tmp_path):
+    c = world.client()
+    body = bytes(range(256)) * (QUOTA * 3 // 5 // 256)
+    old = hashlib.sha256(body).hexdigest()
+    uid = c.request("POST", "vault/sync/uploads", {"path": "big.bin", "size": len(body), "sha256": old})["upload_id"]
+    c.request("PUT", f"vault/sync/uploads/{uid}?offset=0", raw=body[:1000])
+    assert refused(c.request, "PUT", "vault/files/x.bin", raw=bytes(QUOTA // 2)).reason == "HIVE_QUOTA_EXCEEDED"
+    other = world.client(instance=OTHER, user=OTHER_USER)  # another user's token: not its session
+    assert refused(other.request, "DELETE", f"vault/sync/uploads/{uid}").status == 404
+    assert world.vault.store.upload_path(uid).exists()
+
+    # the file changed since the session began: the sync client gives the old session up and sends anew
+    changed = body[::-1]
+    source = tmp_path / "big.bin"
+    source.write_bytes(changed)
+    state = {"big.bin": {"upload_id": uid, "upload_sha256": old}}
+    kept: list[str] = []
+    digest = hashlib.sha256(changed).hexdigest()
+    assert hc._upload_session(c, state, lambda p, u, h: kept.append(u), "big.bin", source, len(changed), digest, 0) == 1
+    assert not world.vault.store.upload_path(uid).exists() and kept[0] != uid
+    e = refused(c.request, "GET", f"vault/sync/uploads/{uid}")
+    assert (e.status, e.reason) == (404, "HIVE_FILE_NOT_FOUND")
+    assert c.cancel_upload(uid) is False  # given up already
+    c.request("DELETE", "vault/files/big.bin")
+    c.request("PUT", "vault/files/x.bin", raw=bytes(QUOTA // 2))  # no session holds room any more
+
+
 def test_a_download_that_races_the_last_delete_is_404(world, monkeypatch):
     c = world.client()
     c.request("PUT", "vault/files/a.txt", raw=b"a body")

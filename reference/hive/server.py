@@ -33,8 +33,9 @@ unregister) and ``PUT|GET vault/scripting/stream/<transaction id>``; the home-fo
 ``PUT vault-backup-service/backup``, ``GET vault-backup-service/restore`` (``BackupToken``) and
 ``POST backup/promotion`` (the user's access token): ``GET vault/sync/manifest``, ``PUT|DELETE
 vault/sync/files/<path>?base=<version>`` (compare-and-swap), ``POST vault/sync/uploads`` (start a
-resumable upload), ``GET|PUT vault/sync/uploads/<id>[?offset=]`` (status, append a chunk) and
-``POST vault/sync/uploads/<id>?base=`` (finish: the body becomes visible only now).
+resumable upload), ``GET|PUT vault/sync/uploads/<id>[?offset=]`` (status, append a chunk),
+``POST vault/sync/uploads/<id>?base=`` (finish: the body becomes visible only now) and ``DELETE
+vault/sync/uploads/<id>`` (give a session up: its bytes and the room it held are freed at once).
 """
 
 from __future__ import annotations
@@ -427,6 +428,14 @@ class Vault:
             self.store.upload_path(uid).unlink(missing_ok=True)
         sync.check_live(s, now)
         return s, self.store.upload_path(uid).stat().st_size
+
+    def upload_cancel(self, caller: auth.Caller, uid: str) -> None:
+        """Give a session up (live or expired): its partial bytes go, and the room it held is free at once."""
+        with self.store.transaction() as con:
+            row = self.store.get_upload(con, uid)
+            if row is None or row[0] != access.database_name(caller.user_did, caller.app_did):
+                raise HttpError(404, "no such upload", Reason.HIVE_FILE_NOT_FOUND.value)
+            self.store.end_upload(con, uid)
 
     def upload_status(self, caller: auth.Caller, uid: str) -> dict[str, Any]:
         s, received = self._session(caller, uid)
@@ -997,6 +1006,9 @@ class _Handler(BaseHTTPRequestHandler):
             return 200, v.upload_chunk(caller, m.group(1), _int_param(q, "offset"), self._body()), None
         if m and method == "POST":
             return 200, v.upload_finish(caller, m.group(1), _int_param(q, "base")), None
+        if m and method == "DELETE":
+            v.upload_cancel(caller, m.group(1))
+            return 204, None, None
         if (method, p) == ("GET", "vault/db/collections"):
             return 200, v.collections(caller), None
         m = re.fullmatch(r"vault/db/collections/([^/]+)", p)
