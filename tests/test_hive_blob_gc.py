@@ -146,6 +146,28 @@ def test_killed_between_the_commit_and_the_unlink(backend, tmp_path):
     v.store.close()
 
 
+def test_a_failure_after_the_commit_fails_nothing_and_leaves_a_stray(backend, tmp_path, monkeypatch):
+    v = _vault(tmp_path / "vault", backend)
+    _put(v, ALICE, "gone.txt", b"to be deleted")
+    _put(v, ALICE, "kept.txt", b"kept")
+
+    def broken(self, sha):
+        raise PermissionError(f"cannot unlink {sha}")
+
+    monkeypatch.setattr(HiveStore, "remove_blob", broken)  # every unlink fails, after the commit
+    v.delete_file(ALICE, "gone.txt")  # the call still succeeds: the delete is committed
+    with pytest.raises(Reject):
+        v.delete_file(ALICE, "gone.txt")
+    assert v.store.blob_digests() == {_sha(b"to be deleted"), _sha(b"kept")}
+    monkeypatch.setattr(HiveStore, "referenced", lambda self, digests=None: 1 // 0)  # the look-up itself fails
+    _put(v, ALICE, "kept.txt", b"kept, rewritten")
+    assert _read(v, ALICE, "kept.txt") == b"kept, rewritten"
+    monkeypatch.undo()
+    assert v.housekeeping()["blobs"] == 2  # the sweep collects both strays
+    assert v.store.blob_digests() == {_sha(b"kept, rewritten")}
+    v.store.close()
+
+
 def test_killed_in_the_middle_of_a_sweep(backend, tmp_path):
     folder = tmp_path / "vault"
     v = _vault(folder, backend)

@@ -163,7 +163,10 @@ class HiveStore:
             self._db.execute("COMMIT")
             dropped, self._dropped = self._dropped, set()
             if dropped:
-                self.collect(dropped)
+                try:
+                    self.collect(dropped)
+                except Exception:  # noqa: BLE001 - the change is committed; a stray blob waits for the sweep
+                    pass
 
     # -- bodies ---------------------------------------------------------------------------------------
 
