@@ -11,6 +11,7 @@ import subprocess
 import sys
 import tempfile
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -22,7 +23,7 @@ from spec.errors import Reject
 from spec.hive import access
 from spec.hive.auth import Caller
 
-from reference.hive.server import Body, Vault, load_service_key
+from reference.hive.server import Body, HiveServer, Vault, load_service_key
 from reference.hive.store import HiveStore
 
 from tests.hive_pg import postgres_dsn, postgres_server  # noqa: F401  (fixtures)
@@ -100,7 +101,7 @@ def test_a_refused_write_collects_nothing_and_loses_nothing(backend, tmp_path):
 
 _CRASH = textwrap.dedent("""
     import io, json, os, sys
-    from reference.hive.server import Body, Vault, load_service_key
+    from reference.hive.server import Body, HiveServer, Vault, load_service_key
     from reference.hive.store import HiveStore
     from spec.hive.auth import Caller
     folder, dsn, what = sys.argv[1], (sys.argv[2] or None), sys.argv[3]
@@ -204,6 +205,21 @@ def test_a_replaced_backup_frees_the_bodies_only_it_named(backend, tmp_path):
     assert v.store.blob_digests() == {_sha(b"db2"), _sha(b"f1")}
     v.store.put_blob(b"stray")
     assert v.housekeeping()["blobs"] == 1 and v.store.blob_digests() == {_sha(b"db2"), _sha(b"f1")}
+    v.store.close()
+
+
+def test_a_serving_vault_sweeps_on_its_own(backend, tmp_path):
+    v = _vault(tmp_path / "vault", backend)
+    _put(v, ALICE, "kept.txt", b"kept")
+    server = HiveServer(v, 0, housekeeping_every=0.05).start()
+    try:
+        v.store.put_blob(b"a stray, as a crash leaves it")
+        end = time.monotonic() + 20
+        while v.store.blob_digests() != {_sha(b"kept")}:
+            assert time.monotonic() < end, "the housekeeping never swept"
+            time.sleep(0.02)
+    finally:
+        server.stop()  # waits for a round under way
     v.store.close()
 
 
