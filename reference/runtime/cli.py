@@ -205,7 +205,10 @@ def _run_app(args: argparse.Namespace, stack: contextlib.ExitStack) -> int:
         out["carrier"] = {"friends": sorted(carrier.friend_dids()), "outcomes": [list(o) for o in carrier.outcomes],
                           "refused": [[d, reason.value] for d, reason in rt.inbound_refused]}
     if watcher is not None:
-        watcher.stop()  # a sync under way finishes, then the last one pushes what the app wrote
+        try:
+            watcher.stop()  # a sync under way finishes, then the last one pushes what the app wrote
+        except (ValueError, OSError, HiveError) as e:  # the folder keeps the files; reported below
+            watcher.errors.append(e)
         out["vault"]["pushed"] = [list(a) for r in watcher.reports for a in r.actions]
         out["vault"]["syncs"] = len(watcher.reports)
         out["vault"]["errors"] = [str(e) for e in watcher.errors]

@@ -40,7 +40,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from reference.hive.client import HiveClient, HiveError, SyncReport, sync_folder
+from reference.hive.client import HiveClient, SyncReport, sync_folder
 from reference.runtime.sandbox import Runtime
 
 __all__ = ["HomeSync", "HomeWatcher", "folder_listing", "token_partition"]
@@ -180,7 +180,7 @@ class HomeWatcher:
             seen, changed_at = folder_listing(folder), None
             try:
                 self.sync_now()
-            except (HiveError, OSError, ValueError) as e:  # the vault away, a cut, a bad answer: try again later
+            except Exception as e:  # noqa: BLE001 - the vault away, a cut, a bad answer: the watcher tries again later
                 self.errors.append(e)
                 if self.on_error is not None:
                     self.on_error(e)
