@@ -41,6 +41,7 @@ import spec.encoding.hashes  # noqa: F401
 import spec.encoding.primitives  # noqa: F401
 import spec.sidechain.block  # noqa: F401
 import spec.sidechain.crosschain  # noqa: F401
+import spec.sidechain.state  # noqa: F401
 import spec.sidechain.tx  # noqa: F401
 import spec.sidechain.validation  # noqa: F401
 import spec.runtime.capability  # noqa: F401
