@@ -44,6 +44,7 @@ import spec.sidechain.crosschain  # noqa: F401
 import spec.sidechain.state  # noqa: F401
 import spec.sidechain.tx  # noqa: F401
 import spec.sidechain.validation  # noqa: F401
+import spec.sidechain.withdrawal  # noqa: F401
 import spec.runtime.capability  # noqa: F401
 import spec.runtime.hostcalls  # noqa: F401
 import spec.runtime.intents  # noqa: F401
