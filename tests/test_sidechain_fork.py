@@ -1,0 +1,266 @@
+"""Fork choice in the sidechain node: competing branches kept in SQLite, a reorganisation that takes back
+exactly what the losing branch did (a deposit credited, a DID registered, a withdrawal burned: the arbiters
+no longer see it), the node's tip and state compared with the spec's by a Hypothesis state machine, and two
+nodes on loopback P2P that saw different branches ending on the one with the most work.
+
+The main chain is a fixed set of main blocks (those whose SideAuxPows prove the sidechain blocks of
+:func:`conformance.generators.sidechain_fork.fork_blocks`) and one deposit transaction: a
+:class:`~spec.sidechain.validation.MainView` of data, the same the vectors use."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
+
+from spec.chain.block import Header
+from spec.chain.tx import Transaction
+from spec.errors import Reason, Reject
+from spec.sidechain import params as SP
+from spec.sidechain import state as SS
+from spec.sidechain import withdrawal as W
+from spec.sidechain.block import SideBlock
+
+from conformance.generators.sidechain import _coinbase, _side_block
+from conformance.generators.sidechain_fork import ForkBlocks, fork_blocks
+
+from reference.node.rpc import RpcClient
+from reference.sidechain.node import SideNode
+from reference.sidechain.peer import SideP2P
+from reference.sidechain.rpc import SideRpcServer
+
+PARAMS = SP.id_network("instant")
+
+
+class FixedMain:
+    """A main chain that holds the given blocks and transactions (and no headers)."""
+
+    def __init__(self, blocks: set[bytes], txs: dict[bytes, Transaction]) -> None:
+        self.blocks, self.txs = blocks, txs
+
+    def has_block(self, block_hash: bytes) -> bool:
+        return block_hash in self.blocks
+
+    def transaction(self, txid: bytes) -> Transaction | None:
+        return self.txs.get(txid)
+
+    def header(self, block_hash: bytes) -> Header | None:
+        return None
+
+
+def _main(f: ForkBlocks, extra: set[bytes] = frozenset()) -> FixedMain:  # type: ignore[assignment]
+    return FixedMain(set(f.main_blocks) | set(extra), {f.deposit.txid(): f.deposit})
+
+
+def _node(path: Path, main: FixedMain) -> SideNode:
+    return SideNode(path, main, PARAMS, now=lambda: SP.side_genesis_block().header.timestamp + 100)
+
+
+def node_state(node: SideNode) -> tuple[Any, ...]:
+    """What the node's stores hold, in the spec's terms."""
+    with node.lock:
+        db = node.store.db
+        utxos = {(bytes(t), n): (bytes(a), v, lk, bytes(p)) for t, n, a, v, lk, p in
+                 db.execute("SELECT txid, n, asset, value, lock, ph FROM utxo")}
+        deposits = {bytes(m) for (m,) in db.execute("SELECT main_txid FROM credited")}
+        withdrawals = sorted(bytes(t) for (t,) in db.execute("SELECT txid FROM withdrawals"))
+        assets = {bytes(a): p for a, p in db.execute("SELECT asset, precision FROM assets")}
+        dids = sorted(d for (d,) in node.did.store.db.execute("SELECT did FROM dids"))
+        return (tuple(node.store.best_chain()), utxos, deposits, withdrawals, assets, dids, node.editions)
+
+
+def spec_state(s: SS.SideState) -> tuple[Any, ...]:
+    return (s.hashes, {k: (o.asset_id, o.value, o.output_lock, o.program_hash) for k, o in s.utxos.items()},
+            set(s.deposits), sorted(s.withdrawals), dict(s.assets), sorted(k for k, _ in s.did.dids), s.editions)
+
+
+def test_a_heavier_branch_takes_back_the_deposit_the_did_and_the_withdrawal(tmp_path: Path) -> None:
+    f = fork_blocks()
+    node = _node(tmp_path / "n", _main(f))
+    rpc = SideRpcServer(node).start()
+    try:
+        side = RpcClient(f"http://127.0.0.1:{rpc.port}")
+        for b in f.a:
+            assert node.submit_block(b) == {b.hash(): "valid"}
+        assert node.status(f.a[-1].hash()) == "tip"
+        assert side.call("did_resolveDID", {"did": f.did})["status"] == 0
+        pending = side.call("getwithdraws")
+        assert [w["txid"] for w in pending] == [f.withdrawal.hex()]
+        w = W.PendingWithdrawal(side_txid=f.withdrawal, height=pending[0]["height"],
+                                entries=tuple((a, int(v)) for a, v in pending[0]["entries"]))
+        x_addr = SP.x_address(SP.side_genesis_block().hash())
+        x_utxos = [(b"\x11" * 32, 0, 10**8)]
+        pay = W.withdrawal_payment(w, x_utxos, x_address=x_addr, exchange_rate=1.0)
+        assert pay is not None
+
+        def arbiter_check() -> W.PendingWithdrawal:
+            """What an arbiter does before signing: the sidechain's pending withdrawals, read over RPC."""
+            now_pending = {bytes.fromhex(p["txid"]): W.PendingWithdrawal(
+                side_txid=bytes.fromhex(p["txid"]), height=p["height"],
+                entries=tuple((a, int(v)) for a, v in p["entries"])) for p in side.call("getwithdraws")}
+            return W.check_withdrawal_payment(pay, now_pending.get, lambda t, i: dict(
+                ((t2, i2), v) for t2, i2, v in x_utxos).get((t, i)), x_address=x_addr, exchange_rate=1.0,
+                signed_before=None)
+
+        assert arbiter_check().side_txid == f.withdrawal       # before the reorganisation: an arbiter would sign
+
+        for b in f.b[:3]:                                       # equal work: a stays the tip
+            assert node.submit_block(b) == {b.hash(): "valid"}
+        assert node.status(f.a[-1].hash()) == "tip" and node.status(f.b[2].hash()) == "valid"
+        assert node.submit_block(f.b[3]) == {f.b[3].hash(): "valid"}
+        assert node.status(f.b[3].hash()) == "tip" and node.height() == 4
+
+        assert side.call("did_resolveDID", {"did": f.did})["status"] != 0      # the DID does not resolve
+        assert side.call("getwithdraws") == []                                  # nothing for the arbiters to pay
+        with pytest.raises(Reject) as e:
+            arbiter_check()
+        assert e.value.reason is Reason.ARBITER_UNKNOWN_WITHDRAWAL
+        tree, _ = SS.side_fork_choice(PARAMS, [*f.a, *f.b], _main(f))
+        assert node_state(node) == spec_state(tree.tip_state)
+        assert not node.store.credited(f.deposit.txid())
+
+        # the deposit can be credited again on the winning branch, by a block that builds on it
+        again, m = _side_block(f.b[-1], [_coinbase(5), f.a[0].transactions[1]])
+        node.main.blocks.add(m)
+        assert node.submit_block(again) == {again.hash(): "valid"} and node.store.credited(f.deposit.txid())
+    finally:
+        rpc.stop()
+        node.close()
+
+
+def test_a_restart_keeps_side_branches_and_the_chosen_tip(tmp_path: Path) -> None:
+    f = fork_blocks()
+    node = _node(tmp_path / "n", _main(f))
+    for b in [*f.a, *f.b[:3]]:
+        node.submit_block(b)
+    assert node.submit_block(f.c[2]) == {f.c[2].hash(): "orphan"}
+    assert node.submit_block(f.c[1]) == {f.c[1].hash(): "orphan"}
+    before = node_state(node)
+    node.close()
+    node = _node(tmp_path / "n", _main(f))
+    try:
+        assert node_state(node) == before and node.status(f.b[2].hash()) == "valid"
+        assert node.status(f.c[2].hash()) == "orphan"
+        out = node.submit_block(f.c[0])                        # c's first block connects the orphans: c wins
+        assert out == {x.hash(): "valid" for x in f.c} and node.status(f.c[2].hash()) == "tip"
+        tree, _ = SS.side_fork_choice(PARAMS, [*f.a, *f.b[:3], f.c[2], f.c[1], f.c[0]], _main(f))
+        assert tree.best == f.c[2].hash() and node_state(node) == spec_state(tree.tip_state)
+    finally:
+        node.close()
+
+
+def test_invalid_blocks_and_their_descendants_are_refused_and_change_nothing(tmp_path: Path) -> None:
+    f = fork_blocks()
+    node = _node(tmp_path / "n", _main(f))
+    try:
+        for b in [*f.a, *f.b[:2]]:
+            node.submit_block(b)
+        before = node_state(node)
+        with pytest.raises(Reject) as e:
+            node.submit_block(f.bad)
+        assert e.value.reason is Reason.COINBASE_BAD_REWARD
+        with pytest.raises(Reject) as e:
+            node.submit_block(f.after_bad[0])
+        assert e.value.reason is Reason.SIDE_FORK_DESCENDS_INVALID
+        assert node.submit_block(f.bad) == {f.bad.hash(): "duplicate"}
+        assert node_state(node) == before and node.status(f.after_bad[0].hash()) == "invalid"
+    finally:
+        node.close()
+
+
+class NodeMatchesSpec(RuleBasedStateMachine):
+    """Random arrival orders of the fork-choice blocks into a real node and into the spec's tree."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.f = fork_blocks()
+        self.dir = tempfile.mkdtemp(prefix="side-fork-")
+        self.node = _node(Path(self.dir), _main(self.f))
+        self.tree = SS.new_side_tree(PARAMS)
+        self.main = _main(self.f)
+
+    @rule(i=st.integers(0, 12))
+    def add(self, i: int) -> None:
+        f = self.f
+        b = [*f.a, *f.b, *f.c, f.bad, *f.after_bad][i]
+        self.tree, want = SS.add_side_block(self.tree, b, self.main)
+        try:
+            got = self.node.submit_block(b)
+        except Reject as e:
+            why = want[b.hash()]
+            assert e.reason.value == ("SIDE_FORK_DESCENDS_INVALID" if why.startswith("descends") else why)
+            assert b.hash() in self.tree.invalid
+        else:
+            assert got == want
+
+    @rule()
+    def restart(self) -> None:
+        self.node.close()
+        self.node = _node(Path(self.dir), _main(self.f))
+
+    @invariant()
+    def same_tip_and_state(self) -> None:
+        assert self.node.tip_hash() == self.tree.best
+        assert node_state(self.node) == spec_state(self.tree.tip_state)
+
+    def teardown(self) -> None:
+        self.node.close()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+NodeMatchesSpec.TestCase.settings = settings(max_examples=12, stateful_step_count=14, deadline=None,
+                                             suppress_health_check=[HealthCheck.too_slow])
+test_node_matches_the_spec = NodeMatchesSpec.TestCase
+
+
+def _wait(what: str, cond: Callable[[], Any], timeout: float = 60.0) -> Any:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        v = cond()
+        if v:
+            return v
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def test_two_nodes_that_saw_different_branches_converge_on_the_most_work(tmp_path: Path) -> None:
+    f = fork_blocks()
+    a = _node(tmp_path / "a", _main(f))
+    b = _node(tmp_path / "b", _main(f))
+    for blk in f.a:                          # A saw branch a (3 blocks, a deposit, a DID, a withdrawal)
+        a.submit_block(blk)
+    for blk in f.b:                          # B saw branch b (4 blocks)
+        b.submit_block(blk)
+    pa, pb = SideP2P(a).start(), SideP2P(b).start()
+    try:
+        pa.connect("127.0.0.1", pb.port)
+        _wait("A on b's tip", lambda: a.tip_hash() == f.b[-1].hash())
+        _wait("B holds a's branch", lambda: all(b.status(x.hash()) == "valid" for x in f.a))
+        assert node_state(a) == node_state(b)
+        # A then extends a shared block of a with branch c (4 blocks from genesis, equal to b): no change;
+        # one more block on c makes c the heaviest, and B follows
+        for blk in f.c:
+            a.submit_block(blk)
+        assert a.tip_hash() == f.b[-1].hash()
+        c4, m = _side_block(f.c[-1], [_coinbase(9)])
+        a.main.blocks.add(m)
+        b.main.blocks.add(m)
+        a.submit_block(c4)
+        _wait("B on c's tip", lambda: b.tip_hash() == c4.hash())
+        assert node_state(a) == node_state(b)
+        tree, _ = SS.side_fork_choice(PARAMS, [*f.a, *f.b, *f.c, c4], _main(f, {m}))
+        assert node_state(b) == spec_state(tree.tip_state)
+        assert b.store.credited(f.deposit.txid()) and not b.did.store.did(f.did)   # c shares a's deposit, not its DID
+    finally:
+        pa.stop()
+        pb.stop()
+        a.close()
+        b.close()
