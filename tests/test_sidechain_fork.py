@@ -264,3 +264,101 @@ def test_two_nodes_that_saw_different_branches_converge_on_the_most_work(tmp_pat
         pb.stop()
         a.close()
         b.close()
+
+
+_IMPORTER = r"""
+import json, sys
+from reference.sidechain.node import SideNode
+from spec.chain.tx import Transaction
+from spec.sidechain import params as SP
+from spec.sidechain.block import SideBlock
+
+class FixedMain:
+    def __init__(self, blocks, txs):
+        self.blocks, self.txs = blocks, txs
+    def has_block(self, h):
+        return h in self.blocks
+    def transaction(self, txid):
+        return self.txs.get(txid)
+    def header(self, h):
+        return None
+
+data = json.load(open(sys.argv[2]))
+txs = [Transaction.decode(bytes.fromhex(t)) for t in data["main_txs"]]
+main = FixedMain({bytes.fromhex(h) for h in data["main_blocks"]}, {t.txid(): t for t in txs})
+node = SideNode(sys.argv[1], main, SP.id_network("instant"), now=lambda: int(sys.argv[3]))
+blocks = [SideBlock.decode(bytes.fromhex(b)) for b in data["blocks"]]
+print("ready", flush=True)
+while True:
+    for b in blocks:
+        try:
+            node.submit_block(b)
+        except Exception:
+            pass
+"""
+
+
+def _extend(parent: SideBlock, n: int, salt: int, mains: list[bytes]) -> list[SideBlock]:
+    out = []
+    for _ in range(n):
+        parent, m = _side_block(parent, [_coinbase(parent.header.height + 1 + 1000 * salt)])
+        mains.append(m)
+        out.append(parent)
+    return out
+
+
+def test_sigkill_never_leaves_a_half_applied_reorganisation(tmp_path: Path) -> None:
+    import json
+    import os
+    import random
+    import signal
+    import subprocess
+    import sys
+
+    f = fork_blocks()
+    mains = list(f.main_blocks)
+    p = [*f.a, *_extend(f.a[-1], 7, 7, mains)]                 # a deposit, a DID, a withdrawal, then 7 more
+    q = [*f.b, *_extend(f.b[-1], 4, 8, mains)]                 # empty, 8 blocks
+    # the tip swings: p (3) -> q (4, the DID gone) -> p (6, the DID back) -> q (8) -> p (10, its last 4 as orphans first)
+    blocks = p[:3] + q[:4] + p[3:6] + q[4:8] + p[6:10][::-1]
+    main = FixedMain(set(mains), {f.deposit.txid(): f.deposit})
+    (tmp_path / "blocks.json").write_text(json.dumps({
+        "main_blocks": [m.hex() for m in mains], "main_txs": [f.deposit.serialize().hex()],
+        "blocks": [b.serialize().hex() for b in blocks]}))
+    now = SP.side_genesis_block().header.timestamp + 100
+    repo = Path(__file__).resolve().parents[1]
+    env = dict(os.environ, PYTHONPATH=str(repo))
+    rng = random.Random(3)
+    by_hash = {b.hash(): b for b in blocks}
+    seen_tips = set()
+    for round_ in range(10):
+        datadir = tmp_path / f"node{round_ % 5}"            # five fresh stores, each killed twice
+        proc = subprocess.Popen([sys.executable, "-c", _IMPORTER, str(datadir), str(tmp_path / "blocks.json"), str(now)],
+                                env=env, stdout=subprocess.PIPE, cwd=repo)
+        assert proc.stdout is not None and proc.stdout.readline().strip() == b"ready"
+        time.sleep(rng.uniform(0.0, 0.35))           # the whole sequence takes about 0.3 s
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        node = SideNode(datadir, main, PARAMS, now=lambda: now)        # recovery: the DID store brought level
+        try:
+            linear = SS.side_genesis_state(PARAMS)
+            for h in node.store.best_chain()[1:]:
+                linear, _ = SS.apply_side_block(linear, by_hash[h], main)
+            assert node_state(node) == spec_state(linear)
+            assert node.store.did_rewind() is None
+            seen_tips.add((node.height(), node.tip_hash()))
+        finally:
+            node.close()
+    print("tips seen after kills:", sorted(h for h, _ in seen_tips))
+    node = SideNode(datadir, main, PARAMS, now=lambda: now)
+    try:
+        for b in blocks:
+            try:
+                node.submit_block(b)
+            except Reject:
+                pass
+        tree, _ = SS.side_fork_choice(PARAMS, blocks, main)
+        assert node.tip_hash() == tree.best == p[9].hash()
+        assert node_state(node) == spec_state(tree.tip_state) and tree.tip_state.did.did(f.did) is not None
+    finally:
+        node.close()
