@@ -9,6 +9,7 @@ The main chain is a fixed set of main blocks (those whose SideAuxPows prove the 
 
 from __future__ import annotations
 
+import random
 import shutil
 import tempfile
 import time
@@ -17,9 +18,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, event, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
 from spec.chain.block import Header
 from spec.chain.tx import Transaction
@@ -126,11 +127,14 @@ def test_a_heavier_branch_takes_back_the_deposit_the_did_and_the_withdrawal(tmp_
         tree, _ = SS.side_fork_choice(PARAMS, [*f.a, *f.b], _main(f))
         assert node_state(node) == spec_state(tree.tip_state)
         assert not node.store.credited(f.deposit.txid())
+        # the losing branch's transactions went back to the pool, in chain order, as they still check on b
+        assert list(node.pool) == [tx.txid() for blk in f.a for tx in blk.transactions[1:]]
 
         # the deposit can be credited again on the winning branch, by a block that builds on it
         again, m = _side_block(f.b[-1], [_coinbase(5), f.a[0].transactions[1]])
         node.main.blocks.add(m)
         assert node.submit_block(again) == {again.hash(): "valid"} and node.store.credited(f.deposit.txid())
+        assert list(node.pool) == [tx.txid() for blk in f.a[1:] for tx in blk.transactions[1:]]   # mined: gone
     finally:
         rpc.stop()
         node.close()
@@ -176,21 +180,68 @@ def test_invalid_blocks_and_their_descendants_are_refused_and_change_nothing(tmp
         node.close()
 
 
+KINDS = ("empty", "empty", "empty", "empty", "deposit", "did", "burn", "greedy")
+"""What a mined block carries besides its coinbase: nothing; the recharge of the fixture's deposit (invalid
+where the chain credited it); the DID request paid from that recharge's output, or the withdrawal burning
+the DID request's change (invalid where that output is not unspent); a coinbase above the fees (SCV-008)."""
+
+
 class NodeMatchesSpec(RuleBasedStateMachine):
-    """Random arrival orders of the fork-choice blocks into a real node and into the spec's tree."""
+    """Random sidechain block trees, mined on random known blocks and delivered in random order (with
+    duplicates and restarts) to a real node and to the spec's tree; after every step the node's tip and
+    its whole state (both stores and the editions) are the spec's."""
 
     def __init__(self) -> None:
         super().__init__()
         self.f = fork_blocks()
         self.dir = tempfile.mkdtemp(prefix="side-fork-")
-        self.node = _node(Path(self.dir), _main(self.f))
-        self.tree = SS.new_side_tree(PARAMS)
         self.main = _main(self.f)
+        self.node = _node(Path(self.dir), self.main)
+        self.tree = SS.new_side_tree(PARAMS)
+        self.built: list[SideBlock] = [SP.side_genesis_block()]
+        self.salt = 0
 
-    @rule(i=st.integers(0, 12))
-    def add(self, i: int) -> None:
+    @initialize(branches=st.lists(st.lists(st.sampled_from(KINDS), min_size=1, max_size=5), min_size=2, max_size=3))
+    def start(self, branches: list[list[str]]) -> None:
+        """Competing branches on the genesis block to begin with."""
+        self.mine(0, branches)
+
+    @rule(parent=st.integers(0, 10**6),
+          branches=st.lists(st.lists(st.sampled_from(KINDS), min_size=1, max_size=5), min_size=1, max_size=3))
+    def mine(self, parent: int, branches: list[list[str]]) -> None:
+        """One to three competing branches of new blocks on any block built so far (delivered or not,
+        valid or not)."""
+        for kinds in branches:
+            prev = self.built[parent % len(self.built)]
+            for kind in kinds:
+                prev = self._mine(prev, kind)
+
+    def _mine(self, prev: SideBlock, kind: str) -> SideBlock:
         f = self.f
-        b = [*f.a, *f.b, *f.c, f.bad, *f.after_bad][i]
+        self.salt += 1
+        body = {"empty": [], "deposit": [f.a[0].transactions[1]], "did": [f.a[1].transactions[1]],
+                "burn": [f.a[2].transactions[1]], "greedy": []}[kind]
+        pays = [(b"\x21" + bytes(20), 1)] if kind == "greedy" else []
+        block, m = _side_block(prev, [_coinbase(prev.header.height + 1 + 1000 * self.salt, pays), *body])
+        self.main.blocks.add(m)
+        self.built.append(block)
+        return block
+
+    @rule(i=st.integers(0, 10**6))
+    def deliver(self, i: int) -> None:
+        self._deliver(self.built[i % len(self.built)])
+
+    @rule(r=st.randoms(use_true_random=False))
+    def deliver_all(self, r: random.Random) -> None:
+        """Every block built so far, in a random order (those seen before are duplicates)."""
+        blocks = list(self.built)
+        r.shuffle(blocks)
+        for b in blocks:
+            self._deliver(b)
+            self.same_tip_and_state()
+
+    def _deliver(self, b: SideBlock) -> None:
+        old = self.tree.best
         self.tree, want = SS.add_side_block(self.tree, b, self.main)
         try:
             got = self.node.submit_block(b)
@@ -200,11 +251,15 @@ class NodeMatchesSpec(RuleBasedStateMachine):
             assert b.hash() in self.tree.invalid
         else:
             assert got == want
+        if old not in self.tree.tip_state.hashes:
+            event("a reorganisation")
+        if self.tree.tip_state.did.dids:
+            event("a DID on the tip")
 
     @rule()
     def restart(self) -> None:
         self.node.close()
-        self.node = _node(Path(self.dir), _main(self.f))
+        self.node = _node(Path(self.dir), self.main)
 
     @invariant()
     def same_tip_and_state(self) -> None:
@@ -216,7 +271,7 @@ class NodeMatchesSpec(RuleBasedStateMachine):
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
-NodeMatchesSpec.TestCase.settings = settings(max_examples=12, stateful_step_count=14, deadline=None,
+NodeMatchesSpec.TestCase.settings = settings(max_examples=100, stateful_step_count=30, deadline=None,
                                              suppress_health_check=[HealthCheck.too_slow])
 test_node_matches_the_spec = NodeMatchesSpec.TestCase
 

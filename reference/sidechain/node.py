@@ -113,6 +113,7 @@ class SideNode:
         self.invalid: dict[bytes, str] = self.store.invalid_blocks()
         self._own_reject: Reject | None = None
         self._detached: list[SideBlock] = []
+        self._attached: list[SideBlock] = []
         if self.store.height() < 0:
             with self.store.transaction():
                 self.store.put_block(self.genesis, [SideEffects(created=[])] * len(self.genesis.transactions), [])
@@ -247,6 +248,7 @@ class SideNode:
         with self.lock:
             old_best = self.tip_hash()
             self._own_reject = None
+            self._attached, self._detached = [], []
             outcome = self._add(block)
             new_best = self.tip_hash()
             if new_best != old_best:
@@ -332,6 +334,7 @@ class SideNode:
                 self.did.submit_block(b.header.timestamp, [r for r, _ in reqs], height=b.header.height,
                                       txids=[t for _, t in reqs], strict=True)
             self.editions = editions
+            self._attached.append(b)
             return
         best_work = store.work(best)
         branch, fork_height = self._branch_to(parent)
@@ -357,7 +360,8 @@ class SideNode:
                 store.put_known(b, work)
                 store.delete_orphan(b.hash())
             return
-        self._detached = detached
+        self._detached.extend(detached)
+        self._attached.extend([*(self.store.known_block(bh) for bh in branch), b])  # type: ignore[list-item]
         self._sync_did()
         self.editions = self._replay_editions()
 
@@ -439,13 +443,13 @@ class SideNode:
         """The pool loses what the new chain holds or contradicts, and gets back the detached blocks'
         transactions that still check; templates on another parent go."""
         detached, self._detached = self._detached, []
-        for blk in detached:
+        attached, self._attached = self._attached, []
+        for blk in reversed(detached):          # oldest first: a transaction after the one it spends
             for tx in blk.transactions[1:]:
                 self.pool.setdefault(tx.txid(), tx)
-        on_chain = {tx.txid() for h in range(max(1, self.store.height() - 100), self.store.height() + 1)
-                    for tx in self.store.block_at(h).transactions}  # type: ignore[union-attr]
-        for txid in on_chain:
-            self.pool.pop(txid, None)
+        for blk in attached:
+            for tx in blk.transactions:
+                self.pool.pop(tx.txid(), None)
         self.templates = {k: v for k, v in self.templates.items() if v.header.previous == new_best}
         self._drop_invalid_pool()
 
