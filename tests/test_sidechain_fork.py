@@ -180,10 +180,11 @@ def test_invalid_blocks_and_their_descendants_are_refused_and_change_nothing(tmp
         node.close()
 
 
-KINDS = ("empty", "empty", "empty", "empty", "deposit", "did", "burn", "greedy")
+KINDS = ("empty", "empty", "empty", "empty", "deposit", "did", "burn", "mint", "greedy")
 """What a mined block carries besides its coinbase: nothing; the recharge of the fixture's deposit (invalid
 where the chain credited it); the DID request paid from that recharge's output, or the withdrawal burning
-the DID request's change (invalid where that output is not unspent); a coinbase above the fees (SCV-008)."""
+the DID request's change, or an edition minted by the DID with that change (invalid where that output is not
+unspent, or the DID not registered before the block); a coinbase above the fees (SCV-008)."""
 
 
 class NodeMatchesSpec(RuleBasedStateMachine):
@@ -201,9 +202,12 @@ class NodeMatchesSpec(RuleBasedStateMachine):
         self.built: list[SideBlock] = [SP.side_genesis_block()]
         self.salt = 0
 
-    @initialize(branches=st.lists(st.lists(st.sampled_from(KINDS), min_size=1, max_size=5), min_size=2, max_size=3))
-    def start(self, branches: list[list[str]]) -> None:
-        """Competing branches on the genesis block to begin with."""
+    @initialize(branches=st.lists(st.lists(st.sampled_from(KINDS), min_size=1, max_size=5), min_size=2, max_size=3),
+                story=st.sampled_from([(), ("deposit", "did", "mint"), ("deposit", "did", "burn")]))
+    def start(self, branches: list[list[str]], story: tuple[str, ...]) -> None:
+        """Competing branches on the genesis block to begin with, the first often a deposit, the DID paid
+        with it, then an edition it mints or a withdrawal."""
+        branches[0] = [*story, *branches[0]]
         self.mine(0, branches)
 
     @rule(parent=st.integers(0, 10**6),
@@ -220,7 +224,7 @@ class NodeMatchesSpec(RuleBasedStateMachine):
         f = self.f
         self.salt += 1
         body = {"empty": [], "deposit": [f.a[0].transactions[1]], "did": [f.a[1].transactions[1]],
-                "burn": [f.a[2].transactions[1]], "greedy": []}[kind]
+                "burn": [f.a[2].transactions[1]], "mint": [f.mint], "greedy": []}[kind]
         pays = [(b"\x21" + bytes(20), 1)] if kind == "greedy" else []
         block, m = _side_block(prev, [_coinbase(prev.header.height + 1 + 1000 * self.salt, pays), *body])
         self.main.blocks.add(m)
@@ -255,6 +259,8 @@ class NodeMatchesSpec(RuleBasedStateMachine):
             event("a reorganisation")
         if self.tree.tip_state.did.dids:
             event("a DID on the tip")
+        if self.tree.tip_state.editions.works:
+            event("an edition on the tip")
 
     @rule()
     def restart(self) -> None:
@@ -415,5 +421,31 @@ def test_sigkill_never_leaves_a_half_applied_reorganisation(tmp_path: Path) -> N
         tree, _ = SS.side_fork_choice(PARAMS, blocks, main)
         assert node.tip_hash() == tree.best == p[9].hash()
         assert node_state(node) == spec_state(tree.tip_state) and tree.tip_state.did.did(f.did) is not None
+    finally:
+        node.close()
+
+
+def test_an_edition_minted_only_on_the_losing_branch_is_gone(tmp_path: Path) -> None:
+    f = fork_blocks()
+    minted, m = _side_block(f.a[1], [_coinbase(3), f.mint])
+    main = _main(f, {m})
+    node = _node(tmp_path / "n", main)
+    try:
+        for b in [f.a[0], f.a[1], minted]:
+            assert node.submit_block(b) == {b.hash(): "valid"}
+        assert node.editions.works and node.edition_history[-1][0] == 3
+        for b in f.b:
+            node.submit_block(b)
+        assert node.tip_hash() == f.b[-1].hash()
+        assert not node.editions.works and node.edition_history == []
+        assert node.store.edition_events() == []
+        # back to a's side: c forks after a's first block and outweighs b; it holds neither DID nor edition
+        extra, m2 = _side_block(f.c[-1], [_coinbase(9)])
+        main.blocks.add(m2)
+        for b in [*f.c, extra]:
+            node.submit_block(b)
+        tree, _ = SS.side_fork_choice(PARAMS, [f.a[0], f.a[1], minted, *f.b, *f.c, extra], main)
+        assert node.tip_hash() == tree.best == extra.hash() and node_state(node) == spec_state(tree.tip_state)
+        assert not tree.tip_state.editions.works
     finally:
         node.close()

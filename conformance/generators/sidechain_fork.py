@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from functools import cache
 
 from spec.chain.builder import sign_standard
-from spec.chain.tx import Input, OutPoint, Transaction
+from spec.assets import editions as E
+from spec.chain.tx import Input, OutPoint, RecordPayload, Transaction
 from spec.crypto.p256 import public_key_from_private
 from spec.did import builder as DB
 from spec.did import document as DD
@@ -25,6 +26,7 @@ from spec.sidechain import block as SB
 from spec.sidechain import params as SP
 from spec.sidechain.crosschain import ZERO_PROGRAM_HASH
 from spec.sidechain.tx import RegisterDIDPayload, SideTransaction, SideTxType
+from spec.sidechain.validation import EDITION_RECORD_TYPE
 
 from conformance.generators.common import det_bytes
 from conformance.generators.sidechain import (
@@ -65,6 +67,8 @@ class ForkBlocks:
     """The DID branch a registers."""
     withdrawal: bytes
     """The txid of branch a's withdrawal."""
+    mint: SideTransaction
+    """An edition mint by the DID, spending what the withdrawal spends (the tests mine it instead)."""
 
 
 def did_request(private_key: bytes, now: int) -> tuple[str, str]:
@@ -112,8 +116,15 @@ def fork_blocks() -> ForkBlocks:
     bad, mb = _side_block(b_blocks[1], [_coinbase(3, [(a_ph, 1)])])
     mains.append(mb)
     after = _chain(bad, [[], []], mains, salt=3)
+    signer = parse_did_url(f"{did}#primary")
+    mint = E.sign_edition_request("mint", E.Mint(work=det_bytes("side/fork/work", 32), title="t", uri="u", copies=2,
+                                                 royalty=0, payout=a_ph, issuer=did), signer, DID_KEY)
+    record = sign_standard(SideTransaction(
+        tx_type=SideTxType.RECORD, payload=RecordPayload(type=EDITION_RECORD_TYPE, content=mint),
+        inputs=(Input(previous=OutPoint(txid=reg.txid(), index=0), sequence=0xFFFF_FFFF),),
+        outputs=(_out(a_ph, 49_800),)), [USER_KEY])
     return ForkBlocks(a=a_blocks, b=b_blocks, c=c_blocks, bad=bad, after_bad=after, main_blocks=tuple(mains),
-                      deposit=deposit, did=did, withdrawal=burn.txid())
+                      deposit=deposit, did=did, withdrawal=burn.txid(), mint=record)
 
 
 def fork_input(blocks: Sequence[SB.SideBlock], f: ForkBlocks | None = None) -> dict[str, object]:

@@ -120,7 +120,10 @@ class SideNode:
                 self.store.put_known(self.genesis, calc_work(self.genesis.header.bits))
         self._sync_did()
         self._catch_up()
-        self.editions = self._replay_editions()
+        self.edition_history: list[tuple[int, E.EditionState]] = self._replay_editions()
+        """The edition state after each best-chain block with edition events, by height: a reorganisation
+        starts from the one at the fork instead of checking the stored events again."""
+        self.editions = self.edition_history[-1][1] if self.edition_history else E.EMPTY_EDITIONS
         with self.lock:
             for orphan in self.store.ready_orphans():   # finish what a kill interrupted
                 if self.store.has_orphan(orphan.hash()):
@@ -333,6 +336,8 @@ class SideNode:
             if reqs:
                 self.did.submit_block(b.header.timestamp, [r for r, _ in reqs], height=b.header.height,
                                       txids=[t for _, t in reqs], strict=True)
+            if events:
+                self.edition_history.append((b.header.height, editions))
             self.editions = editions
             self._attached.append(b)
             return
@@ -343,12 +348,14 @@ class SideNode:
             with store.transaction(), self.did.branch(fork_height, commit=False) as did_apply:
                 while store.height() > fork_height:
                     detached.append(store.disconnect_tip())
-                editions = self._replay_editions()
-                for bh in branch:
-                    blk = store.known_block(bh)
+                history = [(h, st) for h, st in self.edition_history if h <= fork_height]
+                editions = history[-1][1] if history else E.EMPTY_EDITIONS
+                for blk in [*(store.known_block(bh) for bh in branch), b]:
                     assert blk is not None
+                    before = editions
                     editions = self._connect_checked(blk, editions, did_apply)
-                self._connect_checked(b, editions, did_apply)
+                    if editions is not before:
+                        history.append((blk.header.height, editions))
                 store.put_known(b, work)
                 store.delete_orphan(b.hash())
                 # [SCF-001] the branch replaces the tip only with strictly more work
@@ -363,7 +370,8 @@ class SideNode:
         self._detached.extend(detached)
         self._attached.extend([*(self.store.known_block(bh) for bh in branch), b])  # type: ignore[list-item]
         self._sync_did()
-        self.editions = self._replay_editions()
+        self.edition_history = history
+        self.editions = editions
 
     def _check(self, b: SideBlock) -> tuple[list[SideEffects], list[tuple[str, bytes]], E.EditionState,
                                              list[tuple[bytes, bytes, bytes]]]:
@@ -416,11 +424,17 @@ class SideNode:
         assert fork is not None
         return branch[::-1], fork.header.height
 
-    def _replay_editions(self) -> E.EditionState:
+    def _replay_editions(self) -> list[tuple[int, E.EditionState]]:
+        """On start: the stored edition events replayed, the state after each height that has some."""
+        history: list[tuple[int, E.EditionState]] = []
         state = E.EMPTY_EDITIONS
-        for event, request, outputs in self.store.edition_events():
+        for height, event, request, outputs in self.store.edition_events_by_height():
             state = E.apply_edition(state, request, event, self.resolver(), decode_outputs(outputs))
-        return state
+            if history and history[-1][0] == height:
+                history[-1] = (height, state)
+            else:
+                history.append((height, state))
+        return history
 
     def _sync_did(self) -> None:
         """After a reorganisation (or on start, if a kill came first): rewind the DID store to the height the

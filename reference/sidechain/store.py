@@ -273,6 +273,10 @@ class SideStore:
         return [(bytes(e), bytes(r), bytes(o)) for e, r, o in
                 self.db.execute("SELECT event, request, outputs FROM editions ORDER BY seq")]
 
+    def edition_events_by_height(self) -> list[tuple[int, bytes, bytes, bytes]]:
+        return [(h, bytes(e), bytes(r), bytes(o)) for h, e, r, o in
+                self.db.execute("SELECT height, event, request, outputs FROM editions ORDER BY seq")]
+
     def pending_withdrawals(self) -> list[tuple[bytes, bytes]]:
         return [(bytes(t), bytes(d)) for t, d in self.db.execute("SELECT txid, data FROM withdrawals WHERE done=0 "
                                                                  "ORDER BY height, txid")]
