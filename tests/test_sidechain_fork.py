@@ -449,3 +449,23 @@ def test_an_edition_minted_only_on_the_losing_branch_is_gone(tmp_path: Path) -> 
         assert not tree.tip_state.editions.works
     finally:
         node.close()
+
+
+def test_a_block_the_main_chain_does_not_prove_yet_is_taken_later(tmp_path: Path) -> None:
+    """SCV-001 depends on the node's main-chain view, which grows: the refusal is not remembered."""
+    f = fork_blocks()
+    main = FixedMain(set(), {f.deposit.txid(): f.deposit})
+    node = _node(tmp_path / "n", main)
+    try:
+        with pytest.raises(Reject) as e:
+            node.submit_block(f.b[0])
+        assert e.value.reason is Reason.SIDE_MAIN_BLOCK_UNKNOWN and node.status(f.b[0].hash()) is None
+        assert node.submit_block(f.b[1]) == {f.b[1].hash(): "orphan"}
+        main.blocks.update(f.main_blocks)                     # the main node caught up
+        assert node.submit_block(f.b[0]) == {f.b[0].hash(): "valid", f.b[1].hash(): "valid"}
+        assert node.tip_hash() == f.b[1].hash()
+        with pytest.raises(Reject) as e:                       # an intrinsic fault is remembered
+            node.submit_block(f.bad)
+        assert node.status(f.bad.hash()) == "invalid"
+    finally:
+        node.close()

@@ -21,6 +21,10 @@ commit, the sidechain store records the fork height in the same transaction, and
 rewound to it and brought level (``_sync_did``, again on start if a kill came first): a kill at any
 moment leaves either the old chain or the new one, never half of a reorganisation.
 
+The spec's tree judges blocks against one fixed main-chain view; the node's view is the main node's
+best chain, which changes. A block refused only by that view (:data:`MAIN_VIEW_RULES`) is therefore
+not remembered as invalid: it is taken if it comes again once the main node holds what it names.
+
 After a reorganisation a deposit credited, a DID registered, an edition recorded or a withdrawal burned
 only on the losing branch is gone: the deposit can be credited again, the DID no longer resolves, and
 ``getwithdraws`` no longer lists the withdrawal, so the arbiters neither propose nor sign its payment
@@ -84,6 +88,12 @@ class RpcMainView:
             return Transaction.decode(bytes.fromhex(self.rpc.call("getrawtransaction", txid=display(txid))))
         except RpcError:
             return None
+
+
+MAIN_VIEW_RULES = frozenset({"SCV-001", "SCV-006", "SPV-003"})
+"""Rules a block breaks only against today's main-chain view (its main block, its deposit, the block of its
+deposit's proof not on the main chain yet): such a block is refused but not remembered as invalid, so it
+is taken when it comes again after the main node has caught up."""
 
 
 class _KeepSide(Exception):
@@ -303,7 +313,8 @@ class SideNode:
                 try:
                     self._connect_or_side(b)
                 except Reject as e:
-                    self._mark_invalid(bh, e.reason.value)
+                    if e.rule not in MAIN_VIEW_RULES:
+                        self._mark_invalid(bh, e.reason.value)
                     outcome[bh] = e.reason.value
                     if bh == h:
                         self._own_reject = e
