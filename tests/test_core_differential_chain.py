@@ -196,6 +196,89 @@ def test_apply_block(d: st.DataObject) -> None:
         assert c.summary() == cstate.summary()
 
 
+# -- transaction context ---------------------------------------------------------------------------------------
+
+ARBITER_KEYS = tuple((0xA0 + i).to_bytes(32, "big") for i in range(4))
+
+
+def _context_tx(d: st.DataObject, blocks: list[Any], height: int, arbiters: list[bytes]) -> Any:
+    """A transaction for the tip's context: a signed, badly signed or unsigned transfer, a transaction of the
+    chain itself, or a SideChainPow signed by the on-duty arbiter or by another key."""
+    from conformance.bench_node import KEY, MINER
+    from spec.chain.params import DESTROY_ADDRESS
+    from spec.chain.tx import SideChainPowPayload, Transaction, TxType
+    from spec.crypto.p256 import ecdsa_sign
+
+    kind = d.draw(st.sampled_from(["transfer"] * 6 + ["chain", "sidechain_pow"]))
+    if kind == "chain":
+        return d.draw(st.sampled_from([tx for b in blocks for tx in b.transactions[1:]]))
+    if kind == "sidechain_pow":
+        payload = SideChainPowPayload(side_block_hash=d.draw(HASH), side_genesis_hash=d.draw(HASH), block_height=d.draw(U32),
+                                      signature=b"")
+        duty = ARBITER_KEYS[(height - 1) % len(arbiters)] if arbiters else ARBITER_KEYS[0]
+        key = d.draw(st.sampled_from([duty, duty, ARBITER_KEYS[3]]))
+        payload = payload.model_copy(update={"signature": ecdsa_sign(key, payload.unsigned())})
+        inputs = d.draw(st.sampled_from([(), (blocks[0].transactions[0].txid(), 1)]))
+        base = builder.transfer([inputs] if inputs else [], [(MINER, 10**8 - 1000)] if inputs else [])
+        return Transaction(version=base.version, tx_type=TxType.SIDECHAIN_POW, payload=payload, attributes=(),
+                           inputs=base.inputs, outputs=base.outputs, lock_time=0)
+    # transfers: from the coinbases (mature, spent, immature, beyond the tip), the chain's transfers, unknown txids
+    spendable = [(b.transactions[0].txid(), 1, b.transactions[0].outputs[1].value) for b in blocks] + \
+        [(tx.txid(), i, o.value) for b in blocks for tx in b.transactions[1:] for i, o in enumerate(tx.outputs)]
+    mature = spendable[:3] + spendable[11:12] + spendable[BASE:]
+    source = st.one_of(*[st.sampled_from(mature)] * 4, st.sampled_from(spendable),
+                       st.tuples(st.sampled_from([bytes(32), bytes([1]) * 32]), st.integers(0, 2), st.just(10**8)))
+    inputs = d.draw(st.lists(source, min_size=1, max_size=2))
+    index = d.draw(st.sampled_from([None, None, None, 0, 2]))  # another output of the same transaction
+    inputs = [(t, i if index is None else index, v) for t, i, v in inputs]
+    total = sum(v for _, _, v in inputs)
+    fee = d.draw(st.sampled_from([1000, 1000, 100, 99, 0, -1]))
+    to = d.draw(st.sampled_from([MINER] * 6 + [bytes([0x1F]) + bytes(20), bytes([0x4B]) + bytes(20), DESTROY_ADDRESS]))
+    lock_time = d.draw(st.sampled_from([0, 0, 0, height - 1, height + 5]))
+    sequence = d.draw(st.sampled_from([0xFFFF_FFFF, 0xFFFF_FFFF, 0xFFFF_FFFE]))
+    tx = builder.transfer([(t, i) for t, i, _ in inputs], [(to, total - fee)], lock_time=lock_time, sequence=sequence,
+                          nonce=d.draw(st.binary(max_size=2)))
+    how = d.draw(st.sampled_from(["sign"] * 4 + ["unsigned", "other_key", "twice"]))
+    if how == "unsigned":
+        return tx
+    signed = builder.sign_standard(tx, [ARBITER_KEYS[0] if how == "other_key" else KEY])
+    return builder.sign_standard(signed, [KEY, KEY]) if how == "twice" else signed
+
+
+@FAST
+@given(st.data())
+def test_tx_context(d: st.DataObject) -> None:
+    """``check_tx_context`` (the node's pool check and every transaction of a block) against ``ec_tx_context`` on a
+    view of what the transaction names, as the node's C backend loads it: random transfers, transactions of the
+    chain, SideChainPows with and without arbiters, half of them mutated as bytes and decoded again by the spec,
+    at the next height or another; the verdict, the reason and the fee must agree."""
+    from spec.chain import validation
+    from spec.chain.tx import decode_transaction
+    from spec.crypto.p256 import public_key_from_private
+    from spec.errors import DecodeError
+
+    state, _, blocks = _base()
+    height = d.draw(st.one_of(st.just(BASE + 1), st.integers(1, BASE + 120)))
+    arbiters = [public_key_from_private(k) for k in ARBITER_KEYS[:d.draw(st.sampled_from([0, 0, 1, 3]))]]
+    params = INSTANT.model_copy(update={"cross_chain_arbiters": tuple(arbiters)})
+    tx = _context_tx(d, blocks, height, arbiters)
+    if d.draw(st.booleans()):
+        data = mutate(tx.serialize(), d.draw)
+        try:
+            tx = decode_transaction(data)
+        except DecodeError:
+            event("context: mutation does not decode")
+            data = tx.serialize()
+    got = core.tx_context_code(tx, height, state, params)
+    assert got is not None
+    # the original, which the C backend's hook wraps once installed
+    spec_check = core._spec_check_tx_context or validation.check_tx_context
+    outcome = spec_outcome(lambda: spec_check(tx, height, state, params))
+    event(f"context: {outcome[0] if outcome[0] == 'ok' else outcome[1]}")
+    agree("tx_context", {"tx": tx.serialize(), "height": height, "arbiters": arbiters}, outcome,
+          core_outcome(got[0], got[1]))
+
+
 # -- fork choice ---------------------------------------------------------------------------------------------
 
 
