@@ -502,7 +502,9 @@ def fork_choice(network: str, blocks: list[bytes], now: int) -> tuple[int, Any]:
             if int(lib.ec_tree_add(t, b, now)) < 0:
                 raise RuntimeError("the C core reported an internal error")
         best = t.nodes[t.best]
-        s = best.state
+        s = lib.ec_tree_best_state(t)
+        if s == ffi.NULL:
+            raise RuntimeError("the C core reported an internal error")
         tip = s.headers[s.n_headers - 1]
         statuses, reasons, seen = [], [], set()
         for b in decoded:
