@@ -484,9 +484,12 @@ class CoreState:
         return bytes(tip.hash), tip.height, int.from_bytes(bytes(s.work), "big"), utxos
 
 
-def fork_choice(network: str, blocks: list[bytes], now: int) -> tuple[int, Any]:
+def fork_choice(network: str, blocks: list[bytes], now: int, with_utxos: bool = False,
+                steps: list[int] | None = None) -> tuple[int, Any]:
     """(code, (tip, height, work, statuses, reasons)) of a C block tree fed ``blocks`` in order, reported as
-    the ``ela.fork_choice`` binding does (reasons: Reason values or ``descends_from_invalid``)."""
+    the ``ela.fork_choice`` binding does (reasons: Reason values or ``descends_from_invalid``); with
+    ``with_utxos``, the best tip's unspent outputs follow as in :meth:`CoreState.summary`. ``steps``, when
+    given, receives the tree's step count after each block (``ec_block_tree.steps``)."""
     _need()
     decoded = []
     for data in blocks:
@@ -501,6 +504,8 @@ def fork_choice(network: str, blocks: list[bytes], now: int) -> tuple[int, Any]:
         for b in decoded:
             if int(lib.ec_tree_add(t, b, now)) < 0:
                 raise RuntimeError("the C core reported an internal error")
+            if steps is not None:
+                steps.append(int(t.steps))
         best = t.nodes[t.best]
         s = lib.ec_tree_best_state(t)
         if s == ffi.NULL:
@@ -515,7 +520,10 @@ def fork_choice(network: str, blocks: list[bytes], now: int) -> tuple[int, Any]:
             seen.add(h)
             reasons.append(None if st != "invalid" else
                            "descends_from_invalid" if node.reason == -2 else reason(node.reason).value)
-        return 0, (bytes(tip.hash), tip.height, int.from_bytes(bytes(s.work), "big"), statuses, reasons)
+        out = (bytes(tip.hash), tip.height, int.from_bytes(bytes(s.work), "big"), statuses, reasons)
+        if with_utxos:  # the working state is sorted by (txid, index) already
+            out += ([(bytes(u.txid), u.index, u.value, bytes(u.program_hash)) for u in (s.utxos[i] for i in range(s.n_utxos))],)
+        return 0, out
     finally:
         lib.ec_tree_free(t)
 

@@ -325,6 +325,98 @@ def test_fork_choice(d: st.DataObject) -> None:
     agree("fork_choice", {"network": "instant", "blocks": data, "now": NOW}, outcome, core_outcome(code, got))
 
 
+@functools.lru_cache(maxsize=1)
+def _base_tree() -> Any:
+    state, _, blocks = _base()
+    tree = S.new_tree(INSTANT)
+    for b in blocks:
+        tree, _ = S.add_block(tree, b, NOW)
+    assert tree.tip_state.tip().hash == state.tip().hash
+    return tree
+
+
+@SLOW
+@given(st.data())
+def test_fork_choice_with_spends(d: st.DataObject) -> None:
+    """Branches on the differential chain whose blocks spend its mature coinbases (the same output on several
+    branches, sometimes twice on one), fed in a random order after the chain: the C tree moves its one working
+    state between branches by undoing and reconnecting blocks, so the best tip's unspent outputs must be the
+    spec's too, besides the statuses, reasons, tip and work."""
+    from conformance.bench_node import FEE, KEY, MINER
+
+    _, _, base = _base()
+    tip = base[-1]
+    built = [(tip.hash(), tip.header.height, tip.header.timestamp)]
+    coins = [base[h - 1].transactions[0] for h in (1, 2, 3, 12)]  # mature and unspent at the chain's tip
+    blocks = []
+    for i in range(d.draw(st.integers(1, 8))):
+        parent, ph, pts = d.draw(st.one_of(st.sampled_from(built), st.sampled_from(built[-2:])))  # long branches too
+        txs = []
+        for c in d.draw(st.lists(st.sampled_from(coins), max_size=2)):
+            tx = builder.transfer([(c.txid(), 1)], [(MINER, c.outputs[1].value - FEE)], nonce=bytes([i]))
+            txs.append(builder.sign_standard(tx, [KEY]))
+        cb = builder.coinbase(ph + 1, INSTANT, MINER, fees=FEE * len(txs), nonce=bytes([i]))
+        b = builder.solve(builder.block_template(parent, ph + 1, pts + 1, INSTANT.pow_limit_bits, [cb, *txs]))
+        built.append((b.hash(), ph + 1, b.header.timestamp))
+        blocks.append(b)
+    order = d.draw(st.lists(st.sampled_from(blocks), min_size=1, max_size=len(blocks) + 2))
+
+    def spec() -> Any:
+        tree = _base_tree()
+        for b in order:
+            tree, _ = S.add_block(tree, b, NOW)
+        statuses, reasons, seen = [], [], set()
+        for b in order:
+            h = b.hash()
+            st_ = tree.status(h)
+            statuses.append("duplicate" if h in seen else st_)
+            seen.add(h)
+            r = tree.invalid.get(h, "") if st_ == "invalid" else None
+            reasons.append(None if r is None else r if not r.startswith("descends") else "descends_from_invalid")
+        s = tree.tip_state
+        return (s.tip().hash, s.height, s.work, statuses, reasons, _spec_summary(s)[3])
+
+    code, got = core.fork_choice("instant", [b.serialize() for b in base + order], NOW, with_utxos=True)
+    if code == 0:
+        n = len(base)
+        got = (*got[:3], got[3][n:], got[4][n:], got[5])
+    outcome = spec_outcome(spec)
+    event(f"fork choice with spends: tip at height {outcome[1][1]}, {sorted(set(map(str, outcome[1][3])))}")
+    agree("fork_choice", {"network": "instant", "blocks": [b.serialize() for b in order], "now": NOW}, outcome,
+          core_outcome(code, got))
+
+
+def test_fork_choice_is_linear_in_the_blocks() -> None:
+    """5,000 blocks in one request: the tree's own work (index probes, orphan links, queued blocks, blocks
+    undone and reconnected: ``ec_block_tree.steps``) grows linearly, a few steps per block, both for a chain
+    fed in order and for the same chain fed in reverse (every block an orphan until the last arrives)."""
+    from conformance.bench_node import MINER
+    from spec.chain.params import genesis_block
+
+    g = genesis_block("instant")
+    prev, ts, chain = g.hash(), g.header.timestamp, []
+    for h in range(1, 5001):
+        b = builder.solve(builder.block_template(prev, h, ts + 1, INSTANT.pow_limit_bits,
+                                                 [builder.coinbase(h, INSTANT, MINER)]))
+        prev, ts = b.hash(), b.header.timestamp
+        chain.append(b.serialize())
+    totals = {}
+    for n in (1000, 5000):
+        for order in ("forward", "reverse"):
+            blocks = chain[:n] if order == "forward" else chain[:n][::-1]
+            steps: list[int] = []
+            code, got = core.fork_choice("instant", blocks, NOW, steps=steps)
+            assert code == 0 and got[1] == n and got[3].count("tip") == 1 and set(got[3]) == {"tip", "valid"}
+            totals[order, n] = steps[-1]
+            if order == "forward":  # in order, the last thousand blocks cost no more than the first thousand
+                first, last = steps[999] - steps[0], steps[-1] - steps[-1000]
+                assert last <= first * 1.25 + 100, (first, last)
+    for order in ("forward", "reverse"):
+        # a bounded number of steps per block, and five times the blocks cost five times the steps
+        assert totals[order, 5000] <= 10 * 5000, totals
+        assert totals[order, 5000] <= 5 * totals[order, 1000] * 1.1, totals
+
+
 def test_apply_block_refusal_keeps_state() -> None:
     """A block on an unknown parent is refused with ST-001's reason and the C state is left unchanged."""
     state, cstate, blocks = _base()

@@ -694,52 +694,53 @@ static int undo_utxo(block_undo *u, const ec_utxo *e) {
 }
 
 /* merge the items appended after the first `sorted` (sorted, one per key) into them, of equal keys
- * the later winning as in ec_state_normalize: the tail is sorted, then each tail item's place is
- * found by bisection and the prefix is copied in runs, so a block's few additions cost one copy of
- * the array, not a sort of it */
+ * the later winning as in ec_state_normalize: the tail is sorted, each tail item's place is found
+ * by bisection, and the array is filled from its end, moving each run of the prefix once, in place.
+ * A block's few additions cost one move of the part of the array after the first of them, not a
+ * sort of it (nor a fresh allocation, whose pages would be faulted in at every block). */
 static int merge_tail(void **arr, size_t sorted, size_t *n, size_t *cap, size_t size, int (*cmp)(const void *, const void *)) {
     size_t k = *n - sorted;
     if (k == 0) return EC_OK;
     if (sorted == 0) return normalize(arr, n, cap, size, cmp);
-    const uint8_t *base = *arr;
-    size_t *idx = malloc(k * sizeof *idx);
-    uint8_t *out = malloc(*n * size);
-    if (!idx || !out) {
-        free(idx);
-        free(out);
-        return EC_INTERNAL_ERROR;
-    }
-    for (size_t i = 0; i < k; i++) idx[i] = sorted + i;
-    sort_ctx.base = base;
-    sort_ctx.size = size;
-    sort_ctx.cmp = cmp;
-    qsort(idx, k, sizeof *idx, position_order);
-    size_t m = 0;
-    for (size_t i = 0; i < k; i++) /* the last of a run of equal keys */
-        if (i + 1 == k || cmp(base + idx[i] * size, base + idx[i + 1] * size) != 0) idx[m++] = idx[i];
-    size_t i = 0, o = 0;
-    for (size_t j = 0; j < m; j++) {
-        const uint8_t *key = base + idx[j] * size;
-        size_t lo = i, hi = sorted; /* the first prefix item not below the key */
-        while (lo < hi) {
-            size_t mid = lo + (hi - lo) / 2;
-            if (cmp(base + mid * size, key) < 0) lo = mid + 1;
-            else hi = mid;
+    uint8_t *base = *arr;
+    size_t *idx = malloc(k * sizeof *idx), *pos = malloc(k * sizeof *pos);
+    uint8_t *tail = malloc(k * size), *eq = malloc(k);
+    int rc = idx && pos && tail && eq ? EC_OK : EC_INTERNAL_ERROR;
+    if (rc == EC_OK) {
+        for (size_t i = 0; i < k; i++) idx[i] = sorted + i;
+        sort_ctx.base = base;
+        sort_ctx.size = size;
+        sort_ctx.cmp = cmp;
+        qsort(idx, k, sizeof *idx, position_order);
+        size_t m = 0, replaced = 0, lo = 0;
+        for (size_t i = 0; i < k; i++) /* the last of a run of equal keys */
+            if (i + 1 == k || cmp(base + idx[i] * size, base + idx[i + 1] * size) != 0) memcpy(tail + m++ * size, base + idx[i] * size, size);
+        for (size_t j = 0; j < m; j++) { /* the first prefix item not below tail[j] */
+            size_t hi = sorted;
+            while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                if (cmp(base + mid * size, tail + j * size) < 0) lo = mid + 1;
+                else hi = mid;
+            }
+            pos[j] = lo;
+            eq[j] = lo < sorted && cmp(base + lo * size, tail + j * size) == 0;
+            replaced += eq[j];
         }
-        memcpy(out + o * size, base + i * size, (lo - i) * size);
-        o += lo - i;
-        i = lo;
-        if (i < sorted && cmp(base + i * size, key) == 0) i++; /* replaced */
-        memcpy(out + o++ * size, key, size);
+        size_t total = sorted + m - replaced, end = sorted, w = total;
+        for (size_t j = m; j-- > 0;) {
+            size_t from = pos[j] + eq[j]; /* a replaced prefix item is dropped */
+            w -= end - from;
+            memmove(base + w * size, base + from * size, (end - from) * size);
+            memcpy(base + --w * size, tail + j * size, size);
+            end = pos[j];
+        }
+        *n = total;
     }
-    memcpy(out + o * size, base + i * size, (sorted - i) * size);
-    o += sorted - i;
     free(idx);
-    free(*arr);
-    *arr = out;
-    *cap = *n;
-    *n = o;
-    return EC_OK;
+    free(pos);
+    free(tail);
+    free(eq);
+    return rc;
 }
 
 /* drop the items whose `gone` flag is set, keeping the order */
