@@ -417,6 +417,51 @@ def test_fork_choice_is_linear_in_the_blocks() -> None:
         assert totals[order, 5000] <= 5 * totals[order, 1000] * 1.1, totals
 
 
+@FAST
+@given(st.data())
+def test_block_context_at_a_retarget_height(d: st.DataObject) -> None:
+    """``check_block_context`` against ``ec_block_context`` on regnet, which retargets every 720 blocks, at and
+    beside a retarget height: the required bits read the window's first header from the chain's headers. No
+    vector reaches this path of the state (a block's ``pre`` chain would need 719 blocks mined at regnet's
+    difficulty, about two million hashes each), so both sides are given the same hand-made headers: random
+    timestamps for the window's first header and the tip, random tip bits, and a block carrying the required
+    bits or others, stamped before or after the median time."""
+    from conformance.bench_node import MINER
+    from spec.chain.params import REGNET
+    from spec.chain.state import ChainState
+    from spec.chain.validation import HeaderInfo, check_block_context, expected_bits
+
+    tip_height = d.draw(st.sampled_from([719, 1439, 1438, 1440, 2159]))
+    first = tip_height - 719
+    base = 1_600_000_000
+    stamps = [base + 120 * h for h in range(tip_height + 1)]
+    stamps[first] = d.draw(st.integers(0, 0xFFFF_FFFF))
+    stamps[tip_height] = d.draw(st.one_of(st.integers(0, 0xFFFF_FFFF), st.just(stamps[first] + 86_400 & 0xFFFF_FFFF)))
+    tip_bits = d.draw(st.sampled_from([0x1D03FFFF, 0x1F0008FF, 0x1B0404CB, 0x207FFFFF, 0]))
+    headers = tuple(HeaderInfo(hash=h.to_bytes(32, "little"), height=h, timestamp=t,
+                               bits=tip_bits if h == tip_height else 0x1D03FFFF) for h, t in enumerate(stamps))
+    view = ChainState(params=REGNET, headers=headers, utxos={}, tx_outputs={}, work=0)
+    required = expected_bits(view, REGNET)
+    bits = d.draw(st.sampled_from([required, required, required ^ 1, 0x1D03FFFF]))
+    timestamp = d.draw(st.sampled_from([max(stamps[-11:]), max(stamps[-11:]), base + 120 * (tip_height - 20)]))
+    height = tip_height + 1
+    block = builder.block_template(headers[-1].hash, height, timestamp, bits, [builder.coinbase(height, REGNET, MINER)])
+
+    c = core.ffi.new("ec_chain_state *")  # filled by hand, so never handed to ec_state_free
+    core.lib.ec_state_init(c, core.state_network_index("regnet"))
+    arr = core.ffi.new("ec_header_info[]", len(headers))
+    for i, h in enumerate(headers):
+        core.ffi.memmove(arr[i].hash, h.hash, 32)
+        arr[i].height, arr[i].timestamp, arr[i].bits = h.height, h.timestamp, h.bits
+    c.headers, c.n_headers, c.cap_headers = arr, len(headers), len(headers)
+    cb = core.decode_block(block.serialize())
+    code = int(core.lib.ec_block_context(cb.ptr, c))
+    outcome = spec_outcome(lambda: check_block_context(block, view, REGNET))
+    event(f"retarget context: {outcome[0] if outcome[0] == 'ok' else outcome[1]}")
+    agree("block_context_retarget", {"tip_height": tip_height, "stamps": [stamps[first], stamps[tip_height]],
+                                     "tip_bits": tip_bits, "block": block.serialize()}, outcome, core_outcome(code, 0))
+
+
 def test_apply_block_refusal_keeps_state() -> None:
     """A block on an unknown parent is refused with ST-001's reason and the C state is left unchanged."""
     state, cstate, blocks = _base()
