@@ -363,7 +363,7 @@ def bits_next_cases() -> Iterator[CaseSpec]:
                                                         "network": "regnet"},
                    OK, NEXT_RULES, "the first retarget on regnet: the window starts at the genesis header (height 0)")
     yield CaseSpec("unknown_network", {"headers": window(1439, 0, 86400, 0x1D03FFFF), "network": "simnet"},
-                   Reason.MALFORMED_INPUT, (), "a network name the spec does not define")
+                   Reason.UNKNOWN_NETWORK, ("NET-001",), "a network name the spec does not define")
     yield CaseSpec("instant_ignores_retarget_height", {"headers": [hdr(719, 0, 0x1D03FFFF)], "network": "instant"}, OK,
                    NEXT_RULES, "instant mode returns 0x207fffff at every height, with no ancestor needed",
                    expect_ok={"bits": P.INSTANT_POW_LIMIT_BITS})

@@ -17,7 +17,8 @@ static int state_network(const jv *in, int *out) {
             *out = i;
             return EC_OK;
         }
-    return EC_MALFORMED_INPUT;
+    /* [NET-001] the network is one the spec defines */
+    return EC_UNKNOWN_NETWORK;
 }
 
 static int u32_field(const jv *in, const char *key, uint32_t *out) {
