@@ -11,10 +11,11 @@ while the cost ABI mode adds per call (about a microsecond) is small next to wha
 library is missing or was built from a different ``Reason`` enum, :data:`unavailable_reason` says
 why and every caller uses the spec.
 
-The node's hook is :func:`use_backend`: inside ``with use_backend("c")`` the calls that the spec's
-block and transaction checks (``spec.chain.validation``) make to ``check_tx_sanity`` and
-``check_signatures`` run in C (``ec_tx_sanity``; ``ec_check_signatures``: program hashes, script
-parsing and every ECDSA verification), each transaction decoded in C once. The C result is used
+The node's hook is :func:`use_backend`: inside ``with use_backend("c")`` the calls made through
+``spec.chain.validation`` to ``check_tx_sanity``, ``check_signatures`` and ``check_tx_context``
+run in C (``ec_tx_sanity``; ``ec_check_signatures``: program hashes, script parsing and every
+ECDSA verification; ``ec_tx_context`` on a view of what the transaction names, see
+:func:`tx_context_code`), each transaction decoded in C once. The C result is used
 only when it **accepts**; on any rejection the spec's own function runs and raises the normative
 :class:`~spec.errors.Reject` (reason, rule ID and detail), so the node behaves identically with
 and without the core. A case where C rejects and the spec accepts is counted in
