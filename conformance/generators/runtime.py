@@ -751,7 +751,8 @@ def _section_order() -> Iterator[CaseSpec]:
         yield CaseSpec(name, {"module": module, "memory_pages": 16}, Reason.MODULE_MALFORMED, ("RT-097",), description)
     for name, sid in (("unknown_section_id_between_known", 14), ("section_id_255", 255)):
         yield CaseSpec(name, {"module": _wasm(typ, (sid, b"\x00"), mem), "memory_pages": 16},
-                       Reason.MODULE_MALFORMED, ("RT-086",), f"a section of id {sid} between a type and a memory section")
+                       Reason.MODULE_MALFORMED, ("RT-086",),
+                       f"a section of id {sid} between a type and a memory section")
 
 
 @generator("runtime", "runtime.memory.span")
