@@ -41,8 +41,10 @@ import spec.encoding.hashes  # noqa: F401
 import spec.encoding.primitives  # noqa: F401
 import spec.sidechain.block  # noqa: F401
 import spec.sidechain.crosschain  # noqa: F401
+import spec.sidechain.spv  # noqa: F401
 import spec.sidechain.tx  # noqa: F401
 import spec.sidechain.validation  # noqa: F401
+import spec.sidechain.withdrawal  # noqa: F401
 import spec.runtime.capability  # noqa: F401
 import spec.runtime.hostcalls  # noqa: F401
 import spec.runtime.intents  # noqa: F401
