@@ -120,6 +120,10 @@ class Reason(StrEnum):
     DUPLICATE_SIGNATURE = "DUPLICATE_SIGNATURE"
     """Two signatures of one program match the same key."""
 
+    # -- chain networks ---------------------------------------------------------------------------
+    UNKNOWN_NETWORK = "UNKNOWN_NETWORK"
+    """A network name the spec does not define (mainnet, testnet, regnet and instant are defined)."""
+
     # -- chain transactions and blocks: codecs --------------------------------------------------
     TX_VERSION_INVALID = "TX_VERSION_INVALID"
     """A transaction version between 1 and 8, which has no wire form."""
