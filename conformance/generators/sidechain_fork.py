@@ -203,4 +203,3 @@ def reorg() -> Iterator[CaseSpec]:
                    "an invalid block does not taint its siblings: b's own third and fourth blocks win",
                    expect_ok={"height": 4})
     yield CaseSpec("invalid_block_itself", fork_input(b[:2] + [f.bad]), Reason.COINBASE_BAD_REWARD, ("SCV-008",))
-    yield CaseSpec("no_blocks", fork_input([]), Reason.MALFORMED_INPUT, (), "there is no last block")
