@@ -469,3 +469,42 @@ def test_a_block_the_main_chain_does_not_prove_yet_is_taken_later(tmp_path: Path
         assert node.status(f.bad.hash()) == "invalid"
     finally:
         node.close()
+
+
+def test_a_store_without_the_version_is_refused_at_open_not_mid_reorganisation(tmp_path: Path) -> None:
+    """A sidechain store written before side branches and undo data were kept (tables, no version) is refused
+    when it is opened, with its version named, and left as it was; ``elastos sidechain`` says so and exits 2.
+    A new folder opens, and opens again (the version it writes is the one it reads)."""
+    import sqlite3
+    import subprocess
+    import sys
+
+    from reference.sidechain.store import SCHEMA_VERSION, SideStore, SideStoreError
+
+    fresh = tmp_path / "fresh.sqlite"
+    SideStore(fresh).close()
+    SideStore(fresh).close()
+    assert sqlite3.connect(fresh).execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+
+    old = tmp_path / "old" / "side.sqlite"
+    old.parent.mkdir()
+    db = sqlite3.connect(old)
+    db.execute("CREATE TABLE blocks (height INTEGER PRIMARY KEY, hash BLOB UNIQUE NOT NULL, data BLOB NOT NULL)")
+    db.execute("INSERT INTO blocks VALUES (0, x'00', x'00')")
+    db.commit()
+    db.close()
+    before = old.read_bytes()
+    with pytest.raises(SideStoreError, match="version 0"):
+        SideStore(old)
+    assert old.read_bytes() == before
+
+    other = tmp_path / "other.sqlite"
+    sqlite3.connect(other).execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    with pytest.raises(SideStoreError, match=f"version {SCHEMA_VERSION + 1}"):
+        SideStore(other)
+
+    done = subprocess.run([sys.executable, "-m", "reference.cli", "sidechain", "--datadir", str(old.parent),
+                           "--main-rpc", "http://127.0.0.1:1", "--rpcport", "0"],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and "sidechain store version 0" in done.stderr, done.stderr
+    assert old.read_bytes() == before

@@ -21,7 +21,6 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from spec.chain.params import ELA_ASSET_ID
-from spec.chain.pow import calc_work
 from spec.chain.tx import Output
 from spec.encoding.primitives import Reader, encode_int, read_i64, read_u32
 from spec.sidechain.block import SideBlock
@@ -73,25 +72,29 @@ def decode_outputs(data: bytes) -> list[tuple[bytes, int]]:
     return [(r.read(21, "program hash"), read_i64(r, "value")) for _ in range(read_u32(r, "count"))]
 
 
+SCHEMA_VERSION = 1
+"""``PRAGMA user_version`` of the store. Version 1 keeps side branches, orphans and per-block undo data;
+a store written before (no version, tables present) cannot be reorganised below its old blocks, so it is
+refused at open rather than failing in the middle of a reorganisation."""
+
+
+class SideStoreError(Exception):
+    """The data directory holds a sidechain store this code does not read."""
+
+
 class SideStore:
     def __init__(self, path: str | Path) -> None:
         self.db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
+        version = int(self.db.execute("PRAGMA user_version").fetchone()[0])
+        tables = self.db.execute("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table'").fetchone()[0]
+        if version != SCHEMA_VERSION and (version != 0 or tables):  # checked before anything is written
+            self.db.close()
+            raise SideStoreError(f"{path}: sidechain store version {version}, this node reads version "
+                                 f"{SCHEMA_VERSION} (start it over a new data folder)")
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=FULL")
         self.db.executescript(_SCHEMA)
-        self._index_best_chain()
-
-    def _index_best_chain(self) -> None:
-        """A store written before side branches were kept: index its best chain's blocks in ``known``."""
-        if self.db.execute("SELECT 1 FROM known LIMIT 1").fetchone() is not None:
-            return
-        work = 0
-        with self.transaction():
-            for h, bh, data in self.db.execute("SELECT height, hash, data FROM blocks ORDER BY height").fetchall():
-                block = SideBlock.decode(bytes(data))
-                work += calc_work(block.header.bits)
-                self.db.execute("INSERT INTO known VALUES (?, ?, ?, ?, ?)",
-                                (bytes(bh), block.header.previous, h, str(work), bytes(data)))
+        self.db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     def close(self) -> None:
         self.db.close()
