@@ -43,6 +43,7 @@ import spec.encoding.primitives  # noqa: F401
 import spec.sidechain.block  # noqa: F401
 import spec.sidechain.crosschain  # noqa: F401
 import spec.sidechain.spv  # noqa: F401
+import spec.sidechain.state  # noqa: F401
 import spec.sidechain.tx  # noqa: F401
 import spec.sidechain.validation  # noqa: F401
 import spec.sidechain.withdrawal  # noqa: F401
