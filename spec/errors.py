@@ -543,6 +543,8 @@ class Reason(StrEnum):
     """An arbiter is asked to sign a payment whose inputs, outputs or fee do not match the withdrawal."""
     ARBITER_ALREADY_SIGNED = "ARBITER_ALREADY_SIGNED"
     """An arbiter is asked to sign a second, different payment of a withdrawal."""
+    ARBITER_UNCONFIRMED_WITHDRAWAL = "ARBITER_UNCONFIRMED_WITHDRAWAL"
+    """An arbiter is asked to pay a withdrawal whose burn has too few sidechain blocks on it yet."""
 
     # -- digital assets ------------------------------------------------------------------------------
     EDITION_MALFORMED = "EDITION_MALFORMED"

@@ -109,7 +109,7 @@ def test_a_heavier_branch_takes_back_the_deposit_the_did_and_the_withdrawal(tmp_
                 entries=tuple((a, int(v)) for a, v in p["entries"])) for p in side.call("getwithdraws")}
             return W.check_withdrawal_payment(pay, now_pending.get, lambda t, i: dict(
                 ((t2, i2), v) for t2, i2, v in x_utxos).get((t, i)), x_address=x_addr, exchange_rate=1.0,
-                signed_before=None)
+                signed_before=None, side_height=int(side.call("getblockcount")) - 1, confirmations=1)
 
         assert arbiter_check().side_txid == f.withdrawal       # before the reorganisation: an arbiter would sign
 
