@@ -171,7 +171,7 @@ def _cmd_arbiter(args: argparse.Namespace) -> int:
             raise SystemExit("elastos arbiter --serve: one --key, --datadir and --peers")
         return serve(args.main_rpc, args.side_rpc, args.key[0], args.arbiter or [], args.network, args.miner,
                      args.datadir, args.peers, args.rpcport, args.interval, args.recharge_version, args.pause_at,
-                     args.blocks or 0)
+                     args.blocks or 0, args.confirmations)
     from reference.sidechain.arbiter import run
 
     return run(args.main_rpc, args.side_rpc, args.key, args.network, args.miner,
@@ -380,6 +380,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--interval", type=float, default=1.0, help="with --serve: seconds between merge-mined blocks")
     s.add_argument("--recharge-version", type=int, choices=(0, 1), default=1,
                    help="relay deposits by hash (1) or with their SPV merkle proof (0)")
+    s.add_argument("--confirmations", type=int, default=2, metavar="N",
+                   help="with --serve: sidechain blocks a withdrawal's burn needs, its own counted, before it is "
+                   "paid (ARB-005; default 2)")
     s.add_argument("--pause-at", choices=("proposed", "signed", "sent"),
                    help="fault injection: stop right after storing this withdrawal state (for kill tests)")
     s.set_defaults(fn=_cmd_arbiter)

@@ -11,10 +11,11 @@ while the cost ABI mode adds per call (about a microsecond) is small next to wha
 library is missing or was built from a different ``Reason`` enum, :data:`unavailable_reason` says
 why and every caller uses the spec.
 
-The node's hook is :func:`use_backend`: inside ``with use_backend("c")`` the calls that the spec's
-block and transaction checks (``spec.chain.validation``) make to ``check_tx_sanity`` and
-``check_signatures`` run in C (``ec_tx_sanity``; ``ec_check_signatures``: program hashes, script
-parsing and every ECDSA verification), each transaction decoded in C once. The C result is used
+The node's hook is :func:`use_backend`: inside ``with use_backend("c")`` the calls made through
+``spec.chain.validation`` to ``check_tx_sanity``, ``check_signatures`` and ``check_tx_context``
+run in C (``ec_tx_sanity``; ``ec_check_signatures``: program hashes, script parsing and every
+ECDSA verification; ``ec_tx_context`` on a view of what the transaction names, see
+:func:`tx_context_code`), each transaction decoded in C once. The C result is used
 only when it **accepts**; on any rejection the spec's own function runs and raises the normative
 :class:`~spec.errors.Reject` (reason, rule ID and detail), so the node behaves identically with
 and without the core. A case where C rejects and the spec accepts is counted in
@@ -44,8 +45,9 @@ lib: Any = None
 unavailable_reason: str | None = None
 """Why the C core cannot be used here (``None`` when it can)."""
 
-STATS = {"c_accepts": 0, "c_rejects": 0}
-"""How often the backend hook's C check accepted, and how often it handed a rejection to the spec."""
+STATS = {"c_accepts": 0, "c_rejects": 0, "spec_only": 0}
+"""How often the backend hook's C check accepted, how often it handed a rejection to the spec, and how
+often the spec alone decided (a transaction context under parameters the core was not built with)."""
 
 DISAGREEMENTS: list[tuple[str, str]] = []
 """(what, detail) for every call where the C core rejected and the spec accepted."""
@@ -483,9 +485,12 @@ class CoreState:
         return bytes(tip.hash), tip.height, int.from_bytes(bytes(s.work), "big"), utxos
 
 
-def fork_choice(network: str, blocks: list[bytes], now: int) -> tuple[int, Any]:
+def fork_choice(network: str, blocks: list[bytes], now: int, with_utxos: bool = False,
+                steps: list[int] | None = None) -> tuple[int, Any]:
     """(code, (tip, height, work, statuses, reasons)) of a C block tree fed ``blocks`` in order, reported as
-    the ``ela.fork_choice`` binding does (reasons: Reason values or ``descends_from_invalid``)."""
+    the ``ela.fork_choice`` binding does (reasons: Reason values or ``descends_from_invalid``); with
+    ``with_utxos``, the best tip's unspent outputs follow as in :meth:`CoreState.summary`. ``steps``, when
+    given, receives the tree's step count after each block (``ec_block_tree.steps``)."""
     _need()
     decoded = []
     for data in blocks:
@@ -500,8 +505,12 @@ def fork_choice(network: str, blocks: list[bytes], now: int) -> tuple[int, Any]:
         for b in decoded:
             if int(lib.ec_tree_add(t, b, now)) < 0:
                 raise RuntimeError("the C core reported an internal error")
+            if steps is not None:
+                steps.append(int(t.steps))
         best = t.nodes[t.best]
-        s = best.state
+        s = lib.ec_tree_best_state(t)
+        if s == ffi.NULL:
+            raise RuntimeError("the C core reported an internal error")
         tip = s.headers[s.n_headers - 1]
         statuses, reasons, seen = [], [], set()
         for b in decoded:
@@ -512,7 +521,10 @@ def fork_choice(network: str, blocks: list[bytes], now: int) -> tuple[int, Any]:
             seen.add(h)
             reasons.append(None if st != "invalid" else
                            "descends_from_invalid" if node.reason == -2 else reason(node.reason).value)
-        return 0, (bytes(tip.hash), tip.height, int.from_bytes(bytes(s.work), "big"), statuses, reasons)
+        out = (bytes(tip.hash), tip.height, int.from_bytes(bytes(s.work), "big"), statuses, reasons)
+        if with_utxos:  # the working state is sorted by (txid, index) already
+            out += ([(bytes(u.txid), u.index, u.value, bytes(u.program_hash)) for u in (s.utxos[i] for i in range(s.n_utxos))],)
+        return 0, out
     finally:
         lib.ec_tree_free(t)
 
@@ -528,6 +540,7 @@ _install_lock = threading.Lock()
 _installed = False
 _spec_check_signatures: Any = None
 _spec_check_tx_sanity: Any = None
+_spec_check_tx_context: Any = None
 
 
 def _c_tx(tx: Any) -> tuple[int, Any]:
@@ -602,10 +615,115 @@ def check_tx_sanity(tx: Any, height: int, params: Any) -> None:
     return _spec_check_tx_sanity(tx, height, params)
 
 
+_network_cache: dict[int, tuple[Any, int | None]] = {}
+
+
+def c_network(params: Any) -> int | None:
+    """The index of the generated network whose parameters are ``params`` (its cross-chain arbiters aside,
+    which a C view carries itself), or ``None`` when ``params`` is no network the core was built with."""
+    hit = _network_cache.get(id(params))
+    if hit is None or hit[0] is not params:
+        from spec.chain import params as P
+
+        plain = params.model_copy(update={"cross_chain_arbiters": ()})
+        index = None
+        if params.name in P.NETWORKS and plain == P.network(params.name).model_copy(update={"cross_chain_arbiters": ()}):
+            index = state_network_index(params.name)
+        hit = (params, index)
+        _network_cache[id(params)] = hit
+    return hit[1]
+
+
+def tx_context_code(tx: Any, height: int, view: Any, params: Any) -> tuple[int, int] | None:
+    """(reason code, fee) of ``ec_tx_context`` for a spec transaction against a spec
+    :class:`~spec.chain.validation.ChainView`, or ``None`` when ``params`` is no network of the core.
+
+    The C view is loaded with what the transaction names and nothing else: the entries of its
+    inputs (``view.utxo``), the output counts of its own txid and of every referenced txid
+    (``view.output_count``), the sidechain hashes a WithdrawFromSideChain (v0) names that
+    ``view.sidechain_tx_withdrawn`` reports, and the network's cross-chain arbiters. Every decision
+    on them is the C core's.
+    """
+    from spec.chain.tx import TxType, WithdrawFromSideChainPayload
+
+    network = c_network(params)
+    if network is None:
+        return None
+    code, c_tx = _c_tx(tx)
+    if code:
+        return code, 0
+    s = ffi.gc(ffi.new("ec_chain_state *"), lib.ec_state_free)
+    lib.ec_state_init(s, network)
+    arbiters = params.cross_chain_arbiters
+    keys = [ffi.from_buffer(k) for k in arbiters]
+    arr = ffi.new("ec_arbiter[]", max(1, len(arbiters)))
+    for i, k in enumerate(arbiters):
+        arr[i].key, arr[i].len = keys[i], len(k)
+    s.arbiters, s.n_arbiters = arr, len(arbiters)
+    txid = tx.txid()
+    counted = set()
+
+    def count(t: bytes) -> int:
+        if t in counted:
+            return 0
+        counted.add(t)
+        n = view.output_count(t)
+        return 0 if n is None else int(lib.ec_state_add_tx_count(s, t, n))
+
+    rc = count(txid)
+    u = ffi.new("ec_utxo *")
+    for inp in tx.inputs:
+        t, i = inp.previous.txid, inp.previous.index
+        e = view.utxo(t, i)
+        if e is not None:
+            ffi.memmove(u.txid, t, 32)
+            ffi.memmove(u.program_hash, e.output.program_hash, 21)
+            u.index, u.value, u.output_lock, u.height = i, e.output.value, e.output.output_lock, e.height
+            u.coinbase, u.tx_lock_time, u.new_sidechain_pow = int(e.coinbase), e.tx_lock_time, int(e.new_sidechain_pow)
+            rc = rc or int(lib.ec_state_add_utxo(s, u))
+        rc = rc or count(t)
+    if tx.tx_type == TxType.WITHDRAW_FROM_SIDECHAIN and tx.payload_version == 0 \
+            and isinstance(tx.payload, WithdrawFromSideChainPayload):
+        for h in tx.payload.sidechain_tx_hashes:
+            if view.sidechain_tx_withdrawn(h):
+                rc = rc or int(lib.ec_state_add_withdrawn(s, h))
+    rc = rc or int(lib.ec_state_normalize(s))
+    if rc:
+        raise RuntimeError("the C core reported an internal error while loading a view")
+    fee = ffi.new("int64_t *")
+    code = int(lib.ec_tx_context(c_tx, height, s, fee))
+    del keys, arr
+    return code, int(fee[0])
+
+
+def check_tx_context(tx: Any, height: int, view: Any, params: Any) -> int:
+    """:func:`spec.chain.validation.check_tx_context` with its accepting path in C when the backend is ``c``.
+
+    The C core decides on a view of what the transaction names (:func:`tx_context_code`); when it
+    accepts, its fee is the answer. A rejection is handed to the spec's own function, which raises
+    the normative :class:`~spec.errors.Reject`. Parameters that are no network the core was built
+    with (another fee, maturity or height) are the spec's alone (counted in ``STATS["spec_only"]``).
+    """
+    if _backend.get() == "c" and lib is not None:
+        got = tx_context_code(tx, height, view, params)
+        if got is None:
+            STATS["spec_only"] += 1
+            return _spec_check_tx_context(tx, height, view, params)
+        if got[0] == 0:
+            STATS["c_accepts"] += 1
+            return got[1]
+        STATS["c_rejects"] += 1
+        fee = _spec_check_tx_context(tx, height, view, params)  # raises the normative Reject
+        DISAGREEMENTS.append(("check_tx_context", f"C rejected, spec accepted: txid {tx.txid()[::-1].hex()}"))
+        return fee
+    return _spec_check_tx_context(tx, height, view, params)
+
+
 def _install() -> None:
-    """Route ``spec.chain.validation``'s calls of ``check_signatures`` and ``check_tx_sanity`` through
-    :func:`check_signatures` and :func:`check_tx_sanity` (once)."""
-    global _installed, _spec_check_signatures, _spec_check_tx_sanity
+    """Route ``spec.chain.validation``'s calls of ``check_signatures``, ``check_tx_sanity`` and
+    ``check_tx_context`` through :func:`check_signatures`, :func:`check_tx_sanity` and
+    :func:`check_tx_context` (once)."""
+    global _installed, _spec_check_signatures, _spec_check_tx_sanity, _spec_check_tx_context
     with _install_lock:
         if _installed:
             return
@@ -613,8 +731,10 @@ def _install() -> None:
 
         _spec_check_signatures = validation.check_signatures
         _spec_check_tx_sanity = validation.check_tx_sanity
+        _spec_check_tx_context = validation.check_tx_context
         validation.check_signatures = check_signatures  # type: ignore[assignment]
         validation.check_tx_sanity = check_tx_sanity  # type: ignore[assignment]
+        validation.check_tx_context = check_tx_context  # type: ignore[assignment]
         _installed = True
 
 
@@ -648,8 +768,8 @@ def use_backend(name: str) -> Iterator[None]:
 __all__ = [
     "BACKENDS", "CoreBlock", "CoreState", "fork_choice", "p2p_decode", "p2p_encode", "p2p_read_header",
     "run_session", "DISAGREEMENTS", "STATS", "auxpow_check_code", "available", "b58decode",
-    "b58encode", "cbor_decode_json", "chain_params", "check_signatures", "decode_block", "ecdsa_verify",
+    "b58encode", "c_network", "cbor_decode_json", "chain_params", "check_signatures", "check_tx_context", "decode_block", "ecdsa_verify",
     "hash160", "merkle_root", "parse_redeem_script", "pow_check_code", "program_hash_from_address",
     "program_verify_code", "read_varbytes", "read_varuint", "reason", "resolve_backend", "script_verify_code",
-    "sha256d", "signatures_code", "tx_decode_code", "tx_sanity_code", "unavailable_reason", "use_backend",
+    "sha256d", "signatures_code", "tx_context_code", "tx_decode_code", "tx_sanity_code", "unavailable_reason", "use_backend",
 ]

@@ -120,6 +120,10 @@ class Reason(StrEnum):
     DUPLICATE_SIGNATURE = "DUPLICATE_SIGNATURE"
     """Two signatures of one program match the same key."""
 
+    # -- chain networks ---------------------------------------------------------------------------
+    UNKNOWN_NETWORK = "UNKNOWN_NETWORK"
+    """A network name the spec does not define (mainnet, testnet, regnet and instant are defined)."""
+
     # -- chain transactions and blocks: codecs --------------------------------------------------
     TX_VERSION_INVALID = "TX_VERSION_INVALID"
     """A transaction version between 1 and 8, which has no wire form."""
@@ -497,6 +501,10 @@ class Reason(StrEnum):
     """A sidechain block does not extend the tip (previous hash or height)."""
     SIDE_COINBASE = "SIDE_COINBASE"
     """A sidechain block's first transaction is not its only coinbase."""
+    SIDE_FORK_LESS_WORK = "SIDE_FORK_LESS_WORK"
+    """A valid sidechain branch whose work does not exceed the tip's: it stays a side branch."""
+    SIDE_FORK_DESCENDS_INVALID = "SIDE_FORK_DESCENDS_INVALID"
+    """A sidechain block builds on a block that broke a rule."""
     DEPOSIT_NOT_IN_MAIN_CHAIN = "DEPOSIT_NOT_IN_MAIN_CHAIN"
     """A recharge names a main-chain transaction the main chain does not hold."""
     DEPOSIT_DUPLICATE = "DEPOSIT_DUPLICATE"
@@ -535,6 +543,8 @@ class Reason(StrEnum):
     """An arbiter is asked to sign a payment whose inputs, outputs or fee do not match the withdrawal."""
     ARBITER_ALREADY_SIGNED = "ARBITER_ALREADY_SIGNED"
     """An arbiter is asked to sign a second, different payment of a withdrawal."""
+    ARBITER_UNCONFIRMED_WITHDRAWAL = "ARBITER_UNCONFIRMED_WITHDRAWAL"
+    """An arbiter is asked to pay a withdrawal whose burn has too few sidechain blocks on it yet."""
 
     # -- digital assets ------------------------------------------------------------------------------
     EDITION_MALFORMED = "EDITION_MALFORMED"

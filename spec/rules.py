@@ -16,6 +16,7 @@ import spec.carrier.session  # noqa: F401
 import spec.chain.auxpow  # noqa: F401
 import spec.chain.merkle  # noqa: F401
 import spec.chain.p2p  # noqa: F401
+import spec.chain.params  # noqa: F401
 import spec.chain.pow  # noqa: F401
 import spec.chain.state  # noqa: F401
 import spec.chain.tx  # noqa: F401
@@ -41,8 +42,11 @@ import spec.encoding.hashes  # noqa: F401
 import spec.encoding.primitives  # noqa: F401
 import spec.sidechain.block  # noqa: F401
 import spec.sidechain.crosschain  # noqa: F401
+import spec.sidechain.spv  # noqa: F401
+import spec.sidechain.state  # noqa: F401
 import spec.sidechain.tx  # noqa: F401
 import spec.sidechain.validation  # noqa: F401
+import spec.sidechain.withdrawal  # noqa: F401
 import spec.runtime.capability  # noqa: F401
 import spec.runtime.hostcalls  # noqa: F401
 import spec.runtime.intents  # noqa: F401

@@ -134,23 +134,74 @@ def _tamper(block: Block, tx_index: int, parameter: bytes | None = None, value: 
     return builder.solve(builder.block_template(h.previous, h.height, h.timestamp, h.bits, txs))
 
 
-def _sequences() -> list[list[Block]]:
+def _replace(block: Block, tx_index: int, tx: Transaction) -> Block:
+    """``block`` with transaction ``tx_index`` replaced by ``tx``, re-rooted and re-solved."""
+    txs = list(block.transactions)
+    txs[tx_index] = tx
+    h = block.header
+    return builder.solve(builder.block_template(h.previous, h.height, h.timestamp, h.bits, txs))
+
+
+def _spend(txid: bytes, index: int, value: int, fee: int, key: bytes | None = None, nonce: bytes = b"") -> Transaction:
+    """A transfer of output ``(txid, index)`` (worth ``value``) to the benchmark's miner, signed with ``key``."""
+    from conformance.bench_node import FEE, KEY, MINER
+
+    del FEE
+    return builder.sign_standard(builder.transfer([(txid, index)], [(MINER, value - fee)], nonce=nonce), [key or KEY])
+
+
+def _good() -> list[Block]:
     from conformance.bench_node import build_blocks
 
-    good = list(build_blocks(116))
+    return list(build_blocks(116))
+
+
+def _sequences() -> list[tuple[str, list[Block], set[str]]]:
+    """(what, blocks, the outcomes the import must show): the benchmark chain, copies with a signature or
+    sanity fault, and copies with a transaction-context fault (TXC rules)."""
+    from conformance.bench_node import FEE
+
+    good = _good()
     signed = [i for i, b in enumerate(good) if len(b.transactions) > 1]
     assert len(signed) >= 3
-    i = signed[0]
+    i, j = signed[0], signed[1]
     sig = good[i].transactions[1].programs[0].parameter
     flipped = sig[:10] + bytes([sig[10] ^ 1]) + sig[11:]
     zero_r = sig[:1] + bytes(32) + sig[33:]
     high_s = sig[:33] + N.to_bytes(32, "big")
     malleated = sig[:33] + (N - int.from_bytes(sig[33:], "big")).to_bytes(32, "big")  # valid: no low-S rule
-    variants = [good]
-    for param in (flipped, zero_r, high_s, sig[:64], malleated):
-        variants.append(good[:i] + [_tamper(good[i], 1, param)] + good[i + 1:])
-    variants.append(good[:i] + [_tamper(good[i], 1, value=-1)] + good[i + 1:])  # a sanity rejection
-    return variants
+    out: list[tuple[str, list[Block], set[str]]] = [("good", good, {"valid"})]
+    for what, param, reason in (("flipped", flipped, "SIGNATURE_INVALID"), ("zero_r", zero_r, "SIGNATURE_OUT_OF_RANGE"),
+                                ("high_s", high_s, "SIGNATURE_OUT_OF_RANGE"), ("short", sig[:64], "PARAMETER_LENGTH"),
+                                ("malleated", malleated, None)):
+        bad = _tamper(good[i], 1, param)
+        out.append((what, good[:i] + [bad] + good[i + 1:], _after(good[i], bad, reason) if reason else {"valid"}))
+    bad = _tamper(good[i], 1, value=-1)
+    out.append(("negative", good[:i] + [bad] + good[i + 1:], _after(good[i], bad, "TX_NEGATIVE_OUTPUT")))
+    # transaction-context faults, each in one block (the blocks after it descend from an invalid block)
+    spent = good[i].transactions[1]
+    first = spent.inputs[0].previous
+    cb_value = next(b.transactions[0].outputs[1].value for b in good if b.transactions[0].txid() == first.txid)
+    immature = good[j - 1].transactions[0]
+    low_fee = spent.outputs[0].value + FEE - 99  # the fee becomes 99 sela, below MinTransactionFee
+    context = (
+        ("fee_too_low", i, _tamper(good[i], 1, value=low_fee), "TX_FEE_TOO_LOW"),
+        ("unknown_reference", i, _replace(good[i], 1, _spend(bytes(32), 0, 10**8, FEE)), "TX_UNKNOWN_REFERENCE"),
+        ("double_spend", j, _replace(good[j], 1, _spend(first.txid, first.index, cb_value, FEE, nonce=b"x")),
+         "TX_DOUBLE_SPEND"),
+        ("duplicate", j, _replace(good[j], 1, spent), "TX_DUPLICATE"),
+        ("immature", j, _replace(good[j], 1, _spend(immature.txid(), 1, immature.outputs[1].value, FEE)),
+         "COINBASE_IMMATURE"),
+    )
+    for what, k, bad, reason in context:
+        out.append((what, good[:k] + [bad] + good[k + 1:], _after(good[k], bad, reason)))
+    return out
+
+
+def _after(original: Block, bad: Block, reason: str) -> set[str]:
+    """The outcomes of a chain with ``original`` replaced by ``bad``: the blocks after it descend from an invalid
+    block when ``bad`` keeps the hash (a txid does not cover the programs), else they wait as orphans."""
+    return {"valid", reason, "descends" if bad.hash() == original.hash() else "orphan"}
 
 
 def _import(blocks: list[Block], backend: str, tmp: Path) -> list[object]:
@@ -171,21 +222,77 @@ def builder_params():  # the benchmark chain's network
 
 
 def test_node_behaves_identically_with_the_c_backend(tmp_path: Path) -> None:
+    """The same block sequences through a node with each backend: identical outcomes (reasons included),
+    tips and statuses, with signature, sanity and transaction-context rejections."""
     core = require_core()
     before = len(core.DISAGREEMENTS)
-    calls = core.STATS["c_accepts"]
-    for k, blocks in enumerate(_sequences()):
+    accepts, rejects = core.STATS["c_accepts"], core.STATS["c_rejects"]
+    for k, (what, blocks, expected) in enumerate(_sequences()):
         py = _import(blocks, "python", tmp_path / f"py{k}")
         c = _import(blocks, "c", tmp_path / f"c{k}")
-        assert py == c, f"sequence {k}"
-        outcomes = {v for step in py[:len(blocks)] for _, v in step}
-        if k in (1, 2, 3, 4):
-            assert {"SIGNATURE_INVALID", "SIGNATURE_OUT_OF_RANGE", "PARAMETER_LENGTH"} & outcomes, outcomes
-        elif k == 6:
-            assert "TX_NEGATIVE_OUTPUT" in outcomes, outcomes
-        else:
-            assert outcomes <= {"valid"}, outcomes
-    assert core.STATS["c_accepts"] > calls, "the C backend was never used"
+        assert py == c, what
+        outcomes = {"descends" if v.startswith("descends") else v for step in py[:len(blocks)] for _, v in step}
+        assert outcomes == expected, (what, outcomes)
+    assert core.STATS["c_accepts"] > accepts, "the C backend was never used"
+    assert core.STATS["c_rejects"] > rejects, "the C backend never rejected"
+    assert len(core.DISAGREEMENTS) == before
+
+
+def _pool_trace(blocks: list[Block], txs: list[Transaction], backend: str, tmp: Path) -> list[object]:
+    from reference.node.node import Node
+    from spec.errors import Reject
+
+    node = Node(tmp, builder_params(), now=lambda: blocks[-1].header.timestamp + 1, backend=backend)
+    for b in blocks:
+        node.submit_block(b)
+    trace: list[object] = []
+    for tx in txs:
+        try:
+            trace.append(node.submit_tx(tx.serialize()).hex())
+        except Reject as e:
+            trace.append((e.reason.value, e.rule, e.detail))
+    trace.append(sorted(t.hex() for t in node.mempool.txs))
+    trace.append([(tx.txid().hex(), fee) for tx, fee in node.mempool.txs.values()])
+    node.close()
+    return trace
+
+
+def test_node_pool_behaves_identically_with_the_c_backend(tmp_path: Path) -> None:
+    """``sendrawtransaction`` on the benchmark chain's tip with each backend: the same transactions taken, the
+    same fees, and the same rejections (reason, rule ID and detail) for every TXC fault the pool sees."""
+    from conformance.bench_node import FEE
+
+    core = require_core()
+    before = len(core.DISAGREEMENTS)
+    accepts, rejects = core.STATS["c_accepts"], core.STATS["c_rejects"]
+    good = _good()
+    cb = [b.transactions[0] for b in good]  # cb[c - 1] is the coinbase at height c; 1..3 are mature and unspent
+    chain_tx = good[-1].transactions[1]
+    spent = good[-1].transactions[1].inputs[0].previous
+    txs = [
+        _spend(cb[0].txid(), 1, cb[0].outputs[1].value, FEE),                            # taken
+        _spend(cb[0].txid(), 1, cb[0].outputs[1].value, FEE, nonce=b"again"),            # conflicts with the pool
+        _spend(cb[1].txid(), 1, cb[1].outputs[1].value, 99),                             # TXC-005
+        _spend(cb[30].txid(), 1, cb[30].outputs[1].value, FEE),                          # TXC-013
+        _spend(bytes(32), 0, 10**8, FEE),                                                # TXC-002
+        _spend(cb[1].txid(), 2, 10**8, FEE),                                             # TXC-002, index beyond
+        chain_tx,                                                                        # TXC-001
+        _spend(cb[2].txid(), 1, cb[2].outputs[1].value, FEE, key=(7).to_bytes(32, "big")),  # TXC-010: not the owner
+        _spend(spent.txid, spent.index, 10**8, FEE),                                     # TXC-003
+        _spend(chain_tx.txid(), 0, chain_tx.outputs[0].value, FEE),                      # taken
+        _spend(cb[2].txid(), 1, cb[2].outputs[1].value, FEE),                            # taken
+    ]
+    bad_sig = txs[-1].programs[0].parameter
+    txs.append(txs[-1].model_copy(update={"programs": (Program(code=txs[-1].programs[0].code,
+                                                               parameter=bad_sig[:10] + bytes([bad_sig[10] ^ 1]) + bad_sig[11:]),)}))
+    py = _pool_trace(good, txs, "python", tmp_path / "py")
+    c = _pool_trace(good, txs, "c", tmp_path / "c")
+    assert py == c
+    reasons = [t[0] if isinstance(t, tuple) else "taken" for t in py[:len(txs)]]
+    assert reasons == ["taken", "TX_DOUBLE_SPEND", "TX_FEE_TOO_LOW", "COINBASE_IMMATURE", "TX_UNKNOWN_REFERENCE",
+                       "TX_UNKNOWN_REFERENCE", "TX_DUPLICATE", "TX_PROGRAM_HASH_MISMATCH", "TX_DOUBLE_SPEND", "taken",
+                       "taken", "TX_DUPLICATE"], reasons
+    assert core.STATS["c_accepts"] > accepts and core.STATS["c_rejects"] > rejects
     assert len(core.DISAGREEMENTS) == before
 
 

@@ -196,6 +196,89 @@ def test_apply_block(d: st.DataObject) -> None:
         assert c.summary() == cstate.summary()
 
 
+# -- transaction context ---------------------------------------------------------------------------------------
+
+ARBITER_KEYS = tuple((0xA0 + i).to_bytes(32, "big") for i in range(4))
+
+
+def _context_tx(d: st.DataObject, blocks: list[Any], height: int, arbiters: list[bytes]) -> Any:
+    """A transaction for the tip's context: a signed, badly signed or unsigned transfer, a transaction of the
+    chain itself, or a SideChainPow signed by the on-duty arbiter or by another key."""
+    from conformance.bench_node import KEY, MINER
+    from spec.chain.params import DESTROY_ADDRESS
+    from spec.chain.tx import SideChainPowPayload, Transaction, TxType
+    from spec.crypto.p256 import ecdsa_sign
+
+    kind = d.draw(st.sampled_from(["transfer"] * 6 + ["chain", "sidechain_pow"]))
+    if kind == "chain":
+        return d.draw(st.sampled_from([tx for b in blocks for tx in b.transactions[1:]]))
+    if kind == "sidechain_pow":
+        payload = SideChainPowPayload(side_block_hash=d.draw(HASH), side_genesis_hash=d.draw(HASH), block_height=d.draw(U32),
+                                      signature=b"")
+        duty = ARBITER_KEYS[(height - 1) % len(arbiters)] if arbiters else ARBITER_KEYS[0]
+        key = d.draw(st.sampled_from([duty, duty, ARBITER_KEYS[3]]))
+        payload = payload.model_copy(update={"signature": ecdsa_sign(key, payload.unsigned())})
+        inputs = d.draw(st.sampled_from([(), (blocks[0].transactions[0].txid(), 1)]))
+        base = builder.transfer([inputs] if inputs else [], [(MINER, 10**8 - 1000)] if inputs else [])
+        return Transaction(version=base.version, tx_type=TxType.SIDECHAIN_POW, payload=payload, attributes=(),
+                           inputs=base.inputs, outputs=base.outputs, lock_time=0)
+    # transfers: from the coinbases (mature, spent, immature, beyond the tip), the chain's transfers, unknown txids
+    spendable = [(b.transactions[0].txid(), 1, b.transactions[0].outputs[1].value) for b in blocks] + \
+        [(tx.txid(), i, o.value) for b in blocks for tx in b.transactions[1:] for i, o in enumerate(tx.outputs)]
+    mature = spendable[:3] + spendable[11:12] + spendable[BASE:]
+    source = st.one_of(*[st.sampled_from(mature)] * 4, st.sampled_from(spendable),
+                       st.tuples(st.sampled_from([bytes(32), bytes([1]) * 32]), st.integers(0, 2), st.just(10**8)))
+    inputs = d.draw(st.lists(source, min_size=1, max_size=2))
+    index = d.draw(st.sampled_from([None, None, None, 0, 2]))  # another output of the same transaction
+    inputs = [(t, i if index is None else index, v) for t, i, v in inputs]
+    total = sum(v for _, _, v in inputs)
+    fee = d.draw(st.sampled_from([1000, 1000, 100, 99, 0, -1]))
+    to = d.draw(st.sampled_from([MINER] * 6 + [bytes([0x1F]) + bytes(20), bytes([0x4B]) + bytes(20), DESTROY_ADDRESS]))
+    lock_time = d.draw(st.sampled_from([0, 0, 0, height - 1, height + 5]))
+    sequence = d.draw(st.sampled_from([0xFFFF_FFFF, 0xFFFF_FFFF, 0xFFFF_FFFE]))
+    tx = builder.transfer([(t, i) for t, i, _ in inputs], [(to, total - fee)], lock_time=lock_time, sequence=sequence,
+                          nonce=d.draw(st.binary(max_size=2)))
+    how = d.draw(st.sampled_from(["sign"] * 4 + ["unsigned", "other_key", "twice"]))
+    if how == "unsigned":
+        return tx
+    signed = builder.sign_standard(tx, [ARBITER_KEYS[0] if how == "other_key" else KEY])
+    return builder.sign_standard(signed, [KEY, KEY]) if how == "twice" else signed
+
+
+@FAST
+@given(st.data())
+def test_tx_context(d: st.DataObject) -> None:
+    """``check_tx_context`` (the node's pool check and every transaction of a block) against ``ec_tx_context`` on a
+    view of what the transaction names, as the node's C backend loads it: random transfers, transactions of the
+    chain, SideChainPows with and without arbiters, half of them mutated as bytes and decoded again by the spec,
+    at the next height or another; the verdict, the reason and the fee must agree."""
+    from spec.chain import validation
+    from spec.chain.tx import decode_transaction
+    from spec.crypto.p256 import public_key_from_private
+    from spec.errors import DecodeError
+
+    state, _, blocks = _base()
+    height = d.draw(st.one_of(st.just(BASE + 1), st.integers(1, BASE + 120)))
+    arbiters = [public_key_from_private(k) for k in ARBITER_KEYS[:d.draw(st.sampled_from([0, 0, 1, 3]))]]
+    params = INSTANT.model_copy(update={"cross_chain_arbiters": tuple(arbiters)})
+    tx = _context_tx(d, blocks, height, arbiters)
+    if d.draw(st.booleans()):
+        data = mutate(tx.serialize(), d.draw)
+        try:
+            tx = decode_transaction(data)
+        except DecodeError:
+            event("context: mutation does not decode")
+            data = tx.serialize()
+    got = core.tx_context_code(tx, height, state, params)
+    assert got is not None
+    # the original, which the C backend's hook wraps once installed
+    spec_check = core._spec_check_tx_context or validation.check_tx_context
+    outcome = spec_outcome(lambda: spec_check(tx, height, state, params))
+    event(f"context: {outcome[0] if outcome[0] == 'ok' else outcome[1]}")
+    agree("tx_context", {"tx": tx.serialize(), "height": height, "arbiters": arbiters}, outcome,
+          core_outcome(got[0], got[1]))
+
+
 # -- fork choice ---------------------------------------------------------------------------------------------
 
 
@@ -240,6 +323,143 @@ def test_fork_choice(d: st.DataObject) -> None:
     outcome = spec_outcome(spec)
     event(f"fork choice: tip at height {outcome[1][1]}, {sorted(set(outcome[1][3]))}")
     agree("fork_choice", {"network": "instant", "blocks": data, "now": NOW}, outcome, core_outcome(code, got))
+
+
+@functools.lru_cache(maxsize=1)
+def _base_tree() -> Any:
+    state, _, blocks = _base()
+    tree = S.new_tree(INSTANT)
+    for b in blocks:
+        tree, _ = S.add_block(tree, b, NOW)
+    assert tree.tip_state.tip().hash == state.tip().hash
+    return tree
+
+
+@SLOW
+@given(st.data())
+def test_fork_choice_with_spends(d: st.DataObject) -> None:
+    """Branches on the differential chain whose blocks spend its mature coinbases (the same output on several
+    branches, sometimes twice on one), fed in a random order after the chain: the C tree moves its one working
+    state between branches by undoing and reconnecting blocks, so the best tip's unspent outputs must be the
+    spec's too, besides the statuses, reasons, tip and work."""
+    from conformance.bench_node import FEE, KEY, MINER
+
+    _, _, base = _base()
+    tip = base[-1]
+    built = [(tip.hash(), tip.header.height, tip.header.timestamp)]
+    coins = [base[h - 1].transactions[0] for h in (1, 2, 3, 12)]  # mature and unspent at the chain's tip
+    blocks = []
+    for i in range(d.draw(st.integers(1, 8))):
+        parent, ph, pts = d.draw(st.one_of(st.sampled_from(built), st.sampled_from(built[-2:])))  # long branches too
+        txs = []
+        for c in d.draw(st.lists(st.sampled_from(coins), max_size=2)):
+            tx = builder.transfer([(c.txid(), 1)], [(MINER, c.outputs[1].value - FEE)], nonce=bytes([i]))
+            txs.append(builder.sign_standard(tx, [KEY]))
+        cb = builder.coinbase(ph + 1, INSTANT, MINER, fees=FEE * len(txs), nonce=bytes([i]))
+        b = builder.solve(builder.block_template(parent, ph + 1, pts + 1, INSTANT.pow_limit_bits, [cb, *txs]))
+        built.append((b.hash(), ph + 1, b.header.timestamp))
+        blocks.append(b)
+    order = d.draw(st.lists(st.sampled_from(blocks), min_size=1, max_size=len(blocks) + 2))
+
+    def spec() -> Any:
+        tree = _base_tree()
+        for b in order:
+            tree, _ = S.add_block(tree, b, NOW)
+        statuses, reasons, seen = [], [], set()
+        for b in order:
+            h = b.hash()
+            st_ = tree.status(h)
+            statuses.append("duplicate" if h in seen else st_)
+            seen.add(h)
+            r = tree.invalid.get(h, "") if st_ == "invalid" else None
+            reasons.append(None if r is None else r if not r.startswith("descends") else "descends_from_invalid")
+        s = tree.tip_state
+        return (s.tip().hash, s.height, s.work, statuses, reasons, _spec_summary(s)[3])
+
+    code, got = core.fork_choice("instant", [b.serialize() for b in base + order], NOW, with_utxos=True)
+    if code == 0:
+        n = len(base)
+        got = (*got[:3], got[3][n:], got[4][n:], got[5])
+    outcome = spec_outcome(spec)
+    event(f"fork choice with spends: tip at height {outcome[1][1]}, {sorted(set(map(str, outcome[1][3])))}")
+    agree("fork_choice", {"network": "instant", "blocks": [b.serialize() for b in order], "now": NOW}, outcome,
+          core_outcome(code, got))
+
+
+def test_fork_choice_is_linear_in_the_blocks() -> None:
+    """5,000 blocks in one request: the tree's own work (index probes, orphan links, queued blocks, blocks
+    undone and reconnected: ``ec_block_tree.steps``) grows linearly, a few steps per block, both for a chain
+    fed in order and for the same chain fed in reverse (every block an orphan until the last arrives)."""
+    from conformance.bench_node import MINER
+    from spec.chain.params import genesis_block
+
+    g = genesis_block("instant")
+    prev, ts, chain = g.hash(), g.header.timestamp, []
+    for h in range(1, 5001):
+        b = builder.solve(builder.block_template(prev, h, ts + 1, INSTANT.pow_limit_bits,
+                                                 [builder.coinbase(h, INSTANT, MINER)]))
+        prev, ts = b.hash(), b.header.timestamp
+        chain.append(b.serialize())
+    totals = {}
+    for n in (1000, 5000):
+        for order in ("forward", "reverse"):
+            blocks = chain[:n] if order == "forward" else chain[:n][::-1]
+            steps: list[int] = []
+            code, got = core.fork_choice("instant", blocks, NOW, steps=steps)
+            assert code == 0 and got[1] == n and got[3].count("tip") == 1 and set(got[3]) == {"tip", "valid"}
+            totals[order, n] = steps[-1]
+            if order == "forward":  # in order, the last thousand blocks cost no more than the first thousand
+                first, last = steps[999] - steps[0], steps[-1] - steps[-1000]
+                assert last <= first * 1.25 + 100, (first, last)
+    for order in ("forward", "reverse"):
+        # a bounded number of steps per block, and five times the blocks cost five times the steps
+        assert totals[order, 5000] <= 10 * 5000, totals
+        assert totals[order, 5000] <= 5 * totals[order, 1000] * 1.1, totals
+
+
+@FAST
+@given(st.data())
+def test_block_context_at_a_retarget_height(d: st.DataObject) -> None:
+    """``check_block_context`` against ``ec_block_context`` on regnet, which retargets every 720 blocks, at and
+    beside a retarget height: the required bits read the window's first header from the chain's headers. No
+    vector reaches this path of the state (a block's ``pre`` chain would need 719 blocks mined at regnet's
+    difficulty, about two million hashes each), so both sides are given the same hand-made headers: random
+    timestamps for the window's first header and the tip, random tip bits, and a block carrying the required
+    bits or others, stamped before or after the median time."""
+    from conformance.bench_node import MINER
+    from spec.chain.params import REGNET
+    from spec.chain.state import ChainState
+    from spec.chain.validation import HeaderInfo, check_block_context, expected_bits
+
+    tip_height = d.draw(st.sampled_from([719, 1439, 1438, 1440, 2159]))
+    first = tip_height - 719
+    base = 1_600_000_000
+    stamps = [base + 120 * h for h in range(tip_height + 1)]
+    stamps[first] = d.draw(st.integers(0, 0xFFFF_FFFF))
+    stamps[tip_height] = d.draw(st.one_of(st.integers(0, 0xFFFF_FFFF), st.just(stamps[first] + 86_400 & 0xFFFF_FFFF)))
+    tip_bits = d.draw(st.sampled_from([0x1D03FFFF, 0x1F0008FF, 0x1B0404CB, 0x207FFFFF, 0]))
+    headers = tuple(HeaderInfo(hash=h.to_bytes(32, "little"), height=h, timestamp=t,
+                               bits=tip_bits if h == tip_height else 0x1D03FFFF) for h, t in enumerate(stamps))
+    view = ChainState(params=REGNET, headers=headers, utxos={}, tx_outputs={}, work=0)
+    required = expected_bits(view, REGNET)
+    bits = d.draw(st.sampled_from([required, required, required ^ 1, 0x1D03FFFF]))
+    timestamp = d.draw(st.sampled_from([max(stamps[-11:]), max(stamps[-11:]), base + 120 * (tip_height - 20)]))
+    height = tip_height + 1
+    block = builder.block_template(headers[-1].hash, height, timestamp, bits, [builder.coinbase(height, REGNET, MINER)])
+
+    c = core.ffi.new("ec_chain_state *")  # filled by hand, so never handed to ec_state_free
+    core.lib.ec_state_init(c, core.state_network_index("regnet"))
+    arr = core.ffi.new("ec_header_info[]", len(headers))
+    for i, h in enumerate(headers):
+        core.ffi.memmove(arr[i].hash, h.hash, 32)
+        arr[i].height, arr[i].timestamp, arr[i].bits = h.height, h.timestamp, h.bits
+    c.headers, c.n_headers, c.cap_headers = arr, len(headers), len(headers)
+    cb = core.decode_block(block.serialize())
+    code = int(core.lib.ec_block_context(cb.ptr, c))
+    outcome = spec_outcome(lambda: check_block_context(block, view, REGNET))
+    event(f"retarget context: {outcome[0] if outcome[0] == 'ok' else outcome[1]}")
+    agree("block_context_retarget", {"tip_height": tip_height, "stamps": [stamps[first], stamps[tip_height]],
+                                     "tip_bits": tip_bits, "block": block.serialize()}, outcome, core_outcome(code, 0))
 
 
 def test_apply_block_refusal_keeps_state() -> None:

@@ -19,6 +19,7 @@ from conformance.generators.did_chain import FOO, T0, TWITTER, customized, trans
 from conformance.generators.did_documents import text
 from conformance.generators.did_requests import ISSUER, USER1, USER2, USER3, norm, req
 from reference.idchain.rpc import Api, RpcClient, RpcError, RpcServer
+from reference.node.rpc import INVALID_PARAMS
 from reference.idchain.service import IdChainService
 from spec.did import chain
 from spec.errors import Reject
@@ -346,10 +347,18 @@ def test_resolve_all_and_latest_have_eids_shapes(served) -> None:
     assert rpc.call("did_resolveDID", {"did": "did:elastos:nobody", "all": True}) == \
         {"did": "did:elastos:nobody", "status": 3}
     # a bare id, as EID takes it, and a customized id in another case
+    # (EID answers "did" with the id the document writes, whatever the case or form asked)
     bare = rpc.call("did_resolveDID", {"did": "foo", "all": True})
-    assert bare["did"] == "foo" and bare["transaction"] == rpc.call("did_resolveDID", {"did": FOO, "all": True})[
+    assert bare["did"] == FOO and bare["transaction"] == rpc.call("did_resolveDID", {"did": FOO, "all": True})[
         "transaction"]
-    assert rpc.call("did_resolveDID", {"did": "did:elastos:FOO"})["transaction"][0]["txid"] == txid[6]
+    upper = rpc.call("did_resolveDID", {"did": "did:elastos:FOO"})
+    assert upper["did"] == FOO and upper["transaction"][0]["txid"] == txid[6]
+    assert rpc.call("did_resolveDID", {"did": "nobody"}) == {"did": "nobody", "status": 3}
+    # "all" must be a boolean (EID reads anything else as false; the service refuses it, typed)
+    for bad in ("true", 1, None, [True]):
+        with pytest.raises(RpcError) as e:
+            rpc.call("did_resolveDID", {"did": FOO, "all": bad})
+        assert e.value.code == INVALID_PARAMS and "all" in e.value.message
 
 
 def test_service_recreates_a_customized_did_after_its_grace_end(served) -> None:

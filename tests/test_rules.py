@@ -209,3 +209,22 @@ def test_register_rule_is_idempotent_and_refuses_a_different_rule():
 def test_rule_notes_are_quirks_or_deviations(r: Rule):
     # Rule.note is documented as "a ``Quirk:`` or ``Deviation:`` remark"
     assert re.match(r"(Quirk|Deviation)\b", r.note), f"{r.id}: note must start with Quirk or Deviation: {r.note!r}"
+
+
+def test_the_registry_imports_every_module_that_declares_rules() -> None:
+    """``spec.rules`` lists its imports by hand; a module that declares a rule (a call of ``rule`` or
+    ``register_rule`` anywhere in it) and is missing there leaves its rules out of the registry
+    whenever nothing else happened to import it first (ARB-* were, from spec.sidechain.withdrawal)."""
+    root = Path(spec.__file__).parent
+    imported = {a.name for node in ast.walk(ast.parse((root / "rules.py").read_text()))
+                if isinstance(node, ast.Import) for a in node.names}
+    declaring = set()
+    for path in sorted(root.rglob("*.py")):
+        if path.name in ("errors.py", "rules.py"):
+            continue
+        calls = [n for n in ast.walk(ast.parse(path.read_text())) if isinstance(n, ast.Call)
+                 and isinstance(n.func, ast.Name) and n.func.id in ("rule", "register_rule")]
+        if calls:
+            declaring.add(".".join(("spec",) + path.relative_to(root).with_suffix("").parts))
+    assert declaring, "no declaring module found: the scan is broken"
+    assert declaring - imported == set()

@@ -281,6 +281,22 @@ def test_module_that_is_not_wasm_is_refused(world: World, tmp_path: Path) -> Non
     _bystander_ok(env, notes)
 
 
+def test_module_with_repeated_or_misplaced_sections_is_refused(world: World, tmp_path: Path) -> None:
+    """Two memory sections (each a memory within the limit) are a malformed module (RT-097), not two memories
+    (RT-094); so are sections out of order. Nothing is installed and the bystander keeps working."""
+    env = Env(world, tmp_path)
+    notes = env.install_notes()
+    memory = b"\x05\x03\x01\x00\x01"
+    types = b"\x01\x04\x01\x60\x00\x00"
+    for code, why in ((b"\x00asm\x01\x00\x00\x00" + memory + memory, "two memory sections"),
+                      (b"\x00asm\x01\x00\x00\x00" + memory + types, "memory before type")):
+        with pytest.raises(Reject) as info:
+            env.rt.install(code, world.manifest("evil", code))
+        assert (info.value.reason, info.value.rule) == (Reason.MODULE_MALFORMED, "RT-097"), why
+    assert world.did("evil") not in env.rt.apps
+    _bystander_ok(env, notes)
+
+
 def test_attack_deep_recursion(world: World, tmp_path: Path) -> None:
     env = Env(world, tmp_path)
     notes = env.install_notes()

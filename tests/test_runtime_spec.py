@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from hypothesis import given, settings
+from functools import cache
+
+import wasmtime
+from hypothesis import event, given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
 from conformance.generators import runtime as W
+from reference.runtime.sandbox import new_engine
 from spec.errors import Reason, Reject
 from spec.runtime import capability as C
 from spec.runtime import hostcalls as H
@@ -300,9 +304,103 @@ def test_module_memories_total_on_damaged_bytes(tail: bytes, at: int, junk: byte
     try:
         H.module_memories(data)
     except Reject as e:
-        assert (e.reason, e.rule) == (Reason.MODULE_MALFORMED, "RT-086")
+        assert e.reason == Reason.MODULE_MALFORMED and e.rule in ("RT-086", "RT-097")
         try:
             wasmtime.Module.validate(wasmtime.Engine(), data)
         except wasmtime.WasmtimeError:
             return
         raise AssertionError(f"the spec refuses a module wasmtime validates: {data.hex()}") from None
+
+
+# -- section order (RT-097) and the runtime's validator -----------------------------------------------------------
+
+
+@cache
+def _engine() -> wasmtime.Engine:
+    """The engine the reference runtime validates and compiles apps with."""
+    return new_engine()
+
+
+def _wasmtime_accepts(module: bytes) -> bool:
+    """The runtime's wasmtime engine compiles the module."""
+    try:
+        wasmtime.Module(_engine(), module)
+    except wasmtime.WasmtimeError:
+        return False
+    return True
+
+
+def test_module_memory_vectors_agree_with_wasmtime() -> None:
+    """Every runtime.module.memory case the spec calls malformed (RT-086, RT-097) is refused by the runtime's
+    wasmtime engine too, and every accepted case compiles there. (MEMORY_LIMIT cases are valid WebAssembly
+    that the manifest's bound refuses, so wasmtime may accept them.)"""
+    seen: dict[object, int] = {}
+    for case in W.module_memory():
+        module = bytes.fromhex(case.input["module"])
+        if case.means == W.OK:
+            assert _wasmtime_accepts(module), case.name
+        elif case.means == Reason.MODULE_MALFORMED:
+            assert not _wasmtime_accepts(module), case.name
+        seen[case.means] = seen.get(case.means, 0) + 1
+    assert seen[W.OK] >= 9 and seen[Reason.MODULE_MALFORMED] >= 20
+
+
+def test_section_order_vectors_fire_rt097() -> None:
+    """Duplicate and out-of-order sections are refused by RT-097; the tag and data count sections have their
+    places; a section of unknown id is RT-086 wherever it stands."""
+    order = {case.name: case for case in W._section_order()}
+    for name in ("two_memory_sections", "two_memory_sections_apart", "two_type_sections",
+                 "two_type_sections_around_custom", "second_data_section", "memory_before_type",
+                 "global_before_memory", "tag_before_memory", "data_count_after_code"):
+        expect_reject(H.module_memories, bytes.fromhex(order[name].input["module"]),
+                      reason=Reason.MODULE_MALFORMED, rule="RT-097")
+    for name in ("unknown_section_id_between_known", "section_id_255"):
+        expect_reject(H.module_memories, bytes.fromhex(order[name].input["module"]),
+                      reason=Reason.MODULE_MALFORMED, rule="RT-086")
+    for name in ("all_sections_in_order_ok", "custom_sections_between_known_ok", "tag_after_memory_ok"):
+        got = H.module_memories(bytes.fromhex(order[name].input["module"]))
+        assert [(m.minimum, m.maximum) for m in got] == [(1, None)], name
+
+
+CUSTOM = (0, b"\x04note\x01\x02")
+"""A custom section named ``note`` holding two bytes."""
+
+
+def _swapped(i: int) -> list[int]:
+    """The sections in order but for the i-th and the next, swapped."""
+    out = list(range(len(W.FULL_MODULE)))
+    out[i], out[i + 1] = out[i + 1], out[i]
+    return out
+
+
+SECTION_ORDERS = st.one_of(st.just(list(range(len(W.FULL_MODULE)))),
+                           st.integers(0, len(W.FULL_MODULE) - 2).map(_swapped),
+                           st.permutations(range(len(W.FULL_MODULE))))
+"""In order, in order but for two neighbours, or any order."""
+
+
+@settings(max_examples=250, deadline=None)
+@given(SECTION_ORDERS,
+       st.lists(st.tuples(st.integers(0, len(W.FULL_MODULE) - 1), st.integers(0, 30)), max_size=3),
+       st.lists(st.integers(0, 30), max_size=3))
+def test_shuffled_and_repeated_sections_agree_with_wasmtime(order: list[int], repeats: list[tuple[int, int]],
+                                                            customs: list[int]) -> None:
+    """Every section of a valid module, shuffled, some repeated, custom sections put anywhere: the spec's reader
+    accepts exactly when wasmtime does, and refuses with RT-097 otherwise."""
+    sections = [W.FULL_MODULE[i] for i in order]
+    for index, at in repeats:
+        sections.insert(min(at, len(sections)), W.FULL_MODULE[index])
+    for at in customs:
+        sections.insert(min(at, len(sections)), CUSTOM)
+    module = bytes.fromhex(W._wasm(*sections))
+    ids = [sid for sid, _ in sections if sid]
+    in_order = ids == list(H.SECTION_ORDER)
+    try:
+        H.module_memories(module)
+        spec_accepts = True
+    except Reject as e:
+        assert (e.reason, e.rule) == (Reason.MODULE_MALFORMED, "RT-097")
+        spec_accepts = False
+    assert spec_accepts == in_order
+    assert _wasmtime_accepts(module) == spec_accepts, module.hex()
+    event("accepted" if spec_accepts else "refused")

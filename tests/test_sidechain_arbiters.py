@@ -312,3 +312,60 @@ def test_two_withdrawals_are_paid_one_after_the_other(tmp_path: Path) -> None:
     finally:
         cluster.stop_all()
         net.close()
+
+
+def test_an_arbiter_neither_proposes_nor_signs_a_burn_without_enough_blocks_on_it(tmp_path: Path) -> None:
+    """ARB-005 in an arbiter (in process, over the nodes' real RPC): with the burn's block the best sidechain
+    block, the arbiter proposes nothing and refuses to sign its payment with the reason; one block on top
+    (2 confirmations, the default) and it signs the same payment; an arbiter asking for 3 still refuses."""
+    from reference.sidechain.arbiterd import ArbiterDaemon
+    from reference.sidechain.devnet import SIDE_PARAMS
+    from spec.errors import Reason, Reject
+
+    net = SideDevnet(tmp_path / "net", arbiters=N)
+    side = RpcClient(net.side_url)
+    miner = address_from_program_hash(Uint168(data=FUNDING))
+    daemons = [ArbiterDaemon(net.arbiter_keys[0], net.main_url, net.side_url, net.main_params, SIDE_PARAMS,
+                             tmp_path / f"d{c}", tmp_path / f"peers{c}", miner, confirmations=c) for c in (2, 3)]
+    try:
+        user_key = hashlib.sha256(b"arb-005 user").digest()
+        user_ph, user = _addr(user_key)
+        target = _addr(b"\x0a" * 32)[1]
+        net.deposit(user, AMOUNT)
+        for _ in range(2):
+            net.arbiter.relay_deposits()
+            net.arbiter.merge_mine(miner)
+        fund = side.call("listunspent", {"addresses": [user]})[0]
+        burn = sign_standard(SideTransaction(
+            tx_type=SideTxType.TRANSFER_CROSS_CHAIN_ASSET,
+            payload=TransferCrossChainAssetPayload(entries=(CrossChainEntry(address=target.encode(), output_index=0,
+                                                                            amount=PAYOUT),)),
+            inputs=(Input(previous=OutPoint(txid=from_display(fund["txid"]), index=fund["vout"]), sequence=0xFFFF_FFFF),),
+            outputs=(Output(asset_id=ELA_ASSET_ID, value=PAYOUT + 10_000, output_lock=0, program_hash=bytes(21)),
+                     Output(asset_id=ELA_ASSET_ID, value=AMOUNT - PAYOUT - 20_000, output_lock=0,
+                            program_hash=user_ph))), [user_key])
+        side.call("sendrawtransaction", {"data": burn.serialize().hex()})
+        net.arbiter.merge_mine(miner)                       # the burn's block is the best sidechain block
+        two, three = daemons
+        (w,) = two._pending().values()
+        assert w.height == int(side.call("getblockcount")) - 1
+        payment = W.withdrawal_payment(w, two._x_utxos(), x_address=two.x_address,
+                                       exchange_rate=SIDE_PARAMS.exchange_rate)
+        assert payment is not None
+        assert two.pay_withdrawals() == [] and two.store.proposal(burn.txid()) is None   # not proposed
+        for d in daemons:
+            with pytest.raises(Reject) as e:
+                d.sign(payment)
+            assert (e.value.reason, e.value.rule) == (Reason.ARBITER_UNCONFIRMED_WITHDRAWAL, "ARB-005")
+            assert d.store.signed_digest(burn.txid()) is None                             # nothing recorded
+        net.arbiter.merge_mine(miner)                       # one block on top: 2 confirmations
+        signature = two.sign(payment)
+        p256.ecdsa_verify(two.public_key, payment.serialize_unsigned(), signature)
+        assert two.store.signed_digest(burn.txid()) == W.payment_digest(payment)
+        with pytest.raises(Reject) as e:
+            three.sign(payment)
+        assert e.value.rule == "ARB-005" and "2 of 3" in e.value.detail
+    finally:
+        for d in daemons:
+            d.close()
+        net.close()

@@ -204,6 +204,8 @@ def test_withdrawal_back_to_the_main_chain_is_paid_once(net: Net) -> None:
     side.call("sendrawtransaction", {"data": burn.serialize().hex()})
     net.arbiter.merge_mine(miner)                       # the burn is in a sidechain block
     assert [w["txid"] for w in side.call("getwithdraws")] == [burn.txid().hex()]
+    assert net.arbiter.relay_withdrawals() == []         # ARB-005: 1 of 2 confirmations, not paid yet
+    net.arbiter.merge_mine(miner)                       # a block on top of the burn's
     assert len(net.arbiter.relay_withdrawals()) == 1    # the arbiters' transaction enters the main pool
     assert net.arbiter.relay_withdrawals() == []         # the same transaction again: still waiting
     net.arbiter.merge_mine(miner)                       # ... and is mined

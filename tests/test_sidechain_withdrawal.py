@@ -41,10 +41,12 @@ def cases(draw: st.DrawFn) -> tuple[W.PendingWithdrawal, list[tuple[bytes, int, 
     return w, utxos, rate
 
 
-def _check(tx, w, utxos, rate, before=None):  # type: ignore[no-untyped-def]
+def _check(tx, w, utxos, rate, before=None, side_height=None, confirmations=W.WITHDRAWAL_CONFIRMATIONS):  # type: ignore[no-untyped-def]
     index = {(t, i): v for t, i, v in utxos}
+    best = w.height + confirmations - 1 if side_height is None else side_height  # deep enough unless given
     return W.check_withdrawal_payment(tx, {w.side_txid: w}.get, lambda t, i: index.get((t, i)), x_address=X,
-                                      exchange_rate=rate, signed_before=before)
+                                      exchange_rate=rate, signed_before=before, side_height=best,
+                                      confirmations=confirmations)
 
 
 @settings(max_examples=150, deadline=None)
@@ -112,3 +114,21 @@ def test_an_uncoverable_withdrawal_has_no_payment() -> None:
     w = W.PendingWithdrawal(side_txid=b"\x05" * 32, height=3, entries=((_address(0), 50_000),))
     assert W.withdrawal_payment(w, [(b"\x01" * 32, 0, 59_999)], x_address=X, exchange_rate=1.0) is None
     assert W.withdrawal_payment(w, [(b"\x01" * 32, 0, 60_000)], x_address=X, exchange_rate=1.0) is not None
+
+
+@settings(max_examples=200, deadline=None)
+@given(cases(), st.integers(0, 0xFFFF_FFFF), st.integers(1, 1000))
+def test_a_burn_is_paid_only_with_enough_blocks_on_it(case, side_height, confirmations) -> None:  # type: ignore[no-untyped-def]
+    """ARB-005: an otherwise signable payment is refused exactly while the best sidechain block is fewer than
+    ``confirmations - 1`` blocks above the burn's, and the refusal names the rule; nothing else changes."""
+    w, utxos, rate = case
+    tx = W.withdrawal_payment(w, utxos, x_address=X, exchange_rate=rate)
+    assert tx is not None
+    deep = side_height - w.height + 1 >= confirmations
+    assert W.confirmations_of(w, side_height) == max(0, side_height - w.height + 1)
+    if deep:
+        assert _check(tx, w, utxos, rate, side_height=side_height, confirmations=confirmations) == w
+    else:
+        with pytest.raises(Reject) as e:
+            _check(tx, w, utxos, rate, side_height=side_height, confirmations=confirmations)
+        assert (e.value.reason, e.value.rule) == (Reason.ARBITER_UNCONFIRMED_WITHDRAWAL, "ARB-005")

@@ -3,7 +3,8 @@
 Hashes (txids, block hashes, asset IDs) are stored-order hex; other bytes lower-case hex. Amounts
 and other i64 / u64 values are decimal strings; versions, types, indices, heights, timestamps,
 bits and nonces are JSON numbers. ``network`` is ``mainnet``, ``testnet``, ``regnet`` or
-``instant`` (regnet with ``InstantBlock()``, whose blocks are cheap to mine).
+``instant`` (regnet with ``InstantBlock()``, whose blocks are cheap to mine); another name is
+refused with ``UNKNOWN_NETWORK`` (NET-001).
 
 A chain state is given as ``pre``: the blocks after genesis, oldest first, as hex. The binding
 applies them with :func:`spec.chain.state.apply_block` (at the case's ``now``); a ``pre`` block
@@ -31,13 +32,12 @@ from conformance.bindings import Input, handler
 
 Json = dict[str, Any]
 
-NETWORKS = P.NETWORKS
 BIG_FIELDS = frozenset({"amount", "target_amount", "votes", "output_index", "value"})
 """Payload fields written as decimal strings (i64 / u64)."""
 
 
 def _network(inp: Input) -> P.NetworkParams:
-    return P.network(inp.choice("network", NETWORKS))
+    return P.network(inp.text("network"))  # NET-001: an unknown name is UNKNOWN_NETWORK
 
 
 def _u32(inp: Input, key: str) -> int:
@@ -123,7 +123,7 @@ def _tx_set_version(data: Any) -> Json:
 @handler("chain", "ela.genesis", "`network` -> `hash`, `block`: the genesis block the spec builds")
 def _genesis(data: Any) -> Json:
     inp = Input(data, ("network",))
-    g = P.genesis_block(inp.choice("network", NETWORKS))
+    g = P.genesis_block(inp.text("network"))
     return {"hash": g.hash().hex(), "block": g.serialize().hex()}
 
 

@@ -1,6 +1,7 @@
 """Handlers of the ``chain`` suite for the peer-to-peer messages, the session rules and getblocks.
 
-``network`` is ``mainnet``, ``testnet`` or ``regnet`` (:data:`spec.chain.p2p.NETWORKS`). A
+``network`` is ``mainnet``, ``testnet``, ``regnet`` or ``instant`` (:data:`spec.chain.p2p.NETWORKS`;
+another name is refused with ``UNKNOWN_NETWORK``, NET-001). A
 message payload is written as a JSON object of its fields:
 
 ==============================  ===========================================================================
@@ -28,6 +29,7 @@ from __future__ import annotations
 from typing import Any
 
 from spec.chain import p2p
+from spec.chain import params as P
 from spec.encoding.hashes import Uint256
 from spec.encoding.primitives import encode_int
 from spec.errors import Reason, Reject
@@ -36,15 +38,13 @@ from conformance.bindings import Input, handler
 
 Json = dict[str, Any]
 
-NETWORK_NAMES = tuple(p2p.NETWORKS)
-
 
 def _malformed(detail: str) -> Reject:
     return Reject(Reason.MALFORMED_INPUT, None, detail)
 
 
 def _network(inp: Input) -> p2p.Network:
-    return p2p.NETWORKS[inp.choice("network", NETWORK_NAMES)]
+    return p2p.NETWORKS[P.network(inp.text("network")).name]  # NET-001
 
 
 def _num(inp: Input, key: str, type_name: str) -> int:

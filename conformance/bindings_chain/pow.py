@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from spec.chain import auxpow, merkle, pow
+from spec.chain import params as P
 from spec.encoding.primitives import U32_MAX
 from spec.errors import Reason, Reject
 
@@ -17,11 +18,9 @@ from conformance.bindings import Input, handler
 
 Json = dict[str, Any]
 
-NETWORKS = tuple(pow.NETWORK_RETARGET_PARAMS)
-
 
 def _network(inp: Input) -> pow.RetargetParams:
-    return pow.NETWORK_RETARGET_PARAMS[inp.choice("network", NETWORKS)]
+    return pow.NETWORK_RETARGET_PARAMS[P.network(inp.text("network")).name]  # NET-001
 
 
 def _u32(inp: Input, key: str) -> int:

@@ -6,3 +6,4 @@ Hashes are stored-order hex, bytes lower-case hex; ``network`` names an ID-sidec
 
 from conformance.bindings_sidechain import headers  # noqa: F401
 from conformance.bindings_sidechain import crosschain  # noqa: F401
+from conformance.bindings_sidechain import state  # noqa: F401

@@ -172,9 +172,10 @@ def _pending(raw: Any) -> W.PendingWithdrawal:
 @handler("sidechain", "sidechain.withdrawal.payment",
          "`tx` (a proposed main-chain payment), `pending` ([{txid, height, entries: [[address, amount]]}]: the "
          "sidechain's unpaid withdrawals), `x_utxos` ([{txid, index, value}]: the X address's unspent outputs), "
-         "`signed_before` (hex digest or null), `exchange_rate`? -> `side_txid`, `digest`")
+         "`signed_before` (hex digest or null), `side_height` (the best sidechain height), `confirmations` (the "
+         "blocks a burn needs), `exchange_rate`? -> `side_txid`, `digest`")
 def _withdrawal_payment(data: Any) -> Json:
-    inp = Input(data, ("tx", "pending", "x_utxos", "signed_before"), ("exchange_rate",))
+    inp = Input(data, ("tx", "pending", "x_utxos", "signed_before", "side_height", "confirmations"), ("exchange_rate",))
     pending = {w.side_txid: w for w in (_pending(r) for r in _list(inp, "pending"))}
     utxos: dict[tuple[bytes, int], int] = {}
     for u in _list(inp, "x_utxos"):
@@ -183,5 +184,6 @@ def _withdrawal_payment(data: Any) -> Json:
     before = None if inp.raw("signed_before") is None else inp.hex("signed_before")
     tx = Transaction.decode(inp.hex("tx"))
     w = W.check_withdrawal_payment(tx, pending.get, lambda t, i: utxos.get((t, i)), x_address=SP.x_address(
-        SP.side_genesis_block().hash()), exchange_rate=_rate(inp), signed_before=before)
+        SP.side_genesis_block().hash()), exchange_rate=_rate(inp), signed_before=before,
+        side_height=inp.small_int("side_height", 0, 0xFFFF_FFFF), confirmations=inp.small_int("confirmations", 1, 0xFFFF))
     return {"side_txid": w.side_txid.hex(), "digest": W.payment_digest(tx).hex()}

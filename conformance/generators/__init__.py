@@ -11,6 +11,7 @@ from conformance.generators import did_requests  # noqa: F401
 from conformance.generators import did_chain  # noqa: F401
 from conformance.generators import did_builders  # noqa: F401
 from conformance.generators import sidechain  # noqa: F401
+from conformance.generators import sidechain_fork  # noqa: F401
 from conformance.generators import assets  # noqa: F401
 from conformance.generators import runtime  # noqa: F401
 from conformance.generators import carrier  # noqa: F401

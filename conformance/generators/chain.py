@@ -576,6 +576,8 @@ def tx_context_cases() -> Iterator[CaseSpec]:
     yield CaseSpec("fee_100", ctx(base, u), OK, TXC_RULES, "the smallest fee", expect_ok={"fee": "100"})
     yield CaseSpec("fee_99", ctx(tx((out(ph("bob"), 10 * COIN - 99),)), u), Reason.TX_FEE_TOO_LOW, ("TXC-005",))
     yield CaseSpec("duplicate_tx", ctx(base, u, chain_txs={base.txid().hex(): 1}), Reason.TX_DUPLICATE, ("TXC-001",))
+    yield CaseSpec("unknown_network", {**ctx(base, u), "network": "simnet"}, Reason.UNKNOWN_NETWORK, ("NET-001",),
+                   "a network name the spec does not define: its fees and heights are unknown")
     yield CaseSpec("unknown_tx", ctx(base, [], chain_txs={h32("other").hex(): 1}), Reason.TX_UNKNOWN_REFERENCE,
                    ("TXC-002",))
     yield CaseSpec("unknown_index", ctx(base, [], chain_txs={src.hex(): 0}), Reason.TX_UNKNOWN_REFERENCE, ("TXC-002",),
@@ -793,11 +795,13 @@ def genesis_cases() -> Iterator[CaseSpec]:
     mainnet = "8d7014f2f941caa1972c8033b2f0a860ec8d4938b12bae2c62512852a558f405"
     testnet = "b3314f465ea5556d570bcc473d59a0855b4405a25b1ea0c957c81b2920be1864"
     for net, h in (("mainnet", mainnet), ("testnet", testnet), ("regnet", testnet)):
-        yield CaseSpec(net, {"network": net}, OK, (),
+        yield CaseSpec(net, {"network": net}, OK, ("NET-001",),
                        f"upstream's {net} genesis hash (stored order), GenesisBlock(foundation) in "
                        "Elastos.ELA/core/manager.go, as recorded in shared/research/ela-mainchain.md section 8",
                        expect_ok={"hash": h})
-    yield CaseSpec("instant", {"network": "instant"}, OK, (), "regnet's genesis: InstantBlock changes no genesis field",
+    yield CaseSpec("unknown_network", {"network": "simnet"}, Reason.UNKNOWN_NETWORK, ("NET-001",),
+                   "a network name the spec does not define")
+    yield CaseSpec("instant", {"network": "instant"}, OK, ("NET-001",), "regnet's genesis: InstantBlock changes no genesis field",
                    expect_ok={"hash": testnet})
 
 
@@ -853,6 +857,8 @@ def block_apply_cases() -> Iterator[CaseSpec]:
     yield CaseSpec("spend_and_fee", ap(pre, b2), OK, ("ST-001", *BLC_RULES, *TXC_RULES),
                    "the transfer spends block 1's coinbase (lock-time quirk) and pays a fee of 100 to the coinbase")
     yield CaseSpec("not_on_tip", ap(pre, make_block(GENESIS, 1, ts=T0 + 5)), Reason.BLOCK_UNKNOWN_PARENT, ("ST-001",))
+    yield CaseSpec("unknown_network", {**ap([], b1), "network": "simnet"}, Reason.UNKNOWN_NETWORK, ("NET-001",),
+                   "a network name the spec does not define: there is no genesis to start from")
     yield CaseSpec("wrong_height", ap(pre, make_block(b1.hash(), 3)), Reason.BLOCK_BAD_HEIGHT, ("BLC-001",))
     yield CaseSpec("wrong_bits", ap(pre, make_block(b1.hash(), 2, bits=0x207FFFFE)), Reason.BLOCK_BAD_BITS, ("BLC-002",),
                    "instant blocks carry PowLimitBits")
@@ -945,3 +951,5 @@ def fork_choice_cases() -> Iterator[CaseSpec]:
     yield CaseSpec("empty", fc([]), OK, (), "the genesis block is the tip",
                    expect_ok={"tip": GENESIS.hex(), "height": 0})
     yield CaseSpec("undecodable_block", {**fc(a), "blocks": [hx(a[0])[:-2]]}, Reason.TRUNCATED)
+    yield CaseSpec("unknown_network", {**fc(a), "network": "simnet"}, Reason.UNKNOWN_NETWORK, ("NET-001",),
+                   "a network name the spec does not define: there is no genesis to start from")

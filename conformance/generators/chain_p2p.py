@@ -166,6 +166,10 @@ def p2p_decode() -> Iterator[CaseSpec]:
                    Reason.TRAILING_BYTES, ("ENC-002",), "one byte more than the header declares")
     yield CaseSpec("two_messages", {"network": "mainnet", "message": (good + good).hex()}, Reason.TRAILING_BYTES,
                    ("ENC-002",), "a message is decoded alone")
+    yield CaseSpec("unknown_network", {"network": "simnet", "message": good.hex()}, Reason.UNKNOWN_NETWORK, ("NET-001",),
+                   "a network name the spec does not define (names are case-sensitive: see mainnet_capitalized)")
+    yield CaseSpec("mainnet_capitalized", {"network": "Mainnet", "message": good.hex()}, Reason.UNKNOWN_NETWORK, ("NET-001",),
+                   "network names are matched exactly")
     yield CaseSpec("magic_of_testnet_on_mainnet",
                    {"network": "mainnet", "message": _frame(magic["testnet"], b"ping", ping).hex()},
                    Reason.WRONG_NETWORK_MAGIC, ("P2P-002",), "a testnet message on mainnet", _magic_provenance())
@@ -312,6 +316,8 @@ def p2p_encode() -> Iterator[CaseSpec]:
                        ("P2P-003", "P2P-004") + extra)
     yield CaseSpec("version_regnet", {"network": "regnet", "command": "version", "payload": version_json(port=22338)},
                    OK, ("P2P-006",), "the regnet magic and port", _magic_provenance())
+    yield CaseSpec("unknown_network", {"network": "simnet", "command": "ping", "payload": {"nonce": 7}},
+                   Reason.UNKNOWN_NETWORK, ("NET-001",), "a network name the spec does not define")
     yield CaseSpec("version_20000_with_node_version", {"network": "mainnet", "command": "version",
                                                        "payload": version_json(20000, node_version=b"v0.9.9")},
                    Reason.NODE_VERSION_FIELD, ("P2P-006",), "the string would be silently dropped")
@@ -350,6 +356,8 @@ def p2p_read_header() -> Iterator[CaseSpec]:
     lengths = {"version": 82, "verack": 0, "getaddr": 0, "addr": 42_008, "ping": 8, "pong": 8, "getblocks": 16_036,
                "inv": 1_800_004, "getdata": 1_800_004, "notfound": 1_800_004, "block": 6_000_000, "tx": 2_000_000,
                "reject": 524_288, "mempool": 0}
+    yield CaseSpec("unknown_network", {"network": "simnet", "header": hdr(b"ping", 8)}, Reason.UNKNOWN_NETWORK, ("NET-001",),
+                   "a network name the spec does not define: refused before the header is read")
     for cmd, n in lengths.items():
         yield CaseSpec(f"{cmd}_at_max", {"network": "mainnet", "header": hdr(cmd.encode(), n)}, OK, FRAME_RULES[:4],
                        "the largest length a receiver reads for this command on mainnet",

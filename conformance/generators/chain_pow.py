@@ -355,6 +355,15 @@ def bits_next_cases() -> Iterator[CaseSpec]:
                                             "network": main}, OK, NEXT_RULES,
                    "headers before the window are not read")
     yield CaseSpec("retarget_testnet", {"headers": window(1439, 0, 43200, 0x1D03FFFF), "network": "testnet"}, OK, NEXT_RULES)
+    yield CaseSpec("retarget_regnet_first_of_window", {"headers": window(1439, 1_000, 1_000 + 43200, 0x1D03FFFF), "network": "regnet"},
+                   OK, NEXT_RULES, "regnet retargets as mainnet does: the window's first header (height 720) gives the "
+                   "span, 43200 s, so the target halves (0x03ffff << 208 becomes 0x01ffff8 << 204, compacted to three bytes)",
+                   expect_ok={"bits": 0x1D01FFFF})
+    yield CaseSpec("retarget_regnet_first_is_genesis", {"headers": window(719, 1_000, 1_000 + 172800, P.POW_LIMIT_BITS),
+                                                        "network": "regnet"},
+                   OK, NEXT_RULES, "the first retarget on regnet: the window starts at the genesis header (height 0)")
+    yield CaseSpec("unknown_network", {"headers": window(1439, 0, 86400, 0x1D03FFFF), "network": "simnet"},
+                   Reason.UNKNOWN_NETWORK, ("NET-001",), "a network name the spec does not define")
     yield CaseSpec("instant_ignores_retarget_height", {"headers": [hdr(719, 0, 0x1D03FFFF)], "network": "instant"}, OK,
                    NEXT_RULES, "instant mode returns 0x207fffff at every height, with no ancestor needed",
                    expect_ok={"bits": P.INSTANT_POW_LIMIT_BITS})

@@ -689,13 +689,70 @@ def module_memory() -> Iterator[CaseSpec]:
         ("memory64_over_limit", _wasm(_memories(b"\x04\x80\x80\x80\x80\x10")), Reason.MEMORY_LIMIT,
          "2^32 pages of a 64-bit memory"),
         ("two_memories", _wasm(_memories(b"\x00\x01", b"\x00\x01")), Reason.MEMORY_LIMIT,
-         "two memories of one page each"),
+         "two memories of one page each, in one memory section"),
         ("unexported_memory_over_limit", _wasm(typ, _memories(b"\x00\x20")), Reason.MEMORY_LIMIT,
          "a memory the module does not export counts too"),
         ("shared_memory", _wasm(_memories(b"\x03\x01\x02")), Reason.MEMORY_LIMIT, "a memory shared between threads"),
     ]
     for name, module, reason, description in bad:
         yield CaseSpec(name, {"module": module, "memory_pages": 16}, reason, (), description)
+    yield from _section_order()
+
+
+FULL_MODULE: tuple[tuple[int, bytes], ...] = tuple((sid, bytes.fromhex(body)) for sid, body in (
+    (1, "0260027f7f017f600000"),  # types: (i32 i32) -> i32, () -> ()
+    (2, "0107656c6173746f73036c6f670000"),  # import elastos.log
+    (3, "0101"),  # one function of type 1
+    (4, "01700001"),  # a table of one funcref
+    (5, "010001"),  # a memory of one page
+    (13, "010001"),  # a tag of type 1
+    (6, "017f0041000b"),  # a global i32 = 0
+    (7, "010372756e0001"),  # export "run"
+    (8, "01"),  # start: function 1
+    (9, "010041000b0101"),  # an active element segment
+    (12, "01"),  # data count: 1
+    (10, "010f00410041004100fc080000fc09000b"),  # memory.init 0, data.drop 0
+    (11, "0101026869"),  # a passive data segment "hi"
+))
+"""A module with every non-custom section once, in order (the bytes wat2wasm gives for a module with
+an import, a tag, memory.init and data.drop, so that the data count section is needed)."""
+
+
+def _section_order() -> Iterator[CaseSpec]:
+    """The order and uniqueness of sections (RT-097); an unknown id between known ones (RT-086)."""
+    note = (0, b"\x0delastos.notes" + b"\x00" * 3)  # a custom section named elastos.notes
+    typ, mem, glob = FULL_MODULE[0], FULL_MODULE[4], FULL_MODULE[6]
+    by_id = dict(FULL_MODULE)
+    ok = [
+        ("all_sections_in_order_ok", _wasm(*FULL_MODULE),
+         "every non-custom section once: type, import, function, table, memory, tag, global, export, start, "
+         "element, data count, code, data"),
+        ("custom_sections_between_known_ok",
+         _wasm(note, *[x for sec in FULL_MODULE for x in (sec, note)]), "a custom section before and after each"),
+        ("tag_after_memory_ok", _wasm(typ, mem, (13, by_id[13]), glob), ""),
+    ]
+    for name, module, description in ok:
+        yield CaseSpec(name, {"module": module, "memory_pages": 16}, OK, ("RT-086", "RT-097", "RT-094"), description)
+    one_page = _memories(b"\x00\x01")
+    swapped = list(FULL_MODULE)
+    swapped[10], swapped[11] = swapped[11], swapped[10]
+    bad = [
+        ("two_memory_sections", _wasm(one_page, one_page), "two memory sections of one memory each"),
+        ("two_memory_sections_apart", _wasm(typ, one_page, glob, one_page), "a second memory section after a global"),
+        ("two_type_sections", _wasm(typ, typ), ""),
+        ("two_type_sections_around_custom", _wasm(typ, note, typ), "a custom section does not reset the order"),
+        ("second_data_section", _wasm(*FULL_MODULE, FULL_MODULE[-1]), "the data section repeated at the end"),
+        ("memory_before_type", _wasm(mem, typ), ""),
+        ("global_before_memory", _wasm(typ, glob, mem), ""),
+        ("tag_before_memory", _wasm(typ, (13, by_id[13]), mem), "the tag section stands after the memory section"),
+        ("data_count_after_code", _wasm(*swapped), "the data count section stands before the code section"),
+    ]
+    for name, module, description in bad:
+        yield CaseSpec(name, {"module": module, "memory_pages": 16}, Reason.MODULE_MALFORMED, ("RT-097",), description)
+    for name, sid in (("unknown_section_id_between_known", 14), ("section_id_255", 255)):
+        yield CaseSpec(name, {"module": _wasm(typ, (sid, b"\x00"), mem), "memory_pages": 16},
+                       Reason.MODULE_MALFORMED, ("RT-086",),
+                       f"a section of id {sid} between a type and a memory section")
 
 
 @generator("runtime", "runtime.memory.span")

@@ -459,12 +459,13 @@ def _wp(name: str, tx: Transaction, pending: Sequence[WD.PendingWithdrawal], utx
         "pending": [{"txid": w.side_txid.hex(), "height": w.height, "entries": [[a, str(v)] for a, v in w.entries]}
                     for w in pending],
         "x_utxos": [{"txid": t.hex(), "index": i, "value": str(v)} for t, i, v in utxos],
-        "signed_before": None if before is None else before.hex()}
+        "signed_before": None if before is None else before.hex(),
+        "side_height": 13, "confirmations": WD.WITHDRAWAL_CONFIRMATIONS}
     inp.update(extra)
     return CaseSpec(name, inp, means, rules, desc, expect_ok=expect)
 
 
-ARB_RULES = ("ARB-001", "ARB-002", "ARB-003", "ARB-004")
+ARB_RULES = ("ARB-001", "ARB-002", "ARB-003", "ARB-004", "ARB-005")
 
 
 @generator("sidechain", "sidechain.withdrawal.payment")
@@ -490,6 +491,17 @@ def withdrawal_payment() -> Iterator[CaseSpec]:
     def edit(**change: object) -> Transaction:
         return good.model_copy(update=change)
 
+    yield _wp("burn_with_one_block_on_it_waits", good, [w], utxos, Reason.ARBITER_UNCONFIRMED_WITHDRAWAL, ("ARB-005",),
+              "the burn's block (12) is the best sidechain block: 1 of 2 confirmations", side_height=12)
+    yield _wp("burn_above_the_best_block", good, [w], utxos, Reason.ARBITER_UNCONFIRMED_WITHDRAWAL, ("ARB-005",),
+              "the arbiter's sidechain is behind the burn (best 11): 0 confirmations", side_height=11)
+    yield _wp("burn_deep_enough_for_six", good, [w], utxos, OK, ("ARB-005",),
+              "an operator's deeper requirement: best 17, burn at 12, 6 of 6", side_height=17, confirmations=6,
+              expect=ok)
+    yield _wp("burn_one_short_of_six", good, [w], utxos, Reason.ARBITER_UNCONFIRMED_WITHDRAWAL, ("ARB-005",),
+              "best 16, burn at 12: 5 of 6", side_height=16, confirmations=6)
+    yield _wp("one_confirmation_pays_a_fresh_burn", good, [w], utxos, OK, ("ARB-005",),
+              "a requirement of 1 pays as soon as the burn is mined", side_height=12, confirmations=1, expect=ok)
     yield _wp("withdrawal_unknown", good, [], utxos, Reason.ARBITER_UNKNOWN_WITHDRAWAL, ("ARB-001",),
               "the sidechain holds no such unpaid withdrawal (or it is paid)")
     p = good.payload

@@ -54,7 +54,8 @@ static int network(const jv *in, const ec_network_entry **out) {
             *out = &EC_NETWORKS[i];
             return EC_OK;
         }
-    return EC_MALFORMED_INPUT;
+    /* [NET-001] the network is one the spec defines */
+    return EC_UNKNOWN_NETWORK;
 }
 
 /* the network's parameters, with the optional `limits` a sanity case may lower */

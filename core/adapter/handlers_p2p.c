@@ -16,7 +16,8 @@ static int p2p_network(const jv *in, int *out) {
             *out = i;
             return EC_OK;
         }
-    return EC_MALFORMED_INPUT;
+    /* [NET-001] the network is one the spec defines */
+    return EC_UNKNOWN_NETWORK;
 }
 
 /* a JSON-number integer field of wire type [lo, hi]: [ENC-005] outside it is VALUE_OUT_OF_RANGE */

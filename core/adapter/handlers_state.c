@@ -17,7 +17,8 @@ static int state_network(const jv *in, int *out) {
             *out = i;
             return EC_OK;
         }
-    return EC_MALFORMED_INPUT;
+    /* [NET-001] the network is one the spec defines */
+    return EC_UNKNOWN_NETWORK;
 }
 
 static int u32_field(const jv *in, const char *key, uint32_t *out) {
@@ -50,7 +51,7 @@ static int hex_items(arena *a, const jv *in, const char *key, uint8_t ***items, 
     return EC_OK;
 }
 
-static void out_state(ec_buf *out, ec_chain_state *s) {
+static void out_state(ec_buf *out, const ec_chain_state *s) {
     char *work = NULL;
     out_hex_field(out, 1, "tip", s->headers[s->n_headers - 1].hash, 32);
     out_int_field(out, 0, "height", s->headers[s->n_headers - 1].height);
@@ -264,20 +265,23 @@ int h_fork_choice(arena *a, const jv *in, ec_buf *out) {
         rc = ec_tree_init(&t, network);
         tree = rc == EC_OK;
     }
+    /* dup[i]: block i repeats an earlier block of the request (the genesis is known before any) */
+    uint8_t *dup = calloc(count + 1, 1);
+    if (!dup) rc = EC_INTERNAL_ERROR;
     for (size_t i = 0; rc == EC_OK && i < count; i++) {
         int r = ec_tree_add(&t, &blocks[i], now);
         if (r < 0) rc = r;
+        dup[i] = r == 1 && memcmp(blocks[i].header.hash, t.nodes[0].hash, 32) != 0;
     }
+    const ec_chain_state *best = rc == EC_OK ? ec_tree_best_state(&t) : NULL;
+    if (rc == EC_OK && !best) rc = EC_INTERNAL_ERROR;
     if (rc == EC_OK) {
-        ec_chain_state *best = t.nodes[t.best].state;
         out_state(out, best);
         out_key(out, 0, "statuses");
         ec_buf_putc(out, '[');
         for (size_t i = 0; i < count; i++) {
             const ec_tree_node *nd = ec_tree_find(&t, blocks[i].header.hash);
-            int dup = 0;
-            for (size_t k = 0; k < i && !dup; k++) dup = memcmp(blocks[k].header.hash, blocks[i].header.hash, 32) == 0;
-            const char *st = dup ? "duplicate"
+            const char *st = dup[i] ? "duplicate"
                              : (size_t)(nd - t.nodes) == t.best ? "tip"
                              : nd->status == 1                  ? "valid"
                              : nd->status == 2                  ? "orphan"
@@ -301,6 +305,7 @@ int h_fork_choice(arena *a, const jv *in, ec_buf *out) {
         ec_buf_putc(out, ']');
     }
     if (tree) ec_tree_free(&t);
+    free(dup);
     for (size_t i = 0; i < decoded && i < count; i++) ec_block_free(&blocks[i]);
     free(blocks);
     return rc;

@@ -408,15 +408,24 @@ int ec_state_apply_block(ec_chain_state *s, const ec_block *b, int64_t now);
 /* sort the UTXOs by (txid, index), the order ela.block.apply reports them in */
 void ec_state_sort_utxos(ec_chain_state *s);
 
-/* fork choice: every block seen, the state after each valid one, the best tip. The tree keeps
- * pointers to the orphans' blocks: the caller keeps them alive while the tree lives. */
+/* fork choice: every block seen, each valid one's cumulative work, the best tip, and one working
+ * state (the chain ending at node `at`) that moves between branches by undoing and reconnecting
+ * blocks. Adding a block costs the tree O(1) expected steps besides applying it (a hash index of
+ * the nodes, and the orphans waiting for each hash kept as a list): `steps` counts them. The tree
+ * keeps pointers to the blocks it was given (orphans, and valid blocks to reconnect them): the
+ * caller keeps them alive while the tree lives. */
 typedef struct {
     uint8_t hash[32];
-    int status;                  /* 1 valid, 2 orphan, 3 invalid */
+    int status;                  /* 1 valid, 2 orphan, 3 invalid, 4 awaited (a parent some orphan names) */
     int reason;                  /* invalid: its Reason, or -2 when it descends from an invalid block */
-    ec_chain_state *state;       /* valid: the state after it */
-    const ec_block *block;       /* orphan: the block */
+    const ec_block *block;       /* orphan: the block; valid: the block, to reconnect it */
     uint8_t previous[32];
+    long parent;                 /* valid: the parent's node (-1 for the genesis) */
+    uint32_t height;             /* valid: its height */
+    uint8_t work[64];            /* valid: the cumulative work of its chain, big-endian */
+    long first_waiting, last_waiting; /* the orphans waiting for this hash, in arrival order (-1: none) */
+    long next_waiting;           /* orphan: the next orphan waiting for the same parent (-1: none) */
+    void *undo;                  /* valid and in the working state: what connecting it changed */
 } ec_tree_node;
 
 typedef struct {
@@ -424,12 +433,20 @@ typedef struct {
     ec_tree_node *nodes;
     size_t n_nodes, cap_nodes;
     size_t best;
+    ec_chain_state state;        /* the working state: the chain ending at node `at` */
+    size_t at;
+    long *index;                 /* open addressing over the nodes' hashes: node + 1, or 0 (empty) */
+    size_t index_cap;
+    uint64_t steps;              /* index probes, orphan links followed, blocks queued, blocks undone and reconnected */
 } ec_block_tree;
 
 int ec_tree_init(ec_block_tree *t, int network);
 /* 1 when the block was already known (a duplicate), else 0; or a negative EC_INTERNAL_ERROR */
 int ec_tree_add(ec_block_tree *t, const ec_block *b, int64_t now);
+/* a block the tree has seen (never an awaited parent), or NULL */
 const ec_tree_node *ec_tree_find(const ec_block_tree *t, const uint8_t *hash32);
+/* the state of the best tip (the working state, moved there); NULL when out of memory */
+const ec_chain_state *ec_tree_best_state(ec_block_tree *t);
 void ec_tree_free(ec_block_tree *t);
 
 /* CFFI-END */

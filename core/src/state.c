@@ -6,7 +6,7 @@
  * of every transaction it holds, the sidechain hashes already withdrawn and its cumulative work.
  * Every parameter (the networks, the genesis fields, the type codes) comes from the spec through
  * elastos_tables.h. The unspent outputs, the transactions and the withdrawn hashes are sorted
- * arrays searched by bisection; a block's changes are merged in one sort. */
+ * arrays searched by bisection; a block's changes are sorted and merged into them in one copy. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -666,9 +666,98 @@ int ec_block_context(const ec_block *b, const ec_chain_state *v) {
 
 /* -- apply_block ------------------------------------------------------------------------------------------ */
 
-/* the spent outpoints of a block's non-coinbase transactions, removed in one pass */
-static int remove_spent(ec_chain_state *s, const ec_block *b) {
-    size_t n = 0, k = 0;
+/* What connecting a block changed, so that the fork choice's working state can undo it: the
+ * outputs it spent and the entries its outputs and transactions replaced (a coinbase may repeat an
+ * earlier txid), and the withdrawn hashes it added. The keys it added are the block's own. */
+typedef struct {
+    ec_utxo *utxos;
+    size_t n_utxos, cap_utxos;
+    ec_tx_count *txs;
+    size_t n_txs, cap_txs;
+    uint8_t *withdrawn;
+    size_t n_withdrawn, cap_withdrawn;
+} block_undo;
+
+static void undo_free(block_undo *u) {
+    if (!u) return;
+    free(u->utxos);
+    free(u->txs);
+    free(u->withdrawn);
+    free(u);
+}
+
+static int undo_utxo(block_undo *u, const ec_utxo *e) {
+    if (!u) return EC_OK;
+    TRY(grow((void **)&u->utxos, &u->cap_utxos, u->n_utxos, sizeof *u->utxos));
+    u->utxos[u->n_utxos++] = *e;
+    return EC_OK;
+}
+
+/* merge the items appended after the first `sorted` (sorted, one per key) into them, of equal keys
+ * the later winning as in ec_state_normalize: the tail is sorted, each tail item's place is found
+ * by bisection, and the array is filled from its end, moving each run of the prefix once, in place.
+ * A block's few additions cost one move of the part of the array after the first of them, not a
+ * sort of it (nor a fresh allocation, whose pages would be faulted in at every block). */
+static int merge_tail(void **arr, size_t sorted, size_t *n, size_t *cap, size_t size, int (*cmp)(const void *, const void *)) {
+    size_t k = *n - sorted;
+    if (k == 0) return EC_OK;
+    if (sorted == 0) return normalize(arr, n, cap, size, cmp);
+    uint8_t *base = *arr;
+    size_t *idx = malloc(k * sizeof *idx), *pos = malloc(k * sizeof *pos);
+    uint8_t *tail = malloc(k * size), *eq = malloc(k);
+    int rc = idx && pos && tail && eq ? EC_OK : EC_INTERNAL_ERROR;
+    if (rc == EC_OK) {
+        for (size_t i = 0; i < k; i++) idx[i] = sorted + i;
+        sort_ctx.base = base;
+        sort_ctx.size = size;
+        sort_ctx.cmp = cmp;
+        qsort(idx, k, sizeof *idx, position_order);
+        size_t m = 0, replaced = 0, lo = 0;
+        for (size_t i = 0; i < k; i++) /* the last of a run of equal keys */
+            if (i + 1 == k || cmp(base + idx[i] * size, base + idx[i + 1] * size) != 0) memcpy(tail + m++ * size, base + idx[i] * size, size);
+        for (size_t j = 0; j < m; j++) { /* the first prefix item not below tail[j] */
+            size_t hi = sorted;
+            while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                if (cmp(base + mid * size, tail + j * size) < 0) lo = mid + 1;
+                else hi = mid;
+            }
+            pos[j] = lo;
+            eq[j] = lo < sorted && cmp(base + lo * size, tail + j * size) == 0;
+            replaced += eq[j];
+        }
+        size_t total = sorted + m - replaced, end = sorted, w = total;
+        for (size_t j = m; j-- > 0;) {
+            size_t from = pos[j] + eq[j]; /* a replaced prefix item is dropped */
+            w -= end - from;
+            memmove(base + w * size, base + from * size, (end - from) * size);
+            memcpy(base + --w * size, tail + j * size, size);
+            end = pos[j];
+        }
+        *n = total;
+    }
+    free(idx);
+    free(pos);
+    free(tail);
+    free(eq);
+    return rc;
+}
+
+/* drop the items whose `gone` flag is set, keeping the order */
+static void drop_marked(void *arr, size_t *n, size_t size, const uint8_t *gone) {
+    uint8_t *base = arr;
+    size_t k = 0;
+    for (size_t i = 0; i < *n; i++)
+        if (!gone[i]) {
+            if (k != i) memcpy(base + k * size, base + i * size, size);
+            k++;
+        }
+    *n = k;
+}
+
+/* the spent outpoints of a block's non-coinbase transactions, removed in one pass (and kept in `u`) */
+static int remove_spent(ec_chain_state *s, const ec_block *b, block_undo *u) {
+    size_t n = 0;
     for (size_t t = 1; t < b->n_txs; t++) n += b->txs[t].n_inputs;
     if (n == 0) return EC_OK;
     uint8_t *gone = calloc(s->n_utxos ? s->n_utxos : 1, 1);
@@ -676,38 +765,58 @@ static int remove_spent(ec_chain_state *s, const ec_block *b) {
     for (size_t t = 1; t < b->n_txs; t++)
         for (size_t i = 0; i < b->txs[t].n_inputs; i++) {
             const ec_utxo *e = find_utxo(s, b->txs[t].inputs[i].txid, b->txs[t].inputs[i].index);
-            if (!e) { /* a validated block spends only unspent outputs */
+            if (!e || undo_utxo(u, e) != EC_OK) { /* a validated block spends only unspent outputs */
                 free(gone);
                 return EC_INTERNAL_ERROR;
             }
             gone[e - s->utxos] = 1;
         }
-    for (size_t i = 0; i < s->n_utxos; i++)
-        if (!gone[i]) s->utxos[k++] = s->utxos[i];
-    s->n_utxos = k;
+    drop_marked(s->utxos, &s->n_utxos, sizeof *s->utxos, gone);
     free(gone);
     return EC_OK;
 }
 
-/* connect_block: spend the inputs, add the outputs, the transactions, the header and the work */
-static int connect_block(ec_chain_state *s, const ec_block *b) {
+/* connect_block: spend the inputs, add the outputs, the transactions, the header and the work;
+ * with `u`, record what the block replaced */
+static int connect_block(ec_chain_state *s, const ec_block *b, block_undo *u) {
     uint8_t work[32];
-    TRY(remove_spent(s, b));
+    TRY(remove_spent(s, b, u));
+    size_t n_utxos = s->n_utxos, n_txs = s->n_txs, n_withdrawn = s->n_withdrawn;
+    for (size_t t = 0; u && t < b->n_txs; t++) {
+        const ec_tx *tx = &b->txs[t];
+        for (size_t i = 0; i < tx->n_outputs; i++) {
+            const ec_utxo *old = find_utxo(s, tx->txid, (uint16_t)i);
+            if (old) TRY(undo_utxo(u, old));
+        }
+        ec_tx_count key;
+        memcpy(key.txid, tx->txid, 32);
+        const ec_tx_count *c = s->n_txs ? bsearch(&key, s->txs, s->n_txs, sizeof *s->txs, tx_order) : NULL;
+        if (c) {
+            TRY(grow((void **)&u->txs, &u->cap_txs, u->n_txs, sizeof *u->txs));
+            u->txs[u->n_txs++] = *c;
+        }
+        if (tx->type == EC_TX_WITHDRAW_FROM_SIDECHAIN && tx->payload_version == 0)
+            for (size_t i = 0; i < tx->n_sidechain_hashes; i++)
+                if (!withdrawn(s, tx->sidechain_hashes + 32 * i)) {
+                    TRY(grow((void **)&u->withdrawn, &u->cap_withdrawn, u->n_withdrawn, 32));
+                    memcpy(u->withdrawn + 32 * u->n_withdrawn++, tx->sidechain_hashes + 32 * i, 32);
+                }
+    }
     for (size_t t = 0; t < b->n_txs; t++) {
         const ec_tx *tx = &b->txs[t];
         for (size_t i = 0; i < tx->n_outputs; i++) {
-            ec_utxo u;
-            memset(&u, 0, sizeof u);
-            memcpy(u.txid, tx->txid, 32);
-            u.index = (uint16_t)i;
-            u.value = tx->outputs[i].value;
-            u.output_lock = tx->outputs[i].output_lock;
-            memcpy(u.program_hash, tx->outputs[i].program_hash, 21);
-            u.height = b->header.height;
-            u.coinbase = tx->type == EC_TX_COINBASE;
-            u.tx_lock_time = tx->lock_time;
-            u.new_sidechain_pow = is_new_sidechain_pow(tx);
-            TRY(ec_state_add_utxo(s, &u));
+            ec_utxo e;
+            memset(&e, 0, sizeof e);
+            memcpy(e.txid, tx->txid, 32);
+            e.index = (uint16_t)i;
+            e.value = tx->outputs[i].value;
+            e.output_lock = tx->outputs[i].output_lock;
+            memcpy(e.program_hash, tx->outputs[i].program_hash, 21);
+            e.height = b->header.height;
+            e.coinbase = tx->type == EC_TX_COINBASE;
+            e.tx_lock_time = tx->lock_time;
+            e.new_sidechain_pow = is_new_sidechain_pow(tx);
+            TRY(ec_state_add_utxo(s, &e));
         }
     }
     for (size_t t = 0; t < b->n_txs; t++) {
@@ -716,7 +825,9 @@ static int connect_block(ec_chain_state *s, const ec_block *b) {
         if (tx->type == EC_TX_WITHDRAW_FROM_SIDECHAIN && tx->payload_version == 0)
             for (size_t i = 0; i < tx->n_sidechain_hashes; i++) TRY(ec_state_add_withdrawn(s, tx->sidechain_hashes + 32 * i));
     }
-    TRY(ec_state_normalize(s));
+    TRY(merge_tail((void **)&s->utxos, n_utxos, &s->n_utxos, &s->cap_utxos, sizeof *s->utxos, utxo_order));
+    TRY(merge_tail((void **)&s->txs, n_txs, &s->n_txs, &s->cap_txs, sizeof *s->txs, tx_order));
+    TRY(merge_tail((void **)&s->withdrawn, n_withdrawn, &s->n_withdrawn, &s->cap_withdrawn, 32, hash_order));
     TRY(grow((void **)&s->headers, &s->cap_headers, s->n_headers, sizeof *s->headers));
     ec_header_info *hi = &s->headers[s->n_headers++];
     memcpy(hi->hash, b->header.hash, 32);
@@ -725,6 +836,48 @@ static int connect_block(ec_chain_state *s, const ec_block *b) {
     hi->bits = b->header.bits;
     TRY(ec_calc_work_bytes(b->header.bits, work));
     work_add(s->work, work);
+    return EC_OK;
+}
+
+/* undo connect_block(s, b, u): drop what the block added, put back what it spent or replaced, and
+ * return to the parent's header count and work (`parent_work`) */
+static int disconnect_block(ec_chain_state *s, const ec_block *b, const block_undo *u, const uint8_t *parent_work) {
+    uint8_t *gone = calloc(s->n_utxos ? s->n_utxos : 1, 1);
+    if (!gone) return EC_INTERNAL_ERROR;
+    for (size_t t = 0; t < b->n_txs; t++)
+        for (size_t i = 0; i < b->txs[t].n_outputs; i++) {
+            const ec_utxo *e = find_utxo(s, b->txs[t].txid, (uint16_t)i);
+            if (e) gone[e - s->utxos] = 1; /* all present: no block spends its own outputs */
+        }
+    drop_marked(s->utxos, &s->n_utxos, sizeof *s->utxos, gone);
+    free(gone);
+    gone = calloc(s->n_txs ? s->n_txs : 1, 1);
+    if (!gone) return EC_INTERNAL_ERROR;
+    for (size_t t = 0; t < b->n_txs; t++) {
+        ec_tx_count key;
+        memcpy(key.txid, b->txs[t].txid, 32);
+        const ec_tx_count *c = s->n_txs ? bsearch(&key, s->txs, s->n_txs, sizeof *s->txs, tx_order) : NULL;
+        if (c) gone[c - s->txs] = 1;
+    }
+    drop_marked(s->txs, &s->n_txs, sizeof *s->txs, gone);
+    free(gone);
+    if (u->n_withdrawn) {
+        gone = calloc(s->n_withdrawn ? s->n_withdrawn : 1, 1);
+        if (!gone) return EC_INTERNAL_ERROR;
+        for (size_t i = 0; i < u->n_withdrawn; i++) {
+            const uint8_t *w = s->n_withdrawn ? bsearch(u->withdrawn + 32 * i, s->withdrawn, s->n_withdrawn, 32, hash_order) : NULL;
+            if (w) gone[(size_t)(w - s->withdrawn) / 32] = 1;
+        }
+        drop_marked(s->withdrawn, &s->n_withdrawn, 32, gone);
+        free(gone);
+    }
+    size_t n_utxos = s->n_utxos, n_txs = s->n_txs;
+    for (size_t i = 0; i < u->n_utxos; i++) TRY(ec_state_add_utxo(s, &u->utxos[i]));
+    for (size_t i = 0; i < u->n_txs; i++) TRY(ec_state_add_tx_count(s, u->txs[i].txid, u->txs[i].count));
+    TRY(merge_tail((void **)&s->utxos, n_utxos, &s->n_utxos, &s->cap_utxos, sizeof *s->utxos, utxo_order));
+    TRY(merge_tail((void **)&s->txs, n_txs, &s->n_txs, &s->cap_txs, sizeof *s->txs, tx_order));
+    s->n_headers--;
+    memcpy(s->work, parent_work, 64);
     return EC_OK;
 }
 
@@ -739,7 +892,7 @@ int ec_state_genesis(int network, ec_chain_state *s) {
     int rc = ec_genesis_block(network, raw, n, &n);
     if (rc == EC_OK) rc = ec_block_decode(raw, n, &g);
     if (rc == EC_OK) {
-        rc = connect_block(s, &g); /* no rule checks the genesis */
+        rc = connect_block(s, &g, NULL); /* no rule checks the genesis */
         ec_block_free(&g);
     }
     free(raw);
@@ -747,18 +900,23 @@ int ec_state_genesis(int network, ec_chain_state *s) {
     return rc;
 }
 
-int ec_state_apply_block(ec_chain_state *s, const ec_block *b, int64_t now) {
+/* every rule of apply_block, before anything changes */
+static int apply_checks(const ec_chain_state *s, const ec_block *b, int64_t now) {
     ec_chain_params p;
     if (s->n_headers == 0) return EC_INTERNAL_ERROR;
     /* [ST-001] the block extends the state's tip */
     if (memcmp(b->header.previous, s->headers[s->n_headers - 1].hash, 32) != 0) return EC_BLOCK_UNKNOWN_PARENT;
     chain_params(s->network, &p);
     TRY(ec_block_sanity(b, &p, now));
-    TRY(ec_block_context(b, s));
+    return ec_block_context(b, s);
+}
+
+int ec_state_apply_block(ec_chain_state *s, const ec_block *b, int64_t now) {
+    TRY(apply_checks(s, b, now));
     /* connect a copy, so that a failure (out of memory only) leaves the state as it was */
     ec_chain_state next;
     TRY(ec_state_copy(s, &next));
-    int rc = connect_block(&next, b);
+    int rc = connect_block(&next, b, NULL);
     if (rc) {
         ec_state_free(&next);
         return rc;
@@ -770,26 +928,63 @@ int ec_state_apply_block(ec_chain_state *s, const ec_block *b, int64_t now) {
 
 /* -- fork choice (add_block) -------------------------------------------------------------------------------- */
 
-enum { NODE_VALID = 1, NODE_ORPHAN = 2, NODE_INVALID = 3, DESCENDS = -2 };
+enum { NODE_PENDING = 0, NODE_VALID = 1, NODE_ORPHAN = 2, NODE_INVALID = 3, NODE_AWAITED = 4, DESCENDS = -2 };
+
+static size_t slot_of(const uint8_t *hash, size_t cap) {
+    uint64_t a, b;
+    memcpy(&a, hash, 8);
+    memcpy(&b, hash + 8, 8);
+    return (size_t)((a ^ (b * 0x9E3779B97F4A7C15ull)) & (cap - 1));
+}
+
+/* the node of `hash` (an awaited one included), or -1; `steps` counts the probes when given */
+static long lookup(const ec_block_tree *t, const uint8_t *hash, uint64_t *steps) {
+    if (!t->index_cap) return -1;
+    for (size_t i = slot_of(hash, t->index_cap);; i = (i + 1) & (t->index_cap - 1)) {
+        if (steps) ++*steps;
+        long k = t->index[i] - 1;
+        if (k < 0) return -1;
+        if (memcmp(t->nodes[k].hash, hash, 32) == 0) return k;
+    }
+}
+
+static int index_insert(ec_block_tree *t, long node) {
+    if (2 * (t->n_nodes + 1) > t->index_cap) { /* keep the load at most one half */
+        size_t cap = t->index_cap ? 2 * t->index_cap : 64;
+        long *index = calloc(cap, sizeof *index);
+        if (!index) return EC_INTERNAL_ERROR;
+        for (size_t i = 0; i < t->index_cap; i++) {
+            long k = t->index[i] - 1;
+            if (k < 0) continue;
+            size_t j = slot_of(t->nodes[k].hash, cap);
+            while (index[j]) j = (j + 1) & (cap - 1);
+            index[j] = k + 1;
+        }
+        free(t->index);
+        t->index = index;
+        t->index_cap = cap;
+    }
+    size_t j = slot_of(t->nodes[node].hash, t->index_cap);
+    while (t->index[j]) j = (j + 1) & (t->index_cap - 1);
+    t->index[j] = node + 1;
+    return EC_OK;
+}
 
 const ec_tree_node *ec_tree_find(const ec_block_tree *t, const uint8_t *hash) {
-    for (size_t i = 0; i < t->n_nodes; i++)
-        if (memcmp(t->nodes[i].hash, hash, 32) == 0) return &t->nodes[i];
-    return NULL;
+    long k = lookup(t, hash, NULL);
+    return k < 0 || t->nodes[k].status == NODE_AWAITED ? NULL : &t->nodes[k];
 }
 
-static long node_index(const ec_block_tree *t, const uint8_t *hash) {
-    const ec_tree_node *n = ec_tree_find(t, hash);
-    return n ? (long)(n - t->nodes) : -1;
-}
-
-static int add_node(ec_block_tree *t, const uint8_t *hash, const uint8_t *previous, ec_tree_node **out) {
+static int add_node(ec_block_tree *t, const uint8_t *hash, const uint8_t *previous, int status, long *out) {
     TRY(grow((void **)&t->nodes, &t->cap_nodes, t->n_nodes, sizeof *t->nodes));
-    ec_tree_node *n = &t->nodes[t->n_nodes++];
+    ec_tree_node *n = &t->nodes[t->n_nodes];
     memset(n, 0, sizeof *n);
     memcpy(n->hash, hash, 32);
     memcpy(n->previous, previous, 32);
-    *out = n;
+    n->status = status;
+    n->parent = n->first_waiting = n->last_waiting = n->next_waiting = -1;
+    TRY(index_insert(t, (long)t->n_nodes));
+    *out = (long)t->n_nodes++;
     return EC_OK;
 }
 
@@ -797,95 +992,149 @@ int ec_tree_init(ec_block_tree *t, int network) {
     static const uint8_t zero[32] = {0};
     memset(t, 0, sizeof *t);
     t->network = network;
-    ec_chain_state *g = malloc(sizeof *g);
-    if (!g) return EC_INTERNAL_ERROR;
-    int rc = ec_state_genesis(network, g);
-    ec_tree_node *n = NULL;
-    if (rc == EC_OK) rc = add_node(t, g->headers[0].hash, zero, &n);
+    long g;
+    int rc = ec_state_genesis(network, &t->state);
+    if (rc) return rc;
+    rc = add_node(t, t->state.headers[0].hash, zero, NODE_VALID, &g);
     if (rc) {
-        ec_state_free(g);
-        free(g);
+        ec_tree_free(t);
         return rc;
     }
-    n->status = NODE_VALID;
-    n->state = g;
-    t->best = 0;
+    memcpy(t->nodes[g].work, t->state.work, 64);
+    t->best = t->at = (size_t)g;
     return EC_OK;
 }
 
 void ec_tree_free(ec_block_tree *t) {
-    for (size_t i = 0; i < t->n_nodes; i++)
-        if (t->nodes[i].state) {
-            ec_state_free(t->nodes[i].state);
-            free(t->nodes[i].state);
-        }
+    for (size_t i = 0; i < t->n_nodes; i++) undo_free(t->nodes[i].undo);
     free(t->nodes);
+    free(t->index);
+    ec_state_free(&t->state);
     memset(t, 0, sizeof *t);
 }
 
-static int work_cmp(const ec_chain_state *a, const ec_chain_state *b) { return memcmp(a->work, b->work, 64); }
+/* make the working state the chain ending at the valid node `target`: undo blocks down to the
+ * fork point, then reconnect the branch (blocks already validated: connect_block alone) */
+static int move_to(ec_block_tree *t, size_t target) {
+    size_t a = t->at, b = target, n = 0, cap = 0;
+    size_t *path = NULL;
+    int rc = EC_OK;
+    while (rc == EC_OK && a != b) { /* up from the higher of the two until they meet */
+        t->steps++;
+        if (t->nodes[a].height >= t->nodes[b].height) { /* undo a, the working state's tip */
+            ec_tree_node *na = &t->nodes[a];
+            rc = disconnect_block(&t->state, na->block, na->undo, t->nodes[na->parent].work);
+            undo_free(na->undo);
+            na->undo = NULL;
+            a = (size_t)na->parent;
+            t->at = a;
+        } else { /* remember b, to reconnect it */
+            if (n == cap) {
+                size_t *p = realloc(path, (cap = cap ? 2 * cap : 16) * sizeof *path);
+                if (!p) {
+                    rc = EC_INTERNAL_ERROR;
+                    break;
+                }
+                path = p;
+            }
+            path[n++] = b;
+            b = (size_t)t->nodes[b].parent;
+        }
+    }
+    while (rc == EC_OK && n) {
+        ec_tree_node *nd = &t->nodes[path[--n]];
+        block_undo *u = calloc(1, sizeof *u);
+        t->steps++;
+        rc = u ? connect_block(&t->state, nd->block, u) : EC_INTERNAL_ERROR;
+        if (rc) {
+            undo_free(u);
+            break;
+        }
+        nd->undo = u;
+        t->at = (size_t)(nd - t->nodes);
+    }
+    free(path);
+    return rc;
+}
+
+const ec_chain_state *ec_tree_best_state(ec_block_tree *t) { return move_to(t, t->best) == EC_OK ? &t->state : NULL; }
+
+static int work_cmp(const uint8_t *a, const uint8_t *b) { return memcmp(a, b, 64); }
+
+/* the block of node `me` on its valid parent `pi`: move there, apply in place, record the outcome */
+static int decide(ec_block_tree *t, long me, long pi, int64_t now) {
+    TRY(move_to(t, (size_t)pi));
+    const ec_block *b = t->nodes[me].block;
+    int r = apply_checks(&t->state, b, now);
+    if (r == EC_INTERNAL_ERROR) return r;
+    if (r) {
+        t->nodes[me].status = NODE_INVALID;
+        t->nodes[me].reason = r;
+        t->nodes[me].block = NULL;
+        return EC_OK;
+    }
+    block_undo *u = calloc(1, sizeof *u);
+    if (!u) return EC_INTERNAL_ERROR;
+    int rc = connect_block(&t->state, b, u);
+    if (rc) {
+        undo_free(u);
+        return rc;
+    }
+    ec_tree_node *n = &t->nodes[me];
+    n->status = NODE_VALID;
+    n->parent = pi;
+    n->height = b->header.height;
+    n->undo = u;
+    memcpy(n->work, t->state.work, 64);
+    t->at = (size_t)me;
+    /* fork choice: strictly more work replaces the tip; equal work keeps it */
+    if (work_cmp(n->work, t->nodes[t->best].work) > 0) t->best = (size_t)me;
+    return EC_OK;
+}
 
 int ec_tree_add(ec_block_tree *t, const ec_block *block, int64_t now) {
-    if (ec_tree_find(t, block->header.hash)) return 1; /* duplicate */
+    long self = lookup(t, block->header.hash, &t->steps);
+    if (self >= 0 && t->nodes[self].status != NODE_AWAITED) return 1; /* duplicate */
+    if (self < 0) TRY(add_node(t, block->header.hash, block->header.previous, NODE_PENDING, &self));
+    memcpy(t->nodes[self].previous, block->header.previous, 32);
+    t->nodes[self].status = NODE_PENDING;
+    t->nodes[self].block = block;
     size_t cap = 16, np = 0;
-    const ec_block **pending = malloc(cap * sizeof *pending);
+    long *pending = malloc(cap * sizeof *pending);
     if (!pending) return EC_INTERNAL_ERROR;
-    pending[np++] = block;
+    pending[np++] = self;
     int rc = EC_OK;
     while (np && rc == EC_OK) {
-        const ec_block *b = pending[--np];
-        const uint8_t *bh = b->header.hash;
-        long pi = node_index(t, b->header.previous);
-        long existing = node_index(t, bh); /* an orphan being connected keeps its node */
-        ec_tree_node *n;
-        if (existing >= 0) {
-            n = &t->nodes[existing];
-        } else {
-            rc = add_node(t, bh, b->header.previous, &n);
-            if (rc) break;
-        }
+        long me = pending[--np];
+        t->steps++;
+        long pi = lookup(t, t->nodes[me].previous, &t->steps);
         if (pi >= 0 && t->nodes[pi].status == NODE_INVALID) {
-            n->status = NODE_INVALID;
-            n->reason = DESCENDS;
+            t->nodes[me].status = NODE_INVALID;
+            t->nodes[me].reason = DESCENDS;
+            t->nodes[me].block = NULL;
         } else if (pi < 0 || t->nodes[pi].status != NODE_VALID) {
-            n->status = NODE_ORPHAN;
-            n->block = b;
+            /* an orphan waits for its parent, behind the orphans that arrived before it */
+            if (pi < 0) {
+                static const uint8_t zero[32] = {0};
+                rc = add_node(t, t->nodes[me].previous, zero, NODE_AWAITED, &pi);
+                if (rc) break;
+            }
+            ec_tree_node *p = &t->nodes[pi];
+            t->nodes[me].status = NODE_ORPHAN;
+            if (p->last_waiting < 0) p->first_waiting = me;
+            else t->nodes[p->last_waiting].next_waiting = me;
+            p->last_waiting = me;
             continue;
         } else {
-            ec_chain_state *s = malloc(sizeof *s);
-            if (!s || (rc = ec_state_copy(t->nodes[pi].state, s)) != EC_OK) {
-                free(s);
-                rc = EC_INTERNAL_ERROR;
-                break;
-            }
-            int r = ec_state_apply_block(s, b, now);
-            if (r == EC_INTERNAL_ERROR) {
-                ec_state_free(s);
-                free(s);
-                rc = r;
-                break;
-            }
-            if (r) {
-                ec_state_free(s);
-                free(s);
-                n->status = NODE_INVALID;
-                n->reason = r;
-            } else {
-                n->status = NODE_VALID;
-                n->state = s;
-                n->block = NULL;
-                /* fork choice: strictly more work replaces the tip; equal work keeps it */
-                size_t me = (size_t)(n - t->nodes);
-                if (work_cmp(s, t->nodes[t->best].state) > 0) t->best = me;
-            }
+            rc = decide(t, me, pi, now);
+            if (rc) break;
         }
-        n->block = NULL;
         /* the orphans waiting for this block, in the order they arrived */
-        for (size_t i = 0; i < t->n_nodes; i++) {
-            ec_tree_node *o = &t->nodes[i];
-            if (o->status != NODE_ORPHAN || memcmp(o->previous, bh, 32) != 0) continue;
+        for (long o = t->nodes[me].first_waiting; o >= 0;) {
+            long next = t->nodes[o].next_waiting;
+            t->steps++;
             if (np == cap) {
-                const ec_block **q = realloc(pending, 2 * cap * sizeof *pending);
+                long *q = realloc(pending, 2 * cap * sizeof *pending);
                 if (!q) {
                     rc = EC_INTERNAL_ERROR;
                     break;
@@ -893,9 +1142,12 @@ int ec_tree_add(ec_block_tree *t, const ec_block *block, int64_t now) {
                 pending = q;
                 cap *= 2;
             }
-            o->status = 0; /* no longer an orphan: pending */
-            pending[np++] = o->block;
+            t->nodes[o].status = NODE_PENDING; /* no longer an orphan: pending */
+            t->nodes[o].next_waiting = -1;
+            pending[np++] = o;
+            o = next;
         }
+        t->nodes[me].first_waiting = t->nodes[me].last_waiting = -1;
     }
     free(pending);
     return rc;

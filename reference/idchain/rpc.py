@@ -11,7 +11,10 @@ method                      params                                         resul
 ==========================  =============================================  ==================================================
 
 ``tx`` is ``{"txid", "timestamp": "RFC3339Z", "operation": <the request JSON object>}``, newest first; a status of
-3 (not found) has no ``transaction``. Statuses are the spec's (:func:`spec.did.chain.resolve_did`,
+3 (not found) has no ``transaction``. A found DID's ``did`` is the id its last listed document writes, as
+EID answers it (``foo`` or ``did:elastos:FOO`` asked, ``did:elastos:foo`` answered); a DID not found echoes
+the parameter. ``all`` must be a boolean when given (EID reads anything else as false; the service refuses
+it with invalid params). Statuses are the spec's (:func:`spec.did.chain.resolve_did`,
 :func:`spec.did.chain.resolve_credential`). Params are a map or a one-element list holding the map.
 
 EID has no JSON-RPC submission method (requests are published by calling the DID contract's
@@ -29,6 +32,7 @@ from typing import Any
 
 from spec.did import chain
 from spec.did.document import format_date
+from spec.did.request import b64url_decode, parse_request
 from spec.errors import Reject
 
 from reference.idchain.service import IdChainService
@@ -37,6 +41,12 @@ from reference.node.rpc import (INVALID_PARAMS, ApiServer, INVALID_TRANSACTION, 
 
 def _tx(t: chain.IdTransaction) -> dict[str, Any]:
     return {"txid": t.txid, "timestamp": format_date(t.timestamp), "operation": json.loads(t.request)}
+
+
+def _document_id(t: chain.IdTransaction) -> str:
+    """The id written in the document a create, update or transfer published (the chain accepted it, so
+    its payload decodes and names one)."""
+    return json.loads(b64url_decode(parse_request(t.request).payload))["id"]
 
 
 class Api:
@@ -70,10 +80,13 @@ class Api:
         # EID (didapi.go ResolveDID) takes a bare method-specific id too: "foo" is did:elastos:foo
         full = did if did.startswith("did:elastos:") else "did:elastos:" + did
         status, txs = self.service.resolve_did(full, all=self._get(p, "all", bool, False))
-        out: dict[str, Any] = {"did": did, "status": status}
-        if status != chain.STATUS_NOT_FOUND:
-            out["transaction"] = [_tx(t) for t in txs]
-        return out
+        if status == chain.STATUS_NOT_FOUND:
+            return {"did": did, "status": status}
+        # As EID: "did" is the id written in the last document transaction listed (the one resolved without
+        # "all"; with "all", the oldest), so a customized DID asked for in another case, or a bare id,
+        # answers the DID as its document writes it. A not-found answer echoes the parameter.
+        documents = [t for t in txs if t.operation != "deactivate"]
+        return {"did": _document_id(documents[-1]), "status": status, "transaction": [_tx(t) for t in txs]}
 
     def did_resolveCredential(self, p: dict) -> dict:
         vc_id = self._get(p, "id", str)

@@ -17,13 +17,14 @@ PoW-era profile; a service started with names refuses customized DIDs of those n
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 from spec.did import chain
 from spec.errors import Reason, Reject
 
-from reference.idchain.store import Store
+from reference.idchain.store import Block, Store
 
 
 class IdChainService:
@@ -77,6 +78,21 @@ class IdChainService:
                 blk.write(change)
                 results.append(txid)
         return blk.height, results
+
+    @contextmanager
+    def branch(self, fork_height: int, *, commit: bool) -> Iterator[Callable[[int, int, Sequence[str], Sequence[bytes]], None]]:
+        """A sidechain reorganisation of the DID state in one SQLite transaction: the store rewinds to
+        ``fork_height``, then the function yielded applies one branch block's requests ``(height, block
+        time, requests, txids)``, raising the first rejection. Committed on leaving if ``commit``, else
+        rolled back (the node's trial of a branch). Holds the service's lock throughout."""
+        def apply(height: int, block_time: int, requests: Sequence[str], txids: Sequence[bytes]) -> None:
+            blk = Block(self.store, height, block_time)
+            for text, txid in zip(requests, txids, strict=True):
+                blk.write(chain.check_request(self.store, text, block_time, txid, self.reserved))
+
+        with self.lock, self.store.rewrite(commit):
+            self.store.rewind(fork_height, self.reserved)
+            yield apply
 
     def resolve_did(self, did: str, all: bool = False) -> tuple[int, tuple[chain.IdTransaction, ...]]:  # noqa: A002
         with self.lock:

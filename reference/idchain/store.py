@@ -119,6 +119,35 @@ class Store:
             self.db.execute("ROLLBACK")
             raise
 
+    @contextmanager
+    def rewrite(self, commit: bool) -> Iterator[None]:
+        """One SQLite transaction for a sidechain reorganisation (:meth:`rewind`, then new blocks written
+        with :class:`Block` directly): committed on leaving if ``commit``, else rolled back (a trial)."""
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+            self.db.execute("COMMIT" if commit else "ROLLBACK")
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+
+    def rewind(self, height: int, reserved: frozenset[str] = frozenset()) -> None:
+        """Inside :meth:`rewrite`: forget the blocks above ``height``. The projections are rebuilt by
+        replaying the remaining requests through the spec's :func:`~spec.did.chain.check_request` in chain
+        order (they were accepted in that order, so each is accepted again and makes the same change)."""
+        if self.height() <= height:
+            return
+        kept = self.db.execute("SELECT t.height, b.block_time, t.txid, t.request FROM transactions t "
+                               "JOIN blocks b ON b.height = t.height WHERE t.height <= ? ORDER BY t.seq",
+                               (height,)).fetchall()
+        for table in _TABLES:
+            self.db.execute(f"DELETE FROM {table}")  # noqa: S608
+        blk: Block | None = None
+        for h, block_time, txid, text in kept:
+            if blk is None or blk.height != h:
+                blk = Block(self, h, block_time)
+            blk.write(chain.check_request(self, text, block_time, bytes.fromhex(txid), reserved))
+
     # -- the view ----------------------------------------------------------------------------------------------
 
     def _transactions(self, column: str, key: str) -> list[tuple[int, chain.IdTransaction]]:

@@ -30,14 +30,8 @@ from spec.chain.builder import block_template, coinbase
 from spec.chain.params import NetworkParams
 from spec.chain.pow import calc_work
 from spec.chain.tx import Transaction, TxType, WithdrawFromSideChainPayload, decode_transaction
-from spec.chain.validation import (
-    check_block_context,
-    check_block_sanity,
-    check_tx_context,
-    check_tx_sanity,
-    expected_bits,
-    median_time_past,
-)
+from spec.chain import validation
+from spec.chain.validation import check_block_context, check_block_sanity, expected_bits, median_time_past
 from spec.errors import Reason, Reject
 from reference.core import resolve_backend, use_backend
 from reference.node.store import Store
@@ -73,7 +67,8 @@ class Node:
     ) -> None:
         self.params = params
         self.backend = resolve_backend(backend)
-        """``python`` or ``c``: where the spec's signature checks run (:mod:`reference.core`)."""
+        """``python`` or ``c``: where the spec's per-transaction checks (sanity, context and signatures) run
+        (:mod:`reference.core`)."""
         self.datadir = Path(datadir)
         self.datadir.mkdir(parents=True, exist_ok=True)
         self.store = Store(self.datadir / "chain.sqlite", params)
@@ -245,8 +240,9 @@ class Node:
         if tx.is_coinbase():
             raise Reject(Reason.BLOCK_SECOND_COINBASE, None, "a coinbase is not relayed")
         height = self.store.tip().height + 1
-        check_tx_sanity(tx, height, self.params)
-        fee = check_tx_context(tx, height, self.store, self.params)
+        # through the module, so that the C backend's hook (reference.core.use_backend) applies here too
+        validation.check_tx_sanity(tx, height, self.params)
+        fee = validation.check_tx_context(tx, height, self.store, self.params)
         for i in tx.inputs:
             if (i.previous.txid, i.previous.index) in pool_spends:
                 raise Reject(Reason.TX_DOUBLE_SPEND, None, "conflicts with a pool transaction")

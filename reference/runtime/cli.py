@@ -1,10 +1,15 @@
 """``elastos app``: run an app in the reference runtime, or a demo of the sample apps and some attacks.
 
-``elastos app run APP.wasm --manifest M.json --user DID [--dids D.json] [--grants G.json] [--friend DID]...
-[--now T] [--data DIR] [--export NAME] [--arg N]... [--input TEXT]`` installs the module (a ``.wat`` file is compiled
-first) with its manifest and grants and calls one export. ``--dids`` maps DID strings to
-``{"document": text, "deactivated": bool}`` (the form the ``runtime`` vectors use); ``--grants`` is a
-list of token chains, each a list of hex tokens, root first. It prints one JSON object: the result,
+``elastos app run APP.wasm --manifest M.json --user DID [--dids D.json | --idchain URL] [--grants G.json]
+[--friend DID]... [--now T] [--data DIR] [--export NAME] [--arg N]... [--input TEXT]`` installs the module (a
+``.wat`` file is compiled first) with its manifest and grants and calls one export. ``--dids`` maps DID strings to
+``{"document": text, "deactivated": bool}`` (the form the ``runtime`` vectors use); ``--idchain URL``
+resolves them instead through a running ID-chain service's JSON-RPC (``did_resolveDID``, served by
+``elastos idchain``; :class:`reference.runtime.idchain.IdChainResolver`): a DID the service cannot be
+asked about, or answers malformed data for, resolves to nothing (a Carrier call to it is denied
+``NET_PEER_UNRESOLVED``, RT-071, and the run goes on), and each such failure is listed, typed, under
+``idchain.errors`` in the output. ``--grants`` is a list of token chains, each a list of hex tokens,
+root first. It prints one JSON object: the result,
 the app's log lines and every host call's decision. Exit status: 0 when the call returned, 1 when
 the app was stopped or trapped, 2 when the app was refused at install (or a network option could not
 be used).
@@ -15,7 +20,7 @@ groups of options join the real pieces (:ref:`runtime-integration`):
 * ``--carrier-datadir DIR`` runs the user's Carrier node (:class:`reference.runtime.carrier_node.NodeCarrier`)
   from the data folder ``elastos carrier node --datadir DIR`` keeps (``key.json``, whose DID must be
   ``--user``, and ``state.json`` with its friends), with ``--carrier-bootstrap ID@HOST:PORT`` and
-  ``--carrier-relay ID@HOST:PORT``. DIDs are resolved from ``--dids`` for the node too. Before the
+  ``--carrier-relay ID@HOST:PORT``. DIDs are resolved from ``--dids`` (or ``--idchain``) for the node too. Before the
   call the node fetches relayed messages and waits up to ``--carrier-listen`` seconds for a message;
   what arrived is admitted (RT-070..RT-074) into the app's queue. After the call it sends what the
   app sent and reports each outcome. ``--carrier-friend DID`` sends a friend request and
@@ -53,6 +58,7 @@ from spec.runtime.identity import DidResolver
 
 from reference.hive.client import HiveClient, HiveError
 from reference.runtime.carrier import Carrier, LoopbackCarrier
+from reference.runtime.idchain import IdChainResolver
 from reference.runtime.sandbox import Runtime, compile_wat
 from reference.runtime.world import World
 
@@ -126,7 +132,13 @@ def _node_carrier(args: argparse.Namespace, stack: contextlib.ExitStack) -> Any:
                      bootstrap=[parse_peer(b) for b in args.carrier_bootstrap],
                      relay=parse_peer(args.carrier_relay) if args.carrier_relay else None, name="elastos app run",
                      state_file=datadir / "state.json")
-    carrier = stack.enter_context(NodeCarrier(cfg, _carrier_resolver(Path(args.dids) if args.dids else None)))
+    if args.idchain:
+        from reference.carrier.service import ChainResolver
+
+        node_resolve: Callable[[Any], tuple[int, Any]] = ChainResolver(args.idchain, ttl=0)
+    else:
+        node_resolve = _carrier_resolver(Path(args.dids) if args.dids else None)
+    carrier = stack.enter_context(NodeCarrier(cfg, node_resolve))
     if args.carrier_bootstrap:
         carrier.announce()
     for friend in args.carrier_friend:
@@ -165,12 +177,18 @@ def _run_app(args: argparse.Namespace, stack: contextlib.ExitStack) -> int:
         except (ValueError, LookupError, OSError) as e:
             print(json.dumps({"installed": False, "error": f"carrier: {e}"}))
             return 2
-    rt = Runtime(args.user, _dids(Path(args.dids) if args.dids else None), data, carrier, now=args.now,
-                 friends=args.friend)
+    chain = IdChainResolver(args.idchain) if args.idchain else None
+    resolve = chain if chain is not None else _dids(Path(args.dids) if args.dids else None)
+    rt = Runtime(args.user, resolve, data, carrier, now=args.now, friends=args.friend)
+
+    def chain_report() -> dict[str, Any]:
+        return {} if chain is None else {"idchain": {"url": chain.url, "errors": [e.to_json() for e in chain.errors]}}
+
     try:
         app = rt.install(module, Path(args.manifest).read_text(), grants)
     except Reject as e:
-        print(json.dumps({"installed": False, "reason": e.reason.value, "rule": e.rule, "detail": e.detail}))
+        print(json.dumps({"installed": False, "reason": e.reason.value, "rule": e.rule, "detail": e.detail,
+                          **chain_report()}))
         return 2
     out: dict[str, Any] = {}
     sync = None
@@ -216,7 +234,7 @@ def _run_app(args: argparse.Namespace, stack: contextlib.ExitStack) -> int:
         out["vault"]["pushed"] = [list(a) for a in sync.sync().actions]
     print(json.dumps({"installed": True, "ok": r.ok, "value": r.value, "reason": r.reason.value if r.reason else None,
                       "rule": r.rule, "detail": r.detail, "fuel_used": r.fuel_used, "logs": app.logs,
-                      "audit": [list(a) for a in app.audit], "data": str(data), **out}, indent=1))
+                      "audit": [list(a) for a in app.audit], "data": str(data), **out, **chain_report()}, indent=1))
     return 0 if r.ok else 1
 
 
@@ -391,7 +409,10 @@ def add_parser(sub: Any) -> None:
     r.add_argument("app", help="the module (.wasm, or .wat compiled first)")
     r.add_argument("--manifest", required=True, help="the signed manifest (JSON)")
     r.add_argument("--user", required=True, help="the user DID the app runs for")
-    r.add_argument("--dids", help="JSON: DID -> {document, deactivated}")
+    resolution = r.add_mutually_exclusive_group()
+    resolution.add_argument("--dids", help="JSON: DID -> {document, deactivated}")
+    resolution.add_argument("--idchain", metavar="URL",
+                            help="resolve DIDs through this ID-chain service's JSON-RPC (elastos idchain)")
     r.add_argument("--grants", help="JSON: list of token chains (hex tokens, root first)")
     r.add_argument("--friend", action="append", default=[], help="a Carrier friend of the user (repeatable)")
     r.add_argument("--now", type=int, default=1_750_000_000, help="the virtual clock's start (Unix seconds)")

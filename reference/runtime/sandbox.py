@@ -114,6 +114,19 @@ def compile_wat(text: str) -> bytes:
     return bytes(wasmtime.wat2wasm(text))
 
 
+def new_engine(limits: RuntimeLimits = manifest.DEFAULT_RUNTIME_LIMITS) -> wasmtime.Engine:
+    """The engine a runtime compiles and runs apps with: fuel metering on, WebAssembly features as wasmtime
+    enables them by default (its validator is the one RT-086 defers to)."""
+    config = wasmtime.Config()
+    config.consume_fuel = True
+    # Reserve address space for the largest memory any app may have, not wasmtime's default 4 GiB
+    # per memory: bounds are then checked explicitly, and one process holds far more apps.
+    config.memory_reservation = limits.memory_pages * PAGE
+    config.memory_guard_size = PAGE
+    config.memory_reservation_for_growth = 0
+    return wasmtime.Engine(config)
+
+
 def _valtype(name: str) -> wasmtime.ValType:
     return {"i32": wasmtime.ValType.i32(), "i64": wasmtime.ValType.i64()}[name]
 
@@ -143,16 +156,7 @@ class Runtime:
         self.inbound_refused: list[tuple[str, Reason]] = []
         self.app_keys: dict[str, bytes] = dict(app_keys or {})
         """Private keys of app DIDs this device holds: what signs an app's delegations."""
-        if engine is None:
-            config = wasmtime.Config()
-            config.consume_fuel = True
-            # Reserve address space for the largest memory any app may have, not wasmtime's default 4 GiB
-            # per memory: bounds are then checked explicitly, and one process holds far more apps.
-            config.memory_reservation = limits.memory_pages * PAGE
-            config.memory_guard_size = PAGE
-            config.memory_reservation_for_growth = 0
-            engine = wasmtime.Engine(config)
-        self.engine = engine
+        self.engine = new_engine(limits) if engine is None else engine
         self.modules: dict[str, wasmtime.Module] = {} if module_cache is None else module_cache
 
     @property

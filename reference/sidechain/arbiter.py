@@ -37,6 +37,7 @@ from spec.sidechain import params as SP
 from spec.sidechain.block import SideAuxPow
 from spec.sidechain.builder import side_pow_tx
 from spec.sidechain.spv import build_merkle_proof
+from spec.sidechain import withdrawal as W
 from spec.sidechain.tx import RechargeToSideChainPayload, SideTransaction, SideTxType
 
 from reference.node.miner import mine_one
@@ -46,7 +47,10 @@ from reference.node.rpc import RpcClient, RpcError, display
 class Arbiter:
     def __init__(self, main_url: str, side_url: str, keys: Sequence[bytes], main_params: NetworkParams,
                  side_params: SP.SidechainParams, state_file: str | Path,
-                 log: Callable[[str], None] = lambda s: None) -> None:
+                 log: Callable[[str], None] = lambda s: None, *,
+                 confirmations: int = W.WITHDRAWAL_CONFIRMATIONS) -> None:
+        self.confirmations = confirmations
+        """Sidechain blocks a burn needs, its own counted, before it is paid (ARB-005)."""
         self.main = RpcClient(main_url)
         self.side = RpcClient(side_url)
         self.keys = {p256.public_key_from_private(k): k for k in keys}
@@ -158,7 +162,12 @@ class Arbiter:
         signers = [self.keys[pk] for pk in arbiters if pk in self.keys][:m]
         if len(signers) < m:
             raise RuntimeError(f"a withdrawal needs {m} arbiter signatures; this process holds {len(signers)}")
+        side_height = int(self.side.call("getblockcount")) - 1
         for w in self.side.call("getwithdraws"):
+            buried = W.confirmations_of(W.PendingWithdrawal(side_txid=bytes.fromhex(w["txid"]), height=int(w["height"]),
+                                                            entries=()), side_height)
+            if buried < self.confirmations:  # [ARB-005] not paid while a reorganisation could take the burn back
+                continue
             pays = [(program_hash_from_address(a).data, int(float(int(v)) / self.side_params.exchange_rate))
                     for a, v in w["entries"]]
             utxos = sorted(self.main.call("listunspent", addresses=[x_address]), key=lambda u: (u["txid"], u["vout"]))

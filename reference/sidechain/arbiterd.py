@@ -18,7 +18,7 @@ Each round (every ``poll`` seconds) an arbiter process
    its key).
 
 An arbiter asked to sign checks the payment against both chains with
-:func:`spec.sidechain.withdrawal.check_withdrawal_payment` (ARB-001..004), records the payment's digest
+:func:`spec.sidechain.withdrawal.check_withdrawal_payment` (ARB-001..005), records the payment's digest
 **before** the signature leaves, and so signs at most one payment per withdrawal.
 
 Progress lives in SQLite (``arbiter.sqlite``, WAL): the main height scanned, the withdrawals seen paid,
@@ -178,7 +178,13 @@ class ArbiterDaemon:
     def __init__(self, key: bytes, main_url: str, side_url: str, main_params: NetworkParams,
                  side_params: SP.SidechainParams, datadir: str | Path, peers: str | Path, miner: str, *,
                  interval: float = 1.0, recharge_version: int = 1, pause_at: str | None = None,
+                 confirmations: int = W.WITHDRAWAL_CONFIRMATIONS,
                  log: Callable[[str], None] = lambda s: None) -> None:
+        if confirmations < 1:
+            raise ValueError("confirmations: at least 1 (the burn's own block)")
+        self.confirmations = confirmations
+        """Sidechain blocks a burn needs, its own counted, before this arbiter proposes or signs its payment
+        (ARB-005)."""
         self.key = key
         self.public_key = p256.public_key_from_private(key)
         self.arbiters = list(main_params.cross_chain_arbiters)
@@ -193,7 +199,8 @@ class ArbiterDaemon:
         self.peers = Path(peers)
         self.peers.mkdir(parents=True, exist_ok=True)
         self.store = ArbiterStore(self.datadir / "arbiter.sqlite")
-        self.worker = Arbiter(main_url, side_url, [key], main_params, side_params, self.datadir / "unused.json", log)
+        self.worker = Arbiter(main_url, side_url, [key], main_params, side_params, self.datadir / "unused.json", log,
+                              confirmations=confirmations)
         self.main_params = main_params
         self.side_params = side_params
         self.x_address = SP.x_address(self.worker.genesis_hash)
@@ -237,14 +244,19 @@ class ArbiterDaemon:
             side_txid=bytes.fromhex(w["txid"]), height=int(w["height"]),
             entries=tuple((a, int(v)) for a, v in w["entries"])) for w in self.side.call("getwithdraws")}
 
+    def _side_height(self) -> int:
+        """The best sidechain block's height, as this arbiter's sidechain node sees it."""
+        return int(self.side.call("getblockcount")) - 1
+
     def _x_utxos(self) -> list[tuple[bytes, int, int]]:
         """The X address's unspent main-chain outputs ``(txid, index, value)``, sorted."""
         return sorted((from_display(u["txid"]), int(u["vout"]), _sela(u["amount"]))
                       for u in self.main.call("listunspent", addresses=[self.x_address]))
 
     def sign(self, tx: Transaction) -> bytes:
-        """Check a proposed payment (ARB-001..004), record it, and sign it."""
+        """Check a proposed payment (ARB-001..005), record it, and sign it."""
         with self.sign_lock:
+            side_height = self._side_height()
             pending = {k: v for k, v in self._pending().items() if not self.store.is_paid(k)}
             utxos = {(t, i): v for t, i, v in self._x_utxos()}
             p = tx.payload
@@ -252,7 +264,8 @@ class ArbiterDaemon:
                 len(p.sidechain_tx_hashes) == 1 else b""
             w = W.check_withdrawal_payment(tx, pending.get, lambda t, i: utxos.get((t, i)), x_address=self.x_address,
                                            exchange_rate=self.side_params.exchange_rate,
-                                           signed_before=self.store.signed_digest(side))
+                                           signed_before=self.store.signed_digest(side), side_height=side_height,
+                                           confirmations=self.confirmations)
             self.store.record_signed(w.side_txid, W.payment_digest(tx))   # before the signature leaves
             return p256.ecdsa_sign(self.key, tx.serialize_unsigned())
 
@@ -315,11 +328,14 @@ class ArbiterDaemon:
     def pay_withdrawals(self) -> list[str]:
         """As the arbiter on duty: carry every unpaid withdrawal one state further; the main txids sent."""
         sent = []
+        side_height = self._side_height()
         for side_txid, w in self._pending().items():
             if self.store.is_paid(side_txid):
                 continue
             prop = self.store.proposal(side_txid)
             if prop is None:
+                if W.confirmations_of(w, side_height) < self.confirmations:
+                    continue  # [ARB-005] not proposed while a sidechain reorganisation could take the burn back
                 if self.store.in_flight():
                     continue  # one payment at a time: the next one spends the change of this one
                 unsigned = W.withdrawal_payment(w, self._x_utxos(), x_address=self.x_address,
@@ -394,7 +410,7 @@ def _verifies(public_key: bytes, message: bytes, signature: bytes) -> bool:
 
 def serve(main_rpc: str, side_rpc: str, key_file: str, arbiters: Sequence[str], network: str, miner: str,
           datadir: str, peers: str, rpcport: int, interval: float, recharge_version: int, pause_at: str | None,
-          blocks: int) -> int:
+          blocks: int, confirmations: int = W.WITHDRAWAL_CONFIRMATIONS) -> int:
     """``elastos arbiter --serve``: one arbiter process until SIGTERM/SIGINT (or ``blocks`` mined, if > 0)."""
     import signal
     import sys
@@ -407,7 +423,7 @@ def serve(main_rpc: str, side_rpc: str, key_file: str, arbiters: Sequence[str], 
     params = main_network(network).model_copy(update={"cross_chain_arbiters": keys})
     daemon = ArbiterDaemon(key, main_rpc, side_rpc, params, SP.id_network(network), datadir, peers, miner,
                            interval=interval, recharge_version=recharge_version, pause_at=pause_at,
-                           log=lambda s: print(s, file=sys.stderr, flush=True))
+                           confirmations=confirmations, log=lambda s: print(s, file=sys.stderr, flush=True))
     port = daemon.start(rpcport)
     print(f"ready rpc={port} pubkey={daemon.public_key.hex()} m={daemon.m} n={len(daemon.arbiters)} "
           f"scanned={daemon.store.scanned()}", flush=True)

@@ -1,13 +1,34 @@
 """The ID sidechain node: merge-mined blocks checked by the spec, a multi-asset UTXO set, deposits and
-withdrawals, the ID chain's DID state and scarce editions.
+withdrawals, the ID chain's DID state and scarce editions, and fork choice between competing branches.
 
 A block is checked with :func:`spec.sidechain.validation.check_side_block` against the store and a
 main-chain view (the main node's JSON-RPC); its DID requests are then checked by the ID chain's state
-machine (a dry run through :class:`reference.idchain.service.IdChainService`, with the sidechain
-transaction ids as their txids) and its edition records by :func:`spec.assets.editions.apply_edition`.
-Only then is it stored: first the sidechain store (one SQLite transaction), then the DID store at the same
-height. A kill between the two leaves the DID store behind, and the next start replays the missing
-blocks' requests (``_catch_up``), so nothing accepted is lost or applied twice.
+machine (through :class:`reference.idchain.service.IdChainService`, with the sidechain transaction ids as
+their txids) and its edition records by :func:`spec.assets.editions.apply_edition` -- what
+:func:`spec.sidechain.state.apply_side_block` does.
+
+Fork choice follows :func:`spec.sidechain.state.add_side_block` (the main chain's
+:func:`spec.chain.state.choose`) step by step, as the main node does: a block whose parent is unknown
+waits as an orphan (SCF-002); a block whose parent is invalid is invalid (SCF-003); a block on the tip is
+checked and stored: first the sidechain store (one SQLite transaction), then the DID store at the same
+height (a kill between the two leaves the DID store behind, and the next start replays the missing
+blocks' requests, ``_catch_up``). A block on another block is checked on its parent's chain inside one
+trial: one SQLite transaction of the sidechain store (disconnect to the fork point with the stored undo
+data, connect the branch, each block checked again) and one of the DID store (rewound to the fork height,
+the branch's requests applied). The trial is committed only if the branch has strictly more work than
+the tip (SCF-001); otherwise both roll back and the block is kept as a valid side-branch block. On
+commit, the sidechain store records the fork height in the same transaction, and the DID store is then
+rewound to it and brought level (``_sync_did``, again on start if a kill came first): a kill at any
+moment leaves either the old chain or the new one, never half of a reorganisation.
+
+The spec's tree judges blocks against one fixed main-chain view; the node's view is the main node's
+best chain, which changes. A block refused only by that view (:data:`MAIN_VIEW_RULES`) is therefore
+not remembered as invalid: it is taken if it comes again once the main node holds what it names.
+
+After a reorganisation a deposit credited, a DID registered, an edition recorded or a withdrawal burned
+only on the losing branch is gone: the deposit can be credited again, the DID no longer resolves, and
+``getwithdraws`` no longer lists the withdrawal, so the arbiters neither propose nor sign its payment
+(ARB-001). A withdrawal the arbiters paid before the reorganisation stays paid on the main chain.
 """
 
 from __future__ import annotations
@@ -22,6 +43,7 @@ from spec.chain.params import ELA_ASSET_ID
 from spec.chain.block import Header, decode_block
 from spec.chain.tx import CoinBasePayload, Output, Transaction
 from spec.chain.merkle import merkle_root
+from spec.chain.pow import calc_work
 from spec.did import document
 from spec.did.syntax import DID
 from spec.errors import Reason, Reject
@@ -68,6 +90,16 @@ class RpcMainView:
             return None
 
 
+MAIN_VIEW_RULES = frozenset({"SCV-001", "SCV-006", "SPV-003"})
+"""Rules a block breaks only against today's main-chain view (its main block, its deposit, the block of its
+deposit's proof not on the main chain yet): such a block is refused but not remembered as invalid, so it
+is taken when it comes again after the main node has caught up."""
+
+
+class _KeepSide(Exception):
+    """Internal: roll the trial reorganisation back; the block stays on a side branch."""
+
+
 class SideNode:
     """One ID-sidechain node over a data folder. Thread-safe: every public method holds the lock."""
 
@@ -88,13 +120,24 @@ class SideNode:
         self.listeners: list[Callable[[str, bytes, object], None]] = []
         """Called with ``("tx" | "block", hash, source)`` after a transaction is pooled or a block stored
         (the sidechain P2P relays them, :mod:`reference.sidechain.peer`)."""
+        self.invalid: dict[bytes, str] = self.store.invalid_blocks()
+        self._own_reject: Reject | None = None
+        self._detached: list[SideBlock] = []
+        self._attached: list[SideBlock] = []
         if self.store.height() < 0:
             with self.store.transaction():
                 self.store.put_block(self.genesis, [SideEffects(created=[])] * len(self.genesis.transactions), [])
+                self.store.put_known(self.genesis, calc_work(self.genesis.header.bits))
+        self._sync_did()
         self._catch_up()
-        self.editions = E.EMPTY_EDITIONS
-        for event, request, outputs in self.store.edition_events():
-            self.editions = E.apply_edition(self.editions, request, event, self.resolver(), decode_outputs(outputs))
+        self.edition_history: list[tuple[int, E.EditionState]] = self._replay_editions()
+        """The edition state after each best-chain block with edition events, by height: a reorganisation
+        starts from the one at the fork instead of checking the stored events again."""
+        self.editions = self.edition_history[-1][1] if self.edition_history else E.EMPTY_EDITIONS
+        with self.lock:
+            for orphan in self.store.ready_orphans():   # finish what a kill interrupted
+                if self.store.has_orphan(orphan.hash()):
+                    self._add(orphan, recovering=True)
 
     def close(self) -> None:
         with self.lock:
@@ -211,39 +254,229 @@ class SideNode:
             self.submit_block(block)
             return block
 
-    def submit_block(self, block: SideBlock, source: object = None) -> None:
-        """Check ``block`` on the tip with the spec and store it (see the module docstring)."""
-        self._submit_block(block)
-        self._notify("block", block.hash(), source)
-
-    def _submit_block(self, block: SideBlock) -> None:
+    def submit_block(self, block: SideBlock, source: object = None) -> dict[bytes, str]:
+        """Add ``block`` with the spec's fork choice (see the module docstring); every decided block's
+        outcome, as :func:`spec.sidechain.state.add_side_block` gives it. Raises the block's own
+        :class:`~spec.errors.Reject` when it breaks a rule (SIDE_FORK_DESCENDS_INVALID when its parent did)."""
         with self.lock:
-            h = block.header.height
-            tip_hash = self.store.hash_at(self.store.height())
-            assert tip_hash is not None
-            effects = check_side_block(block, tip_hash, self.store.height(), self.store, self.main, self.params,
-                                       self.x_program_hash)
-            reqs = [(fx.did_request, tx.txid()) for tx, fx in zip(block.transactions, effects, strict=True)
-                    if fx.did_request is not None]
+            old_best = self.tip_hash()
+            self._own_reject = None
+            self._attached, self._detached = [], []
+            outcome = self._add(block)
+            new_best = self.tip_hash()
+            if new_best != old_best:
+                self._after_tip_change(new_best)
+            own = self._own_reject
+        if new_best != old_best:
+            self._notify("block", new_best, source)
+        h = block.hash()
+        if own is not None:
+            raise own
+        if h in self.invalid and outcome.get(h) not in (None, "duplicate"):
+            raise Reject(Reason.SIDE_FORK_DESCENDS_INVALID, "SCF-003", self.invalid[h])
+        return outcome
+
+    def status(self, block_hash: bytes) -> str | None:
+        """As the spec's tree: tip, valid, orphan, invalid or None."""
+        with self.lock:
+            if block_hash == self.tip_hash():
+                return "tip"
+            if self.store.is_known(block_hash):
+                return "valid"
+            if self.store.has_orphan(block_hash):
+                return "orphan"
+            return "invalid" if block_hash in self.invalid else None
+
+    def _add(self, block: SideBlock, recovering: bool = False) -> dict[bytes, str]:
+        """:func:`spec.chain.state.choose` step by step over the store (same order of decisions)."""
+        store = self.store
+        h = block.hash()
+        if not recovering and store.has_block(h):
+            return {h: "duplicate"}
+        outcome: dict[bytes, str] = {}
+        pending = [block]
+        while pending:
+            b = pending.pop()
+            bh = b.hash()
+            parent = b.header.previous
+            if parent in self.invalid:
+                reason = self.invalid[parent]
+                self._mark_invalid(bh, reason if reason.startswith("descends")
+                                   else f"descends from invalid {parent[::-1].hex()}")
+                outcome[bh] = self.invalid[bh]
+            elif not store.is_known(parent):
+                with store.transaction():
+                    store.put_orphan(b)
+                outcome[bh] = "orphan"
+                continue
+            else:
+                try:
+                    self._connect_or_side(b)
+                except Reject as e:
+                    if e.rule not in MAIN_VIEW_RULES:
+                        self._mark_invalid(bh, e.reason.value)
+                    outcome[bh] = e.reason.value
+                    if bh == h:
+                        self._own_reject = e
+                else:
+                    outcome[bh] = "valid"
+            if outcome[bh] != "valid" and store.has_orphan(bh):
+                with store.transaction():
+                    store.delete_orphan(bh)
+            # a decided orphan leaves the orphan table in the transaction that stores it (valid) or just
+            # after (invalid): a kill in between leaves it waiting, never lost
+            pending.extend(store.orphans_of(bh))
+        return outcome
+
+    def _mark_invalid(self, block_hash: bytes, reason: str) -> None:
+        self.invalid[block_hash] = reason
+        with self.store.transaction():
+            self.store.put_invalid(block_hash, reason)
+
+    def _connect_or_side(self, b: SideBlock) -> None:
+        store = self.store
+        parent = b.header.previous
+        work = store.work(parent) + calc_work(b.header.bits)
+        best = self.tip_hash()
+        if parent == best:
+            effects, reqs, editions, events = self._check(b)
+            with store.transaction():
+                store.put_known(b, work)
+                store.delete_orphan(b.hash())
+                store.put_block(b, effects, events)
             if reqs:
-                self.did.submit_block(block.header.timestamp, [r for r, _ in reqs], height=h,
-                                      txids=[t for _, t in reqs], strict=True, dry_run=True)
-            state, events = self.editions, []
-            for tx, fx in zip(block.transactions, effects, strict=True):
-                if fx.edition is not None:
-                    outs = _ela_outputs(tx)
-                    state = E.apply_edition(state, fx.edition, tx.txid(), self.resolver(), outs)
-                    events.append((tx.txid(), fx.edition, encode_outputs(outs)))
-            with self.store.transaction():
-                self.store.put_block(block, effects, events)
-            if reqs:
-                self.did.submit_block(block.header.timestamp, [r for r, _ in reqs], height=h,
+                self.did.submit_block(b.header.timestamp, [r for r, _ in reqs], height=b.header.height,
                                       txids=[t for _, t in reqs], strict=True)
-            self.editions = state
-            for tx in block.transactions:
+            if events:
+                self.edition_history.append((b.header.height, editions))
+            self.editions = editions
+            self._attached.append(b)
+            return
+        best_work = store.work(best)
+        branch, fork_height = self._branch_to(parent)
+        detached: list[SideBlock] = []
+        try:
+            with store.transaction(), self.did.branch(fork_height, commit=False) as did_apply:
+                while store.height() > fork_height:
+                    detached.append(store.disconnect_tip())
+                history = [(h, st) for h, st in self.edition_history if h <= fork_height]
+                editions = history[-1][1] if history else E.EMPTY_EDITIONS
+                for blk in [*(store.known_block(bh) for bh in branch), b]:
+                    assert blk is not None
+                    before = editions
+                    editions = self._connect_checked(blk, editions, did_apply)
+                    if editions is not before:
+                        history.append((blk.header.height, editions))
+                store.put_known(b, work)
+                store.delete_orphan(b.hash())
+                # [SCF-001] the branch replaces the tip only with strictly more work
+                if work <= best_work:
+                    raise _KeepSide
+                store.set_did_rewind(fork_height)
+        except _KeepSide:
+            with store.transaction():
+                store.put_known(b, work)
+                store.delete_orphan(b.hash())
+            return
+        self._detached.extend(detached)
+        self._attached.extend([*(self.store.known_block(bh) for bh in branch), b])  # type: ignore[list-item]
+        self._sync_did()
+        self.edition_history = history
+        self.editions = editions
+
+    def _check(self, b: SideBlock) -> tuple[list[SideEffects], list[tuple[str, bytes]], E.EditionState,
+                                             list[tuple[bytes, bytes, bytes]]]:
+        """Check ``b`` on the tip: the spec's block check, its DID requests (a dry run), its edition records."""
+        effects = check_side_block(b, self.tip_hash(), self.store.height(), self.store, self.main, self.params,
+                                   self.x_program_hash)
+        reqs = [(fx.did_request, tx.txid()) for tx, fx in zip(b.transactions, effects, strict=True)
+                if fx.did_request is not None]
+        if reqs:
+            self.did.submit_block(b.header.timestamp, [r for r, _ in reqs], height=b.header.height,
+                                  txids=[t for _, t in reqs], strict=True, dry_run=True)
+        editions, events = self._editions_of(b, effects, self.editions)
+        return effects, reqs, editions, events
+
+    def _editions_of(self, b: SideBlock, effects: list[SideEffects], state: E.EditionState
+                     ) -> tuple[E.EditionState, list[tuple[bytes, bytes, bytes]]]:
+        events = []
+        for tx, fx in zip(b.transactions, effects, strict=True):
+            if fx.edition is not None:
+                outs = _ela_outputs(tx)
+                state = E.apply_edition(state, fx.edition, tx.txid(), self.resolver(), outs)
+                events.append((tx.txid(), fx.edition, encode_outputs(outs)))
+        return state, events
+
+    def _connect_checked(self, b: SideBlock, editions: E.EditionState,
+                         did_apply: Callable[[int, int, list[str], list[bytes]], None]) -> E.EditionState:
+        """Inside a reorganisation's transactions: check ``b`` on the tip (the branch is checked again
+        against today's main-chain view), its editions against the DIDs before it, then its DID requests;
+        store it on the best chain."""
+        effects = check_side_block(b, self.tip_hash(), self.store.height(), self.store, self.main, self.params,
+                                   self.x_program_hash)
+        editions, events = self._editions_of(b, effects, editions)
+        reqs = [(fx.did_request, tx.txid()) for tx, fx in zip(b.transactions, effects, strict=True)
+                if fx.did_request is not None]
+        if reqs:
+            did_apply(b.header.height, b.header.timestamp, [r for r, _ in reqs], [t for _, t in reqs])
+        self.store.put_block(b, effects, events)
+        return editions
+
+    def _branch_to(self, target: bytes) -> tuple[list[bytes], int]:
+        """The known blocks from the best chain (exclusive) to ``target``, oldest first, and the fork height."""
+        branch = []
+        h = target
+        while not self.store.on_best_chain(h):
+            branch.append(h)
+            prev = self.store.known_previous(h)
+            assert prev is not None
+            h = prev
+        fork = self.store.known_block(h)
+        assert fork is not None
+        return branch[::-1], fork.header.height
+
+    def _replay_editions(self) -> list[tuple[int, E.EditionState]]:
+        """On start: the stored edition events replayed, the state after each height that has some."""
+        history: list[tuple[int, E.EditionState]] = []
+        state = E.EMPTY_EDITIONS
+        for height, event, request, outputs in self.store.edition_events_by_height():
+            state = E.apply_edition(state, request, event, self.resolver(), decode_outputs(outputs))
+            if history and history[-1][0] == height:
+                history[-1] = (height, state)
+            else:
+                history.append((height, state))
+        return history
+
+    def _sync_did(self) -> None:
+        """After a reorganisation (or on start, if a kill came first): rewind the DID store to the height the
+        sidechain store recorded and apply the best chain's requests above it; then clear the record."""
+        mark = self.store.did_rewind()
+        if mark is None:
+            return
+        with self.did.branch(mark, commit=True) as apply:
+            for h in range(mark + 1, self.store.height() + 1):
+                block = self.store.block_at(h)
+                assert block is not None
+                reqs = [(tx.payload.request_json(), tx.txid()) for tx in block.transactions  # type: ignore[union-attr]
+                        if tx.tx_type == SideTxType.REGISTER_DID]
+                if reqs:
+                    apply(h, block.header.timestamp, [r for r, _ in reqs], [t for _, t in reqs])
+        with self.store.transaction():
+            self.store.set_did_rewind(None)
+
+    def _after_tip_change(self, new_best: bytes) -> None:
+        """The pool loses what the new chain holds or contradicts, and gets back the detached blocks'
+        transactions that still check; templates on another parent go."""
+        detached, self._detached = self._detached, []
+        attached, self._attached = self._attached, []
+        for blk in reversed(detached):          # oldest first: a transaction after the one it spends
+            for tx in blk.transactions[1:]:
+                self.pool.setdefault(tx.txid(), tx)
+        for blk in attached:
+            for tx in blk.transactions:
                 self.pool.pop(tx.txid(), None)
-            self.templates = {k: v for k, v in self.templates.items() if v.header.height > h}
-            self._drop_invalid_pool()
+        self.templates = {k: v for k, v in self.templates.items() if v.header.previous == new_best}
+        self._drop_invalid_pool()
 
     def _drop_invalid_pool(self) -> None:
         """After a block, keep only the pool transactions that still check."""

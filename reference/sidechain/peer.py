@@ -13,11 +13,14 @@ It follows the main node's P2P (:mod:`reference.node.peer`): the same framing an
   :func:`spec.sidechain.validation.check_side_block` against the node's own main-chain view, so a node
   only accepts a block whose SideAuxPow its own main node vouches for.
 
-The sidechain node extends its tip only (SCV-002): a block for a height beyond the tip asks the peer for
-the blocks in between (``getblocks``) at no cost; a block at or below the tip that the node does not hold
-(a competing block) is ignored without penalty -- the reference sidechain has no fork choice, since one
-arbiter group merge-mines one sidechain block per main block; any other refused block is answered with
-``reject`` carrying the spec's reason and costs the peer :data:`INVALID_SCORE`, and the store is unchanged.
+Every block goes through the node's fork choice (:meth:`reference.sidechain.node.SideNode.submit_block`,
+the spec's :func:`spec.sidechain.state.add_side_block`): a competing block at or below the tip is kept on
+its side branch, and becomes the tip with its branch once that branch has more work; a block whose parent
+the node lacks is kept as an orphan and answered with ``getblocks`` (the locator finds the fork point, so
+the peer sends the whole branch) at no cost. A node announces its tip (``inv``) whenever the tip changes,
+so two nodes that saw different branches fetch each other's and both end on the branch with the most work.
+Any refused block is answered with ``reject`` carrying the spec's reason and costs the peer
+:data:`INVALID_SCORE`; the store keeps only the block's hash as invalid.
 """
 
 from __future__ import annotations
@@ -246,19 +249,13 @@ class SidePeer:
             self.refuse(b"block", RejectCode.MALFORMED, e, ZERO_HASH, MALFORMED_SCORE)
             return
         h = block.hash()
-        with node.lock:
-            known, tip = node.store.has_block(h), node.height()
-        if known:
-            pass
-        elif block.header.height > tip + 1:       # behind: fetch what lies between
-            self.send_getblocks()
-        elif block.header.height <= tip:          # a competing block: no fork choice here, no penalty
-            self.manager.log(f"side peer {self.addr}: ignored a competing block at height {block.header.height}")
+        try:
+            outcome = node.submit_block(block, source=self)
+        except Reject as e:
+            self.refuse(b"block", RejectCode.INVALID, e, h, INVALID_SCORE)
         else:
-            try:
-                node.submit_block(block, source=self)
-            except Reject as e:
-                self.refuse(b"block", RejectCode.INVALID, e, h, INVALID_SCORE)
+            if outcome.get(h) == "orphan":         # a branch we lack the start of: ask for it, no penalty
+                self.send_getblocks()
         if self.sync_stop == h:
             self.sync_stop = None
             self.send_getblocks()

@@ -182,7 +182,13 @@ def run(datadir: str, main_rpc: str, network: str, rpcport: int, p2pport: int | 
     from reference.sidechain.node import RpcMainView
     from reference.sidechain.peer import SideP2P
 
-    node = SideNode(datadir, RpcMainView(main_rpc), SP.id_network(network))
+    from reference.sidechain.store import SideStoreError
+
+    try:
+        node = SideNode(datadir, RpcMainView(main_rpc), SP.id_network(network))
+    except SideStoreError as e:
+        print(f"elastos sidechain: {e}", file=sys.stderr, flush=True)
+        return 2
     rpc = SideRpcServer(node, rpcport).start()
     p2p = None
     if p2pport is not None or connect:

@@ -1,8 +1,16 @@
-"""The sidechain node's SQLite store: blocks, the multi-asset UTXO set, registered assets, credited
-deposits, withdrawals waiting for the arbiters, and edition events. It is the spec's
-:class:`spec.sidechain.validation.SideView`; one block is one SQLite transaction (WAL), so a kill never
-leaves half a block. The ID chain's DID state lives in its own store (:mod:`reference.idchain.store`),
-numbered with the same heights; :class:`reference.sidechain.node.SideNode` brings it level on start.
+"""The sidechain node's SQLite store: the best chain's blocks, the multi-asset UTXO set, registered assets,
+credited deposits, withdrawals waiting for the arbiters, and edition events -- the spec's
+:class:`spec.sidechain.validation.SideView` of the tip -- plus every valid block seen (``known``, side
+branches included, with its cumulative work), the orphans, the invalid blocks, and per best-chain block
+the undo data :meth:`SideStore.disconnect_tip` needs (the rows of the outputs it spent).
+
+Every row a block adds carries the block's height, so taking the tip block off deletes the rows at its
+height and puts its spent outputs back. One block, or one whole reorganisation (disconnect to the fork,
+connect the branch), is one SQLite transaction (WAL), so a kill never leaves half of either. The ID chain's
+DID state lives in its own store (:mod:`reference.idchain.store`), numbered with the same heights; a
+reorganisation writes in the same transaction the height the DID store must rewind to (``meta``
+``did_rewind``), and :class:`reference.sidechain.node.SideNode` brings the DID store level from it, after
+the commit or on the next start.
 """
 
 from __future__ import annotations
@@ -29,7 +37,30 @@ CREATE TABLE IF NOT EXISTS withdrawals (txid BLOB PRIMARY KEY, height INTEGER NO
     done INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS editions (seq INTEGER PRIMARY KEY, height INTEGER NOT NULL, event BLOB NOT NULL,
     request BLOB NOT NULL, outputs BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS known (hash BLOB PRIMARY KEY, previous BLOB NOT NULL, height INTEGER NOT NULL,
+    work TEXT NOT NULL, data BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS undo (height INTEGER PRIMARY KEY, data BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS orphans (hash BLOB PRIMARY KEY, previous BLOB NOT NULL, data BLOB NOT NULL);
+CREATE INDEX IF NOT EXISTS orphans_previous ON orphans(previous);
+CREATE TABLE IF NOT EXISTS invalid (hash BLOB PRIMARY KEY, reason TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 """
+
+_ROW = "txid, n, asset, value, lock, ph, height"
+
+
+def _encode_rows(rows: Sequence[tuple[bytes, int, bytes, int, int, bytes, int]]) -> bytes:
+    out = [encode_int(len(rows), "u32")]
+    for txid, n, asset, value, lock, ph, height in rows:
+        out += [bytes(txid), encode_int(n, "u32"), bytes(asset), encode_int(value, "i64"), encode_int(lock, "u32"),
+                bytes(ph), encode_int(height, "u32")]
+    return b"".join(out)
+
+
+def _decode_rows(data: bytes) -> list[tuple[bytes, int, bytes, int, int, bytes, int]]:
+    r = Reader(data)
+    return [(r.read(32, "txid"), read_u32(r, "n"), r.read(32, "asset"), read_i64(r, "value"), read_u32(r, "lock"),
+             r.read(21, "program hash"), read_u32(r, "height")) for _ in range(read_u32(r, "count"))]
 
 
 def encode_outputs(outputs: Sequence[tuple[bytes, int]]) -> bytes:
@@ -41,12 +72,29 @@ def decode_outputs(data: bytes) -> list[tuple[bytes, int]]:
     return [(r.read(21, "program hash"), read_i64(r, "value")) for _ in range(read_u32(r, "count"))]
 
 
+SCHEMA_VERSION = 1
+"""``PRAGMA user_version`` of the store. Version 1 keeps side branches, orphans and per-block undo data;
+a store written before (no version, tables present) cannot be reorganised below its old blocks, so it is
+refused at open rather than failing in the middle of a reorganisation."""
+
+
+class SideStoreError(Exception):
+    """The data directory holds a sidechain store this code does not read."""
+
+
 class SideStore:
     def __init__(self, path: str | Path) -> None:
         self.db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
+        version = int(self.db.execute("PRAGMA user_version").fetchone()[0])
+        tables = self.db.execute("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table'").fetchone()[0]
+        if version != SCHEMA_VERSION and (version != 0 or tables):  # checked before anything is written
+            self.db.close()
+            raise SideStoreError(f"{path}: sidechain store version {version}, this node reads version "
+                                 f"{SCHEMA_VERSION} (start it over a new data folder)")
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=FULL")
         self.db.executescript(_SCHEMA)
+        self.db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     def close(self) -> None:
         self.db.close()
@@ -89,12 +137,14 @@ class SideStore:
         return None if row is None else SideBlock.decode(bytes(row[0]))
 
     def block_bytes(self, block_hash: bytes) -> bytes | None:
-        """A stored block's bytes by its hash."""
-        row = self.db.execute("SELECT data FROM blocks WHERE hash=?", (block_hash,)).fetchone()
+        """A valid block's bytes by its hash (best chain or side branch)."""
+        row = self.db.execute("SELECT data FROM known WHERE hash=?", (block_hash,)).fetchone()
         return None if row is None else bytes(row[0])
 
     def has_block(self, block_hash: bytes) -> bool:
-        return self.db.execute("SELECT 1 FROM blocks WHERE hash=?", (block_hash,)).fetchone() is not None
+        """Whether the block was seen: valid (best chain or side branch), an orphan or invalid."""
+        return any(self.db.execute(f"SELECT 1 FROM {t} WHERE hash=?", (block_hash,)).fetchone() is not None  # noqa: S608
+                   for t in ("known", "orphans", "invalid"))
 
     def best_chain(self) -> list[bytes]:
         """The stored blocks' hashes from genesis to the tip."""
@@ -109,9 +159,13 @@ class SideStore:
         edition events ``(event id, request, outputs)``."""
         h = block.header.height
         self.db.execute("INSERT INTO blocks VALUES (?, ?, ?)", (h, block.hash(), block.serialize()))
+        spent_rows = []
         for tx, fx in zip(block.transactions, effects, strict=True):
             txid = tx.txid()
             for t, n in fx.spent:
+                row = self.db.execute(f"SELECT {_ROW} FROM utxo WHERE txid=? AND n=?", (t, n)).fetchone()  # noqa: S608
+                if row is not None and row[6] < h:        # an output of an earlier block: the undo puts it back
+                    spent_rows.append(row)
                 self.db.execute("DELETE FROM utxo WHERE txid=? AND n=?", (t, n))
             for n, o in enumerate(fx.created):
                 self.db.execute("INSERT INTO utxo VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -125,6 +179,90 @@ class SideStore:
         for event, request, outputs in editions:
             self.db.execute("INSERT INTO editions (height, event, request, outputs) VALUES (?, ?, ?, ?)",
                             (h, event, request, outputs))
+        self.db.execute("INSERT INTO undo VALUES (?, ?)", (h, _encode_rows(spent_rows)))
+
+    def disconnect_tip(self) -> SideBlock:
+        """Inside a transaction: take the tip block off the best chain (it stays in ``known``); the block.
+        Everything the block added is at its height: those rows go, and its spent outputs come back."""
+        h = self.height()
+        block = self.block_at(h)
+        if block is None or h <= 0:
+            raise ValueError("disconnect_tip: no block above genesis")
+        row = self.db.execute("SELECT data FROM undo WHERE height=?", (h,)).fetchone()
+        if row is None:
+            raise ValueError(f"disconnect_tip: no undo data for height {h}")
+        for table in ("utxo", "assets", "credited", "withdrawals", "editions", "undo", "blocks"):
+            self.db.execute(f"DELETE FROM {table} WHERE height=?", (h,))  # noqa: S608
+        self.db.executemany("INSERT INTO utxo VALUES (?, ?, ?, ?, ?, ?, ?)", _decode_rows(bytes(row[0])))
+        return block
+
+    # -- every block seen -------------------------------------------------------------------------------------
+
+    def put_known(self, block: SideBlock, work: int) -> None:
+        """Inside a transaction: a valid block (on the best chain or a side branch) and its chain's work."""
+        self.db.execute("INSERT OR IGNORE INTO known VALUES (?, ?, ?, ?, ?)",
+                        (block.hash(), block.header.previous, block.header.height, str(work), block.serialize()))
+
+    def is_known(self, block_hash: bytes) -> bool:
+        return self.db.execute("SELECT 1 FROM known WHERE hash=?", (block_hash,)).fetchone() is not None
+
+    def known_block(self, block_hash: bytes) -> SideBlock | None:
+        row = self.db.execute("SELECT data FROM known WHERE hash=?", (block_hash,)).fetchone()
+        return None if row is None else SideBlock.decode(bytes(row[0]))
+
+    def known_previous(self, block_hash: bytes) -> bytes | None:
+        row = self.db.execute("SELECT previous FROM known WHERE hash=?", (block_hash,)).fetchone()
+        return None if row is None else bytes(row[0])
+
+    def work(self, block_hash: bytes) -> int:
+        """The cumulative work of a known block's chain."""
+        row = self.db.execute("SELECT work FROM known WHERE hash=?", (block_hash,)).fetchone()
+        if row is None:
+            raise KeyError(block_hash.hex())
+        return int(row[0])
+
+    def on_best_chain(self, block_hash: bytes) -> bool:
+        return self.db.execute("SELECT 1 FROM blocks WHERE hash=?", (block_hash,)).fetchone() is not None
+
+    def put_orphan(self, block: SideBlock) -> None:
+        self.db.execute("INSERT OR IGNORE INTO orphans VALUES (?, ?, ?)",
+                        (block.hash(), block.header.previous, block.serialize()))
+
+    def has_orphan(self, block_hash: bytes) -> bool:
+        return self.db.execute("SELECT 1 FROM orphans WHERE hash=?", (block_hash,)).fetchone() is not None
+
+    def orphans_of(self, parent: bytes) -> list[SideBlock]:
+        return [SideBlock.decode(bytes(d)) for (d,) in
+                self.db.execute("SELECT data FROM orphans WHERE previous=? ORDER BY hash", (parent,))]
+
+    def delete_orphan(self, block_hash: bytes) -> None:
+        self.db.execute("DELETE FROM orphans WHERE hash=?", (block_hash,))
+
+    def ready_orphans(self) -> list[SideBlock]:
+        """Orphans whose parent is known or invalid (a kill came between storing a parent and its orphans)."""
+        return [SideBlock.decode(bytes(d)) for (d,) in self.db.execute(
+            "SELECT data FROM orphans WHERE previous IN (SELECT hash FROM known) "
+            "OR previous IN (SELECT hash FROM invalid) ORDER BY hash")]
+
+    def put_invalid(self, block_hash: bytes, reason: str) -> None:
+        self.db.execute("INSERT OR REPLACE INTO invalid VALUES (?, ?)", (block_hash, reason))
+
+    def invalid_blocks(self) -> dict[bytes, str]:
+        return {bytes(h): r for h, r in self.db.execute("SELECT hash, reason FROM invalid")}
+
+    def did_rewind(self) -> int | None:
+        """The height the DID store must rewind to after a reorganisation, if it has not yet."""
+        row = self.db.execute("SELECT value FROM meta WHERE key='did_rewind'").fetchone()
+        return None if row is None else int(row[0])
+
+    def set_did_rewind(self, height: int | None) -> None:
+        """Inside a transaction: record (the lowest) or clear the DID store's rewind height."""
+        if height is None:
+            self.db.execute("DELETE FROM meta WHERE key='did_rewind'")
+            return
+        old = self.did_rewind()
+        self.db.execute("INSERT OR REPLACE INTO meta VALUES ('did_rewind', ?)",
+                        (height if old is None else min(old, height),))
 
     # -- queries ----------------------------------------------------------------------------------------------
 
@@ -137,6 +275,10 @@ class SideStore:
     def edition_events(self) -> list[tuple[bytes, bytes, bytes]]:
         return [(bytes(e), bytes(r), bytes(o)) for e, r, o in
                 self.db.execute("SELECT event, request, outputs FROM editions ORDER BY seq")]
+
+    def edition_events_by_height(self) -> list[tuple[int, bytes, bytes, bytes]]:
+        return [(h, bytes(e), bytes(r), bytes(o)) for h, e, r, o in
+                self.db.execute("SELECT height, event, request, outputs FROM editions ORDER BY seq")]
 
     def pending_withdrawals(self) -> list[tuple[bytes, bytes]]:
         return [(bytes(t), bytes(d)) for t, d in self.db.execute("SELECT txid, data FROM withdrawals WHERE done=0 "

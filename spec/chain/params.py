@@ -62,6 +62,7 @@ from spec.chain.tx import (
     Transaction,
     TxType,
 )
+from spec.errors import Reason, Reject, rule
 from spec.model import SpecModel
 
 NetworkName = Literal["mainnet", "testnet", "regnet", "instant"]
@@ -215,8 +216,19 @@ INSTANT: Final = REGNET.model_copy(update={"name": "instant", **_pow_fields("ins
 PARAMS: Final[dict[str, NetworkParams]] = {p.name: p for p in (MAINNET, TESTNET, REGNET, INSTANT)}
 
 
+R_NETWORK = rule(
+    "NET-001", Reason.UNKNOWN_NETWORK,
+    "A network is named by one of the names the spec defines: mainnet, testnet, regnet or instant (exactly, "
+    "lower case).",
+    suite="chain",
+)
+
+
 def network(name: str) -> NetworkParams:
     """The parameters of a network by name."""
+    # [NET-001] the network is one the spec defines
+    if name not in PARAMS:
+        raise Reject(Reason.UNKNOWN_NETWORK, "NET-001", repr(name))
     return PARAMS[name]
 
 

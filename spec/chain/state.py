@@ -14,10 +14,10 @@ breaks a rule is invalid, and so is every block that builds on it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Literal
+from typing import Generic, Literal, TypeVar
 
 from spec.chain.block import Block
 from spec.chain.params import NetworkParams, genesis_block
@@ -222,14 +222,35 @@ def new_tree(params: NetworkParams) -> BlockTree:
     return BlockTree(params=params, states=MappingProxyType({g.tip().hash: g}), best=g.tip().hash)
 
 
-def add_block(tree: BlockTree, block: Block, now: int) -> tuple[BlockTree, dict[bytes, str]]:
-    """Add one block; connect it and any orphans waiting for it; choose the tip.
+S = TypeVar("S")
+B = TypeVar("B")
 
-    Returns the new tree and, for every block this call decided about, its outcome: ``"valid"``,
-    ``"orphan"``, ``"duplicate"`` or the rejection reason.
+
+@dataclass(frozen=True)
+class Choice(Generic[S, B]):
+    """The fork-choice bookkeeping of any chain: the state after each valid block, the orphans, the
+    invalid blocks and the best tip (the main chain's :class:`BlockTree` and the sidechain's
+    :class:`spec.sidechain.state.SideTree` are both made of one)."""
+
+    states: Mapping[bytes, S]
+    orphans: Mapping[bytes, B]
+    invalid: Mapping[bytes, str]
+    best: bytes
+
+
+def choose(tree: Choice[S, B], block: B, *, block_hash: Callable[[B], bytes], previous: Callable[[B], bytes],
+           connect: Callable[[S, B], S], work: Callable[[S], int]) -> tuple[Choice[S, B], dict[bytes, str]]:
+    """Add one block to ``tree``; connect it and any orphans waiting for it; choose the tip.
+
+    ``connect(parent_state, block)`` validates the block on its parent's state and returns the state
+    after it, or raises :class:`~spec.errors.Reject`; ``work(state)`` is a state's cumulative work.
+    The rules, the same for every chain: a block whose parent is unknown waits as an orphan; a block
+    whose parent is invalid is invalid; the tip is the valid block with strictly the most work (equal
+    work keeps the tip seen first). Returns the new tree and, for every block this call decided
+    about, its outcome: ``"valid"``, ``"orphan"``, ``"duplicate"`` or the rejection reason.
     """
     outcome: dict[bytes, str] = {}
-    h = block.hash()
+    h = block_hash(block)
     if h in tree.states or h in tree.orphans or h in tree.invalid:
         return tree, {h: "duplicate"}
     states = dict(tree.states)
@@ -239,8 +260,8 @@ def add_block(tree: BlockTree, block: Block, now: int) -> tuple[BlockTree, dict[
     pending = [block]
     while pending:
         b = pending.pop()
-        bh = b.hash()
-        parent = b.header.previous
+        bh = block_hash(b)
+        parent = previous(b)
         if parent in invalid:
             invalid[bh] = invalid[parent] if invalid[parent].startswith("descends") else f"descends from invalid {parent[::-1].hex()}"
             outcome[bh] = invalid[bh]
@@ -250,7 +271,7 @@ def add_block(tree: BlockTree, block: Block, now: int) -> tuple[BlockTree, dict[
             continue
         else:
             try:
-                new_state, _ = apply_block(states[parent], b, now)
+                new_state = connect(states[parent], b)
             except Reject as e:
                 invalid[bh] = e.reason.value
                 outcome[bh] = e.reason.value
@@ -258,14 +279,30 @@ def add_block(tree: BlockTree, block: Block, now: int) -> tuple[BlockTree, dict[
                 states[bh] = new_state
                 outcome[bh] = "valid"
                 # fork choice: strictly more work replaces the tip; equal work keeps it
-                if new_state.work > states[best].work:
+                if work(new_state) > work(states[best]):
                     best = bh
-        children = [o for o in orphans.values() if o.header.previous == bh]
+        children = [o for o in orphans.values() if previous(o) == bh]
         for child in children:
-            del orphans[child.hash()]
+            del orphans[block_hash(child)]
             pending.append(child)
-    return BlockTree(params=tree.params, states=MappingProxyType(states), orphans=MappingProxyType(orphans),
-                     invalid=MappingProxyType(invalid), best=best), outcome
+    return Choice(states=MappingProxyType(states), orphans=MappingProxyType(orphans),
+                  invalid=MappingProxyType(invalid), best=best), outcome
+
+
+def add_block(tree: BlockTree, block: Block, now: int) -> tuple[BlockTree, dict[bytes, str]]:
+    """Add one block; connect it and any orphans waiting for it; choose the tip (:func:`choose`).
+
+    Returns the new tree and, for every block this call decided about, its outcome: ``"valid"``,
+    ``"orphan"``, ``"duplicate"`` or the rejection reason.
+    """
+    choice: Choice[ChainState, Block] = Choice(states=tree.states, orphans=tree.orphans, invalid=tree.invalid,
+                                              best=tree.best)
+    new, outcome = choose(choice, block, block_hash=lambda b: b.hash(), previous=lambda b: b.header.previous,
+                          connect=lambda s, b: apply_block(s, b, now)[0], work=lambda s: s.work)
+    if new is choice:
+        return tree, outcome
+    return BlockTree(params=tree.params, states=new.states, orphans=new.orphans, invalid=new.invalid,
+                     best=new.best), outcome
 
 
 def fork_choice(params: NetworkParams, blocks: Iterable[Block], now: int) -> BlockTree:
@@ -277,6 +314,6 @@ def fork_choice(params: NetworkParams, blocks: Iterable[Block], now: int) -> Blo
 
 
 __all__ = [
-    "BlockTree", "BlockUndo", "ChainState", "add_block", "apply_block", "connect_block", "created_entries",
+    "BlockTree", "BlockUndo", "ChainState", "Choice", "add_block", "choose", "apply_block", "connect_block", "created_entries",
     "fork_choice", "genesis_state", "header_info", "new_tree", "reorganize", "spent_outpoints", "undo_block",
 ]

@@ -63,7 +63,8 @@ Inbound Carrier messages are admitted to an app's queue only from peers that pas
 RT-070..RT-074 checks (:func:`admit_inbound`). The cost of a call is
 ``base + BYTE_COST * (size + string bytes)``; every allowed call's cost is at most
 :func:`max_cost` of its entry and charged to the app's fuel (RT-093). Linear memory is bounded by
-the manifest's page limit (RT-094).
+the manifest's page limit (RT-094); before a module is compiled its bytes are read far enough to
+check its header, its sections' ids, sizes and order (RT-086, RT-097) and its memories.
 """
 
 from __future__ import annotations
@@ -83,7 +84,7 @@ from spec.runtime.manifest import AppLimits, Manifest
 __all__ = ["IMPORT_MODULE", "HostCallEntry", "TABLE", "HostCall", "SandboxState", "Allow", "Deny", "Decision",
            "check_imports", "check_span", "decide", "record_call", "check_peer", "admit_inbound", "call_cost", "max_cost",
            "charge_fuel", "check_memory", "module_memories", "check_module_memory", "MemoryLimits", "string_bytes",
-           "WINDOW", "MAX_STRING_ARG", "BYTE_COST", "DEFAULT_QUOTA", "STRING_ARGS", "DELEGATE", "permission_for"]
+           "SECTION_ORDER", "WINDOW", "MAX_STRING_ARG", "BYTE_COST", "DEFAULT_QUOTA", "STRING_ARGS", "DELEGATE", "permission_for"]
 
 IMPORT_MODULE: Final = "elastos"
 WINDOW: Final = 1
@@ -171,6 +172,14 @@ R_MODULE = rule(
     "and a size within the module) and its memory section is a vector of well-formed limits; what lies inside "
     "the other sections (types, function bodies) is for the runtime's WebAssembly validator to accept.",
     suite="runtime",
+)
+R_SECTION_ORDER = rule(
+    "RT-097", Reason.MODULE_MALFORMED,
+    "An app's module holds each non-custom section at most once, in the order the WebAssembly binary format "
+    "prescribes (type 1, import 2, function 3, table 4, memory 5, tag 13, global 6, export 7, start 8, element 9, "
+    "data count 12, code 10, data 11); custom sections (id 0) may stand anywhere.",
+    suite="runtime",
+    upstream="WebAssembly core specification, binary format: Modules (data count from 2.0, tag from 3.0)",
 )
 R_PERMISSION = rule(
     "RT-084", Reason.PERMISSION_NOT_REQUESTED,
@@ -401,6 +410,10 @@ def charge_fuel(remaining: int, cost: int) -> int:
 WASM_HEADER: Final = b"\x00asm\x01\x00\x00\x00"
 MEMORY_SECTION: Final = 5
 MAX_SECTION_ID: Final = 13
+SECTION_ORDER: Final = (1, 2, 3, 4, 5, 13, 6, 7, 8, 9, 12, 10, 11)
+"""The non-custom section ids in the order a module must hold them (RT-097); custom sections (id 0)
+are not ordered."""
+_SECTION_RANK: Final = {sid: rank for rank, sid in enumerate(SECTION_ORDER, start=1)}
 
 
 class MemoryLimits(BaseModel):
@@ -437,17 +450,25 @@ def _leb(data: bytes, at: int, bits: int) -> tuple[int, int]:
 
 def module_memories(module: bytes) -> tuple[MemoryLimits, ...]:
     """The memories a WebAssembly binary defines, read from its memory section (other sections are
-    skipped by their sizes; function bodies are left to the runtime's validator)."""
+    skipped by their sizes, after their ids are checked for order and repetition; function bodies are
+    left to the runtime's validator)."""
     # [RT-086] the WebAssembly magic and version 1
     if module[:8] != WASM_HEADER:
         raise Reject(Reason.MODULE_MALFORMED, "RT-086", "not a WebAssembly 1 binary")
-    at, out = 8, []
+    at, out, seen = 8, [], [0]
     while at < len(module):
         sid = module[at]
         size, body = _leb(module, at + 1, 32)
         # [RT-086] a known section id and a size within the module
         if sid > MAX_SECTION_ID or body + size > len(module):
             raise Reject(Reason.MODULE_MALFORMED, "RT-086", f"section {sid} of {size} bytes at {at}")
+        rank = _SECTION_RANK.get(sid, 0)
+        # [RT-097] a non-custom section comes after every non-custom section before it, so at most once
+        if rank and rank <= seen[-1]:
+            what = "a second" if rank in seen else "out of order:"
+            raise Reject(Reason.MODULE_MALFORMED, "RT-097", f"{what} section {sid} at {at}")
+        if rank:
+            seen.append(rank)
         if sid == MEMORY_SECTION:
             end = body + size
             count, p = _leb(module[:end], body, 32)

@@ -14,7 +14,10 @@ at most one payment per withdrawal:
 * ARB-003 its first outputs pay each entry's address ``Fixed64(float64(amount) / ExchangeRate)`` in the
   entries' order, then at most one output returns change to the X address, and the inputs exceed the
   outputs by exactly the withdrawal fee;
-* ARB-004 the arbiter has signed no other payment of this withdrawal (re-signing the same one is fine).
+* ARB-004 the arbiter has signed no other payment of this withdrawal (re-signing the same one is fine);
+* ARB-005 the burn has at least ``confirmations`` sidechain blocks on it, its own counted
+  (:func:`confirmations_of`), so a sidechain reorganisation that takes the burn back
+  (``SCF-001``) cannot leave it paid: the main chain cannot take a payment back.
 
 ARB-004 is what makes a payment exactly-once among arbiters: m = floor(2n/3) + 1 > n/2, so two different
 payments of one withdrawal can never both collect m signatures of arbiters that keep their word, even if
@@ -41,11 +44,16 @@ from spec.crypto.hashes import sha256
 from spec.encoding.address import program_hash_from_address
 from spec.errors import Reason, Reject, rule
 
-__all__ = ["WITHDRAWAL_FEE", "arbiter_threshold", "PendingWithdrawal", "payout", "withdrawal_payment", "payment_digest",
-           "check_withdrawal_payment"]
+__all__ = ["WITHDRAWAL_FEE", "WITHDRAWAL_CONFIRMATIONS", "arbiter_threshold", "PendingWithdrawal", "payout",
+           "confirmations_of", "withdrawal_payment", "payment_digest", "check_withdrawal_payment"]
 
 WITHDRAWAL_FEE: Final = 10_000
 """Sela a withdrawal's main-chain payment leaves as its fee (``MinCrossChainTxFee``)."""
+
+WITHDRAWAL_CONFIRMATIONS: Final = 2
+"""Sidechain blocks a burn needs, its own counted, before the reference arbiters pay it (``ARB-005``;
+``elastos arbiter --confirmations``). Two means one block on top of the burn's: enough for the devnet's
+short forks, not a security level for a public network, where an operator chooses a deeper one."""
 
 _S = "sidechain"
 _UP = "checkWithdrawTransaction (Elastos.ELA.Arbiter arbitration/cs/txdistributedcontent.go)"
@@ -65,6 +73,12 @@ rule("ARB-004", Reason.ARBITER_ALREADY_SIGNED, "An arbiter signs at most one pay
      "a different payment of a withdrawal it signed a payment of.")
 
 
+rule("ARB-005", Reason.ARBITER_UNCONFIRMED_WITHDRAWAL, "An arbiter pays a withdrawal only once its burn has at "
+     "least the required number of sidechain blocks on it, its own block counted (best sidechain height - burn "
+     "height + 1), so that no sidechain reorganisation can take back a burn already paid on the main chain.",
+     suite=_S)
+
+
 def arbiter_threshold(n: int) -> int:
     """m of the arbiters' m-of-n cross-chain script: ``floor(2n/3) + 1`` (the main chain's TXC-016 minimum)."""
     return n * 2 // 3 + 1
@@ -80,6 +94,12 @@ class PendingWithdrawal:
     """The sidechain height it was mined at."""
     entries: tuple[tuple[str, int], ...]
     """``(main-chain address, amount in sidechain sela)`` per payload entry."""
+
+
+def confirmations_of(w: PendingWithdrawal, side_height: int) -> int:
+    """Sidechain blocks on ``w``'s burn when the best sidechain block is at ``side_height``, the burn's own
+    block counted; 0 if the best block is below it."""
+    return max(0, side_height - w.height + 1)
 
 
 def payout(amount: int, exchange_rate: float) -> int:
@@ -119,12 +139,14 @@ def payment_digest(tx: Transaction) -> bytes:
 
 def check_withdrawal_payment(tx: Transaction, pending: Callable[[bytes], PendingWithdrawal | None],
                              x_utxo: Callable[[bytes, int], int | None], *, x_address: str, exchange_rate: float,
-                             signed_before: bytes | None, fee: int = WITHDRAWAL_FEE) -> PendingWithdrawal:
+                             signed_before: bytes | None, side_height: int, confirmations: int,
+                             fee: int = WITHDRAWAL_FEE) -> PendingWithdrawal:
     """Whether an arbiter may sign ``tx``; the withdrawal it pays.
 
     ``pending(side_txid)`` is an unpaid withdrawal of the sidechain or ``None``; ``x_utxo(txid, index)`` the
     value of an unspent X-address output or ``None``; ``signed_before`` the :func:`payment_digest` of the
-    payment of this withdrawal the arbiter signed before, or ``None``."""
+    payment of this withdrawal the arbiter signed before, or ``None``; ``side_height`` the best sidechain
+    block's height and ``confirmations`` the blocks a burn needs (``ARB-005``)."""
     p = tx.payload
     hashes = p.sidechain_tx_hashes if isinstance(p, WithdrawFromSideChainPayload) else ()
     w = pending(hashes[0]) if len(hashes) == 1 else None
@@ -132,6 +154,10 @@ def check_withdrawal_payment(tx: Transaction, pending: Callable[[bytes], Pending
     if tx.tx_type != TxType.WITHDRAW_FROM_SIDECHAIN or tx.payload_version != 0 or w is None or \
             p.genesis_block_address != x_address.encode() or p.block_height != w.height:  # type: ignore[union-attr]
         raise Reject(Reason.ARBITER_UNKNOWN_WITHDRAWAL, "ARB-001", f"{len(hashes)} sidechain transactions named")
+    # [ARB-005] the burn is buried deep enough on the sidechain
+    if confirmations_of(w, side_height) < confirmations:
+        raise Reject(Reason.ARBITER_UNCONFIRMED_WITHDRAWAL, "ARB-005", f"burn at height {w.height}, best "
+                     f"{side_height}: {confirmations_of(w, side_height)} of {confirmations} confirmations")
     keys = [(i.previous.txid, i.previous.index) for i in tx.inputs]
     values = [x_utxo(*k) for k in keys]
     # [ARB-002] distinct unspent X-address inputs
