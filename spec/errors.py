@@ -828,6 +828,8 @@ class Reason(StrEnum):
     """A resumable upload chunk does not start where the session stands, or runs past the declared size."""
     HIVE_UPLOAD_DIGEST = "HIVE_UPLOAD_DIGEST"
     """A completed upload's bytes do not have the declared SHA-256 or size."""
+    HIVE_UPLOAD_EXPIRED = "HIVE_UPLOAD_EXPIRED"
+    """A resumable upload session is used after its lifetime ran out (HTTP 410)."""
 
     # -- adapter protocol (not spec rules: errors in how a case was asked) ----------------------
     MALFORMED_INPUT = "MALFORMED_INPUT"

@@ -24,8 +24,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from spec.did import document
-from spec.hive import access, auth, identity, jws
+from spec.hive import access, auth, identity, jws, sync
 
+from reference.hive import client as hc
 from reference.hive.client import HiveClient, HiveError
 from reference.hive.server import HiveServer, Vault, load_service_key
 from reference.hive.store import HiveStore
@@ -308,19 +309,116 @@ def test_copy_over_the_quota_is_refused(world):
     assert world.stored() == before
 
 
-def test_resumable_session_over_the_quota_is_refused_at_finish_and_shows_nothing(world):
+def test_resumable_session_over_the_quota_is_refused_at_start_and_holds_nothing(world):
     c = world.client()
     body = bytes(range(256)) * (QUOTA // 256 + 1)
-    uid = c.request("POST", "vault/sync/uploads", {"path": "big.bin", "size": len(body),
-                                                   "sha256": hashlib.sha256(body).hexdigest()})["upload_id"]
-    e = refused(c.request, "PUT", f"vault/sync/uploads/{uid}?offset=0", raw=body + b"!")  # longer than declared
-    assert (e.status, e.reason, e.rule) == (409, "HIVE_UPLOAD_OFFSET", "HSYNC-003")
-    c.request("PUT", f"vault/sync/uploads/{uid}?offset=0", raw=body)
     before = world.stored()
-    e = refused(c.request, "POST", f"vault/sync/uploads/{uid}?base=0")
-    assert (e.status, e.reason, e.rule) == (507, "HIVE_QUOTA_EXCEEDED", "HFS-004")
+    e = refused(c.request, "POST", "vault/sync/uploads", {"path": "big.bin", "size": len(body),
+                                                          "sha256": hashlib.sha256(body).hexdigest()})
+    assert (e.status, e.reason, e.rule) == (507, "HIVE_QUOTA_EXCEEDED", "HFS-004")  # its declared size is held
     assert world.stored() == before and "big.bin" not in c.manifest()
-    assert c.request("GET", f"vault/sync/uploads/{uid}")["received"] == len(body)  # the session keeps its bytes
+    half = body[:QUOTA // 2]
+    uid = c.request("POST", "vault/sync/uploads", {"path": "half.bin", "size": len(half),
+                                                   "sha256": hashlib.sha256(half).hexdigest()})["upload_id"]
+    e = refused(c.request, "PUT", f"vault/sync/uploads/{uid}?offset=0", raw=half + b"!")  # longer than declared
+    assert (e.status, e.reason, e.rule) == (409, "HIVE_UPLOAD_OFFSET", "HSYNC-003")
+    c.request("PUT", f"vault/sync/uploads/{uid}?offset=0", raw=half)
+    e = refused(c.request, "PUT", "vault/files/other.bin", raw=body[:QUOTA // 2 + 1])  # the session holds its half
+    assert (e.status, e.reason, e.rule) == (507, "HIVE_QUOTA_EXCEEDED", "HFS-004")
+    c.request("POST", f"vault/sync/uploads/{uid}?base=0")  # the room the session held is its file's
+    assert c.download("half.bin") == half
+
+
+def test_an_expired_session_is_refused_and_gives_back_its_room_and_its_bytes(world, tmp_path):
+    c = world.client()
+    body = bytes(range(256)) * (QUOTA * 3 // 5 // 256)
+    digest = hashlib.sha256(body).hexdigest()
+    uid = c.request("POST", "vault/sync/uploads", {"path": "big.bin", "size": len(body), "sha256": digest})["upload_id"]
+    c.request("PUT", f"vault/sync/uploads/{uid}?offset=0", raw=body[:1000])
+    other = bytes(QUOTA // 2)
+    e = refused(c.request, "PUT", "vault/files/other.bin", raw=other)  # the live session holds 3/5 of the quota
+    assert (e.status, e.reason, e.rule) == (507, "HIVE_QUOTA_EXCEEDED", "HFS-004")
+    partial = world.vault.store.upload_path(uid)
+    world.clock[0] += sync.UPLOAD_LIFETIME - 1  # a second before the end: a chunk renews the lifetime
+    c.request("PUT", f"vault/sync/uploads/{uid}?offset=1000", raw=body[1000:2000])
+    world.clock[0] += sync.UPLOAD_LIFETIME - 1
+    assert c.request("GET", f"vault/sync/uploads/{uid}")["received"] == 2000
+    e = refused(c.request, "PUT", "vault/files/other.bin", raw=other)
+    assert e.reason == "HIVE_QUOTA_EXCEEDED"
+    world.clock[0] += 1  # one lifetime after the last chunk: expired
+    before = world.stored()
+    for call in (("GET", f"vault/sync/uploads/{uid}"), ("POST", f"vault/sync/uploads/{uid}?base=0")):
+        e = refused(c.request, *call)
+        assert (e.status, e.reason, e.rule) == (410, "HIVE_UPLOAD_EXPIRED", "HSYNC-005")
+    e = refused(c.request, "PUT", f"vault/sync/uploads/{uid}?offset=2000", raw=body[2000:3000])
+    assert (e.status, e.reason, e.rule) == (410, "HIVE_UPLOAD_EXPIRED", "HSYNC-005")
+    assert not partial.exists() and world.stored() == before  # its bytes are gone, nothing stored changed
+    c.request("PUT", "vault/files/other.bin", raw=other)  # the room is free again
+    c.request("DELETE", "vault/files/other.bin")
+
+    # a session nobody touches again: the housekeeping drops its bytes, and forgets it a lifetime later
+    uid2 = c.request("POST", "vault/sync/uploads", {"path": "b2.bin", "size": len(body), "sha256": digest})["upload_id"]
+    c.request("PUT", f"vault/sync/uploads/{uid2}?offset=0", raw=body[:500])
+    assert world.vault.housekeeping()["uploads"] == 0 and world.vault.store.upload_path(uid2).exists()
+    world.clock[0] += sync.UPLOAD_LIFETIME
+    assert world.vault.housekeeping()["uploads"] == 1 and not world.vault.store.upload_path(uid2).exists()
+    assert refused(c.request, "GET", f"vault/sync/uploads/{uid2}").reason == "HIVE_UPLOAD_EXPIRED"
+    world.clock[0] += sync.UPLOAD_LIFETIME
+    world.vault.housekeeping()
+    assert refused(c.request, "GET", f"vault/sync/uploads/{uid2}").status == 404
+
+    # a sync whose remembered session expired starts a new one and sends the whole body
+    source = tmp_path / "big.bin"
+    source.write_bytes(body)
+    state = {"big.bin": {"upload_id": uid, "upload_sha256": digest}}
+    kept: list[str] = []
+    version = hc._upload_session(c, state, lambda p, u, h: kept.append(u), "big.bin", source, len(body), digest, 0)
+    assert version == 1 and kept and kept[0] != uid and c.download("big.bin") == body
+
+
+def test_a_session_given_up_frees_its_room_and_its_bytes_at_once(world, tmp_path):
+    c = world.client()
+    body = bytes(range(256)) * (QUOTA * 3 // 5 // 256)
+    old = hashlib.sha256(body).hexdigest()
+    uid = c.request("POST", "vault/sync/uploads", {"path": "big.bin", "size": len(body), "sha256": old})["upload_id"]
+    c.request("PUT", f"vault/sync/uploads/{uid}?offset=0", raw=body[:1000])
+    assert refused(c.request, "PUT", "vault/files/x.bin", raw=bytes(QUOTA // 2)).reason == "HIVE_QUOTA_EXCEEDED"
+    other = world.client(instance=OTHER, user=OTHER_USER)  # another user's token: not its session
+    assert refused(other.request, "DELETE", f"vault/sync/uploads/{uid}").status == 404
+    assert world.vault.store.upload_path(uid).exists()
+
+    # the file changed since the session began: the sync client gives the old session up and sends anew
+    changed = body[::-1]
+    source = tmp_path / "big.bin"
+    source.write_bytes(changed)
+    state = {"big.bin": {"upload_id": uid, "upload_sha256": old}}
+    kept: list[str] = []
+    digest = hashlib.sha256(changed).hexdigest()
+    assert hc._upload_session(c, state, lambda p, u, h: kept.append(u), "big.bin", source, len(changed), digest, 0) == 1
+    assert not world.vault.store.upload_path(uid).exists() and kept[0] != uid
+    e = refused(c.request, "GET", f"vault/sync/uploads/{uid}")
+    assert (e.status, e.reason) == (404, "HIVE_FILE_NOT_FOUND")
+    assert c.cancel_upload(uid) is False  # given up already
+    c.request("DELETE", "vault/files/big.bin")
+    c.request("PUT", "vault/files/x.bin", raw=bytes(QUOTA // 2))  # no session holds room any more
+
+
+def test_a_download_that_races_the_last_delete_is_404(world, monkeypatch):
+    c = world.client()
+    c.request("PUT", "vault/files/a.txt", raw=b"a body")
+    download = Vault.download
+
+    def racing(self, caller, path):  # the file is deleted, and its blob collected, between look-up and open
+        out = download(self, caller, path)
+        self.delete_file(caller, path)
+        assert not out.exists()
+        return out
+
+    monkeypatch.setattr(Vault, "download", racing)
+    e = refused(c.request, "GET", "vault/files/a.txt")
+    assert (e.status, e.reason) == (404, "HIVE_FILE_NOT_FOUND")
+    monkeypatch.undo()
+    assert c.request("GET", "vault/sync/manifest")["manifest"][0]["sha256"] is None  # the delete is a tombstone
 
 
 # -- filters ------------------------------------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from functools import partial
 
 import pytest
 from hypothesis import given, settings
@@ -128,14 +129,40 @@ def test_conflict_name_is_deterministic():
 @given(body=st.binary(max_size=300), cuts=st.lists(st.integers(0, 300), max_size=5))
 def test_resumable_upload_in_any_cut(body, cuts):
     points = sorted({c for c in cuts if c <= len(body)} | {0, len(body)})
-    s = sync.start_upload("f", len(body), hashlib.sha256(body).hexdigest())
+    s = sync.start_upload("f", len(body), hashlib.sha256(body).hexdigest(), now=0)
     for a, b in zip(points, points[1:]):
         # nothing is visible before the last byte has arrived
-        expect_reject(sync.finish_upload, s, reason=Reason.HIVE_UPLOAD_DIGEST, rule="HSYNC-004")
-        s = sync.append_chunk(s, a, body[a:b])
-    assert sync.finish_upload(s) == body
+        expect_reject(partial(sync.finish_upload, now=0), s, reason=Reason.HIVE_UPLOAD_DIGEST, rule="HSYNC-004")
+        s = sync.append_chunk(s, a, body[a:b], now=0)
+    assert sync.finish_upload(s, now=0) == body
     if body:
-        expect_reject(sync.append_chunk, s, len(body), b"x", reason=Reason.HIVE_UPLOAD_OFFSET, rule="HSYNC-003")
+        expect_reject(partial(sync.append_chunk, now=0), s, len(body), b"x", reason=Reason.HIVE_UPLOAD_OFFSET,
+                      rule="HSYNC-003")
+
+
+@settings(max_examples=100, deadline=None)
+@given(start=st.integers(0, 1 << 34), gaps=st.lists(st.integers(0, 2 * sync.UPLOAD_LIFETIME), min_size=1, max_size=6))
+def test_upload_session_expires_a_lifetime_after_its_last_use(start, gaps):
+    """Each step (a chunk, then the finish) comes ``gap`` seconds after the previous one: the session is
+    accepted exactly while every gap is shorter than the lifetime, and the first late step is HSYNC-005."""
+    body = bytes(range(len(gaps) - 1))
+    s = sync.start_upload("f", len(body), hashlib.sha256(body).hexdigest(), now=start)
+    now = start
+    for i, gap in enumerate(gaps):
+        now += gap
+        late = gap >= sync.UPLOAD_LIFETIME
+        if i < len(body):
+            call, args = sync.append_chunk, (s, i, body[i:i + 1])
+        else:
+            call, args = sync.finish_upload, (s,)
+        if late:
+            expect_reject(partial(call, now=now), *args, reason=Reason.HIVE_UPLOAD_EXPIRED, rule="HSYNC-005")
+            return
+        out = call(*args, now=now)
+        if i < len(body):
+            s = out
+            assert s.expires == now + sync.UPLOAD_LIFETIME
+    assert out == body
 
 
 # -- backup ----------------------------------------------------------------------------------------------------------

@@ -236,3 +236,27 @@ def test_app_run_refuses_a_vault_token_for_another_app(vault_world: tuple[World,
     assert sign_in("laptop", "notes").manifest() == {}, "nothing was synced"
     code, out = run_cli(base, capsys)  # --vault without a token
     assert code == 2 and "not signed in" in str(out["error"])
+
+
+def test_app_run_with_a_sync_interval_keeps_the_folder_in_sync(vault_world: tuple[World, Callable[[str, str],
+                                                                                                   HiveClient],
+                                                                                  list[str]],
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    w, sign_in, base = vault_world
+    laptop = sign_in("laptop", "notes")
+    laptop.write("notes/from-laptop.txt", b"written on the laptop", 0)
+    phone = sign_in("phone", "notes")
+    assert phone.token is not None
+    code, out = run_cli(base + ["--vault-token", phone.token, "--sync-interval", "0.2"], capsys)
+    assert code == 0 and out["ok"], out
+    vault = out["vault"]
+    assert isinstance(vault, dict) and vault["errors"] == [] and vault["syncs"] >= 1
+    assert [p for _, p in vault["pulled"]] == ["notes/from-laptop.txt"]
+    assert [p for _, p in vault["pushed"]] == ["notes/today.txt"]
+    assert sorted(laptop.manifest()) == ["notes/from-laptop.txt", "notes/today.txt"]
+    for bad in (["--sync-interval", "0"], ["--sync-interval", "-1"]):
+        code, out = run_cli(base + ["--vault-token", phone.token, *bad], capsys)
+        assert code == 2 and "--sync-interval" in str(out["error"])
+    i = base.index("--vault")
+    code, out = run_cli(base[:i] + base[i + 2:] + ["--sync-interval", "1"], capsys)  # no vault to sync with
+    assert code == 2 and "--sync-interval needs --vault" in str(out["error"])

@@ -96,16 +96,20 @@ def _sync_write(data: Any) -> Json:
 
 
 @handler("hive", "hive.sync.upload",
-         "`path`, `size`, `sha256`, `chunks` [{offset, data}] -> `received`, `complete`: a resumable upload")
+         "`path`, `size`, `sha256`, `chunks` [{offset, data, at?}], `finish`?, `start`?, `finish_at`? -> `received`, "
+         "`complete`: a resumable upload started at `start` (default 0), each chunk sent at its `at` (default: the "
+         "previous time), finished at `finish_at` (default: the last time)")
 def _sync_upload(data: Any) -> Json:
-    inp = Input(data, ("path", "size", "sha256", "chunks"), ("finish",))
-    s = sync.start_upload(inp.text("path"), inp.small_int("size", 0, 1 << 32), inp.text("sha256"))
+    inp = Input(data, ("path", "size", "sha256", "chunks"), ("finish", "start", "finish_at"))
+    now = inp.small_int("start", 0, 1 << 40) if inp.has("start") else 0
+    s = sync.start_upload(inp.text("path"), inp.small_int("size", 0, 1 << 32), inp.text("sha256"), now=now)
     for c in array(inp, "chunks"):
-        ci = Input(c, ("offset", "data"))
-        s = sync.append_chunk(s, ci.small_int("offset", 0, 1 << 32), ci.hex("data"))
+        ci = Input(c, ("offset", "data"), ("at",))
+        now = ci.small_int("at", 0, 1 << 40) if ci.has("at") else now
+        s = sync.append_chunk(s, ci.small_int("offset", 0, 1 << 32), ci.hex("data"), now=now)
     finish = inp.raw("finish") if inp.has("finish") else True
     if not isinstance(finish, bool):
         raise malformed("finish: expected a boolean")
     if finish:
-        sync.finish_upload(s)
+        sync.finish_upload(s, now=inp.small_int("finish_at", 0, 1 << 40) if inp.has("finish_at") else now)
     return {"received": len(s.received), "complete": finish}

@@ -22,7 +22,7 @@ from spec.crypto import p256
 from spec.errors import Reason
 from spec.did import document, jsontext
 from spec.encoding.base58 import b58encode
-from spec.hive import auth, backup, identity, jws
+from spec.hive import auth, backup, identity, jws, sync
 
 from conformance.bindings import run_handler
 from conformance.generators.common import det_bytes
@@ -1001,3 +1001,21 @@ def sync_upload_cases() -> Iterator[CaseSpec]:
                    description="finished one byte short")
     yield CaseSpec("wrong_digest", {**base, "sha256": h("other"), "chunks": chunks((0, 1000))},
                    Reason.HIVE_UPLOAD_DIGEST, description="the bytes do not have the declared digest")
+    life = sync.UPLOAD_LIFETIME
+
+    def timed(*cuts: tuple[int, int, int]) -> list[dict[str, Any]]:
+        return [{"offset": a, "data": body[a:b].hex(), "at": t} for a, b, t in cuts]
+
+    start = 1_750_000_000
+    yield CaseSpec("kept_alive", {**base, "start": start, "chunks": timed((0, 400, start + life - 1),
+                                                                         (400, 1000, start + 2 * life - 2)),
+                                  "finish_at": start + 3 * life - 3}, OK, rules=("HSYNC-003", "HSYNC-004", "HSYNC-005"),
+                   description="each chunk and the finish a second before the lifetime since the last chunk ends")
+    yield CaseSpec("expired_chunk", {**base, "start": start, "chunks": timed((0, 400, start + 60),
+                                                                            (400, 1000, start + 60 + life))},
+                   Reason.HIVE_UPLOAD_EXPIRED, description="the second chunk comes exactly one lifetime after the first")
+    yield CaseSpec("expired_first_chunk", {**base, "start": start, "chunks": timed((0, 1000, start + life))},
+                   Reason.HIVE_UPLOAD_EXPIRED, description="a session never given a chunk expires a lifetime after its start")
+    yield CaseSpec("expired_finish", {**base, "start": start, "chunks": timed((0, 1000, start)),
+                                      "finish_at": start + life}, Reason.HIVE_UPLOAD_EXPIRED,
+                   description="all bytes arrived, but the finish comes a lifetime after the last chunk")

@@ -143,6 +143,17 @@ class HiveClient:
                 offset = self.request("PUT", url, raw=body[offset:offset + n])["received"]
         return int(self.request("POST", f"vault/sync/uploads/{upload_id}?base={base}")["version"])
 
+    def cancel_upload(self, upload_id: str) -> bool:
+        """Give a resumable session up (``DELETE vault/sync/uploads/<id>``); ``False`` if the vault no longer
+        has it (finished, purged) or it is not this partition's."""
+        try:
+            self.request("DELETE", f"vault/sync/uploads/{upload_id}")
+        except HiveError as e:
+            if e.reason != "HIVE_FILE_NOT_FOUND":
+                raise
+            return False
+        return True
+
     def start_upload(self, path: str, size: int, sha256: str) -> str:
         """Open a resumable session for ``size`` bytes with digest ``sha256``; its id."""
         return str(self.request("POST", "vault/sync/uploads", {"path": path, "size": size, "sha256": sha256})["upload_id"])
@@ -364,12 +375,14 @@ def _upload_session(client: HiveClient, state: dict[str, dict[str, Any]], rememb
     (the vault says how much it holds), a new one is opened otherwise or when the vault no longer has it."""
     pending = state.get(path, {})
     upload_id = pending.get("upload_id") if pending.get("upload_sha256") == sha256 else None
+    if upload_id is None and pending.get("upload_id"):  # a session for bytes the file no longer has: give it up,
+        client.cancel_upload(str(pending["upload_id"]))  # so the room it holds in the quota is free now
     if upload_id is not None:
         try:
             return client.upload_resumable(path, source, base, upload_id=upload_id, sha256=sha256)
         except HiveError as e:
-            if e.reason != "HIVE_FILE_NOT_FOUND":  # the session is gone (finished, or the vault lost it)
-                raise
+            if e.reason not in ("HIVE_FILE_NOT_FOUND", "HIVE_UPLOAD_EXPIRED"):  # the session is gone (finished,
+                raise  # expired (HSYNC-005), or the vault lost it): a new one sends the body again
     upload_id = client.start_upload(path, size, sha256)
     remember(path, upload_id, sha256)
     return client.upload_resumable(path, source, base, upload_id=upload_id, sha256=sha256)

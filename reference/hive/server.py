@@ -17,6 +17,7 @@ token, JWT and sign-in reasons                              401
 ``HIVE_COLLECTION_EXISTS``, ``HIVE_FILE_EXISTS``            455
 ``HIVE_QUOTA_EXCEEDED``                                     507
 ``HIVE_SYNC_STALE``, ``HIVE_UPLOAD_OFFSET``, ``…STATE``     409
+``HIVE_UPLOAD_EXPIRED``                                     410
 everything else (malformed input)                           400
 ==========================================================  ======
 
@@ -32,8 +33,9 @@ unregister) and ``PUT|GET vault/scripting/stream/<transaction id>``; the home-fo
 ``PUT vault-backup-service/backup``, ``GET vault-backup-service/restore`` (``BackupToken``) and
 ``POST backup/promotion`` (the user's access token): ``GET vault/sync/manifest``, ``PUT|DELETE
 vault/sync/files/<path>?base=<version>`` (compare-and-swap), ``POST vault/sync/uploads`` (start a
-resumable upload), ``GET|PUT vault/sync/uploads/<id>[?offset=]`` (status, append a chunk) and
-``POST vault/sync/uploads/<id>?base=`` (finish: the body becomes visible only now).
+resumable upload), ``GET|PUT vault/sync/uploads/<id>[?offset=]`` (status, append a chunk),
+``POST vault/sync/uploads/<id>?base=`` (finish: the body becomes visible only now) and ``DELETE
+vault/sync/uploads/<id>`` (give a session up: its bytes and the room it held are freed at once).
 """
 
 from __future__ import annotations
@@ -86,6 +88,8 @@ def _writeback_starter() -> Any:
 
 _start_writeback = _writeback_starter()
 TRANSACTION_LIFETIME = 3600
+HOUSEKEEPING_EVERY = 600.0
+"""Seconds between two runs of :meth:`Vault.housekeeping` in a serving vault."""
 SERVICE_DOCUMENT_LIFETIME = 5 * 365 * 86400
 
 _STATUS = {
@@ -93,6 +97,7 @@ _STATUS = {
     Reason.HIVE_SCRIPT_NOT_FOUND: 404, Reason.HIVE_COLLECTION_NOT_FOUND: 404, Reason.HIVE_FILE_NOT_FOUND: 404,
     Reason.HIVE_COLLECTION_EXISTS: 455, Reason.HIVE_FILE_EXISTS: 455, Reason.HIVE_QUOTA_EXCEEDED: 507,
     Reason.HIVE_SYNC_STALE: 409, Reason.HIVE_UPLOAD_OFFSET: 409, Reason.HIVE_BACKUP_STATE: 409,
+    Reason.HIVE_UPLOAD_EXPIRED: 410,
 }
 _UNAUTHORIZED = ("HIVE_JWT_", "HIVE_TOKEN_", "HIVE_SIGNIN_", "HIVE_CHALLENGE_", "HIVE_PRESENTATION_",
                  "HIVE_CREDENTIAL_")
@@ -127,6 +132,21 @@ class Vault:
             if self.service.did not in store.documents():
                 store.cache_document(con, self.service.did, identity.primitive_document(
                     service_key, created=now, expires=now + SERVICE_DOCUMENT_LIFETIME))
+        self.housekeeping()  # what a vault killed between a commit and its unlink left behind
+
+    def housekeeping(self) -> dict[str, int]:
+        """The periodic sweep: the partial bytes of every upload session expired by the vault's clock
+        (HSYNC-005) are dropped, and every blob that no committed row names is removed (the inline
+        collection after each commit leaves one only when the vault died, or an unlink failed, in between)."""
+        with self.store.transaction() as con:
+            uploads = self.store.expire_uploads(con, self.now())
+        return {"uploads": uploads, "blobs": self.store.sweep()}
+
+    def _room(self, con: Any, part: str, now: int, exclude: str | None = None) -> int:
+        """The quota a write may use: the partition's quota less the declared sizes of its live upload
+        sessions (but ``exclude``, the session being finished), which hold their room until they finish
+        or expire."""
+        return self.quota - self.store.reserved_bytes(con, part, now, exclude=exclude)
 
     def now(self) -> int:
         return int(self.clock())
@@ -257,7 +277,7 @@ class Vault:
         part = access.database_name(caller.user_did, caller.app_did)
         with self.store.transaction() as con:
             before = self.store.load_files(con, part)
-            after, result = change(before)
+            after, result = change(before, self._room(con, part, self.now()))
             if after is not None:
                 self.store.save_files(con, part, after, before)
         return result
@@ -273,14 +293,15 @@ class Vault:
         fs.check_path(path)
         with self.store.transaction() as con:
             view, other = self.store.load_neighbourhood(con, part, path)
-        fs.room_for(view, path, body.size, quota=self.quota, other_bytes=other)
+            room = self._room(con, part, self.now())
+        fs.room_for(view, path, body.size, quota=room, other_bytes=other)
         got = body.receive(self.store.incoming_path(), public=public)
         try:
             now = self.now()
             with self.store.transaction() as con:
                 view, other = self.store.load_neighbourhood(con, part, path)
                 after = fs.put_digest(view, path, size=got.size, sha256=got.sha256, cid=got.cid, public=public,
-                                      now=now, quota=self.quota, other_bytes=other)
+                                      now=now, quota=self._room(con, part, now), other_bytes=other)
                 self.store.publish_blob(got.path, got.sha256, synced=True)
                 self.store.save_files(con, part, after, view)
         finally:
@@ -301,7 +322,7 @@ class Vault:
         return self.store.blob_path(self._file(caller, path).sha256)
 
     def children(self, caller: auth.Caller, path: str) -> dict[str, Any]:
-        kids = self._files(caller, lambda f: (None, fs.listing(f, path)))
+        kids = self._files(caller, lambda f, room: (None, fs.listing(f, path)))
         return {"value": [{"name": c.name, "is_file": c.is_file, "size": c.size, "is_encrypt": False,
                            "encrypt_method": ""} for c in kids]}
 
@@ -316,14 +337,14 @@ class Vault:
 
     def copy(self, caller: auth.Caller, src: str, dst: str) -> dict[str, Any]:
         now = self.now()
-        return self._files(caller, lambda f: (fs.copy(f, src, dst, now=now, quota=self.quota), {"name": dst}))
+        return self._files(caller, lambda f, room: (fs.copy(f, src, dst, now=now, quota=room), {"name": dst}))
 
     def move(self, caller: auth.Caller, src: str, dst: str) -> dict[str, Any]:
         now = self.now()
-        return self._files(caller, lambda f: (fs.move(f, src, dst, now=now), {"name": dst}))
+        return self._files(caller, lambda f, room: (fs.move(f, src, dst, now=now), {"name": dst}))
 
     def delete_file(self, caller: auth.Caller, path: str) -> None:
-        self._files(caller, lambda f: (fs.delete(f, path), None))
+        self._files(caller, lambda f, room: (fs.delete(f, path), None))
 
     # -- home-folder sync -----------------------------------------------------------------------------------
 
@@ -334,18 +355,21 @@ class Vault:
         return {"manifest": [{"path": e.path, "version": e.version, "sha256": e.sha256, "size": e.size}
                              for _, e in sorted(remote.items())]}
 
-    def sync_write(self, caller: auth.Caller, path: str, body: Body | Received | None, base: int) -> dict[str, Any]:
+    def sync_write(self, caller: auth.Caller, path: str, body: Body | Received | None, base: int,
+                   session: str | None = None) -> dict[str, Any]:
         """An upload (``body``) or delete (``None``) that replaces version ``base`` (HSYNC-002). The body
-        is streamed to disk first; only the path's neighbourhood of the partition is read."""
+        is streamed to disk first; only the path's neighbourhood of the partition is read. ``session``: the
+        upload session whose bytes these are (its reserved room is the write's own)."""
         part = access.database_name(caller.user_did, caller.app_did)
         fs.check_path(path)
         if isinstance(body, Body):
             with self.store.transaction() as con:
                 cur = self.store.load_manifest(con, part, [path]).get(path)
                 view, other = self.store.load_neighbourhood(con, part, path)
+                room = self._room(con, part, self.now())
             # refused before a byte is stored: a stale base (HSYNC-002), no room (HFS-004)
             sync.apply_write({path: cur} if cur else {}, path, None, 0, base)
-            fs.room_for(view, path, body.size, quota=self.quota, other_bytes=other)
+            fs.room_for(view, path, body.size, quota=room, other_bytes=other)
             body = body.receive(self.store.incoming_path(), public=False)
         try:
             now = self.now()
@@ -359,7 +383,7 @@ class Vault:
                     after = fs.delete(files, path) if files.find(path) is not None else files
                 else:
                     after = fs.put_digest(files, path, size=body.size, sha256=body.sha256, cid=None, public=False,
-                                          now=now, quota=self.quota, other_bytes=other)
+                                          now=now, quota=self._room(con, part, now, session), other_bytes=other)
                     self.store.publish_blob(body.path, body.sha256, synced=True)
                 self.store.save_files(con, part, after, files)
                 if body is None and files.find(path) is None:
@@ -373,32 +397,55 @@ class Vault:
         return {"path": path, "version": entry.version, "sha256": entry.sha256}
 
     def upload_start(self, caller: auth.Caller, body: Any) -> dict[str, Any]:
+        """Open a session (HSYNC-005: it lives ``UPLOAD_LIFETIME`` from now, renewed by each chunk). Its
+        declared size is held against the quota from now until it finishes or expires (HFS-004 at once)."""
         path, size, digest = _member(body, "path", None), _member(body, "size", None), _member(body, "sha256", None)
         if not isinstance(path, str) or not isinstance(size, int) or not isinstance(digest, str):
             raise HttpError(400, "body: expected {\"path\", \"size\", \"sha256\"}")
-        sync.start_upload(path, size, digest)
+        now = self.now()
+        s = sync.start_upload(path, size, digest, now=now)
+        part = access.database_name(caller.user_did, caller.app_did)
         uid = secrets.token_hex(16)
         with self.store.transaction() as con:
-            self.store.start_upload(con, uid, access.database_name(caller.user_did, caller.app_did), path, size, digest)
-        return {"upload_id": uid, "received": 0}
+            view, other = self.store.load_neighbourhood(con, part, path)
+            fs.room_for(view, path, size, quota=self._room(con, part, now), other_bytes=other)
+            self.store.start_upload(con, uid, part, path, size, digest, s.expires)
+        return {"upload_id": uid, "received": 0, "expires": s.expires}
 
-    def _session(self, caller: auth.Caller, uid: str) -> tuple[sync.UploadSession, int]:
-        """The session (its bytes stay on disk) and how many bytes it holds."""
+    def _session(self, caller: auth.Caller, uid: str, *, renew: bool = False) -> tuple[sync.UploadSession, int]:
+        """The live session (its bytes stay on disk) and how many bytes it holds; with ``renew``, its lifetime
+        starts again now (a chunk is about to be appended). An expired session's bytes are dropped and the
+        call is refused (HSYNC-005)."""
+        now = self.now()
         with self.store.transaction() as con:
             row = self.store.get_upload(con, uid)
-        if row is None or row[0] != access.database_name(caller.user_did, caller.app_did):
-            raise HttpError(404, "no such upload", Reason.HIVE_FILE_NOT_FOUND.value)
-        return (sync.UploadSession(path=row[1], size=row[2], sha256=row[3]),
-                self.store.upload_path(uid).stat().st_size)
+            if row is None or row[0] != access.database_name(caller.user_did, caller.app_did):
+                raise HttpError(404, "no such upload", Reason.HIVE_FILE_NOT_FOUND.value)
+            s = sync.UploadSession(path=row[1], size=row[2], sha256=row[3], expires=row[4])
+            if now < s.expires and renew:
+                self.store.renew_upload(con, uid, sync.upload_expiry(now))
+        if now >= s.expires:
+            self.store.upload_path(uid).unlink(missing_ok=True)
+        sync.check_live(s, now)
+        return s, self.store.upload_path(uid).stat().st_size
+
+    def upload_cancel(self, caller: auth.Caller, uid: str) -> None:
+        """Give a session up (live or expired): its partial bytes go, and the room it held is free at once."""
+        with self.store.transaction() as con:
+            row = self.store.get_upload(con, uid)
+            if row is None or row[0] != access.database_name(caller.user_did, caller.app_did):
+                raise HttpError(404, "no such upload", Reason.HIVE_FILE_NOT_FOUND.value)
+            self.store.end_upload(con, uid)
 
     def upload_status(self, caller: auth.Caller, uid: str) -> dict[str, Any]:
         s, received = self._session(caller, uid)
-        return {"upload_id": uid, "received": received, "size": s.size}
+        return {"upload_id": uid, "received": received, "size": s.size, "expires": s.expires}
 
     def upload_chunk(self, caller: auth.Caller, uid: str, offset: int, chunk: Body) -> dict[str, Any]:
-        """Append a chunk (HSYNC-003 on the declared length, before it is read), streamed to the session's
-        file and flushed. A chunk cut short leaves the bytes that arrived: the session holds them."""
-        s, received = self._session(caller, uid)
+        """Append a chunk (HSYNC-005 and HSYNC-003 on the declared length, before it is read; the session's
+        lifetime starts again), streamed to the session's file and flushed. A chunk cut short leaves the
+        bytes that arrived: the session holds them."""
+        s, received = self._session(caller, uid, renew=True)
         sync.check_chunk(received, s.size, offset, chunk.size)
         with open(self.store.upload_path(uid), "ab") as f:
             try:
@@ -409,8 +456,9 @@ class Vault:
         return {"upload_id": uid, "received": self.store.upload_path(uid).stat().st_size}
 
     def upload_finish(self, caller: auth.Caller, uid: str, base: int) -> dict[str, Any]:
-        """Check the session is complete with its digest (HSYNC-004, one pass over its file), then write it
-        like a sync upload; the session's file is linked, not copied, into the blob store."""
+        """Check the session is live and complete with its digest (HSYNC-005, HSYNC-004, one pass over its
+        file), then write it like a sync upload; the session's file is linked, not copied, into the blob
+        store, and the room it held becomes the file's."""
         s, _ = self._session(caller, uid)
         src = self.store.upload_path(uid)
         tmp = self.store.incoming_path()
@@ -418,7 +466,7 @@ class Vault:
         got = Received.of_file(tmp)
         try:
             sync.check_finished(s, got.size, got.sha256)
-            out = self.sync_write(caller, s.path, got, base)
+            out = self.sync_write(caller, s.path, got, base, session=uid)
         finally:
             got.discard()
         with self.store.transaction() as con:
@@ -798,8 +846,14 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(data)
 
     def _send_file(self, status: int, path: Path) -> None:
-        """A body straight from its file: ``sendfile`` (zero copy), never read into memory."""
-        with open(path, "rb") as f:
+        """A body straight from its file: ``sendfile`` (zero copy), never read into memory. A blob collected
+        between the look-up and the open (its last file deleted meanwhile) is 404, as the file now is; once
+        open, the body is sent whole even if it is collected during the send."""
+        try:
+            f = open(path, "rb")
+        except FileNotFoundError:
+            raise HttpError(404, "the file was deleted meanwhile", Reason.HIVE_FILE_NOT_FOUND.value) from None
+        with f:
             size = os.fstat(f.fileno()).st_size
             self.send_response(status)
             self.send_header("Content-Type", "application/octet-stream")
@@ -952,6 +1006,9 @@ class _Handler(BaseHTTPRequestHandler):
             return 200, v.upload_chunk(caller, m.group(1), _int_param(q, "offset"), self._body()), None
         if m and method == "POST":
             return 200, v.upload_finish(caller, m.group(1), _int_param(q, "base")), None
+        if m and method == "DELETE":
+            v.upload_cancel(caller, m.group(1))
+            return 204, None, None
         if (method, p) == ("GET", "vault/db/collections"):
             return 200, v.collections(caller), None
         m = re.fullmatch(r"vault/db/collections/([^/]+)", p)
@@ -1021,25 +1078,40 @@ class _Handler(BaseHTTPRequestHandler):
 class HiveServer:
     """The HTTP server around a :class:`Vault`, on 127.0.0.1."""
 
-    def __init__(self, vault: Vault, port: int = 0) -> None:
+    def __init__(self, vault: Vault, port: int = 0, *, housekeeping_every: float = HOUSEKEEPING_EVERY) -> None:
         handler = type("Handler", (_Handler,), {"vault": vault})
+        self.vault = vault
         self.httpd = ThreadingHTTPServer(("127.0.0.1", port), handler)
         self.httpd.daemon_threads = True
         self.port = self.httpd.server_address[1]
         self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
         self._stopped = False
+        self._every = housekeeping_every
+        self._quit = threading.Event()
+        self._janitor = threading.Thread(target=self._housekeeping, daemon=True)
 
     def start(self) -> HiveServer:
         self._thread.start()
+        self._janitor.start()
         return self
+
+    def _housekeeping(self) -> None:
+        while not self._quit.wait(self._every):
+            try:
+                self.vault.housekeeping()
+            except Exception:  # a failed round (the database away for a moment) is tried again next time
+                continue
 
     def stop(self) -> None:
         """Stop serving (idempotent)."""
         if self._stopped:
             return
         self._stopped = True
+        self._quit.set()
         self.httpd.shutdown()
         self.httpd.server_close()
+        if self._janitor.is_alive():
+            self._janitor.join()
 
 
 def load_service_key(datadir: Path) -> bytes:

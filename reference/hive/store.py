@@ -13,6 +13,26 @@ temporary file under ``blobs/.incoming`` (hashed as it arrives), flushed to disk
 place (``os.replace``) before the metadata that names it is committed, so a vault killed mid-upload
 leaves at most an unreferenced temporary file, never a half-written body behind a path; temporary
 files left by a killed vault are removed when the store opens.
+
+Blob collection
+---------------
+
+A blob is removed only when no metadata row names it: no file of any partition (``files.sha256``) and
+no stored backup (the ``sha256`` of its ``databases`` and ``files``). Blobs are shared, so two files
+with the same content hold one blob and deleting one of them keeps it. Two collectors, both under the
+store's lock, the lock every publication of a blob and every metadata commit holds too:
+
+* **inline**: a transaction that drops a digest (a file deleted, overwritten, restored over, a backup
+  replaced) notes it; after its ``COMMIT`` the store checks each noted digest against the committed
+  rows and unlinks it if nothing names it. The unlink always follows the commit, so a vault killed in
+  between leaves a stray blob that nothing names, never a name without its blob.
+* **sweep** (:meth:`HiveStore.sweep`): every blob file against every named digest; run when the vault
+  starts and by the server's housekeeping, it collects what a crash, or an unlink that failed, left.
+
+Because a blob is published (``os.replace``) inside the transaction that commits the row naming it,
+and collection runs under the same lock on committed rows, a collector never sees a blob that a
+write is about to name: either the row is committed (the blob is kept) or the write has not yet
+published it (it publishes it again when it finds it missing). One vault process serves a data folder.
 """
 
 from __future__ import annotations
@@ -38,6 +58,7 @@ CREATE TABLE IF NOT EXISTS documents (partition TEXT NOT NULL, collection TEXT N
 CREATE TABLE IF NOT EXISTS files (partition TEXT NOT NULL, path TEXT NOT NULL, size BIGINT NOT NULL,
     sha256 TEXT NOT NULL, cid TEXT, public BIGINT NOT NULL, created BIGINT NOT NULL, modified BIGINT NOT NULL,
     PRIMARY KEY (partition, path));
+CREATE INDEX IF NOT EXISTS files_sha256 ON files (sha256);
 CREATE TABLE IF NOT EXISTS scripts (partition TEXT NOT NULL, name TEXT NOT NULL, definition TEXT NOT NULL,
     PRIMARY KEY (partition, name));
 CREATE TABLE IF NOT EXISTS challenges (did TEXT PRIMARY KEY, nonce TEXT NOT NULL, expires BIGINT NOT NULL);
@@ -45,7 +66,7 @@ CREATE TABLE IF NOT EXISTS dids (did TEXT PRIMARY KEY, document TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS versions (partition TEXT NOT NULL, path TEXT NOT NULL, version BIGINT NOT NULL,
     sha256 TEXT, size BIGINT NOT NULL, PRIMARY KEY (partition, path));
 CREATE TABLE IF NOT EXISTS uploads (id TEXT PRIMARY KEY, partition TEXT NOT NULL, path TEXT NOT NULL,
-    size BIGINT NOT NULL, sha256 TEXT NOT NULL);
+    size BIGINT NOT NULL, sha256 TEXT NOT NULL, expires BIGINT NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS partitions (name TEXT PRIMARY KEY, user_did TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS backups (user_did TEXT PRIMARY KEY, metadata TEXT NOT NULL, active BIGINT NOT NULL);
 CREATE TABLE IF NOT EXISTS transactions (id TEXT PRIMARY KEY, partition TEXT NOT NULL, action TEXT NOT NULL,
@@ -79,10 +100,14 @@ class Sql:
             self.json_param = "CAST(? AS JSONB)"
             for statement in SCHEMA.format(json="JSONB").split(";"):
                 self._con.execute(statement)
+            # a database made before sessions expired: its sessions count as expired (expires 0)
+            self._con.execute("ALTER TABLE uploads ADD COLUMN IF NOT EXISTS expires BIGINT NOT NULL DEFAULT 0")
         else:
             self._con = sqlite3.connect(folder / "hive.sqlite3", check_same_thread=False, isolation_level=None)
             self._con.execute("PRAGMA journal_mode=WAL")
             self._con.executescript(SCHEMA.format(json="TEXT"))
+            if "expires" not in [r[1] for r in self._con.execute("PRAGMA table_info(uploads)")]:
+                self._con.execute("ALTER TABLE uploads ADD COLUMN expires BIGINT NOT NULL DEFAULT 0")
             self.json_param = "?"
 
     def _sql(self, statement: str) -> str:
@@ -116,6 +141,8 @@ class HiveStore:
                 left.unlink(missing_ok=True)
         self._db = Sql(self.folder, dsn)
         self._lock = threading.RLock()
+        self._dropped: set[str] = set()
+        """Digests the open transaction stopped naming: candidates for collection after its commit."""
 
     def close(self) -> None:
         """Close the database (idempotent)."""
@@ -130,9 +157,16 @@ class HiveStore:
             try:
                 yield self._db
             except BaseException:
+                self._dropped.clear()
                 self._db.execute("ROLLBACK")
                 raise
             self._db.execute("COMMIT")
+            dropped, self._dropped = self._dropped, set()
+            if dropped:
+                try:
+                    self.collect(dropped)
+                except Exception:  # noqa: BLE001 - the change is committed; a stray blob waits for the sweep
+                    pass
 
     # -- bodies ---------------------------------------------------------------------------------------
 
@@ -146,7 +180,7 @@ class HiveStore:
         if path.exists():
             return digest
         path.parent.mkdir(exist_ok=True)
-        tmp = path.with_name(f".{digest}.{threading.get_ident()}.tmp")
+        tmp = self.incoming_path()  # named by this process: removed when a later store opens, if left
         with open(tmp, "wb") as f:
             f.write(data)
             f.flush()
@@ -173,6 +207,54 @@ class HiveStore:
                 os.fsync(f.fileno())
         path.parent.mkdir(exist_ok=True)
         os.replace(tmp, path)
+
+    def blob_digests(self) -> set[str]:
+        """The digests of every blob file on disk."""
+        return {f.name for shard in self.blobs.iterdir() if shard.is_dir() and not shard.name.startswith(".")
+                for f in shard.iterdir() if not f.name.startswith(".")}
+
+    def _backup_digests(self) -> set[str]:
+        out: set[str] = set()
+        for (text,) in self._db.execute("SELECT metadata FROM backups"):
+            meta = json.loads(text)
+            out.update(d["sha256"] for d in [*meta.get("databases", []), *meta.get("files", [])])
+        return out
+
+    def referenced(self, digests: set[str] | None = None) -> set[str]:
+        """The digests (of ``digests``, or all) that a committed file or backup names."""
+        with self._lock:
+            if digests is None:
+                named = {r[0] for r in self._db.execute("SELECT DISTINCT sha256 FROM files")}
+            else:
+                named = {d for d in sorted(digests)
+                         if self._db.execute("SELECT 1 FROM files WHERE sha256=? LIMIT 1", (d,)).fetchone()}
+            named |= self._backup_digests() if digests is None else self._backup_digests() & digests
+            return named
+
+    def remove_blob(self, sha256: str) -> None:
+        """Unlink one blob (the collectors' only way to remove a body)."""
+        self.blob_path(sha256).unlink(missing_ok=True)
+
+    def collect(self, digests: set[str]) -> int:
+        """Inline collection: remove each of ``digests`` that no committed row names; how many were removed.
+        An unlink that fails leaves a stray blob for the next :meth:`sweep`."""
+        removed = 0
+        with self._lock:
+            for d in sorted(digests - self.referenced(digests)):
+                try:
+                    self.remove_blob(d)
+                    removed += 1
+                except OSError:
+                    continue
+        return removed
+
+    def sweep(self) -> int:
+        """Remove every blob that no committed row names; how many were removed."""
+        with self._lock:
+            stray = self.blob_digests() - self.referenced()
+            for d in sorted(stray):
+                self.remove_blob(d)
+            return len(stray)
 
     # -- database -------------------------------------------------------------------------------------
 
@@ -240,6 +322,8 @@ class HiveStore:
         for path in changed:
             old, new = before.get(path), now.get(path)
             if (old.sha256 if old else None) != (new.sha256 if new else None):
+                if old is not None:
+                    self._dropped.add(old.sha256)
                 cur = remote.get(path)
                 remote = sync.apply_write(remote, path, new.sha256 if new else None, new.size if new else 0,
                                           cur.version if cur else 0)
@@ -271,18 +355,41 @@ class HiveStore:
         return self.folder / "uploads" / upload_id
 
     def start_upload(self, con: Sql, upload_id: str, partition: str, path: str, size: int,
-                     sha256: str) -> None:
+                     sha256: str, expires: int) -> None:
         (self.folder / "uploads").mkdir(exist_ok=True)
         self.upload_path(upload_id).write_bytes(b"")
-        con.execute("INSERT INTO uploads VALUES (?, ?, ?, ?, ?)", (upload_id, partition, path, size, sha256))
+        con.execute("INSERT INTO uploads VALUES (?, ?, ?, ?, ?, ?)", (upload_id, partition, path, size, sha256, expires))
 
-    def get_upload(self, con: Sql, upload_id: str) -> tuple[str, str, int, str] | None:
-        row = con.execute("SELECT partition, path, size, sha256 FROM uploads WHERE id=?", (upload_id,)).fetchone()
-        return None if row is None else (row[0], row[1], row[2], row[3])
+    def get_upload(self, con: Sql, upload_id: str) -> tuple[str, str, int, str, int] | None:
+        """``(partition, path, size, sha256, expires)`` of a session (an expired one too, until it is purged)."""
+        row = con.execute("SELECT partition, path, size, sha256, expires FROM uploads WHERE id=?",
+                          (upload_id,)).fetchone()
+        return None if row is None else (row[0], row[1], row[2], row[3], row[4])
+
+    def renew_upload(self, con: Sql, upload_id: str, expires: int) -> None:
+        con.execute("UPDATE uploads SET expires=? WHERE id=?", (expires, upload_id))
 
     def end_upload(self, con: Sql, upload_id: str) -> None:
         con.execute("DELETE FROM uploads WHERE id=?", (upload_id,))
         self.upload_path(upload_id).unlink(missing_ok=True)
+
+    def reserved_bytes(self, con: Sql, partition: str, now: int, *, exclude: str | None = None) -> int:
+        """The declared sizes of the partition's sessions alive at ``now`` (but ``exclude``): the bytes the
+        quota holds for them."""
+        row = con.execute("SELECT COALESCE(SUM(size), 0) FROM uploads WHERE partition=? AND expires>? AND id<>?",
+                          (partition, now, exclude or "")).fetchone()
+        return int(row[0])
+
+    def expire_uploads(self, con: Sql, now: int) -> int:
+        """Drop the partial bytes of every session expired at ``now`` (how many held any), and forget a session
+        one more lifetime later: until then its id answers HSYNC-005, not 404."""
+        dropped = 0
+        for (uid,) in con.execute("SELECT id FROM uploads WHERE expires<=?", (now,)).fetchall():
+            if self.upload_path(uid).exists():
+                self.upload_path(uid).unlink(missing_ok=True)
+                dropped += 1
+        con.execute("DELETE FROM uploads WHERE expires<=?", (now - sync.UPLOAD_LIFETIME,))
+        return dropped
 
     # -- scripts --------------------------------------------------------------------------------------
 
@@ -332,6 +439,9 @@ class HiveStore:
         return (None, False) if row is None else (json.loads(row[0]), bool(row[1]))
 
     def save_backup(self, con: Sql, user_did: str, metadata: dict[str, Any], active: bool) -> None:
+        old, _ = self.load_backup(con, user_did)
+        if old is not None:
+            self._dropped.update(d["sha256"] for d in [*old.get("databases", []), *old.get("files", [])])
         con.execute("DELETE FROM backups WHERE user_did=?", (user_did,))
         con.execute("INSERT INTO backups VALUES (?, ?, ?)", (user_did, json.dumps(metadata), int(active)))
 

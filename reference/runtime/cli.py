@@ -29,7 +29,10 @@ groups of options join the real pieces (:ref:`runtime-integration`):
 * ``--vault URL --vault-token TOKEN`` syncs the app's home folder with the user's vault partition
   (:class:`reference.runtime.home_sync.HomeSync`): pulled before the call, pushed after it. The token
   comes from ``elastos hive signin`` with the user's ``AppIdCredential`` for this app, and must name
-  ``--user`` and the app.
+  ``--user`` and the app. With ``--sync-interval SECONDS`` a
+  :class:`reference.runtime.home_sync.HomeWatcher` keeps the folder in sync while the app runs (a
+  local change once the folder is quiet, the vault at least every interval) and pushes a last time when
+  the app returns; the output's ``vault`` lists every action and counts the syncs.
 
 ``elastos app demo [--network]`` runs the sample apps (notes, chat between two users, share to viewer, a delegation)
 and a few hostile apps in one process, with generated identities, and prints what happened to each.
@@ -189,6 +192,10 @@ def _run_app(args: argparse.Namespace, stack: contextlib.ExitStack) -> int:
         return 2
     out: dict[str, Any] = {}
     sync = None
+    watcher = None
+    if args.sync_interval is not None and (not args.vault or args.sync_interval <= 0):
+        print(json.dumps({"installed": True, "error": "vault: --sync-interval needs --vault and a positive number"}))
+        return 2
     if args.vault:
         from reference.runtime.home_sync import HomeSync
 
@@ -198,6 +205,11 @@ def _run_app(args: argparse.Namespace, stack: contextlib.ExitStack) -> int:
         except (ValueError, OSError, HiveError) as e:
             print(json.dumps({"installed": True, "error": f"vault: {e}"}))
             return 2
+        if args.sync_interval is not None:
+            from reference.runtime.home_sync import HomeWatcher
+
+            watcher = HomeWatcher(sync, args.sync_interval).start()
+            stack.callback(watcher.stop, flush=False)  # an error on the way out still ends the thread
     if args.carrier_datadir:
         if args.carrier_relay:
             carrier.pull_relay()
@@ -210,7 +222,15 @@ def _run_app(args: argparse.Namespace, stack: contextlib.ExitStack) -> int:
         carrier.flush()
         out["carrier"] = {"friends": sorted(carrier.friend_dids()), "outcomes": [list(o) for o in carrier.outcomes],
                           "refused": [[d, reason.value] for d, reason in rt.inbound_refused]}
-    if sync is not None:
+    if watcher is not None:
+        try:
+            watcher.stop()  # a sync under way finishes, then the last one pushes what the app wrote
+        except (ValueError, OSError, HiveError) as e:  # the folder keeps the files; reported below
+            watcher.errors.append(e)
+        out["vault"]["pushed"] = [list(a) for r in watcher.reports for a in r.actions]
+        out["vault"]["syncs"] = len(watcher.reports)
+        out["vault"]["errors"] = [str(e) for e in watcher.errors]
+    elif sync is not None:
         out["vault"]["pushed"] = [list(a) for a in sync.sync().actions]
     print(json.dumps({"installed": True, "ok": r.ok, "value": r.value, "reason": r.reason.value if r.reason else None,
                       "rule": r.rule, "detail": r.detail, "fuel_used": r.fuel_used, "logs": app.logs,
@@ -418,6 +438,9 @@ def add_parser(sub: Any) -> None:
                    help="how long to wait for an inbound message before the call (default 0)")
     r.add_argument("--vault", metavar="URL", help="sync the app's home folder with this Hive vault")
     r.add_argument("--vault-token", metavar="TOKEN", help="the access token (elastos hive signin) for --vault")
+    r.add_argument("--sync-interval", type=float, metavar="SECONDS",
+                   help="with --vault: keep the home folder in sync while the app runs, the vault polled at least "
+                        "every SECONDS")
     r.set_defaults(fn=run_app)
     d = asub.add_parser("demo", help="run the sample apps and some hostile apps")
     d.add_argument("--data", help="the storage folder (default: a new temporary folder)")

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import threading
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -149,6 +150,9 @@ class Runtime:
         self.quota = quota
         self.revoked: frozenset[bytes] = frozenset()
         self.apps: dict[str, App] = {}
+        self.storage_lock = threading.RLock()
+        """Held while a home folder's byte count changes: a storage call of the app and a rescan after a sync
+        (which a :class:`~reference.runtime.home_sync.HomeWatcher` runs on its own thread) take turns."""
         self.inbound_refused: list[tuple[str, Reason]] = []
         self.app_keys: dict[str, bytes] = dict(app_keys or {})
         """Private keys of app DIDs this device holds: what signs an app's delegations."""
@@ -177,8 +181,9 @@ class Runtime:
 
     def rescan(self, app_did: str) -> None:
         """Count the home folder's bytes again (after a sync brought files in or took them away)."""
-        app = self.apps[app_did]
-        app.state = app.state.model_copy(update={"stored_bytes": self.home_bytes(app_did)})
+        with self.storage_lock:
+            app = self.apps[app_did]
+            app.state = app.state.model_copy(update={"stored_bytes": self.home_bytes(app_did)})
 
     # -- installing -------------------------------------------------------------------------------------
 
@@ -389,17 +394,18 @@ class Runtime:
         allow = self._decide(app, HostCall(name="storage_write", path=path, size=dn))
         data = self._bytes(caller, d, dn)
         f = self._file(allow.target)
-        old = f.stat().st_size if f.is_file() else 0
         tmp = self.root / "tmp" / hashlib.sha256(allow.target.encode("utf-8", "surrogatepass")).hexdigest()
-        try:
-            f.parent.mkdir(parents=True, exist_ok=True)
-            tmp.parent.mkdir(exist_ok=True)
-            tmp.write_bytes(data)
-            os.replace(tmp, f)
-        except OSError:
-            tmp.unlink(missing_ok=True)
-            return -3
-        app.state = app.state.model_copy(update={"stored_bytes": app.state.stored_bytes + dn - old})
+        with self.storage_lock:
+            old = f.stat().st_size if f.is_file() else 0
+            try:
+                f.parent.mkdir(parents=True, exist_ok=True)
+                tmp.parent.mkdir(exist_ok=True)
+                tmp.write_bytes(data)
+                os.replace(tmp, f)
+            except OSError:
+                tmp.unlink(missing_ok=True)
+                return -3
+            app.state = app.state.model_copy(update={"stored_bytes": app.state.stored_bytes + dn - old})
         return 0
 
     def _call_storage_list(self, app: App, caller: wasmtime.Caller, p: int, n: int, out: int, cap: int) -> int:
@@ -413,11 +419,15 @@ class Runtime:
     def _call_storage_delete(self, app: App, caller: wasmtime.Caller, p: int, n: int) -> int:
         allow = self._decide(app, HostCall(name="storage_delete", path=self._text(caller, p, n)))
         f = self._file(allow.target)
-        if not f.is_file():
-            return -1
-        size = f.stat().st_size
-        f.unlink()
-        app.state = app.state.model_copy(update={"stored_bytes": max(0, app.state.stored_bytes - size)})
+        with self.storage_lock:
+            if not f.is_file():
+                return -1
+            size = f.stat().st_size
+            try:
+                f.unlink()
+            except FileNotFoundError:  # a sync of the home folder removed it meanwhile
+                return -1
+            app.state = app.state.model_copy(update={"stored_bytes": max(0, app.state.stored_bytes - size)})
         return 0
 
     def _call_carrier_send(self, app: App, caller: wasmtime.Caller, p: int, n: int, d: int, dn: int) -> int:

@@ -46,6 +46,11 @@ Writes (:func:`apply_write`) are compare-and-swap: a write names the base versio
 vault rejects a stale one (``HSYNC-002``); the client then plans again. Uploads are resumable
 (:class:`UploadSession`): chunks must continue exactly where the session stands (``HSYNC-003``) and the
 file becomes visible only when all bytes have arrived with the declared SHA-256 (``HSYNC-004``).
+
+A session is not kept for ever: it expires ``UPLOAD_LIFETIME`` seconds after it was started or last took
+a chunk (``HSYNC-005``). From then on its chunks, its status and its finish are refused with
+``HIVE_UPLOAD_EXPIRED``, and the vault may drop its partial bytes; the client starts a new session.
+The time is a parameter (``now``, Unix seconds): the vault passes its clock.
 """
 
 from __future__ import annotations
@@ -70,8 +75,11 @@ __all__ = [
     "conflict_name",
     "plan",
     "apply_write",
+    "UPLOAD_LIFETIME",
     "start_upload",
     "append_chunk",
+    "upload_expiry",
+    "check_live",
     "finish_upload",
     "check_chunk",
     "check_finished",
@@ -103,6 +111,16 @@ R_DIGEST: Final = rule(
     "An upload completes only with all declared bytes and their declared SHA-256.",
     suite="hive", note="Deviation: spec-defined resumable upload.",
 )
+
+R_EXPIRED: Final = rule(
+    "HSYNC-005", Reason.HIVE_UPLOAD_EXPIRED,
+    "A resumable upload session lives UPLOAD_LIFETIME (86400) seconds after its start or its last accepted "
+    "chunk; at or after that time a chunk, a status request or the finish is refused.",
+    suite="hive", note="Deviation: spec-defined resumable upload; the lifetime is the spec's.",
+)
+
+UPLOAD_LIFETIME: Final = 86400
+"""Seconds an upload session lives after its start or its last accepted chunk."""
 
 _HEX64: Final = re.compile(r"[0-9a-f]{64}")
 
@@ -320,26 +338,44 @@ class UploadSession(_Model):
     path: str
     size: int
     sha256: str
+    expires: int
+    """Unix seconds: the session is refused from this time on (HSYNC-005)."""
     received: bytes = b""
 
 
-def start_upload(path: str, size: int, sha256: str) -> UploadSession:
+def upload_expiry(now: int) -> int:
+    """When a session started, or given a chunk, at ``now`` expires."""
+    return now + UPLOAD_LIFETIME
+
+
+def start_upload(path: str, size: int, sha256: str, *, now: int) -> UploadSession:
     check_path(path)
     _count(size, "size", 0)
     _digest(sha256, "sha256")
-    return UploadSession(path=path, size=size, sha256=sha256)
+    return UploadSession(path=path, size=size, sha256=sha256, expires=upload_expiry(now))
 
 
-def append_chunk(session: UploadSession, offset: int, chunk: bytes) -> UploadSession:
-    """Add a chunk at ``offset``; a resumed client asks for ``len(received)`` and continues there."""
+def append_chunk(session: UploadSession, offset: int, chunk: bytes, *, now: int) -> UploadSession:
+    """Add a chunk at ``offset`` at time ``now``; a resumed client asks for ``len(received)`` and continues
+    there. An accepted chunk renews the session's lifetime."""
+    check_live(session, now)
     check_chunk(len(session.received), session.size, offset, len(chunk))
-    return session.model_copy(update={"received": session.received + chunk})
+    return session.model_copy(update={"received": session.received + chunk, "expires": upload_expiry(now)})
 
 
-def finish_upload(session: UploadSession) -> bytes:
-    """The complete body, once all bytes with the declared digest have arrived."""
+def finish_upload(session: UploadSession, *, now: int) -> bytes:
+    """The complete body, once all bytes with the declared digest have arrived, before the session expired."""
+    check_live(session, now)
     check_finished(session, len(session.received), hashlib.sha256(session.received).hexdigest())
     return session.received
+
+
+def check_live(session: UploadSession, now: int) -> None:
+    """HSYNC-005: the session has not expired at ``now``."""
+    # [HSYNC-005] the session is used before it expires
+    if now >= session.expires:
+        raise Reject(Reason.HIVE_UPLOAD_EXPIRED, "HSYNC-005",
+                     f"the upload session expired at {session.expires} (now {now})")
 
 
 def check_chunk(received: int, size: int, offset: int, length: int) -> None:
