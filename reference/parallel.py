@@ -148,7 +148,10 @@ def check_forked(items: Sequence[Item], workers: int) -> list[Verdict]:
     processes take chunks of :data:`FORK_CHUNK` transactions from a counter in shared memory, so
     the work balances itself. Where ``os.fork`` is missing, or for a batch too small to share,
     the check is serial. A child only computes and leaves with ``os._exit``, so the threads of the
-    parent (a node's peers) are never touched in it.
+    parent (a node's peers) are never touched in it. Verdicts a child delivered whole are used without
+    waiting for its exit (the teardown of a copy of this process); it is reaped, without blocking, by
+    this or a later call. A child that delivers nothing or a torn write is waited for, and the batch is
+    checked serially.
     """
     n = len(items)
     if workers < 1:
@@ -180,6 +183,21 @@ def _take_chunks(items: Sequence[Item], counter: mmap.mmap, lock: Any) -> list[t
         done.append((start, _check_chunk(items[start:start + FORK_CHUNK])))
 
 
+_UNREAPED: list[int] = []
+"""Children of :func:`check_forked` that delivered their verdicts and may not have exited yet."""
+
+
+def _reap() -> None:
+    """Collect the children of earlier batches that have exited (never blocks)."""
+    for pid in list(_UNREAPED):
+        try:
+            done, _ = os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:  # already collected (a caller waiting for any child)
+            done = pid
+        if done:
+            _UNREAPED.remove(pid)
+
+
 def _fork_and_check(items: Sequence[Item], workers: int) -> list[Verdict]:
     # Work is shared dynamically: every process takes the next chunk from a counter in shared
     # memory, so a process slowed by copy-on-write faults or the scheduler simply takes fewer.
@@ -206,12 +224,20 @@ def _fork_and_check(items: Sequence[Item], workers: int) -> list[Verdict]:
     for pid, read_end in children:
         with os.fdopen(read_end, "rb") as f:
             data = f.read()
-        _, status = os.waitpid(pid, 0)
-        if status != 0 or not data:
+        try:
+            got = pickle.loads(data) if data else None
+        except (pickle.UnpicklingError, EOFError, ValueError):
+            got = None
+        if got is None:  # nothing, or a torn write: the child died (out of memory, killed)
+            os.waitpid(pid, 0)
             failed = True
             continue
-        parts.extend(pickle.loads(data))
-    if failed:  # a child died (out of memory, killed): check everything here instead
+        # The child wrote all its verdicts and closed the pipe; its exit (tearing down a copy of this
+        # process) need not be waited for: it is reaped at the next call, or at once if already gone.
+        _UNREAPED.append(pid)
+        parts.extend(got)
+    _reap()
+    if failed:  # a child died: check everything here instead
         return check_serial(items)
     out: list[Verdict] = []
     for _, verdicts in sorted(parts, key=lambda p: p[0]):

@@ -28,3 +28,68 @@ def test_parallel_matches_serial() -> None:
     assert check_forked(items, 1) == serial
     with ParallelChecker(2) as pc:
         assert pc.check_wire(to_wire(items)) == serial
+
+
+def test_a_child_that_dies_or_tears_its_write_falls_back_to_the_serial_check(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """check_forked trusts a child only for verdicts it delivered whole: a child that exits before writing, or
+    writes half a pickle, is waited for and the batch is checked here instead (same verdicts)."""
+    import os
+
+    import reference.parallel as P
+
+    _, _, items = build_block(12)
+    serial = check_serial(items)
+    parent = os.getpid()
+    real = P._take_chunks
+
+    def dies(*args):  # type: ignore[no-untyped-def]
+        if os.getpid() != parent:
+            os._exit(3)
+        return real(*args)
+
+    monkeypatch.setattr(P, "_take_chunks", dies)
+    assert check_forked(items, 2) == serial
+
+    def torn(*args):  # type: ignore[no-untyped-def]
+        out = real(*args)
+        if os.getpid() != parent:
+            return out, b"\x80" * 10_000  # pickled whole by the child; cut below
+        return out
+
+    real_dumps = P.pickle.dumps
+
+    def cut(obj, *a, **k):  # type: ignore[no-untyped-def]
+        data = real_dumps(obj, *a, **k)
+        return data[: len(data) // 2] if os.getpid() != parent else data
+
+    monkeypatch.setattr(P, "_take_chunks", torn)
+    monkeypatch.setattr(P.pickle, "dumps", cut)
+    assert check_forked(items, 2) == serial
+
+
+def test_finished_children_are_reaped_and_never_pile_up() -> None:
+    """A child that delivered its verdicts is not waited for in the batch; it is collected without blocking
+    by a later call, so repeated batches leave no zombie processes behind."""
+    import os
+    import time
+
+    import reference.parallel as P
+
+    _, _, items = build_block(12)
+    serial = check_serial(items)
+    seen: set[int] = set()
+    for _ in range(20):
+        assert check_forked(items, 3) == serial
+        assert len(P._UNREAPED) <= 2 * 2  # at most this batch's and the previous batch's children
+        seen |= set(P._UNREAPED)
+    deadline = time.monotonic() + 10
+    while P._UNREAPED and time.monotonic() < deadline:
+        time.sleep(0.05)
+        P._reap()
+    assert P._UNREAPED == []
+    for pid in seen:  # collected: no longer this process's children (not even zombies)
+        try:
+            os.waitpid(pid, os.WNOHANG)
+            raise AssertionError(f"child {pid} was left unreaped")
+        except ChildProcessError:
+            pass
