@@ -1,5 +1,5 @@
-"""Invariants of scarce editions (:mod:`spec.assets.editions`) and of sidechain deposits
-(:mod:`spec.sidechain.crosschain`).
+"""Invariants of scarce editions (:mod:`spec.assets.editions`) and of the bridge between the main chain and
+the sidechain (:mod:`spec.sidechain.crosschain`, :mod:`spec.sidechain.withdrawal`).
 
 Neither :func:`spec.assets.editions.apply_edition` (CBOR, signatures, pydantic) nor
 :func:`spec.sidechain.crosschain.check_recharge` (float64 conversion, address decoding) runs on Z3 terms,
@@ -24,6 +24,11 @@ proof                            statement
                                  different payments of one withdrawal, each arbiter signing at most one
                                  (ARB-004): the two payments never both carry m = floor(2n/3) + 1
                                  arbiter signatures, so the main chain accepts at most one
+``bridge_conservation``          at exchange rate 1, over every sequence of ``STEPS`` recharges and
+                                 withdrawals: the X address's balance equals the sidechain's supply plus
+                                 the margins the fee rules leave (uncredited deposits, each credited
+                                 deposit's value - amount, each withdrawal's burn - ask - payment fee),
+                                 each margin is >= 0, and every accepted withdrawal's payment is covered
 ===============================  ==========================================================================
 """
 
@@ -267,3 +272,99 @@ def withdrawal_paid_once() -> Query:
     ok1, ok2 = payments_accepted(choice, n)
     domain = (2 <= n, n <= MAX_ARBITERS, *[z3.And(0 <= c, c <= 2) for c in choice])
     return Query(claim=z3.Not(z3.And(ok1, ok2)), inputs={"n": n, "choice": choice}, assumptions=domain)
+
+
+# -- conservation across the bridge ----------------------------------------------------------------------------
+
+WITHDRAWAL_FEE = 10_000
+"""What the arbiters' payment leaves as its main-chain fee (:data:`spec.sidechain.withdrawal.WITHDRAWAL_FEE`;
+a correspondence test holds them equal)."""
+
+DEPOSIT, WITHDRAW = 0, 1
+
+
+def withdraw_accepted(burn: Any, ask: Any) -> Any:
+    """Model of :func:`spec.sidechain.crosschain.check_withdraw` for one entry whose output burns ``burn``
+    and asks ``ask`` for the main chain (XCH-014: 0 <= ask <= burn - MinCrossChainTxFee; the other rules
+    hold by the transaction's shape)."""
+    return z3.And(0 <= ask, ask <= burn - FEE)
+
+
+def bridge_run(kinds: Sequence[Any], refs: Sequence[Any], amounts: Sequence[Any], values: Sequence[Any],
+               burns: Sequence[Any], asks: Sequence[Any]) -> list[dict[str, Any]]:
+    """Model at exchange rate 1 of ``STEPS`` cross-chain events over ``DEPOSITS`` main-chain deposits made at
+    the start (each locks ``values[d]`` in the X address and asks ``amounts[d]`` on the sidechain).
+
+    Step i is the recharge of deposit ``refs[i]`` (``kinds[i] == DEPOSIT``: :func:`deposit_run`'s XCH-001 and
+    XCH-003) or a withdrawal (``WITHDRAW``) burning ``burns[i]`` and asking ``asks[i]``: accepted by
+    :func:`withdraw_accepted` when the sidechain holds that much (the sidechain mints nothing, so what it holds
+    is what recharges credited minus what was burned), then paid by the arbiters from the X address:
+    :func:`spec.sidechain.withdrawal.payout` of the ask (the ask itself at rate 1) plus ``WITHDRAWAL_FEE``.
+
+    Per step: whether it was accepted, the X address's balance before and after, the sidechain's supply
+    after, and the margins the rules leave (uncredited deposits' values, each credited deposit's value minus
+    its amount, each withdrawal's burn minus its ask minus the payment's fee)."""
+    credited = [z3.BoolVal(False) for _ in range(DEPOSITS)]
+    x = z3.Sum(*values)
+    supply = z3.IntVal(0)
+    margin_out = z3.IntVal(0)
+    steps = []
+    for kind, ref, burn, ask in zip(kinds, refs, burns, asks, strict=True):
+        amount, value, was = z3.IntVal(0), z3.IntVal(0), z3.BoolVal(False)
+        for d in range(DEPOSITS):
+            amount = z3.If(ref == d, amounts[d], amount)
+            value = z3.If(ref == d, values[d], value)
+            was = z3.If(ref == d, credited[d], was)
+        credit_ok = z3.And(kind == DEPOSIT, z3.Not(was), 0 <= amount, amount <= value - FEE)
+        withdraw_ok = z3.And(kind == WITHDRAW, withdraw_accepted(burn, ask), burn <= supply)
+        for d in range(DEPOSITS):
+            credited[d] = z3.Or(credited[d], z3.And(credit_ok, ref == d))
+        before = x
+        x = x - z3.If(withdraw_ok, ask + WITHDRAWAL_FEE, 0)
+        supply = supply + z3.If(credit_ok, amount, 0) - z3.If(withdraw_ok, burn, 0)
+        margin_out = margin_out + z3.If(withdraw_ok, burn - ask - WITHDRAWAL_FEE, 0)
+        margins = z3.Sum(*[z3.If(credited[d], values[d] - amounts[d], values[d]) for d in range(DEPOSITS)]) + margin_out
+        steps.append({"ok": z3.Or(credit_ok, withdraw_ok), "withdraw": withdraw_ok, "payment": ask + WITHDRAWAL_FEE,
+                      "x_before": before, "x": x, "supply": supply, "margins": margins,
+                      "own_margin": z3.If(credit_ok, value - amount, z3.If(withdraw_ok, burn - ask - WITHDRAWAL_FEE, 0))})
+    return steps
+
+
+def _bridge_inputs() -> dict[str, list[Any]]:
+    return {"kinds": [z3.Int(f"kind{i}") for i in range(STEPS)], "refs": [z3.Int(f"ref{i}") for i in range(STEPS)],
+            "amounts": [z3.Int(f"amount{d}") for d in range(DEPOSITS)],
+            "values": [z3.Int(f"value{d}") for d in range(DEPOSITS)],
+            "burns": [z3.Int(f"burn{i}") for i in range(STEPS)], "asks": [z3.Int(f"ask{i}") for i in range(STEPS)]}
+
+
+@proof(
+    name="bridge_conservation",
+    statement="At exchange rate 1, after every sequence of recharges and withdrawals the spec accepts, the X "
+    "address's main-chain balance equals the sidechain's supply plus the margins the fee rules leave, every "
+    "margin is at least 0, and every accepted withdrawal's payment is covered by the X address",
+    rules=("XCH-001", "XCH-003", "XCH-014", "ARB-003"),
+    about=("spec.sidechain.crosschain.check_recharge", "spec.sidechain.crosschain.check_withdraw",
+           "spec.sidechain.withdrawal.payout", "spec.sidechain.withdrawal.withdrawal_payment"),
+    correspondence=(_TESTS + "test_deposit_model_matches_check_recharge",
+                    _TESTS + "test_withdraw_model_matches_check_withdraw",
+                    _TESTS + "test_payment_model_matches_withdrawal_payment"),
+    replay=lambda values: dict(values),
+    to_case=_no_vector, timeout_s=120,
+)
+def bridge_conservation() -> Query:
+    """For every sequence of ``STEPS`` = 6 events over ``DEPOSITS`` = 3 deposits (any kinds, references,
+    amounts, values, burns and asks; values at least 0): after each step, X balance = supply + margins,
+    margins >= 0 and supply >= 0 (so the X address holds at least what the sidechain can burn), and an
+    accepted withdrawal finds at least its payment (ask + WITHDRAWAL_FEE) in the X address. "margins >= 0"
+    is claimed of each step's own margin (a credited deposit's value - amount, a withdrawal's burn - ask -
+    fee), not only of their sum."""
+    v = _bridge_inputs()
+    steps = bridge_run(v["kinds"], v["refs"], v["amounts"], v["values"], v["burns"], v["asks"])
+    claims = []
+    for s in steps:
+        claims += [s["x"] == s["supply"] + s["margins"], s["own_margin"] >= 0, s["supply"] >= 0,
+                   z3.Implies(s["withdraw"], s["x_before"] >= s["payment"])]
+    domain = (*[z3.Or(k == DEPOSIT, k == WITHDRAW) for k in v["kinds"]],
+              *[z3.And(0 <= r, r < DEPOSITS) for r in v["refs"]], *[val >= 0 for val in v["values"]],
+              *[b >= 0 for b in v["burns"]])
+    return Query(claim=z3.And(*claims), inputs=v, assumptions=domain)

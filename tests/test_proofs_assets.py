@@ -57,7 +57,7 @@ def test_deposit_model_matches_check_recharge(refs: list[int], amounts: list[int
 
 
 def test_the_asset_proofs_prove() -> None:
-    for name in ("edition_never_exceeds_n", "edition_no_double_sale", "deposit_credited_once"):
+    for name in ("edition_never_exceeds_n", "edition_no_double_sale", "deposit_credited_once", "bridge_conservation"):
         assert run_proof(get_proof(name)).status == "proved", name
 
 
@@ -121,3 +121,51 @@ def test_payment_model_matches_verify_script(n: int, data) -> None:  # type: ign
 
 def test_withdrawal_paid_once_is_proved() -> None:
     assert run_proof(get_proof("withdrawal_paid_once")).status == "proved"
+
+
+# -- bridge_conservation --------------------------------------------------------------------------------------
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 80_000), st.integers(-5, 90_000))
+def test_withdraw_model_matches_check_withdraw(burn: int, ask: int) -> None:
+    """The model's acceptance of a one-entry withdrawal is the spec's, on a real sidechain transaction whose
+    entry's output burns ``burn`` and whose inputs leave exactly MinCrossChainTxFee (XCH-015)."""
+    from conformance.generators.sidechain import _out, _withdraw
+    from spec.sidechain import params as SP
+
+    assert pa.FEE == SP.id_network("mainnet").min_cross_chain_tx_fee == SP.id_network("instant").min_cross_chain_tx_fee
+    tx = _withdraw([(_user("a")[1], 0, ask)], [_out(X.ZERO_PROGRAM_HASH, burn)])
+    try:
+        X.check_withdraw(tx, [burn + pa.FEE], min_cross_chain_fee=pa.FEE)
+        spec_ok = True
+    except Reject as e:
+        assert e.rule == "XCH-014", e
+        spec_ok = False
+    assert concrete(pa.withdraw_accepted(z3.IntVal(burn), z3.IntVal(ask))) == spec_ok
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 10**9), st.lists(st.integers(1, 10**9), min_size=1, max_size=6), st.data())
+def test_payment_model_matches_withdrawal_payment(ask: int, xs: list[int], data) -> None:  # type: ignore[no-untyped-def]
+    """At rate 1 the arbiters' payment pays the ask (``payout``) and takes exactly ask + WITHDRAWAL_FEE out of the
+    X address (what leaves: the paid outputs and the fee; the rest returns as change), as the model subtracts;
+    whenever the X address holds at least that, a payment exists (the model's coverage claim is the spec's)."""
+    from spec.encoding.address import program_hash_from_address
+    from spec.sidechain import params as SP
+    from spec.sidechain import withdrawal as W
+
+    assert pa.WITHDRAWAL_FEE == W.WITHDRAWAL_FEE
+    x_addr = SP.x_address(SP.side_genesis_block().hash())
+    w = W.PendingWithdrawal(side_txid=bytes(32), height=1, entries=((_user("a")[1], ask),))
+    utxos = [(bytes([i + 1]) * 32, i, v) for i, v in enumerate(xs)]
+    total = sum(xs)
+    before = z3.IntVal(total)
+    payment = concrete(z3.IntVal(ask) + pa.WITHDRAWAL_FEE)
+    assert W.payout(ask, 1.0) == ask
+    tx = W.withdrawal_payment(w, utxos, x_address=x_addr, exchange_rate=1.0)
+    assert (tx is not None) == concrete(before >= payment)
+    if tx is not None:
+        spent = sum(v for t, i, v in utxos if any(inp.previous.txid == t and inp.previous.index == i for inp in tx.inputs))
+        change = sum(o.value for o in tx.outputs[1:])
+        assert tx.outputs[0].value == ask and total - spent + change == total - payment
+        assert all(o.program_hash == program_hash_from_address(x_addr).data for o in tx.outputs[1:])
