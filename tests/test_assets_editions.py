@@ -1,6 +1,6 @@
 """Scarce editions: a Hypothesis state machine sells copies at random among DIDs (with stale, foreign and
 replayed transfers mixed in) and checks the spec against a plain model: every copy has exactly one owner,
-an edition never has more than N owned copies, and can_open agrees with ownership."""
+an edition never has more than N owned copies, and may_access agrees with ownership."""
 
 from __future__ import annotations
 
@@ -64,7 +64,7 @@ class Editions(RuleBasedStateMachine):
             did = _who(p)[0]
             held = E.copies_of(self.state, WORK, did)
             assert held == [n for n in range(1, COPIES + 1) if self.model_owner[n] == p]
-            assert E.can_open(self.state, did, WORK) == bool(held)
+            assert E.may_access(self.state, did, WORK) == bool(held)
         assert sum(len(E.copies_of(self.state, WORK, _who(p)[0])) for p in PEOPLE) == COPIES
 
 

@@ -36,7 +36,7 @@ def _events(inp: Input) -> list[tuple[bytes, bytes, list[tuple[bytes, int]]]]:
 
 @handler("assets", "assets.edition.apply",
          "`events`, `documents`, `access`? ([did, work hex] pairs) -> `results` (\"ok\" or the reason, per event), "
-         "`owners` ([work, number, owner] of every copy), `access` (can_open per pair)")
+         "`owners` ([work, number, owner] of every copy), `access` (may_access per pair)")
 def _apply(data: Any) -> Json:
     inp = Input(data, ("events", "documents"), ("access",))
     resolve = document.resolver_from_texts(_documents(inp))
@@ -53,7 +53,7 @@ def _apply(data: Any) -> Json:
     for pair in (inp.raw("access") if inp.has("access") else []):
         if not (isinstance(pair, list) and len(pair) == 2 and all(isinstance(x, str) for x in pair)):
             raise Reject(Reason.MALFORMED_INPUT, None, "access: [did, work hex] pairs")
-        access.append(E.can_open(state, pair[0], bytes.fromhex(pair[1])))
+        access.append(E.may_access(state, pair[0], bytes.fromhex(pair[1])))
     return {"results": results, "owners": owners, "access": access}
 
 
@@ -97,5 +97,5 @@ def _open(data: Any) -> Json:
     did = inp.raw("did")
     if not isinstance(did, str):
         raise Reject(Reason.MALFORMED_INPUT, None, "did: a string")
-    E.check_open(state, did, inp.hex("work"))
+    E.check_access(state, did, inp.hex("work"))
     return {"opened": True}

@@ -1,10 +1,10 @@
 """The runtime's gate to the content of a limited edition: it opens a work only for its current owner.
 
 A work is identified by the SHA-256 of its content (the ``work`` of its mint, :mod:`spec.assets.editions`).
-Who may open it is rule EDN-010 (:func:`spec.assets.editions.check_open`): a DID that owns a copy
-(:func:`spec.assets.editions.can_open` over the ownership record of the chain that carries the
+Who may open it is rule EDN-010 (:func:`spec.assets.editions.check_access`): a DID that owns a copy
+(:func:`spec.assets.editions.may_access` over the ownership record of the chain that carries the
 editions). The gate asks that record (``owns(did, work)``: on a devnet, the ID sidechain's
-``edition_canopen``, which evaluates ``can_open`` on the node's state) for the runtime's user, and refuses
+``edition_canopen``, which evaluates ``may_access`` on the node's state) for the runtime's user, and refuses
 with ``EDITION_NOT_OWNER`` [EDN-010] when the user holds no copy, so a previous owner who sold the copy is
 refused. It also refuses content whose hash is not the work's (``EDITION_UNKNOWN_COPY``), so what is
 opened is what was minted.

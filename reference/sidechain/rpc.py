@@ -29,7 +29,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from spec.assets.editions import can_open, owner_of
+from spec.assets.editions import may_access, owner_of
 from spec.chain.params import ELA_ASSET_ID
 from spec.encoding.address import address_from_program_hash, program_hash_from_address
 from spec.encoding.hashes import Uint168
@@ -160,7 +160,7 @@ class SideApi:
 
     def edition_canopen(self, p: dict) -> bool:
         with self.node.lock:
-            return can_open(self.node.editions, self._str(p, "did"), self._hex(p, "work"))
+            return may_access(self.node.editions, self._str(p, "did"), self._hex(p, "work"))
 
 
 class SideRpcServer(ApiServer):

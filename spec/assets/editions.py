@@ -45,7 +45,7 @@ from spec.model import SpecModel
 
 __all__ = ["EDITION_SPEC", "MAX_COPIES", "MAX_ROYALTY_BPS", "Mint", "Transfer", "EditionRequest", "Work", "Copy",
            "EditionState", "EMPTY_EDITIONS", "decode_edition_request", "signing_bytes", "sign_edition_request",
-           "apply_edition", "owner_of", "copies_of", "can_open", "check_open", "royalty_due"]
+           "apply_edition", "owner_of", "copies_of", "may_access", "check_access", "royalty_due"]
 
 EDITION_SPEC: Final = "elastos/edition/1.0"
 MAX_COPIES: Final = 1_000_000
@@ -72,7 +72,7 @@ rule("EDN-008", Reason.EDITION_ROYALTY, "A transfer with a price carries an outp
      "price * royalty / 10,000 (rounded down).", suite=_S)
 rule("EDN-009", Reason.EDITION_SELF_TRANSFER, "A transfer changes the copy's owner.", suite=_S)
 rule("EDN-010", Reason.EDITION_NOT_OWNER, "A work's content is opened only for a DID that owns a copy of it "
-     "(can_open): a previous owner who sold its copy is refused.", suite=_S)
+     "(may_access): a previous owner who sold its copy is refused.", suite=_S)
 
 
 class Mint(SpecModel):
@@ -237,7 +237,7 @@ def copies_of(state: EditionState, work: bytes, did: str) -> list[int]:
     return [n for n in range(1, w.mint.copies + 1) if owner_of(state, work, n) == did]
 
 
-def can_open(state: EditionState, did: DID | str, work: bytes) -> bool:
+def may_access(state: EditionState, did: DID | str, work: bytes) -> bool:
     """The Runtime's access check: ``did`` owns at least one copy of ``work``."""
     who = str(did)
     w = state.work(work)
@@ -249,10 +249,10 @@ def can_open(state: EditionState, did: DID | str, work: bytes) -> bool:
     return who == w.mint.issuer and len(sold) < w.mint.copies
 
 
-def check_open(state: EditionState, did: DID | str, work: bytes) -> None:
+def check_access(state: EditionState, did: DID | str, work: bytes) -> None:
     """The Runtime's gate to a work's content: refuses a DID that owns no copy (EDN-010)."""
     # [EDN-010] only an owner of a copy opens the work
-    if not can_open(state, did, work):
+    if not may_access(state, did, work):
         raise Reject(Reason.EDITION_NOT_OWNER, "EDN-010", f"{did} owns no copy of {work.hex()}")
 
 
