@@ -26,7 +26,7 @@ the transactions.
 
 from __future__ import annotations
 
-from typing import Annotated, Final, Self
+from typing import Annotated, Final, Protocol, Self
 
 from pydantic import Field
 
@@ -43,6 +43,32 @@ HEADER_TRAILER: Final = 0x01
 
 Hash32 = Annotated[bytes, Field(min_length=32, max_length=32)]
 U32 = Annotated[int, Field(ge=0, le=0xFFFF_FFFF)]
+
+
+class _HeaderBase(Protocol):
+    version: int
+    previous: bytes
+    merkle_root: bytes
+    timestamp: int
+    bits: int
+    nonce: int
+    height: int
+
+
+def encode_header_base(h: _HeaderBase) -> bytes:
+    """The 84-byte base every ELA-family header hashes (``SerializeNoAux``): version, previous, merkle
+    root, timestamp, bits, nonce and height, the integers u32 little-endian. The main chain's
+    :class:`Header` and the sidechain's header share it; only what follows (the AuxPoW) differs."""
+    return (encode_int(h.version, "u32") + h.previous + h.merkle_root + encode_int(h.timestamp, "u32")
+            + encode_int(h.bits, "u32") + encode_int(h.nonce, "u32") + encode_int(h.height, "u32"))
+
+
+def read_header_base(r: Reader) -> dict[str, int | bytes]:
+    """Read the 84-byte base (:func:`encode_header_base`) as the header's fields by name."""
+    return {"version": read_u32(r, "header version"), "previous": r.read(32, "header previous"),
+            "merkle_root": r.read(32, "header merkle root"), "timestamp": read_u32(r, "header timestamp"),
+            "bits": read_u32(r, "header bits"), "nonce": read_u32(r, "header nonce"),
+            "height": read_u32(r, "header height")}
 
 
 class Header(SpecModel):
@@ -66,9 +92,7 @@ class Header(SpecModel):
 
     def serialize_base(self) -> bytes:
         """The 84 bytes the block hash covers (``SerializeNoAux``)."""
-        return (encode_int(self.version, "u32") + self.previous + self.merkle_root
-                + encode_int(self.timestamp, "u32") + encode_int(self.bits, "u32")
-                + encode_int(self.nonce, "u32") + encode_int(self.height, "u32"))
+        return encode_header_base(self)
 
     def hash(self) -> bytes:
         """The block hash, stored order."""
@@ -79,17 +103,9 @@ class Header(SpecModel):
 
     @classmethod
     def deserialize(cls, r: Reader) -> Self:
-        version = read_u32(r, "header version")
-        previous = r.read(32, "header previous")
-        merkle_root = r.read(32, "header merkle root")
-        timestamp = read_u32(r, "header timestamp")
-        bits = read_u32(r, "header bits")
-        nonce = read_u32(r, "header nonce")
-        height = read_u32(r, "header height")
+        base = read_header_base(r)
         auxpow = AuxPow.deserialize(r)
-        trailer = read_u8(r, "header trailer")
-        return cls(version=version, previous=previous, merkle_root=merkle_root, timestamp=timestamp, bits=bits,
-                   nonce=nonce, height=height, auxpow=auxpow, trailer=trailer)
+        return cls(**base, auxpow=auxpow, trailer=read_u8(r, "header trailer"))
 
 
 class Block(SpecModel):

@@ -51,7 +51,7 @@ from typing import Annotated, Final, Self
 from pydantic import Field
 
 from spec.chain.auxpow import AUXPOW_CHAIN_ID, check_auxpow
-from spec.chain.block import HEADER_TRAILER, Header
+from spec.chain.block import HEADER_TRAILER, Header, encode_header_base, read_header_base
 from spec.chain.merkle import merkle_branch_root
 from spec.chain.pow import check_proof_of_work
 from spec.chain.tx import SideChainPowPayload, Transaction, TxType
@@ -138,9 +138,8 @@ class SideHeader(SpecModel):
     """Quirk: read and ignored, as the main chain's (kept so that decode and encode are inverse)."""
 
     def serialize_base(self) -> bytes:
-        return (encode_int(self.version, "u32") + self.previous + self.merkle_root
-                + encode_int(self.timestamp, "u32") + encode_int(self.bits, "u32")
-                + encode_int(self.nonce, "u32") + encode_int(self.height, "u32"))
+        """The 84-byte base the hash covers, laid out as the main chain's (:func:`~spec.chain.block.encode_header_base`)."""
+        return encode_header_base(self)
 
     def hash(self) -> bytes:
         """The sidechain block hash, stored order: ``sha256d`` of the 84-byte base."""
@@ -151,17 +150,9 @@ class SideHeader(SpecModel):
 
     @classmethod
     def deserialize(cls, r: Reader) -> Self:
-        version = read_u32(r, "header version")
-        previous = r.read(32, "header previous")
-        merkle_root = r.read(32, "header merkle root")
-        timestamp = read_u32(r, "header timestamp")
-        bits = read_u32(r, "header bits")
-        nonce = read_u32(r, "header nonce")
-        height = read_u32(r, "header height")
+        base = read_header_base(r)
         aux = SideAuxPow.deserialize(r)
-        trailer = read_u8(r, "header trailer")
-        return cls(version=version, previous=previous, merkle_root=merkle_root, timestamp=timestamp, bits=bits,
-                   nonce=nonce, height=height, side_auxpow=aux, trailer=trailer)
+        return cls(**base, side_auxpow=aux, trailer=read_u8(r, "header trailer"))
 
 
 class SideBlock(SpecModel):
