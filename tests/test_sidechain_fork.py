@@ -508,3 +508,24 @@ def test_a_store_without_the_version_is_refused_at_open_not_mid_reorganisation(t
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 2 and "sidechain store version 0" in done.stderr, done.stderr
     assert old.read_bytes() == before
+
+
+def test_equal_work_siblings_connected_together_end_on_the_spec_tip() -> None:
+    """Two orphan siblings of equal work (B3 and D on B2) connect in one call when B1 arrives: the tie goes to
+    the one the spec connects first, which depends on arrival order, not on the hashes. Found by the state
+    machine: the node used to take orphans in hash order."""
+    m = NodeMatchesSpec()
+    try:
+        m.start(branches=[["empty"], ["empty"] * 5, ["empty"] * 2], story=())
+        m.mine(parent=3, branches=[["empty"]])          # D on B2 (built: genesis, A1, B1..B5, C1, C2, D)
+        for i in (8, 3, 1, 4, 7, 0, 9, 6, 2):           # C2, B2, A1, B3, C1, genesis, D, B5, B1
+            b = m.built[i]
+            m.tree, want = SS.add_side_block(m.tree, b, m.main)
+            assert m.node.submit_block(b) == want
+            assert m.node.tip_hash() == m.tree.best
+            assert node_state(m.node) == spec_state(m.tree.tip_state)
+        assert m.tree.best == m.built[9].hash()          # D arrived after B3, connects first, keeps the tie
+        m.restart()
+        assert m.node.tip_hash() == m.tree.best and node_state(m.node) == spec_state(m.tree.tip_state)
+    finally:
+        m.teardown()

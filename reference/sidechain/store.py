@@ -232,8 +232,10 @@ class SideStore:
         return self.db.execute("SELECT 1 FROM orphans WHERE hash=?", (block_hash,)).fetchone() is not None
 
     def orphans_of(self, parent: bytes) -> list[SideBlock]:
+        """The orphans waiting for ``parent``, in arrival order (the rowid), as the spec's tree keeps them: the
+        order in which siblings connect decides a tie between them (SCF-001)."""
         return [SideBlock.decode(bytes(d)) for (d,) in
-                self.db.execute("SELECT data FROM orphans WHERE previous=? ORDER BY hash", (parent,))]
+                self.db.execute("SELECT data FROM orphans WHERE previous=? ORDER BY rowid", (parent,))]
 
     def delete_orphan(self, block_hash: bytes) -> None:
         self.db.execute("DELETE FROM orphans WHERE hash=?", (block_hash,))
@@ -242,7 +244,7 @@ class SideStore:
         """Orphans whose parent is known or invalid (a kill came between storing a parent and its orphans)."""
         return [SideBlock.decode(bytes(d)) for (d,) in self.db.execute(
             "SELECT data FROM orphans WHERE previous IN (SELECT hash FROM known) "
-            "OR previous IN (SELECT hash FROM invalid) ORDER BY hash")]
+            "OR previous IN (SELECT hash FROM invalid) ORDER BY rowid")]
 
     def put_invalid(self, block_hash: bytes, reason: str) -> None:
         self.db.execute("INSERT OR REPLACE INTO invalid VALUES (?, ?)", (block_hash, reason))
