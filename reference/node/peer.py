@@ -28,6 +28,7 @@ import secrets
 import socket
 import threading
 import time
+from typing import Any
 from collections.abc import Callable
 
 from spec.chain.block import Block
@@ -69,7 +70,6 @@ from spec.chain.p2p import (
 )
 from spec.encoding.primitives import Reader, read_bool
 from spec.errors import DecodeError, Reason, Reject
-from reference.node.node import Node
 
 MALFORMED_SCORE = 20
 INVALID_SCORE = 50
@@ -113,6 +113,14 @@ def decode_block_payload(data: bytes) -> Block:
 
 
 class Peer:
+    """One connection. What depends on the chain (block payloads, the pool, block lookup, block submission)
+    is in the small methods below, which :class:`reference.sidechain.peer.SidePeer` overrides; the
+    handshake, framing, sync, relay and misbehaviour handling are shared."""
+
+    inv_block_type = InvType.CONFIRMED_BLOCK
+    """How this node announces blocks in ``inv`` (the main chain's blocks go out as ``DposBlock``)."""
+    log_name = "peer"
+
     def __init__(self, manager: P2P, sock: socket.socket, inbound: bool) -> None:
         self.manager = manager
         self.sock = sock
@@ -164,7 +172,7 @@ class Peer:
         """Count the peer's misbehaviour, answer with ``reject``, and disconnect past the threshold."""
         self.misbehaviour += score
         self.send_reject(command, code, why, h)
-        self.manager.log(f"peer {self.addr}: refused {command.decode(errors='replace')} ({why}); "
+        self.manager.log(f"{self.log_name} {self.addr}: refused {command.decode(errors='replace')} ({why}); "
                          f"misbehaviour +{score}, total {self.misbehaviour}")
         if self.misbehaviour >= BAN_THRESHOLD:
             self.manager.log(f"peer {self.addr}: disconnected (misbehaviour {self.misbehaviour})")
@@ -187,7 +195,8 @@ class Peer:
     def _handshake_deadline(self) -> None:
         """Close the connection if version and verack have not both arrived in time."""
         if self.alive and not (self.session.version_received and self.session.verack_received):
-            self.manager.log(f"peer {self.addr}: no handshake within {self.manager.handshake_timeout:g} s; closed")
+            self.manager.log(f"{self.log_name} {self.addr}: no handshake within "
+                             f"{self.manager.handshake_timeout:g} s; closed")
             self.close()
 
     def run(self) -> None:
@@ -252,7 +261,7 @@ class Peer:
                 chain = node.store.best_chain()
             hashes = locate_blocks(chain, m.locator, m.hash_stop, self.manager.max_blocks_per_inv)
             if hashes:
-                self.send(MsgInv(inventory=tuple(InvVect(type=InvType.CONFIRMED_BLOCK, hash=h) for h in hashes)))
+                self.send(MsgInv(inventory=tuple(InvVect(type=self.inv_block_type, hash=h) for h in hashes)))
         elif isinstance(m, MsgGetData):
             missing = []
             for v in m.inventory:
@@ -260,11 +269,13 @@ class Peer:
                     with node.lock:
                         data = node.store.block_bytes(v.hash)
                     if data is not None:
-                        self.send(MsgBlock(data=data + b"\x00"))
+                        self.send(MsgBlock(data=self.block_payload(data)))
+                    else:
+                        missing.append(v)
                 elif v.type == InvType.TX:
-                    entry = node.mempool.txs.get(v.hash)
-                    if entry is not None:
-                        self.send(MsgTx(data=entry[0].serialize()))
+                    tx = self.pool_tx(v.hash)
+                    if tx is not None:
+                        self.send(MsgTx(data=tx))
                     else:
                         missing.append(v)
             if missing:
@@ -272,9 +283,9 @@ class Peer:
         elif isinstance(m, MsgInv):
             want = []
             for v in m.inventory:
-                if v.type in BLOCK_INV_TYPES and node.status(v.hash) is None:
+                if v.type in BLOCK_INV_TYPES and not self.knows_block(v.hash):
                     want.append(InvVect(type=v.type, hash=v.hash))
-                elif v.type == InvType.TX and v.hash not in node.mempool.txs:
+                elif v.type == InvType.TX and self.pool_tx(v.hash) is None:
                     want.append(v)
             blocks = [v for v in m.inventory if v.type in BLOCK_INV_TYPES]
             if len(blocks) > 1:   # a getblocks answer: ask for more once its last block is in
@@ -292,33 +303,59 @@ class Peer:
                 self.refuse(b"tx", RejectCode.INVALID, e, ZERO_HASH, INVALID_SCORE if e.rule else 0)
         elif isinstance(m, MsgReject):
             self.rejects.append(m)
-            self.manager.log(f"peer {self.addr} rejected our {m.rejected_command.decode(errors='replace')}: "
+            self.manager.log(f"{self.log_name} {self.addr} rejected our {m.rejected_command.decode(errors='replace')}: "
                              f"{m.reason.decode(errors='replace')}")
 
     def on_block(self, data: bytes) -> None:
         try:
-            block = decode_block_payload(data)
+            block = self.decode_block(data)
         except Reject as e:
             self.refuse(b"block", RejectCode.MALFORMED, e, ZERO_HASH, MALFORMED_SCORE)
             return
         h = block.hash()
-        outcome = self.manager.node.submit_block(block, source=self)
-        result = outcome.get(h, "")
+        self.submit_block(block, h)
+        if self.sync_stop == h:
+            self.sync_stop = None
+            self.send_getblocks()
+
+    # -- what depends on the chain ------------------------------------------------------------------------
+
+    def block_payload(self, stored: bytes) -> bytes:
+        """A ``block`` message's payload for a stored block: ``DposBlock`` with no confirmation."""
+        return stored + b"\x00"
+
+    def decode_block(self, data: bytes) -> Any:
+        return decode_block_payload(data)
+
+    def pool_tx(self, txid: bytes) -> bytes | None:
+        """A pool transaction's bytes, or ``None``."""
+        entry = self.manager.node.mempool.txs.get(txid)
+        return None if entry is None else entry[0].serialize()
+
+    def knows_block(self, block_hash: bytes) -> bool:
+        return self.manager.node.status(block_hash) is not None
+
+    def submit_block(self, block: Any, h: bytes) -> None:
+        """Hand a peer's block to the node; an orphan asks for its branch, a refused block costs the peer."""
+        result = self.manager.node.submit_block(block, source=self).get(h, "")
         if result == "orphan":
             self.send_getblocks()
         elif result not in ("valid", "duplicate"):
             self.refuse(b"block", RejectCode.INVALID, result, h, INVALID_SCORE)
-        if self.sync_stop == h:
-            self.sync_stop = None
-            self.send_getblocks()
 
 
 class P2P:
     """Listens on 127.0.0.1, keeps the peers, relays the node's new tips and pool transactions."""
 
-    def __init__(self, node: Node, port: int = 0, log: Callable[[str], None] | None = None) -> None:
+    peer_class: type[Peer] = Peer
+    thread_name = "p2p"
+
+    def network_of(self, node: Any) -> Network:
+        return p2p_network(node.params)
+
+    def __init__(self, node: Any, port: int = 0, log: Callable[[str], None] | None = None) -> None:
         self.node = node
-        self.network = p2p_network(node.params)
+        self.network = self.network_of(node)
         self.nonce = secrets.randbits(64)
         self.peers: list[Peer] = []
         self.lock = threading.Lock()
@@ -338,18 +375,21 @@ class P2P:
         node.listeners.append(self._on_node_event)
 
     def start(self) -> P2P:
-        threading.Thread(target=self._accept_loop, name="p2p-accept", daemon=True).start()
-        threading.Thread(target=self._ping_loop, name="p2p-ping", daemon=True).start()
+        threading.Thread(target=self._accept_loop, name=f"{self.thread_name}-accept", daemon=True).start()
+        threading.Thread(target=self._ping_loop, name=f"{self.thread_name}-ping", daemon=True).start()
         return self
 
     def _ping_loop(self) -> None:
         """Every :data:`PING_INTERVAL` seconds, a ping (whose nonce is this node's height) to every peer."""
         while self.running:
             time.sleep(PING_INTERVAL)
-            with self.lock:
-                peers = [p for p in self.peers if p.session.version_received]
-            for p in peers:
-                p.send(MsgPing(nonce=self.node.height()))
+            self.ping_all()
+
+    def ping_all(self) -> None:
+        with self.lock:
+            peers = [p for p in self.peers if p.session.version_received]
+        for p in peers:
+            p.send(MsgPing(nonce=self.node.height()))
 
     def _accept_loop(self) -> None:
         while self.running:
@@ -366,11 +406,11 @@ class P2P:
 
     def _add(self, sock: socket.socket, inbound: bool) -> Peer:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        peer = Peer(self, sock, inbound)
+        peer = self.peer_class(self, sock, inbound)
         with self.lock:
             self.peers.append(peer)
-        self.log(f"peer {peer.addr} connected ({'inbound' if inbound else 'outbound'})")
-        threading.Thread(target=peer.run, name=f"peer-{peer.addr}", daemon=True).start()
+        self.log(f"{peer.log_name} {peer.addr} connected ({'inbound' if inbound else 'outbound'})")
+        threading.Thread(target=peer.run, name=f"{self.thread_name}-peer-{peer.addr}", daemon=True).start()
         return peer
 
     def forget(self, peer: Peer) -> None:

@@ -193,11 +193,12 @@ def run(datadir: str, main_rpc: str, network: str, rpcport: int, p2pport: int | 
     p2p = None
     if p2pport is not None or connect:
         p2p = SideP2P(node, p2pport or 0, log=lambda s: print(s, file=sys.stderr, flush=True)).start()
-        for target in connect or []:
-            host, _, port = target.rpartition(":")
-            p2p.connect(host or "127.0.0.1", int(port))
     extra = f" p2p={p2p.port}" if p2p is not None else ""
     print(f"ready rpc={rpc.port}{extra} height={node.height()} x={SP.x_address(node.genesis.hash())}", flush=True)
+    for target in connect or []:   # after the ready line, which is the first line a launcher reads
+        host, _, port = target.rpartition(":")
+        assert p2p is not None
+        p2p.connect(host or "127.0.0.1", int(port))
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *a: stop.set())
     signal.signal(signal.SIGINT, lambda *a: stop.set())
