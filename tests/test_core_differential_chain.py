@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from spec.chain import builder, p2p
 from spec.chain import state as S
-from spec.chain.params import INSTANT
+from spec.chain.params import INSTANT, genesis_block
 from spec.errors import Reject
 from tests.test_core_differential import FAST, SLOW, agree, core, core_outcome, mutate, spec_outcome
 
@@ -386,28 +386,39 @@ def test_fork_choice_with_spends(d: st.DataObject) -> None:
           core_outcome(code, got))
 
 
+@functools.lru_cache(maxsize=2)
+def _coinbase_chain(n: int, key: int = 0xB3C5) -> tuple[bytes, ...]:
+    """``n`` blocks on the instant genesis, each with its coinbase alone, paying the miner of private key ``key``
+    (another key, another branch: the coinbases differ)."""
+    from spec.crypto.p256 import public_key_from_private
+
+    miner = builder.standard_program_hash(public_key_from_private(key.to_bytes(32, "big")))
+    g = genesis_block("instant")
+    prev, ts, chain = g.hash(), g.header.timestamp, []
+    for h in range(1, n + 1):
+        b = builder.solve(builder.block_template(prev, h, ts + 1, INSTANT.pow_limit_bits,
+                                                 [builder.coinbase(h, INSTANT, miner)]))
+        prev, ts = b.hash(), b.header.timestamp
+        chain.append(b.serialize())
+    return tuple(chain)
+
+
 def test_fork_choice_is_linear_in_the_blocks() -> None:
     """5,000 blocks in one request: the tree's own work (index probes, orphan links, queued blocks, blocks
     undone and reconnected: ``ec_block_tree.steps``) grows linearly, a few steps per block, both for a chain
-    fed in order and for the same chain fed in reverse (every block an orphan until the last arrives)."""
-    from conformance.bench_node import MINER
-    from spec.chain.params import genesis_block
-
-    g = genesis_block("instant")
-    prev, ts, chain = g.hash(), g.header.timestamp, []
-    for h in range(1, 5001):
-        b = builder.solve(builder.block_template(prev, h, ts + 1, INSTANT.pow_limit_bits,
-                                                 [builder.coinbase(h, INSTANT, MINER)]))
-        prev, ts = b.hash(), b.header.timestamp
-        chain.append(b.serialize())
-    totals = {}
+    fed in order and for the same chain fed in reverse (every block an orphan until the last arrives); so does
+    the working state's (``ec_chain_state.ops``: its hash indexes' probes, entries moved and rehashed)."""
+    chain = _coinbase_chain(5000)
+    totals, state_totals = {}, {}
     for n in (1000, 5000):
         for order in ("forward", "reverse"):
-            blocks = chain[:n] if order == "forward" else chain[:n][::-1]
+            blocks = list(chain[:n]) if order == "forward" else list(chain[:n][::-1])
             steps: list[int] = []
-            code, got = core.fork_choice("instant", blocks, NOW, steps=steps)
+            ops: list[int] = []
+            code, got = core.fork_choice("instant", blocks, NOW, steps=steps, state_ops=ops)
             assert code == 0 and got[1] == n and got[3].count("tip") == 1 and set(got[3]) == {"tip", "valid"}
             totals[order, n] = steps[-1]
+            state_totals[order, n] = ops[-1]
             if order == "forward":  # in order, the last thousand blocks cost no more than the first thousand
                 first, last = steps[999] - steps[0], steps[-1] - steps[-1000]
                 assert last <= first * 1.25 + 100, (first, last)
@@ -415,6 +426,54 @@ def test_fork_choice_is_linear_in_the_blocks() -> None:
         # a bounded number of steps per block, and five times the blocks cost five times the steps
         assert totals[order, 5000] <= 10 * 5000, totals
         assert totals[order, 5000] <= 5 * totals[order, 1000] * 1.1, totals
+        # the state's work: a bounded number of operations per block, and linear (a rehash of the doubled
+        # indexes costs each entry once more, so the ratio moves a little with where the last doubling fell)
+        assert state_totals[order, 5000] <= 30 * 5000, state_totals
+        assert state_totals[order, 5000] <= 5 * state_totals[order, 1000] * 1.4, state_totals
+
+
+def test_state_work_is_linear_in_the_chain() -> None:
+    """The node benchmark's chain of 6,000 blocks (coinbases, and every fourth block four signed transfers
+    spending old coinbases into two outputs each) applied one block at a time with ``ec_state_apply_block``:
+    the state's container work (``ec_chain_state.ops``: index probes, entries moved or rehashed, the rules'
+    lookups included) stays a few operations per input, output and transaction of the blocks, as few for the
+    last thousand blocks, on a state of about 18,000 unspent outputs, as for the first thousand. The sorted
+    arrays this replaced moved half of the unspent outputs for every block (O(n^2) over a chain)."""
+    from conformance.bench_node import build_blocks
+
+    c = core.CoreState("instant")
+    items, ratios = 0, {}
+    for h, b in enumerate(build_blocks(6000), 1):
+        assert c.apply_code(b.serialize(), NOW) == 0
+        items += sum(len(t.inputs) + len(t.outputs) + 1 for t in b.transactions)
+        if h % 1000 == 0:
+            ratios[h] = c.ops / items
+    assert c.ptr.n_utxos > 15_000
+    assert max(ratios.values()) <= 6, ratios
+    assert ratios[6000] <= 1.3 * ratios[1000], ratios
+
+
+def test_reorganization_work_is_linear() -> None:
+    """A branch of 2,001 blocks from the genesis (another miner) overtakes a chain of 2,000: the working state
+    connects the 2,000, undoes them all and connects the branch. Its work stays a bounded number of operations
+    per block connected or undone, and the best tip's unspent outputs are exactly the genesis's and the
+    branch's coinbase outputs: every output of the undone chain is gone."""
+    from spec.chain.block import decode_block
+
+    a, b = _coinbase_chain(2000), _coinbase_chain(2001, key=0xC0FFEE)
+    ops: list[int] = []
+    code, got = core.fork_choice("instant", [*a, *b], NOW, with_utxos=True, state_ops=ops)
+    tip = decode_block(b[-1])
+    assert code == 0 and got[0] == tip.hash() and got[1] == 2001
+    assert got[3][:2000] == ["valid"] * 2000 and got[3][-1] == "tip"
+    _, genesis = core.fork_choice("instant", [], NOW, with_utxos=True)
+    expected = list(genesis[5])
+    for raw in b:
+        cb = decode_block(raw).transactions[0]
+        expected += [(cb.txid(), i, o.value, o.program_hash) for i, o in enumerate(cb.outputs)]
+    assert got[5] == sorted(expected)
+    moved = 2000 + 2000 + 2001  # connected, undone, connected
+    assert ops[-1] <= 15 * moved, (ops[-1], moved)
 
 
 @FAST
