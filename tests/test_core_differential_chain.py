@@ -386,6 +386,54 @@ def test_fork_choice_with_spends(d: st.DataObject) -> None:
           core_outcome(code, got))
 
 
+def test_state_index_hash_is_siphash24() -> None:
+    """The state's index hash against the reference vectors of SipHash-2-4 (Aumasson and Bernstein's
+    ``vectors.h``: key 00..0f, message 00..n-1)."""
+    key = bytes(range(16))
+    for n, want in ((0, "310e0edd47db6f72"), (1, "fd67dc93c539f874"), (2, "5a4fa9d909806c0d"),
+                    (3, "2d7efbd796666785"), (15, "e545be4961ca29a1")):
+        assert core.lib.ec_siphash24(key, bytes(range(n)), n).to_bytes(8, "little").hex() == want, n
+
+
+@FAST
+@given(st.lists(st.tuples(st.sampled_from([bytes([i]) * 32 for i in range(4)]), st.integers(0, 5), U64), max_size=60),
+       st.lists(st.tuples(st.sampled_from([bytes([i]) * 32 for i in range(6)]), U16), max_size=20))
+def test_state_loading_is_a_dict(entries: list[tuple[bytes, int, int]], counts: list[tuple[bytes, int]]) -> None:
+    """Entries loaded into a C state (``ec_state_add_utxo``, ``ec_state_add_tx_count``), with repeated keys
+    and several outputs of one transaction, behave as a dict's updates: the later entry wins, each key is held
+    once, every key is found and no other; a copy holds the same; sorting rebuilds the index (every key still
+    found) and yields (txid, index) order."""
+    s = core.ffi.gc(core.ffi.new("ec_chain_state *"), core.lib.ec_state_free)
+    core.lib.ec_state_init(s, 0)
+    u = core.ffi.new("ec_utxo *")
+    utxos: dict[tuple[bytes, int], int] = {}
+    for txid, index, value in entries:
+        core.ffi.memmove(u.txid, txid, 32)
+        u.index, u.value = index, value - 2**63
+        assert core.lib.ec_state_add_utxo(s, u) == 0
+        utxos[txid, index] = value - 2**63
+    tx_counts: dict[bytes, int] = {}
+    for txid, n in counts:
+        assert core.lib.ec_state_add_tx_count(s, txid, n) == 0
+        tx_counts[txid] = n
+    c = core.ffi.gc(core.ffi.new("ec_chain_state *"), core.lib.ec_state_free)
+    assert core.lib.ec_state_copy(s, c) == 0
+    core.lib.ec_state_sort_utxos(s)
+    assert [(bytes(s.utxos[i].txid), s.utxos[i].index) for i in range(s.n_utxos)] == sorted(utxos)
+    for state in (s, c):
+        assert state.n_utxos == len(utxos) and state.n_txs == len(tx_counts)
+        for i in range(4):
+            txid = bytes([i]) * 32
+            for index in range(7):
+                e = core.lib.ec_state_utxo(state, txid, index)
+                assert (e == core.ffi.NULL) == ((txid, index) not in utxos)
+                if e != core.ffi.NULL:
+                    assert bytes(e.txid) == txid and e.index == index and e.value == utxos[txid, index]
+        for i in range(7):
+            txid = bytes([i]) * 32
+            assert core.lib.ec_state_output_count(state, txid) == tx_counts.get(txid, -1)
+
+
 @functools.lru_cache(maxsize=2)
 def _coinbase_chain(n: int, key: int = 0xB3C5) -> tuple[bytes, ...]:
     """``n`` blocks on the instant genesis, each with its coinbase alone, paying the miner of private key ``key``
