@@ -251,9 +251,8 @@ def chain_params(params: Any) -> Any:
 def merkle_root(hashes: list[bytes]) -> bytes:
     """:func:`spec.chain.merkle.merkle_root` of 32-byte hashes."""
     _need()
-    for h in hashes:
-        if len(h) != 32:
-            raise DecodeError(Reason.WRONG_LENGTH, None, "hash: not 32 bytes (C core)")
+    if set(map(len, hashes)) - {32}:  # one pass in C rather than a Python loop over the hashes
+        raise DecodeError(Reason.WRONG_LENGTH, None, "hash: not 32 bytes (C core)")
     out = ffi.new("uint8_t[32]")
     _check(lib.ec_merkle_root(b"".join(hashes), len(hashes), out), "merkle root")
     return bytes(out)

@@ -584,12 +584,71 @@ def test_apply_block_refusal_keeps_state() -> None:
     assert c.summary() == before
 
 
+def _sha256d_hashlib(data: bytes) -> bytes:
+    import hashlib
+
+    return hashlib.sha256(hashlib.sha256(data).digest()).digest()
+
+
+def _paths() -> list[int]:
+    """The 64-byte double SHA-256 codes this CPU can run: OpenSSL's (0) always, SHA-NI (1) where it has it."""
+    return [0, 1] if core.lib.ec_sha256d64_select(1) else [0]
+
+
+def test_sha_ni_is_selected_where_the_cpu_has_it() -> None:
+    """The run-time selection follows the CPU's flags (CPUID, as /proc/cpuinfo reports them): on a machine
+    with the SHA extensions the SHA-NI code is the default, so the tests below run it; asking for OpenSSL's
+    selects it, and asking for SHA-NI again comes back."""
+    from pathlib import Path
+
+    cpuinfo = Path("/proc/cpuinfo")
+    flags = cpuinfo.read_text().split() if cpuinfo.exists() else []
+    try:
+        assert core.lib.ec_sha256d64_select(0) == 0 and core.lib.ec_sha256d64_selected() == 0
+        has = "sha_ni" in flags and "sse4_1" in flags
+        assert core.lib.ec_sha256d64_select(1) == int(has) == core.lib.ec_sha256d64_selected()
+    finally:
+        core.lib.ec_sha256d64_select(1)
+
+
 @FAST
-@given(st.binary(min_size=64, max_size=64))
-def test_sha256d_of_a_merkle_pair(pair: bytes) -> None:
-    """The specialised 64-byte double SHA-256 (precomputed padding, SHA256_Transform) against the spec's."""
+@given(st.lists(st.binary(min_size=64, max_size=64), max_size=9), st.booleans())
+def test_sha256d_of_merkle_pairs(pairs: list[bytes], in_place: bool) -> None:
+    """``ec_sha256d64`` (one input) and ``ec_sha256d64_many`` (two at a time on the SHA-NI code, and an odd one
+    alone), written beside the inputs or over them as a merkle level is, on each code the CPU can run, against
+    ``hashlib``'s SHA-256 twice and the spec's ``sha256d``."""
     from spec.crypto.hashes import sha256d
 
-    out = core.ffi.new("uint8_t[32]")
-    core.lib.ec_sha256d64(pair, out)
-    agree("sha256d64", {"bytes": pair}, ("ok", sha256d(pair)), ("ok", bytes(out)))
+    want = [_sha256d_hashlib(p) for p in pairs]
+    assert want == [sha256d(p) for p in pairs]
+    data = b"".join(pairs)
+    try:
+        for path in _paths():
+            assert core.lib.ec_sha256d64_select(path) == path
+            buf = core.ffi.new("uint8_t[]", data or b"\0")
+            out = buf if in_place else core.ffi.new("uint8_t[]", 32 * len(pairs) or 1)
+            core.lib.ec_sha256d64_many(buf, out, len(pairs))
+            got = core.ffi.buffer(out, 32 * len(pairs))[:]
+            agree("sha256d64_many", {"bytes": data, "path": path}, ("ok", b"".join(want)), ("ok", got))
+            for p, w in zip(pairs, want):
+                one = core.ffi.new("uint8_t[32]")
+                core.lib.ec_sha256d64(p, one)
+                agree("sha256d64", {"bytes": p, "path": path}, ("ok", w), ("ok", bytes(one)))
+    finally:
+        core.lib.ec_sha256d64_select(1)
+
+
+@FAST
+@given(st.lists(st.binary(min_size=32, max_size=32), max_size=70))
+def test_merkle_root_on_each_sha256_code(hashes: list[bytes]) -> None:
+    """``ec_merkle_root`` with the SHA-NI code and with OpenSSL's (levels of odd and even sizes, hashed in place
+    two pairs at a time) against the spec's ``merkle_root``."""
+    from spec.chain.merkle import merkle_root
+
+    try:
+        for path in _paths():
+            assert core.lib.ec_sha256d64_select(path) == path
+            agree("merkle_root", {"hashes": hashes, "path": path}, spec_outcome(lambda: merkle_root(hashes)),
+                  spec_outcome(lambda: core.merkle_root(hashes)))
+    finally:
+        core.lib.ec_sha256d64_select(1)
