@@ -652,3 +652,18 @@ def test_merkle_root_on_each_sha256_code(hashes: list[bytes]) -> None:
                   spec_outcome(lambda: core.merkle_root(hashes)))
     finally:
         core.lib.ec_sha256d64_select(1)
+
+
+@FAST
+@given(st.lists(st.binary(max_size=40), min_size=1, max_size=8).filter(lambda hs: any(len(h) != 32 for h in hs)))
+def test_merkle_binding_refuses_a_hash_of_another_length(hashes: list[bytes]) -> None:
+    """The binding refuses a list holding a hash of another length than 32 bytes (even when the lengths add up
+    to 32 per hash) with WRONG_LENGTH, before the C core reads anything."""
+    from spec.errors import DecodeError, Reason
+
+    try:
+        core.merkle_root(hashes)
+    except DecodeError as e:
+        assert e.reason is Reason.WRONG_LENGTH
+    else:
+        raise AssertionError(f"accepted hashes of lengths {[len(h) for h in hashes]}")
