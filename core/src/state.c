@@ -1005,11 +1005,15 @@ const ec_tree_node *ec_tree_find(const ec_block_tree *t, const uint8_t *hash) {
 }
 
 static int add_node(ec_block_tree *t, const uint8_t *hash, const uint8_t *previous, int status, long *out) {
+    /* copied first: `hash` may point into t->nodes (an orphan's parent), which growing reallocates */
+    uint8_t h[32], p[32];
+    memcpy(h, hash, 32);
+    memcpy(p, previous, 32);
     TRY(grow((void **)&t->nodes, &t->cap_nodes, t->n_nodes, sizeof *t->nodes));
     ec_tree_node *n = &t->nodes[t->n_nodes];
     memset(n, 0, sizeof *n);
-    memcpy(n->hash, hash, 32);
-    memcpy(n->previous, previous, 32);
+    memcpy(n->hash, h, 32);
+    memcpy(n->previous, p, 32);
     n->status = status;
     n->parent = n->first_waiting = n->last_waiting = n->next_waiting = -1;
     TRY(index_insert(t, (long)t->n_nodes));
