@@ -163,7 +163,7 @@ static void sha256d64_openssl(const uint8_t *in64, uint8_t *out32) {
 /* Which code hashes 64-byte inputs: the SHA-NI code of sha256_shani.c (two inputs at once) where the
  * CPU has the SHA extensions, else OpenSSL's compression above. Selected on first use; the tests and
  * the benchmark select either to compare them. */
-static int use_shani = -1;
+static _Atomic int use_shani = -1; /* read and set from any thread */
 
 int ec_sha256d64_select(int shani) {
 #ifdef EC_SHANI

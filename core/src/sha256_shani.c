@@ -21,6 +21,7 @@
 #ifdef EC_SHANI
 #include <cpuid.h>
 #include <immintrin.h>
+#include <pthread.h>
 
 #define TARGET __attribute__((target("sha,sse4.1"), always_inline)) static inline
 
@@ -54,17 +55,21 @@ static void compute_pad_schedule(void) {
     for (int t = 0; t < 64; t++) PAD_WK[t] = w[t] + K[t];
 }
 
-int ec_sha256_shani_available(void) {
-    static int answer = -1;
-    if (answer < 0) { /* a benign race: every thread computes the same answer and the same table */
-        unsigned a, b, c, d, ok = 0;
-        if (__get_cpuid(1, &a, &b, &c, &d) && (c & bit_SSSE3) && (c & bit_SSE4_1) &&
-            __get_cpuid_count(7, 0, &a, &b, &c, &d) && (b & bit_SHA))
-            ok = 1;
-        if (ok) compute_pad_schedule();
-        answer = (int)ok;
+static int shani_answer;
+static pthread_once_t shani_once = PTHREAD_ONCE_INIT;
+
+static void probe_cpu(void) {
+    unsigned a, b, c, d;
+    if (__get_cpuid(1, &a, &b, &c, &d) && (c & bit_SSSE3) && (c & bit_SSE4_1) &&
+        __get_cpuid_count(7, 0, &a, &b, &c, &d) && (b & bit_SHA)) {
+        compute_pad_schedule();
+        shani_answer = 1;
     }
-    return answer;
+}
+
+int ec_sha256_shani_available(void) {
+    pthread_once(&shani_once, probe_cpu); /* the CPU asked once, the padding table made once */
+    return shani_answer;
 }
 
 /* the state as sha256rnds2 holds it: ABEF and CDGH */
