@@ -54,7 +54,7 @@ from spec.sidechain import params as SP
 from spec.sidechain import withdrawal as W
 
 from reference.node.rpc import INVALID_PARAMS, ApiServer, RpcClient, RpcError, from_display
-from reference.sidechain.arbiter import Arbiter, _sela
+from reference.sidechain.arbiter import Arbiter, _sela, pending_withdrawal
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
@@ -240,9 +240,7 @@ class ArbiterDaemon:
     # -- signing ---------------------------------------------------------------------------------------------
 
     def _pending(self) -> dict[bytes, W.PendingWithdrawal]:
-        return {bytes.fromhex(w["txid"]): W.PendingWithdrawal(
-            side_txid=bytes.fromhex(w["txid"]), height=int(w["height"]),
-            entries=tuple((a, int(v)) for a, v in w["entries"])) for w in self.side.call("getwithdraws")}
+        return {bytes.fromhex(w["txid"]): pending_withdrawal(w) for w in self.side.call("getwithdraws")}
 
     def _side_height(self) -> int:
         """The best sidechain block's height, as this arbiter's sidechain node sees it."""
