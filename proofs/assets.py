@@ -27,8 +27,18 @@ proof                            statement
 ``bridge_conservation``          at exchange rate 1, over every sequence of ``STEPS`` recharges and
                                  withdrawals: the X address's balance equals the sidechain's supply plus
                                  the margins the fee rules leave (uncredited deposits, each credited
-                                 deposit's value - amount, each withdrawal's burn - ask - payment fee),
-                                 each margin is >= 0, and every accepted withdrawal's payment is covered
+                                 deposit's value - amount; a withdrawal's payment takes exactly its
+                                 burn), each margin is >= 0, and every accepted withdrawal's payment is
+                                 covered
+``bridge_conservation_rate_*``   at 2, 0.5, 1.1, 0.3 and 0.001, over every sequence of ``RATE_STEPS``
+                                 recharges and withdrawals locking at most 2^52 sela, with the float64
+                                 conversions taken from :func:`float_conversion`: X >= supply / r after
+                                 each step, every payment covered, each step's own rounding error below
+                                 1 sela
+the two witnesses                ``payment_exceeds_burn_at_rate_0_001`` and
+                                 ``credit_exceeds_amount_at_rate_0_3``: float64 cases, found in Z3's
+                                 IEEE-754 theory, where a step's error is positive (so the bound of 1 sela
+                                 is the tightest whole one)
 ===============================  ==========================================================================
 """
 

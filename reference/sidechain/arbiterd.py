@@ -18,7 +18,7 @@ Each round (every ``poll`` seconds) an arbiter process
    its key).
 
 An arbiter asked to sign checks the payment against both chains with
-:func:`spec.sidechain.withdrawal.check_withdrawal_payment` (ARB-001..005), records the payment's digest
+:func:`spec.sidechain.withdrawal.check_withdrawal_payment` (ARB-001..006), records the payment's digest
 **before** the signature leaves, and so signs at most one payment per withdrawal.
 
 Progress lives in SQLite (``arbiter.sqlite``, WAL): the main height scanned, the withdrawals seen paid,
@@ -252,7 +252,7 @@ class ArbiterDaemon:
                       for u in self.main.call("listunspent", addresses=[self.x_address]))
 
     def sign(self, tx: Transaction) -> bytes:
-        """Check a proposed payment (ARB-001..005), record it, and sign it."""
+        """Check a proposed payment (ARB-001..006), record it, and sign it."""
         with self.sign_lock:
             side_height = self._side_height()
             pending = {k: v for k, v in self._pending().items() if not self.store.is_paid(k)}
