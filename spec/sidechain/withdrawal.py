@@ -11,8 +11,7 @@ at most one payment per withdrawal:
 * ARB-001 the payment is a WithdrawFromSideChain v0 for this sidechain naming exactly one sidechain
   transaction, a withdrawal the sidechain holds unpaid, at its height;
 * ARB-002 every input is a distinct unspent output of the X address;
-* ARB-006 every entry of the withdrawal asks ``0 <= amount < burned`` (it burns more than it asks, so its
-  fee is positive);
+* ARB-006 every entry of the withdrawal asks ``0 <= amount < burned`` (it burns more than it asks);
 * ARB-003 its first outputs pay each entry's address ``Fixed64(float64(amount) / ExchangeRate)`` in the
   entries' order, then at most one output returns change to the X address, and the inputs exceed the
   outputs by exactly the withdrawal's fee, ``sum(Fixed64(float64(burned - amount) / ExchangeRate))``
@@ -27,26 +26,26 @@ payments of one withdrawal can never both collect m signatures of arbiters that 
 the proposer crashes and proposes again. An arbiter persists what it signed before the signature leaves.
 
 :func:`withdrawal_payment` builds the payment deterministically (the X outputs in the order given, the
-fewest from the front that cover the payments and the fee, and at least one), so a proposer that restarts proposes the
-same transaction again.
+fewest from the front that cover the payments and the fee, and at least one), so a proposer that
+restarts proposes the same transaction again.
 
 The fee is upstream's: each entry's burned value minus its cross-chain amount, over the exchange rate,
 converted with the same float64 arithmetic as the payment. So the X address gives up, per entry, what the
 burn is worth on the main chain up to the rounding of two float64 conversions (at rate 1, exactly the
 burned value), and the sidechain's supply stays covered (the proofs ``bridge_conservation`` at rate 1 and
-``bridge_conservation_rates`` at other rates, :mod:`proofs.assets`). A fixed fee per payment does not:
+``bridge_conservation_rate_*`` at other rates, :mod:`proofs.assets`). A fixed fee per payment does not:
 at rate r > 1 the burn's XCH-014 margin of 10,000 sidechain sela is worth only 10,000 / r main-chain sela.
 
 Example: at rate 2, burning 20,000 to ask 9,999 pays ``Fixed64(9999 / 2)`` = 4,999 and leaves
-``Fixed64(10001 / 2)`` = 5,000 as fee; the X address gives up 9,999, a half sela less than the burn is worth.
+``Fixed64(10001 / 2)`` = 5,000 as fee; the X address gives up 9,999, a sela less than the burn is worth.
 Upstream's proposer would take ``Fixed64(20000 / 2)`` = 10,000: its change is a sela short of what its
 checker wants.
 
 Quirk: upstream's proposer (``CreateWithdrawTransaction``) takes ``Fixed64(float64(burned) / rate)`` per
 entry out of the X address, its checker (``checkWithdrawTransaction``) wants the fee above; at rates other
 than 1 the two can differ by a sela per entry (the example above), and upstream's arbiters then refuse
-their own proposal. The spec
-follows the checker, and :func:`withdrawal_payment` builds what the checker accepts.
+their own proposal. The spec follows the checker, and :func:`withdrawal_payment` builds what the checker
+accepts.
 
 Deviation: upstream's checker sums the outputs per payee address and compares them with
 ``Fixed64(float64(sum of the amounts) / rate)``; the spec pays each entry its own output, in order, so that
@@ -93,9 +92,9 @@ rule("ARB-004", Reason.ARBITER_ALREADY_SIGNED, "An arbiter signs at most one pay
 
 
 rule("ARB-006", Reason.ARBITER_UNKNOWN_WITHDRAWAL, "Every entry of a withdrawal an arbiter pays asks "
-     "0 <= amount < its burned value, so that the entry's fee is positive.", suite=_S,
+     "0 <= amount < its burned value: it burns more than it asks.", suite=_S,
      upstream=f"{_UP}: \"cross chain amount less than 0\"",
-     note="A sidechain that enforces XCH-014 lists no other withdrawal; the arbiter holds what it is told to it.")
+     note="A sidechain that enforces XCH-014 lists no other withdrawal; the arbiter checks it all the same.")
 rule("ARB-005", Reason.ARBITER_UNCONFIRMED_WITHDRAWAL, "An arbiter pays a withdrawal only once its burn has at "
      "least the required number of sidechain blocks on it, its own block counted (best sidechain height - burn "
      "height + 1), so that no sidechain reorganisation can take back a burn already paid on the main chain.",
