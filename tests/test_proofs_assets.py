@@ -214,8 +214,9 @@ def test_fp_model_matches_payout_and_convert(a: int, rate: float) -> None:
 @given(st.sampled_from(pa.RATES), st.integers(0, 10**12), st.integers(pa.FEE, 10**9), st.integers(0, 10**12),
        st.integers(0, 10**9))
 def test_rates_model_matches_withdrawal_payment(rate: float, amount: int, margin: int, ask: int, spare: int) -> None:
-    """One deposit and one withdrawal at a rate of the family, through the spec and through
-    :func:`bridge_run_rates` with the spec's own conversions as the model's credit, payout and fee: the
+    """One deposit and one withdrawal at a rate of the family, through the spec (``check_recharge`` credits the
+    deposit, ``withdrawal_payment`` pays the withdrawal) and through :func:`bridge_run_rates` with the spec's
+    own conversions as the model's credit, payout and fee: the
     conversion constraints hold of them, the spec's payment takes exactly the model's payment out of the X
     address, and the model's balance and supply are the spec's."""
     from spec.encoding.address import program_hash_from_address
@@ -223,7 +224,10 @@ def test_rates_model_matches_withdrawal_payment(rate: float, amount: int, margin
     from spec.sidechain import withdrawal as W
 
     value = amount + margin
-    credited = X.convert(amount, rate)
+    ph, addr = _user("a")
+    main = _deposit_v0([(addr, amount, value)])
+    credited = X.check_recharge(_recharge(main, [(ph, X.convert(amount, rate))]), main, X_PH, exchange_rate=rate,
+                                min_cross_chain_fee=pa.FEE, credited=lambda h: False)
     burn = min(credited, ask + pa.FEE + spare)
     ask = min(ask, burn - pa.FEE)
     iv = lambda xs: [z3.IntVal(x) for x in xs]  # noqa: E731
