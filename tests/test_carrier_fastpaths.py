@@ -68,12 +68,24 @@ def test_flat_decoding_declines_non_shortest_and_unsorted_forms() -> None:
 
 
 @FAST
-@given(st.integers(0, 2**64 - 1), st.integers(1, 5000))
+@given(st.integers(0, 2**64 - 1), st.one_of(st.integers(1, 5000), st.integers(60000, 200000),
+                                             st.integers(M.MAX_BULK - 70000, M.MAX_BULK)))
 def test_bulk_template_is_encode_message(tid, size) -> None:
     data = os.urandom(size)
-    expected = [M.encode_message("session", {"type": 36, "tid": tid, "total": size, "data": data[at:at + 1024]})
-                for at in range(0, size, 1024)]
+    step = M.MAX_BULK_CHUNK
+    expected = [M.encode_message("session", {"type": 36, "tid": tid, "total": size, "data": data[at:at + step]})
+                for at in range(0, size, step)]
     assert M.encode_bulk(tid, data) == expected
+
+
+def test_the_largest_bulk_packet_fills_one_transport_frame() -> None:
+    """MAX_BULK_CHUNK is the largest whole number of KiB whose packet, with the widest tid and
+    total, fits one transport frame; a packet one KiB larger would not."""
+    widest = {"type": 36, "tid": 2**64 - 1, "total": M.MAX_BULK}
+    assert len(M.encode_message("session", {**widest, "data": bytes(M.MAX_BULK_CHUNK)})) <= S.MAX_FRAME_PLAINTEXT
+    assert len(cbor_encode({**widest, "data": bytes(M.MAX_BULK_CHUNK + 1024)})) > S.MAX_FRAME_PLAINTEXT
+    _, frames = S.seal_frames(_ts(0, 1 << 20), M.encode_bulk(2**64 - 1, bytes(M.MAX_BULK)))  # refuses a packet too large
+    assert len(frames) == -(-M.MAX_BULK // M.MAX_BULK_CHUNK) == 82
 
 
 def _ts(n: int, interval: int) -> S.TransportState:

@@ -23,7 +23,8 @@ answer; more are refused (a flood costs the receiver nothing).
 Bulk messages
 -------------
 
-A message longer than 1024 bytes travels as ``bulk`` chunks of at most 1024 bytes that share a
+A message longer than 1024 bytes travels as ``bulk`` chunks of at most 64512 bytes
+(:data:`~spec.carrier.messages.MAX_BULK_CHUNK`, one chunk per transport frame) that share a
 transaction id ``tid`` and carry the ``total`` size (at most 5 MiB). The receiver appends chunks
 in order; when ``total`` bytes have arrived, the message is complete. A transfer whose first chunk
 arrived more than 60 seconds ago (``TASSEMBLY_TIMEOUT``) is dropped.

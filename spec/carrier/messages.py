@@ -26,7 +26,8 @@ friend request hello      1.. bytes            ``carrier_add_friend`` (non-empty
 friend request, encoded   <= 1016 bytes        Tox ``TOX_MAX_FRIEND_REQUEST_LENGTH``
 message body              1..1024 bytes        ``CARRIER_MAX_APP_MESSAGE_LEN``
 bulk total                1..5 MiB             ``CARRIER_MAX_APP_BULKMSG_LEN``
-bulk chunk                1..1024 bytes        ``BULKMSG`` chunks of ``CARRIER_MAX_APP_MESSAGE_LEN``
+bulk chunk                1..64512 bytes       spec choice: one chunk fills one transport frame
+                                               (Carrier v1's ``BULKMSG`` chunks are 1024 bytes)
 invite data               0..8192 bytes        ``CARRIER_MAX_INVITE_DATA_LEN``
 invite bundle             0..511 bytes         ``CARRIER_MAX_BUNDLE_LEN``
 invite reply reason       0..255 bytes         ``CARRIER_MAX_INVITE_REPLY_REASON_LEN``
@@ -53,6 +54,7 @@ __all__ = [
     "SESSION_TYPES",
     "MAX_MESSAGE",
     "MAX_BULK",
+    "MAX_BULK_CHUNK",
     "MAX_FRIEND_REQUEST",
     "RELAY_MAX_BLOB",
     "RELAY_MIN_BLOB",
@@ -65,6 +67,9 @@ __all__ = [
 
 MAX_MESSAGE: Final = 1024
 MAX_BULK: Final = 5 * 1024 * 1024
+MAX_BULK_CHUNK: Final = 63 * 1024
+"""The largest bulk chunk: the largest whole number of KiB whose bulk packet (the chunk and at most
+40 bytes of CBOR around it) fits one Noise transport message (65535 bytes less the 16-byte tag)."""
 MAX_FRIEND_REQUEST: Final = 1016
 MAX_INVITE_DATA: Final = 8192
 MAX_BUNDLE: Final = 511
@@ -98,6 +103,9 @@ R_BOUND = rule(
     "Every field lies within its bound (sizes of byte and text strings, list lengths, integer ranges) as "
     "the table of bounds says.",
     suite="carrier", upstream="carrier.h CARRIER_MAX_* constants",
+    note="Deviation: a bulk chunk holds up to 64512 bytes, one chunk per Noise transport frame (Carrier v1 "
+         "cuts bulk messages into 1024-byte BULKMSG packets, each its own Tox packet); the 5 MiB total, the "
+         "1024-byte message and the other bounds are upstream's.",
 )
 R_FRIEND_REQUEST = rule(
     "CAR-033", Reason.CARRIER_MSG_TOO_LARGE,
@@ -149,7 +157,7 @@ SESSION_TYPES: Final[dict[int, tuple[str, Schema]]] = {
                              "reason": (("text", 0, MAX_REASON), False), "bundle": (("text", 0, MAX_BUNDLE), False),
                              "data": (("bytes", 0, MAX_INVITE_DATA), False)}),
     36: ("bulk", {"tid": (("uint", U64), True), "total": (("range", 1, MAX_BULK), True),
-                  "data": (("bytes", 1, MAX_MESSAGE), True)}),
+                  "data": (("bytes", 1, MAX_BULK_CHUNK), True)}),
     37: ("receipt", {"id": (("uint", U64), True)}),
     64: ("relay_store", {"to": (ID, True), "blob": (("bytes", RELAY_MIN_BLOB, RELAY_MAX_BLOB), True)}),
     65: ("relay_pull", {"after": (("uint", U64), True)}),
@@ -325,14 +333,17 @@ def decode_message(family: str, data: bytes) -> tuple[str, dict[str, Any]]:
 
 
 def encode_bulk(tid: int, data: bytes) -> list[bytes]:
-    """The encoded bulk packets of one message: chunks of 1024 bytes (the last one shorter), each
-    exactly :func:`encode_message` of ``{"type": 36, "tid": tid, "total": len(data), "data": chunk}``."""
-    check_message("session", {"type": 36, "tid": tid, "total": len(data), "data": data[:MAX_MESSAGE]})
+    """The encoded bulk packets of one message: chunks of :data:`MAX_BULK_CHUNK` bytes (the last one
+    shorter), each exactly :func:`encode_message` of
+    ``{"type": 36, "tid": tid, "total": len(data), "data": chunk}``."""
+    check_message("session", {"type": 36, "tid": tid, "total": len(data), "data": data[:MAX_BULK_CHUNK]})
     # the deterministic key order ([CBOR-003]) puts "data" between "tid" and "type"
     head = cbor_encode({"tid": tid}) + cbor_encode("data")
     tail = cbor_encode({"type": 36, "total": len(data)})[1:]
     head = bytes((0xA4,)) + head[1:]
-    return [head + cbor_encode(data[at:at + MAX_MESSAGE]) + tail for at in range(0, len(data), MAX_MESSAGE)]
+    view = memoryview(data)
+    return [b"".join((head, _head(2, len(chunk)), chunk, tail))
+            for chunk in (view[at:at + MAX_BULK_CHUNK] for at in range(0, len(data), MAX_BULK_CHUNK))]
 
 
 def _encode_flat(value: dict[str, Any]) -> bytes | None:
