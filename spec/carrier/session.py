@@ -36,6 +36,7 @@ multiple of ``rekey_interval``; the counter keeps running.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Final
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -160,7 +161,7 @@ def seal_frame(ts: TransportState, plaintext: bytes) -> tuple[TransportState, by
     return ts, frame
 
 
-def _open_one(k: bytes, n: int, interval: int, frame: bytes) -> tuple[bytes, bytes]:
+def _open_one(k: bytes, n: int, interval: int, frame: bytes | memoryview) -> tuple[bytes, bytes]:
     """The key after the frame of counter ``n`` and its plaintext."""
     size_ok = COUNTER_SIZE + noise.TAGLEN <= len(frame) <= COUNTER_SIZE + noise.MAX_MESSAGE
     # [CAR-017] counter and a ciphertext of 16 to 65535 bytes
@@ -177,9 +178,10 @@ def _open_one(k: bytes, n: int, interval: int, frame: bytes) -> tuple[bytes, byt
     return k, noise.decrypt_at(k, n, b"", frame[COUNTER_SIZE:])
 
 
-def open_frames(ts: TransportState, frames: list[bytes]) -> tuple[TransportState, list[bytes], Reject | None]:
+def open_frames(ts: TransportState, frames: Sequence[bytes | memoryview]) -> tuple[TransportState, list[bytes], Reject | None]:
     """Accept frames in order, as many :func:`open_frame` calls, up to the first refused one:
-    ``(state after the accepted frames, their plaintexts, the refusal or None)``."""
+    ``(state after the accepted frames, their plaintexts, the refusal or None)``. A frame may be a
+    view of a larger buffer (a socket read holding many); it is read, not kept."""
     k, n, interval = ts.cipher.k, ts.cipher.n, ts.rekey_interval
     assert k is not None
     out: list[bytes] = []
