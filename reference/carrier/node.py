@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import heapq
 import json
 import logging
 import os
@@ -138,6 +139,38 @@ def _split_frames(rest: bytes, data: bytes) -> tuple[list[bytes | memoryview], b
         frames.append(view[pos + 4:pos + 4 + n])
         pos += 4 + n
     return frames, bytes(view[pos:]) if pos < size else b""
+
+
+class Deadlines:
+    """Futures that fail with :class:`TimeoutError` when their time is up, kept in one heap under
+    one timer: a timer of its own per message (``asyncio.timeout``) cost more than the rest of the
+    message's bookkeeping. A future that is done by then is simply dropped."""
+
+    def __init__(self) -> None:
+        self._heap: list[tuple[float, int, asyncio.Future[Any]]] = []
+        self._count = 0
+        self._timer: asyncio.TimerHandle | None = None
+
+    def add(self, fut: asyncio.Future[Any], timeout: float) -> None:
+        loop = fut.get_loop()
+        when = loop.time() + timeout
+        self._count += 1
+        heapq.heappush(self._heap, (when, self._count, fut))
+        if self._timer is None or when < self._timer.when():
+            if self._timer is not None:
+                self._timer.cancel()
+            self._timer = loop.call_at(when, self._expire, loop)
+
+    def _expire(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._timer = None
+        now = loop.time()
+        heap = self._heap
+        while heap and (heap[0][2].done() or heap[0][0] <= now):
+            fut = heapq.heappop(heap)[2]
+            if not fut.done():
+                fut.set_exception(TimeoutError("no answer in time"))
+        if heap:
+            self._timer = loop.call_at(heap[0][0], self._expire, loop)
 
 
 class Connection(asyncio.Protocol):
@@ -277,6 +310,7 @@ class CarrierNode:
         self._pending: dict[int, asyncio.Future[dict[str, Any]]] = {}
         self._receipts: dict[tuple[bytes, int], asyncio.Future[None]] = {}
         self._invite_replies: dict[tuple[bytes, int], asyncio.Future[dict[str, Any]]] = {}
+        self._deadlines = Deadlines()
         self._txid = int.from_bytes(os.urandom(4), "big")
         self._msgid = int.from_bytes(os.urandom(4), "big")
         self._udp: asyncio.DatagramTransport | None = None
@@ -755,22 +789,26 @@ class CarrierNode:
         F.require_friend(self.friends, peer)
         self._msgid = (self._msgid + 1) & M.U64
         msgid = self._msgid
-        try:
-            s = await self.connect(peer)
-        except (ConnectionError, OSError, asyncio.TimeoutError):
-            await self._relay_store(peer, data)
-            return "relayed"
+        s = self.sessions.get(peer)
+        if s is None:
+            try:
+                s = await self.connect(peer)
+            except (ConnectionError, OSError, asyncio.TimeoutError):
+                await self._relay_store(peer, data)
+                return "relayed"
         fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._receipts[(peer, msgid)] = fut
+        key = (peer, msgid)
+        self._receipts[key] = fut
         try:
             if len(data) <= M.MAX_MESSAGE:
-                await self.send_packet(s, {"type": 33, "id": msgid, "msg": data})
+                if self._write(s, [M.encode_message("session", {"type": 33, "id": msgid, "msg": data})]):
+                    await s.conn.drain()
             else:
                 await self.send_encoded(s, M.encode_bulk(msgid, data))
-            async with asyncio.timeout(timeout):  # awaits the receipt itself (wait_for adds a hop)
-                await fut
+            self._deadlines.add(fut, timeout)  # the receipt is awaited for ``timeout`` seconds
+            await fut
         finally:
-            self._receipts.pop((peer, msgid), None)
+            self._receipts.pop(key, None)
             if fut.done() and not fut.cancelled():
                 fut.exception()  # seen here, even when the write failed first
         return "delivered"

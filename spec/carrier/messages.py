@@ -165,6 +165,10 @@ SESSION_TYPES: Final[dict[int, tuple[str, Schema]]] = {
     67: ("relay_items", {"items": (("items",), True)}),
 }
 SESSION_CODES: Final = {name: code for code, (name, _) in SESSION_TYPES.items()}
+_SESSION_SHAPES: Final = {
+    code: (f"session.{name}", frozenset(schema) | {"type"}, frozenset(k for k, (_, req) in schema.items() if req) | {"type"})
+    for code, (name, schema) in SESSION_TYPES.items()}
+"""Per session packet type: its kind name, the fields it may hold and the fields it must hold."""
 
 
 def _is_int(v: Any) -> bool:
@@ -262,8 +266,21 @@ def _check_session(value: Any) -> str:
     if entry is None:
         raise DecodeError(Reason.CARRIER_MSG_UNKNOWN_TYPE, "CAR-031", f"type {value['type']}")
     name, schema = entry
-    _check_map(name, schema, value, extra_allowed=("type",))
-    return f"session.{name}"
+    kind_name, allowed, required = _SESSION_SHAPES[value["type"]]
+    keys = value.keys()
+    if not (keys <= allowed and required <= keys):
+        _check_map(name, schema, value, extra_allowed=("type",))  # finds the unknown or missing field
+    for k, (kind, _) in schema.items():  # every field present is known, every required one present
+        if k not in value:
+            continue
+        v, tag = value[k], kind[0]
+        # the common valid cases, decided without building the field's name for a refusal
+        if tag == "bytes" and type(v) is bytes and kind[1] <= len(v) <= kind[2]:
+            continue
+        if tag == "uint" and type(v) is int and 0 <= v <= kind[1]:
+            continue
+        _check_field(f"{name}.{k}", kind, v)
+    return kind_name
 
 
 def check_message(family: str, value: CborValue) -> str:
@@ -282,32 +299,53 @@ def check_message(family: str, value: CborValue) -> str:
     return kind
 
 
+_KEY_TEXT: dict[bytes, str] = {}
+"""Encoded short ASCII text keys (head and text) and their text, as met (a memo; at most 256)."""
+
+
+def _key_text(key: bytes) -> str | None:
+    """The text of an encoded short text key (``key[0]`` is its head), or None if it is not ASCII."""
+    text = _KEY_TEXT.get(key)
+    if text is None:
+        if not key[1:].isascii():
+            return None
+        text = key[1:].decode("ascii")
+        if len(_KEY_TEXT) < 256:
+            _KEY_TEXT[key] = text
+    return text
+
+
 def _flat_map(data: bytes) -> dict[str, Any] | None:
     """A shortcut for the common session packet: a map of at most 23 short text keys, each with an
     unsigned integer or byte string value, in the deterministic form. It returns exactly what
     :func:`~spec.encoding.cbor.cbor_decode` returns for such an encoding, and None for anything
     else (which then takes the full decoder, with its reasons)."""
     size = len(data)
-    if not size or data[0] >> 5 != 5 or data[0] & 0x1F > 23:
+    if not size or data[0] & 0xE0 != 0xA0 or data[0] & 0x1F > 23:
         return None
     out: dict[str, Any] = {}
     pos, previous = 1, b""
     for _ in range(data[0] & 0x1F):
-        if pos >= size or data[pos] >> 5 != 3 or data[pos] & 0x1F > 23:
-            return None
-        end = pos + 1 + (data[pos] & 0x1F)
-        key = data[pos:end]
-        if end > size or key <= previous or not key[1:].isascii():
-            return None
-        previous, pos = key, end
         if pos >= size:
             return None
-        major, ai = data[pos] >> 5, data[pos] & 0x1F
-        if major not in (0, 2) or ai > 27:
+        head = data[pos]
+        if head & 0xE0 != 0x60 or head & 0x1F > 23:
             return None
+        end = pos + 1 + (head & 0x1F)
+        if end >= size:  # the key, and at least one byte of its value
+            return None
+        key = data[pos:end]
+        if key <= previous:
+            return None
+        text = _key_text(key)
+        if text is None:
+            return None
+        previous, pos = key, end
+        head = data[pos]
+        major, ai = head >> 5, head & 0x1F
         if ai < 24:
             arg, pos = ai, pos + 1
-        else:
+        elif ai <= 27:
             width = 1 << (ai - 24)
             if pos + 1 + width > size:
                 return None
@@ -315,12 +353,16 @@ def _flat_map(data: bytes) -> dict[str, Any] | None:
             if arg < (24 if width == 1 else 1 << (4 * width)):
                 return None
             pos += 1 + width
+        else:
+            return None
         if major == 2:
             if pos + arg > size:
                 return None
-            out[key[1:].decode("ascii")], pos = data[pos:pos + arg], pos + arg
+            out[text], pos = data[pos:pos + arg], pos + arg
+        elif major == 0:
+            out[text] = arg
         else:
-            out[key[1:].decode("ascii")] = arg
+            return None
     return out if pos == size else None
 
 
@@ -346,24 +388,42 @@ def encode_bulk(tid: int, data: bytes) -> list[bytes]:
             for chunk in (view[at:at + MAX_BULK_CHUNK] for at in range(0, len(data), MAX_BULK_CHUNK))]
 
 
+_FLAT_ORDER: dict[tuple[Any, ...], tuple[tuple[str, bytes], ...] | None] = {}
+"""Key sets of flat maps and their keys in the deterministic order, each with its encoding, or None
+when a key is not short ASCII text (a memo; at most 256)."""
+
+
+def _flat_order(keys: tuple[Any, ...]) -> tuple[tuple[str, bytes], ...] | None:
+    if keys in _FLAT_ORDER:
+        return _FLAT_ORDER[keys]
+    order: tuple[tuple[str, bytes], ...] | None = None
+    if len(keys) <= 23 and all(type(k) is str and len(k) <= 23 and k.isascii() for k in keys):
+        # [CBOR-003] map keys in the order of their encodings
+        encoded = sorted((bytes((0x60 | len(k),)) + k.encode("ascii"), k) for k in keys)
+        order = tuple((k, enc) for enc, k in encoded)
+    if len(_FLAT_ORDER) < 256:
+        _FLAT_ORDER[keys] = order
+    return order
+
+
 def _encode_flat(value: dict[str, Any]) -> bytes | None:
     """The deterministic encoding of a map of short ASCII keys to unsigned integers and byte strings
     (what :func:`~spec.encoding.cbor.cbor_encode` gives for it), or None for any other map."""
-    if len(value) > 23:
+    order = _flat_order(tuple(value))
+    if order is None:
         return None
-    items = []
-    for k, v in value.items():
-        if type(k) is not str or len(k) > 23 or not k.isascii():
-            return None
+    parts = [bytes((0xA0 | len(order),))]
+    for k, enc in order:
+        v = value[k]
         if type(v) is bytes:
-            enc = _head(2, len(v)) + v
+            n = len(v)
+            parts.append(enc + (bytes((0x40 | n,)) if n < 24 else _head(2, n)))
+            parts.append(v)
         elif type(v) is int and 0 <= v < 1 << 64:
-            enc = _head(0, v)
+            parts.append(enc + (bytes((v,)) if v < 24 else _head(0, v)))
         else:
             return None
-        items.append((bytes((0x60 | len(k),)) + k.encode("ascii"), enc))
-    items.sort()
-    return bytes((0xA0 | len(items),)) + b"".join(k + v for k, v in items)
+    return b"".join(parts)
 
 
 def encode_message(family: str, value: CborValue) -> bytes:

@@ -142,14 +142,16 @@ def _key_for(k: bytes, n: int, interval: int) -> bytes:
 
 def seal_frames(ts: TransportState, plaintexts: list[bytes]) -> tuple[TransportState, list[bytes]]:
     """The next frames of a direction, one per plaintext (as many :func:`seal_frame` calls)."""
-    k, n, interval = ts.cipher.k, ts.cipher.n, ts.rekey_interval
+    cs = ts.cipher
+    k, n, interval = cs.k, cs.n, ts.rekey_interval
     assert k is not None
     frames = []
     for plaintext in plaintexts:
         # [CAR-020] a transport message is at most 65535 bytes
         if len(plaintext) > MAX_FRAME_PLAINTEXT:
             raise Reject(Reason.NOISE_MESSAGE_LENGTH, "CAR-020", f"{len(plaintext)} bytes of plaintext")
-        k = _key_for(k, n, interval)
+        if n and not n % interval:
+            k = _key_for(k, n, interval)
         frames.append(n.to_bytes(COUNTER_SIZE, "big") + noise.encrypt_at(k, n, b"", plaintext))
         n += 1
     return TransportState(cipher=noise.CipherState(k=k, n=n), rekey_interval=interval), frames
@@ -163,9 +165,8 @@ def seal_frame(ts: TransportState, plaintext: bytes) -> tuple[TransportState, by
 
 def _open_one(k: bytes, n: int, interval: int, frame: bytes | memoryview) -> tuple[bytes, bytes]:
     """The key after the frame of counter ``n`` and its plaintext."""
-    size_ok = COUNTER_SIZE + noise.TAGLEN <= len(frame) <= COUNTER_SIZE + noise.MAX_MESSAGE
     # [CAR-017] counter and a ciphertext of 16 to 65535 bytes
-    if not size_ok:
+    if not COUNTER_SIZE + noise.TAGLEN <= len(frame) <= COUNTER_SIZE + noise.MAX_MESSAGE:
         raise Reject(Reason.TRANSPORT_FRAME_MALFORMED, "CAR-017", f"{len(frame)} bytes")
     counter = int.from_bytes(frame[:COUNTER_SIZE], "big")
     # [CAR-018] not below the next counter (a replay)
@@ -174,7 +175,8 @@ def _open_one(k: bytes, n: int, interval: int, frame: bytes | memoryview) -> tup
     # [CAR-019] not above the next counter (reordered or lost frames)
     if counter > n:
         raise Reject(Reason.TRANSPORT_REORDER, "CAR-019", f"counter {counter}, expected {n}")
-    k = _key_for(k, n, interval)
+    if n and not n % interval:
+        k = _key_for(k, n, interval)
     return k, noise.decrypt_at(k, n, b"", frame[COUNTER_SIZE:])
 
 
@@ -182,7 +184,8 @@ def open_frames(ts: TransportState, frames: Sequence[bytes | memoryview]) -> tup
     """Accept frames in order, as many :func:`open_frame` calls, up to the first refused one:
     ``(state after the accepted frames, their plaintexts, the refusal or None)``. A frame may be a
     view of a larger buffer (a socket read holding many); it is read, not kept."""
-    k, n, interval = ts.cipher.k, ts.cipher.n, ts.rekey_interval
+    cs = ts.cipher
+    k, n, interval = cs.k, cs.n, ts.rekey_interval
     assert k is not None
     out: list[bytes] = []
     error = None
