@@ -650,52 +650,49 @@ class CarrierNode:
         return (self.friends, self.relay_seen)
 
     def _received(self, s: Session, frames: list[bytes | memoryview]) -> None:
-        """Frames that arrived on a session; a frame that fails ends the session (its stream can no
-        longer be trusted), as does a connection that fails while answering."""
-        try:
-            self._frames(s, frames)
-        except Reject as e:
-            self._reject(e, "frame")
-            self._close(s)
-        except (ConnectionError, OSError):
-            self._close(s)
-
-    def _frames(self, s: Session, frames: list[bytes | memoryview]) -> None:
-        """Open the frames that arrived together, dispatch their packets in order (consecutive bulk
-        chunks in one step), then end the session if a frame was refused."""
-        s.recv, plaintexts, error = S.open_frames(s.recv, frames)
+        """Open the frames that arrived together and dispatch their packets in order (consecutive
+        bulk chunks in one step). A refused packet is dropped; a refused frame ends the session (its
+        stream can no longer be trusted), as does a connection that fails while answering."""
         before = self._snapshot()
         try:
+            s.recv, plaintexts, error = S.open_frames(s.recv, frames)
             bulk: list[dict[str, Any]] = []
             for data in plaintexts:
                 try:
                     kind, packet = M.decode_message("session", data)
-                except Reject as e:
-                    self._reject(e, "packet")
-                    continue
-                if kind == "session.bulk":
-                    bulk.append(packet)
-                    continue
-                if bulk:
-                    self._bulk(s, bulk)
-                    bulk = []
-                try:
+                    if kind == "session.bulk":
+                        bulk.append(packet)
+                        continue
+                    if bulk:
+                        self._bulk(s, bulk)
+                        bulk = []
                     self._dispatch(s, kind[8:], packet)  # without "session."
                 except Reject as e:
                     self._reject(e, "packet")
             if bulk:
                 self._bulk(s, bulk)
+            if error is not None:
+                self._reject(error, "frame")
+                self._close(s)
+        except (ConnectionError, OSError):
+            self._close(s)
         finally:
             if self._snapshot() != before:
                 self.save()
-        if error is not None:
-            raise error
 
     # -- the friend layer -----------------------------------------------------------------------
 
     def _dispatch(self, s: Session, kind: str, p: dict[str, Any]) -> None:
         peer = s.peer
-        if kind == "friend_request":
+        if kind == "message":
+            F.require_friend(self.friends, peer)
+            self.events.put_nowait({"event": "message", "peer": peer, "did": s.did, "data": p["msg"], "offline": False})
+            self._send(s, {"type": 37, "id": p["id"]})
+        elif kind == "receipt":
+            fut = self._receipts.pop((peer, p["id"]), None) or self._receipts.pop((peer, RELAY_RECEIPT), None)
+            if fut is not None and not fut.done():
+                fut.set_result(None)
+        elif kind == "friend_request":
             before = self.friends.state(peer)
             self.friends = F.receive_request(self.friends, peer, p["nospam"])
             if self.friends.state(peer) == "friend" and before != "friend":
@@ -711,10 +708,6 @@ class CarrierNode:
         elif kind == "friend_remove":
             self.friends = F.remove(self.friends, peer)
             self.events.put_nowait({"event": "friend_removed", "peer": peer})
-        elif kind == "message":
-            F.require_friend(self.friends, peer)
-            self.events.put_nowait({"event": "message", "peer": peer, "did": s.did, "data": p["msg"], "offline": False})
-            self._send(s, {"type": 37, "id": p["id"]})
         elif kind == "bulk":
             self._bulk(s, [p])
         elif kind == "invite_request":
@@ -723,13 +716,9 @@ class CarrierNode:
                                    "bundle": p.get("bundle")})
         elif kind == "invite_response":
             self.invites = F.receive_invite_response(self.invites, peer, p["tid"])
-            fut = self._invite_replies.pop((peer, p["tid"]), None)
-            if fut is not None and not fut.done():
-                fut.set_result(p)
-        elif kind == "receipt":
-            fut2 = self._receipts.pop((peer, p["id"]), None) or self._receipts.pop((peer, RELAY_RECEIPT), None)
-            if fut2 is not None and not fut2.done():
-                fut2.set_result(None)
+            reply = self._invite_replies.pop((peer, p["tid"]), None)
+            if reply is not None and not reply.done():
+                reply.set_result(p)
         else:
             self._dispatch_relay(s, kind, p)
 

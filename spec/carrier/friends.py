@@ -139,7 +139,10 @@ class Friends(_Model):
     peers: tuple[tuple[bytes, str], ...] = ()
 
     def state(self, peer: bytes) -> str | None:
-        return next((s for p, s in self.peers if p == peer), None)
+        for p, s in self.peers:
+            if p == peer:
+                return s
+        return None
 
     def _with(self, peer: bytes, state: str | None) -> Friends:
         rest = tuple((p, s) for p, s in self.peers if p != peer)

@@ -128,6 +128,16 @@ class TransportState(_Model):
     """Both ends rekey before every counter that is a positive multiple of this."""
 
 
+_validate_transport = TransportState.__pydantic_validator__.validate_python
+
+
+def _transport(k: bytes, n: int, interval: int) -> TransportState:
+    """``TransportState(cipher=CipherState(k=k, n=n), rekey_interval=interval)``, validated by the
+    model's own validator as the constructors would, without their two Python frames (a frame's
+    sealing and opening build one per call)."""
+    return _validate_transport({"cipher": {"k": k, "n": n}, "rekey_interval": interval})
+
+
 def transport_pair(hs: noise.HandshakeState, rekey_interval: int = DEFAULT_REKEY_INTERVAL) -> tuple[TransportState, TransportState]:
     """``(send, receive)`` transport states of a party whose handshake is finished."""
     c1, c2 = noise.split(hs)
@@ -154,7 +164,7 @@ def seal_frames(ts: TransportState, plaintexts: list[bytes]) -> tuple[TransportS
             k = _key_for(k, n, interval)
         frames.append(n.to_bytes(COUNTER_SIZE, "big") + noise.encrypt_at(k, n, b"", plaintext))
         n += 1
-    return TransportState(cipher=noise.CipherState(k=k, n=n), rekey_interval=interval), frames
+    return _transport(k, n, interval), frames
 
 
 def seal_frame(ts: TransportState, plaintext: bytes) -> tuple[TransportState, bytes]:
@@ -199,7 +209,7 @@ def open_frames(ts: TransportState, frames: Sequence[bytes | memoryview]) -> tup
         n += 1
     if not out:
         return ts, out, error
-    return TransportState(cipher=noise.CipherState(k=k, n=n), rekey_interval=interval), out, error
+    return _transport(k, n, interval), out, error
 
 
 def open_frame(ts: TransportState, frame: bytes) -> tuple[TransportState, bytes]:
