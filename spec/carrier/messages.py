@@ -166,9 +166,12 @@ SESSION_TYPES: Final[dict[int, tuple[str, Schema]]] = {
 }
 SESSION_CODES: Final = {name: code for code, (name, _) in SESSION_TYPES.items()}
 _SESSION_SHAPES: Final = {
-    code: (f"session.{name}", frozenset(schema) | {"type"}, frozenset(k for k, (_, req) in schema.items() if req) | {"type"})
+    code: (f"session.{name}", name, schema, frozenset(schema) | {"type"},
+           frozenset(k for k, (_, req) in schema.items() if req) | {"type"},
+           tuple((k, kind[0] == "bytes", kind[0] == "uint", kind) for k, (kind, _) in schema.items()))
     for code, (name, schema) in SESSION_TYPES.items()}
-"""Per session packet type: its kind name, the fields it may hold and the fields it must hold."""
+"""Per session packet type: its kind name, name and table, the fields it may hold, the fields it
+must hold, and per field whether it is a byte string or an unsigned integer (the common cases)."""
 
 
 def _is_int(v: Any) -> bool:
@@ -258,29 +261,32 @@ def _check_dht(value: dict[str, Any]) -> str:
 
 
 def _check_session(value: Any) -> str:
-    if not isinstance(value, dict) or "type" not in value or not _is_int(value["type"]):
+    code = value.get("type") if isinstance(value, dict) else None
+    if type(code) is not int and not _is_int(code):
         # [CAR-030] exactly the fields of the type, each of its CBOR type
         raise DecodeError(Reason.CARRIER_MSG_MALFORMED, "CAR-030", "session packet: not a map with an integer type")
-    entry = SESSION_TYPES.get(value["type"])
+    shape = _SESSION_SHAPES.get(code)
     # [CAR-031] a known session packet type
-    if entry is None:
-        raise DecodeError(Reason.CARRIER_MSG_UNKNOWN_TYPE, "CAR-031", f"type {value['type']}")
-    name, schema = entry
-    kind_name, allowed, required = _SESSION_SHAPES[value["type"]]
+    if shape is None:
+        raise DecodeError(Reason.CARRIER_MSG_UNKNOWN_TYPE, "CAR-031", f"type {code}")
+    kind_name, name, schema, allowed, required, fields = shape
     keys = value.keys()
     if not (keys <= allowed and required <= keys):
         _check_map(name, schema, value, extra_allowed=("type",))  # finds the unknown or missing field
-    for k, (kind, _) in schema.items():  # every field present is known, every required one present
-        if k not in value:
+    for k, is_bytes, is_uint, kind in fields:  # every field present is known, every required one present
+        v = value.get(k, _ABSENT)
+        if v is _ABSENT:
             continue
-        v, tag = value[k], kind[0]
         # the common valid cases, decided without building the field's name for a refusal
-        if tag == "bytes" and type(v) is bytes and kind[1] <= len(v) <= kind[2]:
+        if is_bytes and type(v) is bytes and kind[1] <= len(v) <= kind[2]:
             continue
-        if tag == "uint" and type(v) is int and 0 <= v <= kind[1]:
+        if is_uint and type(v) is int and 0 <= v <= kind[1]:
             continue
         _check_field(f"{name}.{k}", kind, v)
     return kind_name
+
+
+_ABSENT: Final = object()
 
 
 def check_message(family: str, value: CborValue) -> str:
@@ -321,7 +327,7 @@ def _flat_map(data: bytes) -> dict[str, Any] | None:
     :func:`~spec.encoding.cbor.cbor_decode` returns for such an encoding, and None for anything
     else (which then takes the full decoder, with its reasons)."""
     size = len(data)
-    if not size or data[0] & 0xE0 != 0xA0 or data[0] & 0x1F > 23:
+    if not size or data[0] & 0xE0 != 0xA0 or data[0] > 0xB7:  # a map of at most 23 entries
         return None
     out: dict[str, Any] = {}
     pos, previous = 1, b""
@@ -329,7 +335,7 @@ def _flat_map(data: bytes) -> dict[str, Any] | None:
         if pos >= size:
             return None
         head = data[pos]
-        if head & 0xE0 != 0x60 or head & 0x1F > 23:
+        if head & 0xE0 != 0x60 or head > 0x77:  # a text key of at most 23 bytes
             return None
         end = pos + 1 + (head & 0x1F)
         if end >= size:  # the key, and at least one byte of its value
@@ -337,28 +343,30 @@ def _flat_map(data: bytes) -> dict[str, Any] | None:
         key = data[pos:end]
         if key <= previous:
             return None
-        text = _key_text(key)
+        text = _KEY_TEXT.get(key) or _key_text(key)
         if text is None:
             return None
-        previous, pos = key, end
-        head = data[pos]
-        major, ai = head >> 5, head & 0x1F
+        previous = key
+        head = data[end]
+        ai = head & 0x1F
         if ai < 24:
-            arg, pos = ai, pos + 1
+            arg, pos = ai, end + 1
         elif ai <= 27:
             width = 1 << (ai - 24)
-            if pos + 1 + width > size:
+            pos = end + 1 + width
+            if pos > size:
                 return None
-            arg = int.from_bytes(data[pos + 1:pos + 1 + width], "big")
+            arg = int.from_bytes(data[end + 1:pos], "big")
             if arg < (24 if width == 1 else 1 << (4 * width)):
                 return None
-            pos += 1 + width
         else:
             return None
+        major = head >> 5
         if major == 2:
-            if pos + arg > size:
+            end = pos + arg
+            if end > size:
                 return None
-            out[text], pos = data[pos:pos + arg], pos + arg
+            out[text], pos = data[pos:end], end
         elif major == 0:
             out[text] = arg
         else:
@@ -388,39 +396,49 @@ def encode_bulk(tid: int, data: bytes) -> list[bytes]:
             for chunk in (view[at:at + MAX_BULK_CHUNK] for at in range(0, len(data), MAX_BULK_CHUNK))]
 
 
-_FLAT_ORDER: dict[tuple[Any, ...], tuple[tuple[str, bytes], ...] | None] = {}
-"""Key sets of flat maps and their keys in the deterministic order, each with its encoding, or None
-when a key is not short ASCII text (a memo; at most 256)."""
+_FLAT_ORDER: dict[tuple[Any, ...], tuple[int, tuple[tuple[str, bytes], ...]] | None] = {}
+"""Key sets of flat maps: the map's head byte and its keys in the deterministic order, each with its
+encoding, or None when a key is not short ASCII text (a memo; at most 256)."""
 
 
-def _flat_order(keys: tuple[Any, ...]) -> tuple[tuple[str, bytes], ...] | None:
-    if keys in _FLAT_ORDER:
-        return _FLAT_ORDER[keys]
-    order: tuple[tuple[str, bytes], ...] | None = None
+def _flat_order(keys: tuple[Any, ...]) -> tuple[int, tuple[tuple[str, bytes], ...]] | None:
+    order: tuple[int, tuple[tuple[str, bytes], ...]] | None = None
     if len(keys) <= 23 and all(type(k) is str and len(k) <= 23 and k.isascii() for k in keys):
         # [CBOR-003] map keys in the order of their encodings
         encoded = sorted((bytes((0x60 | len(k),)) + k.encode("ascii"), k) for k in keys)
-        order = tuple((k, enc) for enc, k in encoded)
+        order = (0xA0 | len(keys), tuple((k, enc) for enc, k in encoded))
     if len(_FLAT_ORDER) < 256:
         _FLAT_ORDER[keys] = order
     return order
 
 
+def _uint_head(major: int, v: int) -> bytes:
+    """:func:`~spec.encoding.cbor._head` for the widths a session packet meets first."""
+    if v < 24:
+        return bytes((major | v,))
+    if v < 0x100:
+        return bytes((major | 24, v))
+    if v < 0x10000:
+        return bytes((major | 25, v >> 8, v & 0xFF))
+    return _head(major >> 5, v)
+
+
 def _encode_flat(value: dict[str, Any]) -> bytes | None:
     """The deterministic encoding of a map of short ASCII keys to unsigned integers and byte strings
     (what :func:`~spec.encoding.cbor.cbor_encode` gives for it), or None for any other map."""
-    order = _flat_order(tuple(value))
-    if order is None:
+    keys = tuple(value)
+    shape = _FLAT_ORDER[keys] if keys in _FLAT_ORDER else _flat_order(keys)
+    if shape is None:
         return None
-    parts = [bytes((0xA0 | len(order),))]
+    head, order = shape
+    parts = [bytes((head,))]
     for k, enc in order:
         v = value[k]
         if type(v) is bytes:
-            n = len(v)
-            parts.append(enc + (bytes((0x40 | n,)) if n < 24 else _head(2, n)))
+            parts.append(enc + _uint_head(0x40, len(v)))
             parts.append(v)
         elif type(v) is int and 0 <= v < 1 << 64:
-            parts.append(enc + (bytes((v,)) if v < 24 else _head(0, v)))
+            parts.append(enc + _uint_head(0, v))
         else:
             return None
     return b"".join(parts)
