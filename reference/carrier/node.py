@@ -93,11 +93,8 @@ class Session:
     conn: Connection
     send: S.TransportState
     recv: S.TransportState
-
-    @property
-    def transport(self) -> asyncio.Transport:
-        assert self.conn.transport is not None
-        return self.conn.transport
+    transport: asyncio.Transport
+    """The connection's transport (kept here: the data path reads it for every packet)."""
 
 
 SEND_BATCH_BYTES = 256 * 1024
@@ -578,7 +575,8 @@ class CarrierNode:
 
     def _open(self, hs: N.HandshakeState, peer: bytes, did: str, conn: Connection) -> Session:
         send, recv = S.transport_pair(hs)
-        s = Session(peer=peer, did=did, conn=conn, send=send, recv=recv)
+        assert conn.transport is not None
+        s = Session(peer=peer, did=did, conn=conn, send=send, recv=recv, transport=conn.transport)
         self.sessions[peer] = s  # an older session with the peer keeps reading until it closes
         conn.start(s)
         return s
@@ -643,7 +641,7 @@ class CarrierNode:
             t.write(_record(frames[0]))
         else:
             t.write(b"".join([x for f in frames for x in (struct.pack(">I", len(f)), f)]))
-        return s.conn.paused
+        return s.conn._writable is not None  # paused: above the high-water mark
 
     def _snapshot(self) -> tuple[Any, ...]:
         """What :meth:`save` writes, compared by identity (the spec's states are immutable values)."""
