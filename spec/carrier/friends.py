@@ -269,7 +269,7 @@ def bulk_chunks(b: Bulk, peer: bytes, chunks: list[tuple[int, int, bytes]], now:
         new.append(data)
         received += len(data)
         if received == t.total:
-            results.append(b"".join(t.chunks) + b"".join(new))
+            results.append(b"".join((*t.chunks, *new)))
         else:
             parts[key] = (t, new, received)
             results.append(None)
