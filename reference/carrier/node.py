@@ -141,7 +141,8 @@ def _split_frames(rest: bytes, data: bytes) -> tuple[list[bytes | memoryview], b
 class Deadlines:
     """Futures that fail with :class:`TimeoutError` when their time is up, kept in one heap under
     one timer: a timer of its own per message (``asyncio.timeout``) cost more than the rest of the
-    message's bookkeeping. A future that is done by then is simply dropped."""
+    message's bookkeeping. Futures that are done are dropped from the top of the heap as new ones
+    come (with equal timeouts that is all of them), or at the latest when their time is up."""
 
     def __init__(self) -> None:
         self._heap: list[tuple[float, int, asyncio.Future[Any]]] = []
@@ -151,8 +152,11 @@ class Deadlines:
     def add(self, fut: asyncio.Future[Any], timeout: float) -> None:
         loop = fut.get_loop()
         when = loop.time() + timeout
+        heap = self._heap
+        while heap and heap[0][2].done():  # answered: forgotten now, not at its deadline
+            heapq.heappop(heap)
         self._count += 1
-        heapq.heappush(self._heap, (when, self._count, fut))
+        heapq.heappush(heap, (when, self._count, fut))
         if self._timer is None or when < self._timer.when():
             if self._timer is not None:
                 self._timer.cancel()
