@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from spec.errors import Reason, Reject
 
-from reference.carrier.node import MAX_FRAME, Deadlines, _split_frames
+from reference.carrier.node import MAX_FRAME, CarrierNode, Deadlines, _split_frames
 
 
 def _feed(stream: bytes, cuts: list[int]) -> list[bytes]:
@@ -77,3 +77,40 @@ def test_deadlines_fail_late_futures_in_time_order_and_drop_answered_ones() -> N
     order, t_fast, t_slow = asyncio.run(go())
     assert order == ["answered", "fast", "slow"]
     assert 0.09 <= t_fast < 0.39 <= t_slow < 2.0  # (asyncio may fire a timer a clock tick early)
+
+
+def test_bulk_messages_both_ways_at_once_and_messages_between_them() -> None:
+    """Two friends send each other a 5 MiB bulk message at the same time, with 1 KiB messages in
+    between: both connections are flow-controlled in both directions (answers are written without
+    waiting, a sender waits above the high-water mark), and everything arrives whole, once."""
+    from test_carrier_node import NOW, Dids, config, next_event
+
+    async def go() -> None:
+        dids = Dids()
+        for label in ("alice", "bob"):
+            dids.publish(label)
+        alice = CarrierNode(config("alice"), dids, lambda: NOW)
+        bob = CarrierNode(config("bob"), dids, lambda: NOW)
+        await alice.start()
+        await bob.start()
+        alice.peers[bob.node_id] = ("127.0.0.1", bob.tcp_port)
+        bob.peers[alice.node_id] = ("127.0.0.1", alice.tcp_port)
+        try:
+            await alice.add_friend(bob.address, "hi")
+            await next_event(bob, "friend_request")
+            await bob.accept_friend(alice.node_id)
+            await next_event(alice, "friend_added")
+            big_a, big_b = bytes(range(256)) * 20480, bytes(range(255, -1, -1)) * 20480  # 5 MiB each
+            sent = await asyncio.wait_for(asyncio.gather(
+                alice.send_message(bob.node_id, big_a), bob.send_message(alice.node_id, big_b),
+                *(alice.send_message(bob.node_id, bytes([i]) * 1024) for i in range(20))), 60)
+            assert sent == ["delivered"] * 22
+            got_b = [e["data"] for e in list(bob.events._queue) if e["event"] == "message"]
+            got_a = [e["data"] for e in list(alice.events._queue) if e["event"] == "message"]
+            assert got_a == [big_b] and sorted(got_b) == sorted([bytes([i]) * 1024 for i in range(20)] + [big_a])
+            assert not alice.rejected and not bob.rejected
+        finally:
+            await alice.stop()
+            await bob.stop()
+
+    asyncio.run(go())
