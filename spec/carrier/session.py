@@ -160,8 +160,7 @@ def seal_frames(ts: TransportState, plaintexts: list[bytes]) -> tuple[TransportS
         # [CAR-020] a transport message is at most 65535 bytes
         if len(plaintext) > MAX_FRAME_PLAINTEXT:
             raise Reject(Reason.NOISE_MESSAGE_LENGTH, "CAR-020", f"{len(plaintext)} bytes of plaintext")
-        if n and not n % interval:
-            k = _key_for(k, n, interval)
+        k = _key_for(k, n, interval)
         frames.append(n.to_bytes(COUNTER_SIZE, "big") + noise.encrypt_at(k, n, b"", plaintext))
         n += 1
     return _transport(k, n, interval), frames
@@ -185,8 +184,7 @@ def _open_one(k: bytes, n: int, interval: int, frame: bytes | memoryview) -> tup
     # [CAR-019] not above the next counter (reordered or lost frames)
     if counter > n:
         raise Reject(Reason.TRANSPORT_REORDER, "CAR-019", f"counter {counter}, expected {n}")
-    if n and not n % interval:
-        k = _key_for(k, n, interval)
+    k = _key_for(k, n, interval)
     return k, noise.decrypt_at(k, n, b"", frame[COUNTER_SIZE:])
 
 
