@@ -116,6 +116,12 @@ def test_batched_frames_are_sequential_frames(plaintexts, start, interval, data)
         opened.append(p)
     got, got_opened, got_error = S.open_frames(_ts(start, interval), frames)
     assert got == recv and got_opened == opened
+    # frames given as views of one buffer (as the node cuts them from a socket read) open alike
+    buffer = memoryview(b"".join(frames))
+    starts = [sum(len(f) for f in frames[:i]) for i in range(len(frames))]
+    views = [buffer[at:at + len(f)] for at, f in zip(starts, frames)]
+    got_v, opened_v, error_v = S.open_frames(_ts(start, interval), views)
+    assert got_v == got and opened_v == got_opened and (error_v is None) == (got_error is None)
     assert (got_error is None) == (error is None)
     if error is not None:
         assert got_error is not None and (got_error.reason, got_error.rule) == (error.reason, error.rule)
