@@ -65,7 +65,7 @@ def test_node_process_killed_mid_bulk(tmp_path: Path) -> None:
             sending = asyncio.ensure_future(alice.send_message(bob_id, big, timeout=60))
             await asyncio.sleep(0.5)
             os.kill(bob.p.pid, signal.SIGCONT)  # bob takes some of the chunks ...
-            await asyncio.sleep(0.01)
+            await asyncio.sleep(0.002)  # (82 chunks of 63 KiB: a few ms of work, so a short while)
             assert not sending.done()  # ... and is killed before the last one
             os.kill(bob.p.pid, signal.SIGKILL)
             bob.p.wait(timeout=30)
