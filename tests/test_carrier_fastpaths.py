@@ -17,7 +17,7 @@ from spec.carrier import messages as M
 from spec.carrier import noise as N
 from spec.carrier import session as S
 from spec.encoding.cbor import cbor_decode, cbor_encode
-from spec.errors import Reject
+from spec.errors import DecodeError, Reason, Reject
 
 FAST = settings(deadline=None, max_examples=150, suppress_health_check=[HealthCheck.too_slow])
 KEY = bytes(range(32))
@@ -68,12 +68,24 @@ def test_flat_decoding_declines_non_shortest_and_unsorted_forms() -> None:
 
 
 @FAST
-@given(st.integers(0, 2**64 - 1), st.integers(1, 5000))
+@given(st.integers(0, 2**64 - 1), st.one_of(st.integers(1, 5000), st.integers(60000, 200000),
+                                             st.integers(M.MAX_BULK - 70000, M.MAX_BULK)))
 def test_bulk_template_is_encode_message(tid, size) -> None:
     data = os.urandom(size)
-    expected = [M.encode_message("session", {"type": 36, "tid": tid, "total": size, "data": data[at:at + 1024]})
-                for at in range(0, size, 1024)]
+    step = M.MAX_BULK_CHUNK
+    expected = [M.encode_message("session", {"type": 36, "tid": tid, "total": size, "data": data[at:at + step]})
+                for at in range(0, size, step)]
     assert M.encode_bulk(tid, data) == expected
+
+
+def test_the_largest_bulk_packet_fills_one_transport_frame() -> None:
+    """MAX_BULK_CHUNK is the largest whole number of KiB whose packet, with the widest tid and
+    total, fits one transport frame; a packet one KiB larger would not."""
+    widest = {"type": 36, "tid": 2**64 - 1, "total": M.MAX_BULK}
+    assert len(M.encode_message("session", {**widest, "data": bytes(M.MAX_BULK_CHUNK)})) <= S.MAX_FRAME_PLAINTEXT
+    assert len(cbor_encode({**widest, "data": bytes(M.MAX_BULK_CHUNK + 1024)})) > S.MAX_FRAME_PLAINTEXT
+    _, frames = S.seal_frames(_ts(0, 1 << 20), M.encode_bulk(2**64 - 1, bytes(M.MAX_BULK)))  # refuses a packet too large
+    assert len(frames) == -(-M.MAX_BULK // M.MAX_BULK_CHUNK) == 82
 
 
 def _ts(n: int, interval: int) -> S.TransportState:
@@ -104,6 +116,12 @@ def test_batched_frames_are_sequential_frames(plaintexts, start, interval, data)
         opened.append(p)
     got, got_opened, got_error = S.open_frames(_ts(start, interval), frames)
     assert got == recv and got_opened == opened
+    # frames given as views of one buffer (as the node cuts them from a socket read) open alike
+    buffer = memoryview(b"".join(frames))
+    starts = [sum(len(f) for f in frames[:i]) for i in range(len(frames))]
+    views = [buffer[at:at + len(f)] for at, f in zip(starts, frames)]
+    got_v, opened_v, error_v = S.open_frames(_ts(start, interval), views)
+    assert got_v == got and opened_v == got_opened and (error_v is None) == (got_error is None)
     assert (got_error is None) == (error is None)
     if error is not None:
         assert got_error is not None and (got_error.reason, got_error.rule) == (error.reason, error.rule)
@@ -127,3 +145,64 @@ def test_batched_bulk_chunks_are_sequential_chunks(ops, now) -> None:
     batch, got = F.bulk_chunks(start, peer, ops, now)
     assert [(r.reason, r.rule) if isinstance(r, Reject) else r for r in got] == results
     assert batch == one
+
+
+def _check_session_walk(value) -> str:
+    """The session packet check as a plain walk of the table (the form before the key-set shortcut)."""
+    if not isinstance(value, dict) or "type" not in value or not M._is_int(value["type"]):
+        raise DecodeError(Reason.CARRIER_MSG_MALFORMED, "CAR-030", "not a map with an integer type")
+    entry = M.SESSION_TYPES.get(value["type"])
+    if entry is None:
+        raise DecodeError(Reason.CARRIER_MSG_UNKNOWN_TYPE, "CAR-031", "unknown type")
+    name, schema = entry
+    M._check_map(name, schema, value, extra_allowed=("type",))
+    if name == "friend_request" and len(cbor_encode(value)) > M.MAX_FRIEND_REQUEST:
+        raise DecodeError(Reason.CARRIER_MSG_TOO_LARGE, "CAR-033", "too long")
+    return f"session.{name}"
+
+
+FIELDS = sorted({k for _, schema in M.SESSION_TYPES.values() for k in schema}) + ["type", "ext"]
+field_values = st.one_of(st.integers(-2, 2**64), st.booleans(), st.binary(max_size=70), st.text(max_size=70),
+                         st.lists(st.integers(0, 3), max_size=2), st.none())
+session_maps = st.one_of(
+    st.builds(lambda code, rest: {"type": code, **rest},
+              st.one_of(st.sampled_from(sorted(M.SESSION_TYPES)), st.integers(-1, 100), st.booleans(), st.text(max_size=2)),
+              st.dictionaries(st.sampled_from(FIELDS), field_values, max_size=6)),
+    st.dictionaries(st.one_of(st.sampled_from(FIELDS), st.integers(0, 3)), field_values, max_size=5),
+    field_values)
+
+
+def _outcome(f, value):
+    try:
+        return f(value)
+    except Reject as e:
+        return (e.reason, e.rule)
+
+
+@settings(deadline=None, max_examples=600, suppress_health_check=[HealthCheck.too_slow])
+@given(session_maps)
+def test_session_check_agrees_with_the_table_walk(value) -> None:
+    """The key-set shortcut of the session check accepts exactly what the walk of the table
+    accepts, with the same kind, and refuses exactly the rest with the same reason and rule."""
+    assert _outcome(lambda v: M.check_message("session", v), value) == _outcome(_check_session_walk, value)
+
+
+@FAST
+@given(st.sampled_from(sorted(M.SESSION_TYPES)), st.data())
+def test_session_check_agrees_on_well_formed_packets(code, data) -> None:
+    """Packets built from their own table (so mostly valid, some fields at or past their bounds)."""
+    _, schema = M.SESSION_TYPES[code]
+    value: dict = {"type": code}
+    for k, (kind, required) in schema.items():
+        if not required and data.draw(st.booleans()):
+            continue
+        tag = kind[0]
+        if tag in ("uint", "range"):
+            hi = kind[1] if tag == "uint" else kind[2]
+            value[k] = data.draw(st.sampled_from([0, 1, hi, hi + 1]))
+        elif tag in ("bytes", "text"):
+            size = data.draw(st.sampled_from([kind[1], max(kind[1] - 1, 0), min(kind[2], 40), kind[2] + 1]))
+            value[k] = bytes(size) if tag == "bytes" else "t" * size
+        else:
+            value[k] = []
+    assert _outcome(lambda v: M.check_message("session", v), value) == _outcome(_check_session_walk, value)

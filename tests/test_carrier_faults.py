@@ -308,9 +308,9 @@ def test_flood_of_friend_requests() -> None:
 class DroppingRelay(RelayNode):
     """A relay that takes store requests and keeps (and acknowledges) nothing."""
 
-    async def _dispatch_relay(self, s, kind: str, p: dict[str, Any]) -> None:
+    def _dispatch_relay(self, s, kind: str, p: dict[str, Any]) -> None:
         if kind != "relay_store":
-            await super()._dispatch_relay(s, kind, p)
+            super()._dispatch_relay(s, kind, p)
 
 
 @pytest.mark.parametrize("relay_kind", ["full", "dropping"])

@@ -50,7 +50,7 @@ async def scenario(url: str, rpc: RpcClient) -> None:
 
         _publish(rpc, "deactivate", "bob", NOW - 50)
         for s in list(alice.sessions.values()):
-            s.writer.close()
+            s.transport.close()
         alice.sessions.clear()
         with pytest.raises(ConnectionError):
             await alice.connect(bob.node_id)

@@ -60,12 +60,12 @@ def test_node_process_killed_mid_bulk(tmp_path: Path) -> None:
             assert await alice.send_message(bob_id, b"acknowledged before the kill") == "delivered"
             assert (await asyncio.to_thread(bob.expect, "event", "message"))["data"] == "acknowledged before the kill"
 
-            big = b"0123456789abcdef" * (5 * 1024 * 1024 // 16)  # 5 MiB: 5120 chunks
+            big = b"0123456789abcdef" * (5 * 1024 * 1024 // 16)  # 5 MiB: 82 chunks
             os.kill(bob.p.pid, signal.SIGSTOP)  # bob stops reading: the transfer cannot finish
             sending = asyncio.ensure_future(alice.send_message(bob_id, big, timeout=60))
             await asyncio.sleep(0.5)
             os.kill(bob.p.pid, signal.SIGCONT)  # bob takes some of the chunks ...
-            await asyncio.sleep(0.01)
+            await asyncio.sleep(0.002)  # (82 chunks of 63 KiB: a few ms of work, so a short while)
             assert not sending.done()  # ... and is killed before the last one
             os.kill(bob.p.pid, signal.SIGKILL)
             bob.p.wait(timeout=30)

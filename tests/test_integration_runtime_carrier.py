@@ -236,7 +236,7 @@ def test_inbound_through_the_node_is_admitted_by_the_runtime(nodes: dict[str, No
     a_did, b_did, chat = w.did("alice"), w.did("bob"), w.did("chat")
     befriend(w, alice, bob, "alice", "bob")
     rt_b = runtime(w, "bob", bob, tmp_path)
-    long = bytes(range(256)) * 40  # 10240 bytes: ten bulk chunks on the wire
+    long = bytes(range(256)) * 40  # 10240 bytes: a bulk message on the wire
     alice.send(a_did, b_did, chat.encode() + b"\n" + long)
     alice.flush()
     assert alice.outcomes == [(b_did, "delivered")]

@@ -12,6 +12,9 @@ bookkeeping. What the node does:
 * **Sessions** (TCP): ``Noise_IK`` towards a node id (the dialler always knows it), each message
   and transport frame written as ``length (u32 BE) || bytes``. Both sides verify the peer's DID
   binding through the resolver (:func:`spec.carrier.session.accept_peer`) before anything else.
+  A session's connection is an asyncio protocol (:class:`Connection`): once the handshake is done,
+  the frames a socket read brought are opened and their packets handled in the callback that
+  received them, with no task between the socket and the spec.
 * **Friends**: requests, accepts, removals, messages (bulk above 1024 bytes), invites and receipts,
   all through :mod:`spec.carrier.friends`; received events are put on :attr:`CarrierNode.events`.
 * **Offline delivery**: a message for a friend who cannot be reached is sealed for the friend
@@ -26,6 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import heapq
 import json
 import logging
 import os
@@ -86,44 +90,200 @@ class NodeConfig:
 class Session:
     peer: bytes
     did: str
-    reader: asyncio.StreamReader
-    writer: asyncio.StreamWriter
+    conn: Connection
     send: S.TransportState
     recv: S.TransportState
-    task: asyncio.Task[None] | None = None
+    transport: asyncio.Transport
+    """The connection's transport (kept here: the data path reads it for every packet)."""
 
 
-async def _read_chunk(reader: asyncio.StreamReader) -> bytes:
-    (size,) = struct.unpack(">I", await reader.readexactly(4))
-    if size > MAX_FRAME:
-        raise Reject(Reason.TRANSPORT_FRAME_MALFORMED, "CAR-017", f"{size}-byte frame announced")
-    return await reader.readexactly(size)
-
-
-def _write_chunk(writer: asyncio.StreamWriter, data: bytes) -> None:
-    writer.write(struct.pack(">I", len(data)) + data)
-
-
-READ_SIZE = 1 << 18
-"""Bytes asked of the socket at a time: a read takes every frame that has arrived."""
-SEND_BATCH = 64
-"""Frames sealed and written together when a bulk message is sent."""
+SEND_BATCH_BYTES = 256 * 1024
+"""Bytes of frames sealed and written together when a bulk message is sent (then the sender waits
+if the connection's buffer is above its high-water mark)."""
 DRAIN_ABOVE = 64 * 1024
-"""Bytes buffered by a session's writer above which a sender waits (asyncio's high-water mark)."""
+"""Bytes buffered by a connection above which a sender waits (asyncio's high-water mark)."""
+PAUSE_READING_ABOVE = 1 << 20
+"""Bytes buffered by a connection above which it stops reading (answers its peer does not read)."""
 
 
-def _split_frames(buf: bytes) -> tuple[list[bytes], bytes]:
-    """The whole ``length || frame`` records at the start of ``buf``, and the rest."""
-    frames, pos, size = [], 0, len(buf)
+def _record(data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + data
+
+
+def _split_frames(rest: bytes, data: bytes) -> tuple[list[bytes | memoryview], bytes]:
+    """The whole ``length || frame`` records in ``rest + data`` and what follows them. A record
+    that lies within ``data`` is a view of it (not copied); one begun in ``rest`` is joined once."""
+    frames: list[bytes | memoryview] = []
+    if rest:
+        if len(rest) < 4:
+            data, rest = rest + data, b""
+        else:
+            (n,) = struct.unpack_from(">I", rest)
+            if n > MAX_FRAME:
+                raise Reject(Reason.TRANSPORT_FRAME_MALFORMED, "CAR-017", f"{n}-byte frame announced")
+            need = 4 + n - len(rest)
+            if len(data) < need:
+                return frames, rest + data
+            frames.append(rest[4:] + data[:need])
+            data = data[need:] if need else data
+    view, pos, size = memoryview(data), 0, len(data)
     while size - pos >= 4:
-        (n,) = struct.unpack_from(">I", buf, pos)
+        (n,) = struct.unpack_from(">I", data, pos)
         if n > MAX_FRAME:
             raise Reject(Reason.TRANSPORT_FRAME_MALFORMED, "CAR-017", f"{n}-byte frame announced")
         if size - pos - 4 < n:
             break
-        frames.append(buf[pos + 4:pos + 4 + n])
+        frames.append(view[pos + 4:pos + 4 + n])
         pos += 4 + n
-    return frames, buf[pos:]
+    return frames, bytes(view[pos:]) if pos < size else b""
+
+
+class Deadlines:
+    """Futures that fail with :class:`TimeoutError` when their time is up, kept in one heap under
+    one timer: a timer of its own per message (``asyncio.timeout``) cost more than the rest of the
+    message's bookkeeping. Futures that are done are dropped from the top of the heap as new ones
+    come (with equal timeouts that is all of them), or at the latest when their time is up."""
+
+    def __init__(self) -> None:
+        self._heap: list[tuple[float, int, asyncio.Future[Any]]] = []
+        self._count = 0
+        self._timer: asyncio.TimerHandle | None = None
+
+    def add(self, fut: asyncio.Future[Any], timeout: float) -> None:
+        loop = fut.get_loop()
+        when = loop.time() + timeout
+        heap = self._heap
+        while heap and heap[0][2].done():  # answered: forgotten now, not at its deadline
+            heapq.heappop(heap)
+        self._count += 1
+        heapq.heappush(heap, (when, self._count, fut))
+        if self._timer is None or when < self._timer.when():
+            if self._timer is not None:
+                self._timer.cancel()
+            self._timer = loop.call_at(when, self._expire, loop)
+
+    def _expire(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._timer = None
+        now = loop.time()
+        heap = self._heap
+        while heap and (heap[0][2].done() or heap[0][0] <= now):
+            fut = heapq.heappop(heap)[2]
+            if not fut.done():
+                fut.set_exception(TimeoutError("no answer in time"))
+        if heap:
+            self._timer = loop.call_at(heap[0][0], self._expire, loop)
+
+
+class Connection(asyncio.Protocol):
+    """One session's TCP connection. Records (``length u32 BE || bytes``) are cut from the stream
+    as it arrives; the handshake awaits them one at a time (:meth:`record`), and once the session is
+    open (:meth:`start`) its frames are handed to the node in the callback that received them.
+    Writing is flow-controlled: :meth:`drain` waits while the buffer is above the high-water mark."""
+
+    def __init__(self, node: CarrierNode, incoming: bool) -> None:
+        self.node = node
+        self.incoming = incoming
+        self.transport: asyncio.Transport | None = None
+        self.rest = b""
+        self.records: collections.deque[bytes | memoryview] = collections.deque()
+        self.error: Exception | None = None
+        self.session: Session | None = None
+        self.lost = False
+        self._waiter: asyncio.Future[None] | None = None
+        self._writable: asyncio.Future[None] | None = None
+        self._reading_paused = False
+        self.task: asyncio.Task[None] | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+        transport.set_write_buffer_limits(high=DRAIN_ABOVE)
+        sock = transport.get_extra_info("socket")
+        if sock is not None:  # frames are written whole: no Nagle delay between them
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        if self.incoming:
+            self.task = asyncio.ensure_future(self.node._incoming(self))
+
+    def data_received(self, data: bytes) -> None:
+        try:
+            frames, self.rest = _split_frames(self.rest, data)
+        except Reject as e:
+            self.rest = b""
+            if self.session is not None:  # a frame that fails ends the session
+                self.node._reject(e, "frame")
+                self.node._close(self.session)
+            else:
+                self.error = e
+                self._wake()
+            assert self.transport is not None
+            self.transport.close()
+            return
+        if self.session is None:
+            self.records.extend(frames)
+            self._wake()
+        elif frames:
+            self.node._received(self.session, frames)
+            assert self.transport is not None
+            if (self._writable is not None and not self._reading_paused
+                    and self.transport.get_write_buffer_size() > PAUSE_READING_ABOVE):
+                self._reading_paused = True  # until the peer reads what it was sent
+                self.transport.pause_reading()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.lost = True
+        self._wake()
+        if self._writable is not None and not self._writable.done():
+            self._writable.set_result(None)
+        if self.session is not None:
+            self.node._close(self.session)
+
+    def pause_writing(self) -> None:
+        self._writable = asyncio.get_running_loop().create_future()
+
+    def resume_writing(self) -> None:
+        fut, self._writable = self._writable, None
+        if fut is not None and not fut.done():
+            fut.set_result(None)
+        if self._reading_paused and self.transport is not None and not self.lost:
+            self._reading_paused = False
+            self.transport.resume_reading()
+
+    @property
+    def paused(self) -> bool:
+        """True while the buffer is above the high-water mark: a sender should :meth:`drain`."""
+        return self._writable is not None
+
+    async def drain(self) -> None:
+        if self._writable is not None:
+            await self._writable
+        if self.lost:
+            raise ConnectionResetError("the session is closed")
+
+    def _wake(self) -> None:
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(None)
+
+    async def record(self, timeout: float) -> bytes:
+        """The next whole record of the handshake."""
+        async with asyncio.timeout(timeout):
+            while not self.records:
+                if self.error is not None:
+                    raise self.error
+                if self.lost:
+                    raise ConnectionResetError("the connection closed during the handshake")
+                self._waiter = asyncio.get_running_loop().create_future()
+                await self._waiter
+        return bytes(self.records.popleft())
+
+    def start(self, s: Session) -> None:
+        """The handshake is done: frames from now on (and any that came with its last message) go to ``s``."""
+        self.session = s
+        if self.records:
+            frames = list(self.records)
+            self.records.clear()
+            self.node._received(s, frames)
+        if self.lost:
+            self.node._close(s)
 
 
 class CarrierNode:
@@ -151,6 +311,7 @@ class CarrierNode:
         self._pending: dict[int, asyncio.Future[dict[str, Any]]] = {}
         self._receipts: dict[tuple[bytes, int], asyncio.Future[None]] = {}
         self._invite_replies: dict[tuple[bytes, int], asyncio.Future[dict[str, Any]]] = {}
+        self._deadlines = Deadlines()
         self._txid = int.from_bytes(os.urandom(4), "big")
         self._msgid = int.from_bytes(os.urandom(4), "big")
         self._udp: asyncio.DatagramTransport | None = None
@@ -211,7 +372,7 @@ class CarrierNode:
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
         self._udp, _ = await loop.create_datagram_endpoint(lambda: _Udp(self), local_addr=(self.cfg.host, self.cfg.udp_port))
-        self._server = await asyncio.start_server(self._incoming, self.cfg.host, self.cfg.tcp_port)
+        self._server = await loop.create_server(lambda: Connection(self, True), self.cfg.host, self.cfg.tcp_port)
         for node_id, host, port in self.cfg.bootstrap:
             self._heard(node_id, host, port)
         if self.cfg.bootstrap:
@@ -219,7 +380,7 @@ class CarrierNode:
 
     async def stop(self) -> None:
         for s in list(self.sessions.values()):
-            await self._close(s)
+            self._close(s)
         if self._server is not None:
             self._server.close()
             await self._server.wait_closed()
@@ -400,49 +561,47 @@ class CarrierNode:
             where = where or await self.find_peer(peer)
             if where is None:
                 raise ConnectionError("peer not found in the DHT")
-            reader, writer = await asyncio.wait_for(asyncio.open_connection(*where), CONNECT_TIMEOUT)
+            loop = asyncio.get_running_loop()
+            _, conn = await asyncio.wait_for(loop.create_connection(lambda: Connection(self, False), *where), CONNECT_TIMEOUT)
+            assert conn.transport is not None
             try:
                 hs = S.start_handshake("IK", True, self.cfg.seed, os.urandom(32), peer)
                 hs, m1 = N.write_message(hs, S.binding_payload(self.binding))
-                _write_chunk(writer, m1)
-                await writer.drain()
-                hs, payload = N.read_message(hs, await asyncio.wait_for(_read_chunk(reader), CONNECT_TIMEOUT))
+                conn.transport.write(_record(m1))
+                hs, payload = N.read_message(hs, await conn.record(CONNECT_TIMEOUT))
                 b = S.accept_peer(hs, payload, self.resolve, self.now(), expected_node=peer)
-            except (Reject, asyncio.IncompleteReadError, asyncio.TimeoutError, OSError) as e:
-                writer.close()
+            except (Reject, asyncio.TimeoutError, OSError) as e:
+                conn.transport.close()
                 if isinstance(e, Reject):
                     self._reject(e, "handshake")
                 raise ConnectionError(f"handshake with peer failed: {e}") from e
-            return self._open(hs, peer, b.did, reader, writer)
+            return self._open(hs, peer, b.did, conn)
 
-    def _open(self, hs: N.HandshakeState, peer: bytes, did: str, reader: asyncio.StreamReader,
-              writer: asyncio.StreamWriter) -> Session:
-        sock = writer.get_extra_info("socket")
-        if sock is not None:  # frames are written whole: no Nagle delay between them
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    def _open(self, hs: N.HandshakeState, peer: bytes, did: str, conn: Connection) -> Session:
         send, recv = S.transport_pair(hs)
-        s = Session(peer=peer, did=did, reader=reader, writer=writer, send=send, recv=recv)
+        assert conn.transport is not None
+        s = Session(peer=peer, did=did, conn=conn, send=send, recv=recv, transport=conn.transport)
         self.sessions[peer] = s  # an older session with the peer keeps reading until it closes
-        s.task = asyncio.ensure_future(self._read_loop(s))
+        conn.start(s)
         return s
 
-    async def _incoming(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    async def _incoming(self, conn: Connection) -> None:
+        assert conn.transport is not None
         try:
             hs = S.start_handshake("IK", False, self.cfg.seed, os.urandom(32))
-            hs, payload = N.read_message(hs, await asyncio.wait_for(_read_chunk(reader), CONNECT_TIMEOUT))
+            hs, payload = N.read_message(hs, await conn.record(CONNECT_TIMEOUT))
             b = S.accept_peer(hs, payload, self.resolve, self.now())
             hs, m2 = N.write_message(hs, S.binding_payload(self.binding))
-            _write_chunk(writer, m2)
-            await writer.drain()
-        except (Reject, asyncio.IncompleteReadError, asyncio.TimeoutError, OSError) as e:
+            conn.transport.write(_record(m2))
+        except (Reject, asyncio.TimeoutError, OSError) as e:
             if isinstance(e, Reject):
                 self._reject(e, "handshake")
-            writer.close()
+            conn.transport.close()
             return
         peer = I.parse_address(b.address)[0]
-        self._open(hs, peer, b.did, reader, writer)
+        self._open(hs, peer, b.did, conn)
 
-    async def _close(self, s: Session) -> None:
+    def _close(self, s: Session) -> None:
         if self.sessions.get(s.peer) is s:
             del self.sessions[s.peer]
             # what waits for this peer's answer learns now that it will not come on this session
@@ -450,125 +609,122 @@ class CarrierNode:
                 fut = self._receipts.pop(key, None) or self._invite_replies.pop(key, None)
                 if fut is not None and not fut.done():
                     fut.set_exception(ConnectionError("the session closed before the peer answered"))
-        s.writer.close()
-        if s.task is not None and s.task is not asyncio.current_task():
-            s.task.cancel()
+        s.transport.close()
 
     async def send_packet(self, s: Session, value: dict[str, Any]) -> None:
         if self._write(s, [M.encode_message("session", value)]):
-            await s.writer.drain()
+            await s.conn.drain()
+
+    def _send(self, s: Session, value: dict[str, Any]) -> None:
+        """Send a packet from a callback (an answer): written now, not waited for; a connection whose
+        buffer grows above :data:`PAUSE_READING_ABOVE` stops reading until its peer reads."""
+        self._write(s, [M.encode_message("session", value)])
 
     async def send_encoded(self, s: Session, packets: list[bytes]) -> None:
-        """Send encoded session packets in order, a batch at a time."""
-        for at in range(0, len(packets), SEND_BATCH):
-            if self._write(s, packets[at:at + SEND_BATCH]):
-                await s.writer.drain()
+        """Send encoded session packets in order, about :data:`SEND_BATCH_BYTES` at a time."""
+        at = 0
+        while at < len(packets):
+            end, size = at, 0
+            while end < len(packets) and (end == at or size + len(packets[end]) <= SEND_BATCH_BYTES):
+                size += len(packets[end])
+                end += 1
+            if self._write(s, packets[at:end]):
+                await s.conn.drain()
+            at = end
 
     @staticmethod
     def _write(s: Session, packets: list[bytes]) -> bool:
         """Seal and write packets with no await in between, so frames reach the socket in counter
-        order without a lock; True when the writer's buffer is above the high-water mark and the
+        order without a lock; True when the connection's buffer is above the high-water mark and the
         sender should drain it (flow control)."""
-        w = s.writer
-        if w.transport.is_closing():
+        t = s.transport
+        if t.is_closing():
             raise ConnectionResetError("the session is closed")
         s.send, frames = S.seal_frames(s.send, packets)
-        w.write(b"".join(struct.pack(">I", len(f)) + f for f in frames))
-        return w.transport.get_write_buffer_size() > DRAIN_ABOVE
+        if len(frames) == 1:
+            t.write(_record(frames[0]))
+        else:
+            t.write(b"".join([x for f in frames for x in (struct.pack(">I", len(f)), f)]))
+        return s.conn._writable is not None  # paused: above the high-water mark
 
     def _snapshot(self) -> tuple[Any, ...]:
         """What :meth:`save` writes, compared by identity (the spec's states are immutable values)."""
         return (self.friends, self.relay_seen)
 
-    async def _read_loop(self, s: Session) -> None:
-        rest = b""
-        try:
-            while True:
-                data = await s.reader.read(READ_SIZE)
-                if not data:
-                    break
-                frames, rest = _split_frames(rest + data if rest else data)
-                if frames:
-                    await self._frames(s, frames)
-        except Reject as e:  # a frame that fails ends the session: its stream can no longer be trusted
-            self._reject(e, "frame")
-        except (ConnectionError, OSError):
-            pass
-        finally:
-            await self._close(s)
-
-    async def _frames(self, s: Session, frames: list[bytes]) -> None:
-        """Open the frames that arrived together, dispatch their packets in order (consecutive bulk
-        chunks in one step), then end the session if a frame was refused."""
-        s.recv, plaintexts, error = S.open_frames(s.recv, frames)
+    def _received(self, s: Session, frames: list[bytes | memoryview]) -> None:
+        """Open the frames that arrived together and dispatch their packets in order (consecutive
+        bulk chunks in one step). A refused packet is dropped; a refused frame ends the session (its
+        stream can no longer be trusted), as does a connection that fails while answering."""
         before = self._snapshot()
-        bulk: list[dict[str, Any]] = []
-        for data in plaintexts:
-            try:
-                kind, packet = M.decode_message("session", data)
-            except Reject as e:
-                self._reject(e, "packet")
-                continue
-            if kind == "session.bulk":
-                bulk.append(packet)
-                continue
+        try:
+            s.recv, plaintexts, error = S.open_frames(s.recv, frames)
+            bulk: list[dict[str, Any]] = []
+            for data in plaintexts:
+                try:
+                    kind, packet = M.decode_message("session", data)
+                    if kind == "session.bulk":
+                        bulk.append(packet)
+                        continue
+                    if bulk:
+                        self._bulk(s, bulk)
+                        bulk = []
+                    self._dispatch(s, kind[8:], packet)  # without "session."
+                except Reject as e:
+                    self._reject(e, "packet")
             if bulk:
-                await self._bulk(s, bulk)
-                bulk = []
-            try:
-                await self._dispatch(s, kind.removeprefix("session."), packet)
-            except Reject as e:
-                self._reject(e, "packet")
-        if bulk:
-            await self._bulk(s, bulk)
-        if self._snapshot() != before:
-            self.save()
-        if error is not None:
-            raise error
+                self._bulk(s, bulk)
+            if error is not None:
+                self._reject(error, "frame")
+                self._close(s)
+        except (ConnectionError, OSError):
+            self._close(s)
+        finally:
+            if self._snapshot() != before:
+                self.save()
 
     # -- the friend layer -----------------------------------------------------------------------
 
-    async def _dispatch(self, s: Session, kind: str, p: dict[str, Any]) -> None:
+    def _dispatch(self, s: Session, kind: str, p: dict[str, Any]) -> None:
         peer = s.peer
-        if kind == "friend_request":
+        if kind == "message":
+            F.require_friend(self.friends, peer)
+            self.events.put_nowait({"event": "message", "peer": peer, "did": s.did, "data": p["msg"], "offline": False})
+            self._send(s, {"type": 37, "id": p["id"]})
+        elif kind == "receipt":
+            fut = self._receipts.pop((peer, p["id"]), None) or self._receipts.pop((peer, RELAY_RECEIPT), None)
+            if fut is not None and not fut.done():
+                fut.set_result(None)
+        elif kind == "friend_request":
             before = self.friends.state(peer)
             self.friends = F.receive_request(self.friends, peer, p["nospam"])
             if self.friends.state(peer) == "friend" and before != "friend":
-                await self.events.put({"event": "friend_added", "peer": peer, "did": s.did})
+                self.events.put_nowait({"event": "friend_added", "peer": peer, "did": s.did})
             elif before is None:
-                await self.events.put({"event": "friend_request", "peer": peer, "did": s.did, "name": p["name"],
+                self.events.put_nowait({"event": "friend_request", "peer": peer, "did": s.did, "name": p["name"],
                                        "hello": p["hello"]})
         elif kind == "friend_accept":
             before = self.friends.state(peer)
             self.friends = F.receive_accept(self.friends, peer)
             if before != "friend":
-                await self.events.put({"event": "friend_added", "peer": peer, "did": s.did})
+                self.events.put_nowait({"event": "friend_added", "peer": peer, "did": s.did})
         elif kind == "friend_remove":
             self.friends = F.remove(self.friends, peer)
-            await self.events.put({"event": "friend_removed", "peer": peer})
-        elif kind == "message":
-            F.require_friend(self.friends, peer)
-            self.events.put_nowait({"event": "message", "peer": peer, "did": s.did, "data": p["msg"], "offline": False})
-            await self.send_packet(s, {"type": 37, "id": p["id"]})
+            self.events.put_nowait({"event": "friend_removed", "peer": peer})
         elif kind == "bulk":
-            await self._bulk(s, [p])
+            self._bulk(s, [p])
         elif kind == "invite_request":
             F.require_friend(self.friends, peer)
-            await self.events.put({"event": "invite", "peer": peer, "tid": p["tid"], "data": p["data"],
+            self.events.put_nowait({"event": "invite", "peer": peer, "tid": p["tid"], "data": p["data"],
                                    "bundle": p.get("bundle")})
         elif kind == "invite_response":
             self.invites = F.receive_invite_response(self.invites, peer, p["tid"])
-            fut = self._invite_replies.pop((peer, p["tid"]), None)
-            if fut is not None and not fut.done():
-                fut.set_result(p)
-        elif kind == "receipt":
-            fut2 = self._receipts.pop((peer, p["id"]), None) or self._receipts.pop((peer, RELAY_RECEIPT), None)
-            if fut2 is not None and not fut2.done():
-                fut2.set_result(None)
+            reply = self._invite_replies.pop((peer, p["tid"]), None)
+            if reply is not None and not reply.done():
+                reply.set_result(p)
         else:
-            await self._dispatch_relay(s, kind, p)
+            self._dispatch_relay(s, kind, p)
 
-    async def _bulk(self, s: Session, packets: list[dict[str, Any]]) -> None:
+    def _bulk(self, s: Session, packets: list[dict[str, Any]]) -> None:
         """Consecutive bulk chunks from one peer, as many single chunks would be taken."""
         try:
             F.require_friend(self.friends, s.peer)
@@ -584,9 +740,9 @@ class CarrierNode:
                 self._reject(r, "packet")
             elif r is not None:
                 self.events.put_nowait({"event": "message", "peer": s.peer, "did": s.did, "data": r, "offline": False})
-                await self.send_packet(s, {"type": 37, "id": p["tid"]})
+                self._send(s, {"type": 37, "id": p["tid"]})
 
-    async def _dispatch_relay(self, s: Session, kind: str, p: dict[str, Any]) -> None:
+    def _dispatch_relay(self, s: Session, kind: str, p: dict[str, Any]) -> None:
         """A plain node takes only relay_items, and only from its relay."""
         if kind != "relay_items" or self.cfg.relay is None or s.peer != self.cfg.relay[0]:
             return
@@ -624,22 +780,26 @@ class CarrierNode:
         F.require_friend(self.friends, peer)
         self._msgid = (self._msgid + 1) & M.U64
         msgid = self._msgid
-        try:
-            s = await self.connect(peer)
-        except (ConnectionError, OSError, asyncio.TimeoutError):
-            await self._relay_store(peer, data)
-            return "relayed"
+        s = self.sessions.get(peer)
+        if s is None:
+            try:
+                s = await self.connect(peer)
+            except (ConnectionError, OSError, asyncio.TimeoutError):
+                await self._relay_store(peer, data)
+                return "relayed"
         fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._receipts[(peer, msgid)] = fut
+        key = (peer, msgid)
+        self._receipts[key] = fut
         try:
             if len(data) <= M.MAX_MESSAGE:
-                await self.send_packet(s, {"type": 33, "id": msgid, "msg": data})
+                if self._write(s, [M.encode_message("session", {"type": 33, "id": msgid, "msg": data})]):
+                    await s.conn.drain()
             else:
                 await self.send_encoded(s, M.encode_bulk(msgid, data))
-            async with asyncio.timeout(timeout):  # awaits the receipt itself (wait_for adds a hop)
-                await fut
+            self._deadlines.add(fut, timeout)  # the receipt is awaited for ``timeout`` seconds
+            await fut
         finally:
-            self._receipts.pop((peer, msgid), None)
+            self._receipts.pop(key, None)
             if fut.done() and not fut.cancelled():
                 fut.exception()  # seen here, even when the write failed first
         return "delivered"
@@ -721,7 +881,7 @@ class CarrierNode:
                 kind, p = M.decode_message("session", self._open_from(sender, blob))
                 if kind != "session.message":
                     raise Reject(Reason.CARRIER_MSG_UNKNOWN_TYPE, "CAR-031", f"{kind} in a relay blob")
-                await self.events.put({"event": "message", "peer": sender, "data": p["msg"], "offline": True})
+                self.events.put_nowait({"event": "message", "peer": sender, "data": p["msg"], "offline": True})
                 delivered += 1
             except Reject as e:
                 self._reject(e, "relay item")
@@ -767,15 +927,15 @@ class RelayNode(CarrierNode):
                 R.Item(seq=q, sender=bytes.fromhex(f), stored=t, blob=bytes.fromhex(b)) for q, f, t, b in items)))
             for to, last, items in d["mailboxes"]))
 
-    async def _dispatch_relay(self, s: Session, kind: str, p: dict[str, Any]) -> None:
+    def _dispatch_relay(self, s: Session, kind: str, p: dict[str, Any]) -> None:
         now = self.now()
         if kind == "relay_store":
             self.store, seq = R.store(self.store, p["to"], s.peer, p["blob"], now)
             self.save()  # stored durably before the receipt acknowledges it
-            await self.send_packet(s, {"type": 37, "id": seq})
+            self._send(s, {"type": 37, "id": seq})
         elif kind == "relay_pull":
             items = R.pull(self.store, s.peer, p["after"], now)
-            await self.send_packet(s, {"type": 67, "items": [[i.seq, i.sender, i.stored, i.blob] for i in items]})
+            self._send(s, {"type": 67, "items": [[i.seq, i.sender, i.stored, i.blob] for i in items]})
         elif kind == "relay_delete":
             self.store = R.delete(self.store, s.peer, p["until"], now)
             self.save()

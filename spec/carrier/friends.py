@@ -23,7 +23,8 @@ answer; more are refused (a flood costs the receiver nothing).
 Bulk messages
 -------------
 
-A message longer than 1024 bytes travels as ``bulk`` chunks of at most 1024 bytes that share a
+A message longer than 1024 bytes travels as ``bulk`` chunks of at most 64512 bytes
+(:data:`~spec.carrier.messages.MAX_BULK_CHUNK`, one chunk per transport frame) that share a
 transaction id ``tid`` and carry the ``total`` size (at most 5 MiB). The receiver appends chunks
 in order; when ``total`` bytes have arrived, the message is complete. A transfer whose first chunk
 arrived more than 60 seconds ago (``TASSEMBLY_TIMEOUT``) is dropped.
@@ -138,7 +139,10 @@ class Friends(_Model):
     peers: tuple[tuple[bytes, str], ...] = ()
 
     def state(self, peer: bytes) -> str | None:
-        return next((s for p, s in self.peers if p == peer), None)
+        for p, s in self.peers:
+            if p == peer:
+                return s
+        return None
 
     def _with(self, peer: bytes, state: str | None) -> Friends:
         rest = tuple((p, s) for p, s in self.peers if p != peer)
@@ -265,7 +269,7 @@ def bulk_chunks(b: Bulk, peer: bytes, chunks: list[tuple[int, int, bytes]], now:
         new.append(data)
         received += len(data)
         if received == t.total:
-            results.append(b"".join(t.chunks) + b"".join(new))
+            results.append(b"".join((*t.chunks, *new)))
         else:
             parts[key] = (t, new, received)
             results.append(None)

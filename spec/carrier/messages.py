@@ -26,7 +26,8 @@ friend request hello      1.. bytes            ``carrier_add_friend`` (non-empty
 friend request, encoded   <= 1016 bytes        Tox ``TOX_MAX_FRIEND_REQUEST_LENGTH``
 message body              1..1024 bytes        ``CARRIER_MAX_APP_MESSAGE_LEN``
 bulk total                1..5 MiB             ``CARRIER_MAX_APP_BULKMSG_LEN``
-bulk chunk                1..1024 bytes        ``BULKMSG`` chunks of ``CARRIER_MAX_APP_MESSAGE_LEN``
+bulk chunk                1..64512 bytes       spec choice: one chunk fills one transport frame
+                                               (Carrier v1's ``BULKMSG`` chunks are 1024 bytes)
 invite data               0..8192 bytes        ``CARRIER_MAX_INVITE_DATA_LEN``
 invite bundle             0..511 bytes         ``CARRIER_MAX_BUNDLE_LEN``
 invite reply reason       0..255 bytes         ``CARRIER_MAX_INVITE_REPLY_REASON_LEN``
@@ -53,6 +54,7 @@ __all__ = [
     "SESSION_TYPES",
     "MAX_MESSAGE",
     "MAX_BULK",
+    "MAX_BULK_CHUNK",
     "MAX_FRIEND_REQUEST",
     "RELAY_MAX_BLOB",
     "RELAY_MIN_BLOB",
@@ -65,6 +67,9 @@ __all__ = [
 
 MAX_MESSAGE: Final = 1024
 MAX_BULK: Final = 5 * 1024 * 1024
+MAX_BULK_CHUNK: Final = 63 * 1024
+"""The largest bulk chunk: the largest whole number of KiB whose bulk packet (the chunk and at most
+40 bytes of CBOR around it) fits one Noise transport message (65535 bytes less the 16-byte tag)."""
 MAX_FRIEND_REQUEST: Final = 1016
 MAX_INVITE_DATA: Final = 8192
 MAX_BUNDLE: Final = 511
@@ -98,6 +103,9 @@ R_BOUND = rule(
     "Every field lies within its bound (sizes of byte and text strings, list lengths, integer ranges) as "
     "the table of bounds says.",
     suite="carrier", upstream="carrier.h CARRIER_MAX_* constants",
+    note="Deviation: a bulk chunk holds up to 64512 bytes, one chunk per Noise transport frame (Carrier v1 "
+         "cuts bulk messages into 1024-byte BULKMSG packets, each its own Tox packet); the 5 MiB total, the "
+         "1024-byte message and the other bounds are upstream's.",
 )
 R_FRIEND_REQUEST = rule(
     "CAR-033", Reason.CARRIER_MSG_TOO_LARGE,
@@ -149,7 +157,7 @@ SESSION_TYPES: Final[dict[int, tuple[str, Schema]]] = {
                              "reason": (("text", 0, MAX_REASON), False), "bundle": (("text", 0, MAX_BUNDLE), False),
                              "data": (("bytes", 0, MAX_INVITE_DATA), False)}),
     36: ("bulk", {"tid": (("uint", U64), True), "total": (("range", 1, MAX_BULK), True),
-                  "data": (("bytes", 1, MAX_MESSAGE), True)}),
+                  "data": (("bytes", 1, MAX_BULK_CHUNK), True)}),
     37: ("receipt", {"id": (("uint", U64), True)}),
     64: ("relay_store", {"to": (ID, True), "blob": (("bytes", RELAY_MIN_BLOB, RELAY_MAX_BLOB), True)}),
     65: ("relay_pull", {"after": (("uint", U64), True)}),
@@ -157,6 +165,13 @@ SESSION_TYPES: Final[dict[int, tuple[str, Schema]]] = {
     67: ("relay_items", {"items": (("items",), True)}),
 }
 SESSION_CODES: Final = {name: code for code, (name, _) in SESSION_TYPES.items()}
+_SESSION_SHAPES: Final = {
+    code: (f"session.{name}", name, schema, frozenset(schema) | {"type"},
+           frozenset(k for k, (_, req) in schema.items() if req) | {"type"},
+           tuple((k, kind[0] == "bytes", kind[0] == "uint", kind) for k, (kind, _) in schema.items()))
+    for code, (name, schema) in SESSION_TYPES.items()}
+"""Per session packet type: its kind name, name and table, the fields it may hold, the fields it
+must hold, and per field whether it is a byte string or an unsigned integer (the common cases)."""
 
 
 def _is_int(v: Any) -> bool:
@@ -246,16 +261,32 @@ def _check_dht(value: dict[str, Any]) -> str:
 
 
 def _check_session(value: Any) -> str:
-    if not isinstance(value, dict) or "type" not in value or not _is_int(value["type"]):
+    code = value.get("type") if isinstance(value, dict) else None
+    if type(code) is not int and not _is_int(code):
         # [CAR-030] exactly the fields of the type, each of its CBOR type
         raise DecodeError(Reason.CARRIER_MSG_MALFORMED, "CAR-030", "session packet: not a map with an integer type")
-    entry = SESSION_TYPES.get(value["type"])
+    shape = _SESSION_SHAPES.get(code)
     # [CAR-031] a known session packet type
-    if entry is None:
-        raise DecodeError(Reason.CARRIER_MSG_UNKNOWN_TYPE, "CAR-031", f"type {value['type']}")
-    name, schema = entry
-    _check_map(name, schema, value, extra_allowed=("type",))
-    return f"session.{name}"
+    if shape is None:
+        raise DecodeError(Reason.CARRIER_MSG_UNKNOWN_TYPE, "CAR-031", f"type {code}")
+    kind_name, name, schema, allowed, required, fields = shape
+    keys = value.keys()
+    if not (keys <= allowed and required <= keys):
+        _check_map(name, schema, value, extra_allowed=("type",))  # finds the unknown or missing field
+    for k, is_bytes, is_uint, kind in fields:  # every field present is known, every required one present
+        v = value.get(k, _ABSENT)
+        if v is _ABSENT:
+            continue
+        # the common valid cases, decided without building the field's name for a refusal
+        if is_bytes and type(v) is bytes and kind[1] <= len(v) <= kind[2]:
+            continue
+        if is_uint and type(v) is int and 0 <= v <= kind[1]:
+            continue
+        _check_field(f"{name}.{k}", kind, v)
+    return kind_name
+
+
+_ABSENT: Final = object()
 
 
 def check_message(family: str, value: CborValue) -> str:
@@ -274,45 +305,72 @@ def check_message(family: str, value: CborValue) -> str:
     return kind
 
 
+_KEY_TEXT: dict[bytes, str] = {}
+"""Encoded short ASCII text keys (head and text) and their text, as met (a memo; at most 256)."""
+
+
+def _key_text(key: bytes) -> str | None:
+    """The text of an encoded short text key (``key[0]`` is its head), or None if it is not ASCII."""
+    text = _KEY_TEXT.get(key)
+    if text is None:
+        if not key[1:].isascii():
+            return None
+        text = key[1:].decode("ascii")
+        if len(_KEY_TEXT) < 256:
+            _KEY_TEXT[key] = text
+    return text
+
+
 def _flat_map(data: bytes) -> dict[str, Any] | None:
     """A shortcut for the common session packet: a map of at most 23 short text keys, each with an
     unsigned integer or byte string value, in the deterministic form. It returns exactly what
     :func:`~spec.encoding.cbor.cbor_decode` returns for such an encoding, and None for anything
     else (which then takes the full decoder, with its reasons)."""
     size = len(data)
-    if not size or data[0] >> 5 != 5 or data[0] & 0x1F > 23:
+    if not size or data[0] & 0xE0 != 0xA0 or data[0] > 0xB7:  # a map of at most 23 entries
         return None
     out: dict[str, Any] = {}
     pos, previous = 1, b""
     for _ in range(data[0] & 0x1F):
-        if pos >= size or data[pos] >> 5 != 3 or data[pos] & 0x1F > 23:
-            return None
-        end = pos + 1 + (data[pos] & 0x1F)
-        key = data[pos:end]
-        if end > size or key <= previous or not key[1:].isascii():
-            return None
-        previous, pos = key, end
         if pos >= size:
             return None
-        major, ai = data[pos] >> 5, data[pos] & 0x1F
-        if major not in (0, 2) or ai > 27:
+        head = data[pos]
+        if head & 0xE0 != 0x60 or head > 0x77:  # a text key of at most 23 bytes
             return None
+        end = pos + 1 + (head & 0x1F)
+        if end >= size:  # the key, and at least one byte of its value
+            return None
+        key = data[pos:end]
+        if key <= previous:
+            return None
+        text = _KEY_TEXT.get(key) or _key_text(key)
+        if text is None:
+            return None
+        previous = key
+        head = data[end]
+        ai = head & 0x1F
         if ai < 24:
-            arg, pos = ai, pos + 1
-        else:
+            arg, pos = ai, end + 1
+        elif ai <= 27:
             width = 1 << (ai - 24)
-            if pos + 1 + width > size:
+            pos = end + 1 + width
+            if pos > size:
                 return None
-            arg = int.from_bytes(data[pos + 1:pos + 1 + width], "big")
+            arg = int.from_bytes(data[end + 1:pos], "big")
             if arg < (24 if width == 1 else 1 << (4 * width)):
                 return None
-            pos += 1 + width
-        if major == 2:
-            if pos + arg > size:
-                return None
-            out[key[1:].decode("ascii")], pos = data[pos:pos + arg], pos + arg
         else:
-            out[key[1:].decode("ascii")] = arg
+            return None
+        major = head >> 5
+        if major == 2:
+            end = pos + arg
+            if end > size:
+                return None
+            out[text], pos = data[pos:end], end
+        elif major == 0:
+            out[text] = arg
+        else:
+            return None
     return out if pos == size else None
 
 
@@ -325,34 +383,65 @@ def decode_message(family: str, data: bytes) -> tuple[str, dict[str, Any]]:
 
 
 def encode_bulk(tid: int, data: bytes) -> list[bytes]:
-    """The encoded bulk packets of one message: chunks of 1024 bytes (the last one shorter), each
-    exactly :func:`encode_message` of ``{"type": 36, "tid": tid, "total": len(data), "data": chunk}``."""
-    check_message("session", {"type": 36, "tid": tid, "total": len(data), "data": data[:MAX_MESSAGE]})
+    """The encoded bulk packets of one message: chunks of :data:`MAX_BULK_CHUNK` bytes (the last one
+    shorter), each exactly :func:`encode_message` of
+    ``{"type": 36, "tid": tid, "total": len(data), "data": chunk}``."""
+    check_message("session", {"type": 36, "tid": tid, "total": len(data), "data": data[:MAX_BULK_CHUNK]})
     # the deterministic key order ([CBOR-003]) puts "data" between "tid" and "type"
     head = cbor_encode({"tid": tid}) + cbor_encode("data")
     tail = cbor_encode({"type": 36, "total": len(data)})[1:]
     head = bytes((0xA4,)) + head[1:]
-    return [head + cbor_encode(data[at:at + MAX_MESSAGE]) + tail for at in range(0, len(data), MAX_MESSAGE)]
+    view = memoryview(data)
+    return [b"".join((head, _head(2, len(chunk)), chunk, tail))
+            for chunk in (view[at:at + MAX_BULK_CHUNK] for at in range(0, len(data), MAX_BULK_CHUNK))]
+
+
+_FLAT_ORDER: dict[tuple[Any, ...], tuple[int, tuple[tuple[str, bytes], ...]] | None] = {}
+"""Key sets of flat maps: the map's head byte and its keys in the deterministic order, each with its
+encoding, or None when a key is not short ASCII text (a memo; at most 256)."""
+
+
+def _flat_order(keys: tuple[Any, ...]) -> tuple[int, tuple[tuple[str, bytes], ...]] | None:
+    order: tuple[int, tuple[tuple[str, bytes], ...]] | None = None
+    if len(keys) <= 23 and all(type(k) is str and len(k) <= 23 and k.isascii() for k in keys):
+        # [CBOR-003] map keys in the order of their encodings
+        encoded = sorted((bytes((0x60 | len(k),)) + k.encode("ascii"), k) for k in keys)
+        order = (0xA0 | len(keys), tuple((k, enc) for enc, k in encoded))
+    if len(_FLAT_ORDER) < 256:
+        _FLAT_ORDER[keys] = order
+    return order
+
+
+def _uint_head(major: int, v: int) -> bytes:
+    """:func:`~spec.encoding.cbor._head` for the widths a session packet meets first."""
+    if v < 24:
+        return bytes((major | v,))
+    if v < 0x100:
+        return bytes((major | 24, v))
+    if v < 0x10000:
+        return bytes((major | 25, v >> 8, v & 0xFF))
+    return _head(major >> 5, v)
 
 
 def _encode_flat(value: dict[str, Any]) -> bytes | None:
     """The deterministic encoding of a map of short ASCII keys to unsigned integers and byte strings
     (what :func:`~spec.encoding.cbor.cbor_encode` gives for it), or None for any other map."""
-    if len(value) > 23:
+    keys = tuple(value)
+    shape = _FLAT_ORDER[keys] if keys in _FLAT_ORDER else _flat_order(keys)
+    if shape is None:
         return None
-    items = []
-    for k, v in value.items():
-        if type(k) is not str or len(k) > 23 or not k.isascii():
-            return None
+    head, order = shape
+    parts = [bytes((head,))]
+    for k, enc in order:
+        v = value[k]
         if type(v) is bytes:
-            enc = _head(2, len(v)) + v
+            parts.append(enc + _uint_head(0x40, len(v)))
+            parts.append(v)
         elif type(v) is int and 0 <= v < 1 << 64:
-            enc = _head(0, v)
+            parts.append(enc + _uint_head(0, v))
         else:
             return None
-        items.append((bytes((0x60 | len(k),)) + k.encode("ascii"), enc))
-    items.sort()
-    return bytes((0xA0 | len(items),)) + b"".join(k + v for k, v in items)
+    return b"".join(parts)
 
 
 def encode_message(family: str, value: CborValue) -> bytes:

@@ -189,7 +189,7 @@ def encrypt_at(k: bytes, n: int, ad: bytes, plaintext: bytes) -> bytes:
     return _aead(k).encrypt(_nonce(n), plaintext, ad)
 
 
-def decrypt_at(k: bytes, n: int, ad: bytes, ciphertext: bytes) -> bytes:
+def decrypt_at(k: bytes, n: int, ad: bytes, ciphertext: bytes | memoryview) -> bytes:
     """``DECRYPT(k, n, ad, ciphertext)``; a bad tag is rejected."""
     _check_n(n)
     try:

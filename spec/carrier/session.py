@@ -36,6 +36,7 @@ multiple of ``rekey_interval``; the counter keeps running.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Final
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -127,6 +128,16 @@ class TransportState(_Model):
     """Both ends rekey before every counter that is a positive multiple of this."""
 
 
+_validate_transport = TransportState.__pydantic_validator__.validate_python
+
+
+def _transport(k: bytes, n: int, interval: int) -> TransportState:
+    """``TransportState(cipher=CipherState(k=k, n=n), rekey_interval=interval)``, validated by the
+    model's own validator as the constructors would, without their two Python frames (a frame's
+    sealing and opening build one per call)."""
+    return _validate_transport({"cipher": {"k": k, "n": n}, "rekey_interval": interval})
+
+
 def transport_pair(hs: noise.HandshakeState, rekey_interval: int = DEFAULT_REKEY_INTERVAL) -> tuple[TransportState, TransportState]:
     """``(send, receive)`` transport states of a party whose handshake is finished."""
     c1, c2 = noise.split(hs)
@@ -141,7 +152,8 @@ def _key_for(k: bytes, n: int, interval: int) -> bytes:
 
 def seal_frames(ts: TransportState, plaintexts: list[bytes]) -> tuple[TransportState, list[bytes]]:
     """The next frames of a direction, one per plaintext (as many :func:`seal_frame` calls)."""
-    k, n, interval = ts.cipher.k, ts.cipher.n, ts.rekey_interval
+    cs = ts.cipher
+    k, n, interval = cs.k, cs.n, ts.rekey_interval
     assert k is not None
     frames = []
     for plaintext in plaintexts:
@@ -151,7 +163,7 @@ def seal_frames(ts: TransportState, plaintexts: list[bytes]) -> tuple[TransportS
         k = _key_for(k, n, interval)
         frames.append(n.to_bytes(COUNTER_SIZE, "big") + noise.encrypt_at(k, n, b"", plaintext))
         n += 1
-    return TransportState(cipher=noise.CipherState(k=k, n=n), rekey_interval=interval), frames
+    return _transport(k, n, interval), frames
 
 
 def seal_frame(ts: TransportState, plaintext: bytes) -> tuple[TransportState, bytes]:
@@ -160,11 +172,10 @@ def seal_frame(ts: TransportState, plaintext: bytes) -> tuple[TransportState, by
     return ts, frame
 
 
-def _open_one(k: bytes, n: int, interval: int, frame: bytes) -> tuple[bytes, bytes]:
+def _open_one(k: bytes, n: int, interval: int, frame: bytes | memoryview) -> tuple[bytes, bytes]:
     """The key after the frame of counter ``n`` and its plaintext."""
-    size_ok = COUNTER_SIZE + noise.TAGLEN <= len(frame) <= COUNTER_SIZE + noise.MAX_MESSAGE
     # [CAR-017] counter and a ciphertext of 16 to 65535 bytes
-    if not size_ok:
+    if not COUNTER_SIZE + noise.TAGLEN <= len(frame) <= COUNTER_SIZE + noise.MAX_MESSAGE:
         raise Reject(Reason.TRANSPORT_FRAME_MALFORMED, "CAR-017", f"{len(frame)} bytes")
     counter = int.from_bytes(frame[:COUNTER_SIZE], "big")
     # [CAR-018] not below the next counter (a replay)
@@ -177,10 +188,12 @@ def _open_one(k: bytes, n: int, interval: int, frame: bytes) -> tuple[bytes, byt
     return k, noise.decrypt_at(k, n, b"", frame[COUNTER_SIZE:])
 
 
-def open_frames(ts: TransportState, frames: list[bytes]) -> tuple[TransportState, list[bytes], Reject | None]:
+def open_frames(ts: TransportState, frames: Sequence[bytes | memoryview]) -> tuple[TransportState, list[bytes], Reject | None]:
     """Accept frames in order, as many :func:`open_frame` calls, up to the first refused one:
-    ``(state after the accepted frames, their plaintexts, the refusal or None)``."""
-    k, n, interval = ts.cipher.k, ts.cipher.n, ts.rekey_interval
+    ``(state after the accepted frames, their plaintexts, the refusal or None)``. A frame may be a
+    view of a larger buffer (a socket read holding many); it is read, not kept."""
+    cs = ts.cipher
+    k, n, interval = cs.k, cs.n, ts.rekey_interval
     assert k is not None
     out: list[bytes] = []
     error = None
@@ -194,7 +207,7 @@ def open_frames(ts: TransportState, frames: list[bytes]) -> tuple[TransportState
         n += 1
     if not out:
         return ts, out, error
-    return TransportState(cipher=noise.CipherState(k=k, n=n), rekey_interval=interval), out, error
+    return _transport(k, n, interval), out, error
 
 
 def open_frame(ts: TransportState, frame: bytes) -> tuple[TransportState, bytes]:
