@@ -27,8 +27,18 @@ proof                            statement
 ``bridge_conservation``          at exchange rate 1, over every sequence of ``STEPS`` recharges and
                                  withdrawals: the X address's balance equals the sidechain's supply plus
                                  the margins the fee rules leave (uncredited deposits, each credited
-                                 deposit's value - amount, each withdrawal's burn - ask - payment fee),
-                                 each margin is >= 0, and every accepted withdrawal's payment is covered
+                                 deposit's value - amount; a withdrawal's payment takes exactly its
+                                 burn), each margin is >= 0, and every accepted withdrawal's payment is
+                                 covered
+``bridge_conservation_rate_*``   at 2, 0.5, 1.1, 0.3 and 0.001, over every sequence of ``RATE_STEPS``
+                                 recharges and withdrawals locking at most 2^52 sela, with the float64
+                                 conversions taken from :func:`float_conversion`: X >= supply / r after
+                                 each step, every payment covered, each step's own rounding error below
+                                 1 sela
+the two witnesses                ``payment_exceeds_burn_at_rate_0_001`` and
+                                 ``credit_exceeds_amount_at_rate_0_3``: float64 cases, found in Z3's
+                                 IEEE-754 theory, where a step's error is positive (so the bound of 1 sela
+                                 is the tightest whole one)
 ===============================  ==========================================================================
 """
 
@@ -276,10 +286,6 @@ def withdrawal_paid_once() -> Query:
 
 # -- conservation across the bridge ----------------------------------------------------------------------------
 
-WITHDRAWAL_FEE = 10_000
-"""What the arbiters' payment leaves as its main-chain fee (:data:`spec.sidechain.withdrawal.WITHDRAWAL_FEE`;
-a correspondence test holds them equal)."""
-
 DEPOSIT, WITHDRAW = 0, 1
 
 
@@ -288,6 +294,14 @@ def withdraw_accepted(burn: Any, ask: Any) -> Any:
     and asks ``ask`` for the main chain (XCH-014: 0 <= ask <= burn - MinCrossChainTxFee; the other rules
     hold by the transaction's shape)."""
     return z3.And(0 <= ask, ask <= burn - FEE)
+
+
+def payment_at_rate_1(burn: Any, ask: Any) -> tuple[Any, Any]:
+    """Model of the arbiters' payment of one entry at exchange rate 1: what it pays the entry
+    (:func:`spec.sidechain.withdrawal.payout` of the ask) and what it leaves as fee
+    (:func:`spec.sidechain.withdrawal.withdrawal_fee`: the burn's margin, burn - ask). Both conversions are
+    exact at rate 1 for values below 2^53."""
+    return ask, burn - ask
 
 
 def bridge_run(kinds: Sequence[Any], refs: Sequence[Any], amounts: Sequence[Any], values: Sequence[Any],
@@ -299,11 +313,11 @@ def bridge_run(kinds: Sequence[Any], refs: Sequence[Any], amounts: Sequence[Any]
     XCH-003) or a withdrawal (``WITHDRAW``) burning ``burns[i]`` and asking ``asks[i]``: accepted by
     :func:`withdraw_accepted` when the sidechain holds that much (the sidechain mints nothing, so what it holds
     is what recharges credited minus what was burned), then paid by the arbiters from the X address:
-    :func:`spec.sidechain.withdrawal.payout` of the ask (the ask itself at rate 1) plus ``WITHDRAWAL_FEE``.
+    :func:`payment_at_rate_1` (the ask paid, the burn's margin left as fee).
 
     Per step: whether it was accepted, the X address's balance before and after, the sidechain's supply
     after, and the margins the rules leave (uncredited deposits' values, each credited deposit's value minus
-    its amount, each withdrawal's burn minus its ask minus the payment's fee)."""
+    its amount, each withdrawal's burn minus what its payment takes out of the X address)."""
     credited = [z3.BoolVal(False) for _ in range(DEPOSITS)]
     x = z3.Sum(*values)
     supply = z3.IntVal(0)
@@ -319,14 +333,15 @@ def bridge_run(kinds: Sequence[Any], refs: Sequence[Any], amounts: Sequence[Any]
         withdraw_ok = z3.And(kind == WITHDRAW, withdraw_accepted(burn, ask), burn <= supply)
         for d in range(DEPOSITS):
             credited[d] = z3.Or(credited[d], z3.And(credit_ok, ref == d))
+        paid, fee = payment_at_rate_1(burn, ask)
         before = x
-        x = x - z3.If(withdraw_ok, ask + WITHDRAWAL_FEE, 0)
+        x = x - z3.If(withdraw_ok, paid + fee, 0)
         supply = supply + z3.If(credit_ok, amount, 0) - z3.If(withdraw_ok, burn, 0)
-        margin_out = margin_out + z3.If(withdraw_ok, burn - ask - WITHDRAWAL_FEE, 0)
+        margin_out = margin_out + z3.If(withdraw_ok, burn - paid - fee, 0)
         margins = z3.Sum(*[z3.If(credited[d], values[d] - amounts[d], values[d]) for d in range(DEPOSITS)]) + margin_out
-        steps.append({"ok": z3.Or(credit_ok, withdraw_ok), "withdraw": withdraw_ok, "payment": ask + WITHDRAWAL_FEE,
+        steps.append({"ok": z3.Or(credit_ok, withdraw_ok), "withdraw": withdraw_ok, "payment": paid + fee,
                       "x_before": before, "x": x, "supply": supply, "margins": margins,
-                      "own_margin": z3.If(credit_ok, value - amount, z3.If(withdraw_ok, burn - ask - WITHDRAWAL_FEE, 0))})
+                      "own_margin": z3.If(credit_ok, value - amount, z3.If(withdraw_ok, burn - paid - fee, 0))})
     return steps
 
 
@@ -349,15 +364,15 @@ def _bridge_inputs() -> dict[str, list[Any]]:
                     _TESTS + "test_withdraw_model_matches_check_withdraw",
                     _TESTS + "test_payment_model_matches_withdrawal_payment"),
     replay=lambda values: dict(values),
-    to_case=_no_vector, timeout_s=120,
+    to_case=_no_vector, timeout_s=60,
 )
 def bridge_conservation() -> Query:
     """For every sequence of ``STEPS`` = 6 events over ``DEPOSITS`` = 3 deposits (any kinds, references,
     amounts, values, burns and asks; values at least 0): after each step, X balance = supply + margins,
     margins >= 0 and supply >= 0 (so the X address holds at least what the sidechain can burn), and an
-    accepted withdrawal finds at least its payment (ask + WITHDRAWAL_FEE) in the X address. "margins >= 0"
-    is claimed of each step's own margin (a credited deposit's value - amount, a withdrawal's burn - ask -
-    fee), not only of their sum."""
+    accepted withdrawal finds at least its payment (the ask paid plus the burn - ask fee: the burn) in the X
+    address. "margins >= 0" is claimed of each step's own margin (a credited deposit's value - amount, a
+    withdrawal's burn - what its payment takes, which is 0 at rate 1), not only of their sum."""
     v = _bridge_inputs()
     steps = bridge_run(v["kinds"], v["refs"], v["amounts"], v["values"], v["burns"], v["asks"])
     claims = []
@@ -368,3 +383,277 @@ def bridge_conservation() -> Query:
               *[z3.And(0 <= r, r < DEPOSITS) for r in v["refs"]], *[val >= 0 for val in v["values"]],
               *[b >= 0 for b in v["burns"]])
     return Query(claim=z3.And(*claims), inputs=v, assumptions=domain)
+
+
+# -- conservation at other exchange rates ----------------------------------------------------------------------
+
+RATES: tuple[float, ...] = (1.0, 2.0, 0.5, 1.1, 0.3, 1e-3)
+"""The family of exchange rates ``bridge_conservation_rates`` covers: each a float64, held as its exact
+rational value. The dyadic ones divide exactly; 1.1, 0.3 and 0.001 round."""
+ROUNDING = 2**53
+"""``1 / u``: binary64 rounds to nearest with a relative error of at most u = 2^-53 (IEEE-754's standard
+model: ``fl(x op y) = (x op y)(1 + d)``, ``|d| <= u``, for a result in the normal range)."""
+EXACT_BELOW = 2**53
+"""Integers up to 2^53 are float64 values: ``float(a)`` is exact for them."""
+MAIN_SUPPLY = 2**52
+"""Bound on the main-chain value locked in the X address over a run (2^52 sela is 45,035,996 ELA, more than
+all the ELA there is)."""
+ERROR_BOUND = 1
+"""Sela: each step's own rounding error (below) is less than this."""
+
+
+def float_conversion(out: Any, a: Any, num: int, den: int) -> Any:
+    """Model of ``int(float(a) * (num / den))`` for an integer ``0 <= a <= 2^53`` whose exact product ``q``
+    is 0 or at least 2^-1022 (the conversions below: ``a / rate`` and ``a * rate`` with a rate of the family
+    and ``a >= 1`` are at least 0.001): ``out`` is the float64 nearest ``q`` truncated toward zero, so
+    ``0 <= out <= q (1 + u)`` and ``out + 1 > q (1 - u)``. An over-approximation: every value the spec's
+    :func:`spec.sidechain.withdrawal.payout` and :func:`spec.sidechain.crosschain.convert` compute satisfies
+    it (``test_float_conversion_model_holds_for_the_spec``), and some others may; in integers, with
+    ``U = 1 / u``."""
+    return z3.And(0 <= out, out * den * ROUNDING <= a * num * (ROUNDING + 1),
+                  (out + 1) * den * ROUNDING > a * num * (ROUNDING - 1))
+
+
+def _rate_parts(rate: float) -> tuple[int, int]:
+    from fractions import Fraction
+
+    f = Fraction(rate)
+    return f.numerator, f.denominator
+
+
+def bridge_run_rates(kinds: Sequence[Any], refs: Sequence[Any], amounts: Sequence[Any], values: Sequence[Any],
+                     burns: Sequence[Any], asks: Sequence[Any], credits: Sequence[Any], pays: Sequence[Any],
+                     fees: Sequence[Any]) -> list[dict[str, Any]]:
+    """:func:`bridge_run` at any rate: the recharge of deposit ``refs[i]`` credits ``credits[i]`` (the
+    sidechain's :func:`spec.sidechain.crosschain.convert` of its amount) and a withdrawal's payment takes
+    ``pays[i]`` (:func:`spec.sidechain.withdrawal.payout` of the ask) plus ``fees[i]``
+    (:func:`spec.sidechain.withdrawal.withdrawal_fee`: the payout of burn - ask) out of the X address. What
+    the conversions give is stated by :func:`conversion_constraints`; here they are free integers.
+
+    Per step, as :func:`bridge_run`, plus the deposit's amount and the conversion inputs."""
+    credited = [z3.BoolVal(False) for _ in range(DEPOSITS)]
+    x = z3.Sum(*values)
+    supply = z3.IntVal(0)
+    steps = []
+    for kind, ref, burn, ask, c, p, f in zip(kinds, refs, burns, asks, credits, pays, fees, strict=True):
+        amount, value, was = z3.IntVal(0), z3.IntVal(0), z3.BoolVal(False)
+        for d in range(DEPOSITS):
+            amount = z3.If(ref == d, amounts[d], amount)
+            value = z3.If(ref == d, values[d], value)
+            was = z3.If(ref == d, credited[d], was)
+        credit_ok = z3.And(kind == DEPOSIT, z3.Not(was), 0 <= amount, amount <= value - FEE)
+        withdraw_ok = z3.And(kind == WITHDRAW, withdraw_accepted(burn, ask), burn <= supply)
+        for d in range(DEPOSITS):
+            credited[d] = z3.Or(credited[d], z3.And(credit_ok, ref == d))
+        before, supply_before = x, supply
+        x = x - z3.If(withdraw_ok, p + f, 0)
+        supply = supply + z3.If(credit_ok, c, 0) - z3.If(withdraw_ok, burn, 0)
+        steps.append({"credit": credit_ok, "withdraw": withdraw_ok, "amount": amount, "value": value,
+                      "burn": burn, "ask": ask, "credited": c, "paid": p, "fee": f, "payment": p + f,
+                      "x_before": before, "x": x, "supply_before": supply_before, "supply": supply})
+    return steps
+
+
+def conversion_constraints(steps: Sequence[dict[str, Any]], rate: float, *, fixed_fee: int | None = None) -> list[Any]:
+    """What the float64 conversions give at ``rate`` (:func:`float_conversion`): a credit of ``amount *
+    rate``, a payout of ``ask / rate``, a fee of ``(burn - ask) / rate``, each where its step is accepted.
+    ``fixed_fee`` replaces the fee with the old fixed fee per payment (to show that it does not conserve)."""
+    num, den = _rate_parts(rate)
+    out = []
+    for s in steps:
+        out.append(z3.Implies(s["credit"], float_conversion(s["credited"], s["amount"], num, den)))
+        out.append(z3.Implies(s["withdraw"], float_conversion(s["paid"], s["ask"], den, num)))
+        fee = s["fee"] == fixed_fee if fixed_fee is not None else float_conversion(s["fee"], s["burn"] - s["ask"], den, num)
+        out.append(z3.Implies(s["withdraw"], fee))
+    return out
+
+
+def conservation_claims(steps: Sequence[dict[str, Any]], rate: float, bound: int = ERROR_BOUND) -> list[Any]:
+    """At ``rate`` = num / den, after every step: the X address holds at least the sidechain's supply over
+    the rate (``x * num >= supply * den``); the supply is at least 0 and below 2^53 and so is every
+    conversion's input (the float64 conversion of an integer is exact); an accepted withdrawal's payment is
+    covered by the X address; and each step's **own rounding error** is below ``bound`` sela: a credited
+    deposit's credit over the rate minus its amount, a withdrawal's payment minus its burn over the rate
+    (``credited / rate < amount + bound``, ``payment < burn / rate + bound``)."""
+    num, den = _rate_parts(rate)
+    claims = []
+    for s in steps:
+        claims += [s["x"] * num >= s["supply"] * den, 0 <= s["supply"], s["supply"] <= EXACT_BELOW,
+                   z3.Implies(s["withdraw"], z3.And(s["x_before"] >= s["payment"], s["burn"] <= EXACT_BELOW)),
+                   z3.Implies(s["credit"], s["credited"] * den < (s["amount"] + bound) * num),
+                   z3.Implies(s["withdraw"], s["payment"] * num < s["burn"] * den + bound * num)]
+    return claims
+
+
+RATE_STEPS = 4
+"""Events per sequence of the proofs at rates other than 1 (6 take Z3 up to 30 s a rate; 4 take about 1 s)."""
+
+
+def _rates_inputs(steps: int = RATE_STEPS) -> dict[str, Any]:
+    return {"kinds": [z3.Int(f"kind{i}") for i in range(steps)], "refs": [z3.Int(f"ref{i}") for i in range(steps)],
+            "amounts": [z3.Int(f"amount{d}") for d in range(DEPOSITS)],
+            "values": [z3.Int(f"value{d}") for d in range(DEPOSITS)],
+            "burns": [z3.Int(f"burn{i}") for i in range(steps)], "asks": [z3.Int(f"ask{i}") for i in range(steps)],
+            "credits": [z3.Int(f"credit{i}") for i in range(steps)], "pays": [z3.Int(f"pay{i}") for i in range(steps)],
+            "fees": [z3.Int(f"fee{i}") for i in range(steps)]}
+
+
+def rates_query(rate: float, *, bound: int = ERROR_BOUND, fixed_fee: int | None = None,
+                steps: int = RATE_STEPS) -> Query:
+    """The query of ``bridge_conservation_rate_*`` at ``rate``; ``bound`` and ``fixed_fee`` change it for the
+    tests that show it fails as it should (a bound one sela tighter, the old fixed fee)."""
+    v = _rates_inputs(steps)
+    run = bridge_run_rates(v["kinds"], v["refs"], v["amounts"], v["values"], v["burns"], v["asks"], v["credits"],
+                           v["pays"], v["fees"])
+    domain = (*[z3.Or(k == DEPOSIT, k == WITHDRAW) for k in v["kinds"]],
+              *[z3.And(0 <= r, r < DEPOSITS) for r in v["refs"]], *[val >= 0 for val in v["values"]],
+              z3.Sum(*v["values"]) <= MAIN_SUPPLY, *[b >= 0 for b in v["burns"]],
+              *conversion_constraints(run, rate, fixed_fee=fixed_fee))
+    return Query(claim=z3.And(*conservation_claims(run, rate, bound)), inputs=v, assumptions=domain)
+
+
+def rates_replay(values: ModelValues, rate: float) -> dict[str, Any]:
+    """A model's sequence at ``rate`` through the spec's conversions: what ``convert``, ``payout`` and
+    ``withdrawal_fee`` give for each step (the model's own credits, payouts and fees may be any values
+    :func:`float_conversion` allows)."""
+    from spec.sidechain import crosschain as X
+    from spec.sidechain import withdrawal as W
+
+    out: list[dict[str, Any]] = []
+    for kind, ref, burn, ask in zip(values["kinds"], values["refs"], values["burns"], values["asks"], strict=True):
+        if kind == DEPOSIT:
+            out.append({"deposit": ref, "credited": X.convert(values["amounts"][ref], rate)})
+        elif 0 <= ask < burn:
+            w = W.PendingWithdrawal(side_txid=bytes(32), height=0, entries=(("", ask, burn),))
+            out.append({"burn": burn, "paid": W.payout(ask, rate), "fee": W.withdrawal_fee(w, rate)})
+    return {"rate": rate, "steps": out}
+
+
+def _slug(rate: float) -> str:
+    return repr(rate).replace(".", "_").rstrip("0").rstrip("_")
+
+
+def _rate_proof(rate: float) -> None:
+    def build() -> Query:
+        return rates_query(rate)
+
+    build.__doc__ = f"""At rate {rate!r} (the float64 {_rate_parts(rate)[0]} / {_rate_parts(rate)[1]}), for every
+    sequence of ``RATE_STEPS`` = 4 events over ``DEPOSITS`` = 3 deposits locking at most 2^52 sela in all
+    (:data:`MAIN_SUPPLY`), with every credit, payout and fee any integer :func:`float_conversion` allows
+    for the spec's float64 arithmetic: after each step ``X >= supply / r``, the supply stays in 0..2^53, an
+    accepted withdrawal's payment is at most the X address's balance, a credited deposit credits less than
+    ``(amount + 1) * r`` and a withdrawal's payment takes less than ``burn / r + 1`` out of the X address
+    (:func:`conservation_claims`). So the rounding costs the X address less than 1 sela per step, against
+    the 10,000 each credited deposit leaves (XCH-003)."""
+    proof(
+        name=f"bridge_conservation_rate_{_slug(rate)}",
+        statement=f"At exchange rate {rate!r}, after every sequence of recharges and withdrawals the spec accepts, "
+        "the X address holds at least the sidechain's supply over the rate, every accepted withdrawal's payment "
+        "is covered, and each step's own rounding error is below 1 sela",
+        rules=("XCH-001", "XCH-003", "XCH-005", "XCH-014", "ARB-003", "ARB-006"),
+        about=("spec.sidechain.crosschain.convert", "spec.sidechain.crosschain.check_recharge",
+               "spec.sidechain.crosschain.check_withdraw", "spec.sidechain.withdrawal.payout",
+               "spec.sidechain.withdrawal.withdrawal_fee", "spec.sidechain.withdrawal.withdrawal_payment"),
+        correspondence=(_TESTS + "test_float_conversion_model_holds_for_the_spec",
+                        _TESTS + "test_rates_model_matches_withdrawal_payment",
+                        _TESTS + "test_deposit_model_matches_check_recharge",
+                        _TESTS + "test_withdraw_model_matches_check_withdraw"),
+        replay=lambda values: rates_replay(values, rate), to_case=_no_vector, timeout_s=60,
+    )(build)
+
+
+for _rate in RATES[1:]:
+    _rate_proof(_rate)
+
+
+# -- the rounding bound is tight: float64 witnesses ------------------------------------------------------------
+
+_BV = z3.BitVecSort(64)
+
+
+def fp_payout(a: Any, rate: float) -> Any:
+    """:func:`spec.sidechain.withdrawal.payout` on a 64-bit integer term, in Z3's IEEE-754 theory:
+    ``float64(a)`` rounded to nearest, divided by the float64 ``rate`` rounded to nearest, truncated toward
+    zero to a 64-bit integer."""
+    q = z3.fpDiv(z3.RNE(), z3.fpSignedToFP(z3.RNE(), a, z3.Float64()), z3.FPVal(rate, z3.Float64()))
+    return z3.fpToSBV(z3.RTZ(), q, _BV)
+
+
+def fp_convert(a: Any, rate: float) -> Any:
+    """:func:`spec.sidechain.crosschain.convert` likewise: ``Fixed64(float64(a) * rate)``."""
+    q = z3.fpMul(z3.RNE(), z3.fpSignedToFP(z3.RNE(), a, z3.Float64()), z3.FPVal(rate, z3.Float64()))
+    return z3.fpToSBV(z3.RTZ(), q, _BV)
+
+
+_WIDE = 192
+
+
+def _wide(t: Any) -> Any:
+    return z3.ZeroExt(_WIDE - 64, t)
+
+
+WITNESS_BELOW = 2**20
+"""Witnesses are sought among values below 2^20 sela (the solver finds small ones quickly)."""
+
+
+def _payment_witness(values: ModelValues, rate: float) -> dict[str, Any]:
+    from fractions import Fraction
+
+    from spec.sidechain import withdrawal as W
+
+    burn, ask = values["burn"], values["ask"]
+    w = W.PendingWithdrawal(side_txid=bytes(32), height=0, entries=(("", ask, burn),))
+    taken = W.payout(ask, rate) + W.withdrawal_fee(w, rate)
+    return {"burn": burn, "ask": ask, "taken": taken, "burn_over_rate": str(Fraction(burn) / Fraction(rate)),
+            "taken_minus_worth": str(taken - Fraction(burn) / Fraction(rate))}
+
+
+def _credit_witness(values: ModelValues, rate: float) -> dict[str, Any]:
+    from fractions import Fraction
+
+    from spec.sidechain import crosschain as X
+
+    amount = values["amount"]
+    credited = X.convert(amount, rate)
+    return {"amount": amount, "credited": credited,
+            "credited_over_rate_minus_amount": str(Fraction(credited) / Fraction(rate) - amount)}
+
+
+@proof(
+    name="payment_exceeds_burn_at_rate_0_001",
+    statement="At exchange rate 0.001 some withdrawal's payment takes more than its burn over the rate out of "
+    "the X address, so the per-step bound of 1 sela cannot be made 0",
+    rules=("ARB-003",),
+    about=("spec.sidechain.withdrawal.payout", "spec.sidechain.withdrawal.withdrawal_fee"),
+    correspondence=(_TESTS + "test_fp_model_matches_payout_and_convert",),
+    replay=lambda values: _payment_witness(values, 1e-3), to_case=_no_vector, timeout_s=60,
+)
+def payment_exceeds_burn_at_rate_0_001() -> Query:
+    """Exists ``burn`` and ``ask`` below 2^20 with ``0 <= ask <= burn - 10,000`` (XCH-014) such that
+    ``payout(ask) + payout(burn - ask)`` (:func:`fp_payout`, float64 exactly) times the exact rate is more
+    than ``burn``: the payment takes more than ``burn / r``. The witness is replayed through the spec."""
+    burn, ask = z3.BitVec("burn", 64), z3.BitVec("ask", 64)
+    num, den = _rate_parts(1e-3)
+    taken = fp_payout(ask, 1e-3) + fp_payout(burn - ask, 1e-3)
+    domain = (z3.ULE(burn, WITNESS_BELOW), z3.ULE(ask + FEE, burn), z3.ULE(ask, burn))
+    return Query(claim=_wide(taken) * num > _wide(burn) * den, inputs={"burn": burn, "ask": ask},
+                 assumptions=domain, kind="exists")
+
+
+@proof(
+    name="credit_exceeds_amount_at_rate_0_3",
+    statement="At exchange rate 0.3 some deposit is credited more than its amount times the rate, so the "
+    "per-step bound of 1 sela cannot be made 0",
+    rules=("XCH-005",),
+    about=("spec.sidechain.crosschain.convert",),
+    correspondence=(_TESTS + "test_fp_model_matches_payout_and_convert",),
+    replay=lambda values: _credit_witness(values, 0.3), to_case=_no_vector, timeout_s=60,
+)
+def credit_exceeds_amount_at_rate_0_3() -> Query:
+    """Exists ``amount`` below 2^20 whose credit ``convert(amount, 0.3)`` (:func:`fp_convert`, float64
+    exactly) is more than ``amount`` times the exact float64 0.3 (which is a little less than 0.3): the
+    sidechain gets more than the deposit is worth. The witness is replayed through the spec."""
+    amount = z3.BitVec("amount", 64)
+    num, den = _rate_parts(0.3)
+    return Query(claim=_wide(fp_convert(amount, 0.3)) * den > _wide(amount) * num, inputs={"amount": amount},
+                 assumptions=(z3.ULE(amount, WITNESS_BELOW),), kind="exists")

@@ -251,9 +251,8 @@ def chain_params(params: Any) -> Any:
 def merkle_root(hashes: list[bytes]) -> bytes:
     """:func:`spec.chain.merkle.merkle_root` of 32-byte hashes."""
     _need()
-    for h in hashes:
-        if len(h) != 32:
-            raise DecodeError(Reason.WRONG_LENGTH, None, "hash: not 32 bytes (C core)")
+    if set(map(len, hashes)) - {32}:  # one pass in C rather than a Python loop over the hashes
+        raise DecodeError(Reason.WRONG_LENGTH, None, "hash: not 32 bytes (C core)")
     out = ffi.new("uint8_t[32]")
     _check(lib.ec_merkle_root(b"".join(hashes), len(hashes), out), "merkle root")
     return bytes(out)
@@ -476,6 +475,11 @@ class CoreState:
         code = int(lib.ec_block_decode(block, len(block), b))
         return code or int(lib.ec_state_apply_block(self.ptr, b, now))
 
+    @property
+    def ops(self) -> int:
+        """The state's container work so far (``ec_chain_state.ops``: index probes, entries moved or rehashed)."""
+        return int(self.ptr.ops)
+
     def summary(self) -> tuple[bytes, int, int, list[tuple[bytes, int, int, bytes]]]:
         """(tip hash, height, cumulative work, UTXOs sorted by (txid, index) as (txid, index, value, program hash))."""
         s = self.ptr
@@ -486,11 +490,13 @@ class CoreState:
 
 
 def fork_choice(network: str, blocks: list[bytes], now: int, with_utxos: bool = False,
-                steps: list[int] | None = None) -> tuple[int, Any]:
+                steps: list[int] | None = None, state_ops: list[int] | None = None) -> tuple[int, Any]:
     """(code, (tip, height, work, statuses, reasons)) of a C block tree fed ``blocks`` in order, reported as
     the ``ela.fork_choice`` binding does (reasons: Reason values or ``descends_from_invalid``); with
     ``with_utxos``, the best tip's unspent outputs follow as in :meth:`CoreState.summary`. ``steps``, when
-    given, receives the tree's step count after each block (``ec_block_tree.steps``)."""
+    given, receives the tree's step count after each block (``ec_block_tree.steps``), and ``state_ops`` the
+    working state's container work (``ec_chain_state.ops``: index probes, entries moved or rehashed), then that
+    count once more after the move to the best tip."""
     _need()
     decoded = []
     for data in blocks:
@@ -507,10 +513,14 @@ def fork_choice(network: str, blocks: list[bytes], now: int, with_utxos: bool = 
                 raise RuntimeError("the C core reported an internal error")
             if steps is not None:
                 steps.append(int(t.steps))
+            if state_ops is not None:
+                state_ops.append(int(t.state.ops))
         best = t.nodes[t.best]
         s = lib.ec_tree_best_state(t)
         if s == ffi.NULL:
             raise RuntimeError("the C core reported an internal error")
+        if state_ops is not None:
+            state_ops.append(int(s.ops))
         tip = s.headers[s.n_headers - 1]
         statuses, reasons, seen = [], [], set()
         for b in decoded:
@@ -522,7 +532,8 @@ def fork_choice(network: str, blocks: list[bytes], now: int, with_utxos: bool = 
             reasons.append(None if st != "invalid" else
                            "descends_from_invalid" if node.reason == -2 else reason(node.reason).value)
         out = (bytes(tip.hash), tip.height, int.from_bytes(bytes(s.work), "big"), statuses, reasons)
-        if with_utxos:  # the working state is sorted by (txid, index) already
+        if with_utxos:  # sorted by (txid, index) for the answer: the state's own order is its hash index's
+            lib.ec_state_sort_utxos(s)
             out += ([(bytes(u.txid), u.index, u.value, bytes(u.program_hash)) for u in (s.utxos[i] for i in range(s.n_utxos))],)
         return 0, out
     finally:
@@ -687,7 +698,6 @@ def tx_context_code(tx: Any, height: int, view: Any, params: Any) -> tuple[int, 
         for h in tx.payload.sidechain_tx_hashes:
             if view.sidechain_tx_withdrawn(h):
                 rc = rc or int(lib.ec_state_add_withdrawn(s, h))
-    rc = rc or int(lib.ec_state_normalize(s))
     if rc:
         raise RuntimeError("the C core reported an internal error while loading a view")
     fee = ffi.new("int64_t *")

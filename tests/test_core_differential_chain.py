@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from spec.chain import builder, p2p
 from spec.chain import state as S
-from spec.chain.params import INSTANT
+from spec.chain.params import INSTANT, genesis_block
 from spec.errors import Reject
 from tests.test_core_differential import FAST, SLOW, agree, core, core_outcome, mutate, spec_outcome
 
@@ -386,28 +386,87 @@ def test_fork_choice_with_spends(d: st.DataObject) -> None:
           core_outcome(code, got))
 
 
+def test_state_index_hash_is_siphash24() -> None:
+    """The state's index hash against the reference vectors of SipHash-2-4 (Aumasson and Bernstein's
+    ``vectors.h``: key 00..0f, message 00..n-1)."""
+    key = bytes(range(16))
+    for n, want in ((0, "310e0edd47db6f72"), (1, "fd67dc93c539f874"), (2, "5a4fa9d909806c0d"),
+                    (3, "2d7efbd796666785"), (15, "e545be4961ca29a1")):
+        assert core.lib.ec_siphash24(key, bytes(range(n)), n).to_bytes(8, "little").hex() == want, n
+
+
+@FAST
+@given(st.lists(st.tuples(st.sampled_from([bytes([i]) * 32 for i in range(4)]), st.integers(0, 5), U64), max_size=60),
+       st.lists(st.tuples(st.sampled_from([bytes([i]) * 32 for i in range(6)]), U16), max_size=20))
+def test_state_loading_is_a_dict(entries: list[tuple[bytes, int, int]], counts: list[tuple[bytes, int]]) -> None:
+    """Entries loaded into a C state (``ec_state_add_utxo``, ``ec_state_add_tx_count``), with repeated keys
+    and several outputs of one transaction, behave as a dict's updates: the later entry wins, each key is held
+    once, every key is found and no other; a copy holds the same; sorting rebuilds the index (every key still
+    found) and yields (txid, index) order."""
+    s = core.ffi.gc(core.ffi.new("ec_chain_state *"), core.lib.ec_state_free)
+    core.lib.ec_state_init(s, 0)
+    u = core.ffi.new("ec_utxo *")
+    utxos: dict[tuple[bytes, int], int] = {}
+    for txid, index, value in entries:
+        core.ffi.memmove(u.txid, txid, 32)
+        u.index, u.value = index, value - 2**63
+        assert core.lib.ec_state_add_utxo(s, u) == 0
+        utxos[txid, index] = value - 2**63
+    tx_counts: dict[bytes, int] = {}
+    for txid, n in counts:
+        assert core.lib.ec_state_add_tx_count(s, txid, n) == 0
+        tx_counts[txid] = n
+    c = core.ffi.gc(core.ffi.new("ec_chain_state *"), core.lib.ec_state_free)
+    assert core.lib.ec_state_copy(s, c) == 0
+    core.lib.ec_state_sort_utxos(s)
+    assert [(bytes(s.utxos[i].txid), s.utxos[i].index) for i in range(s.n_utxos)] == sorted(utxos)
+    for state in (s, c):
+        assert state.n_utxos == len(utxos) and state.n_txs == len(tx_counts)
+        for i in range(4):
+            txid = bytes([i]) * 32
+            for index in range(7):
+                e = core.lib.ec_state_utxo(state, txid, index)
+                assert (e == core.ffi.NULL) == ((txid, index) not in utxos)
+                if e != core.ffi.NULL:
+                    assert bytes(e.txid) == txid and e.index == index and e.value == utxos[txid, index]
+        for i in range(7):
+            txid = bytes([i]) * 32
+            assert core.lib.ec_state_output_count(state, txid) == tx_counts.get(txid, -1)
+
+
+@functools.lru_cache(maxsize=2)
+def _coinbase_chain(n: int, key: int = 0xB3C5) -> tuple[bytes, ...]:
+    """``n`` blocks on the instant genesis, each with its coinbase alone, paying the miner of private key ``key``
+    (another key, another branch: the coinbases differ)."""
+    from spec.crypto.p256 import public_key_from_private
+
+    miner = builder.standard_program_hash(public_key_from_private(key.to_bytes(32, "big")))
+    g = genesis_block("instant")
+    prev, ts, chain = g.hash(), g.header.timestamp, []
+    for h in range(1, n + 1):
+        b = builder.solve(builder.block_template(prev, h, ts + 1, INSTANT.pow_limit_bits,
+                                                 [builder.coinbase(h, INSTANT, miner)]))
+        prev, ts = b.hash(), b.header.timestamp
+        chain.append(b.serialize())
+    return tuple(chain)
+
+
 def test_fork_choice_is_linear_in_the_blocks() -> None:
     """5,000 blocks in one request: the tree's own work (index probes, orphan links, queued blocks, blocks
     undone and reconnected: ``ec_block_tree.steps``) grows linearly, a few steps per block, both for a chain
-    fed in order and for the same chain fed in reverse (every block an orphan until the last arrives)."""
-    from conformance.bench_node import MINER
-    from spec.chain.params import genesis_block
-
-    g = genesis_block("instant")
-    prev, ts, chain = g.hash(), g.header.timestamp, []
-    for h in range(1, 5001):
-        b = builder.solve(builder.block_template(prev, h, ts + 1, INSTANT.pow_limit_bits,
-                                                 [builder.coinbase(h, INSTANT, MINER)]))
-        prev, ts = b.hash(), b.header.timestamp
-        chain.append(b.serialize())
-    totals = {}
+    fed in order and for the same chain fed in reverse (every block an orphan until the last arrives); so does
+    the working state's (``ec_chain_state.ops``: its hash indexes' probes, entries moved and rehashed)."""
+    chain = _coinbase_chain(5000)
+    totals, state_totals = {}, {}
     for n in (1000, 5000):
         for order in ("forward", "reverse"):
-            blocks = chain[:n] if order == "forward" else chain[:n][::-1]
+            blocks = list(chain[:n]) if order == "forward" else list(chain[:n][::-1])
             steps: list[int] = []
-            code, got = core.fork_choice("instant", blocks, NOW, steps=steps)
+            ops: list[int] = []
+            code, got = core.fork_choice("instant", blocks, NOW, steps=steps, state_ops=ops)
             assert code == 0 and got[1] == n and got[3].count("tip") == 1 and set(got[3]) == {"tip", "valid"}
             totals[order, n] = steps[-1]
+            state_totals[order, n] = ops[-1]
             if order == "forward":  # in order, the last thousand blocks cost no more than the first thousand
                 first, last = steps[999] - steps[0], steps[-1] - steps[-1000]
                 assert last <= first * 1.25 + 100, (first, last)
@@ -415,6 +474,54 @@ def test_fork_choice_is_linear_in_the_blocks() -> None:
         # a bounded number of steps per block, and five times the blocks cost five times the steps
         assert totals[order, 5000] <= 10 * 5000, totals
         assert totals[order, 5000] <= 5 * totals[order, 1000] * 1.1, totals
+        # the state's work: a bounded number of operations per block, and linear (a rehash of the doubled
+        # indexes costs each entry once more, so the ratio moves a little with where the last doubling fell)
+        assert state_totals[order, 5000] <= 30 * 5000, state_totals
+        assert state_totals[order, 5000] <= 5 * state_totals[order, 1000] * 1.4, state_totals
+
+
+def test_state_work_is_linear_in_the_chain() -> None:
+    """The node benchmark's chain of 6,000 blocks (coinbases, and every fourth block four signed transfers
+    spending old coinbases into two outputs each) applied one block at a time with ``ec_state_apply_block``:
+    the state's container work (``ec_chain_state.ops``: index probes, entries moved or rehashed, the rules'
+    lookups included) stays a few operations per input, output and transaction of the blocks, as few for the
+    last thousand blocks, on a state of about 18,000 unspent outputs, as for the first thousand. The sorted
+    arrays this replaced moved half of the unspent outputs for every block (O(n^2) over a chain)."""
+    from conformance.bench_node import build_blocks
+
+    c = core.CoreState("instant")
+    items, ratios = 0, {}
+    for h, b in enumerate(build_blocks(6000), 1):
+        assert c.apply_code(b.serialize(), NOW) == 0
+        items += sum(len(t.inputs) + len(t.outputs) + 1 for t in b.transactions)
+        if h % 1000 == 0:
+            ratios[h] = c.ops / items
+    assert c.ptr.n_utxos > 15_000
+    assert max(ratios.values()) <= 6, ratios
+    assert ratios[6000] <= 1.3 * ratios[1000], ratios
+
+
+def test_reorganization_work_is_linear() -> None:
+    """A branch of 2,001 blocks from the genesis (another miner) overtakes a chain of 2,000: the working state
+    connects the 2,000, undoes them all and connects the branch. Its work stays a bounded number of operations
+    per block connected or undone, and the best tip's unspent outputs are exactly the genesis's and the
+    branch's coinbase outputs: every output of the undone chain is gone."""
+    from spec.chain.block import decode_block
+
+    a, b = _coinbase_chain(2000), _coinbase_chain(2001, key=0xC0FFEE)
+    ops: list[int] = []
+    code, got = core.fork_choice("instant", [*a, *b], NOW, with_utxos=True, state_ops=ops)
+    tip = decode_block(b[-1])
+    assert code == 0 and got[0] == tip.hash() and got[1] == 2001
+    assert got[3][:2000] == ["valid"] * 2000 and got[3][-1] == "tip"
+    _, genesis = core.fork_choice("instant", [], NOW, with_utxos=True)
+    expected = list(genesis[5])
+    for raw in b:
+        cb = decode_block(raw).transactions[0]
+        expected += [(cb.txid(), i, o.value, o.program_hash) for i, o in enumerate(cb.outputs)]
+    assert got[5] == sorted(expected)
+    moved = 2000 + 2000 + 2001  # connected, undone, connected
+    assert ops[-1] <= 15 * moved, (ops[-1], moved)
 
 
 @FAST
@@ -477,12 +584,86 @@ def test_apply_block_refusal_keeps_state() -> None:
     assert c.summary() == before
 
 
+def _sha256d_hashlib(data: bytes) -> bytes:
+    import hashlib
+
+    return hashlib.sha256(hashlib.sha256(data).digest()).digest()
+
+
+def _paths() -> list[int]:
+    """The 64-byte double SHA-256 codes this CPU can run: OpenSSL's (0) always, SHA-NI (1) where it has it."""
+    return [0, 1] if core.lib.ec_sha256d64_select(1) else [0]
+
+
+def test_sha_ni_is_selected_where_the_cpu_has_it() -> None:
+    """The run-time selection follows the CPU's flags (CPUID, as /proc/cpuinfo reports them): on a machine
+    with the SHA extensions the SHA-NI code is the default, so the tests below run it; asking for OpenSSL's
+    selects it, and asking for SHA-NI again comes back."""
+    from pathlib import Path
+
+    cpuinfo = Path("/proc/cpuinfo")
+    flags = cpuinfo.read_text().split() if cpuinfo.exists() else []
+    try:
+        assert core.lib.ec_sha256d64_select(0) == 0 and core.lib.ec_sha256d64_selected() == 0
+        has = "sha_ni" in flags and "sse4_1" in flags
+        assert core.lib.ec_sha256d64_select(1) == int(has) == core.lib.ec_sha256d64_selected()
+    finally:
+        core.lib.ec_sha256d64_select(1)
+
+
 @FAST
-@given(st.binary(min_size=64, max_size=64))
-def test_sha256d_of_a_merkle_pair(pair: bytes) -> None:
-    """The specialised 64-byte double SHA-256 (precomputed padding, SHA256_Transform) against the spec's."""
+@given(st.lists(st.binary(min_size=64, max_size=64), max_size=9), st.booleans())
+def test_sha256d_of_merkle_pairs(pairs: list[bytes], in_place: bool) -> None:
+    """``ec_sha256d64`` (one input) and ``ec_sha256d64_many`` (two at a time on the SHA-NI code, and an odd one
+    alone), written beside the inputs or over them as a merkle level is, on each code the CPU can run, against
+    ``hashlib``'s SHA-256 twice and the spec's ``sha256d``."""
     from spec.crypto.hashes import sha256d
 
-    out = core.ffi.new("uint8_t[32]")
-    core.lib.ec_sha256d64(pair, out)
-    agree("sha256d64", {"bytes": pair}, ("ok", sha256d(pair)), ("ok", bytes(out)))
+    want = [_sha256d_hashlib(p) for p in pairs]
+    assert want == [sha256d(p) for p in pairs]
+    data = b"".join(pairs)
+    try:
+        for path in _paths():
+            assert core.lib.ec_sha256d64_select(path) == path
+            buf = core.ffi.new("uint8_t[]", data or b"\0")
+            out = buf if in_place else core.ffi.new("uint8_t[]", 32 * len(pairs) or 1)
+            core.lib.ec_sha256d64_many(buf, out, len(pairs))
+            got = core.ffi.buffer(out, 32 * len(pairs))[:]
+            agree("sha256d64_many", {"bytes": data, "path": path}, ("ok", b"".join(want)), ("ok", got))
+            for p, w in zip(pairs, want):
+                one = core.ffi.new("uint8_t[32]")
+                core.lib.ec_sha256d64(p, one)
+                agree("sha256d64", {"bytes": p, "path": path}, ("ok", w), ("ok", bytes(one)))
+    finally:
+        core.lib.ec_sha256d64_select(1)
+
+
+@FAST
+@given(st.lists(st.binary(min_size=32, max_size=32), max_size=70))
+def test_merkle_root_on_each_sha256_code(hashes: list[bytes]) -> None:
+    """``ec_merkle_root`` with the SHA-NI code and with OpenSSL's (levels of odd and even sizes, hashed in place
+    two pairs at a time) against the spec's ``merkle_root``."""
+    from spec.chain.merkle import merkle_root
+
+    try:
+        for path in _paths():
+            assert core.lib.ec_sha256d64_select(path) == path
+            agree("merkle_root", {"hashes": hashes, "path": path}, spec_outcome(lambda: merkle_root(hashes)),
+                  spec_outcome(lambda: core.merkle_root(hashes)))
+    finally:
+        core.lib.ec_sha256d64_select(1)
+
+
+@FAST
+@given(st.lists(st.binary(max_size=40), min_size=1, max_size=8).filter(lambda hs: any(len(h) != 32 for h in hs)))
+def test_merkle_binding_refuses_a_hash_of_another_length(hashes: list[bytes]) -> None:
+    """The binding refuses a list holding a hash of another length than 32 bytes (even when the lengths add up
+    to 32 per hash) with WRONG_LENGTH, before the C core reads anything."""
+    from spec.errors import DecodeError, Reason
+
+    try:
+        core.merkle_root(hashes)
+    except DecodeError as e:
+        assert e.reason is Reason.WRONG_LENGTH
+    else:
+        raise AssertionError(f"accepted hashes of lengths {[len(h) for h in hashes]}")

@@ -20,7 +20,8 @@ from reference.sidechain.arbiterd import ArbiterStore
 
 def _payment(side_txid: bytes, amount: int) -> bytes:
     """A real unsigned WithdrawFromSideChain paying ``amount`` to bob's main address from one X output."""
-    w = W.PendingWithdrawal(side_txid=side_txid, height=3, entries=((S.address_of("bob-main")[0], amount),))
+    w = W.PendingWithdrawal(side_txid=side_txid, height=3,
+                            entries=((S.address_of("bob-main")[0], amount, amount + 10_000),))
     x = SP.x_address(SP.side_genesis_block().hash())
     tx = W.withdrawal_payment(w, [(b"\x11" * 32, 0, 10**9)], x_address=x, exchange_rate=1.0)
     assert tx is not None

@@ -34,6 +34,7 @@ from conformance.generators.sidechain import _coinbase, _side_block
 from conformance.generators.sidechain_fork import ForkBlocks, fork_blocks
 
 from reference.node.rpc import RpcClient
+from reference.sidechain.arbiter import pending_withdrawal
 from reference.sidechain.node import SideNode
 from reference.sidechain.peer import SideP2P
 from reference.sidechain.rpc import SideRpcServer
@@ -95,8 +96,7 @@ def test_a_heavier_branch_takes_back_the_deposit_the_did_and_the_withdrawal(tmp_
         assert side.call("did_resolveDID", {"did": f.did})["status"] == 0
         pending = side.call("getwithdraws")
         assert [w["txid"] for w in pending] == [f.withdrawal.hex()]
-        w = W.PendingWithdrawal(side_txid=f.withdrawal, height=pending[0]["height"],
-                                entries=tuple((a, int(v)) for a, v in pending[0]["entries"]))
+        w = pending_withdrawal(pending[0])
         x_addr = SP.x_address(SP.side_genesis_block().hash())
         x_utxos = [(b"\x11" * 32, 0, 10**8)]
         pay = W.withdrawal_payment(w, x_utxos, x_address=x_addr, exchange_rate=1.0)
@@ -104,9 +104,7 @@ def test_a_heavier_branch_takes_back_the_deposit_the_did_and_the_withdrawal(tmp_
 
         def arbiter_check() -> W.PendingWithdrawal:
             """What an arbiter does before signing: the sidechain's pending withdrawals, read over RPC."""
-            now_pending = {bytes.fromhex(p["txid"]): W.PendingWithdrawal(
-                side_txid=bytes.fromhex(p["txid"]), height=p["height"],
-                entries=tuple((a, int(v)) for a, v in p["entries"])) for p in side.call("getwithdraws")}
+            now_pending = {bytes.fromhex(p["txid"]): pending_withdrawal(p) for p in side.call("getwithdraws")}
             return W.check_withdrawal_payment(pay, now_pending.get, lambda t, i: dict(
                 ((t2, i2), v) for t2, i2, v in x_utxos).get((t, i)), x_address=x_addr, exchange_rate=1.0,
                 signed_before=None, side_height=int(side.call("getblockcount")) - 1, confirmations=1)

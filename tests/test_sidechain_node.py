@@ -217,6 +217,68 @@ def test_withdrawal_back_to_the_main_chain_is_paid_once(net: Net) -> None:
     assert [p["amount"] for p in main.call("listunspent", addresses=[target])] == ["0.40000000"]
 
 
+@pytest.mark.parametrize("rate", [2.0, 0.3])
+def test_a_withdrawal_at_another_rate_takes_what_its_burn_is_worth(tmp_path: Path, rate: float) -> None:
+    """At exchange rate 2 or 0.3 (a main node, a sidechain node with that rate and the arbiter, on loopback): a
+    deposit is credited at the rate; a burn is paid with the spec's payout and fee (ARB-003); the X address
+    then holds the deposit minus what the burn is worth on the main chain within a sela, and at least the
+    sidechain's supply over the rate."""
+    from fractions import Fraction
+
+    from spec.sidechain import crosschain as X
+    from spec.sidechain import withdrawal as W
+    from spec.chain.tx import CrossChainEntry as Entry, TransferCrossChainAssetPayload as Payload
+    from reference.sidechain.arbiter import _sela
+    from reference.sidechain.devnet import SIDE_PARAMS
+
+    n = Net(tmp_path, side_params=SIDE_PARAMS.model_copy(update={"exchange_rate": rate}))
+    try:
+        miner = address_from_program_hash(Uint168(data=MINER))
+        side, main = RpcClient(n.side_url), RpcClient(n.main_url)
+        user_key = hashlib.sha256(b"rate user").digest()
+        user_ph = Uint168.from_code(0x21, standard_redeem_script(public_key_from_private(user_key))).data
+        user_addr = address_from_program_hash(Uint168(data=user_ph))
+        target = address_from_program_hash(Uint168.from_code(0x21, standard_redeem_script(
+            public_key_from_private(b"\x06" * 32))))
+        deposit = 10**8
+        n.deposit(user_addr, deposit)
+        for _ in range(2):
+            n.arbiter.relay_deposits()
+            n.arbiter.merge_mine(miner)
+        credited = X.convert(deposit, rate)
+        fund = side.call("listunspent", {"addresses": [user_addr]})
+        assert [int(f["sela"]) for f in fund] == [credited]
+        ask, burned = credited // 2 + 1, credited // 2 + 29_999       # odd amounts: each conversion truncates
+        burn = sign_standard(SideTransaction(
+            tx_type=SideTxType.TRANSFER_CROSS_CHAIN_ASSET,
+            payload=Payload(entries=(Entry(address=target.encode(), output_index=0, amount=ask),)),
+            inputs=(Input(previous=OutPoint(txid=from_display(fund[0]["txid"]), index=fund[0]["vout"]),
+                          sequence=0xFFFF_FFFF),),
+            outputs=(Output(asset_id=ELA_ASSET_ID, value=burned, output_lock=0, program_hash=bytes(21)),
+                     Output(asset_id=ELA_ASSET_ID, value=credited - burned - 10_000, output_lock=0,
+                            program_hash=user_ph))), [user_key])
+        side.call("sendrawtransaction", {"data": burn.serialize().hex()})
+        for _ in range(2):
+            n.arbiter.merge_mine(miner)
+        assert side.call("getwithdraws")[0]["entries"] == [[target, str(ask), str(burned)]]
+        assert len(n.arbiter.relay_withdrawals()) == 1
+        n.arbiter.merge_mine(miner)
+        assert n.arbiter.relay_withdrawals() == []           # not paid twice (the X address could not cover a second)
+        n.arbiter.merge_mine(miner)
+        w = W.PendingWithdrawal(side_txid=burn.txid(), height=0, entries=((target, ask, burned),))
+        paid = [_sela(p["amount"]) for p in main.call("listunspent", addresses=[target])]
+        x = SP.x_address(SP.side_genesis_block().hash())
+        x_total = sum(_sela(u["amount"]) for u in main.call("listunspent", addresses=[x]))
+        assert paid == [W.payout(ask, rate)]
+        taken = deposit + n.side_params.min_cross_chain_tx_fee - x_total
+        assert taken == W.payout(ask, rate) + W.withdrawal_fee(w, rate)
+        worth = Fraction(burned) / Fraction(rate)
+        assert worth - 2 < taken < worth + 1
+        assert x_total >= Fraction(credited - burned) / Fraction(rate)   # X covers the sidechain's supply
+    finally:
+        n.close()
+
+
 def test_an_edition_minted_sold_and_resold_through_the_node(net: Net) -> None:
     """Three DIDs registered on the sidechain; the issuer mints 2 copies with a 10% royalty, sells copy 1 to a
     buyer, who resells it; the royalty outputs pay the issuer; a second sale from the same state is refused."""

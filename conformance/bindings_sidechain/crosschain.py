@@ -162,16 +162,17 @@ def _pending(raw: Any) -> W.PendingWithdrawal:
     pi = Input(raw, ("txid", "height", "entries"))
     entries = []
     for e in _list(pi, "entries"):
-        if not (isinstance(e, list) and len(e) == 2 and isinstance(e[0], str)):
-            raise Reject(Reason.MALFORMED_INPUT, None, "entries: [[address, amount]]")
-        entries.append((e[0], Input({"v": e[1]}, ("v",)).big_int("v")))
+        if not (isinstance(e, list) and len(e) == 3 and isinstance(e[0], str)):
+            raise Reject(Reason.MALFORMED_INPUT, None, "entries: [[address, amount, burned]]")
+        ei = Input({"v": e[1], "b": e[2]}, ("v", "b"))
+        entries.append((e[0], ei.big_int("v"), ei.big_int("b")))
     return W.PendingWithdrawal(side_txid=pi.hex("txid"), height=pi.small_int("height", 0, 0xFFFF_FFFF),
                                entries=tuple(entries))
 
 
 @handler("sidechain", "sidechain.withdrawal.payment",
-         "`tx` (a proposed main-chain payment), `pending` ([{txid, height, entries: [[address, amount]]}]: the "
-         "sidechain's unpaid withdrawals), `x_utxos` ([{txid, index, value}]: the X address's unspent outputs), "
+         "`tx` (a proposed main-chain payment), `pending` ([{txid, height, entries: [[address, amount, burned]]}]: "
+         "the sidechain's unpaid withdrawals, sidechain sela), `x_utxos` ([{txid, index, value}]: the X address's unspent outputs), "
          "`signed_before` (hex digest or null), `side_height` (the best sidechain height), `confirmations` (the "
          "blocks a burn needs), `exchange_rate`? -> `side_txid`, `digest`")
 def _withdrawal_payment(data: Any) -> Json:

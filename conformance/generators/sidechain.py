@@ -456,8 +456,8 @@ def _wp(name: str, tx: Transaction, pending: Sequence[WD.PendingWithdrawal], utx
         expect: dict | None = None, **extra: object) -> CaseSpec:
     inp: dict[str, object] = {
         "tx": tx.serialize().hex(),
-        "pending": [{"txid": w.side_txid.hex(), "height": w.height, "entries": [[a, str(v)] for a, v in w.entries]}
-                    for w in pending],
+        "pending": [{"txid": w.side_txid.hex(), "height": w.height,
+                     "entries": [[a, str(v), str(b)] for a, v, b in w.entries]} for w in pending],
         "x_utxos": [{"txid": t.hex(), "index": i, "value": str(v)} for t, i, v in utxos],
         "signed_before": None if before is None else before.hex(),
         "side_height": 13, "confirmations": WD.WITHDRAWAL_CONFIRMATIONS}
@@ -465,28 +465,33 @@ def _wp(name: str, tx: Transaction, pending: Sequence[WD.PendingWithdrawal], utx
     return CaseSpec(name, inp, means, rules, desc, expect_ok=expect)
 
 
-ARB_RULES = ("ARB-001", "ARB-002", "ARB-003", "ARB-004", "ARB-005")
+ARB_RULES = ("ARB-001", "ARB-002", "ARB-003", "ARB-004", "ARB-005", "ARB-006")
 
 
 @generator("sidechain", "sidechain.withdrawal.payment")
 def withdrawal_payment() -> Iterator[CaseSpec]:
     (a_ph, a), b = _user("a"), _user("b")[1]
-    w = WD.PendingWithdrawal(side_txid=det_bytes("wd/side", 32), height=12, entries=((a, 40_000_000), (b, 5_000)))
+    w = WD.PendingWithdrawal(side_txid=det_bytes("wd/side", 32), height=12,
+                             entries=((a, 40_000_000, 40_010_000), (b, 5_000, 15_000)))
     utxos = [(det_bytes(f"wd/x{i}", 32), i, v) for i, v in enumerate((30_000_000, 20_000_000, 7_000_000, 50_000_000))]
     good = WD.withdrawal_payment(w, utxos, x_address=X_ADDR, exchange_rate=1.0)
     assert good is not None
     digest = WD.payment_digest(good)
     ok = {"side_txid": w.side_txid.hex(), "digest": digest.hex()}
     yield _wp("pays_two_entries_with_change", good, [w], utxos, OK, ARB_RULES,
-              "two X outputs cover 40,005,000 + the 10,000 fee; the rest returns to X", expect=ok)
+              "two X outputs cover 40,005,000 + the burns' margins (10,000 each) as fee; the rest returns to X",
+              expect=ok)
     yield _wp("signed_this_one_before", good, [w], utxos, OK, ("ARB-004",), "re-signing the same payment is fine",
               before=digest, expect=ok)
-    exact = WD.withdrawal_payment(w, [(det_bytes("wd/exact", 32), 0, 40_015_000)], x_address=X_ADDR, exchange_rate=1.0)
+    exact = WD.withdrawal_payment(w, [(det_bytes("wd/exact", 32), 0, 40_025_000)], x_address=X_ADDR, exchange_rate=1.0)
     assert exact is not None and len(exact.outputs) == 2
-    yield _wp("no_change", exact, [w], [(det_bytes("wd/exact", 32), 0, 40_015_000)], OK, ("ARB-003",))
+    yield _wp("no_change", exact, [w], [(det_bytes("wd/exact", 32), 0, 40_025_000)], OK, ("ARB-003",),
+              "at rate 1 the X address gives up exactly the burned 40,025,000")
     half = WD.withdrawal_payment(w, utxos, x_address=X_ADDR, exchange_rate=0.5)
     assert half is not None
-    yield _wp("rate_half_doubles", half, [w], utxos, OK, ("ARB-003",), "float64(amount) / 0.5", exchange_rate=0.5)
+    yield _wp("rate_half_doubles", half, [w], utxos, OK, ("ARB-003",),
+              "float64(amount) / 0.5 paid, float64(burned - amount) / 0.5 (20,000 each) left as fee", exchange_rate=0.5)
+    yield from _withdrawal_rates(a, b)
 
     def edit(**change: object) -> Transaction:
         return good.model_copy(update=change)
@@ -531,11 +536,71 @@ def withdrawal_payment() -> Iterator[CaseSpec]:
               Reason.ARBITER_PAYMENT_MISMATCH, ("ARB-003",))
     yield _wp("fee_too_high", edit(outputs=outs[:2] + (outs[2].model_copy(update={"value": outs[2].value - 1}),)),
               [w], utxos, Reason.ARBITER_PAYMENT_MISMATCH, ("ARB-003",), "one sela more than the withdrawal fee")
+    yield _wp("fee_too_low", edit(outputs=outs[:2] + (outs[2].model_copy(update={"value": outs[2].value + 1}),)),
+              [w], utxos, Reason.ARBITER_PAYMENT_MISMATCH, ("ARB-003",), "one sela less than the withdrawal fee")
+    fixed = edit(outputs=outs[:2] + (outs[2].model_copy(update={"value": outs[2].value + 10_000}),))
+    yield _wp("fee_fixed_per_payment", fixed, [w], utxos, Reason.ARBITER_PAYMENT_MISMATCH, ("ARB-003",),
+              "a fixed 10,000 fee per payment instead of each entry's burned - amount")
+    for name, entries, desc in (
+            ("entry_asks_all_it_burns", ((a, 40_000_000, 40_000_000), (b, 5_000, 15_000)), "amount == burned"),
+            ("entry_asks_more_than_it_burns", ((a, 40_000_000, 39_999_999), (b, 5_000, 15_000)), "amount > burned"),
+            ("entry_asks_a_negative_amount", ((a, 40_000_000, 40_010_000), (b, -1, 15_000)), "amount < 0")):
+        bad = WD.PendingWithdrawal(side_txid=w.side_txid, height=w.height, entries=entries)
+        yield _wp(name, good, [bad], utxos, Reason.ARBITER_UNKNOWN_WITHDRAWAL, ("ARB-006",), desc)
     yield _wp("rate_not_applied", good, [w], utxos, Reason.ARBITER_PAYMENT_MISMATCH, ("ARB-003",), exchange_rate=0.5)
     other = WD.withdrawal_payment(w, list(reversed(utxos)), x_address=X_ADDR, exchange_rate=1.0)
     assert other is not None
     yield _wp("signed_another_payment_before", good, [w], utxos, Reason.ARBITER_ALREADY_SIGNED, ("ARB-004",),
               "the arbiter signed a payment of this withdrawal from other X outputs", before=WD.payment_digest(other))
+
+
+def _withdrawal_rates(a: str, b: str) -> Iterator[CaseSpec]:
+    """Payments at rates other than 1: what each entry pays and leaves is its own float64 conversion."""
+    x = [(det_bytes(f"wd/rate{i}", 32), i, v) for i, v in enumerate((10**11, 10**11))]
+    ok = lambda w, tx: {"side_txid": w.side_txid.hex(), "digest": WD.payment_digest(tx).hex()}  # noqa: E731
+
+    def pay(name: str, entries: tuple[tuple[str, int, int], ...], rate: float) -> tuple[WD.PendingWithdrawal, Transaction]:
+        w = WD.PendingWithdrawal(side_txid=det_bytes(f"wd/{name}", 32), height=12, entries=entries)
+        tx = WD.withdrawal_payment(w, x, x_address=X_ADDR, exchange_rate=rate)
+        assert tx is not None
+        return w, tx
+
+    def change(tx: Transaction, by: int) -> Transaction:
+        outs = tx.outputs
+        return tx.model_copy(update={"outputs": outs[:-1] + (outs[-1].model_copy(update={"value": outs[-1].value + by}),)})
+
+    w2, two = pay("rate2", ((a, 40_000_001, 40_010_000), (b, 5_001, 15_002)), 2.0)
+    assert [o.value for o in two.outputs[:2]] == [20_000_000, 2_500] and WD.withdrawal_fee(w2, 2.0) == 4_999 + 5_000
+    yield _wp("rate_two_truncates_each_part", two, [w2], x, OK, ("ARB-003",),
+              "40,000,001 / 2 pays 20,000,000 and 9,999 / 2 leaves 4,999; 5,001 / 2 pays 2,500 and 10,001 / 2 leaves "
+              "5,000: the X address gives up 20,012,499, two sela less than the burns' 40,025,002 / 2",
+              expect=ok(w2, two), exchange_rate=2)
+    yield _wp("rate_two_fee_of_upstreams_proposer", change(two, -2), [w2], x, Reason.ARBITER_PAYMENT_MISMATCH,
+              ("ARB-003",), "Fixed64(burned / 2) - Fixed64(amount / 2) taken per entry (20,005,000 - 20,000,000 + "
+              "7,501 - 2,500 = 10,001): two sela more fee than the checker's 9,999", exchange_rate=2)
+    yield _wp("rate_two_fixed_fee", change(two, 4_999 + 5_000 - 10_000), [w2], x, Reason.ARBITER_PAYMENT_MISMATCH,
+              ("ARB-003",), "the old fixed 10,000 per payment: more than the burns' margins are worth at rate 2",
+              exchange_rate=2)
+    w3, milli = pay("rate_milli", ((a, 1, 10_001),), 1e-3)
+    assert [o.value for o in milli.outputs[:1]] == [1_000] and WD.withdrawal_fee(w3, 1e-3) == 10_000_000
+    yield _wp("rate_milli_rounds_up", milli, [w3], x, OK, ("ARB-003",),
+              "1 / 0.001: the float64 0.001 is a little more than 0.001, the exact quotient 999.99999999999997... "
+              "rounds to 1000.0, which pays 1,000; 10,000 / 0.001 leaves 10,000,000", expect=ok(w3, milli),
+              exchange_rate=0.001)
+    floor = milli.model_copy(update={"outputs": (milli.outputs[0].model_copy(update={"value": 999}),
+                                                 milli.outputs[1].model_copy(update={"value": milli.outputs[1].value + 1}))})
+    yield _wp("rate_milli_exact_quotient_floor", floor, [w3], x, Reason.ARBITER_PAYMENT_MISMATCH, ("ARB-003",),
+              "paying floor(1 / the float64 0.001) = 999, not the float64 quotient's 1,000", exchange_rate=0.001)
+    w4, third = pay("rate_point3", ((a, 40_000_000, 40_010_001),), 0.3)
+    assert [o.value for o in third.outputs[:1]] == [133_333_333] and WD.withdrawal_fee(w4, 0.3) == 33_336
+    yield _wp("rate_point3", third, [w4], x, OK, ("ARB-003",),
+              "40,000,000 / 0.3 = 133333333.33333334 pays 133,333,333; 10,001 / 0.3 = 33336.66666666667 leaves 33,336",
+              expect=ok(w4, third), exchange_rate=0.3)
+    yield _wp("rate_point3_fee_of_the_burn", change(third, -1), [w4], x, Reason.ARBITER_PAYMENT_MISMATCH, ("ARB-003",),
+              "Fixed64(40,010,001 / 0.3) - 133,333,333 = 33,337 taken: a sela more than the checker's fee",
+              exchange_rate=0.3)
+    yield _wp("rate_point3_checked_at_rate_1", third, [w4], x, Reason.ARBITER_PAYMENT_MISMATCH, ("ARB-003",),
+              "the same payment held to rate 1")
 
 
 @generator("sidechain", "sidechain.tx.decode")

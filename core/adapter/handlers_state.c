@@ -134,7 +134,6 @@ static int build_view(arena *a, const jv *in, ec_chain_state *v) {
         if (count < 0 || count > 0xFFFF + 1) return EC_MALFORMED_INPUT;
         TRY(ec_state_add_tx_count(v, txid, (uint32_t)count));
     }
-    TRY(ec_state_normalize(v));
     for (size_t i = 0; i < v->n_utxos; i++)
         /* every utxo's transaction is in chain_txs */
         if (ec_state_output_count(v, v->utxos[i].txid) < 0) return EC_MALFORMED_INPUT;
@@ -174,7 +173,6 @@ int h_tx_context(arena *a, const jv *in, ec_buf *out) {
             if (rc == EC_OK && hn != 32) rc = EC_MALFORMED_INPUT;
             if (rc == EC_OK) rc = ec_state_add_withdrawn(&v, h);
         }
-        if (rc == EC_OK) rc = ec_state_normalize(&v);
     }
     if (rc == EC_OK) rc = in_hex(a, in, "tx", &raw, &n);
     if (rc == EC_OK) rc = ec_tx_decode(raw, n, &tx);

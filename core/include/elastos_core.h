@@ -49,6 +49,13 @@ size_t ec_varuint_encode(uint64_t value, uint8_t *out9);
 void ec_sha256(const uint8_t *data, size_t len, uint8_t *out32);
 void ec_sha256d(const uint8_t *data, size_t len, uint8_t *out32);
 void ec_sha256d64(const uint8_t *in64, uint8_t *out32);
+/* `n` inputs of 64 bytes at in + 64 * i to their SHA256d at out + 32 * i; `out` may be `in` (a merkle
+ * level hashed in place) */
+void ec_sha256d64_many(const uint8_t *in, uint8_t *out, size_t n);
+/* the code behind both: 1 SHA-NI (where the CPU has it; the default there), 0 OpenSSL; select
+ * returns what is in force (0 when SHA-NI is asked for and the CPU lacks it) */
+int ec_sha256d64_select(int shani);
+int ec_sha256d64_selected(void);
 int ec_ripemd160(const uint8_t *data, size_t len, uint8_t *out20);
 int ec_hash160(const uint8_t *data, size_t len, uint8_t *out20);
 
@@ -369,19 +376,28 @@ typedef struct {
     size_t len;
 } ec_arbiter;
 
+/* an open-addressing index (linear probing) over a state's dense array: slots[i] is an item's
+ * position + 1, or 0 when empty; a power-of-two number of slots, at most half of them used */
+typedef struct {
+    uint32_t *slots;
+    size_t n_slots;
+} ec_index;
+
 typedef struct {
     int network;
     const ec_arbiter *arbiters;  /* the cross-chain arbiters (none in the profile; a case may name them) */
     size_t n_arbiters;
     ec_header_info *headers;     /* headers[h] is at height h */
     size_t n_headers, cap_headers;
-    ec_utxo *utxos;              /* unspent outputs, sorted by (txid, index), one per key */
+    ec_utxo *utxos;              /* unspent outputs, one per (txid, index), in no particular order */
     size_t n_utxos, cap_utxos;
-    ec_tx_count *txs;            /* output count of every transaction of the chain, sorted by txid */
+    ec_tx_count *txs;            /* output count of every transaction of the chain, one per txid */
     size_t n_txs, cap_txs;
-    uint8_t *withdrawn;          /* 32 bytes each, sorted: sidechain hashes already withdrawn */
+    uint8_t *withdrawn;          /* 32 bytes each: sidechain hashes already withdrawn */
     size_t n_withdrawn, cap_withdrawn;
+    ec_index utxo_index, tx_index, withdrawn_index; /* the three arrays' hash indexes */
     uint8_t work[64];            /* cumulative work, big-endian */
+    uint64_t ops;                /* the containers' work: index probes and entries moved or rehashed */
 } ec_chain_state;
 
 int ec_network_count(void);
@@ -394,19 +410,20 @@ void ec_state_init(ec_chain_state *s, int network);
 int ec_state_genesis(int network, ec_chain_state *s);
 int ec_state_copy(const ec_chain_state *src, ec_chain_state *dst);
 void ec_state_free(ec_chain_state *s);
-/* loading: append with ec_state_add_*, then ec_state_normalize (sorts; of equal keys the later
- * wins, as a dict's update) before the state is used */
+/* loading: an entry whose key is already there replaces it, as a dict's update */
 int ec_state_add_utxo(ec_chain_state *s, const ec_utxo *u);
 int ec_state_add_tx_count(ec_chain_state *s, const uint8_t *txid, uint32_t count);
 int ec_state_add_withdrawn(ec_chain_state *s, const uint8_t *hash32);
-int ec_state_normalize(ec_chain_state *s);
 long ec_state_output_count(const ec_chain_state *s, const uint8_t *txid);
 const ec_utxo *ec_state_utxo(const ec_chain_state *s, const uint8_t *txid, uint16_t index);
 int ec_tx_context(const ec_tx *tx, uint32_t height, const ec_chain_state *view, int64_t *fee);
 int ec_block_context(const ec_block *b, const ec_chain_state *view);
 int ec_state_apply_block(ec_chain_state *s, const ec_block *b, int64_t now);
-/* sort the UTXOs by (txid, index), the order ela.block.apply reports them in */
+/* sort the UTXOs by (txid, index), the order ela.block.apply reports them in (in place; the index
+ * is rebuilt): the only order of the state that is observable */
 void ec_state_sort_utxos(ec_chain_state *s);
+/* SipHash-2-4 of `data` under a 16-byte key: the state's index hash (its key drawn per process) */
+uint64_t ec_siphash24(const uint8_t *key16, const void *data, size_t len);
 
 /* fork choice: every block seen, each valid one's cumulative work, the best tip, and one working
  * state (the chain ending at node `at`) that moves between branches by undoing and reconnecting

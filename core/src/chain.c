@@ -396,9 +396,8 @@ int ec_merkle_root(const uint8_t *hashes, size_t n, uint8_t *out32) {
             memcpy(level + 32 * n, level + 32 * (n - 1), 32);
             n++;
         }
-        /* a pair is 64 contiguous bytes of the level: hashed in place, no copy; node i is written after
-         * pair i is read, over bytes that pairs <= i have already consumed */
-        for (size_t i = 0; i < n / 2; i++) ec_sha256d64(level + 64 * i, level + 32 * i);
+        /* a pair is 64 contiguous bytes of the level: the level is hashed in place, no copy */
+        ec_sha256d64_many(level, level, n / 2);
         n /= 2;
     }
     memcpy(out32, level, 32);

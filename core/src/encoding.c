@@ -143,7 +143,7 @@ static void be32_words(const SHA256_CTX *c, uint8_t *out) {
     }
 }
 
-void ec_sha256d64(const uint8_t *in64, uint8_t *out32) {
+static void sha256d64_openssl(const uint8_t *in64, uint8_t *out32) {
     static SHA256_CTX initial;
     static int ready = 0;
     if (!ready) { /* the initial state, once (a benign race: every thread writes the same values) */
@@ -158,6 +158,45 @@ void ec_sha256d64(const uint8_t *in64, uint8_t *out32) {
     c = initial;
     SHA256_Transform(&c, second);
     be32_words(&c, out32);
+}
+
+/* Which code hashes 64-byte inputs: the SHA-NI code of sha256_shani.c (two inputs at once) where the
+ * CPU has the SHA extensions, else OpenSSL's compression above. Selected on first use; the tests and
+ * the benchmark select either to compare them. */
+static _Atomic int use_shani = -1; /* read and set from any thread */
+
+int ec_sha256d64_select(int shani) {
+#ifdef EC_SHANI
+    use_shani = shani && ec_sha256_shani_available();
+#else
+    use_shani = 0;
+#endif
+    return use_shani;
+}
+
+int ec_sha256d64_selected(void) { return use_shani < 0 ? ec_sha256d64_select(1) : use_shani; }
+
+void ec_sha256d64(const uint8_t *in64, uint8_t *out32) {
+#ifdef EC_SHANI
+    if (ec_sha256d64_selected()) {
+        ec_sha256d64_shani_x1(in64, out32);
+        return;
+    }
+#endif
+    sha256d64_openssl(in64, out32);
+}
+
+void ec_sha256d64_many(const uint8_t *in, uint8_t *out, size_t n) {
+    size_t i = 0;
+#ifdef EC_SHANI
+    if (ec_sha256d64_selected()) {
+        for (; i + 2 <= n; i += 2) ec_sha256d64_shani_x2(in + 64 * i, out + 32 * i);
+        if (i < n) ec_sha256d64_shani_x1(in + 64 * i, out + 32 * i);
+        return;
+    }
+#endif
+    /* in order: output i is written after input i is read, over bytes inputs <= i have consumed */
+    for (; i < n; i++) sha256d64_openssl(in + 64 * i, out + 32 * i);
 }
 
 int ec_ripemd160(const uint8_t *data, size_t len, uint8_t *out) {

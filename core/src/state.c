@@ -5,9 +5,12 @@
  * A state is one chain from genesis to its tip: its headers, its unspent outputs, the output count
  * of every transaction it holds, the sidechain hashes already withdrawn and its cumulative work.
  * Every parameter (the networks, the genesis fields, the type codes) comes from the spec through
- * elastos_tables.h. The unspent outputs, the transactions and the withdrawn hashes are sorted
- * arrays searched by bisection; a block's changes are sorted and merged into them in one copy. */
+ * elastos_tables.h. The unspent outputs, the transactions and the withdrawn hashes are hash tables
+ * (below), and a block is connected in place after every allocation it needs is made, so that
+ * connecting or disconnecting a block costs in proportion to the block, not to the state. */
 #include <math.h>
+#include <openssl/rand.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -160,9 +163,210 @@ static int grow(void **p, size_t *cap, size_t n, size_t size) {
     return EC_OK;
 }
 
+/* The unspent outputs, the transactions' output counts and the withdrawn hashes are each a dense
+ * array (in no particular order) with a hash index over it (ec_index: open addressing, linear
+ * probing, at most half full). A lookup, an insertion and a removal cost O(1) expected probes, so
+ * connecting or disconnecting a block costs in proportion to the block, whatever the state's size.
+ * A removal moves the array's last item into the hole and empties its slot by backward shifting
+ * (no tombstones). The key of an item is its first `klen` bytes: (txid, index) of an ec_utxo (34
+ * bytes, no padding between them), the txid of an ec_tx_count, the hash itself. The hash is
+ * SipHash-2-4 under a key drawn once per process (RAND_bytes), so inputs cannot be chosen to
+ * collide: the order of the dense arrays is not observable (ec_state_sort_utxos sorts for output),
+ * and nothing else depends on it. `ops` counts probes and items moved or rehashed. */
+
+#define ROTL(x, b) (uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
+#define SIPROUND                                                                                   \
+    do {                                                                                           \
+        v0 += v1; v1 = ROTL(v1, 13); v1 ^= v0; v0 = ROTL(v0, 32);                                  \
+        v2 += v3; v3 = ROTL(v3, 16); v3 ^= v2;                                                     \
+        v0 += v3; v3 = ROTL(v3, 21); v3 ^= v0;                                                     \
+        v2 += v1; v1 = ROTL(v1, 17); v1 ^= v2; v2 = ROTL(v2, 32);                                  \
+    } while (0)
+
+static uint64_t le64(const uint8_t *p) {
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; i--) v = v << 8 | p[i];
+    return v;
+}
+
+uint64_t ec_siphash24(const uint8_t *key16, const void *data, size_t len) {
+    const uint8_t *m = data;
+    uint64_t k0 = le64(key16), k1 = le64(key16 + 8);
+    uint64_t v0 = k0 ^ 0x736f6d6570736575ull, v1 = k1 ^ 0x646f72616e646f6dull;
+    uint64_t v2 = k0 ^ 0x6c7967656e657261ull, v3 = k1 ^ 0x7465646279746573ull;
+    size_t full = len - len % 8;
+    for (size_t i = 0; i < full; i += 8) {
+        uint64_t w = le64(m + i);
+        v3 ^= w;
+        SIPROUND;
+        SIPROUND;
+        v0 ^= w;
+    }
+    uint64_t last = (uint64_t)len << 56;
+    for (size_t i = 0; i < len % 8; i++) last |= (uint64_t)m[full + i] << (8 * i);
+    v3 ^= last;
+    SIPROUND;
+    SIPROUND;
+    v0 ^= last;
+    v2 ^= 0xff;
+    SIPROUND;
+    SIPROUND;
+    SIPROUND;
+    SIPROUND;
+    return v0 ^ v1 ^ v2 ^ v3;
+}
+
+static uint8_t hash_key[16];
+static pthread_once_t hash_key_once = PTHREAD_ONCE_INIT;
+
+static void draw_hash_key(void) {
+    /* should the generator fail, the key stays zero: still a correct index, only a guessable one */
+    if (RAND_bytes(hash_key, sizeof hash_key) != 1) memset(hash_key, 0, sizeof hash_key);
+}
+
+/* one of the state's three containers, as the generic code sees it */
+typedef struct {
+    uint8_t **items;
+    size_t *n, *cap;
+    size_t size, klen;
+    ec_index *ix;
+    uint64_t *ops;
+} table;
+
+#define UTXOS(s) ((table){(uint8_t **)&(s)->utxos, &(s)->n_utxos, &(s)->cap_utxos, sizeof(ec_utxo), 34, &(s)->utxo_index, &(s)->ops})
+#define TXS(s) ((table){(uint8_t **)&(s)->txs, &(s)->n_txs, &(s)->cap_txs, sizeof(ec_tx_count), 32, &(s)->tx_index, &(s)->ops})
+#define WITHDRAWN(s) ((table){&(s)->withdrawn, &(s)->n_withdrawn, &(s)->cap_withdrawn, 32, 32, &(s)->withdrawn_index, &(s)->ops})
+
+static size_t home(const table *t, const uint8_t *key) {
+    return (size_t)ec_siphash24(hash_key, key, t->klen) & (t->ix->n_slots - 1);
+}
+
+static uint8_t *item(const table *t, size_t pos) { return *t->items + pos * t->size; }
+
+/* the slot holding `key`, or the empty slot where it would go (*found = 0); the index is not empty */
+static size_t probe(const table *t, const uint8_t *key, int *found) {
+    size_t mask = t->ix->n_slots - 1;
+    for (size_t i = home(t, key);; i = (i + 1) & mask) {
+        ++*t->ops;
+        uint32_t k = t->ix->slots[i];
+        if (k == 0 || memcmp(item(t, k - 1), key, t->klen) == 0) {
+            *found = k != 0;
+            return i;
+        }
+    }
+}
+
+static uint8_t *find(const table *t, const uint8_t *key) {
+    int found;
+    if (!t->ix->n_slots) return NULL;
+    size_t i = probe(t, key, &found);
+    return found ? item(t, t->ix->slots[i] - 1) : NULL;
+}
+
+/* put every item's position into empty slots (the index cleared or new) */
+static void reindex(const table *t) {
+    size_t mask = t->ix->n_slots - 1;
+    for (size_t p = 0; p < *t->n; p++) {
+        size_t i = home(t, item(t, p));
+        while (t->ix->slots[i]) i = (i + 1) & mask;
+        t->ix->slots[i] = (uint32_t)(p + 1);
+        ++*t->ops;
+    }
+}
+
+/* room for `extra` more items, in the array and in the index, so that the next `extra` insertions
+ * cannot fail: what lets a block be connected in place, every allocation made before any change */
+static int reserve(const table *t, size_t extra) {
+    size_t need = *t->n + extra;
+    if (need >= UINT32_MAX / 2) return EC_INTERNAL_ERROR;
+    if (need > *t->cap) {
+        size_t c = *t->cap ? *t->cap : 16;
+        while (c < need) c *= 2;
+        void *q = realloc(*t->items, c * t->size);
+        if (!q) return EC_INTERNAL_ERROR;
+        *t->items = q;
+        *t->cap = c;
+    }
+    if (2 * need > t->ix->n_slots) {
+        size_t n = t->ix->n_slots ? t->ix->n_slots : 32;
+        while (n < 2 * need) n *= 2;
+        uint32_t *slots = calloc(n, sizeof *slots);
+        if (!slots) return EC_INTERNAL_ERROR;
+        free(t->ix->slots);
+        t->ix->slots = slots;
+        t->ix->n_slots = n;
+        reindex(t);
+    }
+    return EC_OK;
+}
+
+/* insert `it`, or replace the item with its key (copied to `old` first when given: returns 1 then);
+ * room reserved beforehand */
+static int put(const table *t, const void *it, void *old) {
+    int found;
+    size_t i = probe(t, it, &found);
+    if (found) {
+        uint8_t *e = item(t, t->ix->slots[i] - 1);
+        if (old) memcpy(old, e, t->size);
+        memcpy(e, it, t->size);
+        return 1;
+    }
+    memcpy(item(t, *t->n), it, t->size);
+    t->ix->slots[i] = (uint32_t)++*t->n;
+    return 0;
+}
+
+/* remove the item with `key` if there is one: the last item moves into its place */
+static void drop(const table *t, const uint8_t *key) {
+    int found;
+    if (!t->ix->n_slots) return;
+    size_t i = probe(t, key, &found), mask = t->ix->n_slots - 1;
+    if (!found) return;
+    size_t pos = t->ix->slots[i] - 1;
+    /* backward shift: pull later items of the cluster into the hole when their home allows */
+    for (size_t j = (i + 1) & mask; t->ix->slots[j]; j = (j + 1) & mask) {
+        ++*t->ops;
+        size_t h = home(t, item(t, t->ix->slots[j] - 1));
+        /* the item at j may move to i unless its home lies cyclically in (i, j] */
+        if ((j > i) ? (h <= i || h > j) : (h <= i && h > j)) {
+            t->ix->slots[i] = t->ix->slots[j];
+            i = j;
+        }
+    }
+    t->ix->slots[i] = 0;
+    size_t last = --*t->n;
+    if (pos != last) { /* the last item fills the hole; its slot follows it */
+        size_t k = probe(t, item(t, last), &found);
+        memcpy(item(t, pos), item(t, last), t->size);
+        t->ix->slots[k] = (uint32_t)(pos + 1);
+        ++*t->ops;
+    }
+}
+
+static int load(const table *t, const void *it) {
+    TRY(reserve(t, 1));
+    put(t, it, NULL);
+    return EC_OK;
+}
+
+static int dup_table(const table *dst, const table *src) {
+    *dst->items = NULL;
+    *dst->cap = 0;
+    dst->ix->slots = NULL;
+    if (!src->ix->n_slots) return EC_OK;
+    *dst->items = malloc(*src->cap * src->size);
+    dst->ix->slots = malloc(src->ix->n_slots * sizeof *src->ix->slots);
+    if (!*dst->items || !dst->ix->slots) return EC_INTERNAL_ERROR;
+    memcpy(*dst->items, *src->items, *src->n * src->size);
+    memcpy(dst->ix->slots, src->ix->slots, src->ix->n_slots * sizeof *src->ix->slots);
+    *dst->cap = *src->cap;
+    return EC_OK;
+}
+
 void ec_state_init(ec_chain_state *s, int network) {
     memset(s, 0, sizeof *s);
     s->network = network;
+    pthread_once(&hash_key_once, draw_hash_key);
 }
 
 void ec_state_free(ec_chain_state *s) {
@@ -170,43 +374,35 @@ void ec_state_free(ec_chain_state *s) {
     free(s->utxos);
     free(s->txs);
     free(s->withdrawn);
+    free(s->utxo_index.slots);
+    free(s->tx_index.slots);
+    free(s->withdrawn_index.slots);
     int network = s->network;
     memset(s, 0, sizeof *s);
     s->network = network;
 }
 
-static int dup_array(void **dst, size_t *cap, const void *src, size_t n, size_t size) {
-    *dst = NULL;
-    *cap = 0;
-    if (!n) return EC_OK;
-    *dst = malloc(n * size);
-    if (!*dst) return EC_INTERNAL_ERROR;
-    memcpy(*dst, src, n * size);
-    *cap = n;
-    return EC_OK;
-}
-
 int ec_state_copy(const ec_chain_state *src, ec_chain_state *dst) {
     *dst = *src;
-    int rc = dup_array((void **)&dst->headers, &dst->cap_headers, src->headers, src->n_headers, sizeof *src->headers);
-    if (!rc) rc = dup_array((void **)&dst->utxos, &dst->cap_utxos, src->utxos, src->n_utxos, sizeof *src->utxos);
-    if (!rc) rc = dup_array((void **)&dst->txs, &dst->cap_txs, src->txs, src->n_txs, sizeof *src->txs);
-    if (!rc) rc = dup_array((void **)&dst->withdrawn, &dst->cap_withdrawn, src->withdrawn, src->n_withdrawn, 32);
-    if (rc) {
-        /* free only what was copied here: the source's arrays are not ours */
-        if (dst->headers == src->headers) dst->headers = NULL;
-        if (dst->utxos == src->utxos) dst->utxos = NULL;
-        if (dst->txs == src->txs) dst->txs = NULL;
-        if (dst->withdrawn == src->withdrawn) dst->withdrawn = NULL;
-        ec_state_free(dst);
+    dst->headers = NULL;
+    dst->cap_headers = 0;
+    int rc = EC_OK;
+    if (src->n_headers) {
+        dst->headers = malloc(src->n_headers * sizeof *src->headers);
+        if (dst->headers) memcpy(dst->headers, src->headers, src->n_headers * sizeof *src->headers);
+        else rc = EC_INTERNAL_ERROR;
+        dst->cap_headers = src->n_headers;
     }
+    /* each copy starts from NULL, so that a failure frees only what was copied here */
+    dst->utxos = NULL, dst->txs = NULL, dst->withdrawn = NULL;
+    dst->utxo_index.slots = dst->tx_index.slots = dst->withdrawn_index.slots = NULL;
+    ec_chain_state *from = (ec_chain_state *)src; /* only read */
+    if (!rc) rc = dup_table(&UTXOS(dst), &UTXOS(from));
+    if (!rc) rc = dup_table(&TXS(dst), &TXS(from));
+    if (!rc) rc = dup_table(&WITHDRAWN(dst), &WITHDRAWN(from));
+    if (rc) ec_state_free(dst);
     return rc;
 }
-
-/* The unspent outputs are kept sorted by (txid, index), the transactions by txid and the withdrawn
- * hashes by value, each key once: lookups are binary searches. Additions are appended and then
- * merged by ec_state_normalize (sort, and of equal keys the later wins, as a dict's update), so a
- * bulk load or a block's outputs cost O(n log n), not a scan per item. */
 
 static int utxo_order(const void *x, const void *y) {
     const ec_utxo *a = x, *b = y;
@@ -214,15 +410,12 @@ static int utxo_order(const void *x, const void *y) {
     return c ? c : (a->index > b->index) - (a->index < b->index);
 }
 
-static int tx_order(const void *x, const void *y) { return memcmp(((const ec_tx_count *)x)->txid, ((const ec_tx_count *)y)->txid, 32); }
-
-static int hash_order(const void *x, const void *y) { return memcmp(x, y, 32); }
-
 static ec_utxo *find_utxo(const ec_chain_state *s, const uint8_t *txid, uint16_t index) {
-    ec_utxo key;
-    memcpy(key.txid, txid, 32);
-    key.index = index;
-    return s->n_utxos ? bsearch(&key, s->utxos, s->n_utxos, sizeof *s->utxos, utxo_order) : NULL;
+    uint8_t key[34];
+    memcpy(key, txid, 32);
+    memcpy(key + 32, &index, 2);
+    /* the lookups of the rules count in `ops` too, through a state they only read */
+    return (ec_utxo *)find(&UTXOS((ec_chain_state *)s), key);
 }
 
 const ec_utxo *ec_state_utxo(const ec_chain_state *s, const uint8_t *txid, uint16_t index) {
@@ -231,87 +424,31 @@ const ec_utxo *ec_state_utxo(const ec_chain_state *s, const uint8_t *txid, uint1
 
 /* the output count of a transaction of the chain, or -1 */
 static long output_count(const ec_chain_state *s, const uint8_t *txid) {
-    ec_tx_count key;
-    memcpy(key.txid, txid, 32);
-    const ec_tx_count *e = s->n_txs ? bsearch(&key, s->txs, s->n_txs, sizeof *s->txs, tx_order) : NULL;
+    const ec_tx_count *e = (const ec_tx_count *)find(&TXS((ec_chain_state *)s), txid);
     return e ? (long)e->count : -1;
 }
 
 long ec_state_output_count(const ec_chain_state *s, const uint8_t *txid) { return output_count(s, txid); }
 
-static int withdrawn(const ec_chain_state *s, const uint8_t *h) {
-    return s->n_withdrawn && bsearch(h, s->withdrawn, s->n_withdrawn, 32, hash_order) != NULL;
-}
+static int withdrawn(const ec_chain_state *s, const uint8_t *h) { return find(&WITHDRAWN((ec_chain_state *)s), h) != NULL; }
 
-/* sort `n` items of `size` bytes by `cmp`, keeping of equal keys the one appended last */
-static _Thread_local struct {
-    const uint8_t *base;
-    size_t size;
-    int (*cmp)(const void *, const void *);
-} sort_ctx;
-
-static int position_order(const void *x, const void *y) {
-    size_t a = *(const size_t *)x, b = *(const size_t *)y;
-    int c = sort_ctx.cmp(sort_ctx.base + a * sort_ctx.size, sort_ctx.base + b * sort_ctx.size);
-    return c ? c : (a > b) - (a < b);
-}
-
-static int normalize(void **arr, size_t *n, size_t *cap, size_t size, int (*cmp)(const void *, const void *)) {
-    if (*n < 2) return EC_OK;
-    size_t *idx = malloc(*n * sizeof *idx);
-    uint8_t *out = malloc(*n * size);
-    if (!idx || !out) {
-        free(idx);
-        free(out);
-        return EC_INTERNAL_ERROR;
-    }
-    for (size_t i = 0; i < *n; i++) idx[i] = i;
-    sort_ctx.base = *arr;
-    sort_ctx.size = size;
-    sort_ctx.cmp = cmp;
-    qsort(idx, *n, sizeof *idx, position_order);
-    const uint8_t *base = *arr;
-    size_t k = 0;
-    for (size_t i = 0; i < *n; i++) {
-        /* the last of a run of equal keys */
-        if (i + 1 < *n && cmp(base + idx[i] * size, base + idx[i + 1] * size) == 0) continue;
-        memcpy(out + k++ * size, base + idx[i] * size, size);
-    }
-    free(idx);
-    free(*arr);
-    *arr = out;
-    *cap = *n; /* what `out` holds room for */
-    *n = k;
-    return EC_OK;
-}
-
-int ec_state_normalize(ec_chain_state *s) {
-    TRY(normalize((void **)&s->utxos, &s->n_utxos, &s->cap_utxos, sizeof *s->utxos, utxo_order));
-    TRY(normalize((void **)&s->txs, &s->n_txs, &s->cap_txs, sizeof *s->txs, tx_order));
-    return normalize((void **)&s->withdrawn, &s->n_withdrawn, &s->cap_withdrawn, 32, hash_order);
-}
-
-int ec_state_add_utxo(ec_chain_state *s, const ec_utxo *u) {
-    TRY(grow((void **)&s->utxos, &s->cap_utxos, s->n_utxos, sizeof *s->utxos));
-    s->utxos[s->n_utxos++] = *u;
-    return EC_OK;
-}
+int ec_state_add_utxo(ec_chain_state *s, const ec_utxo *u) { return load(&UTXOS(s), u); }
 
 int ec_state_add_tx_count(ec_chain_state *s, const uint8_t *txid, uint32_t count) {
-    TRY(grow((void **)&s->txs, &s->cap_txs, s->n_txs, sizeof *s->txs));
-    memcpy(s->txs[s->n_txs].txid, txid, 32);
-    s->txs[s->n_txs++].count = count;
-    return EC_OK;
+    ec_tx_count c;
+    memset(&c, 0, sizeof c);
+    memcpy(c.txid, txid, 32);
+    c.count = count;
+    return load(&TXS(s), &c);
 }
 
-int ec_state_add_withdrawn(ec_chain_state *s, const uint8_t *h) {
-    TRY(grow((void **)&s->withdrawn, &s->cap_withdrawn, s->n_withdrawn, 32));
-    memcpy(s->withdrawn + 32 * s->n_withdrawn++, h, 32);
-    return EC_OK;
-}
+int ec_state_add_withdrawn(ec_chain_state *s, const uint8_t *h) { return load(&WITHDRAWN(s), h); }
 
 void ec_state_sort_utxos(ec_chain_state *s) {
-    if (s->n_utxos > 1) qsort(s->utxos, s->n_utxos, sizeof *s->utxos, utxo_order);
+    if (s->n_utxos < 2) return;
+    qsort(s->utxos, s->n_utxos, sizeof *s->utxos, utxo_order);
+    memset(s->utxo_index.slots, 0, s->utxo_index.n_slots * sizeof *s->utxo_index.slots);
+    reindex(&UTXOS(s));
 }
 
 /* 512-bit big-endian addition: the cumulative work */
@@ -668,14 +805,15 @@ int ec_block_context(const ec_block *b, const ec_chain_state *v) {
 
 /* What connecting a block changed, so that the fork choice's working state can undo it: the
  * outputs it spent and the entries its outputs and transactions replaced (a coinbase may repeat an
- * earlier txid), and the withdrawn hashes it added. The keys it added are the block's own. */
+ * earlier txid), and the withdrawn hashes it added. The keys it added are the block's own. Each
+ * array is allocated for the most the block can need before the block is connected. */
 typedef struct {
     ec_utxo *utxos;
-    size_t n_utxos, cap_utxos;
+    size_t n_utxos;
     ec_tx_count *txs;
-    size_t n_txs, cap_txs;
+    size_t n_txs;
     uint8_t *withdrawn;
-    size_t n_withdrawn, cap_withdrawn;
+    size_t n_withdrawn;
 } block_undo;
 
 static void undo_free(block_undo *u) {
@@ -686,122 +824,42 @@ static void undo_free(block_undo *u) {
     free(u);
 }
 
-static int undo_utxo(block_undo *u, const ec_utxo *e) {
-    if (!u) return EC_OK;
-    TRY(grow((void **)&u->utxos, &u->cap_utxos, u->n_utxos, sizeof *u->utxos));
-    u->utxos[u->n_utxos++] = *e;
-    return EC_OK;
-}
-
-/* merge the items appended after the first `sorted` (sorted, one per key) into them, of equal keys
- * the later winning as in ec_state_normalize: the tail is sorted, each tail item's place is found
- * by bisection, and the array is filled from its end, moving each run of the prefix once, in place.
- * A block's few additions cost one move of the part of the array after the first of them, not a
- * sort of it (nor a fresh allocation, whose pages would be faulted in at every block). */
-static int merge_tail(void **arr, size_t sorted, size_t *n, size_t *cap, size_t size, int (*cmp)(const void *, const void *)) {
-    size_t k = *n - sorted;
-    if (k == 0) return EC_OK;
-    if (sorted == 0) return normalize(arr, n, cap, size, cmp);
-    uint8_t *base = *arr;
-    size_t *idx = malloc(k * sizeof *idx), *pos = malloc(k * sizeof *pos);
-    uint8_t *tail = malloc(k * size), *eq = malloc(k);
-    int rc = idx && pos && tail && eq ? EC_OK : EC_INTERNAL_ERROR;
-    if (rc == EC_OK) {
-        for (size_t i = 0; i < k; i++) idx[i] = sorted + i;
-        sort_ctx.base = base;
-        sort_ctx.size = size;
-        sort_ctx.cmp = cmp;
-        qsort(idx, k, sizeof *idx, position_order);
-        size_t m = 0, replaced = 0, lo = 0;
-        for (size_t i = 0; i < k; i++) /* the last of a run of equal keys */
-            if (i + 1 == k || cmp(base + idx[i] * size, base + idx[i + 1] * size) != 0) memcpy(tail + m++ * size, base + idx[i] * size, size);
-        for (size_t j = 0; j < m; j++) { /* the first prefix item not below tail[j] */
-            size_t hi = sorted;
-            while (lo < hi) {
-                size_t mid = lo + (hi - lo) / 2;
-                if (cmp(base + mid * size, tail + j * size) < 0) lo = mid + 1;
-                else hi = mid;
-            }
-            pos[j] = lo;
-            eq[j] = lo < sorted && cmp(base + lo * size, tail + j * size) == 0;
-            replaced += eq[j];
-        }
-        size_t total = sorted + m - replaced, end = sorted, w = total;
-        for (size_t j = m; j-- > 0;) {
-            size_t from = pos[j] + eq[j]; /* a replaced prefix item is dropped */
-            w -= end - from;
-            memmove(base + w * size, base + from * size, (end - from) * size);
-            memcpy(base + --w * size, tail + j * size, size);
-            end = pos[j];
-        }
-        *n = total;
-    }
-    free(idx);
-    free(pos);
-    free(tail);
-    free(eq);
-    return rc;
-}
-
-/* drop the items whose `gone` flag is set, keeping the order */
-static void drop_marked(void *arr, size_t *n, size_t size, const uint8_t *gone) {
-    uint8_t *base = arr;
-    size_t k = 0;
-    for (size_t i = 0; i < *n; i++)
-        if (!gone[i]) {
-            if (k != i) memcpy(base + k * size, base + i * size, size);
-            k++;
-        }
-    *n = k;
-}
-
-/* the spent outpoints of a block's non-coinbase transactions, removed in one pass (and kept in `u`) */
-static int remove_spent(ec_chain_state *s, const ec_block *b, block_undo *u) {
-    size_t n = 0;
-    for (size_t t = 1; t < b->n_txs; t++) n += b->txs[t].n_inputs;
-    if (n == 0) return EC_OK;
-    uint8_t *gone = calloc(s->n_utxos ? s->n_utxos : 1, 1);
-    if (!gone) return EC_INTERNAL_ERROR;
-    for (size_t t = 1; t < b->n_txs; t++)
-        for (size_t i = 0; i < b->txs[t].n_inputs; i++) {
-            const ec_utxo *e = find_utxo(s, b->txs[t].inputs[i].txid, b->txs[t].inputs[i].index);
-            if (!e || undo_utxo(u, e) != EC_OK) { /* a validated block spends only unspent outputs */
-                free(gone);
-                return EC_INTERNAL_ERROR;
-            }
-            gone[e - s->utxos] = 1;
-        }
-    drop_marked(s->utxos, &s->n_utxos, sizeof *s->utxos, gone);
-    free(gone);
-    return EC_OK;
-}
+static int is_withdraw_v0(const ec_tx *tx) { return tx->type == EC_TX_WITHDRAW_FROM_SIDECHAIN && tx->payload_version == 0; }
 
 /* connect_block: spend the inputs, add the outputs, the transactions, the header and the work;
- * with `u`, record what the block replaced */
+ * with `u` (allocated by the caller, zeroed), record what the block replaced. Every allocation is
+ * made first: a failure (out of memory only) returns before anything changes, and the changes
+ * themselves cannot fail. The cost is the block's: O(1) expected probes per input, output,
+ * transaction and withdrawn hash. */
 static int connect_block(ec_chain_state *s, const ec_block *b, block_undo *u) {
     uint8_t work[32];
-    TRY(remove_spent(s, b, u));
-    size_t n_utxos = s->n_utxos, n_txs = s->n_txs, n_withdrawn = s->n_withdrawn;
-    for (size_t t = 0; u && t < b->n_txs; t++) {
-        const ec_tx *tx = &b->txs[t];
-        for (size_t i = 0; i < tx->n_outputs; i++) {
-            const ec_utxo *old = find_utxo(s, tx->txid, (uint16_t)i);
-            if (old) TRY(undo_utxo(u, old));
-        }
-        ec_tx_count key;
-        memcpy(key.txid, tx->txid, 32);
-        const ec_tx_count *c = s->n_txs ? bsearch(&key, s->txs, s->n_txs, sizeof *s->txs, tx_order) : NULL;
-        if (c) {
-            TRY(grow((void **)&u->txs, &u->cap_txs, u->n_txs, sizeof *u->txs));
-            u->txs[u->n_txs++] = *c;
-        }
-        if (tx->type == EC_TX_WITHDRAW_FROM_SIDECHAIN && tx->payload_version == 0)
-            for (size_t i = 0; i < tx->n_sidechain_hashes; i++)
-                if (!withdrawn(s, tx->sidechain_hashes + 32 * i)) {
-                    TRY(grow((void **)&u->withdrawn, &u->cap_withdrawn, u->n_withdrawn, 32));
-                    memcpy(u->withdrawn + 32 * u->n_withdrawn++, tx->sidechain_hashes + 32 * i, 32);
-                }
+    size_t ins = 0, outs = 0, wds = 0;
+    for (size_t t = 0; t < b->n_txs; t++) {
+        if (t) ins += b->txs[t].n_inputs;
+        outs += b->txs[t].n_outputs;
+        if (is_withdraw_v0(&b->txs[t])) wds += b->txs[t].n_sidechain_hashes;
     }
+    TRY(ec_calc_work_bytes(b->header.bits, work));
+    TRY(reserve(&UTXOS(s), outs));
+    TRY(reserve(&TXS(s), b->n_txs));
+    TRY(reserve(&WITHDRAWN(s), wds));
+    TRY(grow((void **)&s->headers, &s->cap_headers, s->n_headers, sizeof *s->headers));
+    if (u) {
+        u->utxos = malloc((ins + outs + 1) * sizeof *u->utxos);
+        u->txs = malloc((b->n_txs + 1) * sizeof *u->txs);
+        u->withdrawn = malloc(32 * (wds + 1));
+        if (!u->utxos || !u->txs || !u->withdrawn) return EC_INTERNAL_ERROR; /* the caller frees u */
+    }
+    /* nothing below fails */
+    for (size_t t = 1; t < b->n_txs; t++)
+        for (size_t i = 0; i < b->txs[t].n_inputs; i++) {
+            const ec_input *in = &b->txs[t].inputs[i];
+            const ec_utxo *e = find_utxo(s, in->txid, in->index);
+            if (!e) continue; /* a validated block spends only unspent outputs */
+            ec_utxo spent = *e; /* the key, copied: dropping moves the array's last item into e */
+            if (u) u->utxos[u->n_utxos++] = spent;
+            drop(&UTXOS(s), (const uint8_t *)&spent);
+        }
     for (size_t t = 0; t < b->n_txs; t++) {
         const ec_tx *tx = &b->txs[t];
         for (size_t i = 0; i < tx->n_outputs; i++) {
@@ -816,66 +874,46 @@ static int connect_block(ec_chain_state *s, const ec_block *b, block_undo *u) {
             e.coinbase = tx->type == EC_TX_COINBASE;
             e.tx_lock_time = tx->lock_time;
             e.new_sidechain_pow = is_new_sidechain_pow(tx);
-            TRY(ec_state_add_utxo(s, &e));
+            if (put(&UTXOS(s), &e, u ? &u->utxos[u->n_utxos] : NULL) && u) u->n_utxos++;
         }
+        ec_tx_count c;
+        memset(&c, 0, sizeof c);
+        memcpy(c.txid, tx->txid, 32);
+        c.count = (uint32_t)tx->n_outputs;
+        if (put(&TXS(s), &c, u ? &u->txs[u->n_txs] : NULL) && u) u->n_txs++;
+        if (is_withdraw_v0(tx))
+            for (size_t i = 0; i < tx->n_sidechain_hashes; i++)
+                if (!put(&WITHDRAWN(s), tx->sidechain_hashes + 32 * i, NULL) && u)
+                    memcpy(u->withdrawn + 32 * u->n_withdrawn++, tx->sidechain_hashes + 32 * i, 32);
     }
-    for (size_t t = 0; t < b->n_txs; t++) {
-        const ec_tx *tx = &b->txs[t];
-        TRY(ec_state_add_tx_count(s, tx->txid, (uint32_t)tx->n_outputs));
-        if (tx->type == EC_TX_WITHDRAW_FROM_SIDECHAIN && tx->payload_version == 0)
-            for (size_t i = 0; i < tx->n_sidechain_hashes; i++) TRY(ec_state_add_withdrawn(s, tx->sidechain_hashes + 32 * i));
-    }
-    TRY(merge_tail((void **)&s->utxos, n_utxos, &s->n_utxos, &s->cap_utxos, sizeof *s->utxos, utxo_order));
-    TRY(merge_tail((void **)&s->txs, n_txs, &s->n_txs, &s->cap_txs, sizeof *s->txs, tx_order));
-    TRY(merge_tail((void **)&s->withdrawn, n_withdrawn, &s->n_withdrawn, &s->cap_withdrawn, 32, hash_order));
-    TRY(grow((void **)&s->headers, &s->cap_headers, s->n_headers, sizeof *s->headers));
     ec_header_info *hi = &s->headers[s->n_headers++];
     memcpy(hi->hash, b->header.hash, 32);
     hi->height = b->header.height;
     hi->timestamp = b->header.timestamp;
     hi->bits = b->header.bits;
-    TRY(ec_calc_work_bytes(b->header.bits, work));
     work_add(s->work, work);
     return EC_OK;
 }
 
 /* undo connect_block(s, b, u): drop what the block added, put back what it spent or replaced, and
- * return to the parent's header count and work (`parent_work`) */
+ * return to the parent's header count and work (`parent_work`); room first, as in connect_block */
 static int disconnect_block(ec_chain_state *s, const ec_block *b, const block_undo *u, const uint8_t *parent_work) {
-    uint8_t *gone = calloc(s->n_utxos ? s->n_utxos : 1, 1);
-    if (!gone) return EC_INTERNAL_ERROR;
-    for (size_t t = 0; t < b->n_txs; t++)
-        for (size_t i = 0; i < b->txs[t].n_outputs; i++) {
-            const ec_utxo *e = find_utxo(s, b->txs[t].txid, (uint16_t)i);
-            if (e) gone[e - s->utxos] = 1; /* all present: no block spends its own outputs */
-        }
-    drop_marked(s->utxos, &s->n_utxos, sizeof *s->utxos, gone);
-    free(gone);
-    gone = calloc(s->n_txs ? s->n_txs : 1, 1);
-    if (!gone) return EC_INTERNAL_ERROR;
+    TRY(reserve(&UTXOS(s), u->n_utxos));
+    TRY(reserve(&TXS(s), u->n_txs));
+    /* nothing below fails */
     for (size_t t = 0; t < b->n_txs; t++) {
-        ec_tx_count key;
-        memcpy(key.txid, b->txs[t].txid, 32);
-        const ec_tx_count *c = s->n_txs ? bsearch(&key, s->txs, s->n_txs, sizeof *s->txs, tx_order) : NULL;
-        if (c) gone[c - s->txs] = 1;
-    }
-    drop_marked(s->txs, &s->n_txs, sizeof *s->txs, gone);
-    free(gone);
-    if (u->n_withdrawn) {
-        gone = calloc(s->n_withdrawn ? s->n_withdrawn : 1, 1);
-        if (!gone) return EC_INTERNAL_ERROR;
-        for (size_t i = 0; i < u->n_withdrawn; i++) {
-            const uint8_t *w = s->n_withdrawn ? bsearch(u->withdrawn + 32 * i, s->withdrawn, s->n_withdrawn, 32, hash_order) : NULL;
-            if (w) gone[(size_t)(w - s->withdrawn) / 32] = 1;
+        uint8_t key[34];
+        memcpy(key, b->txs[t].txid, 32);
+        for (size_t i = 0; i < b->txs[t].n_outputs; i++) {
+            uint16_t index = (uint16_t)i;
+            memcpy(key + 32, &index, 2);
+            drop(&UTXOS(s), key); /* all present: no block spends its own outputs */
         }
-        drop_marked(s->withdrawn, &s->n_withdrawn, 32, gone);
-        free(gone);
+        drop(&TXS(s), b->txs[t].txid);
     }
-    size_t n_utxos = s->n_utxos, n_txs = s->n_txs;
-    for (size_t i = 0; i < u->n_utxos; i++) TRY(ec_state_add_utxo(s, &u->utxos[i]));
-    for (size_t i = 0; i < u->n_txs; i++) TRY(ec_state_add_tx_count(s, u->txs[i].txid, u->txs[i].count));
-    TRY(merge_tail((void **)&s->utxos, n_utxos, &s->n_utxos, &s->cap_utxos, sizeof *s->utxos, utxo_order));
-    TRY(merge_tail((void **)&s->txs, n_txs, &s->n_txs, &s->cap_txs, sizeof *s->txs, tx_order));
+    for (size_t i = 0; i < u->n_withdrawn; i++) drop(&WITHDRAWN(s), u->withdrawn + 32 * i);
+    for (size_t i = 0; i < u->n_utxos; i++) put(&UTXOS(s), &u->utxos[i], NULL);
+    for (size_t i = 0; i < u->n_txs; i++) put(&TXS(s), &u->txs[i], NULL);
     s->n_headers--;
     memcpy(s->work, parent_work, 64);
     return EC_OK;
@@ -913,17 +951,8 @@ static int apply_checks(const ec_chain_state *s, const ec_block *b, int64_t now)
 
 int ec_state_apply_block(ec_chain_state *s, const ec_block *b, int64_t now) {
     TRY(apply_checks(s, b, now));
-    /* connect a copy, so that a failure (out of memory only) leaves the state as it was */
-    ec_chain_state next;
-    TRY(ec_state_copy(s, &next));
-    int rc = connect_block(&next, b, NULL);
-    if (rc) {
-        ec_state_free(&next);
-        return rc;
-    }
-    ec_state_free(s);
-    *s = next;
-    return EC_OK;
+    /* in place: connect_block fails (out of memory only) before it changes anything */
+    return connect_block(s, b, NULL);
 }
 
 /* -- fork choice (add_block) -------------------------------------------------------------------------------- */
@@ -976,11 +1005,15 @@ const ec_tree_node *ec_tree_find(const ec_block_tree *t, const uint8_t *hash) {
 }
 
 static int add_node(ec_block_tree *t, const uint8_t *hash, const uint8_t *previous, int status, long *out) {
+    /* copied first: `hash` may point into t->nodes (an orphan's parent), which growing reallocates */
+    uint8_t h[32], p[32];
+    memcpy(h, hash, 32);
+    memcpy(p, previous, 32);
     TRY(grow((void **)&t->nodes, &t->cap_nodes, t->n_nodes, sizeof *t->nodes));
     ec_tree_node *n = &t->nodes[t->n_nodes];
     memset(n, 0, sizeof *n);
-    memcpy(n->hash, hash, 32);
-    memcpy(n->previous, previous, 32);
+    memcpy(n->hash, h, 32);
+    memcpy(n->previous, p, 32);
     n->status = status;
     n->parent = n->first_waiting = n->last_waiting = n->next_waiting = -1;
     TRY(index_insert(t, (long)t->n_nodes));

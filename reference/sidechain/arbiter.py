@@ -27,7 +27,7 @@ from spec.chain.block import Block, decode_block
 from spec.chain.merkle import merkle_branch
 from spec.chain.params import ELA_ASSET_ID, NetworkParams
 from spec.chain.builder import sign_multisig
-from spec.chain.tx import Input, OutPoint, Output, Transaction, TxType, WithdrawFromSideChainPayload
+from spec.chain.tx import Output, Transaction, TxType
 from spec.chain.validation import on_duty_cross_chain_arbiter
 from spec.crypto import p256
 from spec.encoding.address import program_hash_from_address
@@ -41,7 +41,7 @@ from spec.sidechain import withdrawal as W
 from spec.sidechain.tx import RechargeToSideChainPayload, SideTransaction, SideTxType
 
 from reference.node.miner import mine_one
-from reference.node.rpc import RpcClient, RpcError, display
+from reference.node.rpc import RpcClient, RpcError, display, from_display
 
 
 class Arbiter:
@@ -150,7 +150,8 @@ class Arbiter:
         """Pay every pending sidechain withdrawal on the main chain; the main txids submitted.
 
         A WithdrawFromSideChain (v0) spends the X address's outputs under the arbiters' m-of-n cross-chain
-        script (m = floor(2n/3) + 1), pays each entry its amount divided by the exchange rate, returns the
+        script (m = floor(2n/3) + 1): :func:`spec.sidechain.withdrawal.withdrawal_payment` pays each entry
+        its amount over the exchange rate, leaves the burns' margins over the rate as fee, returns the
         change to the X address and names the sidechain transaction. Built deterministically from the main
         chain's UTXO set, so a retry while it waits in the pool is the same transaction; once it is mined,
         the main chain refuses to pay that sidechain transaction again (TXC-024), and the arbiter marks the
@@ -164,32 +165,17 @@ class Arbiter:
             raise RuntimeError(f"a withdrawal needs {m} arbiter signatures; this process holds {len(signers)}")
         side_height = int(self.side.call("getblockcount")) - 1
         for w in self.side.call("getwithdraws"):
-            buried = W.confirmations_of(W.PendingWithdrawal(side_txid=bytes.fromhex(w["txid"]), height=int(w["height"]),
-                                                            entries=()), side_height)
+            buried = W.confirmations_of(pending_withdrawal(w), side_height)
             if buried < self.confirmations:  # [ARB-005] not paid while a reorganisation could take the burn back
                 continue
-            pays = [(program_hash_from_address(a).data, int(float(int(v)) / self.side_params.exchange_rate))
-                    for a, v in w["entries"]]
-            utxos = sorted(self.main.call("listunspent", addresses=[x_address]), key=lambda u: (u["txid"], u["vout"]))
-            need = sum(v for _, v in pays) + FEE
-            chosen, total = [], 0
-            for u in utxos:
-                if total >= need:
-                    break
-                chosen.append(u)
-                total += _sela(u["amount"])
-            if total < need:
-                self.log(f"withdrawal {w['txid']}: the X address holds {total} sela, {need} needed")
+            utxos = sorted((from_display(u["txid"]), int(u["vout"]), _sela(u["amount"]))
+                           for u in self.main.call("listunspent", addresses=[x_address]))
+            tx = W.withdrawal_payment(pending_withdrawal(w), utxos, x_address=x_address,
+                                      exchange_rate=self.side_params.exchange_rate)
+            if tx is None:
+                self.log(f"withdrawal {w['txid']}: the X address ({sum(v for _, _, v in utxos)} sela) does not "
+                         "cover it")
                 continue
-            outputs = [Output(asset_id=ELA_ASSET_ID, value=v, output_lock=0, program_hash=ph) for ph, v in pays]
-            if total > need:
-                outputs.append(Output(asset_id=ELA_ASSET_ID, value=total - need, output_lock=0,
-                                      program_hash=self.x_program_hash))
-            tx = Transaction(version=0x09, tx_type=TxType.WITHDRAW_FROM_SIDECHAIN, payload=WithdrawFromSideChainPayload(
-                block_height=w["height"], genesis_block_address=x_address.encode(),
-                sidechain_tx_hashes=(bytes.fromhex(w["txid"]),)),
-                inputs=tuple(Input(previous=OutPoint(txid=bytes.fromhex(u["txid"])[::-1], index=u["vout"]),
-                                   sequence=0xFFFF_FFFF) for u in chosen), outputs=tuple(outputs))
             tx = sign_multisig(tx, m, arbiters, signers, kind="crosschain")
             try:
                 sent.append(self.main.call("sendrawtransaction", tx.serialize().hex()))
@@ -202,11 +188,13 @@ class Arbiter:
         return sent
 
 
-FEE = 10_000
-"""Sela a withdrawal leaves as its main-chain fee (from what the user burned on the sidechain)."""
+def pending_withdrawal(w: dict) -> W.PendingWithdrawal:
+    """One withdrawal of the sidechain node's ``getwithdraws`` as the spec's :class:`PendingWithdrawal`."""
+    return W.PendingWithdrawal(side_txid=bytes.fromhex(w["txid"]), height=int(w["height"]),
+                               entries=tuple((a, int(v), int(b)) for a, v, b in w["entries"]))
 
 
-__all__ = ["Arbiter"]
+__all__ = ["Arbiter", "pending_withdrawal"]
 
 
 def _sela(amount: str) -> int:

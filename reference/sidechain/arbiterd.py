@@ -18,7 +18,7 @@ Each round (every ``poll`` seconds) an arbiter process
    its key).
 
 An arbiter asked to sign checks the payment against both chains with
-:func:`spec.sidechain.withdrawal.check_withdrawal_payment` (ARB-001..005), records the payment's digest
+:func:`spec.sidechain.withdrawal.check_withdrawal_payment` (ARB-001..006), records the payment's digest
 **before** the signature leaves, and so signs at most one payment per withdrawal.
 
 Progress lives in SQLite (``arbiter.sqlite``, WAL): the main height scanned, the withdrawals seen paid,
@@ -54,7 +54,7 @@ from spec.sidechain import params as SP
 from spec.sidechain import withdrawal as W
 
 from reference.node.rpc import INVALID_PARAMS, ApiServer, RpcClient, RpcError, from_display
-from reference.sidechain.arbiter import Arbiter, _sela
+from reference.sidechain.arbiter import Arbiter, _sela, pending_withdrawal
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
@@ -240,9 +240,7 @@ class ArbiterDaemon:
     # -- signing ---------------------------------------------------------------------------------------------
 
     def _pending(self) -> dict[bytes, W.PendingWithdrawal]:
-        return {bytes.fromhex(w["txid"]): W.PendingWithdrawal(
-            side_txid=bytes.fromhex(w["txid"]), height=int(w["height"]),
-            entries=tuple((a, int(v)) for a, v in w["entries"])) for w in self.side.call("getwithdraws")}
+        return {bytes.fromhex(w["txid"]): pending_withdrawal(w) for w in self.side.call("getwithdraws")}
 
     def _side_height(self) -> int:
         """The best sidechain block's height, as this arbiter's sidechain node sees it."""
@@ -254,7 +252,7 @@ class ArbiterDaemon:
                       for u in self.main.call("listunspent", addresses=[self.x_address]))
 
     def sign(self, tx: Transaction) -> bytes:
-        """Check a proposed payment (ARB-001..005), record it, and sign it."""
+        """Check a proposed payment (ARB-001..006), record it, and sign it."""
         with self.sign_lock:
             side_height = self._side_height()
             pending = {k: v for k, v in self._pending().items() if not self.store.is_paid(k)}

@@ -47,8 +47,10 @@ NOW = genesis_block("instant").header.timestamp + 10_000_000
 class SideDevnet:
     """Start with :meth:`start`; :meth:`close` stops everything. Data lives under ``root``."""
 
-    def __init__(self, root: str | Path, prepared_blocks: int = 101, arbiters: int = 3) -> None:
+    def __init__(self, root: str | Path, prepared_blocks: int = 101, arbiters: int = 3,
+                 side_params: SP.SidechainParams = SIDE_PARAMS) -> None:
         self.root = Path(root)
+        self.side_params = side_params
         self.arbiter_keys = arbiter_keys(arbiters)
         self.main_params = main_params(arbiters)
         self.main = Node(self.root / "main", self.main_params, now=lambda: NOW)
@@ -63,10 +65,10 @@ class SideDevnet:
         self.start_side()
 
     def start_side(self) -> None:
-        self.side = SideNode(self.root / "side", RpcMainView(self.main_url), SIDE_PARAMS, now=lambda: NOW)
+        self.side = SideNode(self.root / "side", RpcMainView(self.main_url), self.side_params, now=lambda: NOW)
         self.side_rpc = SideRpcServer(self.side).start()
         self.side_url = f"http://127.0.0.1:{self.side_rpc.port}"
-        self.arbiter = Arbiter(self.main_url, self.side_url, self.arbiter_keys, self.main_params, SIDE_PARAMS,
+        self.arbiter = Arbiter(self.main_url, self.side_url, self.arbiter_keys, self.main_params, self.side_params,
                                self.root / "arbiter.json")
 
     def deposit(self, address: str, amount: int, coinbase_height: int = 1) -> Transaction:

@@ -134,14 +134,16 @@ class SideApi:
 
     def getwithdraws(self, p: dict) -> list[dict]:
         """Withdrawals not yet paid on the main chain: ``{txid (stored order), height, entries: [[address,
-        amount]]}``, oldest first."""
+        amount, burned]]}`` (sela as decimal strings; ``burned`` is the value of the burn output the entry
+        names: upstream's ``CrossChainAmount`` and ``OutputAmount``), oldest first."""
         out = []
         with self.node.lock:
             for txid, data in self.node.store.pending_withdrawals():
                 tx = SideTransaction.decode(data)
                 height = self.node.store.withdrawal_height(txid)
                 out.append({"txid": txid.hex(), "height": height,
-                            "entries": [[e.address.decode("ascii", "replace"), str(e.amount)]
+                            "entries": [[e.address.decode("ascii", "replace"), str(e.amount),
+                                         str(tx.outputs[e.output_index].value)]
                                         for e in tx.payload.entries]})  # type: ignore[union-attr]
         return out
 
