@@ -3,7 +3,8 @@
 The rule stays the spec's: every transaction is checked by
 :func:`spec.chain.validation.check_signatures` (TXC-010, TXC-011, TXC-012 and the script and
 signature rules it runs). A verdict is ``None`` for a transaction whose signatures pass, or
-``(reason, rule, detail)`` of the :class:`~spec.errors.Reject` the spec raised; the verdicts come
+``(reason, rule, detail)`` of the :class:`~spec.errors.Reject` the spec raised (:func:`reject_of` makes it
+again); the verdicts come
 back in block order, exactly as :func:`check_serial` returns them.
 
 Two ways:
@@ -36,7 +37,7 @@ from typing import Any
 
 from spec.chain.tx import Output, Transaction
 from spec.chain.validation import check_programs, check_signatures, tx_program_hashes
-from spec.errors import Reject
+from spec.errors import Reason, Reject
 
 Verdict = tuple[str, str, str] | None
 Item = tuple[Transaction, Sequence[Output]]
@@ -59,7 +60,13 @@ class _Program:
 
 
 def _verdict(e: Reject) -> Verdict:
-    return (e.reason.value, e.rule, str(e))
+    return (e.reason.value, e.rule or "", e.detail)
+
+
+def reject_of(verdict: tuple[str, str, str]) -> Reject:
+    """The :class:`~spec.errors.Reject` a verdict records (the one the spec raised)."""
+    reason, rule_id, detail = verdict
+    return Reject(Reason(reason), rule_id or None, detail)
 
 
 def check_one(tx: Transaction, references: Sequence[Output]) -> Verdict:
@@ -419,5 +426,5 @@ def _fork_and_check(items: Sequence[Item], workers: int) -> list[Verdict]:
     return out
 
 
-__all__ = ["ParallelChecker", "Verdict", "check_forked", "check_one", "check_parallel",
-           "check_serial"]
+__all__ = ["ParallelChecker", "Verdict", "check_forked", "check_one", "check_parallel", "check_serial",
+           "reject_of"]
