@@ -114,7 +114,8 @@ def _cmd_rules(args: argparse.Namespace) -> int:
 def _cmd_node(args: argparse.Namespace) -> int:
     from reference.node.devnet import run_node
 
-    return run_node(args.network, args.datadir, args.port, args.rpcport, args.connect or [], args.arbiter or [])
+    return run_node(args.network, args.datadir, args.port, args.rpcport, args.connect or [], args.arbiter or [],
+                    sig_workers=args.sig_workers)
 
 
 def _cmd_mine(args: argparse.Namespace) -> int:
@@ -322,6 +323,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--connect", action="append", metavar="HOST:PORT", help="peer to connect to (repeatable)")
     s.add_argument("--arbiter", action="append", metavar="PUBKEY",
                    help="a cross-chain arbiter's public key, hex (repeatable; the SideChainPow signers)")
+    s.add_argument("--sig-workers", type=int, default=1, metavar="N",
+                   help="processes that check a block's signatures, this one included (default 1; more than 1 "
+                        "starts N-1 workers; Python backend only)")
     s.set_defaults(fn=_cmd_node)
 
     s = sub.add_parser("mine", help="merge-mine blocks through a node's RPC")

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 from conformance.bench_chain import build_block
-from reference.parallel import ParallelChecker, check_forked, check_parallel, check_serial, to_wire
+from reference.parallel import ParallelChecker, check_forked, check_parallel, check_serial
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
 from spec.chain.tx import Program
 
 
@@ -26,8 +30,6 @@ def test_parallel_matches_serial() -> None:
     assert check_forked(items, 2) == serial
     assert check_forked(items, 3) == serial
     assert check_forked(items, 1) == serial
-    with ParallelChecker(2) as pc:
-        assert pc.check_wire(to_wire(items)) == serial
 
 
 def test_a_child_that_dies_or_tears_its_write_falls_back_to_the_serial_check(monkeypatch) -> None:  # type: ignore[no-untyped-def]
@@ -93,3 +95,119 @@ def test_finished_children_are_reaped_and_never_pile_up() -> None:
             raise AssertionError(f"child {pid} was left unreaped")
         except ChildProcessError:
             pass
+
+
+def _mixed_block(n: int):  # type: ignore[no-untyped-def]
+    """``n`` transfers, every third with a corrupted signature and every fifth with no program."""
+    _, _, items = build_block(n)
+    out = []
+    for i, (tx, refs) in enumerate(items):
+        if i % 3 == 1:
+            p = tx.programs[0]
+            sig = bytearray(p.parameter)
+            sig[5 + i % 60] ^= 1
+            tx = tx.model_copy(update={"programs": (Program(parameter=bytes(sig), code=p.code),)})
+        elif i % 5 == 4:
+            tx = tx.model_copy(update={"programs": ()})
+        out.append((tx, refs))
+    return out
+
+
+def test_pool_shares_a_batch_between_this_process_and_its_workers() -> None:
+    """A batch large enough to share is checked by this process and both workers, and the verdicts
+    (acceptances and rejections alike) are the serial ones, in order."""
+    items = _mixed_block(120)
+    serial = check_serial(items)
+    assert {v[1] for v in serial if v is not None} == {"CRY-006", "TXC-010"}
+    with ParallelChecker(3) as pc:
+        assert len(pc.pids) == 2
+        for _ in range(3):  # the same workers serve batch after batch
+            assert pc.check(items) == serial
+            assert 0 < pc.last_by_workers < 120
+        assert pc.check(items[:7]) == serial[:7]  # too small to share: checked here
+        assert pc.check([]) == []
+        assert pc.replaced == 0
+
+
+def test_pool_with_one_worker_is_serial() -> None:
+    items = _mixed_block(20)
+    with ParallelChecker(1) as pc:
+        assert pc.pids == []
+        assert pc.check(items) == check_serial(items)
+
+
+def test_pool_survives_a_worker_that_dies() -> None:
+    """A worker killed between batches, or while one is under way, costs nothing but time: the batch is
+    checked here, the worker is replaced, and the next batch is shared again."""
+    import os
+    import signal
+    import threading
+
+    items = _mixed_block(200)
+    serial = check_serial(items)
+    with ParallelChecker(2) as pc:
+        (first,) = pc.pids
+        os.kill(first, signal.SIGKILL)
+        pc._procs[0][0].join()
+        assert pc.check(items) == serial
+        assert pc.replaced == 1 and pc.pids != [first]
+        (second,) = pc.pids
+        killer = threading.Timer(0.01, os.kill, (second, signal.SIGKILL))
+        killer.start()
+        for _ in range(10):  # the kill lands during one of these batches (or between two)
+            assert pc.check(items) == serial
+        killer.join()
+        assert pc.replaced == 2 and second not in pc.pids
+        assert pc.check(items) == serial
+
+
+def test_pool_recovers_when_the_counter_lock_is_never_released(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A worker that dies holding the counters' lock would stop every process at its next chunk; the
+    checker notices the lock held past LOCK_TIMEOUT, checks the batch itself and starts a new pool."""
+    import reference.parallel as P
+
+    monkeypatch.setattr(P, "LOCK_TIMEOUT", 0.2)
+    items = _mixed_block(60)
+    serial = check_serial(items)
+    with ParallelChecker(2) as pc:
+        stuck = pc._lock
+        assert stuck.acquire()  # as a worker killed inside the lock leaves it
+        assert pc.check(items) == serial
+        assert pc._lock is not stuck and pc.replaced == 1
+        assert pc.check(items) == serial  # the new pool shares batches again
+        assert pc.replaced == 1
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.tuples(st.integers(0, 39), st.sampled_from(["sig", "code", "drop", "extra"]), st.integers(0, 99)),
+                max_size=12))
+def test_pool_matches_serial_on_mutated_blocks(pool, mutations) -> None:  # type: ignore[no-untyped-def]
+    """Random corruptions (signature bits, redeem scripts, missing and extra programs) give the pool the
+    spec's verdicts, in order."""
+    items = list(_BASE)
+    for i, kind, k in mutations:
+        tx, refs = items[i]
+        p = tx.programs[0] if tx.programs else Program(parameter=b"", code=b"")
+        if kind == "sig" and p.parameter:
+            b = bytearray(p.parameter)
+            b[k % len(b)] ^= 1 << (k % 8)
+            progs = (Program(parameter=bytes(b), code=p.code),)
+        elif kind == "code" and p.code:
+            b = bytearray(p.code)
+            b[k % len(b)] ^= 1 << (k % 8)
+            progs = (Program(parameter=p.parameter, code=bytes(b)),)
+        elif kind == "drop":
+            progs = ()
+        else:
+            progs = (p, Program(parameter=p.parameter, code=bytes([k % 256]) + p.code[1:]))
+        items[i] = (tx.model_copy(update={"programs": progs}), refs)
+    assert pool.check(items) == check_serial(items)
+
+
+_BASE = build_block(40)[2]
+
+
+@pytest.fixture(scope="module")
+def pool():  # type: ignore[no-untyped-def]
+    with ParallelChecker(2) as pc:
+        yield pc

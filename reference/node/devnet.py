@@ -29,7 +29,7 @@ DEVNET_MINER_KEY = (0xE1A5).to_bytes(32, "big")
 
 
 def run_node(net: str, datadir: str, port: int, rpcport: int, connect: list[str],
-             arbiters: list[str] | None = None) -> int:
+             arbiters: list[str] | None = None, sig_workers: int = 1) -> int:
     from reference.node.node import Node
     from reference.node.peer import P2P
 
@@ -39,13 +39,17 @@ def run_node(net: str, datadir: str, port: int, rpcport: int, connect: list[str]
     params = network(net)
     if arbiters:  # the cross-chain arbiters (public keys, hex) a devnet's sidechain uses
         params = params.model_copy(update={"cross_chain_arbiters": tuple(bytes.fromhex(a) for a in arbiters)})
-    node = Node(datadir, params)
+    if sig_workers < 1:
+        print("elastos node: --sig-workers must be at least 1", file=sys.stderr)
+        return 2
+    node = Node(datadir, params, sig_workers=sig_workers)
     rpc = RpcServer(node, rpcport).start()
     p2p = P2P(node, port, log=log).start()
     node.listeners.append(lambda kind, h, src: log(f"new tip {h[::-1].hex()} height {node.height()}")
                           if kind == "block" else log(f"pool took tx {h[::-1].hex()}"))
     print(f"ready p2p={p2p.port} rpc={rpc.port}", flush=True)
-    log(f"node {net} datadir {datadir} height {node.height()} tip {node.best_hash()[::-1].hex()}")
+    log(f"node {net} datadir {datadir} height {node.height()} tip {node.best_hash()[::-1].hex()}"
+        + (f" signature workers {sig_workers}" if node.sigpool is not None else ""))
     for target in connect:
         host, _, p = target.rpartition(":")
         for _ in range(50):

@@ -19,6 +19,7 @@ by an earlier transaction of the same block (each is checked against the parent'
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Callable
@@ -33,7 +34,8 @@ from spec.chain.tx import Transaction, TxType, WithdrawFromSideChainPayload, dec
 from spec.chain import validation
 from spec.chain.validation import check_block_context, check_block_sanity, expected_bits, median_time_past
 from spec.errors import Reason, Reject
-from reference.core import resolve_backend, use_backend
+from reference.core import resolve_backend, use_backend, use_verdicts
+from reference.parallel import POOL_CHUNK, ParallelChecker
 from reference.node.store import Store
 
 
@@ -63,12 +65,16 @@ class Node:
 
     def __init__(
         self, datadir: str | Path, params: NetworkParams, now: Callable[[], int] | None = None,
-        backend: str | None = None,
+        backend: str | None = None, sig_workers: int = 1,
     ) -> None:
         self.params = params
         self.backend = resolve_backend(backend)
         """``python`` or ``c``: where the spec's per-transaction checks (sanity, context and signatures) run
         (:mod:`reference.core`)."""
+        self.sigpool = ParallelChecker(sig_workers) if sig_workers > 1 and self.backend == "python" else None
+        """With ``sig_workers`` > 1 on the Python backend: the processes that check a block's signatures
+        (:class:`reference.parallel.ParallelChecker`) before the spec's block checks take their verdicts
+        (:meth:`_presigned`)."""
         self.datadir = Path(datadir)
         self.datadir.mkdir(parents=True, exist_ok=True)
         self.store = Store(self.datadir / "chain.sqlite", params)
@@ -88,6 +94,8 @@ class Node:
     def close(self) -> None:
         with self.lock:
             self.store.close()
+            if self.sigpool is not None:
+                self.sigpool.close()
 
     # -- queries -----------------------------------------------------------------------------------------
 
@@ -182,7 +190,8 @@ class Node:
         work = store.work(parent) + calc_work(b.header.bits)
         best = store.best_hash()
         if parent == best:
-            check_block_context(b, store, self.params)
+            with self._presigned(b):
+                check_block_context(b, store, self.params)
             with store.transaction():
                 store.put_block(b, work)
                 store.delete_orphan(b.hash())
@@ -192,7 +201,8 @@ class Node:
         try:
             with store.transaction():
                 self._move_to(parent)
-                check_block_context(b, store, self.params)
+                with self._presigned(b):
+                    check_block_context(b, store, self.params)
                 store.put_block(b, work)
                 store.delete_orphan(b.hash())
                 if work <= best_work:
@@ -202,6 +212,27 @@ class Node:
             with store.transaction():
                 store.put_block(b, work)
                 store.delete_orphan(b.hash())
+
+    def _presigned(self, b: Block) -> contextlib.AbstractContextManager[None]:
+        """With a signature pool: the signatures of ``b``'s transactions whose references are in the UTXO set
+        (the view ``check_block_context`` reads them from) checked in parallel, for the spec's checks to take
+        (:func:`reference.core.use_verdicts`); otherwise nothing. A transaction whose references are not all
+        there is left to the spec, which rejects it for that before it looks at signatures."""
+        if self.sigpool is None or len(b.transactions) < 2 * POOL_CHUNK:
+            return contextlib.nullcontext()
+        items = []
+        for tx in b.transactions[1:]:
+            refs = []
+            for inp in tx.inputs:
+                entry = self.store.utxo(inp.previous.txid, inp.previous.index)
+                if entry is None:
+                    break
+                refs.append(entry.output)
+            else:
+                items.append((tx, refs))
+        verdicts = self.sigpool.check(items)
+        return use_verdicts({id(tx): (tx, tuple(o.program_hash for o in refs), v)
+                             for (tx, refs), v in zip(items, verdicts)})
 
     def _move_to(self, target: bytes) -> None:
         """Inside a transaction: make the valid block ``target`` the tip (disconnect, then connect)."""

@@ -505,8 +505,28 @@ def check_signatures(tx: Transaction, references: Sequence[Output], unsigned: by
     ``unsigned`` may pass the transaction's unsigned bytes when the caller has them already.
     """
     message = tx.serialize_unsigned() if unsigned is None else unsigned
-    hashes = tx_program_hashes(tx, references)
-    programs = _sorted_by_code_hash([(hash160(p.code), p) for p in tx.programs], key=lambda cp: cp[0])
+    check_programs(message, tx_program_hashes(tx, references), tx.programs)
+
+
+class SignedProgram(Protocol):
+    """What :func:`check_programs` reads of a program (a :class:`~spec.chain.tx.Program` is one)."""
+
+    @property
+    def parameter(self) -> bytes: ...
+
+    @property
+    def code(self) -> bytes: ...
+
+
+def check_programs(message: bytes, hashes: Sequence[bytes], tx_programs: Sequence[SignedProgram]) -> None:
+    """``RunPrograms``: the programs of a transaction against its program hashes and unsigned bytes.
+
+    ``message`` is the transaction's unsigned serialization, ``hashes`` its program hashes
+    (:func:`tx_program_hashes`) and ``tx_programs`` its programs in wire order. This is all of
+    :func:`check_signatures` after those two are known, and the costly part (every signature check),
+    so a checker may run it elsewhere on just these three values.
+    """
+    programs = _sorted_by_code_hash([(hash160(p.code), p) for p in tx_programs], key=lambda cp: cp[0])
     # [TXC-010] one program per distinct program hash
     if len(hashes) != len(programs):
         raise Reject(Reason.TX_PROGRAM_COUNT, "TXC-010", f"{len(hashes)} hashes, {len(programs)} programs")
@@ -821,7 +841,8 @@ def check_block_context(block: Block, view: ChainView, params: NetworkParams) ->
 
 
 __all__ = [
-    "ChainView", "HeaderInfo", "UtxoEntry", "check_block_context", "check_block_sanity", "check_signatures",
+    "ChainView", "HeaderInfo", "UtxoEntry", "check_block_context", "check_block_sanity", "check_programs",
+    "check_signatures",
     "check_tx_context", "check_tx_sanity", "expected_bits", "is_final", "is_new_sidechain_pow", "on_duty_cross_chain_arbiter",
     "median_time_past", "tx_program_hashes",
 ]
