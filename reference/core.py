@@ -679,47 +679,82 @@ def tx_context_code(tx: Any, height: int, view: Any, params: Any) -> tuple[int, 
     code, c_tx = _c_tx(tx)
     if code:
         return code, 0
-    s = ffi.gc(ffi.new("ec_chain_state *"), lib.ec_state_free)
+    scratch = _scratch()
+    s, u, fee = scratch.state, scratch.utxo, scratch.fee
     lib.ec_state_init(s, network)
-    arbiters = params.cross_chain_arbiters
-    keys = [ffi.from_buffer(k) for k in arbiters]
-    arr = ffi.new("ec_arbiter[]", max(1, len(arbiters)))
-    for i, k in enumerate(arbiters):
-        arr[i].key, arr[i].len = keys[i], len(k)
-    s.arbiters, s.n_arbiters = arr, len(arbiters)
-    txid = tx.txid()
-    counted = set()
+    try:
+        s.arbiters, s.n_arbiters = _c_arbiters(params)
+        rc = 0
+        counted = set()
+        txid = tx.txid()
+        n = view.output_count(txid)
+        if n is not None:
+            rc = int(lib.ec_state_add_tx_count(s, txid, n))
+        counted.add(txid)
+        for inp in tx.inputs:
+            prev = inp.previous
+            t, i = prev.txid, prev.index
+            e = view.utxo(t, i)
+            if e is not None:
+                o = e.output
+                u.txid, u.program_hash = t, o.program_hash
+                u.index, u.value, u.output_lock, u.height = i, o.value, o.output_lock, e.height
+                u.coinbase, u.tx_lock_time, u.new_sidechain_pow = e.coinbase, e.tx_lock_time, e.new_sidechain_pow
+                rc = rc or int(lib.ec_state_add_utxo(s, u))
+            if t not in counted:
+                counted.add(t)
+                n = view.output_count(t)
+                if n is not None:
+                    rc = rc or int(lib.ec_state_add_tx_count(s, t, n))
+        if tx.tx_type == TxType.WITHDRAW_FROM_SIDECHAIN and tx.payload_version == 0 \
+                and isinstance(tx.payload, WithdrawFromSideChainPayload):
+            for h in tx.payload.sidechain_tx_hashes:
+                if view.sidechain_tx_withdrawn(h):
+                    rc = rc or int(lib.ec_state_add_withdrawn(s, h))
+        if rc:
+            raise RuntimeError("the C core reported an internal error while loading a view")
+        code = int(lib.ec_tx_context(c_tx, height, s, fee))
+        return code, int(fee[0])
+    finally:
+        s.arbiters, s.n_arbiters = ffi.NULL, 0
+        lib.ec_state_free(s)
 
-    def count(t: bytes) -> int:
-        if t in counted:
-            return 0
-        counted.add(t)
-        n = view.output_count(t)
-        return 0 if n is None else int(lib.ec_state_add_tx_count(s, t, n))
 
-    rc = count(txid)
-    u = ffi.new("ec_utxo *")
-    for inp in tx.inputs:
-        t, i = inp.previous.txid, inp.previous.index
-        e = view.utxo(t, i)
-        if e is not None:
-            ffi.memmove(u.txid, t, 32)
-            ffi.memmove(u.program_hash, e.output.program_hash, 21)
-            u.index, u.value, u.output_lock, u.height = i, e.output.value, e.output.output_lock, e.height
-            u.coinbase, u.tx_lock_time, u.new_sidechain_pow = int(e.coinbase), e.tx_lock_time, int(e.new_sidechain_pow)
-            rc = rc or int(lib.ec_state_add_utxo(s, u))
-        rc = rc or count(t)
-    if tx.tx_type == TxType.WITHDRAW_FROM_SIDECHAIN and tx.payload_version == 0 \
-            and isinstance(tx.payload, WithdrawFromSideChainPayload):
-        for h in tx.payload.sidechain_tx_hashes:
-            if view.sidechain_tx_withdrawn(h):
-                rc = rc or int(lib.ec_state_add_withdrawn(s, h))
-    if rc:
-        raise RuntimeError("the C core reported an internal error while loading a view")
-    fee = ffi.new("int64_t *")
-    code = int(lib.ec_tx_context(c_tx, height, s, fee))
-    del keys, arr
-    return code, int(fee[0])
+class _Scratch(threading.local):
+    """Per thread: the C state a transaction's view is loaded into (emptied after each use), an output
+    record and a fee cell, so that checking a transaction allocates none of them."""
+
+    def __init__(self) -> None:
+        self.state = ffi.new("ec_chain_state *")
+        self.utxo = ffi.new("ec_utxo *")
+        self.fee = ffi.new("int64_t *")
+
+
+_scratch_local: _Scratch | None = None
+
+
+def _scratch() -> _Scratch:
+    global _scratch_local
+    if _scratch_local is None:
+        _scratch_local = _Scratch()
+    return _scratch_local
+
+
+_arbiters_cache: dict[int, tuple[Any, Any, Any, int]] = {}
+
+
+def _c_arbiters(params: Any) -> tuple[Any, int]:
+    """The network's cross-chain arbiters as a C array (kept with the buffers it points into)."""
+    hit = _arbiters_cache.get(id(params))
+    if hit is None or hit[0] is not params:
+        arbiters = params.cross_chain_arbiters
+        keys = [ffi.from_buffer(k) for k in arbiters]
+        arr = ffi.new("ec_arbiter[]", max(1, len(arbiters)))
+        for i, k in enumerate(arbiters):
+            arr[i].key, arr[i].len = keys[i], len(k)
+        hit = (params, keys, arr, len(arbiters))
+        _arbiters_cache[id(params)] = hit
+    return hit[2], hit[3]
 
 
 def check_tx_context(tx: Any, height: int, view: Any, params: Any) -> int:

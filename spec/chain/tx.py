@@ -686,11 +686,14 @@ class Transaction(SpecModel):
 
     _unsigned: bytes | None = PrivateAttr(default=None)
     """Memo of :meth:`serialize_unsigned` (the model is frozen, so the bytes cannot go stale)."""
+    _serialized: bytes | None = PrivateAttr(default=None)
+    """Memo of :meth:`serialize`, likewise (computed by :meth:`serialize` only, never taken from the wire)."""
 
     def model_copy(self, *, update: dict[str, object] | None = None, deep: bool = False) -> Self:
-        """A copy with ``update`` applied; the memo of the unsigned bytes is not carried over."""
+        """A copy with ``update`` applied; the memos of the bytes are not carried over."""
         copy = super().model_copy(update=update, deep=deep)
         copy._unsigned = None
+        copy._serialized = None
         return copy
 
     def __eq__(self, other: object) -> bool:
@@ -745,8 +748,12 @@ class Transaction(SpecModel):
         return memo
 
     def serialize(self) -> bytes:
-        return (self.serialize_unsigned() + encode_varuint(len(self.programs))
-                + b"".join(p.serialize() for p in self.programs))
+        memo = self.__pydantic_private__["_serialized"]
+        if memo is None:
+            memo = (self.serialize_unsigned() + encode_varuint(len(self.programs))
+                    + b"".join(p.serialize() for p in self.programs))
+            self.__pydantic_private__["_serialized"] = memo
+        return memo
 
     @classmethod
     def deserialize(cls, r: Reader) -> Self:
