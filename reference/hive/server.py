@@ -564,13 +564,16 @@ class Vault:
         return {"state": "stored"}
 
     def read_backup(self, caller: auth.Caller) -> dict[str, Any]:
-        """``GET /vault-backup-service/restore`` (BackupToken): the stored backup, dumps and bodies."""
+        """``GET /vault-backup-service/restore`` (BackupToken): the stored backup, dumps and bodies. The
+        blobs are read in the transaction that reads the metadata, under the store's lock: a backup
+        replaced meanwhile (whose commit collects the blobs only the old one named) waits until they are
+        read, so the answer is one whole backup, never a 500 for a blob collected in between."""
         with self.store.transaction() as con:
             meta, active = self.store.load_backup(con, caller.user_did)
-        meta = backup.require_backup(backup.BackupNode(backup=meta, active_vault=active))
-        return {"metadata": meta,
-                "blobs": {d["sha256"]: self.store.get_blob(d["sha256"]).hex() for d in meta["databases"]},
-                "bodies": {f["sha256"]: self.store.get_blob(f["sha256"]).hex() for f in meta["files"]}}
+            meta = backup.require_backup(backup.BackupNode(backup=meta, active_vault=active))
+            return {"metadata": meta,
+                    "blobs": {d["sha256"]: self.store.get_blob(d["sha256"]).hex() for d in meta["databases"]},
+                    "bodies": {f["sha256"]: self.store.get_blob(f["sha256"]).hex() for f in meta["files"]}}
 
     def promote(self, caller: auth.Caller) -> dict[str, Any]:
         """``POST /backup/promotion`` (the user's AccessToken on the backup node): serve the backup as the vault."""
