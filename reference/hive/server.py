@@ -1135,8 +1135,9 @@ def load_service_key(datadir: Path) -> bytes:
 
 
 def run(datadir: str, port: int, quota: int, documents: list[str], postgres: str | None = None,
-        idchain: str | None = None) -> int:
-    """``elastos hive serve``: serve until SIGTERM or SIGINT."""
+        idchain: str | None = None, *, housekeeping_every: float = HOUSEKEEPING_EVERY) -> int:
+    """``elastos hive serve``: serve until SIGTERM or SIGINT, with a housekeeping round every
+    ``housekeeping_every`` seconds (``--housekeeping-interval``)."""
     import signal
 
     folder = Path(datadir)
@@ -1146,7 +1147,7 @@ def run(datadir: str, port: int, quota: int, documents: list[str], postgres: str
     for path in documents:
         for f in sorted(Path(path).glob("*.json")) if Path(path).is_dir() else [Path(path)]:
             vault.add_document(f.read_text())
-    server = HiveServer(vault, port).start()
+    server = HiveServer(vault, port, housekeeping_every=housekeeping_every).start()
     print(f"ready port={server.port} did={vault.service.did}", flush=True)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *a: stop.set())
