@@ -62,12 +62,11 @@ from spec.hive import files as fs
 
 from reference.hive.client import HiveError
 from reference.hive.store import HiveStore
+from reference.hive.stream import copy_hashed
 
 MAX_BODY = 256 << 20
 IO_CHUNK = 1 << 20
-"""Bodies are received and sent in pieces of this size (one pass: receive, hash, write)."""
-PIPELINE_MIN = 4 << 20
-"""A body at least this large is hashed on a second thread while the next piece is received."""
+"""Bodies are received in pieces of at most this size (one pass: receive, write, hash)."""
 WRITEBACK_EVERY = 8 << 20
 """While a large body arrives, the kernel is asked to start writing each this many bytes to disk, so
 the ``fsync`` that makes the upload durable finds little left to do."""
@@ -664,101 +663,57 @@ class Received:
 
 class Body:
     """A request body not read yet: ``size`` from Content-Length, read once by :meth:`receive` or
-    :meth:`copy_to`, in pieces of ``IO_CHUNK``."""
+    :meth:`copy_to`, in pieces of at most ``IO_CHUNK``."""
 
     def __init__(self, rfile: Any, size: int) -> None:
         self._rfile, self.size, self.consumed = rfile, size, False
 
-    def copy_to(self, out: Any, digest: fs.BodyDigest | None = None) -> None:
-        """Write the body to the file ``out`` (updating ``digest``); a body cut short raises ``ConnectionError``
-        after writing what arrived."""
+    def copy_to(self, out: Any, digest: fs.BodyDigest | None = None, *, writeback: bool = False) -> None:
+        """Write the body to the file ``out``, updating ``digest`` (:func:`reference.hive.stream.copy_hashed`:
+        a large body is hashed on a second thread while the next piece arrives). With ``writeback``, the
+        kernel is asked to start writing each ``WRITEBACK_EVERY`` bytes to disk as they are written. A body
+        cut short raises ``ConnectionError`` after writing what arrived."""
         if self.consumed:
             raise RuntimeError("the request body was read already")
         self.consumed = True
-        buf = bytearray(min(IO_CHUNK, max(self.size, 1)))
-        view = memoryview(buf)
-        left = self.size
-        while left:
-            n = self._rfile.readinto(view[:min(left, len(buf))])
-            if not n:
-                raise ConnectionError(f"the request body ended {left} bytes short")
-            if digest is not None:
-                digest.update(view[:n])
-            out.write(view[:n])
-            left -= n
+        on_written = _writeback(out.fileno()) if writeback and _start_writeback is not None else None
+        # one socket read per piece (whatever has arrived, up to IO_CHUNK), written while it is hot in the cache
+        read = getattr(self._rfile, "readinto1", self._rfile.readinto)
+        got = copy_hashed(read, out.write, self.size, digest.update if digest is not None else None,
+                          written=on_written, piece=IO_CHUNK)
+        if got < self.size:
+            raise ConnectionError(f"the request body ended {self.size - got} bytes short")
 
     def receive(self, tmp: Path, *, public: bool) -> Received:
         """The body in the temporary file ``tmp``, hashed as it arrives and flushed to disk."""
         digest = fs.BodyDigest(public=public)
         try:
             with open(tmp, "wb", buffering=0) as f:
-                if self.size >= PIPELINE_MIN:
-                    self._pipelined(f, digest)
-                else:
-                    self.copy_to(f, digest)
+                self.copy_to(f, digest, writeback=True)
                 os.fsync(f.fileno())
         except BaseException:
             tmp.unlink(missing_ok=True)
             raise
         return Received(tmp, digest)
 
-    def _pipelined(self, out: Any, digest: fs.BodyDigest) -> None:
-        """:meth:`copy_to` with the hashing on a second thread: each piece is received and written here,
-        then hashed there (in order) while the next piece arrives; three buffers circulate between the two.
-        Writeback of what is written starts every ``WRITEBACK_EVERY`` bytes."""
-        import queue
-
-        if self.consumed:
-            raise RuntimeError("the request body was read already")
-        self.consumed = True
-        free: queue.Queue[bytearray] = queue.Queue()
-        full: queue.Queue[tuple[bytearray, int] | None] = queue.Queue()
-        for _ in range(3):
-            free.put(bytearray(IO_CHUNK))
-        failed: list[BaseException] = []
-
-        def hasher() -> None:
-            while (item := full.get()) is not None:
-                buf, n = item
-                try:
-                    digest.update(memoryview(buf)[:n])
-                except BaseException as e:  # noqa: BLE001 - handed to the receiving thread
-                    failed.append(e)
-                free.put(buf)
-
-        worker = threading.Thread(target=hasher, daemon=True)
-        worker.start()
-        fd = out.fileno()
-        left, written, started = self.size, 0, 0
-        try:
-            while left:
-                buf = free.get()
-                view = memoryview(buf)
-                n, want = 0, min(left, IO_CHUNK)
-                while n < want:
-                    k = self._rfile.readinto(view[n:want])
-                    if not k:
-                        break
-                    n += k
-                out.write(view[:n])
-                full.put((buf, n))
-                left -= n
-                written += n
-                if n < want:
-                    raise ConnectionError(f"the request body ended {left} bytes short")
-                if _start_writeback is not None and written - started >= WRITEBACK_EVERY:
-                    _start_writeback(fd, started, written - started)
-                    started = written
-        finally:
-            full.put(None)
-            worker.join()
-        if failed:
-            raise failed[0]
-
     def drain(self) -> None:
         """Read and drop a body no route took, so the connection can carry the next request."""
         if not self.consumed:
             self.copy_to(_Sink())
+
+
+def _writeback(fd: int) -> Any:
+    """A ``written`` callback for :func:`~reference.hive.stream.copy_hashed`: each ``WRITEBACK_EVERY`` bytes
+    written to ``fd``, start writing them to disk (``sync_file_range``), so the final ``fsync`` finds
+    little left to do."""
+    started = 0
+
+    def on_written(total: int) -> None:
+        nonlocal started
+        if total - started >= WRITEBACK_EVERY:
+            _start_writeback(fd, started, total - started)
+            started = total
+    return on_written
 
 
 class _Sink:
