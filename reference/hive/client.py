@@ -181,7 +181,7 @@ class HiveClient:
                     open(tmp, "wb", buffering=0) as f:
                 # a large body is hashed on a second thread while the next piece arrives
                 size = r.length if r.length is not None else 1 << 62
-                got_bytes = copy_hashed(r.readinto, f.write, size, digest.update, piece=IO_CHUNK)
+                got_bytes = copy_hashed(r.readinto, f.write, size, [digest.update], piece=IO_CHUNK)
                 if r.length is not None and got_bytes < r.length:
                     raise ConnectionError(f"{path}: the body ended {r.length - got_bytes} bytes short")
                 if durable:
