@@ -8,7 +8,8 @@ Measured in one run, on loopback, against a vault served in this process by
   ``GET`` into a file (:meth:`~reference.hive.client.HiveClient.download_to`), against a plain
   ``shutil.copyfile`` of the same file in the same folder; the ratios are the vault's throughput over
   the copy's (target: at least 0.5 each way). The download, like the copy, is not ``fsync``-ed (a
-  sync's downloads are). An upload is durable (hashed, written, ``fsync``-ed and
+  sync's downloads are), and, like the copy, writes a new file (the last run's is removed before the
+  timing). An upload is durable (hashed, written, ``fsync``-ed and
   renamed before it is acknowledged) while the copy stays in the page cache, so the upload is also
   reported against a copy followed by ``fsync``. Each is the best of ``--repeat`` runs (default 3),
   the copies and transfers interleaved, so a burst of load on a shared machine skews both sides alike;
@@ -21,7 +22,9 @@ Measured in one run, on loopback, against a vault served in this process by
   ``sendfile``) with no vault behind it: the upload is received and dropped, the download sent from
   the page cache and received into a file without hashing. Even with the hashing and the transfer
   perfectly overlapped, a transfer takes as long as the slower of the two, so the **ceiling** of each
-  ratio is the copy's time over that of the slower floor;
+  ratio is the copy's time over that of the slower floor. The CPU time of each transfer (the vault and
+  the client share this process and the machine's cores) is reported too: it bounds the transfer
+  from below by itself divided by the cores;
 * **sign-in**: the mean wall time of ``--signins`` complete sign-ins (challenge, check, presentation,
   response, token), client work included;
 * **sync**: a home folder of ``--files`` small files (default 10 000) already in step with the vault
@@ -149,6 +152,7 @@ def run(mib: int, files: int, changed_percent: float, signins: int, repeat: int 
             progress(text)
 
     load_before = os.getloadavg()
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         now = int(time.time())
@@ -179,28 +183,34 @@ def run(mib: int, files: int, changed_percent: float, signins: int, repeat: int 
             stack = HiveClient(f"http://127.0.0.1:{httpd.server_address[1]}", timeout=600)
             times: dict[str, list[float]] = {k: [] for k in ("copy", "durable_copy", "up", "up_public", "down",
                                                              "stack_up", "stack_down", "sha256")}
+            cpu: dict[str, list[float]] = {"up": [], "down": []}
+            """CPU seconds of the whole process (the vault and the client, every thread) per transfer."""
             try:
                 for i in range(repeat):
                     say(f"throughput: run {i + 1} of {repeat} ({mib} MiB each way)")
-                    for f in tmp.glob("copy*.bin"):
-                        f.unlink()
+                    # every timed write goes to a new file, as the copy does: the last run's files go first
+                    # (replacing a 100 MiB file frees its pages and extents, tens of ms here, in the timing)
+                    for f in [*tmp.glob("copy*.bin"), tmp / "down.bin", tmp / "stack-down.bin"]:
+                        f.unlink(missing_ok=True)
                     t = time.perf_counter()
                     shutil.copyfile(src, tmp / "copy.bin")
                     times["copy"].append(time.perf_counter() - t)
                     t = time.perf_counter()
                     stack.request("PUT", "upload", raw=src)
                     times["stack_up"].append(time.perf_counter() - t)
-                    t = time.perf_counter()
+                    t, c = time.perf_counter(), time.process_time()
                     client.upload_file("bench.bin", src)
                     times["up"].append(time.perf_counter() - t)
+                    cpu["up"].append(time.process_time() - c)
                     t = time.perf_counter()
                     if _get_bare(httpd.server_address[1], tmp / "stack-down.bin") != size:
                         raise RuntimeError("the bare stack sent a short body")
                     times["stack_down"].append(time.perf_counter() - t)
                     times["sha256"].append(_sha256_alone(body))
-                    t = time.perf_counter()
+                    t, c = time.perf_counter(), time.process_time()
                     got = client.download_to("bench.bin", tmp / "down.bin", durable=False)
                     times["down"].append(time.perf_counter() - t)
+                    cpu["down"].append(time.process_time() - c)
                     if got != want or file_sha256(tmp / "down.bin") != want:
                         raise RuntimeError("the downloaded body differs")
                     client.request("DELETE", "vault/files/bench.bin")
@@ -265,6 +275,7 @@ def run(mib: int, files: int, changed_percent: float, signins: int, repeat: int 
         "stack_upload_ratio": copy_s / stack_up_s, "stack_download_ratio": copy_s / stack_down_s,
         "public_upload_seconds": up_public_s, "public_upload_ratio": copy_s / up_public_s,
         "sha256_seconds": sha_s, "sha256_mib_per_s": mib / sha_s, "sha256_ratio": copy_s / sha_s,
+        "cores": cores, "upload_cpu_seconds": min(cpu["up"]), "download_cpu_seconds": min(cpu["down"]),
         "upload_ceiling_ratio": copy_s / max(sha_s, stack_up_s),
         "download_ceiling_ratio": copy_s / max(sha_s, stack_down_s),
         "signins": signins, "signin_ms": signin_ms,
@@ -305,6 +316,8 @@ def main(argv: list[str] | None = None) -> int:
          f"ratio {r['stack_download_ratio']:.2f}: the same stack, from the page cache into a file, not hashed"),
         ("ceiling", "", f"upload {r['upload_ceiling_ratio']:.2f}, download {r['download_ceiling_ratio']:.2f}: "
          "the copy over the slower floor"),
+        ("CPU per transfer", "", f"upload {r['upload_cpu_seconds'] * 1000:.0f} ms, download "
+         f"{r['download_cpu_seconds'] * 1000:.0f} ms (vault and client, every thread) on {r['cores']} cores"),
         ("sign-in round trip", f"{r['signin_ms']:.1f} ms", f"mean of {r['signins']}"),
         ("sync", f"{r['sync_seconds']:.2f} s", f"{r['changed_files']} of {r['files']} files changed: "
          f"{r['sync_uploads']} uploads, {r['sync_bytes_up']} bytes up, {r['sync_bytes_down']} down"),

@@ -25,6 +25,7 @@ def test_bench_hive_small(tmp_path: Path, capsys) -> None:
     assert r["upload_ceiling_ratio"] == min(r["sha256_ratio"], r["stack_upload_ratio"])
     assert r["download_ceiling_ratio"] == min(r["sha256_ratio"], r["stack_download_ratio"])
     assert len(r["load_average"]) == 2 and len(r["load_average"][0]) == 3
+    assert r["upload_cpu_seconds"] > 0 and r["download_cpu_seconds"] > 0 and r["cores"] >= 1
     assert len(r["runs_seconds"]["up"]) == 1
     printed = capsys.readouterr()
     assert "sign-in round trip" in printed.out and "floor: HTTP upload" in printed.out
