@@ -103,3 +103,40 @@ def test_a_failure_stops_the_copy_and_leaves_no_thread(where, threaded):
                            [counted("hash", digest.update)])
     assert not [t for t in threading.enumerate() if t.name == "hash"]  # every hashing thread ended
     assert len(t.out) <= (3 + stream.BUFFERS + 1) * stream.PIECE  # it stopped within the pieces in flight
+
+
+@pytest.mark.parametrize("declared, sent", [(1000, 100), (10 << 20, 6 << 20 | 12345)])
+def test_a_download_cut_short_by_a_clean_close_is_refused_and_leaves_the_target(tmp_path, declared, sent):
+    """A vault (here a real loopback socket) that promises ``declared`` bytes and closes after ``sent``: the
+    client raises ``ConnectionError`` and the target keeps its old content, with no temporary file left (on
+    one thread and, for the large body, with the hash on its own)."""
+    import socket
+
+    from reference.hive.client import HiveClient
+
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+
+    def serve() -> None:
+        conn, _ = listener.accept()
+        with conn:
+            request = b""
+            while b"\r\n\r\n" not in request:
+                request += conn.recv(4096)
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n"
+                         b"Content-Length: %d\r\n\r\n" % declared)
+            conn.sendall(_body(sent))
+            conn.shutdown(socket.SHUT_WR)
+
+    server = threading.Thread(target=serve)
+    server.start()
+    target = tmp_path / "kept.txt"
+    target.write_bytes(b"the old content")
+    try:
+        with pytest.raises(ConnectionError, match=f"ended {declared - sent} bytes short"):
+            HiveClient(f"http://127.0.0.1:{port}", "token").download_to("kept.txt", target, durable=False)
+    finally:
+        server.join(timeout=20)
+        listener.close()
+    assert target.read_bytes() == b"the old content"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["kept.txt"]

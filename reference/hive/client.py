@@ -180,10 +180,11 @@ class HiveClient:
             with self._exchange("GET", f"vault/files/{urllib.parse.quote(path)}") as r, \
                     open(tmp, "wb", buffering=0) as f:
                 # a large body is hashed on a second thread while the next piece arrives
-                size = r.length if r.length is not None else 1 << 62
-                got_bytes = copy_hashed(r.readinto, f.write, size, [digest.update], piece=IO_CHUNK)
-                if r.length is not None and got_bytes < r.length:
-                    raise ConnectionError(f"{path}: the body ended {r.length - got_bytes} bytes short")
+                declared = r.length  # what Content-Length promised (it counts down as the body is read)
+                got_bytes = copy_hashed(r.readinto, f.write, declared if declared is not None else 1 << 62,
+                                        [digest.update], piece=IO_CHUNK)
+                if declared is not None and got_bytes < declared:  # the connection closed early
+                    raise ConnectionError(f"{path}: the body ended {declared - got_bytes} bytes short")
                 if durable:
                     os.fsync(f.fileno())
             got = digest.hexdigest()
