@@ -16,6 +16,8 @@ from typing import Any
 
 import jwt as pyjwt
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from spec.did import document
 from spec.hive import auth, identity
@@ -313,6 +315,33 @@ def test_elastos_hive_serve_refuses_a_housekeeping_interval_that_is_not_positive
     assert info.value.code == 2 and "--housekeeping-interval" in capsys.readouterr().err
     args = build_parser().parse_args(["hive", "serve", "--datadir", str(tmp_path), "--housekeeping-interval", "2.5"])
     assert args.housekeeping_interval == 2.5
+
+
+@settings(max_examples=80, deadline=None)
+@given(value=st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.integers(-10**6, 10**6),
+                       st.text(max_size=8)))
+def test_the_housekeeping_interval_is_exactly_the_positive_finite_numbers(value):
+    """Generated values: the parser takes a positive finite number of seconds as that number and refuses
+    anything else (zero, negative, NaN, infinite, not a number) with a usage error (exit 2)."""
+    import contextlib
+    import io
+    import math
+
+    from reference.cli import build_parser
+
+    text = str(value)
+    try:
+        number = float(text)
+    except ValueError:
+        number = None
+    ok = number is not None and math.isfinite(number) and number > 0
+    with contextlib.redirect_stderr(io.StringIO()):
+        try:
+            args = build_parser().parse_args(["hive", "serve", "--datadir", "d", "--housekeeping-interval", text])
+        except SystemExit as e:
+            assert not ok and e.code == 2, text
+            return
+    assert ok and args.housekeeping_interval == number, text
 
 
 def test_sign_in_resolves_the_user_on_the_id_chain(tmp_path):
