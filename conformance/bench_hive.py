@@ -8,21 +8,30 @@ Measured in one run, on loopback, against a vault served in this process by
   ``GET`` into a file (:meth:`~reference.hive.client.HiveClient.download_to`), against a plain
   ``shutil.copyfile`` of the same file in the same folder; the ratios are the vault's throughput over
   the copy's (target: at least 0.5 each way). The download, like the copy, is not ``fsync``-ed (a
-  sync's downloads are). An upload is durable (hashed, written, ``fsync``-ed and
+  sync's downloads are), and, like the copy, writes a new file (the last run's is removed before the
+  timing). An upload is durable (hashed, written, ``fsync``-ed and
   renamed before it is acknowledged) while the copy stays in the page cache, so the upload is also
   reported against a copy followed by ``fsync``. Each is the best of ``--repeat`` runs (default 3),
   the copies and transfers interleaved, so a burst of load on a shared machine skews both sides alike;
-* **the HTTP stack alone**: the same client and the same server stack (the standard library's
-  threading HTTP server, bodies read in the vault's piece size, files sent with ``sendfile``) with no
-  vault behind it: the upload is received and dropped, the download sent from the page cache. Its
-  ratios bound what the vault can reach on this machine;
+* **a public upload**: the same file with ``?public=true``, whose CIDv0 leaves are hashed as well
+  (on a thread of their own, beside the SHA-256);
+* **the floors**, measured in the same runs, which bound what the vault can reach on this machine:
+  the SHA-256 of the same bytes alone (from memory, in the vault's piece size), which every upload and
+  every checked download computes; and the HTTP stack alone, the same client and server stack (the
+  standard library's threading HTTP server, bodies read in the vault's piece size, files sent with
+  ``sendfile``) with no vault behind it: the upload is received and dropped, the download sent from
+  the page cache and received into a file without hashing. Even with the hashing and the transfer
+  perfectly overlapped, a transfer takes as long as the slower of the two, so the **ceiling** of each
+  ratio is the copy's time over that of the slower floor. The CPU time of each transfer (the vault and
+  the client share this process and the machine's cores) is reported too: it bounds the transfer
+  from below by itself divided by the cores;
 * **sign-in**: the mean wall time of ``--signins`` complete sign-ins (challenge, check, presentation,
   response, token), client work included;
 * **sync**: a home folder of ``--files`` small files (default 10 000) already in step with the vault
   (seeded directly into the store and the client's state file), of which ``--changed`` percent
   (default 1) are then rewritten; one :func:`reference.hive.client.sync_folder` must upload exactly
   the changed files and bodies, download nothing, and leave nothing to do (its only other action is
-  to adopt the tombstone the throughput run left when it deleted its file).
+  to adopt the tombstones the throughput runs left when they deleted their files).
 
 Prints a table and, with ``--json FILE``, JSON. Exit status is non-zero when the sync moves more than
 the changes, or (unless ``--no-fail``) a throughput ratio misses its target.
@@ -96,6 +105,42 @@ def _stack_alone() -> Any:
     return httpd, Bare
 
 
+def _get_bare(port: int, target: Path) -> int:
+    """``GET /served`` from the bare stack into ``target``, in the client's piece size, not hashed: the
+    transfer floor of a download. The bytes received."""
+    import http.client
+
+    from reference.hive.client import IO_CHUNK
+
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=600, blocksize=IO_CHUNK)
+    try:
+        conn.request("GET", "/served")
+        r = conn.getresponse()
+        buf = bytearray(IO_CHUNK)
+        view = memoryview(buf)
+        got = 0
+        with open(target, "wb", buffering=0) as f:
+            while n := r.readinto(buf):
+                f.write(view[:n])
+                got += n
+        return got
+    finally:
+        conn.close()
+
+
+def _sha256_alone(data: bytes) -> float:
+    """Seconds to SHA-256 ``data`` in the vault's piece size: the hashing floor of a transfer."""
+    from reference.hive.server import IO_CHUNK
+
+    view = memoryview(data)
+    t = time.perf_counter()
+    h = hashlib.sha256()
+    for i in range(0, len(data), IO_CHUNK):
+        h.update(view[i:i + IO_CHUNK])
+    h.digest()
+    return time.perf_counter() - t
+
+
 def run(mib: int, files: int, changed_percent: float, signins: int, repeat: int = 3,
         progress: Any = None) -> dict[str, Any]:
     from reference.hive.client import HiveClient, file_sha256, sync_folder
@@ -106,6 +151,8 @@ def run(mib: int, files: int, changed_percent: float, signins: int, repeat: int 
         if progress is not None:
             progress(text)
 
+    load_before = os.getloadavg()
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         now = int(time.time())
@@ -128,36 +175,49 @@ def run(mib: int, files: int, changed_percent: float, signins: int, repeat: int 
 
             size = mib << 20
             src = tmp / "src.bin"
-            src.write_bytes(_body(size))
+            body = _body(size)
+            src.write_bytes(body)
             want = file_sha256(src)
             httpd, bare = _stack_alone()
             bare.served = src
             stack = HiveClient(f"http://127.0.0.1:{httpd.server_address[1]}", timeout=600)
-            times: dict[str, list[float]] = {k: [] for k in ("copy", "durable_copy", "up", "down", "stack_up",
-                                                             "stack_down")}
+            times: dict[str, list[float]] = {k: [] for k in ("copy", "durable_copy", "up", "up_public", "down",
+                                                             "stack_up", "stack_down", "sha256")}
+            cpu: dict[str, list[float]] = {"up": [], "down": []}
+            """CPU seconds of the whole process (the vault and the client, every thread) per transfer."""
             try:
                 for i in range(repeat):
                     say(f"throughput: run {i + 1} of {repeat} ({mib} MiB each way)")
-                    for f in tmp.glob("copy*.bin"):
-                        f.unlink()
+                    # every timed write goes to a new file, as the copy does: the last run's files go first
+                    # (replacing a 100 MiB file frees its pages and extents, tens of ms here, in the timing)
+                    for f in [*tmp.glob("copy*.bin"), tmp / "down.bin", tmp / "stack-down.bin"]:
+                        f.unlink(missing_ok=True)
                     t = time.perf_counter()
                     shutil.copyfile(src, tmp / "copy.bin")
                     times["copy"].append(time.perf_counter() - t)
                     t = time.perf_counter()
                     stack.request("PUT", "upload", raw=src)
                     times["stack_up"].append(time.perf_counter() - t)
-                    t = time.perf_counter()
+                    t, c = time.perf_counter(), time.process_time()
                     client.upload_file("bench.bin", src)
                     times["up"].append(time.perf_counter() - t)
+                    cpu["up"].append(time.process_time() - c)
                     t = time.perf_counter()
-                    stack.download_to("served", tmp / "stack-down.bin", durable=False)
+                    if _get_bare(httpd.server_address[1], tmp / "stack-down.bin") != size:
+                        raise RuntimeError("the bare stack sent a short body")
                     times["stack_down"].append(time.perf_counter() - t)
-                    t = time.perf_counter()
+                    times["sha256"].append(_sha256_alone(body))
+                    t, c = time.perf_counter(), time.process_time()
                     got = client.download_to("bench.bin", tmp / "down.bin", durable=False)
                     times["down"].append(time.perf_counter() - t)
+                    cpu["down"].append(time.process_time() - c)
                     if got != want or file_sha256(tmp / "down.bin") != want:
                         raise RuntimeError("the downloaded body differs")
                     client.request("DELETE", "vault/files/bench.bin")
+                    t = time.perf_counter()
+                    client.upload_file("public.bin", src, public=True)
+                    times["up_public"].append(time.perf_counter() - t)
+                    client.request("DELETE", "vault/files/public.bin")
                     t = time.perf_counter()
                     shutil.copyfile(src, tmp / "copy2.bin")
                     with open(tmp / "copy2.bin", "rb+") as f:
@@ -166,8 +226,9 @@ def run(mib: int, files: int, changed_percent: float, signins: int, repeat: int 
             finally:
                 httpd.shutdown()
                 httpd.server_close()
-            copy_s, durable_copy_s, up_s, down_s, stack_up_s, stack_down_s = (
-                min(times[k]) for k in ("copy", "durable_copy", "up", "down", "stack_up", "stack_down"))
+            copy_s, durable_copy_s, up_s, up_public_s, down_s, stack_up_s, stack_down_s, sha_s = (
+                min(times[k]) for k in ("copy", "durable_copy", "up", "up_public", "down", "stack_up", "stack_down",
+                                        "sha256"))
             say("sync: seeding the home folder")
 
             home, state = tmp / "home", tmp / "state.json"
@@ -204,6 +265,7 @@ def run(mib: int, files: int, changed_percent: float, signins: int, repeat: int 
             store.close()
     uploads = sorted(p for op, p in report.actions if op == "upload")
     return {
+        "load_average": [list(load_before), list(os.getloadavg())],
         "mib": mib, "copy_seconds": copy_s, "upload_seconds": up_s, "download_seconds": down_s,
         "copy_mib_per_s": mib / copy_s, "upload_mib_per_s": mib / up_s, "download_mib_per_s": mib / down_s,
         "upload_ratio": copy_s / up_s, "download_ratio": copy_s / down_s, "throughput_target": THROUGHPUT_TARGET,
@@ -211,6 +273,11 @@ def run(mib: int, files: int, changed_percent: float, signins: int, repeat: int 
         "repeat": repeat, "runs_seconds": times,
         "stack_upload_seconds": stack_up_s, "stack_download_seconds": stack_down_s,
         "stack_upload_ratio": copy_s / stack_up_s, "stack_download_ratio": copy_s / stack_down_s,
+        "public_upload_seconds": up_public_s, "public_upload_ratio": copy_s / up_public_s,
+        "sha256_seconds": sha_s, "sha256_mib_per_s": mib / sha_s, "sha256_ratio": copy_s / sha_s,
+        "cores": cores, "upload_cpu_seconds": min(cpu["up"]), "download_cpu_seconds": min(cpu["down"]),
+        "upload_ceiling_ratio": copy_s / max(sha_s, stack_up_s),
+        "download_ceiling_ratio": copy_s / max(sha_s, stack_down_s),
         "signins": signins, "signin_ms": signin_ms,
         "files": files, "changed_files": len(changed), "changed_bytes": changed_bytes, "sync_seconds": sync_s,
         "sync_uploads": len(uploads), "sync_bytes_up": report.bytes_up, "sync_bytes_down": report.bytes_down,
@@ -239,16 +306,26 @@ def main(argv: list[str] | None = None) -> int:
         ("vault upload", f"{r['upload_mib_per_s']:.0f} MiB/s", f"ratio {r['upload_ratio']:.2f} (target >= 0.5); "
          f"{r['upload_ratio_to_durable_copy']:.2f} of copy + fsync"),
         ("vault download", f"{r['download_mib_per_s']:.0f} MiB/s", f"ratio {r['download_ratio']:.2f} (target >= 0.5)"),
-        ("HTTP stack upload", f"{r['mib'] / r['stack_upload_seconds']:.0f} MiB/s",
+        ("vault upload, public", f"{r['mib'] / r['public_upload_seconds']:.0f} MiB/s",
+         f"ratio {r['public_upload_ratio']:.2f}: SHA-256 and CIDv0 leaves"),
+        ("floor: SHA-256", f"{r['sha256_mib_per_s']:.0f} MiB/s",
+         f"ratio {r['sha256_ratio']:.2f}: the same bytes hashed alone, from memory"),
+        ("floor: HTTP upload", f"{r['mib'] / r['stack_upload_seconds']:.0f} MiB/s",
          f"ratio {r['stack_upload_ratio']:.2f}: the same stack, body dropped"),
-        ("HTTP stack download", f"{r['mib'] / r['stack_download_seconds']:.0f} MiB/s",
-         f"ratio {r['stack_download_ratio']:.2f}: the same stack, sent from the page cache"),
+        ("floor: HTTP download", f"{r['mib'] / r['stack_download_seconds']:.0f} MiB/s",
+         f"ratio {r['stack_download_ratio']:.2f}: the same stack, from the page cache into a file, not hashed"),
+        ("ceiling", "", f"upload {r['upload_ceiling_ratio']:.2f}, download {r['download_ceiling_ratio']:.2f}: "
+         "the copy over the slower floor"),
+        ("CPU per transfer", "", f"upload {r['upload_cpu_seconds'] * 1000:.0f} ms, download "
+         f"{r['download_cpu_seconds'] * 1000:.0f} ms (vault and client, every thread) on {r['cores']} cores"),
         ("sign-in round trip", f"{r['signin_ms']:.1f} ms", f"mean of {r['signins']}"),
         ("sync", f"{r['sync_seconds']:.2f} s", f"{r['changed_files']} of {r['files']} files changed: "
          f"{r['sync_uploads']} uploads, {r['sync_bytes_up']} bytes up, {r['sync_bytes_down']} down"),
     ]
+    rows.append(("load average", "", "1/5/15 min before {:.2f} {:.2f} {:.2f}, after {:.2f} {:.2f} {:.2f}".format(
+        *r["load_average"][0], *r["load_average"][1])))
     for name, value, note in rows:
-        print(f"{name:20} {value:>14}  {note}")
+        print(f"{name:22} {value:>14}  {note}")
     if args.json:
         Path(args.json).write_text(json.dumps(r, indent=2, sort_keys=True))
     if not r["sync_only_changes"]:

@@ -186,9 +186,24 @@ def _cmd_idchain(args: argparse.Namespace) -> int:
 
 
 def _cmd_hive_serve(args: argparse.Namespace) -> int:
-    from reference.hive.server import run
+    from reference.hive.server import HOUSEKEEPING_EVERY, run
 
-    return run(args.datadir, args.port, args.quota, args.documents or [], args.postgres, args.idchain)
+    every = HOUSEKEEPING_EVERY if args.housekeeping_interval is None else args.housekeeping_interval
+    return run(args.datadir, args.port, args.quota, args.documents or [], args.postgres, args.idchain,
+               housekeeping_every=every)
+
+
+def _positive_seconds(text: str) -> float:
+    """An argparse type: a finite number of seconds greater than zero."""
+    import math
+
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
+    return value
 
 
 def _read_documents(paths: list[str]) -> dict[str, str]:
@@ -426,6 +441,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="keep collections and metadata in this PostgreSQL database instead of SQLite")
     h.add_argument("--idchain", metavar="URL",
                    help="JSON-RPC URL of an ID-chain service (elastos idchain) to resolve DIDs not known locally")
+    h.add_argument("--housekeeping-interval", type=_positive_seconds, metavar="S",
+                   help="seconds between two housekeeping rounds: expired upload sessions' bytes dropped, blobs "
+                        "no row names swept (default 600; a round also runs at start)")
     h.set_defaults(fn=_cmd_hive_serve)
     h = hive_sub.add_parser("signin", help="sign in to a vault as an app instance; prints the access token")
     h.add_argument("--url", required=True, help="the vault, e.g. http://127.0.0.1:5004")

@@ -17,12 +17,19 @@ def test_bench_hive_small(tmp_path: Path, capsys) -> None:
     assert main([*SMALL, "--no-fail", "--json", str(out)]) == 0
     r = json.loads(out.read_text())
     assert r["changed_files"] == 6 and r["sync_uploads"] == 6 and r["sync_bytes_down"] == 0
-    assert r["sync_only_changes"] and r["sync_other_actions"] == [["adopt", "bench.bin"]]
+    assert r["sync_only_changes"] and r["sync_other_actions"] == [["adopt", "bench.bin"], ["adopt", "public.bin"]]
     assert r["upload_mib_per_s"] > 0 and r["download_mib_per_s"] > 0 and r["signin_ms"] > 0
     assert r["stack_upload_ratio"] > 0 and r["stack_download_ratio"] > 0
+    assert r["public_upload_seconds"] > 0 and r["sha256_seconds"] > 0
+    # the ceiling is the copy over the slower floor, never above either floor's own ratio
+    assert r["upload_ceiling_ratio"] == min(r["sha256_ratio"], r["stack_upload_ratio"])
+    assert r["download_ceiling_ratio"] == min(r["sha256_ratio"], r["stack_download_ratio"])
+    assert len(r["load_average"]) == 2 and len(r["load_average"][0]) == 3
+    assert r["upload_cpu_seconds"] > 0 and r["download_cpu_seconds"] > 0 and r["cores"] >= 1
     assert len(r["runs_seconds"]["up"]) == 1
     printed = capsys.readouterr()
-    assert "sign-in round trip" in printed.out and "HTTP stack upload" in printed.out
+    assert "sign-in round trip" in printed.out and "floor: HTTP upload" in printed.out
+    assert "floor: SHA-256" in printed.out and "ceiling" in printed.out
     assert "throughput: run 1 of 1" in printed.err
 
 

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import tempfile
 import textwrap
+import threading
 import time
 from pathlib import Path
 
@@ -20,7 +21,8 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
 
 from spec.errors import Reject
-from spec.hive import access
+from spec.hive import access, backup
+from spec.hive import database as hive_db
 from spec.hive.auth import Caller
 
 from reference.hive.server import Body, HiveServer, Vault, load_service_key
@@ -205,6 +207,80 @@ def test_a_replaced_backup_frees_the_bodies_only_it_named(backend, tmp_path):
     assert v.store.blob_digests() == {_sha(b"db2"), _sha(b"f1")}
     v.store.put_blob(b"stray")
     assert v.housekeeping()["blobs"] == 1 and v.store.blob_digests() == {_sha(b"db2"), _sha(b"f1")}
+    v.store.close()
+
+
+def _backup_message(tag: bytes, bodies: list[bytes]) -> dict:
+    """A backup message as a vault sends it (``PUT vault-backup-service/backup``): one encrypted dump of
+    ALICE's partition (key and nonce from ``tag``, so two tags give two dump blobs) and the file bodies."""
+    part = access.database_name(ALICE.user_did, ALICE.app_did)
+    meta, blobs = backup.build_metadata(
+        ALICE.user_did, {part: backup.dump(part, hive_db.Database())}, {_sha(b): (b, 1) for b in bodies},
+        key=hashlib.sha256(tag).digest()[:backup.KEY_SIZE], nonce=hashlib.sha256(tag).digest()[:backup.NONCE_SIZE],
+        create_time=1_750_000_000)
+    return {"metadata": meta, "blobs": {h: b.hex() for h, b in blobs.items()},
+            "bodies": {_sha(b): b.hex() for b in bodies}}
+
+
+def test_a_backup_read_while_it_is_replaced_is_read_whole(backend, tmp_path, monkeypatch):
+    """The backup node's restore reads the dumps and bodies the metadata names; a replacement of the backup
+    that commits between the metadata and the blob reads collects the blobs only the old backup named. The
+    read must see one whole backup (the old one: the replacement waits for it), never a missing blob."""
+    v = _vault(tmp_path / "vault", backend)
+    first = _backup_message(b"first", [b"only in the first backup", b"in both"])
+    second = _backup_message(b"second", [b"in both", b"only in the second backup"])
+    assert v.store_backup(ALICE, first) == {"state": "stored"}
+    real_get = v.store.get_blob
+    replacement: list[threading.Thread] = []
+    replaced = threading.Event()
+
+    def get_blob(digest: str) -> bytes:
+        if not replacement:  # the first blob read: a real replacement runs on another thread now
+            def replace() -> None:
+                v.store_backup(ALICE, second)
+                replaced.set()
+            replacement.append(threading.Thread(target=replace))
+            replacement[0].start()
+            replaced.wait(1.0)  # the old code lets it commit and collect here; the lock holds it back
+        return real_get(digest)
+
+    monkeypatch.setattr(v.store, "get_blob", get_blob)
+    got = v.read_backup(ALICE)
+    replacement[0].join(timeout=20)
+    assert replaced.is_set() and not replacement[0].is_alive()
+    assert got == first
+    monkeypatch.undo()
+    assert v.read_backup(ALICE) == second
+    assert v.store.blob_digests() == {*second["blobs"], *second["bodies"]}  # the first's own blobs collected
+    v.store.close()
+
+
+def test_backups_read_and_replaced_at_once_are_always_whole(backend, tmp_path):
+    """Real concurrency, no hook: one thread replaces the backup back and forth while another reads it; every
+    read is one of the two backups, whole."""
+    v = _vault(tmp_path / "vault", backend)
+    messages = [_backup_message(b"first", [b"one", b"shared"]), _backup_message(b"second", [b"shared", b"two"])]
+    v.store_backup(ALICE, messages[0])
+    done = threading.Event()
+    failures: list[BaseException] = []
+
+    def writer() -> None:
+        try:
+            for i in range(40):
+                v.store_backup(ALICE, messages[(i + 1) % 2])
+        except BaseException as e:  # noqa: BLE001 - reported by the test
+            failures.append(e)
+        finally:
+            done.set()
+
+    t = threading.Thread(target=writer)
+    t.start()
+    reads = 0
+    while not done.is_set() or reads == 0:
+        assert v.read_backup(ALICE) in messages
+        reads += 1
+    t.join()
+    assert failures == [] and reads > 0
     v.store.close()
 
 

@@ -20,9 +20,16 @@ from spec.hive.sync import conflict_name
 from reference.hive.client import HiveClient, SyncReport
 from reference.runtime.home_sync import HomeSync, HomeWatcher, folder_listing
 
+from tests.hive_pg import postgres_dsn, postgres_server  # noqa: F401  (fixtures)
 from tests.test_integration_runtime_hive import PATH, Device, device, setup, tree, vault_files  # noqa: F401
 
 FAST = {"interval": 0.3, "debounce": 0.05}
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def hive_backend(request: pytest.FixtureRequest) -> str | None:
+    """Every watcher test runs against a vault on SQLite and on PostgreSQL (``setup`` asks for this)."""
+    return request.getfixturevalue("postgres_dsn") if request.param == "postgres" else None
 
 
 def wait_for(check: Callable[[], object], timeout: float = 20.0) -> object:

@@ -35,6 +35,20 @@ def test_streaming_digest_equals_the_whole_body_digest(size, cuts, public):
     assert d.cid() == (cid.cid_v0(body) if public else None)
 
 
+@settings(max_examples=60, deadline=None)
+@given(size=st.one_of(st.sampled_from([0, 1, 2, 126, 127, 128, 129, 16383, 16384, 16385, CHUNK - 1, CHUNK]),
+                      st.integers(0, CHUNK)))
+def test_a_leaf_is_its_frame_around_its_chunk(size):
+    """:func:`spec.hive.cid.leaf_frame` (how a leaf is hashed without copying its chunk) is
+    :func:`spec.hive.cid.leaf_node` cut around the chunk, at every varint width of the sizes."""
+    chunk = (hashlib.sha256(str(size).encode()).digest() * (size // 32 + 1))[:size]
+    head, tail = cid.leaf_frame(size)
+    assert head + chunk + tail == cid.leaf_node(chunk)
+    node = cid._leaf(memoryview(chunk))
+    enc = cid.leaf_node(chunk)
+    assert node.multihash == bytes([0x12, 32]) + hashlib.sha256(enc).digest() and node.tsize == len(enc)
+
+
 def test_builder_over_many_leaves_matches_a_published_cid():
     """175 chunks need a second level of the tree; the builder keeps leaves, not bodies."""
     body = bytes(175 * CHUNK)

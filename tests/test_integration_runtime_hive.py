@@ -24,7 +24,7 @@ from spec.hive import identity
 from spec.hive.sync import conflict_name
 from spec.runtime import paths as runtime_paths
 
-from reference.hive.client import HiveClient
+from reference.hive.client import HiveClient, HiveError
 from reference.hive.server import HiveServer, Vault, load_service_key
 from reference.hive.store import HiveStore
 from reference.runtime.carrier import LoopbackCarrier
@@ -71,13 +71,20 @@ class Device:
 
 
 @pytest.fixture
-def setup(tmp_path: Path) -> Iterator[tuple[World, HiveServer, dict[str, str], object]]:
+def hive_backend() -> str | None:
+    """The vault's database: ``None`` for SQLite, or a PostgreSQL DSN (a module that imports :func:`setup`
+    overrides this fixture to run on both, as ``tests/test_hive_home_watcher.py`` does)."""
+    return None
+
+
+@pytest.fixture
+def setup(tmp_path: Path, hive_backend: str | None) -> Iterator[tuple[World, HiveServer, dict[str, str], object]]:
     w = World(b"integration-hive")
     now = int(time.time())
     docs = {identity.did_of(w.key(x)): identity.primitive_document(w.key(x), created=now - 3600,
                                                                      expires=now + 86400 * 365)
             for x in ("user", "phone", "laptop")}
-    store = HiveStore(tmp_path / "vault")
+    store = HiveStore(tmp_path / "vault", hive_backend)
     vault = Vault(store, load_service_key(tmp_path / "vault"), quota=1 << 20)
     for text in docs.values():
         vault.add_document(text)
@@ -113,15 +120,31 @@ def tree(folder: Path) -> dict[str, bytes]:
 
 
 def vault_files(client: HiveClient) -> dict[str, bytes]:
-    """The partition's live files, read through the vault's HTTP API."""
-    manifest = client.request("GET", "vault/sync/manifest")["manifest"]
-    out = {}
-    for e in manifest:
-        if e["sha256"] is not None:
-            body = client.request("GET", f"vault/files/{e['path']}")
-            assert hashlib.sha256(body).hexdigest() == e["sha256"] and len(body) == e["size"]
-            out[e["path"]] = body
-    return out
+    """The partition's live files, read through the vault's HTTP API: the manifest, then each body, which
+    must be the one the manifest names. A device's watcher may sync between the two reads (a file deleted,
+    404, or rewritten); then the snapshot is read again, a bounded number of times."""
+    for _ in range(50):
+        manifest = client.request("GET", "vault/sync/manifest")["manifest"]
+        out = {}
+        try:
+            for e in manifest:
+                if e["sha256"] is not None:
+                    body = client.request("GET", f"vault/files/{e['path']}")
+                    if hashlib.sha256(body).hexdigest() != e["sha256"] or len(body) != e["size"]:
+                        raise _MovedOn
+                    out[e["path"]] = body
+        except _MovedOn:
+            continue
+        except HiveError as err:
+            if err.status != 404:
+                raise
+            continue
+        return out
+    raise AssertionError("the vault's files never matched its manifest")
+
+
+class _MovedOn(Exception):
+    """A body read after the manifest is not the one it named (the partition changed in between)."""
 
 
 def test_home_folder_syncs_through_the_vault(setup, tmp_path: Path) -> None:

@@ -166,14 +166,17 @@ def test_app_run_carrier_node_of_another_did_is_refused(carrier_world: tuple[Wor
 
 
 @pytest.fixture
-def vault_world(tmp_path: Path) -> Iterator[tuple[World, Callable[[str, str], HiveClient], list[str]]]:
+def vault_world(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[tuple[World, Callable[[str, str],
+                                                                                                   HiveClient],
+                                                                                  list[str]]]:
+    """A vault on loopback (its quota ``request.param`` bytes when parametrized indirectly, else 1 MiB)."""
     w = World(b"app-run-vault")
     now = int(time.time())
     docs = {identity.did_of(w.key(x)): identity.primitive_document(w.key(x), created=now - 3600,
                                                                      expires=now + 86400)
             for x in ("user", "phone", "laptop")}
     store = HiveStore(tmp_path / "vault")
-    vault = Vault(store, load_service_key(tmp_path / "vault"), quota=1 << 20)
+    vault = Vault(store, load_service_key(tmp_path / "vault"), quota=getattr(request, "param", 1 << 20))
     for text in docs.values():
         vault.add_document(text)
     docs[vault.service.did] = store.documents()[vault.service.did]
@@ -260,3 +263,35 @@ def test_app_run_with_a_sync_interval_keeps_the_folder_in_sync(vault_world: tupl
     i = base.index("--vault")
     code, out = run_cli(base[:i] + base[i + 2:] + ["--sync-interval", "1"], capsys)  # no vault to sync with
     assert code == 2 and "--sync-interval needs --vault" in str(out["error"])
+
+
+@pytest.mark.parametrize("vault_world", [25], indirect=True)  # the laptop's 21 bytes fit, the app's 8 more do not
+@pytest.mark.parametrize("watch", [[], ["--sync-interval", "0.2"]], ids=["one-push", "watcher"])
+def test_app_run_fails_when_the_last_push_fails(vault_world: tuple[World, Callable[[str, str], HiveClient],
+                                                                   list[str]],
+                                                watch: list[str], capfd: pytest.CaptureFixture[str]) -> None:
+    """The call returns, but the vault refuses the push of what the app wrote (its quota is full): the exit
+    status is 3, the output says why under ``vault.error`` and stderr says where the files are; the home folder
+    keeps the app's file, and a run after room was made pushes it."""
+    w, sign_in, base = vault_world
+    laptop = sign_in("laptop", "notes")
+    laptop.write("notes/from-laptop.txt", b"written on the laptop", 0)
+    phone = sign_in("phone", "notes")
+    assert phone.token is not None
+    code = main(base + ["--vault-token", phone.token, *watch])
+    captured = capfd.readouterr()
+    out = json.loads(captured.out)
+    assert code == 3 and out["ok"], out
+    vault = out["vault"]
+    assert isinstance(vault, dict) and "HIVE_QUOTA_EXCEEDED" in str(vault["error"])
+    assert any("HIVE_QUOTA_EXCEEDED" in e for e in vault["errors"])
+    assert "were not pushed to the vault" in captured.err and "HIVE_QUOTA_EXCEEDED" in captured.err
+    home = Path(str(out["data"])) / "home" / w.did("user") / w.did("notes")
+    assert (home / "notes" / "today.txt").read_bytes() == b"buy milk"  # kept in the folder
+    assert sorted(laptop.manifest()) == ["notes/from-laptop.txt"]  # nothing half-pushed
+
+    laptop.write("notes/from-laptop.txt", None, laptop.manifest()["notes/from-laptop.txt"].version)  # room again
+    code = main(base + ["--vault-token", phone.token, *watch])
+    out = json.loads(capfd.readouterr().out)
+    assert code == 0 and "error" not in out["vault"], out
+    assert laptop.download("notes/today.txt") == b"buy milk"

@@ -28,6 +28,8 @@ from typing import Any
 from spec.did import document
 from spec.hive import auth, identity, sync
 
+from reference.hive.stream import copy_hashed
+
 CHUNK = 1 << 20
 """Bodies above this size are uploaded through a resumable session, in chunks of this size."""
 IO_CHUNK = 1 << 20
@@ -174,14 +176,15 @@ class HiveClient:
         left as it was. The body's SHA-256."""
         tmp = target.with_name(f".hive-tmp-{target.name}")
         digest = hashlib.sha256()
-        buf = bytearray(IO_CHUNK)
-        view = memoryview(buf)
         try:
             with self._exchange("GET", f"vault/files/{urllib.parse.quote(path)}") as r, \
                     open(tmp, "wb", buffering=0) as f:
-                while n := r.readinto(buf):
-                    digest.update(view[:n])
-                    f.write(view[:n])
+                # a large body is hashed on a second thread while the next piece arrives
+                declared = r.length  # what Content-Length promised (it counts down as the body is read)
+                got_bytes = copy_hashed(r.readinto, f.write, declared if declared is not None else 1 << 62,
+                                        [digest.update], piece=IO_CHUNK)
+                if declared is not None and got_bytes < declared:  # the connection closed early
+                    raise ConnectionError(f"{path}: the body ended {declared - got_bytes} bytes short")
                 if durable:
                     os.fsync(f.fileno())
             got = digest.hexdigest()
@@ -206,8 +209,13 @@ class _Response:
     def read(self) -> bytes:
         return self._r.read()
 
-    def readinto(self, buf: bytearray) -> int:
+    def readinto(self, buf: bytearray | memoryview) -> int:
         return self._r.readinto(buf)
+
+    @property
+    def length(self) -> int | None:
+        """The bytes of the body not read yet (``None`` when the answer did not say)."""
+        return self._r.length
 
     def getheader(self, name: str) -> str | None:
         return self._r.getheader(name)

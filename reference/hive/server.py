@@ -62,12 +62,11 @@ from spec.hive import files as fs
 
 from reference.hive.client import HiveError
 from reference.hive.store import HiveStore
+from reference.hive.stream import copy_hashed
 
 MAX_BODY = 256 << 20
 IO_CHUNK = 1 << 20
-"""Bodies are received and sent in pieces of this size (one pass: receive, hash, write)."""
-PIPELINE_MIN = 4 << 20
-"""A body at least this large is hashed on a second thread while the next piece is received."""
+"""Bodies are received in pieces of at most this size (one pass: receive, write, hash)."""
 WRITEBACK_EVERY = 8 << 20
 """While a large body arrives, the kernel is asked to start writing each this many bytes to disk, so
 the ``fsync`` that makes the upload durable finds little left to do."""
@@ -564,13 +563,16 @@ class Vault:
         return {"state": "stored"}
 
     def read_backup(self, caller: auth.Caller) -> dict[str, Any]:
-        """``GET /vault-backup-service/restore`` (BackupToken): the stored backup, dumps and bodies."""
+        """``GET /vault-backup-service/restore`` (BackupToken): the stored backup, dumps and bodies. The
+        blobs are read in the transaction that reads the metadata, under the store's lock: a backup
+        replaced meanwhile (whose commit collects the blobs only the old one named) waits until they are
+        read, so the answer is one whole backup, never a 500 for a blob collected in between."""
         with self.store.transaction() as con:
             meta, active = self.store.load_backup(con, caller.user_did)
-        meta = backup.require_backup(backup.BackupNode(backup=meta, active_vault=active))
-        return {"metadata": meta,
-                "blobs": {d["sha256"]: self.store.get_blob(d["sha256"]).hex() for d in meta["databases"]},
-                "bodies": {f["sha256"]: self.store.get_blob(f["sha256"]).hex() for f in meta["files"]}}
+            meta = backup.require_backup(backup.BackupNode(backup=meta, active_vault=active))
+            return {"metadata": meta,
+                    "blobs": {d["sha256"]: self.store.get_blob(d["sha256"]).hex() for d in meta["databases"]},
+                    "bodies": {f["sha256"]: self.store.get_blob(f["sha256"]).hex() for f in meta["files"]}}
 
     def promote(self, caller: auth.Caller) -> dict[str, Any]:
         """``POST /backup/promotion`` (the user's AccessToken on the backup node): serve the backup as the vault."""
@@ -661,101 +663,58 @@ class Received:
 
 class Body:
     """A request body not read yet: ``size`` from Content-Length, read once by :meth:`receive` or
-    :meth:`copy_to`, in pieces of ``IO_CHUNK``."""
+    :meth:`copy_to`, in pieces of at most ``IO_CHUNK``."""
 
     def __init__(self, rfile: Any, size: int) -> None:
         self._rfile, self.size, self.consumed = rfile, size, False
 
-    def copy_to(self, out: Any, digest: fs.BodyDigest | None = None) -> None:
-        """Write the body to the file ``out`` (updating ``digest``); a body cut short raises ``ConnectionError``
-        after writing what arrived."""
+    def copy_to(self, out: Any, digest: fs.BodyDigest | None = None, *, writeback: bool = False) -> None:
+        """Write the body to the file ``out``, updating ``digest`` (:func:`reference.hive.stream.copy_hashed`:
+        a large body's SHA-256, and a public body's CIDv0 leaves, are computed on threads of their own, at
+        the same time, while the next piece arrives). With ``writeback``, the
+        kernel is asked to start writing each ``WRITEBACK_EVERY`` bytes to disk as they are written. A body
+        cut short raises ``ConnectionError`` after writing what arrived."""
         if self.consumed:
             raise RuntimeError("the request body was read already")
         self.consumed = True
-        buf = bytearray(min(IO_CHUNK, max(self.size, 1)))
-        view = memoryview(buf)
-        left = self.size
-        while left:
-            n = self._rfile.readinto(view[:min(left, len(buf))])
-            if not n:
-                raise ConnectionError(f"the request body ended {left} bytes short")
-            if digest is not None:
-                digest.update(view[:n])
-            out.write(view[:n])
-            left -= n
+        on_written = _writeback(out.fileno()) if writeback and _start_writeback is not None else None
+        # each piece filled whole (IO_CHUNK): handing the hashing threads one piece per socket read (often
+        # 64 KiB) costs more in thread hand-offs than it saves
+        got = copy_hashed(self._rfile.readinto, out.write, self.size, digest.parts() if digest is not None else (),
+                          written=on_written, piece=IO_CHUNK)
+        if got < self.size:
+            raise ConnectionError(f"the request body ended {self.size - got} bytes short")
 
     def receive(self, tmp: Path, *, public: bool) -> Received:
         """The body in the temporary file ``tmp``, hashed as it arrives and flushed to disk."""
         digest = fs.BodyDigest(public=public)
         try:
             with open(tmp, "wb", buffering=0) as f:
-                if self.size >= PIPELINE_MIN:
-                    self._pipelined(f, digest)
-                else:
-                    self.copy_to(f, digest)
+                self.copy_to(f, digest, writeback=True)
                 os.fsync(f.fileno())
         except BaseException:
             tmp.unlink(missing_ok=True)
             raise
         return Received(tmp, digest)
 
-    def _pipelined(self, out: Any, digest: fs.BodyDigest) -> None:
-        """:meth:`copy_to` with the hashing on a second thread: each piece is received and written here,
-        then hashed there (in order) while the next piece arrives; three buffers circulate between the two.
-        Writeback of what is written starts every ``WRITEBACK_EVERY`` bytes."""
-        import queue
-
-        if self.consumed:
-            raise RuntimeError("the request body was read already")
-        self.consumed = True
-        free: queue.Queue[bytearray] = queue.Queue()
-        full: queue.Queue[tuple[bytearray, int] | None] = queue.Queue()
-        for _ in range(3):
-            free.put(bytearray(IO_CHUNK))
-        failed: list[BaseException] = []
-
-        def hasher() -> None:
-            while (item := full.get()) is not None:
-                buf, n = item
-                try:
-                    digest.update(memoryview(buf)[:n])
-                except BaseException as e:  # noqa: BLE001 - handed to the receiving thread
-                    failed.append(e)
-                free.put(buf)
-
-        worker = threading.Thread(target=hasher, daemon=True)
-        worker.start()
-        fd = out.fileno()
-        left, written, started = self.size, 0, 0
-        try:
-            while left:
-                buf = free.get()
-                view = memoryview(buf)
-                n, want = 0, min(left, IO_CHUNK)
-                while n < want:
-                    k = self._rfile.readinto(view[n:want])
-                    if not k:
-                        break
-                    n += k
-                out.write(view[:n])
-                full.put((buf, n))
-                left -= n
-                written += n
-                if n < want:
-                    raise ConnectionError(f"the request body ended {left} bytes short")
-                if _start_writeback is not None and written - started >= WRITEBACK_EVERY:
-                    _start_writeback(fd, started, written - started)
-                    started = written
-        finally:
-            full.put(None)
-            worker.join()
-        if failed:
-            raise failed[0]
-
     def drain(self) -> None:
         """Read and drop a body no route took, so the connection can carry the next request."""
         if not self.consumed:
             self.copy_to(_Sink())
+
+
+def _writeback(fd: int) -> Any:
+    """A ``written`` callback for :func:`~reference.hive.stream.copy_hashed`: each ``WRITEBACK_EVERY`` bytes
+    written to ``fd``, start writing them to disk (``sync_file_range``), so the final ``fsync`` finds
+    little left to do."""
+    started = 0
+
+    def on_written(total: int) -> None:
+        nonlocal started
+        if total - started >= WRITEBACK_EVERY:
+            _start_writeback(fd, started, total - started)
+            started = total
+    return on_written
 
 
 class _Sink:
@@ -1132,8 +1091,9 @@ def load_service_key(datadir: Path) -> bytes:
 
 
 def run(datadir: str, port: int, quota: int, documents: list[str], postgres: str | None = None,
-        idchain: str | None = None) -> int:
-    """``elastos hive serve``: serve until SIGTERM or SIGINT."""
+        idchain: str | None = None, *, housekeeping_every: float = HOUSEKEEPING_EVERY) -> int:
+    """``elastos hive serve``: serve until SIGTERM or SIGINT, with a housekeeping round every
+    ``housekeeping_every`` seconds (``--housekeeping-interval``)."""
     import signal
 
     folder = Path(datadir)
@@ -1143,7 +1103,7 @@ def run(datadir: str, port: int, quota: int, documents: list[str], postgres: str
     for path in documents:
         for f in sorted(Path(path).glob("*.json")) if Path(path).is_dir() else [Path(path)]:
             vault.add_document(f.read_text())
-    server = HiveServer(vault, port).start()
+    server = HiveServer(vault, port, housekeeping_every=housekeeping_every).start()
     print(f"ready port={server.port} did={vault.service.did}", flush=True)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *a: stop.set())

@@ -12,7 +12,9 @@ asked about, or answers malformed data for, resolves to nothing (a Carrier call 
 root first. It prints one JSON object: the result,
 the app's log lines and every host call's decision. Exit status: 0 when the call returned, 1 when
 the app was stopped or trapped, 2 when the app was refused at install (or a network option could not
-be used).
+be used), 3 when the call returned but, with ``--vault``, the last push of the home folder to the vault
+failed (``vault.error`` in the output and a line on stderr say why; the files stay in the folder and the
+next run pushes them).
 
 By default Carrier is an in-process loopback carrier and the home folder stays on this device. Two
 groups of options join the real pieces (:ref:`runtime-integration`):
@@ -65,6 +67,9 @@ from reference.runtime.world import World
 __all__ = ["add_parser", "run_app", "demo"]
 
 APPS = Path(__file__).resolve().parent / "apps"
+EXIT_PUSH_FAILED = 3
+"""Exit status of ``elastos app run --vault`` when the call returned but the last push of the home folder to the
+vault failed (the files stay in the folder; the next run pushes them)."""
 
 
 def _module(path: Path) -> bytes:
@@ -222,19 +227,32 @@ def _run_app(args: argparse.Namespace, stack: contextlib.ExitStack) -> int:
         carrier.flush()
         out["carrier"] = {"friends": sorted(carrier.friend_dids()), "outcomes": [list(o) for o in carrier.outcomes],
                           "refused": [[d, reason.value] for d, reason in rt.inbound_refused]}
+    push_failed: Exception | None = None
     if watcher is not None:
         try:
             watcher.stop()  # a sync under way finishes, then the last one pushes what the app wrote
         except (ValueError, OSError, HiveError) as e:  # the folder keeps the files; reported below
             watcher.errors.append(e)
+            push_failed = e
         out["vault"]["pushed"] = [list(a) for r in watcher.reports for a in r.actions]
         out["vault"]["syncs"] = len(watcher.reports)
         out["vault"]["errors"] = [str(e) for e in watcher.errors]
     elif sync is not None:
-        out["vault"]["pushed"] = [list(a) for a in sync.sync().actions]
+        try:
+            out["vault"]["pushed"] = [list(a) for a in sync.sync().actions]
+        except (ValueError, OSError, HiveError) as e:  # the folder keeps the files; reported below
+            out["vault"]["pushed"] = []
+            out["vault"]["errors"] = [str(e)]
+            push_failed = e
+    if push_failed is not None:
+        out["vault"]["error"] = f"the last push to the vault failed: {push_failed}"
     print(json.dumps({"installed": True, "ok": r.ok, "value": r.value, "reason": r.reason.value if r.reason else None,
                       "rule": r.rule, "detail": r.detail, "fuel_used": r.fuel_used, "logs": app.logs,
                       "audit": [list(a) for a in app.audit], "data": str(data), **out, **chain_report()}, indent=1))
+    if push_failed is not None:
+        print(f"elastos app run: the app's files were not pushed to the vault ({push_failed}); they are kept in "
+              f"{rt.home(app.did)} and the next run with --vault pushes them", file=sys.stderr)
+        return 1 if not r.ok else EXIT_PUSH_FAILED
     return 0 if r.ok else 1
 
 

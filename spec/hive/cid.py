@@ -40,7 +40,8 @@ from typing import Final
 
 from spec.encoding.base58 import b58encode
 
-__all__ = ["CHUNK_SIZE", "LINKS_PER_NODE", "CidV0Builder", "cid_v0", "leaf_node", "parent_node", "varint"]
+__all__ = ["CHUNK_SIZE", "LINKS_PER_NODE", "CidV0Builder", "cid_v0", "leaf_frame", "leaf_node", "parent_node",
+           "varint"]
 
 CHUNK_SIZE: Final = 256 * 1024
 LINKS_PER_NODE: Final = 174
@@ -84,11 +85,20 @@ def leaf_node(chunk: bytes) -> bytes:
     return _field(1, _unixfs(chunk, len(chunk), ()))
 
 
+def leaf_frame(size: int) -> tuple[bytes, bytes]:
+    """The bytes of a leaf before and after a chunk of ``size`` bytes: ``leaf_node(chunk)`` is
+    ``head + chunk + tail``, so a leaf is hashed without copying its chunk (the two are tested equal)."""
+    data = varint(2 << 3 | 2) + varint(size) if size else b""
+    tail = _uint(3, size)
+    unixfs = _uint(1, UNIXFS_FILE) + data
+    return varint(1 << 3 | 2) + varint(len(unixfs) + size + len(tail)) + unixfs, tail
+
+
 class _Node:
     __slots__ = ("multihash", "filesize", "tsize")
 
-    def __init__(self, encoded: bytes, filesize: int, tsize: int) -> None:
-        self.multihash = bytes([SHA2_256, 32]) + hashlib.sha256(encoded).digest()
+    def __init__(self, digest: bytes, filesize: int, tsize: int) -> None:
+        self.multihash = bytes([SHA2_256, 32]) + digest
         self.filesize = filesize
         self.tsize = tsize
 
@@ -106,19 +116,25 @@ def _root(level: list[_Node]) -> str:
         for i in range(0, len(level), LINKS_PER_NODE):
             group = level[i:i + LINKS_PER_NODE]
             enc = parent_node([(n.multihash, n.filesize, n.tsize) for n in group])
-            up.append(_Node(enc, sum(n.filesize for n in group), len(enc) + sum(n.tsize for n in group)))
+            up.append(_Node(hashlib.sha256(enc).digest(), sum(n.filesize for n in group),
+                            len(enc) + sum(n.tsize for n in group)))
         level = up
     return b58encode(level[0].multihash)
 
 
-def _leaf(chunk: bytes | memoryview) -> _Node:
-    enc = leaf_node(bytes(chunk))
-    return _Node(enc, len(chunk), len(enc))
+def _leaf(chunk: bytes | bytearray | memoryview) -> _Node:
+    """The node of :func:`leaf_node` of ``chunk``, hashed in three pieces (:func:`leaf_frame`), no copy."""
+    head, tail = leaf_frame(len(chunk))
+    h = hashlib.sha256(head)
+    h.update(chunk)
+    h.update(tail)
+    return _Node(h.digest(), len(chunk), len(head) + len(chunk) + len(tail))
 
 
 def cid_v0(data: bytes) -> str:
     """The CIDv0 ``ipfs add`` prints for ``data``."""
-    chunks = [data[i:i + CHUNK_SIZE] for i in range(0, len(data), CHUNK_SIZE)] or [b""]
+    view = memoryview(data)
+    chunks = [view[i:i + CHUNK_SIZE] for i in range(0, len(data), CHUNK_SIZE)] or [view]
     return _root([_leaf(c) for c in chunks])
 
 

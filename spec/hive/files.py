@@ -54,6 +54,7 @@ Upstream: Elastos.Hive.Node ``src/modules/files/files.py`` and ``files_service``
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from typing import Final
 
 from pydantic import BaseModel, ConfigDict
@@ -214,10 +215,20 @@ class BodyDigest:
         self._cid = CidV0Builder() if public else None
 
     def update(self, data: bytes | bytearray | memoryview) -> None:
+        for part in self.parts():
+            part(data)
+
+    def parts(self) -> tuple[Callable[[bytes | bytearray | memoryview], None], ...]:
+        """The independent halves of :meth:`update`: the size and SHA-256, then (when ``public``) the CIDv0
+        leaves. Each must see every piece, in order, but they share nothing, so a caller may run them at
+        the same time (one thread each); ``update`` runs them one after the other."""
+        if self._cid is None:
+            return (self._count_and_hash,)
+        return (self._count_and_hash, self._cid.update)
+
+    def _count_and_hash(self, data: bytes | bytearray | memoryview) -> None:
         self.size += len(data)
         self._sha.update(data)
-        if self._cid is not None:
-            self._cid.update(data)
 
     def sha256(self) -> str:
         return self._sha.hexdigest()
