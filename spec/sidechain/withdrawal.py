@@ -92,9 +92,9 @@ rule("ARB-004", Reason.ARBITER_ALREADY_SIGNED, "An arbiter signs at most one pay
 
 
 rule("ARB-006", Reason.ARBITER_UNKNOWN_WITHDRAWAL, "Every entry of a withdrawal an arbiter pays asks "
-     "0 <= amount < its burned value: it burns more than it asks.", suite=_S,
-     upstream=f"{_UP}: \"cross chain amount less than 0\"",
-     note="A sidechain that enforces XCH-014 lists no other withdrawal; the arbiter checks it all the same.")
+     "0 <= amount < its burned value: it burns more than it asks (a sidechain that enforces XCH-014 lists no "
+     "other withdrawal; the arbiter checks it all the same).", suite=_S,
+     upstream=f"{_UP}: \"cross chain amount less than 0\"")
 rule("ARB-005", Reason.ARBITER_UNCONFIRMED_WITHDRAWAL, "An arbiter pays a withdrawal only once its burn has at "
      "least the required number of sidechain blocks on it, its own block counted (best sidechain height - burn "
      "height + 1), so that no sidechain reorganisation can take back a burn already paid on the main chain.",
