@@ -49,7 +49,7 @@ from typing import Any
 
 import z3
 
-from proofs.framework import ModelValues, Query, proof
+from proofs.framework import ModelValues, NoVector, Query, proof
 
 _TESTS = "tests/test_proofs_assets.py::"
 STEPS = 6
@@ -139,7 +139,7 @@ def spec_edition_outcomes(numbers: Sequence[int], signers: Sequence[int], tos: S
 
 
 def _no_vector(values: ModelValues) -> dict[str, Any]:
-    raise ValueError("a model sequence is replayed through the spec; see the replay")
+    raise NoVector("a model sequence is replayed through the spec; see the replay")
 
 
 @proof(

@@ -84,6 +84,11 @@ _NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")
 _CASE_NAME = re.compile(r"[a-z0-9][a-z0-9_\-]{0,95}")
 
 
+class NoVector(Exception):
+    """Raised by a proof's ``to_case`` when its witness is a model sequence replayed through the spec (the
+    replay is the evidence) rather than one input a vector could hold; the message says why."""
+
+
 @dataclass(frozen=True)
 class Query:
     """What a proof function returns: a claim over named Z3 inputs.
@@ -300,6 +305,9 @@ def _replayed(p: Proof, values: ModelValues) -> tuple[str, dict[str, Any] | None
         replay = json.dumps({"replay_error": f"{type(e).__name__}: {e}"})
     try:
         case = p.to_case(values)
+    except NoVector as e:
+        case = None
+        notes.append(f"no vector: {e}")
     except Exception as e:  # noqa: BLE001
         case = None
         notes.append(f"to_case failed: {type(e).__name__}: {e}")
