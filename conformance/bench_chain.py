@@ -16,6 +16,10 @@ single core vs raw P-256                        ``check_signatures`` over the bl
                                                 the single-core rate; :func:`~reference.parallel.
                                                 check_forked` (one child forked for the block)
                                                 is reported beside it
+node import, ``--sig-workers 2`` vs 1           a fresh ``Node`` (SQLite store) at the prepared    reported
+                                                state accepts the block (every check of the
+                                                spec, store writes included), with 1 and with 2
+                                                signature processes
 ==============================================  ==============================================  ========
 
 The block is built with :mod:`spec.chain.builder` on ``instant``: a prepared chain matures a
@@ -33,6 +37,7 @@ import argparse
 import json
 import os
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -67,27 +72,63 @@ def _key(i: int) -> bytes:
     return (0xB3C4_0000 + i).to_bytes(32, "big")
 
 
+def build_chain(count: int, key_offset: int = 0):
+    """(blocks, state, txs): the blocks from genesis to a state that holds ``count`` outputs of ``count``
+    keys (101 to mature a coinbase, then one that splits it), that state, and ``count`` signed transfers
+    each spending one of those outputs to the miner's key."""
+    ph = builder.standard_program_hash(public_key_from_private(_KEY))
+    owners = [builder.standard_program_hash(public_key_from_private(_key(key_offset + i))) for i in range(count)]
+    state = genesis_state(INSTANT)
+    blocks = []
+    for _ in range(101):
+        b = _block(state, [], 0)
+        state, _ = apply_block(state, b, NOW)
+        blocks.append(b)
+    (txid, index), entry = next((k, e) for k, e in state.utxos.items() if e.height == 1 and e.output.program_hash == ph)
+    value = (entry.output.value - FEE) // count
+    split = builder.sign_standard(builder.transfer([(txid, index)], [(o, value) for o in owners]), [_KEY])
+    b = _block(state, [split], entry.output.value - value * count)
+    state, _ = apply_block(state, b, NOW)
+    blocks.append(b)
+    txs = [builder.sign_standard(builder.transfer([(split.txid(), i)], [(ph, value - FEE)]), [_key(key_offset + i)])
+           for i in range(count)]
+    return blocks, state, txs
+
+
 def build_block(count: int, key_offset: int = 0):
     """(state, block, items): a prepared state, a block of ``count`` transfers on it, (tx, refs) pairs.
 
     Every transfer spends an output of its own key, as in a real block, so that no key is looked at
     twice and caches of decoded keys cannot flatter the measurement.
     """
-    ph = builder.standard_program_hash(public_key_from_private(_KEY))
-    owners = [builder.standard_program_hash(public_key_from_private(_key(key_offset + i))) for i in range(count)]
-    state = genesis_state(INSTANT)
-    for _ in range(101):
-        state, _ = apply_block(state, _block(state, [], 0), NOW)
-    (txid, index), entry = next((k, e) for k, e in state.utxos.items() if e.height == 1 and e.output.program_hash == ph)
-    value = (entry.output.value - FEE) // count
-    split = builder.sign_standard(builder.transfer([(txid, index)], [(o, value) for o in owners]), [_KEY])
-    state, _ = apply_block(state, _block(state, [split], entry.output.value - value * count), NOW)
-    txs = [builder.sign_standard(builder.transfer([(split.txid(), i)], [(ph, value - FEE)]), [_key(key_offset + i)])
-           for i in range(count)]
+    _, state, txs = build_chain(count, key_offset)
     block = _block(state, txs, FEE * count)
     apply_block(state, block, NOW)  # the spec accepts the block
     items = [(tx, [state.utxo(i.previous.txid, i.previous.index).output for i in tx.inputs]) for tx in txs]
     return state, block, items
+
+
+def time_node_import(prep, block, sig_workers: int, root: Path, warmup) -> float:
+    """Seconds a fresh node (SQLite store under ``root``) takes to accept ``block`` after the ``prep``
+    blocks, with ``sig_workers`` signature processes (its pool started, and warmed on ``warmup``, other
+    keys' transfers, before the clock)."""
+    from reference.node.node import Node
+
+    node = Node(root, INSTANT, now=lambda: NOW, backend="python", sig_workers=sig_workers)
+    try:
+        for b in prep:
+            node.submit_block(b)
+        if node.sigpool is not None:
+            node.sigpool.check(warmup)
+        clear_key_caches()
+        t0 = time.perf_counter()
+        outcome = node.submit_block(block)
+        seconds = time.perf_counter() - t0
+        if outcome != {block.hash(): "valid"}:
+            raise RuntimeError(f"the node refused the benchmark block: {outcome}")
+        return seconds
+    finally:
+        node.close()
 
 
 def clear_key_caches() -> None:
@@ -145,10 +186,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-fail", action="store_true", help="exit 0 even when a target is missed")
     args = ap.parse_args(argv)
     print(f"bench-chain: building a block of {args.txs} transfers on instant ...", file=sys.stderr)
-    _, block, items = build_block(args.txs)
+    prep, prep_state, txs = build_chain(args.txs)
+    block = _block(prep_state, txs, FEE * args.txs)
+    apply_block(prep_state, block, NOW)  # the spec accepts the block
+    items = [(tx, [prep_state.utxo(i.previous.txid, i.previous.index).output for i in tx.inputs]) for tx in txs]
     _, _, warmup = build_block(max(2 * args.workers, 50), key_offset=1 << 20)
     triples = raw_triples(items)
-    t_raw = t_pre = t_ser = t_par = t_fork = float("inf")
+    t_raw = t_pre = t_ser = t_par = t_fork = t_node1 = t_node2 = float("inf")
+    scratch = tempfile.TemporaryDirectory(prefix="bench-chain-")
     for i in range(args.rounds):
         print(f"bench-chain: round {i + 1}/{args.rounds}", file=sys.stderr)
         t_raw = min(t_raw, time_raw(triples))
@@ -167,9 +212,12 @@ def main(argv: list[str] | None = None) -> int:
         clear_key_caches()
         t, forked = time_call(lambda its: check_forked(its, args.workers), items)
         t_fork = min(t_fork, t)
+        t_node1 = min(t_node1, time_node_import(prep, block, 1, Path(scratch.name) / f"n1-{i}", warmup))
+        t_node2 = min(t_node2, time_node_import(prep, block, args.workers, Path(scratch.name) / f"n2-{i}", warmup))
         if serial != parallel or serial != forked or any(v is not None for v in serial):
             print("bench-chain: verdicts differ or a transaction was rejected", file=sys.stderr)
             return 2
+    scratch.cleanup()
     n = len(items)
     raw_rate, pre_rate, ser_rate, par_rate = n / t_raw, n / t_pre, n / t_ser, n / t_par
     fork_rate = n / t_fork
@@ -181,6 +229,8 @@ def main(argv: list[str] | None = None) -> int:
         "single_core_vs_preloaded": round(ser_rate / pre_rate, 3), "serial_tx_per_s": round(ser_rate, 1),
         "parallel_tx_per_s": round(par_rate, 1), "forked_tx_per_s": round(fork_rate, 1),
         "forked_vs_single": round(fork_rate / ser_rate, 3), "checked_by_worker_last_round": shared,
+        "node_import_tx_per_s": round(n / t_node1, 1), "node_import_sig_workers_tx_per_s": round(n / t_node2, 1),
+        "node_import_sig_workers_vs_one": round(t_node1 / t_node2, 3),
         "single_core_vs_raw": round(single_ratio, 3), "single_core_target": SINGLE_TARGET,
         "single_core_ok": single_ratio >= SINGLE_TARGET,
         "parallel_vs_single": round(par_ratio, 3), "parallel_target": PARALLEL_TARGET,
@@ -194,6 +244,8 @@ def main(argv: list[str] | None = None) -> int:
         (f"ParallelChecker, {args.workers} workers", f"{par_rate:,.0f} tx/s", f"{par_ratio:.3f}x 1 core",
          f">= {PARALLEL_TARGET}: {'ok' if results['parallel_ok'] else 'MISSED'}"),
         (f"  check_forked, {args.workers} workers", f"{fork_rate:,.0f} tx/s", f"{fork_rate / ser_rate:.3f}x 1 core", ""),
+        ("node accepts the block, 1 process", f"{n / t_node1:,.0f} tx/s", "SQLite store, all checks", ""),
+        (f"  --sig-workers {args.workers}", f"{n / t_node2:,.0f} tx/s", f"{t_node1 / t_node2:.3f}x 1 process", ""),
     ]
     w = [max(len(r[i]) for r in rows) for i in range(4)]
     print(f"block of {n} transfers, {block.size():,} bytes, best of {args.rounds} rounds, {os.cpu_count()} cpus")

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import pytest
 
-from conformance.bench_chain import FEE, NOW, _block, _key, _KEY
+from conformance.bench_chain import FEE, NOW, _block, _key, _KEY, build_chain
 from reference import core
 from reference.node.node import Node
 from spec.chain import builder
 from spec.chain.params import INSTANT
-from spec.chain.state import apply_block, genesis_state
+from spec.chain.state import apply_block
 from spec.chain.tx import Program
 from spec.crypto.p256 import public_key_from_private
 from spec.errors import Reason
@@ -21,23 +21,7 @@ N = 40
 
 def _chain():  # type: ignore[no-untyped-def]
     """(blocks to a state holding N outputs of N keys, that state, N transfers spending them)."""
-    ph = builder.standard_program_hash(public_key_from_private(_KEY))
-    owners = [builder.standard_program_hash(public_key_from_private(_key(i))) for i in range(N)]
-    state = genesis_state(INSTANT)
-    blocks = []
-    for _ in range(101):
-        b = _block(state, [], 0)
-        state, _ = apply_block(state, b, NOW)
-        blocks.append(b)
-    (txid, index), entry = next((k, e) for k, e in state.utxos.items() if e.height == 1 and e.output.program_hash == ph)
-    value = (entry.output.value - FEE) // N
-    split = builder.sign_standard(builder.transfer([(txid, index)], [(o, value) for o in owners]), [_KEY])
-    b = _block(state, [split], entry.output.value - value * N)
-    state, _ = apply_block(state, b, NOW)
-    blocks.append(b)
-    txs = [builder.sign_standard(builder.transfer([(split.txid(), i)], [(ph, value - FEE)]), [_key(i)])
-           for i in range(N)]
-    return blocks, state, txs
+    return build_chain(N)
 
 
 def _corrupt(tx):  # type: ignore[no-untyped-def]
