@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 
+import pytest
+
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -206,3 +208,39 @@ def test_session_check_agrees_on_well_formed_packets(code, data) -> None:
         else:
             value[k] = []
     assert _outcome(lambda v: M.check_message("session", v), value) == _outcome(_check_session_walk, value)
+
+
+@FAST
+@given(st.lists(st.binary(max_size=40), max_size=6), st.integers(0, 2**64 - 8), st.integers(1, 4),
+       st.binary(min_size=32, max_size=32))
+def test_a_transport_state_made_by_a_transition_is_the_checked_one(plaintexts, start, interval, key) -> None:
+    """The states that sealing and opening make without checking their fields are exactly the states
+    the checking constructor makes from the same key, counter and interval."""
+    ts = S.TransportState(N.CipherState(k=key, n=start), interval)
+    assert (ts.k, ts.n, ts.rekey_interval) == (key, start, interval) and ts.cipher == N.CipherState(k=key, n=start)
+    sent, frames = S.seal_frames(ts, plaintexts)
+    got, opened, error = S.open_frames(ts, frames)
+    assert error is None and opened == plaintexts
+    for state in (sent, got):
+        rebuilt = S.TransportState(N.CipherState(k=state.k, n=state.n), rekey_interval=state.rekey_interval)
+        assert type(state) is S.TransportState and state == rebuilt and hash(state) == hash(rebuilt)
+        assert state.n == start + len(plaintexts)
+    assert sent == got
+
+
+@pytest.mark.parametrize("cipher, interval", [
+    (N.CipherState(k=None), 4), (N.CipherState(k=bytes(31)), 4), (N.CipherState(k=bytes(33)), 4),
+    (N.CipherState(k=KEY, n=-1), 4), (N.CipherState(k=KEY, n=2**64), 4),
+    (N.CipherState(k=KEY), 0), (N.CipherState(k=KEY), True), (N.CipherState(k=KEY), 1.0),
+])
+def test_the_transport_state_constructor_checks_its_fields(cipher, interval) -> None:
+    with pytest.raises(ValueError):
+        S.TransportState(cipher, interval)
+
+
+def test_the_last_counter_state_is_a_state() -> None:
+    """A state whose counter reached 2^64-1 is valid (it seals nothing more, CAR-023)."""
+    ts = S.TransportState(N.CipherState(k=KEY, n=N.MAX_NONCE))
+    with pytest.raises(Reject) as e:
+        S.seal_frame(ts, b"x")
+    assert (e.value.reason, e.value.rule) == (Reason.NOISE_NONCE_EXHAUSTED, "CAR-023")
