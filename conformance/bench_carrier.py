@@ -149,10 +149,10 @@ def spec_messages(count: int) -> float:
     recv_b, recv_a = a2b, b2a
     t0 = time.perf_counter()
     for i in range(count):
-        a2b, (f,) = S.seal_frames(a2b, [M.encode_message("session", {"type": 33, "id": i, "msg": KIB})])
+        a2b, (f,) = S.seal_frames(a2b, [M.encode_session_message(i, KIB)])
         recv_b, (data,), _ = S.open_frames(recv_b, [f])
         _, p = M.decode_message("session", data)
-        b2a, (f,) = S.seal_frames(b2a, [M.encode_message("session", {"type": 37, "id": p["id"]})])
+        b2a, (f,) = S.seal_frames(b2a, [M.encode_receipt(p["id"])])
         recv_a, (data,), _ = S.open_frames(recv_a, [f])
         M.decode_message("session", data)
     return time.perf_counter() - t0

@@ -689,7 +689,7 @@ class CarrierNode:
         if kind == "message":
             F.require_friend(self.friends, peer)
             self.events.put_nowait({"event": "message", "peer": peer, "did": s.did, "data": p["msg"], "offline": False})
-            self._send(s, {"type": 37, "id": p["id"]})
+            self._write(s, [M.encode_receipt(p["id"])])
         elif kind == "receipt":
             fut = self._receipts.pop((peer, p["id"]), None) or self._receipts.pop((peer, RELAY_RECEIPT), None)
             if fut is not None and not fut.done():
@@ -740,7 +740,7 @@ class CarrierNode:
                 self._reject(r, "packet")
             elif r is not None:
                 self.events.put_nowait({"event": "message", "peer": s.peer, "did": s.did, "data": r, "offline": False})
-                self._send(s, {"type": 37, "id": p["tid"]})
+                self._write(s, [M.encode_receipt(p["tid"])])
 
     def _dispatch_relay(self, s: Session, kind: str, p: dict[str, Any]) -> None:
         """A plain node takes only relay_items, and only from its relay."""
@@ -792,7 +792,7 @@ class CarrierNode:
         self._receipts[key] = fut
         try:
             if len(data) <= M.MAX_MESSAGE:
-                if self._write(s, [M.encode_message("session", {"type": 33, "id": msgid, "msg": data})]):
+                if self._write(s, [M.encode_session_message(msgid, data)]):
                     await s.conn.drain()
             else:
                 await self.send_encoded(s, M.encode_bulk(msgid, data))
@@ -932,7 +932,7 @@ class RelayNode(CarrierNode):
         if kind == "relay_store":
             self.store, seq = R.store(self.store, p["to"], s.peer, p["blob"], now)
             self.save()  # stored durably before the receipt acknowledges it
-            self._send(s, {"type": 37, "id": seq})
+            self._write(s, [M.encode_receipt(seq)])
         elif kind == "relay_pull":
             items = R.pull(self.store, s.peer, p["after"], now)
             self._send(s, {"type": 67, "items": [[i.seq, i.sender, i.stored, i.blob] for i in items]})

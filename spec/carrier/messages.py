@@ -62,6 +62,8 @@ __all__ = [
     "decode_message",
     "encode_message",
     "encode_bulk",
+    "encode_session_message",
+    "encode_receipt",
     "message_kind",
 ]
 
@@ -374,8 +376,82 @@ def _flat_map(data: bytes) -> dict[str, Any] | None:
     return out if pos == size else None
 
 
+# The two packets of every 1 KiB message, in their deterministic encodings ([CBOR-003] key order):
+# {"id": id, "msg": msg, "type": 33} and {"id": id, "type": 37}; made by the codec, not written out.
+_MESSAGE_HEAD: Final = bytes((0xA3,)) + cbor_encode("id")
+_MESSAGE_MID: Final = cbor_encode("msg")
+_MESSAGE_TAIL: Final = cbor_encode("type") + cbor_encode(SESSION_CODES["message"])
+_RECEIPT_HEAD: Final = bytes((0xA2,)) + cbor_encode("id")
+_RECEIPT_TAIL: Final = cbor_encode("type") + cbor_encode(SESSION_CODES["receipt"])
+
+
+def _uint_at(data: bytes, pos: int, major: int) -> tuple[int, int] | None:
+    """The argument of a shortest-form head of ``major`` (0 or 2) at ``pos`` and the position after
+    it, or None (another major type, a longer form than needed, or past the end)."""
+    if pos >= len(data):
+        return None
+    head = data[pos]
+    ai = head & 0x1F
+    if head >> 5 != major or ai > 27:
+        return None
+    if ai < 24:
+        return ai, pos + 1
+    width = 1 << (ai - 24)
+    end = pos + 1 + width
+    if end > len(data):
+        return None
+    arg = int.from_bytes(data[pos + 1:end], "big")
+    return (arg, end) if arg >= (24 if width == 1 else 1 << (4 * width)) else None
+
+
+def _message_or_receipt(data: bytes) -> tuple[str, dict[str, Any]] | None:
+    """A shortcut for the two packets of every message: a message (33) or a receipt (37) in its
+    deterministic form with every field within its bounds gives exactly what :func:`decode_message`
+    gives for it; anything else gives None (and takes the general path, with its reasons)."""
+    prefix = data[:4]
+    if prefix == _RECEIPT_HEAD:
+        got = _uint_at(data, 4, 0)
+        if got is None or data[got[1]:] != _RECEIPT_TAIL:
+            return None
+        return "session.receipt", {"id": got[0], "type": 37}
+    if prefix != _MESSAGE_HEAD:
+        return None
+    got = _uint_at(data, 4, 0)
+    if got is None:
+        return None
+    msgid, pos = got
+    if data[pos:pos + 4] != _MESSAGE_MID:
+        return None
+    got = _uint_at(data, pos + 4, 2)
+    if got is None or not 1 <= got[0] <= MAX_MESSAGE:
+        return None
+    size, pos = got
+    if data[pos + size:] != _MESSAGE_TAIL:
+        return None
+    return "session.message", {"id": msgid, "msg": data[pos:pos + size], "type": 33}
+
+
+def encode_session_message(msgid: int, msg: bytes) -> bytes:
+    """``encode_message("session", {"type": 33, "id": msgid, "msg": msg})``, with the same refusals."""
+    if type(msgid) is int and 0 <= msgid <= U64 and type(msg) is bytes and 1 <= len(msg) <= MAX_MESSAGE:
+        return b"".join((_MESSAGE_HEAD, _uint_head(0, msgid), _MESSAGE_MID, _uint_head(0x40, len(msg)), msg,
+                         _MESSAGE_TAIL))
+    return encode_message("session", {"type": 33, "id": msgid, "msg": msg})
+
+
+def encode_receipt(msgid: int) -> bytes:
+    """``encode_message("session", {"type": 37, "id": msgid})``, with the same refusals."""
+    if type(msgid) is int and 0 <= msgid <= U64:
+        return b"".join((_RECEIPT_HEAD, _uint_head(0, msgid), _RECEIPT_TAIL))
+    return encode_message("session", {"type": 37, "id": msgid})
+
+
 def decode_message(family: str, data: bytes) -> tuple[str, dict[str, Any]]:
     """Decode and validate one message: ``(kind, map)``."""
+    if family == "session":
+        known = _message_or_receipt(data)
+        if known is not None:
+            return known
     value = (_flat_map(data) if family == "session" else None) or cbor_decode(data)
     kind = check_message(family, value)
     assert isinstance(value, dict)
