@@ -43,9 +43,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from spec.chain.block import decode_block
 from spec.chain.params import NetworkParams
-from spec.chain.tx import Program, Transaction, TxType, WithdrawFromSideChainPayload
+from spec.chain.tx import Program, Transaction, WithdrawFromSideChainPayload
 from spec.chain.validation import on_duty_cross_chain_arbiter
 from spec.crypto import p256
 from spec.crypto.scripts import PUSH_SIGNATURE, multisig_redeem_script
@@ -54,7 +53,7 @@ from spec.sidechain import params as SP
 from spec.sidechain import withdrawal as W
 
 from reference.node.rpc import INVALID_PARAMS, ApiServer, RpcClient, RpcError, from_display
-from reference.sidechain.arbiter import Arbiter, _sela, pending_withdrawal
+from reference.sidechain.arbiter import Arbiter, _sela, payments_in, pending_withdrawal
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
@@ -301,12 +300,8 @@ class ArbiterDaemon:
         if top != self.seen_height:
             self.seen_height, self.seen_at = top, time.monotonic()
         for h in range(self.store.scanned() + 1, top + 1):
-            block = decode_block(bytes.fromhex(self.main.call(
-                "getblock", blockhash=self.main.call("getblockhash", height=h), verbosity=0)))
-            paid = []
+            block = self.worker.main_block(h)
             for tx in block.transactions:
-                if tx.tx_type == TxType.WITHDRAW_FROM_SIDECHAIN and isinstance(tx.payload, WithdrawFromSideChainPayload):
-                    paid += [(s, tx.txid()) for s in tx.payload.sidechain_tx_hashes]
                 recharge = self.worker.recharge_for(tx, block, h, self.recharge_version)
                 if recharge is not None:
                     try:
@@ -315,7 +310,7 @@ class ArbiterDaemon:
                     except RpcError as e:
                         if e.reason not in ("TX_DUPLICATE", "DEPOSIT_DUPLICATE"):
                             self.log(f"deposit {tx.txid()[::-1].hex()} not relayed: {e.reason or e}")
-            self.store.scan_block(h, paid)
+            self.store.scan_block(h, payments_in(block))
         for side_txid in self._pending():
             if self.store.is_paid(side_txid):
                 self.side.call("setwithdrawn", txid=side_txid.hex())
