@@ -51,6 +51,10 @@ from reference.node.miner import mine_one
 from reference.node.rpc import RpcClient, RpcError, display, from_display
 
 
+class ExchangeRateMismatch(RuntimeError):
+    """The sidechain node and the arbiter were started with different exchange rates."""
+
+
 class Arbiter:
     def __init__(self, main_url: str, side_url: str, keys: Sequence[bytes], main_params: NetworkParams,
                  side_params: SP.SidechainParams, state_file: str | Path,
@@ -68,6 +72,16 @@ class Arbiter:
         genesis = SP.side_genesis_block()
         self.genesis_hash = genesis.hash()
         self.x_program_hash = SP.genesis_program_hash(self.genesis_hash)
+
+    def check_exchange_rate(self) -> None:
+        """Raise :class:`ExchangeRateMismatch` unless the sidechain node credits deposits at this arbiter's
+        exchange rate (its ``getexchangerate``): an arbiter that paid withdrawals at another rate than the
+        sidechain credited deposits at would give the X address away, or keep it, by the ratio of the two."""
+        theirs = self.side.call("getexchangerate")
+        ours = self.side_params.exchange_rate
+        if not isinstance(theirs, (int, float)) or isinstance(theirs, bool) or float(theirs) != ours:
+            raise ExchangeRateMismatch(f"the sidechain node's exchange rate is {theirs!r}, this arbiter's {ours!r}: "
+                                       "start both with the same --exchange-rate")
 
     # -- merged mining -----------------------------------------------------------------------------------------
 
@@ -143,6 +157,7 @@ class Arbiter:
 
         ``version`` 1 names the deposit by hash (the sidechain asks its main-chain view); 0 carries the
         deposit with its SPV merkle proof into the main block (:func:`spec.sidechain.spv.build_merkle_proof`)."""
+        self.check_exchange_rate()
         done = []
         top = int(self.main.call("getblockcount")) - 1
         for h in range(self._scanned() + 1, top + 1):
@@ -192,6 +207,7 @@ class Arbiter:
         payment of this call spends, sent now or waiting in the pool, are not offered to the next one; a
         withdrawal the rest does not cover waits for the next call, when that payment's change or new
         deposits may cover it."""
+        self.check_exchange_rate()
         sent = []
         x_address = SP.x_address(self.genesis_hash)
         arbiters = list(self.main_params.cross_chain_arbiters)
@@ -246,7 +262,7 @@ def pending_withdrawal(w: dict) -> W.PendingWithdrawal:
                                entries=tuple((a, int(v), int(b)) for a, v, b in w["entries"]))
 
 
-__all__ = ["Arbiter", "payments_in", "pending_withdrawal"]
+__all__ = ["Arbiter", "ExchangeRateMismatch", "payments_in", "pending_withdrawal"]
 
 
 def _sela(amount: str) -> int:
@@ -256,18 +272,32 @@ def _sela(amount: str) -> int:
     return sign * (abs(int(whole)) * 100_000_000 + int((frac + "00000000")[:8]))
 
 
+def side_params_for(network: str, exchange_rate: float | None) -> SP.SidechainParams:
+    """The ID sidechain's parameters on ``network``, at ``exchange_rate`` if one is given."""
+    params = SP.id_network(network)
+    return params if exchange_rate is None else SP.with_exchange_rate(params, exchange_rate)
+
+
 def run(main_rpc: str, side_rpc: str, key_files: Sequence[str], network: str, miner: str, blocks: int,
-        state: str, log: Callable[[str], None] = print) -> int:
+        state: str, log: Callable[[str], None] = print, *, exchange_rate: float | None = None) -> int:
     """``elastos arbiter``: merge-mine ``blocks`` main and sidechain blocks, relaying deposits before each.
 
-    The main node must name the same arbiters (``elastos node --arbiters``) for its SideChainPow check."""
+    The main node must name the same arbiters (``elastos node --arbiters``) for its SideChainPow check, and
+    the sidechain node must run at the same exchange rate (else it exits 2 before doing anything)."""
+    import sys
+
     from spec.chain.params import network as main_network
     from reference.node.wallet import load_key
 
     keys = [load_key(f) for f in key_files]
     params = main_network(network).model_copy(update={"cross_chain_arbiters": tuple(
         p256.public_key_from_private(k) for k in keys)})
-    arb = Arbiter(main_rpc, side_rpc, keys, params, SP.id_network(network), state, log)
+    arb = Arbiter(main_rpc, side_rpc, keys, params, side_params_for(network, exchange_rate), state, log)
+    try:
+        arb.check_exchange_rate()
+    except ExchangeRateMismatch as e:
+        print(f"elastos arbiter: {e}", file=sys.stderr, flush=True)
+        return 2
     for _ in range(blocks):
         arb.relay_deposits()
         arb.merge_mine(miner)
