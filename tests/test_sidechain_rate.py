@@ -40,6 +40,7 @@ from spec.sidechain.tx import SideTransaction, SideTxType
 
 from reference.node.rpc import RpcClient, RpcError, from_display
 from reference.sidechain.arbiter import Arbiter, ExchangeRateMismatch, _sela
+from reference.sidechain.arbiterd import ArbiterDaemon
 from reference.sidechain.devnet import FUNDING, SIDE_PARAMS, SideDevnet
 from reference.sidechain.node import RpcMainView, SideNode
 from reference.sidechain.store import SideStoreError
@@ -113,7 +114,8 @@ def test_the_exchange_rate_is_exactly_the_positive_finite_numbers(value: object)
 def test_a_node_keeps_its_rate_and_an_arbiter_at_another_one_does_nothing(tmp_path: Path) -> None:
     """A node at rate 2 answers ``getexchangerate`` with 2.0; reopened at 1 its store refuses (its credits were
     made at 2), and stays usable at 2. An arbiter at rate 1 neither relays the deposit nor pays anything,
-    raising :class:`ExchangeRateMismatch`; the same arbiter at rate 2 does both."""
+    raising :class:`ExchangeRateMismatch`, and an arbiter process's round and signature likewise; the arbiter at
+    rate 2 relays it."""
     rate = 2.0
     net = SideDevnet(tmp_path, side_params=SP.with_exchange_rate(SIDE_PARAMS, rate))
     try:
@@ -133,6 +135,19 @@ def test_a_node_keeps_its_rate_and_an_arbiter_at_another_one_does_nothing(tmp_pa
             with pytest.raises(ExchangeRateMismatch, match="2.0.*1.0"):
                 step()
         assert not (tmp_path / "wrong.json").exists()            # it stored nothing, not even a height
+        daemon = ArbiterDaemon(net.arbiter_keys[0], net.main_url, net.side_url, net.main_params, SIDE_PARAMS,
+                               tmp_path / "wrong-daemon", tmp_path / "peers", MINER)
+        try:                                                     # an arbiter process: no round, no signature
+            payment = W.withdrawal_payment(W.PendingWithdrawal(side_txid=bytes(32), height=1, entries=(
+                (user, 1000, 1000 + FEE),)), [(bytes(32), 0, 10**8)], x_address=X_ADDRESS, exchange_rate=1.0)
+            assert payment is not None
+            with pytest.raises(ExchangeRateMismatch):
+                daemon.step()
+            with pytest.raises(ExchangeRateMismatch):
+                daemon.sign(payment)
+            assert daemon.store.progress() == {"scanned": -1, "paid": {}, "signed": {}, "proposals": {}}
+        finally:
+            daemon.close()
         net.arbiter.merge_mine(MINER)
         assert side.call("listunspent", {"addresses": [user]}) == []
         assert net.arbiter.relay_deposits()                      # the arbiter at the node's rate relays it
