@@ -262,7 +262,7 @@ def pending_withdrawal(w: dict) -> W.PendingWithdrawal:
                                entries=tuple((a, int(v), int(b)) for a, v, b in w["entries"]))
 
 
-__all__ = ["Arbiter", "ExchangeRateMismatch", "payments_in", "pending_withdrawal"]
+__all__ = ["Arbiter", "ExchangeRateMismatch", "payments_in", "pending_withdrawal", "side_params_for"]
 
 
 def _sela(amount: str) -> int:
