@@ -161,7 +161,8 @@ def _cmd_wallet(args: argparse.Namespace) -> int:
 def _cmd_sidechain(args: argparse.Namespace) -> int:
     from reference.sidechain.rpc import run
 
-    return run(args.datadir, args.main_rpc, args.network, args.rpcport, args.p2pport, args.connect)
+    return run(args.datadir, args.main_rpc, args.network, args.rpcport, args.p2pport, args.connect,
+               args.exchange_rate)
 
 
 def _cmd_arbiter(args: argparse.Namespace) -> int:
@@ -172,11 +173,11 @@ def _cmd_arbiter(args: argparse.Namespace) -> int:
             raise SystemExit("elastos arbiter --serve: one --key, --datadir and --peers")
         return serve(args.main_rpc, args.side_rpc, args.key[0], args.arbiter or [], args.network, args.miner,
                      args.datadir, args.peers, args.rpcport, args.interval, args.recharge_version, args.pause_at,
-                     args.blocks or 0, args.confirmations)
+                     args.blocks or 0, args.confirmations, args.exchange_rate)
     from reference.sidechain.arbiter import run
 
     return run(args.main_rpc, args.side_rpc, args.key, args.network, args.miner,
-               1 if args.blocks is None else args.blocks, args.state)
+               1 if args.blocks is None else args.blocks, args.state, exchange_rate=args.exchange_rate)
 
 
 def _cmd_idchain(args: argparse.Namespace) -> int:
@@ -203,6 +204,19 @@ def _positive_seconds(text: str) -> float:
         raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
     if not math.isfinite(value) or value <= 0:
         raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
+    return value
+
+
+def _exchange_rate(text: str) -> float:
+    """An argparse type: a sidechain exchange rate, a finite number greater than zero (as a float64)."""
+    import math
+
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive finite exchange rate, got {text!r}")
     return value
 
 
@@ -377,6 +391,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="also serve the sidechain P2P on this port of 127.0.0.1 (0: any free port)")
     s.add_argument("--connect", action="append", metavar="HOST:PORT",
                    help="connect to another sidechain node's P2P port (repeatable)")
+    s.add_argument("--exchange-rate", type=_exchange_rate, metavar="R",
+                   help="sidechain sela credited per main-chain sela deposited (default: the network's, 1); the "
+                   "arbiters must be started with the same rate, and a data folder keeps the rate it was written at")
     s.set_defaults(fn=_cmd_sidechain)
 
     s = sub.add_parser("arbiter", help="merge-mine the main chain and the ID sidechain, relaying deposits")
@@ -404,6 +421,9 @@ def build_parser() -> argparse.ArgumentParser:
                    "paid (ARB-005; default 2)")
     s.add_argument("--pause-at", choices=("proposed", "signed", "sent"),
                    help="fault injection: stop right after storing this withdrawal state (for kill tests)")
+    s.add_argument("--exchange-rate", type=_exchange_rate, metavar="R",
+                   help="the sidechain's exchange rate (default: the network's, 1); the arbiter refuses to start, "
+                   "and to relay, pay or sign, while its sidechain node reports another one (getexchangerate)")
     s.set_defaults(fn=_cmd_arbiter)
 
     s = sub.add_parser("idchain", help="run the reference ID-chain service (DID requests, resolve over JSON-RPC)")

@@ -263,7 +263,8 @@ def test_a_withdrawal_at_another_rate_takes_what_its_burn_is_worth(tmp_path: Pat
         assert side.call("getwithdraws")[0]["entries"] == [[target, str(ask), str(burned)]]
         assert len(n.arbiter.relay_withdrawals()) == 1
         n.arbiter.merge_mine(miner)
-        assert n.arbiter.relay_withdrawals() == []           # not paid twice (the X address could not cover a second)
+        assert n.arbiter.relay_withdrawals() == []           # not paid twice: the arbiter read the payment's block
+        assert side.call("getwithdraws") == []                 # ... and marked it withdrawn on the sidechain
         n.arbiter.merge_mine(miner)
         w = W.PendingWithdrawal(side_txid=burn.txid(), height=0, entries=((target, ask, burned),))
         paid = [_sela(p["amount"]) for p in main.call("listunspent", addresses=[target])]

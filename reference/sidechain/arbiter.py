@@ -12,9 +12,16 @@ It holds the cross-chain arbiters' keys (several, as a devnet's arbiters) and do
   the deposit and its SPV merkle proof) crediting each entry, converted at the sidechain's exchange rate
   (:func:`spec.sidechain.crosschain.convert`).
 
-Its only state is the height up to which it has scanned the main chain, kept in a file and written after
-each block's deposits are submitted; deposits are idempotent on the sidechain (XCH-001 refuses a second
-credit), so a restart that rescans a block changes nothing.
+* **withdrawals** (:meth:`Arbiter.relay_withdrawals`): learns from the main chain's blocks which withdrawals
+  are paid (:func:`payments_in`, the WithdrawFromSideChain transactions naming their sidechain transaction,
+  as the separate arbiter processes of :mod:`reference.sidechain.arbiterd` do), tells the sidechain, and
+  pays the others from the X address with the m-of-n cross-chain script.
+
+Its state, kept in a JSON file: the height up to which it has relayed the main chain's deposits (written
+after each block's deposits are submitted; deposits are idempotent on the sidechain, XCH-001 refuses a
+second credit, so a restart that rescans a block changes nothing), and the height up to which it has read
+the main chain's payments with the withdrawals they paid (written once per call, so a restart reads the
+unwritten blocks again, which changes nothing).
 """
 
 from __future__ import annotations
@@ -27,7 +34,7 @@ from spec.chain.block import Block, decode_block
 from spec.chain.merkle import merkle_branch
 from spec.chain.params import ELA_ASSET_ID, NetworkParams
 from spec.chain.builder import sign_multisig
-from spec.chain.tx import Output, Transaction, TxType
+from spec.chain.tx import Output, Transaction, TxType, WithdrawFromSideChainPayload
 from spec.chain.validation import on_duty_cross_chain_arbiter
 from spec.crypto import p256
 from spec.encoding.address import program_hash_from_address
@@ -42,6 +49,10 @@ from spec.sidechain.tx import RechargeToSideChainPayload, SideTransaction, SideT
 
 from reference.node.miner import mine_one
 from reference.node.rpc import RpcClient, RpcError, display, from_display
+
+
+class ExchangeRateMismatch(RuntimeError):
+    """The sidechain node and the arbiter were started with different exchange rates."""
 
 
 class Arbiter:
@@ -61,6 +72,16 @@ class Arbiter:
         genesis = SP.side_genesis_block()
         self.genesis_hash = genesis.hash()
         self.x_program_hash = SP.genesis_program_hash(self.genesis_hash)
+
+    def check_exchange_rate(self) -> None:
+        """Raise :class:`ExchangeRateMismatch` unless the sidechain node credits deposits at this arbiter's
+        exchange rate (its ``getexchangerate``): an arbiter that paid withdrawals at another rate than the
+        sidechain credited deposits at would give the X address away, or keep it, by the ratio of the two."""
+        theirs = self.side.call("getexchangerate")
+        ours = self.side_params.exchange_rate
+        if not isinstance(theirs, (int, float)) or isinstance(theirs, bool) or float(theirs) != ours:
+            raise ExchangeRateMismatch(f"the sidechain node's exchange rate is {theirs!r}, this arbiter's {ours!r}: "
+                                       "start both with the same --exchange-rate")
 
     # -- merged mining -----------------------------------------------------------------------------------------
 
@@ -88,15 +109,24 @@ class Arbiter:
 
     # -- deposits ----------------------------------------------------------------------------------------------
 
+    def _state(self) -> dict:
+        return json.loads(self.state_file.read_text()) if self.state_file.exists() else {}
+
+    def _write_state(self, state: dict) -> None:
+        tmp = self.state_file.with_suffix(".tmp")
+        tmp.write_text(json.dumps(state, sort_keys=True))
+        tmp.replace(self.state_file)
+
     def _scanned(self) -> int:
-        if not self.state_file.exists():
-            return -1
-        return int(json.loads(self.state_file.read_text())["scanned"])
+        return int(self._state().get("scanned", -1))
 
     def _save(self, height: int) -> None:
-        tmp = self.state_file.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"scanned": height}))
-        tmp.replace(self.state_file)
+        self._write_state({**self._state(), "scanned": height})
+
+    def main_block(self, height: int) -> Block:
+        """The main chain's block at ``height`` (its best chain), from the main node's JSON-RPC."""
+        return decode_block(bytes.fromhex(self.main.call(
+            "getblock", blockhash=self.main.call("getblockhash", height=height), verbosity=0)))
 
     def recharge_for(self, tx: Transaction, block: Block, height: int, version: int = 1) -> SideTransaction | None:
         """The RechargeToSideChain crediting ``tx`` of the main block ``block`` at ``height`` (v1 by hash, v0 with
@@ -127,11 +157,11 @@ class Arbiter:
 
         ``version`` 1 names the deposit by hash (the sidechain asks its main-chain view); 0 carries the
         deposit with its SPV merkle proof into the main block (:func:`spec.sidechain.spv.build_merkle_proof`)."""
+        self.check_exchange_rate()
         done = []
         top = int(self.main.call("getblockcount")) - 1
         for h in range(self._scanned() + 1, top + 1):
-            bh = self.main.call("getblockhash", height=h)
-            block = decode_block(bytes.fromhex(self.main.call("getblock", blockhash=bh, verbosity=0)))
+            block = self.main_block(h)
             for tx in block.transactions:
                 recharge = self.recharge_for(tx, block, h, version)
                 if recharge is None:
@@ -146,46 +176,84 @@ class Arbiter:
 
     # -- withdrawals ---------------------------------------------------------------------------------------
 
+    def learn_payments(self) -> dict[bytes, bytes]:
+        """Every withdrawal the main chain has paid: sidechain txid -> the main txid that paid it.
+
+        Reads the main blocks not read before (:func:`payments_in`) and keeps what it found with the height
+        read in the state file."""
+        state = self._state()
+        paid = {bytes.fromhex(s): bytes.fromhex(m) for s, m in state.get("paid", {}).items()}
+        top = int(self.main.call("getblockcount")) - 1
+        start = int(state.get("payments_scanned", -1)) + 1
+        for h in range(start, top + 1):
+            for side_txid, main_txid in payments_in(self.main_block(h)):
+                paid.setdefault(side_txid, main_txid)
+        if top >= start:
+            self._write_state({**self._state(), "payments_scanned": top,
+                               "paid": {s.hex(): m.hex() for s, m in sorted(paid.items())}})
+        return paid
+
     def relay_withdrawals(self) -> list[str]:
         """Pay every pending sidechain withdrawal on the main chain; the main txids submitted.
 
-        A WithdrawFromSideChain (v0) spends the X address's outputs under the arbiters' m-of-n cross-chain
-        script (m = floor(2n/3) + 1): :func:`spec.sidechain.withdrawal.withdrawal_payment` pays each entry
-        its amount over the exchange rate, leaves the burns' margins over the rate as fee, returns the
-        change to the X address and names the sidechain transaction. Built deterministically from the main
-        chain's UTXO set, so a retry while it waits in the pool is the same transaction; once it is mined,
-        the main chain refuses to pay that sidechain transaction again (TXC-024), and the arbiter marks the
-        withdrawal paid on the sidechain."""
+        First it learns from the main chain's blocks which withdrawals are paid (:meth:`learn_payments`) and
+        marks those the sidechain still lists as withdrawn (``setwithdrawn``). It pays each other one with a
+        WithdrawFromSideChain (v0) that spends the X address's outputs under the arbiters' m-of-n
+        cross-chain script (m = floor(2n/3) + 1): :func:`spec.sidechain.withdrawal.withdrawal_payment` pays
+        each entry its amount over the exchange rate, leaves the burns' margins over the rate as fee, returns
+        the change to the X address and names the sidechain transaction. Built deterministically from the
+        main chain's UTXO set, so a retry while it waits in the pool is the same transaction (the pool answers
+        ``TX_DUPLICATE``); the main chain never pays a sidechain transaction twice (TXC-024). The X outputs a
+        payment of this call spends, sent now or waiting in the pool, are not offered to the next one; a
+        withdrawal the rest does not cover waits for the next call, when that payment's change or new
+        deposits may cover it."""
+        self.check_exchange_rate()
         sent = []
         x_address = SP.x_address(self.genesis_hash)
         arbiters = list(self.main_params.cross_chain_arbiters)
-        m = len(arbiters) * 2 // 3 + 1
+        m = W.arbiter_threshold(len(arbiters))
         signers = [self.keys[pk] for pk in arbiters if pk in self.keys][:m]
         if len(signers) < m:
             raise RuntimeError(f"a withdrawal needs {m} arbiter signatures; this process holds {len(signers)}")
+        paid = self.learn_payments()
         side_height = int(self.side.call("getblockcount")) - 1
+        taken: set[tuple[bytes, int]] = set()   # X outputs spent by this call's payments
         for w in self.side.call("getwithdraws"):
+            if bytes.fromhex(w["txid"]) in paid:
+                self.side.call("setwithdrawn", txid=w["txid"])
+                self.log(f"withdrawal {w['txid']} was paid by main-chain transaction "
+                         f"{display(paid[bytes.fromhex(w['txid'])])}")
+                continue
             buried = W.confirmations_of(pending_withdrawal(w), side_height)
             if buried < self.confirmations:  # [ARB-005] not paid while a reorganisation could take the burn back
                 continue
-            utxos = sorted((from_display(u["txid"]), int(u["vout"]), _sela(u["amount"]))
-                           for u in self.main.call("listunspent", addresses=[x_address]))
+            utxos = [u for u in sorted((from_display(u["txid"]), int(u["vout"]), _sela(u["amount"]))
+                                       for u in self.main.call("listunspent", addresses=[x_address]))
+                     if (u[0], u[1]) not in taken]
             tx = W.withdrawal_payment(pending_withdrawal(w), utxos, x_address=x_address,
                                       exchange_rate=self.side_params.exchange_rate)
             if tx is None:
-                self.log(f"withdrawal {w['txid']}: the X address ({sum(v for _, _, v in utxos)} sela) does not "
-                         "cover it")
+                self.log(f"withdrawal {w['txid']}: the X address ({sum(v for _, _, v in utxos)} sela free) does "
+                         "not cover it yet")
                 continue
             tx = sign_multisig(tx, m, arbiters, signers, kind="crosschain")
             try:
                 sent.append(self.main.call("sendrawtransaction", tx.serialize().hex()))
                 self.log(f"withdrawal {w['txid']} paid by main-chain transaction {sent[-1]}")
             except RpcError as e:
-                if e.reason == "TX_WITHDRAW_DUPLICATE":  # mined before: it is paid
-                    self.side.call("setwithdrawn", txid=w["txid"])
-                elif e.reason != "TX_DUPLICATE":          # TX_DUPLICATE: still waiting in the pool
+                if e.reason != "TX_DUPLICATE":          # TX_DUPLICATE: still waiting in the pool
                     self.log(f"withdrawal {w['txid']} not paid: {e.reason or e}")
+                    continue
+            taken |= {(i.previous.txid, i.previous.index) for i in tx.inputs}
         return sent
+
+
+def payments_in(block: Block) -> list[tuple[bytes, bytes]]:
+    """``(sidechain txid, main txid)`` for each sidechain transaction a WithdrawFromSideChain of the main block
+    ``block`` pays: how an arbiter learns that a withdrawal is paid."""
+    return [(side_txid, tx.txid()) for tx in block.transactions
+            if tx.tx_type == TxType.WITHDRAW_FROM_SIDECHAIN and isinstance(tx.payload, WithdrawFromSideChainPayload)
+            for side_txid in tx.payload.sidechain_tx_hashes]
 
 
 def pending_withdrawal(w: dict) -> W.PendingWithdrawal:
@@ -194,7 +262,7 @@ def pending_withdrawal(w: dict) -> W.PendingWithdrawal:
                                entries=tuple((a, int(v), int(b)) for a, v, b in w["entries"]))
 
 
-__all__ = ["Arbiter", "pending_withdrawal"]
+__all__ = ["Arbiter", "ExchangeRateMismatch", "payments_in", "pending_withdrawal", "side_params_for"]
 
 
 def _sela(amount: str) -> int:
@@ -204,18 +272,32 @@ def _sela(amount: str) -> int:
     return sign * (abs(int(whole)) * 100_000_000 + int((frac + "00000000")[:8]))
 
 
+def side_params_for(network: str, exchange_rate: float | None) -> SP.SidechainParams:
+    """The ID sidechain's parameters on ``network``, at ``exchange_rate`` if one is given."""
+    params = SP.id_network(network)
+    return params if exchange_rate is None else SP.with_exchange_rate(params, exchange_rate)
+
+
 def run(main_rpc: str, side_rpc: str, key_files: Sequence[str], network: str, miner: str, blocks: int,
-        state: str, log: Callable[[str], None] = print) -> int:
+        state: str, log: Callable[[str], None] = print, *, exchange_rate: float | None = None) -> int:
     """``elastos arbiter``: merge-mine ``blocks`` main and sidechain blocks, relaying deposits before each.
 
-    The main node must name the same arbiters (``elastos node --arbiters``) for its SideChainPow check."""
+    The main node must name the same arbiters (``elastos node --arbiters``) for its SideChainPow check, and
+    the sidechain node must run at the same exchange rate (else it exits 2 before doing anything)."""
+    import sys
+
     from spec.chain.params import network as main_network
     from reference.node.wallet import load_key
 
     keys = [load_key(f) for f in key_files]
     params = main_network(network).model_copy(update={"cross_chain_arbiters": tuple(
         p256.public_key_from_private(k) for k in keys)})
-    arb = Arbiter(main_rpc, side_rpc, keys, params, SP.id_network(network), state, log)
+    arb = Arbiter(main_rpc, side_rpc, keys, params, side_params_for(network, exchange_rate), state, log)
+    try:
+        arb.check_exchange_rate()
+    except ExchangeRateMismatch as e:
+        print(f"elastos arbiter: {e}", file=sys.stderr, flush=True)
+        return 2
     for _ in range(blocks):
         arb.relay_deposits()
         arb.merge_mine(miner)

@@ -43,9 +43,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from spec.chain.block import decode_block
 from spec.chain.params import NetworkParams
-from spec.chain.tx import Program, Transaction, TxType, WithdrawFromSideChainPayload
+from spec.chain.tx import Program, Transaction, WithdrawFromSideChainPayload
 from spec.chain.validation import on_duty_cross_chain_arbiter
 from spec.crypto import p256
 from spec.crypto.scripts import PUSH_SIGNATURE, multisig_redeem_script
@@ -54,7 +53,8 @@ from spec.sidechain import params as SP
 from spec.sidechain import withdrawal as W
 
 from reference.node.rpc import INVALID_PARAMS, ApiServer, RpcClient, RpcError, from_display
-from reference.sidechain.arbiter import Arbiter, _sela, pending_withdrawal
+from reference.sidechain.arbiter import (Arbiter, ExchangeRateMismatch, _sela, payments_in, pending_withdrawal,
+                                         side_params_for)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
@@ -170,6 +170,8 @@ class ArbiterApi:
             return {"signature": self.daemon.sign(tx).hex()}
         except Reject as e:
             raise RpcError(-32000, str(e), e.reason.value) from None
+        except ExchangeRateMismatch as e:
+            raise RpcError(-32000, str(e)) from None
 
 
 class ArbiterDaemon:
@@ -252,8 +254,10 @@ class ArbiterDaemon:
                       for u in self.main.call("listunspent", addresses=[self.x_address]))
 
     def sign(self, tx: Transaction) -> bytes:
-        """Check a proposed payment (ARB-001..006), record it, and sign it."""
+        """Check a proposed payment (ARB-001..006), record it, and sign it; never while the sidechain node's
+        exchange rate is not this arbiter's (:class:`reference.sidechain.arbiter.ExchangeRateMismatch`)."""
         with self.sign_lock:
+            self.worker.check_exchange_rate()
             side_height = self._side_height()
             pending = {k: v for k, v in self._pending().items() if not self.store.is_paid(k)}
             utxos = {(t, i): v for t, i, v in self._x_utxos()}
@@ -301,12 +305,8 @@ class ArbiterDaemon:
         if top != self.seen_height:
             self.seen_height, self.seen_at = top, time.monotonic()
         for h in range(self.store.scanned() + 1, top + 1):
-            block = decode_block(bytes.fromhex(self.main.call(
-                "getblock", blockhash=self.main.call("getblockhash", height=h), verbosity=0)))
-            paid = []
+            block = self.worker.main_block(h)
             for tx in block.transactions:
-                if tx.tx_type == TxType.WITHDRAW_FROM_SIDECHAIN and isinstance(tx.payload, WithdrawFromSideChainPayload):
-                    paid += [(s, tx.txid()) for s in tx.payload.sidechain_tx_hashes]
                 recharge = self.worker.recharge_for(tx, block, h, self.recharge_version)
                 if recharge is not None:
                     try:
@@ -315,7 +315,7 @@ class ArbiterDaemon:
                     except RpcError as e:
                         if e.reason not in ("TX_DUPLICATE", "DEPOSIT_DUPLICATE"):
                             self.log(f"deposit {tx.txid()[::-1].hex()} not relayed: {e.reason or e}")
-            self.store.scan_block(h, paid)
+            self.store.scan_block(h, payments_in(block))
         for side_txid in self._pending():
             if self.store.is_paid(side_txid):
                 self.side.call("setwithdrawn", txid=side_txid.hex())
@@ -376,7 +376,9 @@ class ArbiterDaemon:
         return sent
 
     def step(self) -> dict[str, int]:
-        """One round; what it did."""
+        """One round; what it did. Nothing at all while the sidechain node's exchange rate is not this
+        arbiter's (:class:`reference.sidechain.arbiter.ExchangeRateMismatch`)."""
+        self.worker.check_exchange_rate()
         self.scan()
         did = {"paid": 0, "mined": 0}
         if self.on_duty():
@@ -392,8 +394,8 @@ class ArbiterDaemon:
         while not stop.is_set() and (max_blocks is None or mined < max_blocks):
             try:
                 mined += self.step()["mined"]
-            except (RpcError, OSError) as e:
-                self.log(f"round failed: {e}")   # a node restarting; try again next round
+            except (RpcError, OSError, ExchangeRateMismatch) as e:
+                self.log(f"round failed: {e}")   # a node restarting (or restarted at another rate); next round
             stop.wait(poll)
         return mined
 
@@ -408,8 +410,11 @@ def _verifies(public_key: bytes, message: bytes, signature: bytes) -> bool:
 
 def serve(main_rpc: str, side_rpc: str, key_file: str, arbiters: Sequence[str], network: str, miner: str,
           datadir: str, peers: str, rpcport: int, interval: float, recharge_version: int, pause_at: str | None,
-          blocks: int, confirmations: int = W.WITHDRAWAL_CONFIRMATIONS) -> int:
-    """``elastos arbiter --serve``: one arbiter process until SIGTERM/SIGINT (or ``blocks`` mined, if > 0)."""
+          blocks: int, confirmations: int = W.WITHDRAWAL_CONFIRMATIONS, exchange_rate: float | None = None) -> int:
+    """``elastos arbiter --serve``: one arbiter process until SIGTERM/SIGINT (or ``blocks`` mined, if > 0).
+
+    At ``exchange_rate`` (default the network's); it exits 2 before serving if its sidechain node answers
+    with another rate, and does no round while it does (a node not reachable yet is asked again each round)."""
     import signal
     import sys
 
@@ -419,9 +424,17 @@ def serve(main_rpc: str, side_rpc: str, key_file: str, arbiters: Sequence[str], 
     key = load_key(key_file)
     keys = tuple(bytes.fromhex(a) for a in arbiters) or (p256.public_key_from_private(key),)
     params = main_network(network).model_copy(update={"cross_chain_arbiters": keys})
-    daemon = ArbiterDaemon(key, main_rpc, side_rpc, params, SP.id_network(network), datadir, peers, miner,
-                           interval=interval, recharge_version=recharge_version, pause_at=pause_at,
+    daemon = ArbiterDaemon(key, main_rpc, side_rpc, params, side_params_for(network, exchange_rate), datadir, peers,
+                           miner, interval=interval, recharge_version=recharge_version, pause_at=pause_at,
                            confirmations=confirmations, log=lambda s: print(s, file=sys.stderr, flush=True))
+    try:
+        daemon.worker.check_exchange_rate()
+    except ExchangeRateMismatch as e:
+        print(f"elastos arbiter: {e}", file=sys.stderr, flush=True)
+        daemon.close()
+        return 2
+    except (RpcError, OSError):
+        pass   # the sidechain node is not up yet: each round asks again
     port = daemon.start(rpcport)
     print(f"ready rpc={port} pubkey={daemon.public_key.hex()} m={daemon.m} n={len(daemon.arbiters)} "
           f"scanned={daemon.store.scanned()}", flush=True)

@@ -48,7 +48,9 @@ class SideDevnet:
     """Start with :meth:`start`; :meth:`close` stops everything. Data lives under ``root``."""
 
     def __init__(self, root: str | Path, prepared_blocks: int = 101, arbiters: int = 3,
-                 side_params: SP.SidechainParams = SIDE_PARAMS) -> None:
+                 side_params: SP.SidechainParams = SIDE_PARAMS, *, in_process_side: bool = True) -> None:
+        """``in_process_side=False`` starts only the main node (a test then runs ``elastos sidechain`` and
+        arbiter processes against :attr:`main_url`)."""
         self.root = Path(root)
         self.side_params = side_params
         self.arbiter_keys = arbiter_keys(arbiters)
@@ -62,7 +64,9 @@ class SideDevnet:
             prev = blk
         self.main_rpc = RpcServer(self.main).start()
         self.main_url = f"http://127.0.0.1:{self.main_rpc.port}"
-        self.start_side()
+        self.side_running = False
+        if in_process_side:
+            self.start_side()
 
     def start_side(self) -> None:
         self.side = SideNode(self.root / "side", RpcMainView(self.main_url), self.side_params, now=lambda: NOW)
@@ -70,6 +74,7 @@ class SideDevnet:
         self.side_url = f"http://127.0.0.1:{self.side_rpc.port}"
         self.arbiter = Arbiter(self.main_url, self.side_url, self.arbiter_keys, self.main_params, self.side_params,
                                self.root / "arbiter.json")
+        self.side_running = True
 
     def deposit(self, address: str, amount: int, coinbase_height: int = 1) -> Transaction:
         """Submit to the main node a deposit of ``amount`` sela for ``address`` on the sidechain (payload v0),
@@ -93,9 +98,11 @@ class SideDevnet:
     def stop_side(self) -> None:
         self.side_rpc.stop()
         self.side.close()
+        self.side_running = False
 
     def close(self) -> None:
-        self.stop_side()
+        if self.side_running:
+            self.stop_side()
         self.main_rpc.stop()
         self.main.close()
 

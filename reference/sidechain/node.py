@@ -54,7 +54,7 @@ from spec.sidechain.validation import BlockOverlay, MainView, SideEffects, check
 
 from reference.idchain.service import IdChainService
 from reference.node.rpc import RpcClient, RpcError, display
-from reference.sidechain.store import SideStore, decode_outputs, encode_outputs
+from reference.sidechain.store import SideStore, SideStoreError, decode_outputs, encode_outputs
 
 
 class RpcMainView:
@@ -111,6 +111,11 @@ class SideNode:
         self.main = main
         self.now = now or (lambda: int(time.time()))
         self.store = SideStore(self.datadir / "side.sqlite")
+        try:
+            self.store.bind_exchange_rate(params.exchange_rate)
+        except SideStoreError:
+            self.store.close()
+            raise
         self.did = IdChainService(self.datadir / "did")
         self.genesis = SP.side_genesis_block()
         self.x_program_hash = SP.genesis_program_hash(self.genesis.hash())

@@ -11,6 +11,8 @@ method                      params                                        result
 ``sendrawtransaction``      ``data`` (hex)                                the txid (display order)
 ``listunspent``             ``addresses``                                 ``[{txid, vout, assetid, amount, address}]``
 ``getmainchainx``           none                                          the sidechain's X address
+``getexchangerate``         none                                          the exchange rate its deposits are credited
+                                                                          at (a JSON number: the float64 exactly)
 ``getwithdraws``            none                                          withdrawals not yet paid on the main chain
 ``setwithdrawn``            ``txid``                                      the arbiter found it paid
 ``edition_owner``           ``work`` (hex), ``number``                    the owning DID, or null
@@ -46,7 +48,8 @@ from reference.sidechain.node import SideNode
 
 class SideApi:
     METHODS = ("getblockcount", "getbestblockhash", "createauxblock", "submitsideauxblock", "sendrawtransaction",
-               "listunspent", "getmainchainx", "edition_owner", "edition_canopen", "getwithdraws", "setwithdrawn")
+               "listunspent", "getmainchainx", "getexchangerate", "edition_owner", "edition_canopen", "getwithdraws",
+               "setwithdrawn")
 
     def __init__(self, node: SideNode) -> None:
         self.node = node
@@ -87,6 +90,11 @@ class SideApi:
 
     def getmainchainx(self, p: dict) -> str:
         return SP.x_address(self.node.genesis.hash())
+
+    def getexchangerate(self, p: dict) -> float:
+        """Sidechain sela per main-chain sela; its JSON text (Python's shortest repr) reads back as the same
+        float64, so an arbiter can compare it with its own exactly."""
+        return self.node.params.exchange_rate
 
     def createauxblock(self, p: dict) -> dict:
         try:
@@ -174,9 +182,10 @@ __all__ = ["SideApi", "SideRpcServer"]
 
 
 def run(datadir: str, main_rpc: str, network: str, rpcport: int, p2pport: int | None = None,
-        connect: list[str] | None = None) -> int:
+        connect: list[str] | None = None, exchange_rate: float | None = None) -> int:
     """``elastos sidechain``: serve until SIGTERM or SIGINT; with ``p2pport`` (0: any free port) also the
-    sidechain P2P (:mod:`reference.sidechain.peer`), connecting to each ``host:port`` of ``connect``."""
+    sidechain P2P (:mod:`reference.sidechain.peer`), connecting to each ``host:port`` of ``connect``;
+    ``exchange_rate`` replaces the network's (1), and the data folder must have been written at it."""
     import signal
     import sys
     import threading
@@ -187,7 +196,10 @@ def run(datadir: str, main_rpc: str, network: str, rpcport: int, p2pport: int | 
     from reference.sidechain.store import SideStoreError
 
     try:
-        node = SideNode(datadir, RpcMainView(main_rpc), SP.id_network(network))
+        params = SP.id_network(network)
+        if exchange_rate is not None:
+            params = SP.with_exchange_rate(params, exchange_rate)
+        node = SideNode(datadir, RpcMainView(main_rpc), params)
     except SideStoreError as e:
         print(f"elastos sidechain: {e}", file=sys.stderr, flush=True)
         return 2
@@ -196,7 +208,8 @@ def run(datadir: str, main_rpc: str, network: str, rpcport: int, p2pport: int | 
     if p2pport is not None or connect:
         p2p = SideP2P(node, p2pport or 0, log=lambda s: print(s, file=sys.stderr, flush=True)).start()
     extra = f" p2p={p2p.port}" if p2p is not None else ""
-    print(f"ready rpc={rpc.port}{extra} height={node.height()} x={SP.x_address(node.genesis.hash())}", flush=True)
+    print(f"ready rpc={rpc.port}{extra} height={node.height()} x={SP.x_address(node.genesis.hash())} "
+          f"rate={node.params.exchange_rate!r}", flush=True)
     for target in connect or []:   # after the ready line, which is the first line a launcher reads
         host, _, port = target.rpartition(":")
         assert p2p is not None

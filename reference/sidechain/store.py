@@ -16,6 +16,7 @@ the commit or on the next start.
 from __future__ import annotations
 
 import sqlite3
+import struct
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -98,6 +99,19 @@ class SideStore:
 
     def close(self) -> None:
         self.db.close()
+
+    def bind_exchange_rate(self, rate: float) -> None:
+        """Keep the exchange rate the store's deposits are credited at (``meta.exchange_rate``, the float64's
+        bits); a ``SideStoreError`` if the store was written at another one, whose credits this rate would
+        not reproduce."""
+        bits = struct.unpack("<q", struct.pack("<d", rate))[0]
+        row = self.db.execute("SELECT value FROM meta WHERE key='exchange_rate'").fetchone()
+        if row is None:
+            self.db.execute("INSERT INTO meta VALUES ('exchange_rate', ?)", (bits,))
+        elif int(row[0]) != bits:
+            stored = struct.unpack("<d", struct.pack("<q", int(row[0])))[0]
+            raise SideStoreError(f"this sidechain store credits deposits at exchange rate {stored!r}, not {rate!r} "
+                                 "(start it over a new data folder for another rate)")
 
     @contextmanager
     def transaction(self) -> Iterator[None]:

@@ -21,7 +21,8 @@ instant    2018202   22608   instant (regnet with ``InstantBlock``: bits ``0x207
 =========  ========  ======  ==============================================================
 
 Retarget and PowLimit are the main chain's (720 blocks, 24 h, factor 4, PowLimit 2^255 - 1, bits
-``0x1f0008ff``); the exchange rate is 1; the minimum cross-chain fee is 10,000 sela.
+``0x1f0008ff``); the exchange rate is 1 (another one: :func:`with_exchange_rate`); the minimum
+cross-chain fee is 10,000 sela.
 
 Upstream: ``Elastos.ELA.SideChain.ID/params/params.go``, ``Elastos.ELA.SideChain/types/block.go``,
 ``Elastos.ELA/common/common.go`` (``GetGenesisProgramHash``).
@@ -45,7 +46,7 @@ from spec.model import SpecModel
 from spec.sidechain.block import SideAuxPow, SideBlock, SideHeader
 from spec.sidechain.tx import SideTransaction
 
-__all__ = ["SidechainParams", "ID_NETWORKS", "id_network", "side_genesis_block", "genesis_program_hash",
+__all__ = ["SidechainParams", "ID_NETWORKS", "id_network", "with_exchange_rate", "side_genesis_block", "genesis_program_hash",
            "x_address", "ID_GENESIS_TIMESTAMP", "ID_GENESIS_BITS", "ID_GENESIS_NONCE"]
 
 ID_GENESIS_TIMESTAMP: Final = 1_530_360_000
@@ -67,8 +68,9 @@ class SidechainParams(SpecModel):
     magic: U32
     default_port: Annotated[int, Field(ge=0, le=0xFFFF)]
     retarget: RetargetParams
-    exchange_rate: float = 1.0
-    """Sidechain units per main-chain unit (``ExchangeRate``, a float64 upstream)."""
+    exchange_rate: Annotated[float, Field(gt=0, allow_inf_nan=False)] = 1.0
+    """Sidechain units per main-chain unit (``ExchangeRate``, a float64 upstream): positive and finite. The ID
+    sidechain's is 1 on every network; :func:`with_exchange_rate` gives a sidechain at another one."""
     min_cross_chain_tx_fee: int = 10_000
     coinbase_maturity: int = 100
     min_transaction_fee: int = 100
@@ -90,6 +92,15 @@ def id_network(name: str) -> SidechainParams:
     if name not in ID_NETWORKS:
         raise ValueError(f"unknown ID sidechain network {name!r}; one of {sorted(ID_NETWORKS)}")
     return ID_NETWORKS[name]
+
+
+def with_exchange_rate(params: SidechainParams, rate: float) -> SidechainParams:
+    """``params`` at the exchange rate ``rate``; a ``ValueError`` unless it is a positive finite number.
+
+    Upstream configures the rate on both sides of the bridge: the sidechain node (``ExchangeRate`` of its
+    parameters) converts deposits with it and the arbiters (``ExchangeRate`` of each sidechain in their
+    configuration) convert withdrawals with it, so the two must agree."""
+    return SidechainParams.model_validate({**dict(params), "exchange_rate": float(rate)})
 
 
 def _zero_main_header() -> Header:
