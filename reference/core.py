@@ -556,6 +556,7 @@ _installed = False
 _spec_check_signatures: Any = None
 _spec_check_tx_sanity: Any = None
 _spec_check_tx_context: Any = None
+_spec_check_block_sanity: Any = None
 
 
 def _c_tx(tx: Any) -> tuple[int, Any]:
@@ -640,6 +641,34 @@ def check_tx_sanity(tx: Any, height: int, params: Any) -> None:
         DISAGREEMENTS.append(("check_tx_sanity", f"C rejected, spec accepted: txid {tx.txid()[::-1].hex()}"))
         return None
     return _spec_check_tx_sanity(tx, height, params)
+
+
+def check_block_sanity(block: Any, params: Any, now: int) -> None:
+    """:func:`spec.chain.validation.check_block_sanity` with its accepting path in C when the backend is ``c``.
+
+    The block's bytes are decoded and checked by ``ec_block_sanity`` (every rule of the spec's function);
+    when C accepts, its decodings of the transactions are kept for the transaction hooks of the same
+    ``use_backend`` block, so that none is serialised and decoded again. A rejection, or bytes the C decoder
+    refuses, is handed to the spec's own function, which raises the normative :class:`~spec.errors.Reject`.
+    """
+    if _backend.get() == "c" and lib is not None:
+        data = block.serialize()
+        buf = ffi.from_buffer(data)
+        c_block = ffi.gc(ffi.new("ec_block *"), lib.ec_block_free)
+        if int(lib.ec_block_decode(buf, len(data), c_block)) == 0 \
+                and int(lib.ec_block_sanity(c_block, _c_params(params), now)) == 0:
+            STATS["c_accepts"] += 1
+            cache = _decoded.get()
+            if cache is not None:
+                keep = (c_block, buf, data)
+                for i, tx in enumerate(block.transactions):
+                    cache[id(tx)] = (tx, 0, c_block.txs + i, keep, None)
+            return None
+        STATS["c_rejects"] += 1
+        _spec_check_block_sanity(block, params, now)  # raises the normative Reject
+        DISAGREEMENTS.append(("check_block_sanity", f"C rejected, spec accepted: block {block.hash()[::-1].hex()}"))
+        return None
+    return _spec_check_block_sanity(block, params, now)
 
 
 _network_cache: dict[int, tuple[Any, int | None]] = {}
@@ -781,10 +810,10 @@ def check_tx_context(tx: Any, height: int, view: Any, params: Any) -> int:
 
 
 def _install() -> None:
-    """Route ``spec.chain.validation``'s calls of ``check_signatures``, ``check_tx_sanity`` and
-    ``check_tx_context`` through :func:`check_signatures`, :func:`check_tx_sanity` and
-    :func:`check_tx_context` (once)."""
-    global _installed, _spec_check_signatures, _spec_check_tx_sanity, _spec_check_tx_context
+    """Route ``spec.chain.validation``'s ``check_block_sanity``, ``check_signatures``, ``check_tx_sanity`` and
+    ``check_tx_context`` through :func:`check_block_sanity`, :func:`check_signatures`, :func:`check_tx_sanity`
+    and :func:`check_tx_context` (once)."""
+    global _installed, _spec_check_signatures, _spec_check_tx_sanity, _spec_check_tx_context, _spec_check_block_sanity
     with _install_lock:
         if _installed:
             return
@@ -793,8 +822,10 @@ def _install() -> None:
         # the spec's own functions, kept on the module the first time, so that a reload of this module (as
         # the tests do after building the core) never takes its own earlier hooks for the spec's functions
         originals = validation.__dict__.setdefault(
-            "_spec_functions", (validation.check_signatures, validation.check_tx_sanity, validation.check_tx_context))
-        _spec_check_signatures, _spec_check_tx_sanity, _spec_check_tx_context = originals
+            "_spec_functions", (validation.check_signatures, validation.check_tx_sanity, validation.check_tx_context,
+                                validation.check_block_sanity))
+        _spec_check_signatures, _spec_check_tx_sanity, _spec_check_tx_context, _spec_check_block_sanity = originals
+        validation.check_block_sanity = check_block_sanity  # type: ignore[assignment]
         validation.check_signatures = check_signatures  # type: ignore[assignment]
         validation.check_tx_sanity = check_tx_sanity  # type: ignore[assignment]
         validation.check_tx_context = check_tx_context  # type: ignore[assignment]
@@ -845,7 +876,7 @@ def use_backend(name: str) -> Iterator[None]:
 __all__ = [
     "BACKENDS", "CoreBlock", "CoreState", "fork_choice", "p2p_decode", "p2p_encode", "p2p_read_header",
     "run_session", "DISAGREEMENTS", "STATS", "auxpow_check_code", "available", "b58decode",
-    "b58encode", "c_network", "cbor_decode_json", "chain_params", "check_signatures", "check_tx_context", "decode_block", "ecdsa_verify",
+    "b58encode", "c_network", "cbor_decode_json", "chain_params", "check_block_sanity", "check_signatures", "check_tx_context", "decode_block", "ecdsa_verify",
     "hash160", "merkle_root", "parse_redeem_script", "pow_check_code", "program_hash_from_address",
     "program_verify_code", "read_varbytes", "read_varuint", "reason", "resolve_backend", "script_verify_code",
     "sha256d", "signatures_code", "tx_context_code", "tx_decode_code", "tx_sanity_code", "unavailable_reason", "use_backend", "use_verdicts",

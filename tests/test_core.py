@@ -392,3 +392,37 @@ def test_adapter_loads_large_state_inputs_like_the_reference() -> None:
     assert replies == ref
     assert replies[1]["ok"] == case["expect"]["ok"]
     assert int(replies[0]["ok"]["fee"]) == int(case["expect"]["ok"]["fee"]) + 1000 * len(case["input"]["utxos"])
+
+
+def test_block_sanity_hook_decides_in_c_and_hands_rejections_to_the_spec() -> None:
+    """Under the C backend, ``validation.check_block_sanity`` (the node's call) accepts in C and keeps C's decodings
+    of the transactions for the transaction hooks; a block C refuses gets the spec's own Reject, reason included."""
+    core = require_core()
+    from conformance.bench_chain import NOW, build_block
+    from spec.chain import validation
+    from spec.chain.params import INSTANT
+    from spec.errors import Reject
+
+    state, block, _ = build_block(20)
+    accepts, rejects = core.STATS["c_accepts"], core.STATS["c_rejects"]
+    with core.use_backend("c"):
+        validation.check_block_sanity(block, INSTANT, NOW)
+        cache = core._decoded.get()
+        assert cache is not None and all(cache[id(tx)][0] is tx and cache[id(tx)][1] == 0 for tx in block.transactions)
+        validation.check_block_context(block, state, INSTANT)  # the transaction hooks use those decodings
+    assert core.STATS["c_accepts"] > accepts
+    bad_root = block.model_copy(update={"header": block.header.model_copy(update={"merkle_root": bytes(32)})})
+    late = block.header.timestamp - 7201  # the block is then more than two hours ahead of "now" (BLK-001)
+    for bad, now in ((bad_root, NOW), (block, late)):
+        try:
+            validation._spec_functions[3](bad, INSTANT, now)
+            raise AssertionError("the spec accepted a bad block")
+        except Reject as e:
+            expected = (e.reason, e.rule)
+        with core.use_backend("c"):
+            try:
+                validation.check_block_sanity(bad, INSTANT, now)
+                raise AssertionError("the hook accepted a bad block")
+            except Reject as e:
+                assert (e.reason, e.rule) == expected
+    assert core.STATS["c_rejects"] >= rejects + 2
