@@ -69,9 +69,10 @@ R_ANSWER = rule(
     "refused (CAR-070 to CAR-072, or a store packet that does not decode but whose type 64 and id can be "
     "read) with relay_refused naming the store's id, the refusal's reason and its rule; a store packet "
     "whose id cannot be read gets no answer.",
-    suite="carrier", upstream="express.c: the express server answers a refused POST with an HTTP status",
-    note="Deviation: upstream's express relay is HTTPS; its refusals are HTTP status codes. relay_refused "
-         "is the session packet that plays that part, with the spec's reason code instead of a status.",
+    suite="carrier", upstream="express.c: POST /<to>/<from> is answered 201 Created when stored",
+    note="Deviation: upstream's express relay is HTTPS: a kept store is answered 201 and anything else is an HTTP "
+         "status the client takes as an error, with no reason code. The receipt plays the part of 201, "
+         "relay_refused that of an error status, carrying the spec's reason and rule instead of a bare status.",
 )
 R_REFUSED = rule(
     "CAR-075", Reason.RELAY_REFUSED,
