@@ -30,11 +30,9 @@ store as that store's refusal ([CAR-075]); a refusal leaves the relay's mailboxe
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Any, Final
 
 from pydantic import BaseModel, ConfigDict
-
-from typing import Any
 
 from spec.carrier.messages import RELAY_MAX_BLOB, RELAY_MAX_ITEMS, RELAY_MIN_BLOB, SESSION_CODES, U64
 from spec.encoding.cbor import cbor_decode
