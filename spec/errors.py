@@ -759,6 +759,8 @@ class Reason(StrEnum):
     """A relay blob is too short to be a sealed box (nonce and tag)."""
     RELAY_MAILBOX_FULL = "RELAY_MAILBOX_FULL"
     """A relay mailbox holds its maximum number of messages or bytes."""
+    RELAY_REFUSED = "RELAY_REFUSED"
+    """A relay refused a store for a reason and rule the sender does not know as a pair."""
     # -- hive ----------------------------------------------------------------------------------------
     HIVE_JWT_MALFORMED = "HIVE_JWT_MALFORMED"
     """A JWT is not three unpadded base64url parts whose header and claims are JSON objects."""

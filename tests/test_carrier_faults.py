@@ -28,6 +28,7 @@ from spec.carrier import noise as N
 from spec.carrier import relay as R
 from spec.carrier import session as S
 from spec.encoding.cbor import cbor_encode
+from spec.errors import Reason, Reject
 
 from conformance.generators.carrier import did_key, did_of, nospam, seed
 from reference.carrier import node as node_module
@@ -316,8 +317,11 @@ class DroppingRelay(RelayNode):
 @pytest.mark.parametrize("relay_kind", ["full", "dropping"])
 def test_relay_full_or_dropping(relay_kind: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """A store the relay does not acknowledge is never reported as relayed: the sender gets an
-    error and still has the message; what the relay acknowledged before stays; the relay stays up."""
+    error and still has the message; what the relay acknowledged before stays; the relay stays up.
+    A full relay says so at once (relay_refused, RELAY_MAILBOX_FULL [CAR-072]), well before the
+    store's timeout; a relay that drops the store leaves the sender to time out."""
     monkeypatch.setattr(node_module, "RPC_TIMEOUT", 0.5)
+    timeout = node_module.RPC_TIMEOUT * 3  # what an unanswered store waits
 
     async def go() -> None:
         dids = Dids()
@@ -346,11 +350,20 @@ def test_relay_full_or_dropping(relay_kind: str, monkeypatch: pytest.MonkeyPatch
             await bob.stop()
             alice.sessions.pop(bob.node_id, None)
             alice.peers[bob.node_id] = ("127.0.0.1", 1)  # bob's port is closed now
-            with pytest.raises((asyncio.TimeoutError, ConnectionError)):
-                await alice.send_message(bob.node_id, b"please keep this")
-            assert relay.store.mailbox(bob.node_id).items == held  # nothing lost, nothing half-stored
+            loop = asyncio.get_running_loop()
+            started = loop.time()
             if relay_kind == "full":
+                with pytest.raises(Reject) as refused:
+                    await alice.send_message(bob.node_id, b"please keep this")
+                took = loop.time() - started
+                assert (refused.value.reason, refused.value.rule) == (Reason.RELAY_MAILBOX_FULL, "CAR-072")
+                assert took < timeout / 2, f"the refusal took {took:.3f} s, the timeout is {timeout} s"
                 assert relay.rejected["RELAY_MAILBOX_FULL"] == 1
+            else:
+                with pytest.raises(asyncio.TimeoutError):
+                    await alice.send_message(bob.node_id, b"please keep this")
+                assert loop.time() - started >= timeout * 0.9  # silence: only the timeout tells
+            assert relay.store.mailbox(bob.node_id).items == held  # nothing lost, nothing half-stored
             # the relay stays up: bob comes back, pulls and deletes; the message is sent again, directly
             bob = CarrierNode(config("bob", relay=at), dids, clock)
             bob.friends = friends_of_bob

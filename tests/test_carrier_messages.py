@@ -51,6 +51,11 @@ SESSION = st.one_of(
     st.builds(lambda t, b, d: {"type": 34, "tid": t, "bundle": b, "data": d}, U64, st.text(max_size=100), st.binary(max_size=300)),
     st.builds(lambda t, s, r: {"type": 35, "tid": t, "status": s, "reason": r}, U64, st.integers(0, M.U32), st.text(max_size=60)),
     st.builds(lambda i: {"type": 37, "id": i}, U64),
+    st.builds(lambda i, to, b: {"type": 64, "id": i, "to": to, "blob": b}, U64, st.binary(min_size=32, max_size=32),
+              st.binary(min_size=M.RELAY_MIN_BLOB, max_size=300)),
+    st.builds(lambda i, r, u: {"type": 68, "id": i, "reason": r, "rule": u}, U64,
+              st.text(st.sampled_from("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-"), min_size=1, max_size=M.MAX_CODE),
+              st.text(st.sampled_from("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-"), min_size=1, max_size=M.MAX_RULE_ID)),
 )
 
 

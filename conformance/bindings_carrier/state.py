@@ -7,9 +7,10 @@ import hashlib
 from typing import Any
 
 from spec.carrier import friends as F
+from spec.carrier import messages as M
 from spec.carrier import relay as R
 from spec.carrier import routing as T
-from spec.errors import Reason, Reject
+from spec.errors import DecodeError, Reason, Reject
 
 from conformance.bindings import Input, handler
 
@@ -164,3 +165,39 @@ def _relay_run(data: Any) -> Json:
             r = R.delete(r, s.hex("to"), s.small_int("until", 0, TIME), now)
             results.append(None)
     return {"results": results}
+
+
+@handler("carrier", "carrier.relay.answer",
+         "`from`, `steps` [{`packet` (a relay_store as session packet bytes), `now`, `repeat`? (times, default 1)}] "
+         "-> `answers`: the relay's answer to each step's last packet (encoded session packet), and `mailboxes` "
+         "[[to, [seq ...]] ...] after the last step")
+def _relay_answer(data: Any) -> Json:
+    inp, steps = _steps(data, ("from",))
+    sender = inp.hex("from")
+    r = R.Relay()
+    answers: list[str] = []
+    for raw in steps:
+        s = Input(raw, ("packet", "now"), ("repeat",))
+        packet, now = s.hex("packet"), s.small_int("now", 0, TIME)
+        answer: dict[str, Any] = {}
+        for _ in range(s.small_int("repeat", 1, 1024) if s.has("repeat") else 1):
+            try:
+                kind, p = M.decode_message("session", packet)
+            except DecodeError as e:
+                answer = R.answer_undecodable(packet, e)
+                continue
+            if kind != "session.relay_store":
+                raise Reject(Reason.MALFORMED_INPUT, None, f"packet: a relay_store, not {kind}")
+            r, answer = R.answer_store(r, sender, p, now)
+        answers.append(M.encode_message("session", answer).hex())
+    return {"answers": answers, "mailboxes": [[to.hex(), [i.seq for i in m.items]] for to, m in r.mailboxes]}
+
+
+@handler("carrier", "carrier.relay.outcome",
+         "`id` (the store's request id), `answer` (session packet bytes) -> `seq`: the item's sequence number for a "
+         "receipt, null for a packet that does not answer the store; a relay_refused naming the store is refused "
+         "with the reason it carries (RELAY_REFUSED for a reason and rule the spec does not know as a pair)")
+def _relay_outcome(data: Any) -> Json:
+    inp = Input(data, ("id", "answer"))
+    kind, packet = M.decode_message("session", inp.hex("answer"))
+    return {"seq": R.store_result(inp.small_int("id", 0, TIME), kind[len("session."):], packet)}

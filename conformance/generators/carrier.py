@@ -398,10 +398,13 @@ SESSION_OK: list[tuple[str, dict[str, Any]]] = [
     ("bulk_chunk_1025", {"type": 36, "tid": 5, "total": 5000, "data": bytes(1025)}),
     ("bulk_chunk_max", {"type": 36, "tid": M.U64, "total": M.MAX_BULK, "data": bytes(M.MAX_BULK_CHUNK)}),
     ("receipt", {"type": 37, "id": 1}),
-    ("relay_store", {"type": 64, "to": ID_B, "blob": bytes(40)}),
+    ("relay_store", {"type": 64, "id": 7, "to": ID_B, "blob": bytes(40)}),
     ("relay_pull", {"type": 65, "after": 0}),
     ("relay_delete", {"type": 66, "until": 12}),
     ("relay_items", {"type": 67, "items": [[1, ID_A, NOW, bytes(40)]]}),
+    ("relay_refused", {"type": 68, "id": 7, "reason": "RELAY_MAILBOX_FULL", "rule": "CAR-072"}),
+    ("relay_refused_longest", {"type": 68, "id": M.U64, "reason": "R" * M.MAX_CODE, "rule": "C" * M.MAX_RULE_ID}),
+    ("relay_refused_unknown_code", {"type": 68, "id": 0, "reason": "A_LATER_REASON", "rule": "CAR-999"}),
 ]
 SESSION_BAD: list[tuple[str, Any, Reason]] = [
     ("no_type", {"msg": b"x"}, Reason.CARRIER_MSG_MALFORMED),
@@ -429,8 +432,25 @@ SESSION_BAD: list[tuple[str, Any, Reason]] = [
     ("bulk_chunk_over_max", {"type": 36, "tid": 1, "total": 70000, "data": bytes(M.MAX_BULK_CHUNK + 1)},
      Reason.CARRIER_MSG_TOO_LARGE),
     ("bulk_chunk_empty", {"type": 36, "tid": 1, "total": 5000, "data": b""}, Reason.CARRIER_MSG_TOO_LARGE),
-    ("relay_blob_39", {"type": 64, "to": ID_B, "blob": bytes(39)}, Reason.CARRIER_MSG_TOO_LARGE),
-    ("relay_blob_too_large", {"type": 64, "to": ID_B, "blob": bytes(M.RELAY_MAX_BLOB + 1)}, Reason.CARRIER_MSG_TOO_LARGE),
+    ("relay_blob_39", {"type": 64, "id": 7, "to": ID_B, "blob": bytes(39)}, Reason.CARRIER_MSG_TOO_LARGE),
+    ("relay_blob_too_large", {"type": 64, "id": 7, "to": ID_B, "blob": bytes(M.RELAY_MAX_BLOB + 1)},
+     Reason.CARRIER_MSG_TOO_LARGE),
+    ("relay_store_no_id", {"type": 64, "to": ID_B, "blob": bytes(40)}, Reason.CARRIER_MSG_MALFORMED),
+    ("relay_refused_no_id", {"type": 68, "reason": "RELAY_MAILBOX_FULL", "rule": "CAR-072"}, Reason.CARRIER_MSG_MALFORMED),
+    ("relay_refused_no_rule", {"type": 68, "id": 7, "reason": "RELAY_MAILBOX_FULL"}, Reason.CARRIER_MSG_MALFORMED),
+    ("relay_refused_reason_empty", {"type": 68, "id": 7, "reason": "", "rule": "CAR-072"}, Reason.CARRIER_MSG_TOO_LARGE),
+    ("relay_refused_reason_65", {"type": 68, "id": 7, "reason": "R" * (M.MAX_CODE + 1), "rule": "CAR-072"},
+     Reason.CARRIER_MSG_TOO_LARGE),
+    ("relay_refused_rule_17", {"type": 68, "id": 7, "reason": "RELAY_MAILBOX_FULL", "rule": "C" * (M.MAX_RULE_ID + 1)},
+     Reason.CARRIER_MSG_TOO_LARGE),
+    ("relay_refused_reason_lower_case", {"type": 68, "id": 7, "reason": "relay_mailbox_full", "rule": "CAR-072"},
+     Reason.CARRIER_MSG_MALFORMED),
+    ("relay_refused_reason_space", {"type": 68, "id": 7, "reason": "MAILBOX FULL", "rule": "CAR-072"},
+     Reason.CARRIER_MSG_MALFORMED),
+    ("relay_refused_rule_not_ascii", {"type": 68, "id": 7, "reason": "RELAY_MAILBOX_FULL", "rule": "CAR\u2010072"},
+     Reason.CARRIER_MSG_MALFORMED),
+    ("relay_refused_reason_bytes", {"type": 68, "id": 7, "reason": b"RELAY_MAILBOX_FULL", "rule": "CAR-072"},
+     Reason.CARRIER_MSG_MALFORMED),
     ("relay_items_65", {"type": 67, "items": [[i, ID_A, NOW, bytes(40)] for i in range(65)]}, Reason.CARRIER_MSG_TOO_LARGE),
     ("relay_items_not_arrays", {"type": 67, "items": [1]}, Reason.CARRIER_MSG_MALFORMED),
 ]
@@ -458,7 +478,8 @@ def message_decode() -> Iterator[CaseSpec]:
         rules = ("CAR-030", "CAR-031", "CAR-032") + (("CAR-033",) if family == "session" else ())
         for name, value in ok:
             yield CaseSpec(f"{family}_{name}", {"family": family, "bytes": cbor_encode(value).hex()}, OK,
-                           rules if name.startswith("friend_request") or family == "dht" else rules[:3])
+                           rules if name.startswith("friend_request") or family == "dht" else
+                           rules[:3] + (("CAR-073",) if name.startswith("relay_refused") else ()))
         for name, value, reason in bad:
             yield CaseSpec(f"{family}_{name}", {"family": family, "bytes": cbor_encode(value).hex()}, reason)
     for name, raw, reason in CBOR_BAD:
@@ -473,6 +494,13 @@ def message_encode() -> Iterator[CaseSpec]:
     for name, value, reason in [DHT_BAD[4], DHT_BAD[8], SESSION_BAD[2], SESSION_BAD[5], SESSION_BAD[13]]:
         family = "session" if isinstance(value, dict) and "type" in value else "dht"
         yield CaseSpec(f"{family}_{name}", {"family": family, "value": cbor_to_json(value)}, reason)
+    refused = dict(SESSION_OK)["relay_refused"]
+    yield CaseSpec("session_relay_refused", {"family": "session", "value": cbor_to_json(refused)}, OK,
+                   ("CAR-030", "CAR-031", "CAR-032", "CAR-073"), "a relay's refusal of store 7: mailbox full")
+    for name, value, reason in SESSION_BAD:
+        if name in ("relay_refused_reason_lower_case", "relay_refused_reason_65"):
+            yield CaseSpec(f"session_{name}", {"family": "session", "value": cbor_to_json(value)}, reason,
+                           description="an encoder refuses what a decoder refuses")
 
 
 # -- DHT packets and values ------------------------------------------------------------------------

@@ -11,8 +11,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from spec.carrier import messages as M
 from spec.carrier import relay as R
 from spec.carrier import routing as T
+from spec.encoding.cbor import cbor_encode
 from spec.errors import Reason
 
 from conformance.generators.carrier import NOW, node, nospam
@@ -224,3 +226,65 @@ def relay_run() -> Iterator[CaseSpec]:
     yield CaseSpec("mailbox_bytes_full", {"steps": big + [_store(B, A, 60000, NOW)]}, Reason.RELAY_MAILBOX_FULL, ("CAR-072",))
     yield CaseSpec("blob_39", {"steps": [_store(B, A, bytes(39), NOW)]}, Reason.RELAY_NOT_SEALED, ("CAR-070",))
     yield CaseSpec("blob_60001", {"steps": [_store(B, A, 60001, NOW)]}, Reason.CARRIER_MSG_TOO_LARGE, ("CAR-071",))
+
+
+def _packet(value: dict[str, Any]) -> str:
+    return cbor_encode(value).hex()
+
+
+def _store_packet(sid: Any, to: str, blob: bytes, **extra: Any) -> str:
+    body = {"type": 64, "to": bytes.fromhex(to), "blob": blob, **extra}
+    return _packet(body if sid is None else {**body, "id": sid})
+
+
+@generator("carrier", "carrier.relay.answer")
+def relay_answer() -> Iterator[CaseSpec]:
+    blob = det_bytes("carrier/sealed", 100)
+    yield CaseSpec("stored_then_receipts", {"from": A, "steps": [
+        {"packet": _store_packet(7, B, blob), "now": NOW}, {"packet": _store_packet(8, B, blob[:40]), "now": NOW + 1}]},
+        OK, ("CAR-074",), "each stored item is answered with a receipt of its sequence number")
+    yield CaseSpec("full_mailbox_refused", {"from": A, "steps": [
+        {"packet": _store_packet(7, B, bytes(40)), "now": NOW, "repeat": R.MAX_ITEMS},
+        {"packet": _store_packet(9, B, blob), "now": NOW + 1},
+        {"packet": _store_packet(10, C, blob), "now": NOW + 2}]}, OK, ("CAR-072", "CAR-074"),
+        "the 257th store is answered with relay_refused naming store 9, RELAY_MAILBOX_FULL and CAR-072; the full "
+        "mailbox keeps its 256 items, and another mailbox still takes a store")
+    yield CaseSpec("short_blob_refused", {"from": A, "steps": [{"packet": _store_packet(7, B, bytes(39)), "now": NOW}]},
+                   OK, ("CAR-032", "CAR-074"), "a store that does not decode but names its id is refused by that id")
+    yield CaseSpec("extra_field_refused", {"from": A, "steps": [
+        {"packet": _store_packet(7, B, blob, ext=1), "now": NOW}]}, OK, ("CAR-030", "CAR-074"))
+    yield CaseSpec("store_without_id_unanswered", {"from": A, "steps": [
+        {"packet": _store_packet(None, B, blob), "now": NOW}]}, Reason.CARRIER_MSG_MALFORMED, ("CAR-030", "CAR-074"),
+        "no id to name: the relay cannot answer, and counts the refusal")
+    yield CaseSpec("store_id_text_unanswered", {"from": A, "steps": [
+        {"packet": _store_packet("7", B, blob), "now": NOW}]}, Reason.CARRIER_MSG_MALFORMED, ("CAR-030", "CAR-074"))
+    yield CaseSpec("store_truncated_unanswered", {"from": A, "steps": [
+        {"packet": _store_packet(7, B, blob)[:-2], "now": NOW}]}, Reason.TRUNCATED, ("ENC-001", "CAR-074"),
+        "bytes that are not CBOR name no store")
+
+
+def _outcome(sid: int, answer: dict[str, Any]) -> dict[str, Any]:
+    return {"id": sid, "answer": _packet(answer)}
+
+
+def _refusal(sid: int, reason: str, rule: str) -> dict[str, Any]:
+    return {"type": 68, "id": sid, "reason": reason, "rule": rule}
+
+
+@generator("carrier", "carrier.relay.outcome")
+def relay_outcome() -> Iterator[CaseSpec]:
+    yield CaseSpec("receipt", _outcome(7, {"type": 37, "id": 3}), OK, ("CAR-075",), "stored as item 3")
+    yield CaseSpec("refusal_of_another_store", _outcome(8, _refusal(7, "RELAY_MAILBOX_FULL", "CAR-072")), OK,
+                   ("CAR-075",), "a late refusal of store 7 does not answer store 8")
+    yield CaseSpec("not_an_answer", _outcome(7, {"type": 67, "items": []}), OK, ("CAR-075",))
+    for reason, rule in (("RELAY_MAILBOX_FULL", "CAR-072"), ("RELAY_NOT_SEALED", "CAR-070"),
+                         ("CARRIER_MSG_TOO_LARGE", "CAR-071"), ("CARRIER_MSG_TOO_LARGE", "CAR-032"),
+                         ("CARRIER_MSG_MALFORMED", "CAR-030")):
+        yield CaseSpec(f"refused_{rule.lower().replace('-', '_')}", _outcome(7, _refusal(7, reason, rule)), Reason(reason),
+                       (rule, "CAR-075"), f"the store's refusal, typed: {reason} [{rule}]")
+    yield CaseSpec("refused_unknown_reason", _outcome(7, _refusal(7, "A_LATER_REASON", "CAR-999")),
+                   Reason.RELAY_REFUSED, ("CAR-075",), "a reason this spec does not know")
+    yield CaseSpec("refused_mismatched_pair", _outcome(7, _refusal(7, "RELAY_MAILBOX_FULL", "CAR-070")),
+                   Reason.RELAY_REFUSED, ("CAR-075",), "CAR-070 is not a mailbox-full rule")
+    yield CaseSpec("refusal_malformed", _outcome(7, _refusal(7, "relay mailbox full", "CAR-072")),
+                   Reason.CARRIER_MSG_MALFORMED, ("CAR-073",))

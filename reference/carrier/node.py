@@ -19,7 +19,10 @@ bookkeeping. What the node does:
   all through :mod:`spec.carrier.friends`; received events are put on :attr:`CarrierNode.events`.
 * **Offline delivery**: a message for a friend who cannot be reached is sealed for the friend
   (``nonce || crypto_box``) and stored on the relay; a node pulls its mailbox, opens what its
-  friends sealed, and deletes what it has.
+  friends sealed, and deletes what it has. A store the relay refuses comes back at once as a
+  ``relay_refused`` naming the store, which the sender raises as a typed :class:`~spec.errors.Reject`
+  with the relay's reason (:func:`spec.carrier.relay.store_result`); only a relay that answers
+  nothing leaves the sender to time out.
 
 A packet that breaks a rule is dropped with its reason counted in :attr:`CarrierNode.rejected`;
 a session whose frames fail is closed. The node stays up.
@@ -54,7 +57,7 @@ from spec.carrier import relay as R
 from spec.carrier import routing as T
 from spec.carrier import session as S
 from spec.encoding.cbor import cbor_encode
-from spec.errors import Reason, Reject
+from spec.errors import DecodeError, Reason, Reject
 
 log = logging.getLogger("elastos.carrier")
 
@@ -318,6 +321,8 @@ class CarrierNode:
         self._server: asyncio.base_events.Server | None = None
         self._connecting: dict[bytes, asyncio.Lock] = collections.defaultdict(asyncio.Lock)
         self._relay_lock = asyncio.Lock()
+        self._relay_store_id: int | None = None
+        """The id of the one relay store awaiting its answer (stores are serialized)."""
         self.binding = self._make_binding()
         self._load()
 
@@ -671,6 +676,8 @@ class CarrierNode:
                     self._dispatch(s, kind[8:], packet)  # without "session."
                 except Reject as e:
                     self._reject(e, "packet")
+                    if isinstance(e, DecodeError):
+                        self._undecodable(s, data, e)
             if bulk:
                 self._bulk(s, bulk)
             if error is not None:
@@ -742,13 +749,24 @@ class CarrierNode:
                 self.events.put_nowait({"event": "message", "peer": s.peer, "did": s.did, "data": r, "offline": False})
                 self._write(s, [M.encode_receipt(p["tid"])])
 
+    def _undecodable(self, s: Session, data: bytes, e: DecodeError) -> None:
+        """A plain node answers no packet that does not decode (a relay answers a store it can name)."""
+
     def _dispatch_relay(self, s: Session, kind: str, p: dict[str, Any]) -> None:
-        """A plain node takes only relay_items, and only from its relay."""
-        if kind != "relay_items" or self.cfg.relay is None or s.peer != self.cfg.relay[0]:
+        """A plain node takes only relay_items and relay_refused, and only from its relay."""
+        if self.cfg.relay is None or s.peer != self.cfg.relay[0]:
             return
-        fut = self._pending.get(-1)
-        if fut is not None and not fut.done():
-            fut.set_result(p)
+        if kind == "relay_items":
+            fut = self._pending.get(-1)
+            if fut is not None and not fut.done():
+                fut.set_result(p)
+        elif kind == "relay_refused" and self._relay_store_id is not None:
+            waiting = self._receipts.get((s.peer, RELAY_RECEIPT))
+            try:
+                R.store_result(self._relay_store_id, "relay_refused", p)
+            except Reject as e:  # the refusal of the store awaiting its answer
+                if waiting is not None and not waiting.done():
+                    waiting.set_exception(e)
 
     async def add_friend(self, address: str, hello: str) -> None:
         peer, nospam = I.parse_address(address)
@@ -848,11 +866,20 @@ class CarrierNode:
         s = await self._relay_session()
         self._msgid = (self._msgid + 1) & M.U64
         blob = self._seal_for(peer, {"type": 33, "id": self._msgid, "msg": data})
+        self._msgid = (self._msgid + 1) & M.U64
+        store_id = self._msgid
         fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         async with self._relay_lock:
-            self._receipts[(s.peer, RELAY_RECEIPT)] = fut
-            await self.send_packet(s, {"type": 64, "to": peer, "blob": blob})
-            await asyncio.wait_for(fut, RPC_TIMEOUT * 3)
+            key = (s.peer, RELAY_RECEIPT)
+            self._receipts[key], self._relay_store_id = fut, store_id
+            try:
+                await self.send_packet(s, {"type": 64, "id": store_id, "to": peer, "blob": blob})
+                # the relay's receipt, or its relay_refused raised here as a Reject; silence times out
+                await asyncio.wait_for(fut, RPC_TIMEOUT * 3)
+            finally:
+                self._relay_store_id = None
+                if self._receipts.get(key) is fut:
+                    del self._receipts[key]
 
     async def pull_relay(self) -> int:
         """Fetch the mailbox, deliver what friends sealed, delete what was taken; returns the count."""
@@ -927,12 +954,24 @@ class RelayNode(CarrierNode):
                 R.Item(seq=q, sender=bytes.fromhex(f), stored=t, blob=bytes.fromhex(b)) for q, f, t, b in items)))
             for to, last, items in d["mailboxes"]))
 
+    def _undecodable(self, s: Session, data: bytes, e: DecodeError) -> None:
+        """A store that does not decode but names its id is answered with relay_refused."""
+        try:
+            answer = R.answer_undecodable(bytes(data), e)
+        except Reject:
+            return  # nothing names the store: it gets no answer (it was counted as dropped)
+        self._send(s, answer)
+
     def _dispatch_relay(self, s: Session, kind: str, p: dict[str, Any]) -> None:
         now = self.now()
         if kind == "relay_store":
-            self.store, seq = R.store(self.store, p["to"], s.peer, p["blob"], now)
-            self.save()  # stored durably before the receipt acknowledges it
-            self._write(s, [M.encode_receipt(seq)])
+            self.store, answer = R.answer_store(self.store, s.peer, p, now)
+            if answer["type"] == M.SESSION_CODES["relay_refused"]:  # counted, and answered with its reason
+                self.rejected[answer["reason"]] += 1
+                log.info("relay store %d refused: %s [%s]", p["id"], answer["reason"], answer["rule"])
+            else:
+                self.save()  # stored durably before the receipt acknowledges it
+            self._send(s, answer)
         elif kind == "relay_pull":
             items = R.pull(self.store, s.peer, p["after"], now)
             self._send(s, {"type": 67, "items": [[i.seq, i.sender, i.stored, i.blob] for i in items]})

@@ -11,6 +11,11 @@ Two families share one codec (:func:`decode_message`, :func:`encode_message`):
   ``{"type": code, ...fields}``. Carrier v1's packet type codes are kept where they exist
   (``src/carrier/packet.h``); accept, receipt and the relay packets are new.
 
+A ``relay_store`` carries the sender's request ``id``; a relay that refuses it answers with
+``relay_refused`` naming that ``id``, the refusal's :class:`~spec.errors.Reason` code and its rule
+ID (:mod:`spec.carrier.relay`, [CAR-074]). A code is 1 to 64 bytes of upper-case ASCII letters,
+digits, ``_`` and ``-`` ([CAR-073]); a receiver takes codes it does not know.
+
 Every map is deterministic CBOR ([CBOR-001]..[CBOR-008]) and holds exactly its table's fields:
 required ones always, optional ones at most once, nothing else ([CAR-030]).
 
@@ -37,6 +42,8 @@ DHT node / peer lists     0..8 entries         k (``MAX_ENTRIES_PER_BUCKET``); a
                                                port is its session (TCP) port
 relay blob                40..60000 bytes      spec choice (nonce + tag .. one transport frame)
 relay items               0..64 per response   spec choice
+relay refusal reason      1..64 bytes          spec choice (a :class:`~spec.errors.Reason` code)
+relay refusal rule        1..16 bytes          spec choice (a rule ID such as ``CAR-072``)
 ========================  ===================  =================================================
 """
 
@@ -76,6 +83,9 @@ MAX_FRIEND_REQUEST: Final = 1016
 MAX_INVITE_DATA: Final = 8192
 MAX_BUNDLE: Final = 511
 MAX_REASON: Final = 255
+MAX_CODE: Final = 64
+"""The longest reason code a relay_refused carries (the longest :class:`~spec.errors.Reason` is 32 bytes)."""
+MAX_RULE_ID: Final = 16
 MAX_VALUE: Final = 1024
 K: Final = 8
 RELAY_MIN_BLOB: Final = 40
@@ -115,7 +125,15 @@ R_FRIEND_REQUEST = rule(
     suite="carrier", upstream="Tox TOX_MAX_FRIEND_REQUEST_LENGTH (tox_friend_add)",
 )
 
-# A field kind: ("uint", max) | ("range", lo, hi) | ("bytes", lo, hi) | ("text", lo, hi) | ("nodes", ip size) | ("items",)
+R_CODE = rule(
+    "CAR-073", Reason.CARRIER_MSG_MALFORMED,
+    "A relay_refused's reason and rule are codes: text of upper-case ASCII letters, digits, '_' and '-' "
+    "(1 to 64 and 1 to 16 bytes, CAR-032).",
+    suite="carrier",
+)
+_CODE_CHARS: Final = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")
+
+# A field kind: ("uint", max) | ("range", lo, hi) | ("bytes", lo, hi) | ("text", lo, hi) | ("code", lo, hi) | ("nodes", ip size) | ("items",)
 Kind = tuple[Any, ...]
 ID: Final = ("bytes", 32, 32)
 SIG: Final = ("bytes", 64, 64)
@@ -161,10 +179,13 @@ SESSION_TYPES: Final[dict[int, tuple[str, Schema]]] = {
     36: ("bulk", {"tid": (("uint", U64), True), "total": (("range", 1, MAX_BULK), True),
                   "data": (("bytes", 1, MAX_BULK_CHUNK), True)}),
     37: ("receipt", {"id": (("uint", U64), True)}),
-    64: ("relay_store", {"to": (ID, True), "blob": (("bytes", RELAY_MIN_BLOB, RELAY_MAX_BLOB), True)}),
+    64: ("relay_store", {"id": (("uint", U64), True), "to": (ID, True),
+                         "blob": (("bytes", RELAY_MIN_BLOB, RELAY_MAX_BLOB), True)}),
     65: ("relay_pull", {"after": (("uint", U64), True)}),
     66: ("relay_delete", {"until": (("uint", U64), True)}),
     67: ("relay_items", {"items": (("items",), True)}),
+    68: ("relay_refused", {"id": (("uint", U64), True), "reason": (("code", 1, MAX_CODE), True),
+                           "rule": (("code", 1, MAX_RULE_ID), True)}),
 }
 SESSION_CODES: Final = {name: code for code, (name, _) in SESSION_TYPES.items()}
 _SESSION_SHAPES: Final = {
@@ -197,7 +218,7 @@ def _check_field(name: str, kind: Kind, v: Any) -> None:
         if not kind[1] <= len(v) <= kind[2]:
             # [CAR-032] every field within its bound
             raise DecodeError(Reason.CARRIER_MSG_TOO_LARGE, "CAR-032", f"{name}: {len(v)} bytes outside [{kind[1]}, {kind[2]}]")
-    elif tag == "text":
+    elif tag in ("text", "code"):
         if not isinstance(v, str):
             # [CAR-030] exactly the fields of the type, each of its CBOR type
             raise DecodeError(Reason.CARRIER_MSG_MALFORMED, "CAR-030", f"{name}: not a text string")
@@ -205,6 +226,9 @@ def _check_field(name: str, kind: Kind, v: Any) -> None:
         if not kind[1] <= size <= kind[2]:
             # [CAR-032] every field within its bound
             raise DecodeError(Reason.CARRIER_MSG_TOO_LARGE, "CAR-032", f"{name}: {size} bytes outside [{kind[1]}, {kind[2]}]")
+        # [CAR-073] a code is upper-case ASCII letters, digits, '_' and '-'
+        if tag == "code" and not _CODE_CHARS.issuperset(v):
+            raise DecodeError(Reason.CARRIER_MSG_MALFORMED, "CAR-073", f"{name}: {v!r} is not a code")
     else:
         rows = {"nodes": (ID, ("bytes", kind[-1], kind[-1]), ("uint", U16)),
                 "items": (("uint", U64), ID, ("uint", U64), ("bytes", RELAY_MIN_BLOB, RELAY_MAX_BLOB))}[tag]
