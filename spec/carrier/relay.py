@@ -180,10 +180,12 @@ def answer_undecodable(data: bytes, error: DecodeError) -> dict[str, Any]:
         value = cbor_decode(data)
     except DecodeError:
         value = None
-    sid = value.get("id") if isinstance(value, dict) and value.get("type") == _TYPE_STORE else None
+    if not (isinstance(value, dict) and value.get("type") == _TYPE_STORE):
+        raise error  # not a store packet: its own decoding error, and no answer
+    sid = value.get("id")
     # [CAR-074] a store packet whose id cannot be read gets no answer
     if type(sid) is not int or not 0 <= sid <= U64:
-        raise error
+        raise Reject(Reason.CARRIER_MSG_MALFORMED, "CAR-074", f"a store without a readable id ({error})") from error
     return refused(sid, error)
 
 
