@@ -305,3 +305,18 @@ int main(int argc, char **argv) {
     free(out.p);
     return 0;
 }
+
+/* a list of hex strings, every item hex-decoded (Input.hex_list) */
+int in_hex_list(arena *a, const jv *in, const char *key, uint8_t ***items, size_t **lens, size_t *n) {
+    const jv *v = json_get(in, key);
+    if (!v || v->type != J_ARR) return EC_MALFORMED_INPUT;
+    *items = arena_alloc(a, (v->n + 1) * sizeof **items);
+    *lens = arena_alloc(a, (v->n + 1) * sizeof **lens);
+    if (!*items || !*lens) return EC_INTERNAL_ERROR;
+    for (size_t i = 0; i < v->n; i++) {
+        if (v->items[i].type != J_STR) return EC_MALFORMED_INPUT;
+        TRY(hex_decode(a, v->items[i].s, v->items[i].n, &(*items)[i], &(*lens)[i]));
+    }
+    *n = v->n;
+    return EC_OK;
+}

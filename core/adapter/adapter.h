@@ -37,6 +37,7 @@ typedef struct {
 int in_shape(const jv *in, const char *const *req, const char *const *opt);
 int in_hex(arena *a, const jv *in, const char *key, uint8_t **out, size_t *len);
 int hex_decode(arena *a, const char *s, size_t n, uint8_t **out, size_t *len);
+int in_hex_list(arena *a, const jv *in, const char *key, uint8_t ***items, size_t **lens, size_t *n);
 int in_text(const jv *in, const char *key, const char **s, size_t *n);
 int in_small_int(const jv *in, const char *key, long long lo, long long hi, long long *out);
 int in_big_int(const jv *in, const char *key, bigint *out);

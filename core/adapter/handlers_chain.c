@@ -20,20 +20,6 @@ static int u32(const jv *in, const char *key, uint32_t *out) {
     return EC_OK;
 }
 
-/* a list of hex strings (Input.hex_list) */
-static int hex_list(arena *a, const jv *in, const char *key, uint8_t ***items, size_t **lens, size_t *n) {
-    const jv *v = json_get(in, key);
-    if (!v || v->type != J_ARR) return EC_MALFORMED_INPUT;
-    *items = arena_alloc(a, (v->n + 1) * sizeof **items);
-    *lens = arena_alloc(a, (v->n + 1) * sizeof **lens);
-    if (!*items || !*lens) return EC_INTERNAL_ERROR;
-    for (size_t i = 0; i < v->n; i++) {
-        if (v->items[i].type != J_STR) return EC_MALFORMED_INPUT;
-        TRY(hex_decode(a, v->items[i].s, v->items[i].n, &(*items)[i], &(*lens)[i]));
-    }
-    *n = v->n;
-    return EC_OK;
-}
 
 /* 32-byte hashes concatenated; [ENC-006] every leaf, node and branch entry is exactly 32 bytes */
 static int hashes32(arena *a, uint8_t **items, size_t *lens, size_t n, uint8_t **flat) {
@@ -62,16 +48,7 @@ static int network(const jv *in, const ec_network_entry **out) {
 static int limited(const jv *in, ec_chain_params *p) {
     const ec_network_entry *net;
     TRY(network(in, &net));
-    memset(p, 0, sizeof *p);
-    memcpy(p->pow_limit, net->pow_limit, 32);
-    p->max_tx_per_block = net->max_tx_per_block;
-    p->max_block_context_size = net->max_block_context_size;
-    p->max_block_header_size = net->max_block_header_size;
-    p->max_time_offset = net->max_time_offset;
-    p->check_address_height = EC_CHECK_ADDRESS_HEIGHT;
-    memcpy(p->ela_asset_id, EC_ELA_ASSET_ID, 32);
-    memcpy(p->cr_assets_address, EC_CR_ASSETS_ADDRESS, 21);
-    memcpy(p->cr_expenses_address, EC_CR_EXPENSES_ADDRESS, 21);
+    ec_chain_params_of((int)(net - EC_NETWORKS), p);
     const jv *lim = json_get(in, "limits");
     if (!lim) return EC_OK;
     static const char *const none[] = {NULL};
@@ -111,7 +88,7 @@ static int h_merkle_root(arena *a, const jv *in, ec_buf *out) {
     uint8_t **items, *flat, root[32];
     size_t *lens, n;
     SHAPE(in, "hashes");
-    TRY(hex_list(a, in, "hashes", &items, &lens, &n));
+    TRY(in_hex_list(a, in, "hashes", &items, &lens, &n));
     /* [MRK-001] comes before the size check of the hashes, as in the spec */
     if (n == 0) return EC_MERKLE_EMPTY;
     TRY(hashes32(a, items, lens, n, &flat));
@@ -125,7 +102,7 @@ static int h_merkle_branch(arena *a, const jv *in, ec_buf *out) {
     size_t *lens, n, bn;
     uint32_t index;
     SHAPE(in, "hashes", "index");
-    TRY(hex_list(a, in, "hashes", &items, &lens, &n));
+    TRY(in_hex_list(a, in, "hashes", &items, &lens, &n));
     TRY(u32(in, "index", &index));
     /* [MRK-002] a branch is made only for a leaf the tree holds (before the size check) */
     if (index >= n) return EC_MERKLE_INDEX_OUT_OF_RANGE;
@@ -141,7 +118,7 @@ static int h_merkle_branch_root(arena *a, const jv *in, ec_buf *out) {
     uint32_t index;
     SHAPE(in, "leaf", "branch", "index");
     TRY(in_hex(a, in, "leaf", &leaf, &leaf_n));
-    TRY(hex_list(a, in, "branch", &items, &lens, &n));
+    TRY(in_hex_list(a, in, "branch", &items, &lens, &n));
     TRY(u32(in, "index", &index));
     /* [ENC-006] the leaf, then every branch entry, is exactly 32 bytes */
     if (leaf_n != 32) return EC_WRONG_LENGTH;
@@ -825,7 +802,7 @@ static int h_reward(arena *a, const jv *in, ec_buf *out) {
 static int hash_list(arena *a, const jv *in, const char *key, uint8_t **flat, size_t *n) {
     uint8_t **items;
     size_t *lens;
-    TRY(hex_list(a, in, key, &items, &lens, n));
+    TRY(in_hex_list(a, in, key, &items, &lens, n));
     return hashes32(a, items, lens, *n, flat);
 }
 

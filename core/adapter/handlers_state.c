@@ -36,20 +36,6 @@ static int fixed(arena *a, const jv *in, const char *key, size_t n, uint8_t **ou
     return EC_OK;
 }
 
-/* Input.hex_list: every item hex-decoded */
-static int hex_items(arena *a, const jv *in, const char *key, uint8_t ***items, size_t **lens, size_t *n) {
-    const jv *v = json_get(in, key);
-    if (!v || v->type != J_ARR) return EC_MALFORMED_INPUT;
-    *items = arena_alloc(a, (v->n + 1) * sizeof **items);
-    *lens = arena_alloc(a, (v->n + 1) * sizeof **lens);
-    if (!*items || !*lens) return EC_INTERNAL_ERROR;
-    for (size_t i = 0; i < v->n; i++) {
-        if (v->items[i].type != J_STR) return EC_MALFORMED_INPUT;
-        TRY(hex_decode(a, v->items[i].s, v->items[i].n, &(*items)[i], &(*lens)[i]));
-    }
-    *n = v->n;
-    return EC_OK;
-}
 
 static void out_state(ec_buf *out, const ec_chain_state *s) {
     char *work = NULL;
@@ -156,7 +142,7 @@ int h_tx_context(arena *a, const jv *in, ec_buf *out) {
     if (rc == EC_OK) rc = state_network(in, &network);
     if (rc == EC_OK) v.network = network;
     if (rc == EC_OK && json_get(in, "arbiters")) {
-        rc = hex_items(a, in, "arbiters", &items, &lens, &count);
+        rc = in_hex_list(a, in, "arbiters", &items, &lens, &count);
         ec_arbiter *arbs = rc == EC_OK ? arena_alloc(a, (count + 1) * sizeof *arbs) : NULL;
         if (rc == EC_OK && !arbs) rc = EC_INTERNAL_ERROR;
         for (size_t i = 0; rc == EC_OK && i < count; i++) arbs[i] = (ec_arbiter){items[i], lens[i]};
@@ -201,7 +187,7 @@ int h_block_apply(arena *a, const jv *in, ec_buf *out) {
     TRY(state_network(in, &network));
     TRY(u32_field(in, "now", &now));
     TRY(ec_state_genesis(network, &s));
-    rc = hex_items(a, in, "pre", &items, &lens, &count);
+    rc = in_hex_list(a, in, "pre", &items, &lens, &count);
     for (size_t i = 0; rc == EC_OK && i < count; i++) {
         /* a pre block that does not decode or apply makes the input malformed */
         if (ec_block_decode(items[i], lens[i], &b) != EC_OK) {
@@ -250,7 +236,7 @@ int h_fork_choice(arena *a, const jv *in, ec_buf *out) {
     SHAPE(in, "network", "blocks", "now");
     TRY(state_network(in, &network));
     TRY(u32_field(in, "now", &now));
-    TRY(hex_items(a, in, "blocks", &items, &lens, &count));
+    TRY(in_hex_list(a, in, "blocks", &items, &lens, &count));
     ec_block *blocks = calloc(count + 1, sizeof *blocks);
     if (!blocks) return EC_INTERNAL_ERROR;
     for (; rc == EC_OK && decoded < count; decoded++) {

@@ -246,6 +246,8 @@ int ec_next_required_bits(const ec_retarget *p, uint32_t prev_height, uint32_t p
                           int has_first, uint32_t first_timestamp, uint32_t *out);
 int ec_tx_sanity(const ec_tx *tx, uint32_t height, const ec_chain_params *params);
 int ec_block_sanity(const ec_block *b, const ec_chain_params *params, int64_t now);
+/* the consensus parameters of network `network` (an index of EC_NETWORKS), as the state and the adapter use them */
+void ec_chain_params_of(int network, ec_chain_params *p);
 /* the program rules of spec.chain.validation.check_signatures; refs: one 21-byte program hash per input */
 int ec_check_signatures(const ec_tx *tx, const uint8_t *ref_program_hashes, size_t n_refs);
 

@@ -39,7 +39,7 @@ int64_t ec_block_reward(int network, uint32_t height) {
     return (int64_t)ldexp((double)EC_NEW_INFLATION_PER_YEAR / (double)EC_BLOCKS_PER_YEAR, -(int)(factor - 1));
 }
 
-static void chain_params(int network, ec_chain_params *p) {
+void ec_chain_params_of(int network, ec_chain_params *p) {
     const ec_network_entry *net = &EC_NETWORKS[network];
     memset(p, 0, sizeof *p);
     memcpy(p->pow_limit, net->pow_limit, 32);
@@ -944,7 +944,7 @@ static int apply_checks(const ec_chain_state *s, const ec_block *b, int64_t now)
     if (s->n_headers == 0) return EC_INTERNAL_ERROR;
     /* [ST-001] the block extends the state's tip */
     if (memcmp(b->header.previous, s->headers[s->n_headers - 1].hash, 32) != 0) return EC_BLOCK_UNKNOWN_PARENT;
-    chain_params(s->network, &p);
+    ec_chain_params_of(s->network, &p);
     TRY(ec_block_sanity(b, &p, now));
     return ec_block_context(b, s);
 }
