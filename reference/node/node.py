@@ -36,6 +36,7 @@ from spec.chain.validation import check_block_context, expected_bits, median_tim
 from spec.errors import Reason, Reject
 from reference.core import resolve_backend, use_backend, use_verdicts
 from reference.parallel import POOL_CHUNK, ParallelChecker
+from reference.node.choice import StoreChoice
 from reference.node.store import Store
 
 
@@ -60,7 +61,7 @@ class Mempool:
         return {(i.previous.txid, i.previous.index) for tx, _ in self.txs.values() for i in tx.inputs}
 
 
-class Node:
+class Node(StoreChoice):
     """A main-chain node over one store. Thread-safe: every public method holds the node's lock."""
 
     def __init__(
@@ -140,48 +141,6 @@ class Node:
             for fn in list(self.listeners):
                 fn("block", new_best, source)
         return outcome
-
-    def _add(self, block: Block, recovering: bool = False) -> dict[bytes, str]:
-        store = self.store
-        h = block.hash()
-        if not recovering and (store.has_block(h) or store.has_orphan(h) or h in self.invalid):
-            return {h: "duplicate"}
-        outcome: dict[bytes, str] = {}
-        pending = [block]
-        while pending:
-            b = pending.pop()
-            bh = b.hash()
-            parent = b.header.previous
-            if parent in self.invalid:
-                reason = self.invalid[parent]
-                self._mark_invalid(bh, reason if reason.startswith("descends")
-                                   else f"descends from invalid {parent[::-1].hex()}")
-                outcome[bh] = self.invalid[bh]
-            elif not store.has_block(parent):
-                with store.transaction():
-                    store.put_orphan(b)
-                outcome[bh] = "orphan"
-                continue
-            else:
-                try:
-                    self._connect_or_side(b)
-                except Reject as e:
-                    self._mark_invalid(bh, e.reason.value)
-                    outcome[bh] = e.reason.value
-                else:
-                    outcome[bh] = "valid"
-            if outcome[bh] != "valid" and store.has_orphan(bh):
-                with store.transaction():
-                    store.delete_orphan(bh)
-            # a decided orphan leaves the orphan table in the same transaction that stores it (valid) or
-            # just after (invalid): a kill in between leaves it waiting, never lost
-            pending.extend(store.orphans_of(bh))
-        return outcome
-
-    def _mark_invalid(self, block_hash: bytes, reason: str) -> None:
-        self.invalid[block_hash] = reason
-        with self.store.transaction():
-            self.store.put_invalid(block_hash, reason)
 
     def _connect_or_side(self, b: Block) -> None:
         store = self.store

@@ -53,6 +53,7 @@ from spec.sidechain.tx import SideTransaction, SideTxType
 from spec.sidechain.validation import BlockOverlay, MainView, SideEffects, check_side_block, check_side_tx
 
 from reference.idchain.service import IdChainService
+from reference.node.choice import StoreChoice
 from reference.node.rpc import RpcClient, RpcError, display
 from reference.sidechain.store import SideStore, SideStoreError, decode_outputs, encode_outputs
 
@@ -100,7 +101,7 @@ class _KeepSide(Exception):
     """Internal: roll the trial reorganisation back; the block stays on a side branch."""
 
 
-class SideNode:
+class SideNode(StoreChoice):
     """One ID-sidechain node over a data folder. Thread-safe: every public method holds the lock."""
 
     def __init__(self, datadir: str | Path, main: MainView, params: SP.SidechainParams,
@@ -292,51 +293,18 @@ class SideNode:
                 return "orphan"
             return "invalid" if block_hash in self.invalid else None
 
-    def _add(self, block: SideBlock, recovering: bool = False) -> dict[bytes, str]:
-        """:func:`spec.chain.state.choose` step by step over the store (same order of decisions)."""
-        store = self.store
-        h = block.hash()
-        if not recovering and store.has_block(h):
-            return {h: "duplicate"}
-        outcome: dict[bytes, str] = {}
-        pending = [block]
-        while pending:
-            b = pending.pop()
-            bh = b.hash()
-            parent = b.header.previous
-            if parent in self.invalid:
-                reason = self.invalid[parent]
-                self._mark_invalid(bh, reason if reason.startswith("descends")
-                                   else f"descends from invalid {parent[::-1].hex()}")
-                outcome[bh] = self.invalid[bh]
-            elif not store.is_known(parent):
-                with store.transaction():
-                    store.put_orphan(b)
-                outcome[bh] = "orphan"
-                continue
-            else:
-                try:
-                    self._connect_or_side(b)
-                except Reject as e:
-                    if e.rule not in MAIN_VIEW_RULES:
-                        self._mark_invalid(bh, e.reason.value)
-                    outcome[bh] = e.reason.value
-                    if bh == h:
-                        self._own_reject = e
-                else:
-                    outcome[bh] = "valid"
-            if outcome[bh] != "valid" and store.has_orphan(bh):
-                with store.transaction():
-                    store.delete_orphan(bh)
-            # a decided orphan leaves the orphan table in the transaction that stores it (valid) or just
-            # after (invalid): a kill in between leaves it waiting, never lost
-            pending.extend(store.orphans_of(bh))
-        return outcome
+    def _is_known(self, block_hash: bytes) -> bool:
+        return bool(self.store.has_block(block_hash))
 
-    def _mark_invalid(self, block_hash: bytes, reason: str) -> None:
-        self.invalid[block_hash] = reason
-        with self.store.transaction():
-            self.store.put_invalid(block_hash, reason)
+    def _parent_ready(self, parent: bytes) -> bool:
+        return bool(self.store.is_known(parent))
+
+    def _remembers(self, e: Reject) -> bool:
+        return e.rule not in MAIN_VIEW_RULES
+
+    def _rejected(self, block_hash: bytes, e: Reject, submitted: bool) -> None:
+        if submitted:
+            self._own_reject = e
 
     def _connect_or_side(self, b: SideBlock) -> None:
         store = self.store

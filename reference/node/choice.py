@@ -1,0 +1,96 @@
+"""The decisions of :func:`spec.chain.state.choose`, step by step over a node's store.
+
+The main-chain node and the sidechain node keep their block trees in SQLite stores, not in the spec's
+in-memory :class:`~spec.chain.state.Choice`, but they decide about a block exactly as ``choose`` does, in
+the same order, so that they end on the same tip in every case: a block whose parent is invalid is
+invalid (and says which ancestor was), a block whose parent is unknown waits as an orphan, any other
+block is validated on its parent's chain, and then the orphans waiting for it are decided in turn. This
+loop is written once, here; a node supplies its store and what differs between the chains:
+
+* :meth:`_connect_or_side` validates a block on its parent's chain and stores it (tip or side branch),
+  raising the spec's :class:`~spec.errors.Reject`;
+* :meth:`_is_known` says whether a block hash is already decided (a duplicate);
+* :meth:`_parent_ready` says whether a parent is a stored, valid block one can build on;
+* :meth:`_remembers` says whether a rejection makes the block invalid for good (the sidechain does not
+  remember rejections that depend only on today's main-chain view);
+* :meth:`_rejected` is told of every rejection.
+
+A decided orphan leaves the orphan table in the transaction that stores it (valid) or just after
+(invalid): a kill in between leaves it waiting, never lost.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from spec.errors import Reject
+
+
+class StoreChoice:
+    """The fork-choice loop of a node over its store (``self.store``, ``self.invalid``)."""
+
+    store: Any
+    invalid: dict[bytes, str]
+
+    def _is_known(self, block_hash: bytes) -> bool:
+        return bool(self.store.has_block(block_hash) or self.store.has_orphan(block_hash)
+                    or block_hash in self.invalid)
+
+    def _parent_ready(self, parent: bytes) -> bool:
+        return bool(self.store.has_block(parent))
+
+    def _remembers(self, e: Reject) -> bool:
+        return True
+
+    def _rejected(self, block_hash: bytes, e: Reject, submitted: bool) -> None:
+        """Called for each rejection; ``submitted`` when the block is the one given to :meth:`_add`."""
+
+    def _connect_or_side(self, b: Any) -> None:  # pragma: no cover - every node defines it
+        raise TypeError(f"{type(self).__name__} must define _connect_or_side")
+
+    def _add(self, block: Any, recovering: bool = False) -> dict[bytes, str]:
+        """Add one block and every orphan it lets through; returns each decided block's outcome
+        (``valid``, ``orphan``, ``duplicate``, or the reason it was refused)."""
+        store = self.store
+        h = block.hash()
+        if not recovering and self._is_known(h):
+            return {h: "duplicate"}
+        outcome: dict[bytes, str] = {}
+        pending = [block]
+        while pending:
+            b = pending.pop()
+            bh = b.hash()
+            parent = b.header.previous
+            if parent in self.invalid:
+                reason = self.invalid[parent]
+                self._mark_invalid(bh, reason if reason.startswith("descends")
+                                   else f"descends from invalid {parent[::-1].hex()}")
+                outcome[bh] = self.invalid[bh]
+            elif not self._parent_ready(parent):
+                with store.transaction():
+                    store.put_orphan(b)
+                outcome[bh] = "orphan"
+                continue
+            else:
+                try:
+                    self._connect_or_side(b)
+                except Reject as e:
+                    if self._remembers(e):
+                        self._mark_invalid(bh, e.reason.value)
+                    outcome[bh] = e.reason.value
+                    self._rejected(bh, e, bh == h)
+                else:
+                    outcome[bh] = "valid"
+            if outcome[bh] != "valid" and store.has_orphan(bh):
+                with store.transaction():
+                    store.delete_orphan(bh)
+            pending.extend(store.orphans_of(bh))
+        return outcome
+
+    def _mark_invalid(self, block_hash: bytes, reason: str) -> None:
+        self.invalid[block_hash] = reason
+        with self.store.transaction():
+            self.store.put_invalid(block_hash, reason)
+
+
+__all__ = ["StoreChoice"]
