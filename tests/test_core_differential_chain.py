@@ -308,14 +308,7 @@ def test_fork_choice(d: st.DataObject) -> None:
         tree = S.new_tree(INSTANT)
         for b in order:
             tree, _ = S.add_block(tree, b, NOW)
-        statuses, reasons, seen = [], [], set()
-        for b in order:
-            h = b.hash()
-            st_ = tree.status(h)
-            statuses.append("duplicate" if h in seen else st_)
-            seen.add(h)
-            r = tree.invalid.get(h, "") if st_ == "invalid" else None
-            reasons.append(None if r is None else r if not r.startswith("descends") else "descends_from_invalid")
+        statuses, reasons = _spec_outcomes(tree, order)
         tip = tree.tip_state
         return tip.tip().hash, tip.height, tip.work, statuses, reasons
 
@@ -365,14 +358,7 @@ def test_fork_choice_with_spends(d: st.DataObject) -> None:
         tree = _base_tree()
         for b in order:
             tree, _ = S.add_block(tree, b, NOW)
-        statuses, reasons, seen = [], [], set()
-        for b in order:
-            h = b.hash()
-            st_ = tree.status(h)
-            statuses.append("duplicate" if h in seen else st_)
-            seen.add(h)
-            r = tree.invalid.get(h, "") if st_ == "invalid" else None
-            reasons.append(None if r is None else r if not r.startswith("descends") else "descends_from_invalid")
+        statuses, reasons = _spec_outcomes(tree, order)
         s = tree.tip_state
         return (s.tip().hash, s.height, s.work, statuses, reasons, _spec_summary(s)[3])
 
@@ -667,3 +653,19 @@ def test_merkle_binding_refuses_a_hash_of_another_length(hashes: list[bytes]) ->
         assert e.reason is Reason.WRONG_LENGTH
     else:
         raise AssertionError(f"accepted hashes of lengths {[len(h) for h in hashes]}")
+
+
+def _spec_outcomes(tree: Any, order: list[Any]) -> tuple[list[Any], list[Any]]:
+    """Each submitted block's status in the spec's final tree (``duplicate`` when seen before) and its
+    invalid reason, in the adapter's terms (``descends_from_invalid`` for any descendant)."""
+    statuses: list[Any] = []
+    reasons: list[Any] = []
+    seen: set[bytes] = set()
+    for b in order:
+        h = b.hash()
+        st_ = tree.status(h)
+        statuses.append("duplicate" if h in seen else st_)
+        seen.add(h)
+        r = tree.invalid.get(h, "") if st_ == "invalid" else None
+        reasons.append(None if r is None else r if not r.startswith("descends") else "descends_from_invalid")
+    return statuses, reasons
