@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -19,6 +20,22 @@ def expect_reject(fn: Callable[..., Any], *args: Any, reason: Reason, rule: str,
     if decode:
         assert isinstance(info.value, DecodeError), f"expected a DecodeError, got {type(info.value).__name__}"
     return info.value
+
+
+def wait_for(what: str, cond: Callable[[], Any], timeout: float = 60.0, interval: float = 0.05,
+             tolerate: tuple[type[BaseException], ...] = ()) -> Any:
+    """Poll ``cond`` until it returns something true (returned), treating the ``tolerate`` exceptions as not
+    yet; an AssertionError naming ``what`` after ``timeout`` seconds."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        try:
+            v = cond()
+        except tolerate:
+            v = None
+        if v:
+            return v
+        time.sleep(interval)
+    raise AssertionError(f"timed out waiting for {what}")
 
 
 def require_core() -> object:

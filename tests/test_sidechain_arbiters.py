@@ -7,6 +7,7 @@ live arbiters refuse to sign forged payments, each with its reason."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -14,10 +15,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -37,6 +35,7 @@ from spec.sidechain.tx import SideTransaction, SideTxType
 from reference.node.rpc import RpcClient, RpcError, from_display
 from reference.sidechain.arbiter import _sela
 from reference.sidechain.devnet import FUNDING, SideDevnet
+from helpers import wait_for
 
 N = 4
 M = N * 2 // 3 + 1
@@ -49,17 +48,7 @@ def _addr(key: bytes) -> tuple[bytes, str]:
     return ph, address_from_program_hash(Uint168(data=ph))
 
 
-def _wait(what: str, cond: Callable[[], Any], timeout: float = 120.0) -> Any:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        try:
-            v = cond()
-        except (RpcError, OSError):
-            v = None
-        if v:
-            return v
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
+_wait = functools.partial(wait_for, timeout=120.0, interval=0.2, tolerate=(RpcError, OSError))
 
 
 class Cluster:

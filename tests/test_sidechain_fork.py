@@ -13,7 +13,6 @@ import random
 import shutil
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +37,7 @@ from reference.sidechain.arbiter import pending_withdrawal
 from reference.sidechain.node import SideNode
 from reference.sidechain.peer import SideP2P
 from reference.sidechain.rpc import SideRpcServer
+from helpers import wait_for
 
 PARAMS = SP.id_network("instant")
 
@@ -280,14 +280,7 @@ NodeMatchesSpec.TestCase.settings = settings(max_examples=100, stateful_step_cou
 test_node_matches_the_spec = NodeMatchesSpec.TestCase
 
 
-def _wait(what: str, cond: Callable[[], Any], timeout: float = 60.0) -> Any:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        v = cond()
-        if v:
-            return v
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
+_wait = wait_for
 
 
 def test_two_nodes_that_saw_different_branches_converge_on_the_most_work(tmp_path: Path) -> None:

@@ -5,8 +5,6 @@ and its reason, and changes nothing."""
 from __future__ import annotations
 
 import hashlib
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -25,16 +23,10 @@ from spec.sidechain.tx import SideTransaction, SideTxType
 from reference.sidechain.devnet import FUNDING, NOW, SIDE_PARAMS, SideDevnet
 from reference.sidechain.node import RpcMainView, SideNode
 from reference.sidechain.peer import SideP2P, side_network
+from helpers import wait_for
 
 
-def _wait(what: str, cond: Callable[[], Any], timeout: float = 60.0) -> Any:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        v = cond()
-        if v:
-            return v
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
+_wait = wait_for
 
 
 @pytest.fixture()

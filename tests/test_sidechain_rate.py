@@ -8,6 +8,7 @@ and the X address keeps covering the sidechain's supply over the rate within the
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import io
 import json
@@ -15,11 +16,8 @@ import math
 import sqlite3
 import subprocess
 import sys
-import time
-from collections.abc import Callable
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -44,6 +42,7 @@ from reference.sidechain.arbiterd import ArbiterDaemon
 from reference.sidechain.devnet import FUNDING, SIDE_PARAMS, SideDevnet
 from reference.sidechain.node import RpcMainView, SideNode
 from reference.sidechain.store import SideStoreError
+from helpers import wait_for
 
 MINER = address_from_program_hash(Uint168(data=FUNDING))
 FEE = SIDE_PARAMS.min_cross_chain_tx_fee
@@ -169,17 +168,7 @@ def _start(args: list[str], log: Path) -> tuple[subprocess.Popen, dict[str, str]
     return proc, dict(kv.split("=", 1) for kv in line.split()[1:])
 
 
-def _wait(what: str, cond: Callable[[], Any], timeout: float = 120.0) -> Any:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        try:
-            v = cond()
-        except (RpcError, OSError):
-            v = None
-        if v:
-            return v
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
+_wait = functools.partial(wait_for, timeout=120.0, interval=0.2, tolerate=(RpcError, OSError))
 
 
 def _supply(side_db: Path) -> int:
