@@ -83,7 +83,7 @@ def test_bulk_messages_both_ways_at_once_and_messages_between_them() -> None:
     """Two friends send each other a 5 MiB bulk message at the same time, with 1 KiB messages in
     between: both connections are flow-controlled in both directions (answers are written without
     waiting, a sender waits above the high-water mark), and everything arrives whole, once."""
-    from test_carrier_node import NOW, Dids, config, next_event
+    from test_carrier_node import NOW, Dids, befriend, config
 
     async def go() -> None:
         dids = Dids()
@@ -93,13 +93,8 @@ def test_bulk_messages_both_ways_at_once_and_messages_between_them() -> None:
         bob = CarrierNode(config("bob"), dids, lambda: NOW)
         await alice.start()
         await bob.start()
-        alice.peers[bob.node_id] = ("127.0.0.1", bob.tcp_port)
-        bob.peers[alice.node_id] = ("127.0.0.1", alice.tcp_port)
         try:
-            await alice.add_friend(bob.address, "hi")
-            await next_event(bob, "friend_request")
-            await bob.accept_friend(alice.node_id)
-            await next_event(alice, "friend_added")
+            await befriend(alice, bob)
             big_a, big_b = bytes(range(256)) * 20480, bytes(range(255, -1, -1)) * 20480  # 5 MiB each
             sent = await asyncio.wait_for(asyncio.gather(
                 alice.send_message(bob.node_id, big_a), bob.send_message(alice.node_id, big_b),

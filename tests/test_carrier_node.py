@@ -49,6 +49,16 @@ async def next_event(node: CarrierNode, kind: str, timeout: float = 10.0) -> dic
             return ev
 
 
+async def befriend(alice: CarrierNode, bob: CarrierNode) -> None:
+    """Two started nodes learn each other's session address; alice asks, bob accepts, both see it."""
+    alice.peers[bob.node_id] = ("127.0.0.1", bob.tcp_port)
+    bob.peers[alice.node_id] = ("127.0.0.1", alice.tcp_port)
+    await alice.add_friend(bob.address, "hi")
+    await next_event(bob, "friend_request")
+    await bob.accept_friend(alice.node_id)
+    await next_event(alice, "friend_added")
+
+
 async def proxy(target: tuple[str, int], record: list[bytes]) -> asyncio.base_events.Server:
     async def pipe(r: asyncio.StreamReader, w: asyncio.StreamWriter) -> None:
         try:
@@ -247,13 +257,8 @@ async def killed_mid_bulk() -> None:
     bob = StallingNode(config("bob"), dids, lambda: NOW)
     await alice.start()
     await bob.start()
-    alice.peers[bob.node_id] = ("127.0.0.1", bob.tcp_port)
-    bob.peers[alice.node_id] = ("127.0.0.1", alice.tcp_port)
     try:
-        await alice.add_friend(bob.address, "hi")
-        await next_event(bob, "friend_request")
-        await bob.accept_friend(alice.node_id)
-        await next_event(alice, "friend_added")
+        await befriend(alice, bob)
         big = hashlib.sha256(b"big").digest() * (4 * 1024 * 1024 // 32)
         sending = asyncio.ensure_future(alice.send_message(bob.node_id, big, timeout=20))
         while not bob.bulk.transfers:  # bob has some of the chunks (and stopped reading)
