@@ -508,9 +508,18 @@ def fork_choice(network: str, blocks: list[bytes], now: int, with_utxos: bool = 
     t = ffi.new("ec_block_tree *")
     _check(lib.ec_tree_init(t, state_network_index(network)), "block tree")
     try:
-        for b in decoded:
-            if int(lib.ec_tree_add(t, b, now)) < 0:
+        index = {int(ffi.cast("uintptr_t", b)): i for i, b in enumerate(decoded)}
+        refused: dict[int, str] = {}   # input -> the reason it was refused without being remembered
+        duplicate: set[int] = set()    # inputs whose hash an earlier input made known (the genesis is known first)
+        genesis = bytes(t.nodes[0].hash)
+        for i, b in enumerate(decoded):
+            r = int(lib.ec_tree_add(t, b, now))
+            if r < 0:
                 raise RuntimeError("the C core reported an internal error")
+            if r == 1 and bytes(b.header.hash) != genesis:
+                duplicate.add(i)
+            for k in range(t.n_refused):
+                refused[index[int(ffi.cast("uintptr_t", t.refused[k].block))]] = reason(t.refused[k].reason).value
             if steps is not None:
                 steps.append(int(t.steps))
             if state_ops is not None:
@@ -522,14 +531,18 @@ def fork_choice(network: str, blocks: list[bytes], now: int, with_utxos: bool = 
         if state_ops is not None:
             state_ops.append(int(s.ops))
         tip = s.headers[s.n_headers - 1]
-        statuses, reasons, seen = [], [], set()
-        for b in decoded:
-            h = bytes(b.header.hash)
-            node = lib.ec_tree_find(t, b.header.hash)
-            st = "tip" if h == bytes(best.hash) else {1: "valid", 2: "orphan", 3: "invalid"}[node.status]
-            statuses.append("duplicate" if h in seen else st)
-            seen.add(h)
-            reasons.append(None if st != "invalid" else
+        statuses, reasons = [], []
+        for i, b in enumerate(decoded):
+            if i in duplicate:
+                st = "duplicate"
+            elif i in refused:
+                st = "refused"
+            else:
+                node = lib.ec_tree_find(t, b.header.hash)
+                st = "tip" if bytes(b.header.hash) == bytes(best.hash) else \
+                    {1: "valid", 2: "orphan", 3: "invalid"}[node.status]
+            statuses.append(st)
+            reasons.append(refused[i] if st == "refused" else None if st != "invalid" else
                            "descends_from_invalid" if node.reason == -2 else reason(node.reason).value)
         out = (bytes(tip.hash), tip.height, int.from_bytes(bytes(s.work), "big"), statuses, reasons)
         if with_utxos:  # sorted by (txid, index) for the answer: the state's own order is its hash index's

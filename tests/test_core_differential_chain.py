@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from spec.chain import builder, p2p
 from spec.chain import state as S
 from spec.chain.params import INSTANT, genesis_block
+from spec.chain.tx import Program
 from spec.errors import Reject
 from tests.test_core_differential import FAST, SLOW, agree, core, core_outcome, mutate, spec_outcome
 
@@ -301,14 +302,12 @@ def test_fork_choice(d: st.DataObject) -> None:
         b = builder.solve(builder.block_template(parent, height, pts + 1, INSTANT.pow_limit_bits, [cb]))
         built.append((b.hash(), height, b.header.timestamp))
         blocks.append(b)
-    order = d.draw(st.lists(st.sampled_from(blocks), min_size=1, max_size=len(blocks) + 2))
+    pool = blocks + _mutants(d, blocks)
+    order = d.draw(st.lists(st.sampled_from(pool), min_size=1, max_size=len(pool) + 2))
     data = [b.serialize() for b in order]
 
     def spec() -> Any:
-        tree = S.new_tree(INSTANT)
-        for b in order:
-            tree, _ = S.add_block(tree, b, NOW)
-        statuses, reasons = _spec_outcomes(tree, order)
+        tree, statuses, reasons = _spec_feed(S.new_tree(INSTANT), order)
         tip = tree.tip_state
         return tip.tip().hash, tip.height, tip.work, statuses, reasons
 
@@ -352,13 +351,11 @@ def test_fork_choice_with_spends(d: st.DataObject) -> None:
         b = builder.solve(builder.block_template(parent, ph + 1, pts + 1, INSTANT.pow_limit_bits, [cb, *txs]))
         built.append((b.hash(), ph + 1, b.header.timestamp))
         blocks.append(b)
-    order = d.draw(st.lists(st.sampled_from(blocks), min_size=1, max_size=len(blocks) + 2))
+    pool = blocks + _mutants(d, blocks)
+    order = d.draw(st.lists(st.sampled_from(pool), min_size=1, max_size=len(pool) + 2))
 
     def spec() -> Any:
-        tree = _base_tree()
-        for b in order:
-            tree, _ = S.add_block(tree, b, NOW)
-        statuses, reasons = _spec_outcomes(tree, order)
+        tree, statuses, reasons = _spec_feed(_base_tree(), order)
         s = tree.tip_state
         return (s.tip().hash, s.height, s.work, statuses, reasons, _spec_summary(s)[3])
 
@@ -655,17 +652,44 @@ def test_merkle_binding_refuses_a_hash_of_another_length(hashes: list[bytes]) ->
         raise AssertionError(f"accepted hashes of lengths {[len(h) for h in hashes]}")
 
 
-def _spec_outcomes(tree: Any, order: list[Any]) -> tuple[list[Any], list[Any]]:
-    """Each submitted block's status in the spec's final tree (``duplicate`` when seen before) and its
-    invalid reason, in the adapter's terms (``descends_from_invalid`` for any descendant)."""
-    statuses: list[Any] = []
-    reasons: list[Any] = []
-    seen: set[bytes] = set()
-    for b in order:
-        h = b.hash()
-        st_ = tree.status(h)
-        statuses.append("duplicate" if h in seen else st_)
-        seen.add(h)
-        r = tree.invalid.get(h, "") if st_ == "invalid" else None
-        reasons.append(None if r is None else r if not r.startswith("descends") else "descends_from_invalid")
-    return statuses, reasons
+def _spec_feed(tree: Any, order: list[Any]) -> tuple[Any, list[Any], list[Any]]:
+    """Feed ``order`` to the spec's ``tree``: the final tree and each submitted block's status and reason in the
+    adapter's terms (:func:`conformance.bindings_chain.chain.arrival_report`)."""
+    from conformance.bindings_chain.chain import arrival_report
+
+    def add(i: int) -> dict[bytes, str]:
+        nonlocal tree
+        tree, outcome = S.add_block(tree, order[i], NOW)
+        return outcome
+
+    statuses, reasons = arrival_report([b.hash() for b in order], add, lambda h: tree.status(h),
+                                       lambda h: tree.invalid[h])
+    return tree, statuses, reasons
+
+
+def _mutants(d: st.DataObject, blocks: list[Any]) -> list[Any]:
+    """Copies of some of ``blocks`` under the same hash, as a relay could send them: the AuxPoW's parent
+    coinbase changed, a program added to the coinbase, a signature corrupted, the last transaction repeated
+    (the same merkle root), or the coinbase's outputs cut (another merkle root)."""
+    out = []
+    for b in d.draw(st.lists(st.sampled_from(blocks), max_size=3)) if blocks else []:
+        how = d.draw(st.sampled_from(["auxpow", "program", "signature", "repeat", "body"]))
+        txs = list(b.transactions)
+        if how == "auxpow":
+            aux = b.header.auxpow
+            cb = aux.par_coinbase_tx.model_copy(update={"lock_time": aux.par_coinbase_tx.lock_time ^ 1})
+            out.append(b.model_copy(update={"header": b.header.model_copy(
+                update={"auxpow": aux.model_copy(update={"par_coinbase_tx": cb})})}))
+            continue
+        if how == "program":
+            txs[0] = txs[0].model_copy(update={"programs": (Program(parameter=b"", code=bytes(23)),)})
+        elif how == "signature" and len(txs) > 1:
+            p = txs[-1].programs[0]
+            bad = p.model_copy(update={"parameter": p.parameter[:-1] + bytes([p.parameter[-1] ^ 1])})
+            txs[-1] = txs[-1].model_copy(update={"programs": (bad, *txs[-1].programs[1:])})
+        elif how == "repeat" and len(txs) % 2 == 1 and len(txs) > 1:
+            txs.append(txs[-1])
+        else:
+            txs[0] = txs[0].model_copy(update={"outputs": txs[0].outputs[:1]})
+        out.append(b.model_copy(update={"transactions": tuple(txs)}))
+    return out

@@ -13,6 +13,7 @@ that does not apply makes the input ``MALFORMED_INPUT``, since only the last blo
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from pydantic import BaseModel
@@ -328,27 +329,58 @@ def _invalid_reason(text: str) -> str:
     return text if text in Reason._value2member_map_ else "descends_from_invalid"
 
 
+ARRIVAL_DOC = ("`statuses` (per block in input order: tip | valid | orphan | invalid | refused | duplicate; refused: "
+               "turned away for a reason its hash does not commit to and forgotten, so that the same hash may come "
+               "again; duplicate: the block's hash was already known when it came, after an earlier block of the "
+               "input with that hash), `reasons` (per invalid or refused block: its rejection reason, or "
+               "`descends_from_invalid` for a block that builds on an invalid one; null otherwise)")
+
+
+def arrival_report(hashes: list[bytes], add: Callable[[int], dict[bytes, str]], status: Callable[[bytes], str | None],
+                   invalid: Callable[[bytes], str]) -> tuple[list[str], list[str | None]]:
+    """Feed the blocks of a fork-choice request in order (``add(i)`` adds the i-th and returns every decided
+    block's outcome) and report each input block as ARRIVAL_DOC says: ``status(h)`` is the tree's status of a
+    hash (None when unknown) and ``invalid(h)`` the reason it remembers for an invalid one."""
+    holder: dict[bytes, int] = {}   # hash -> the input whose block the tree took for it
+    refused: dict[int, str] = {}
+    duplicate: set[int] = set()
+    for i, h in enumerate(hashes):
+        outcome = add(i)
+        if outcome.get(h) == "duplicate":
+            if h in hashes[:i]:
+                duplicate.add(i)
+            continue
+        holder[h] = i
+        for bh, o in outcome.items():
+            if o not in ("valid", "orphan") and status(bh) is None:   # refused, not remembered
+                refused[holder[bh]] = o
+    statuses: list[str] = []
+    reasons: list[str | None] = []
+    for i, h in enumerate(hashes):
+        st = "duplicate" if i in duplicate else "refused" if i in refused else status(h)
+        assert st is not None, "a block the tree took has a status"
+        statuses.append(st)
+        reasons.append(refused[i] if st == "refused" else _invalid_reason(invalid(h)) if st == "invalid" else None)
+    return statuses, reasons
+
+
 @handler(
     "chain", "ela.fork_choice",
-    "`network`, `blocks` (hexes, in arrival order), `now` -> `tip`, `height`, `work`, `statuses` (per block in "
-    "input order: tip | valid | orphan | invalid | duplicate), `reasons` (per invalid block: its rejection reason, "
-    "or `descends_from_invalid` for a block that builds on an invalid one; null otherwise)",
+    "`network`, `blocks` (hexes, in arrival order), `now` -> `tip`, `height`, `work`, " + ARRIVAL_DOC,
 )
 def _fork_choice(data: Any) -> Json:
     inp = Input(data, ("network", "blocks", "now"))
     params, now = _network(inp), _u32(inp, "now")
     blocks = [Block.decode(b) for b in inp.hex_list("blocks")]
     tree = S.new_tree(params)
-    for b in blocks:
-        tree, _ = S.add_block(tree, b, now)
-    statuses, reasons = [], []
-    seen: set[bytes] = set()
-    for b in blocks:
-        h = b.hash()
-        st = tree.status(h)
-        statuses.append("duplicate" if h in seen else st)
-        seen.add(h)
-        reasons.append(_invalid_reason(tree.invalid[h]) if st == "invalid" else None)
+
+    def add(i: int) -> dict[bytes, str]:
+        nonlocal tree
+        tree, outcome = S.add_block(tree, blocks[i], now)
+        return outcome
+
+    statuses, reasons = arrival_report([b.hash() for b in blocks], add, lambda h: tree.status(h),
+                                       lambda h: tree.invalid[h])
     tip = tree.tip_state
     return {"tip": tip.tip().hash.hex(), "height": tip.height, "work": str(tip.work), "statuses": statuses,
             "reasons": reasons}

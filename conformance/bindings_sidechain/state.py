@@ -13,19 +13,42 @@ from spec.sidechain.block import SideBlock
 from spec.chain.tx import Transaction
 
 from conformance.bindings import Input, handler
+from conformance.bindings_chain.chain import ARRIVAL_DOC, arrival_report
 from conformance.bindings_sidechain.crosschain import _Main, _list
 
 Json = dict[str, Any]
 
 
-def _tree(data: Any) -> tuple[SS.SideTree, list[SideBlock]]:
+def _tree(data: Any, report: bool = False) -> tuple[SS.SideTree, list[SideBlock], tuple[list[str], list[str | None]]]:
+    """The tree after the request's blocks, the blocks, and (with ``report``) :func:`arrival_report`'s
+    statuses and reasons."""
     inp = Input(data, ("network", "main_blocks", "main_txs", "blocks"))
     params = SP.id_network(inp.choice("network", tuple(SP.ID_NETWORKS)))
     main_txs = [Transaction.decode(Input({"t": t}, ("t",)).hex("t")) for t in _list(inp, "main_txs")]
     main = _Main(set(inp.hex_list("main_blocks")), {t.txid(): t for t in main_txs})
     blocks = [SideBlock.decode(b) for b in inp.hex_list("blocks")]
-    tree, _ = SS.side_fork_choice(params, blocks, main)
-    return tree, blocks
+    tree = SS.new_side_tree(params)
+
+    def add(i: int) -> dict[bytes, str]:
+        nonlocal tree
+        tree, outcome = SS.add_side_block(tree, blocks[i], main)
+        return outcome
+
+    def status(h: bytes) -> str | None:
+        return ("tip" if h == tree.best else "valid" if h in tree.states else "orphan" if h in tree.orphans
+                else "invalid" if h in tree.invalid else None)
+
+    refusals: dict[bytes, str] = {}
+    hashes = [b.hash() for b in blocks]
+    if report:
+        statuses, reasons = arrival_report(hashes, add, status, lambda h: tree.invalid[h])
+        return tree, blocks, (statuses, reasons)
+    for i in range(len(blocks)):
+        refusals.update(add(i))
+    last = hashes[-1] if hashes else None
+    if last is not None and status(last) is None:   # the last block refused, not remembered: say why
+        raise Reject(Reason(refusals[last]), None, "the block was refused (and not remembered)")
+    return tree, blocks, ([], [])
 
 
 def _summary(state: SS.SideState) -> Json:
@@ -41,22 +64,9 @@ STATE_DOC = ("`tip`, `height`, `work`, `utxos` (count), `deposits` (main txids c
 @handler("sidechain", "sidechain.fork_choice",
          "`network`, `main_blocks` (main-chain hashes the main chain holds), `main_txs` (main-chain transactions, "
          "hex), `blocks` (sidechain blocks, hex, in arrival order) -> " + STATE_DOC + " of the chosen tip, "
-         "`statuses` (per block in input order: tip | valid | orphan | invalid | duplicate), `reasons` (per invalid "
-         "block: its rejection reason, or `descends_from_invalid`; null otherwise)")
+         + ARRIVAL_DOC)
 def _fork_choice(data: Any) -> Json:
-    tree, blocks = _tree(data)
-    statuses: list[str] = []
-    reasons: list[str | None] = []
-    seen: set[bytes] = set()
-    for b in blocks:
-        h = b.hash()
-        st = ("tip" if h == tree.best else "valid" if h in tree.states else "orphan" if h in tree.orphans
-              else "invalid")
-        statuses.append("duplicate" if h in seen else st)
-        seen.add(h)
-        why = tree.invalid.get(h)
-        reasons.append(None if st != "invalid" or why is None else
-                       why if why in Reason._value2member_map_ else "descends_from_invalid")
+    tree, _, (statuses, reasons) = _tree(data, report=True)
     return {**_summary(tree.tip_state), "statuses": statuses, "reasons": reasons}
 
 
@@ -65,7 +75,7 @@ def _fork_choice(data: Any) -> Json:
          "rejection: SIDE_FORK_LESS_WORK (a valid side branch), BLOCK_UNKNOWN_PARENT (an orphan), "
          "SIDE_FORK_DESCENDS_INVALID, or the reason the block itself broke")
 def _reorg(data: Any) -> Json:
-    tree, blocks = _tree(data)
+    tree, blocks, _ = _tree(data)
     if not blocks:
         raise Reject(Reason.MALFORMED_INPUT, None, "blocks: at least one")
     return _summary(SS.require_side_tip(tree, blocks[-1].hash()))

@@ -948,8 +948,82 @@ def fork_choice_cases() -> Iterator[CaseSpec]:
                    expect_ok={"tip": a[2].hash().hex()})
     yield CaseSpec("duplicate_block", fc([a[0], a[0]]), OK, ("ST-001",),
                    expect_ok={"statuses": ["tip", "duplicate"]})
+    yield from _mutated_cases()
     yield CaseSpec("empty", fc([]), OK, (), "the genesis block is the tip",
                    expect_ok={"tip": GENESIS.hex(), "height": 0})
     yield CaseSpec("undecodable_block", {**fc(a), "blocks": [hx(a[0])[:-2]]}, Reason.TRUNCATED)
     yield CaseSpec("unknown_network", {**fc(a), "network": "simnet"}, Reason.UNKNOWN_NETWORK, ("NET-001",),
                    "a network name the spec does not define: there is no genesis to start from")
+
+
+def _with_txs(block: Block, txs: Sequence[Transaction]) -> Block:
+    """``block``'s header (so its hash) over other transactions: what a relay can send under an honest hash."""
+    return block.model_copy(update={"transactions": tuple(txs)})
+
+
+def _bad_signature(tx: Transaction) -> Transaction:
+    p = tx.programs[0]
+    param = p.parameter[:-1] + bytes([p.parameter[-1] ^ 1])
+    return tx.model_copy(update={"programs": (p.model_copy(update={"parameter": param}), *tx.programs[1:])})
+
+
+def _mutated_cases() -> Iterator[CaseSpec]:
+    """A block is remembered as invalid only for what its hash commits to (:func:`spec.chain.state.remembers_refusal`):
+    a relay that corrupts the AuxPoW, a signature or the transactions under an honest header gets the block refused,
+    and the honest block of the same hash is still taken."""
+    b1 = funded_chain()[0]
+    t2 = pay(1_000_000)
+    b2 = make_block(b1.hash(), 2, [t2], fees=100)
+    aux = b1.header.auxpow
+    coinbase = aux.par_coinbase_tx
+    bad_aux = b1.model_copy(update={"header": b1.header.model_copy(update={"auxpow": aux.model_copy(
+        update={"par_coinbase_tx": coinbase.model_copy(update={"lock_time": coinbase.lock_time ^ 1})})})})
+    yield CaseSpec("mutated_auxpow_then_honest", fc([bad_aux, b1]), OK, ("ST-001", "AUX-001"),
+                   "the first copy's parent coinbase is not the one the AuxPoW's merkle branch proves: refused, but "
+                   "the hash does not commit to the AuxPoW, so the honest block of the same hash is taken",
+                   expect_ok={"tip": b1.hash().hex(), "statuses": ["refused", "tip"],
+                              "reasons": [Reason.AUXPOW_PARENT_MERKLE_MISMATCH.value, None]})
+    forged = _with_txs(b2, [b2.transactions[0], _bad_signature(t2)])
+    yield CaseSpec("mutated_signature_then_honest", fc([b1, forged, b2]), OK, ("ST-001", "CRY-006"),
+                   "a txid leaves out the programs: a corrupted signature does not change the block hash",
+                   expect_ok={"tip": b2.hash().hex(), "statuses": ["valid", "refused", "tip"],
+                              "reasons": [None, Reason.SIGNATURE_INVALID.value, None]})
+    cb_program = b1.transactions[0].model_copy(update={"programs": (Program(parameter=b"", code=bytes(23)),)})
+    yield CaseSpec("coinbase_program_then_honest", fc([_with_txs(b1, [cb_program]), b1]), OK, ("ST-001", "TX-015"),
+                   expect_ok={"tip": b1.hash().hex(), "statuses": ["refused", "tip"],
+                              "reasons": [Reason.COINBASE_HAS_PROGRAMS.value, None]})
+    swapped = _with_txs(b1, [b1.transactions[0].model_copy(update={"outputs": b1.transactions[0].outputs[:1]})])
+    yield CaseSpec("swapped_body_then_honest", fc([swapped, b1]), OK, ("ST-001", "TX-006", "BLK-011"),
+                   "the first copy's coinbase has one output (TX-006, a rule its hash would fix), but its "
+                   "transactions are not the ones the header's merkle root commits to: refused, not remembered",
+                   expect_ok={"tip": b1.hash().hex(), "statuses": ["refused", "tip"],
+                              "reasons": [Reason.TX_OUTPUT_COUNT.value, None]})
+    # three transactions: [coinbase, a, b] has the merkle root of [coinbase, a, b, b] (CVE-2012-2459)
+    ta = signed(B.transfer([(t2.txid(), 0)], [(ph("carol"), 999_000)]), "bob")
+    tb = signed(B.transfer([(t2.txid(), 1)], [(ph("carol"), t2.outputs[1].value - 1_000)]), SPENDER)
+    b3 = make_block(b2.hash(), 3, [ta, tb], fees=2_000)
+    doubled = _with_txs(b3, [*b3.transactions, tb])
+    yield CaseSpec("duplicate_last_then_honest", fc([b1, b2, doubled, b3]), OK, ("ST-001", "BLK-008"),
+                   "the last transaction repeated keeps the merkle root (duplicate-last): refused, not remembered",
+                   expect_ok={"tip": b3.hash().hex(), "statuses": ["valid", "valid", "refused", "tip"],
+                              "reasons": [None, None, Reason.BLOCK_DUPLICATE_TX.value, None]})
+    yield CaseSpec("refused_orphan_then_honest", fc([forged, b1, b2]), OK, ("ST-001", "CRY-006"),
+                   "the forged copy waits as an orphan, is refused when block 1 arrives, and is forgotten",
+                   expect_ok={"tip": b2.hash().hex(), "statuses": ["refused", "valid", "tip"],
+                              "reasons": [Reason.SIGNATURE_INVALID.value, None, None]})
+    yield CaseSpec("orphans_wait_past_a_refusal", fc([b3, forged, b1, b2]), OK, ("ST-001", "CRY-006"),
+                   "block 3 waits for block 2's hash; the forged block 2 is refused and forgotten, so block 3 keeps "
+                   "waiting and is connected after the honest block 2",
+                   expect_ok={"tip": b3.hash().hex(), "statuses": ["tip", "refused", "valid", "valid"],
+                              "reasons": [None, Reason.SIGNATURE_INVALID.value, None, None]})
+    ahead = make_block(b1.hash(), 2, ts=NOW + 7201)
+    yield CaseSpec("time_too_far_not_remembered", fc([b1, ahead, ahead]), OK, ("ST-001", "BLK-001"),
+                   "a verdict of the node's clock, not of the block: each copy is checked again",
+                   expect_ok={"tip": b1.hash().hex(), "statuses": ["tip", "refused", "refused"],
+                              "reasons": [None, Reason.BLOCK_TIME_TOO_FAR.value, Reason.BLOCK_TIME_TOO_FAR.value]})
+    greedy = make_block(b1.hash(), 2, fees=1)
+    yield CaseSpec("committed_refusal_remembered", fc([b1, greedy, greedy]), OK, ("ST-001", "BLC-005"),
+                   "the coinbase claims a fee the block does not have: the hash commits to that, so the block is "
+                   "invalid for good and its second copy a duplicate",
+                   expect_ok={"tip": b1.hash().hex(), "statuses": ["tip", "invalid", "duplicate"],
+                              "reasons": [None, Reason.COINBASE_BAD_REWARD.value, None]})

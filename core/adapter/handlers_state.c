@@ -249,13 +249,16 @@ int h_fork_choice(arena *a, const jv *in, ec_buf *out) {
         rc = ec_tree_init(&t, network);
         tree = rc == EC_OK;
     }
-    /* dup[i]: block i repeats an earlier block of the request (the genesis is known before any) */
+    /* dup[i]: block i repeats an earlier block of the request (the genesis is known before any);
+     * refused[i]: the reason block i was refused without being remembered, else 0 */
     uint8_t *dup = calloc(count + 1, 1);
-    if (!dup) rc = EC_INTERNAL_ERROR;
+    int *refused = calloc(count + 1, sizeof *refused);
+    if (!dup || !refused) rc = EC_INTERNAL_ERROR;
     for (size_t i = 0; rc == EC_OK && i < count; i++) {
         int r = ec_tree_add(&t, &blocks[i], now);
         if (r < 0) rc = r;
         dup[i] = r == 1 && memcmp(blocks[i].header.hash, t.nodes[0].hash, 32) != 0;
+        for (size_t k = 0; rc == EC_OK && k < t.n_refused; k++) refused[t.refused[k].block - blocks] = t.refused[k].reason;
     }
     const ec_chain_state *best = rc == EC_OK ? ec_tree_best_state(&t) : NULL;
     if (rc == EC_OK && !best) rc = EC_INTERNAL_ERROR;
@@ -264,8 +267,9 @@ int h_fork_choice(arena *a, const jv *in, ec_buf *out) {
         out_key(out, 0, "statuses");
         ec_buf_putc(out, '[');
         for (size_t i = 0; i < count; i++) {
-            const ec_tree_node *nd = ec_tree_find(&t, blocks[i].header.hash);
-            const char *st = dup[i] ? "duplicate"
+            const ec_tree_node *nd = dup[i] || refused[i] ? NULL : ec_tree_find(&t, blocks[i].header.hash);
+            const char *st = dup[i]                             ? "duplicate"
+                             : refused[i]                       ? "refused"
                              : (size_t)(nd - t.nodes) == t.best ? "tip"
                              : nd->status == 1                  ? "valid"
                              : nd->status == 2                  ? "orphan"
@@ -277,9 +281,12 @@ int h_fork_choice(arena *a, const jv *in, ec_buf *out) {
         out_key(out, 0, "reasons");
         ec_buf_putc(out, '[');
         for (size_t i = 0; i < count; i++) {
-            const ec_tree_node *nd = ec_tree_find(&t, blocks[i].header.hash);
+            const ec_tree_node *nd = dup[i] || refused[i] ? NULL : ec_tree_find(&t, blocks[i].header.hash);
             if (i) ec_buf_putc(out, ',');
-            if (nd->status != 3 || (size_t)(nd - t.nodes) == t.best) {
+            if (refused[i]) {
+                const char *r = ec_reason_name(refused[i]);
+                ec_buf_json_string(out, r, strlen(r));
+            } else if (!nd || nd->status != 3 || (size_t)(nd - t.nodes) == t.best) {
                 ec_buf_puts(out, "null");
             } else {
                 const char *r = nd->reason == -2 ? "descends_from_invalid" : ec_reason_name(nd->reason);
@@ -290,6 +297,7 @@ int h_fork_choice(arena *a, const jv *in, ec_buf *out) {
     }
     if (tree) ec_tree_free(&t);
     free(dup);
+    free(refused);
     for (size_t i = 0; i < decoded && i < count; i++) ec_block_free(&blocks[i]);
     free(blocks);
     return rc;

@@ -246,6 +246,9 @@ int ec_next_required_bits(const ec_retarget *p, uint32_t prev_height, uint32_t p
                           int has_first, uint32_t first_timestamp, uint32_t *out);
 int ec_tx_sanity(const ec_tx *tx, uint32_t height, const ec_chain_params *params);
 int ec_block_sanity(const ec_block *b, const ec_chain_params *params, int64_t now);
+/* 1 when the block's transactions are the ones its hash commits to (at least one, no txid twice, their
+ * merkle root the header's: spec.chain.state.body_committed), else 0; or EC_INTERNAL_ERROR */
+int ec_block_body_committed(const ec_block *b);
 /* the consensus parameters of network `network` (an index of EC_NETWORKS), as the state and the adapter use them */
 void ec_chain_params_of(int network, ec_chain_params *p);
 /* the program rules of spec.chain.validation.check_signatures; refs: one 21-byte program hash per input */
@@ -435,7 +438,8 @@ uint64_t ec_siphash24(const uint8_t *key16, const void *data, size_t len);
  * caller keeps them alive while the tree lives. */
 typedef struct {
     uint8_t hash[32];
-    int status;                  /* 1 valid, 2 orphan, 3 invalid, 4 awaited (a parent some orphan names) */
+    int status;                  /* 1 valid, 2 orphan, 3 invalid, 4 awaited (a parent some orphan names, or a
+                                    block refused without being remembered) */
     int reason;                  /* invalid: its Reason, or -2 when it descends from an invalid block */
     const ec_block *block;       /* orphan: the block; valid: the block, to reconnect it */
     uint8_t previous[32];
@@ -447,6 +451,12 @@ typedef struct {
     void *undo;                  /* valid and in the working state: what connecting it changed */
 } ec_tree_node;
 
+/* a block refused for a reason its hash does not fix (spec.chain.state.remembers_refusal): not remembered */
+typedef struct {
+    const ec_block *block;
+    int reason;
+} ec_tree_refusal;
+
 typedef struct {
     int network;
     ec_tree_node *nodes;
@@ -457,10 +467,13 @@ typedef struct {
     long *index;                 /* open addressing over the nodes' hashes: node + 1, or 0 (empty) */
     size_t index_cap;
     uint64_t steps;              /* index probes, orphan links followed, blocks queued, blocks undone and reconnected */
+    ec_tree_refusal *refused;    /* the refusals of the last ec_tree_add that left the hash unknown, in order */
+    size_t n_refused, cap_refused;
 } ec_block_tree;
 
 int ec_tree_init(ec_block_tree *t, int network);
-/* 1 when the block was already known (a duplicate), else 0; or a negative EC_INTERNAL_ERROR */
+/* 1 when the block was already known (a duplicate), else 0; or a negative EC_INTERNAL_ERROR. The blocks
+ * it refused without remembering them (the block, or orphans it let through) are in t->refused. */
 int ec_tree_add(ec_block_tree *t, const ec_block *b, int64_t now);
 /* a block the tree has seen (never an awaited parent), or NULL */
 const ec_tree_node *ec_tree_find(const ec_block_tree *t, const uint8_t *hash32);

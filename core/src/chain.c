@@ -960,6 +960,19 @@ int ec_block_sanity(const ec_block *b, const ec_chain_params *params, int64_t no
     return rc;
 }
 
+int ec_block_body_committed(const ec_block *b) {
+    if (b->n_txs == 0) return 0;
+    uint8_t *txids = malloc(32 * b->n_txs), root[32];
+    if (!txids) return EC_INTERNAL_ERROR;
+    for (size_t i = 0; i < b->n_txs; i++) memcpy(txids + 32 * i, b->txs[i].txid, 32);
+    int rc = has_duplicate_hash(txids, b->n_txs);
+    if (rc == 0) rc = ec_merkle_root(txids, b->n_txs, root) != EC_OK ? EC_INTERNAL_ERROR
+                      : memcmp(root, b->header.merkle_root, 32) == 0;
+    else rc = rc < 0 ? EC_INTERNAL_ERROR : 0;
+    free(txids);
+    return rc;
+}
+
 /* -- the signatures of a transaction (TXC-010..012 and the program rules) ---------------------- */
 
 /* compare two 20-byte code hashes as little-endian integers (Uint160.Compare) */

@@ -1042,6 +1042,7 @@ void ec_tree_free(ec_block_tree *t) {
     for (size_t i = 0; i < t->n_nodes; i++) undo_free(t->nodes[i].undo);
     free(t->nodes);
     free(t->index);
+    free(t->refused);
     ec_state_free(&t->state);
     memset(t, 0, sizeof *t);
 }
@@ -1101,6 +1102,17 @@ static int decide(ec_block_tree *t, long me, long pi, int64_t now) {
     int r = apply_checks(&t->state, b, now);
     if (r == EC_INTERNAL_ERROR) return r;
     if (r) {
+        int remembered = ec_block_body_committed(b);
+        if (remembered < 0) return EC_INTERNAL_ERROR;
+        for (size_t i = 0; i < EC_UNCOMMITTED_REASONS_COUNT && remembered; i++)
+            if (EC_UNCOMMITTED_REASONS[i] == r) remembered = 0;
+        if (!remembered) { /* refused for what the hash does not fix: forgotten, the hash may come again */
+            TRY(grow((void **)&t->refused, &t->cap_refused, t->n_refused, sizeof *t->refused));
+            t->refused[t->n_refused++] = (ec_tree_refusal){b, r};
+            t->nodes[me].status = NODE_AWAITED; /* its waiting orphans keep waiting */
+            t->nodes[me].block = NULL;
+            return EC_OK;
+        }
         t->nodes[me].status = NODE_INVALID;
         t->nodes[me].reason = r;
         t->nodes[me].block = NULL;
@@ -1126,6 +1138,7 @@ static int decide(ec_block_tree *t, long me, long pi, int64_t now) {
 }
 
 int ec_tree_add(ec_block_tree *t, const ec_block *block, int64_t now) {
+    t->n_refused = 0;
     long self = lookup(t, block->header.hash, &t->steps);
     if (self >= 0 && t->nodes[self].status != NODE_AWAITED) return 1; /* duplicate */
     if (self < 0) TRY(add_node(t, block->header.hash, block->header.previous, NODE_PENDING, &self));
@@ -1161,6 +1174,7 @@ int ec_tree_add(ec_block_tree *t, const ec_block *block, int64_t now) {
         } else {
             rc = decide(t, me, pi, now);
             if (rc) break;
+            if (t->nodes[me].status == NODE_AWAITED) continue; /* refused, not remembered */
         }
         /* the orphans waiting for this block, in the order they arrived */
         for (long o = t->nodes[me].first_waiting; o >= 0;) {

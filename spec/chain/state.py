@@ -10,6 +10,15 @@ whole chain is valid, the tip is the one with the most cumulative work ``sum(cal
 a block with equal work does not replace the current tip (the first seen stays). A block whose
 parent is unknown waits as an orphan and is connected when the parent arrives. A block that
 breaks a rule is invalid, and so is every block that builds on it.
+
+A refused block is remembered as invalid by its hash, so that it is never checked again, only when the
+hash commits to everything the refusal read (:func:`remembers_refusal`). The block hash covers the
+84-byte header base alone, and a txid leaves out the transaction's programs: a relay can corrupt the
+AuxPoW or a signature of an honest block without changing its hash. Such a block is refused but not
+remembered, and the honest block of the same hash is taken when it comes (Bitcoin Core treats a
+mutated block the same way). Upstream keeps no record of refused blocks at all (``processBlock`` returns
+the error and drops the block), so it checks a refused block again each time it comes; remembering the
+refusals a hash does fix is this spec's, and changes no verdict.
 """
 
 from __future__ import annotations
@@ -17,9 +26,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Generic, Literal, TypeVar
+from typing import Any, Generic, Literal, Protocol, TypeVar
 
 from spec.chain.block import Block
+from spec.chain.merkle import merkle_root
 from spec.chain.params import NetworkParams, genesis_block
 from spec.chain.pow import calc_work
 from spec.chain.tx import TxType, WithdrawFromSideChainPayload
@@ -226,6 +236,57 @@ S = TypeVar("S")
 B = TypeVar("B")
 
 
+UNCOMMITTED_REASONS: frozenset[Reason] = frozenset({
+    # the AuxPoW and the parent's proof of work (AUX-*, POW-003; the sidechain's SAUX-*)
+    Reason.AUXPOW_PARENT_MERKLE_MISMATCH, Reason.AUXPOW_NO_COINBASE_INPUT, Reason.AUXPOW_MAGIC_MISSING,
+    Reason.AUXPOW_ROOT_MISSING, Reason.AUXPOW_MAGIC_REPEATED, Reason.AUXPOW_ROOT_NOT_AFTER_MAGIC,
+    Reason.AUXPOW_SCRIPT_TOO_SHORT, Reason.AUXPOW_MERKLE_SIZE_MISMATCH, Reason.AUXPOW_INDEX_MISMATCH,
+    Reason.AUXPOW_BRANCH_TOO_LONG, Reason.POW_HASH_ABOVE_TARGET,
+    Reason.SIDE_AUX_NOT_SIDECHAIN_POW, Reason.SIDE_AUX_MERKLE, Reason.SIDE_AUX_BLOCK_HASH,
+    # sizes that count the AuxPoW or the programs (BLK-004, BLK-005, TX-001; the sidechain's SBLK-001)
+    Reason.BLOCK_HEADER_TOO_LARGE, Reason.BLOCK_TOO_LARGE, Reason.TX_SIZE, Reason.SIDE_HEADER_TOO_LARGE,
+    # the programs and their signatures (TX-013..015, TX-018, TXC-010..012, TXC-016, CRY-0xx)
+    Reason.TX_NO_PROGRAMS, Reason.TX_PROGRAM_CODE, Reason.COINBASE_HAS_PROGRAMS, Reason.TX_SIDECHAIN_POW_SHAPE,
+    Reason.TX_PROGRAM_COUNT, Reason.TX_PROGRAM_HASH_MISMATCH, Reason.TX_SIGNATURE_TYPE,
+    Reason.TX_CROSS_CHAIN_ARBITERS, Reason.PUBKEY_ENCODING, Reason.PUBKEY_NOT_ON_CURVE, Reason.SIGNATURE_LENGTH,
+    Reason.SIGNATURE_OUT_OF_RANGE, Reason.SIGNATURE_INVALID, Reason.MULTISIG_BAD_M_N, Reason.SCRIPT_MALFORMED,
+    Reason.PARAMETER_LENGTH, Reason.NOT_ENOUGH_SIGNATURES, Reason.TOO_MANY_SIGNATURES,
+    Reason.DUPLICATE_SIGNATURE,
+    # the node's clock, not the block (BLK-001): the block may be valid two hours later
+    Reason.BLOCK_TIME_TOO_FAR,
+})
+"""Reasons whose verdict the block hash does not fix: each reads the AuxPoW, the programs, a size that
+counts them, or the clock. A block refused for one of them is not remembered as invalid. A reason shared
+with a rule that reads only committed bytes (TXC-010 also counts a Script attribute's hashes) is listed
+whole: forgetting a refusal costs a second check, remembering a wrong one loses the chain."""
+
+
+class _Committed(Protocol):
+    """A block with a header merkle root and transactions with txids (main chain or sidechain)."""
+
+    @property
+    def header(self) -> Any: ...
+
+    @property
+    def transactions(self) -> Sequence[Any]: ...
+
+
+def body_committed(block: _Committed) -> bool:
+    """Whether ``block``'s transactions are the ones its hash commits to: at least one, no txid twice (the
+    duplicate-last merkle mutation, CVE-2012-2459, repeats the last ones under the same root), and the
+    merkle root of the txids is the header's."""
+    txids = [tx.txid() for tx in block.transactions]
+    return bool(txids) and len(set(txids)) == len(txids) and merkle_root(txids) == block.header.merkle_root
+
+
+def remembers_refusal(block: _Committed, refusal: Reject) -> bool:
+    """Whether refusing ``block`` for ``refusal`` makes its hash invalid for good: the refusal's reason is
+    not one of :data:`UNCOMMITTED_REASONS`, and the block's transactions are the ones its hash commits to
+    (:func:`body_committed`; a rule checked before the merkle root may have read transactions a relay
+    swapped in). Any other refusal leaves the hash unknown, so that the same hash may come again."""
+    return refusal.reason not in UNCOMMITTED_REASONS and body_committed(block)
+
+
 @dataclass(frozen=True)
 class Choice(Generic[S, B]):
     """The fork-choice bookkeeping of any chain: the state after each valid block, the orphans, the
@@ -239,15 +300,19 @@ class Choice(Generic[S, B]):
 
 
 def choose(tree: Choice[S, B], block: B, *, block_hash: Callable[[B], bytes], previous: Callable[[B], bytes],
-           connect: Callable[[S, B], S], work: Callable[[S], int]) -> tuple[Choice[S, B], dict[bytes, str]]:
+           connect: Callable[[S, B], S], work: Callable[[S], int],
+           remembers: Callable[[B, Reject], bool]) -> tuple[Choice[S, B], dict[bytes, str]]:
     """Add one block to ``tree``; connect it and any orphans waiting for it; choose the tip.
 
     ``connect(parent_state, block)`` validates the block on its parent's state and returns the state
-    after it, or raises :class:`~spec.errors.Reject`; ``work(state)`` is a state's cumulative work.
+    after it, or raises :class:`~spec.errors.Reject`; ``work(state)`` is a state's cumulative work;
+    ``remembers(block, refusal)`` says whether a refusal makes the block's hash invalid for good.
     The rules, the same for every chain: a block whose parent is unknown waits as an orphan; a block
-    whose parent is invalid is invalid; the tip is the valid block with strictly the most work (equal
-    work keeps the tip seen first). Returns the new tree and, for every block this call decided
-    about, its outcome: ``"valid"``, ``"orphan"``, ``"duplicate"`` or the rejection reason.
+    whose parent is invalid is invalid; a refused block is invalid when ``remembers`` says so, and
+    otherwise forgotten (the orphans waiting for its hash keep waiting); the tip is the valid block
+    with strictly the most work (equal work keeps the tip seen first). Returns the new tree and, for
+    every block this call decided about, its outcome: ``"valid"``, ``"orphan"``, ``"duplicate"`` or the
+    rejection reason.
     """
     outcome: dict[bytes, str] = {}
     h = block_hash(block)
@@ -273,8 +338,10 @@ def choose(tree: Choice[S, B], block: B, *, block_hash: Callable[[B], bytes], pr
             try:
                 new_state = connect(states[parent], b)
             except Reject as e:
-                invalid[bh] = e.reason.value
                 outcome[bh] = e.reason.value
+                if not remembers(b, e):
+                    continue  # refused, not remembered: the hash stays unknown
+                invalid[bh] = e.reason.value
             else:
                 states[bh] = new_state
                 outcome[bh] = "valid"
@@ -298,7 +365,8 @@ def add_block(tree: BlockTree, block: Block, now: int) -> tuple[BlockTree, dict[
     choice: Choice[ChainState, Block] = Choice(states=tree.states, orphans=tree.orphans, invalid=tree.invalid,
                                               best=tree.best)
     new, outcome = choose(choice, block, block_hash=lambda b: b.hash(), previous=lambda b: b.header.previous,
-                          connect=lambda s, b: apply_block(s, b, now)[0], work=lambda s: s.work)
+                          connect=lambda s, b: apply_block(s, b, now)[0], work=lambda s: s.work,
+                          remembers=remembers_refusal)
     if new is choice:
         return tree, outcome
     return BlockTree(params=tree.params, states=new.states, orphans=new.orphans, invalid=new.invalid,
@@ -314,6 +382,7 @@ def fork_choice(params: NetworkParams, blocks: Iterable[Block], now: int) -> Blo
 
 
 __all__ = [
-    "BlockTree", "BlockUndo", "ChainState", "Choice", "add_block", "choose", "apply_block", "connect_block", "created_entries",
-    "fork_choice", "genesis_state", "header_info", "new_tree", "reorganize", "spent_outpoints", "undo_block",
+    "UNCOMMITTED_REASONS", "BlockTree", "BlockUndo", "ChainState", "Choice", "add_block", "body_committed", "choose",
+    "apply_block", "connect_block", "created_entries", "fork_choice", "genesis_state", "header_info", "new_tree",
+    "remembers_refusal", "reorganize", "spent_outpoints", "undo_block",
 ]

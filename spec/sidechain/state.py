@@ -41,7 +41,7 @@ from types import MappingProxyType
 from spec.assets import editions as E
 from spec.chain.params import ELA_ASSET_ID
 from spec.chain.pow import calc_work
-from spec.chain.state import Choice, choose
+from spec.chain.state import Choice, choose, remembers_refusal
 from spec.chain.tx import Output
 from spec.did import chain as DC
 from spec.errors import Reason, Reject, rule
@@ -241,7 +241,8 @@ def add_side_block(tree: SideTree, block: SideBlock, main: MainView,
                                                   best=tree.best)
     # [SCF-001] most work wins, equal work keeps the first seen; [SCF-002] orphans wait; [SCF-003] invalid descends
     new, outcome = choose(choice, block, block_hash=lambda b: b.hash(), previous=lambda b: b.header.previous,
-                          connect=lambda s, b: apply_side_block(s, b, main, reserved)[0], work=lambda s: s.work)
+                          connect=lambda s, b: apply_side_block(s, b, main, reserved)[0], work=lambda s: s.work,
+                          remembers=remembers_refusal)
     if new is choice:
         return tree, outcome
     return SideTree(params=tree.params, states=new.states, orphans=new.orphans, invalid=new.invalid,
