@@ -66,3 +66,37 @@ def require_core() -> object:
     core = importlib.reload(core)
     assert core.available(), f"the C core was built but does not load: {core.unavailable_reason}"
     return core
+
+
+FORGERIES = ("auxpow", "program", "signature", "repeat", "body")
+"""The ways :func:`forged_copy` can change a block without changing its hash."""
+
+
+def forged_copy(block: Any, how: str) -> Any:
+    """A copy of ``block`` (main chain) under the same hash, as a relay could send it: ``auxpow`` changes the
+    AuxPoW's parent coinbase, ``program`` adds a program to the coinbase, ``signature`` corrupts the last
+    transaction's first signature, ``repeat`` repeats the last transaction (the same merkle root for an odd
+    count, CVE-2012-2459), ``body`` cuts the coinbase's outputs (another merkle root). ``signature`` and
+    ``repeat`` fall back to ``body`` when the block has no transaction they apply to."""
+    from spec.chain.tx import Program
+
+    assert how in FORGERIES, how
+    txs = list(block.transactions)
+    if how == "auxpow":
+        aux = block.header.auxpow
+        cb = aux.par_coinbase_tx.model_copy(update={"lock_time": aux.par_coinbase_tx.lock_time ^ 1})
+        return block.model_copy(update={"header": block.header.model_copy(
+            update={"auxpow": aux.model_copy(update={"par_coinbase_tx": cb})})})
+    if how == "program":
+        txs[0] = txs[0].model_copy(update={"programs": (Program(parameter=b"", code=bytes(23)),)})
+    elif how == "signature" and len(txs) > 1 and txs[-1].programs:
+        p = txs[-1].programs[0]
+        bad = p.model_copy(update={"parameter": p.parameter[:-1] + bytes([p.parameter[-1] ^ 1])})
+        txs[-1] = txs[-1].model_copy(update={"programs": (bad, *txs[-1].programs[1:])})
+    elif how == "repeat" and len(txs) % 2 == 1 and len(txs) > 1:
+        txs.append(txs[-1])
+    else:
+        txs[0] = txs[0].model_copy(update={"outputs": txs[0].outputs[:1]})
+    forged = block.model_copy(update={"transactions": tuple(txs)})
+    assert forged.hash() == block.hash()
+    return forged

@@ -200,8 +200,13 @@ def _sequences() -> list[tuple[str, list[Block], set[str]]]:
 
 def _after(original: Block, bad: Block, reason: str) -> set[str]:
     """The outcomes of a chain with ``original`` replaced by ``bad``: the blocks after it descend from an invalid
-    block when ``bad`` keeps the hash (a txid does not cover the programs), else they wait as orphans."""
-    return {"valid", reason, "descends" if bad.hash() == original.hash() else "orphan"}
+    block when the refusal is remembered under the hash they name; otherwise (another hash, or the same hash
+    refused for what it does not cover, such as a program) they wait as orphans."""
+    from spec.chain.state import remembers_refusal
+    from spec.errors import Reason, Reject
+
+    remembered = bad.hash() == original.hash() and remembers_refusal(bad, Reject(Reason(reason)))
+    return {"valid", reason, "descends" if remembered else "orphan"}
 
 
 def _import(blocks: list[Block], backend: str, tmp: Path) -> list[object]:

@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 from spec.chain import builder, p2p
 from spec.chain import state as S
 from spec.chain.params import INSTANT, genesis_block
-from spec.chain.tx import Program
 from spec.errors import Reject
+from tests.helpers import FORGERIES, forged_copy
 from tests.test_core_differential import FAST, SLOW, agree, core, core_outcome, mutate, spec_outcome
 
 U16, U32, U64 = st.integers(0, 0xFFFF), st.integers(0, 0xFFFF_FFFF), st.integers(0, 2**64 - 1)
@@ -668,28 +668,8 @@ def _spec_feed(tree: Any, order: list[Any]) -> tuple[Any, list[Any], list[Any]]:
 
 
 def _mutants(d: st.DataObject, blocks: list[Any]) -> list[Any]:
-    """Copies of some of ``blocks`` under the same hash, as a relay could send them: the AuxPoW's parent
-    coinbase changed, a program added to the coinbase, a signature corrupted, the last transaction repeated
-    (the same merkle root), or the coinbase's outputs cut (another merkle root)."""
-    out = []
-    for b in d.draw(st.lists(st.sampled_from(blocks), max_size=3)) if blocks else []:
-        how = d.draw(st.sampled_from(["auxpow", "program", "signature", "repeat", "body"]))
-        txs = list(b.transactions)
-        if how == "auxpow":
-            aux = b.header.auxpow
-            cb = aux.par_coinbase_tx.model_copy(update={"lock_time": aux.par_coinbase_tx.lock_time ^ 1})
-            out.append(b.model_copy(update={"header": b.header.model_copy(
-                update={"auxpow": aux.model_copy(update={"par_coinbase_tx": cb})})}))
-            continue
-        if how == "program":
-            txs[0] = txs[0].model_copy(update={"programs": (Program(parameter=b"", code=bytes(23)),)})
-        elif how == "signature" and len(txs) > 1:
-            p = txs[-1].programs[0]
-            bad = p.model_copy(update={"parameter": p.parameter[:-1] + bytes([p.parameter[-1] ^ 1])})
-            txs[-1] = txs[-1].model_copy(update={"programs": (bad, *txs[-1].programs[1:])})
-        elif how == "repeat" and len(txs) % 2 == 1 and len(txs) > 1:
-            txs.append(txs[-1])
-        else:
-            txs[0] = txs[0].model_copy(update={"outputs": txs[0].outputs[:1]})
-        out.append(b.model_copy(update={"transactions": tuple(txs)}))
-    return out
+    """Copies of some of ``blocks`` under the same hash, as a relay could send them (:func:`helpers.forged_copy`)."""
+    if not blocks:
+        return []
+    return [forged_copy(b, d.draw(st.sampled_from(FORGERIES)))
+            for b in d.draw(st.lists(st.sampled_from(blocks), max_size=3))]

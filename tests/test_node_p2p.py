@@ -236,3 +236,32 @@ def test_pool_refuses_a_spend_of_a_pool_output_until_it_is_mined(tmp_path: Path)
     node.submit_block(solve(node.template(MINER)))
     assert node.submit_tx(child) == child.txid()
     node.close()
+
+
+def test_a_forged_copy_relayed_first_does_not_keep_the_honest_block_out(tmp_path: Path) -> None:
+    """A peer relays a copy of the next block whose AuxPoW it corrupted (the block hash does not cover the
+    AuxPoW): the node refuses it without remembering the hash, so it still takes the honest block of that hash
+    when an honest node offers it."""
+    from helpers import forged_copy
+
+    blocks = chain(4)
+    honest, victim = Node(tmp_path / "a", PARAMS, now=lambda: NOW), Node(tmp_path / "b", PARAMS, now=lambda: NOW)
+    for blk in blocks:
+        honest.submit_block(blk)
+    for blk in blocks[:3]:
+        victim.submit_block(blk)
+    forged = forged_copy(blocks[3], "auxpow")
+    ph, pv = P2P(honest).start(), P2P(victim).start()
+    try:
+        raw = RawPeer(pv.port)
+        assert isinstance(raw.until(MsgVersion), MsgVersion)
+        raw.send(MsgVerAck())
+        raw.send(MsgBlock(data=forged.serialize() + b"\x00"))
+        rej = raw.until(MsgReject)
+        assert rej is not None and rej.reason == b"AUXPOW_PARENT_MERKLE_MISMATCH" and rej.hash == blocks[3].hash()
+        assert victim.status(blocks[3].hash()) is None and victim.best_hash() == blocks[2].hash()
+        pv.connect("127.0.0.1", ph.port)
+        assert wait_for(lambda: victim.best_hash() == blocks[3].hash())
+        assert victim.store.all_utxos() == honest.store.all_utxos()
+    finally:
+        ph.stop(), pv.stop(), honest.close(), victim.close()

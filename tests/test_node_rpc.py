@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from reference.node.miner import mine
+from reference.node.miner import grind, mine
 from reference.node.node import Node
 from reference.node.rpc import RpcClient, RpcError, RpcServer, display
 from reference.node import wallet
-from spec.chain.auxpow import make_auxpow
+from spec.chain.auxpow import make_auxpow, with_parent_nonce
 from spec.chain.block import decode_block
 from spec.chain.params import INSTANT, genesis_block
 from spec.chain.state import apply_block, genesis_state
@@ -74,6 +74,12 @@ def test_errors_carry_codes_and_reasons(served) -> None:
         rpc.call("submitauxblock", job["hash"], bad.serialize().hex())
     assert e.value.code == 45002 and e.value.reason and e.value.reason in e.value.message
     assert rpc.call("getblockcount") == 1
+    # the job is not spoiled: the block hash does not cover the AuxPoW, so a good one for it is still taken
+    auxpow = make_auxpow(bytes.fromhex(job["hash"]), job["chainid"])
+    nonce = grind(auxpow, int(job["bits"], 16))
+    assert nonce is not None
+    rpc.call("submitauxblock", job["hash"], with_parent_nonce(auxpow, nonce).serialize().hex())
+    assert rpc.call("getblockcount") == 2 and rpc.call("getbestblockhash") == display(bytes.fromhex(job["hash"]))
 
 
 def test_wallet_send_standard_and_multisig_through_mempool(served, tmp_path: Path) -> None:

@@ -233,6 +233,16 @@ class NodeMatchesSpec(RuleBasedStateMachine):
     def deliver(self, i: int) -> None:
         self._deliver(self.built[i % len(self.built)])
 
+    @rule(i=st.integers(0, 10**6), signature=st.booleans())
+    def forge(self, i: int, signature: bool) -> None:
+        """A copy of a built block under its hash with its SideAuxPow, or a signature, corrupted: refused and
+        forgotten by both, so the honest block is still taken when it comes."""
+        from conformance.generators.sidechain_fork import forged_auxpow, forged_signature
+
+        b = self.built[1 + i % (len(self.built) - 1)] if len(self.built) > 1 else self.built[0]
+        signed = len(b.transactions) > 1 and b.transactions[-1].programs
+        self._deliver(forged_signature(b) if signature and signed else forged_auxpow(b))
+
     @rule(r=st.randoms(use_true_random=False))
     def deliver_all(self, r: random.Random) -> None:
         """Every block built so far, in a random order (those seen before are duplicates)."""
@@ -250,9 +260,13 @@ class NodeMatchesSpec(RuleBasedStateMachine):
         except Reject as e:
             why = want[b.hash()]
             assert e.reason.value == ("SIDE_FORK_DESCENDS_INVALID" if why.startswith("descends") else why)
-            assert b.hash() in self.tree.invalid
+            assert b.hash() not in self.tree.states and b.hash() not in self.tree.orphans
         else:
             assert got == want
+        h = b.hash()
+        assert self.node.status(h) == ("tip" if h == self.tree.best else "valid" if h in self.tree.states else
+                                       "orphan" if h in self.tree.orphans else
+                                       "invalid" if h in self.tree.invalid else None)
         if old not in self.tree.tip_state.hashes:
             event("a reorganisation")
         if self.tree.tip_state.did.dids:
@@ -458,6 +472,32 @@ def test_a_block_the_main_chain_does_not_prove_yet_is_taken_later(tmp_path: Path
         with pytest.raises(Reject) as e:                       # an intrinsic fault is remembered
             node.submit_block(f.bad)
         assert node.status(f.bad.hash()) == "invalid"
+    finally:
+        node.close()
+
+
+def test_a_forged_copy_does_not_keep_the_honest_block_out(tmp_path: Path) -> None:
+    """Copies of a's blocks under their hashes, with the SideAuxPow or a signature corrupted (neither is covered
+    by the block hash): the node refuses each without remembering it, as the spec does, and takes the honest
+    blocks after them; the node's tip and state are the spec's."""
+    from conformance.generators.sidechain_fork import forged_auxpow, forged_signature
+
+    f = fork_blocks()
+    main = _main(f)
+    node = _node(tmp_path / "n", main)
+    try:
+        order = [forged_auxpow(f.a[0]), f.a[0], forged_signature(f.a[1]), f.a[1], f.a[2]]
+        with pytest.raises(Reject) as e:
+            node.submit_block(order[0])
+        assert e.value.reason is Reason.SIDE_AUX_MERKLE and node.status(f.a[0].hash()) is None
+        assert node.submit_block(f.a[0]) == {f.a[0].hash(): "valid"}
+        with pytest.raises(Reject) as e:
+            node.submit_block(order[2])
+        assert e.value.reason is Reason.SIGNATURE_INVALID and node.status(f.a[1].hash()) is None
+        assert node.submit_block(f.a[1]) == {f.a[1].hash(): "valid"}
+        assert node.submit_block(f.a[2]) == {f.a[2].hash(): "valid"}
+        tree, _ = SS.side_fork_choice(PARAMS, order, main)
+        assert node.tip_hash() == tree.best == f.a[2].hash() and node_state(node) == spec_state(tree.tip_state)
     finally:
         node.close()
 

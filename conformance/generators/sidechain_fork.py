@@ -137,6 +137,24 @@ def _hex(b: SB.SideBlock) -> str:
     return b.hash().hex()
 
 
+def forged_auxpow(block: SB.SideBlock) -> SB.SideBlock:
+    """``block`` under the same hash with its SideAuxPow's merkle index changed (SAUX-002 breaks)."""
+    aux = block.header.side_auxpow
+    aux = aux.model_copy(update={"side_aux_merkle_index": aux.side_aux_merkle_index ^ 1})
+    return block.model_copy(update={"header": block.header.model_copy(update={"side_auxpow": aux})})
+
+
+def forged_signature(block: SB.SideBlock) -> SB.SideBlock:
+    """``block`` under the same hash with its last transaction's first signature corrupted."""
+    txs = list(block.transactions)
+    p = txs[-1].programs[0]
+    bad = p.model_copy(update={"parameter": p.parameter[:-1] + bytes([p.parameter[-1] ^ 1])})
+    txs[-1] = txs[-1].model_copy(update={"programs": (bad, *txs[-1].programs[1:])})
+    forged = block.model_copy(update={"transactions": tuple(txs)})
+    assert forged.hash() == block.hash()
+    return forged
+
+
 @generator("sidechain", "sidechain.fork_choice")
 def fork_choice() -> Iterator[CaseSpec]:
     f = fork_blocks()
@@ -176,6 +194,15 @@ def fork_choice() -> Iterator[CaseSpec]:
                    "without their main blocks the blocks break SCV-001; the next two descend from an invalid block",
                    expect_ok={"tip": g, "reasons": ["SIDE_MAIN_BLOCK_UNKNOWN", "descends_from_invalid",
                                                     "descends_from_invalid"]})
+    yield CaseSpec("forged_side_auxpow_then_honest", fork_input([forged_auxpow(a[0]), *a]), OK, ("SCF-003", "SAUX-002"),
+                   "a copy of a's first block whose SideAuxPow names another merkle index: refused, but the block hash "
+                   "does not cover the SideAuxPow, so the honest block of the same hash is taken",
+                   expect_ok={"tip": _hex(a[2]), "statuses": ["refused", "valid", "valid", "tip"],
+                              "reasons": ["SIDE_AUX_MERKLE", None, None, None]})
+    yield CaseSpec("forged_signature_then_honest", fork_input([a[0], forged_signature(a[1]), a[1], a[2]]), OK,
+                   ("SCF-003", "CRY-006"), "a txid leaves out the programs: a corrupted signature keeps the hash",
+                   expect_ok={"tip": _hex(a[2]), "statuses": ["valid", "refused", "valid", "tip"],
+                              "reasons": [None, "SIGNATURE_INVALID", None, None], "dids": [f.did]})
     yield CaseSpec("undecodable_block", {**fork_input(a), "blocks": [a[0].serialize().hex()[:-2]]}, Reason.TRUNCATED)
 
 
@@ -203,3 +230,5 @@ def reorg() -> Iterator[CaseSpec]:
                    "an invalid block does not taint its siblings: b's own third and fourth blocks win",
                    expect_ok={"height": 4})
     yield CaseSpec("invalid_block_itself", fork_input(b[:2] + [f.bad]), Reason.COINBASE_BAD_REWARD, ("SCV-008",))
+    yield CaseSpec("forged_block_refused", fork_input([a[0], forged_signature(a[1])]), Reason.SIGNATURE_INVALID,
+                   ("CRY-006",), "the last block is refused (and, its hash not fixing signatures, not remembered)")

@@ -11,8 +11,10 @@ loop is written once, here; a node supplies its store and what differs between t
   raising the spec's :class:`~spec.errors.Reject`;
 * :meth:`_is_known` says whether a block hash is already decided (a duplicate);
 * :meth:`_parent_ready` says whether a parent is a stored, valid block one can build on;
-* :meth:`_remembers` says whether a rejection makes the block invalid for good (the sidechain does not
-  remember rejections that depend only on today's main-chain view);
+* :meth:`_remembers` says whether a rejection makes the block invalid for good: by default
+  :func:`spec.chain.state.remembers_refusal` (not for what the block hash does not commit to, so that a
+  relay cannot make the node refuse an honest block by sending a corrupted copy first); the sidechain
+  also forgets rejections that depend only on today's main-chain view;
 * :meth:`_rejected` is told of every rejection.
 
 A decided orphan leaves the orphan table in the transaction that stores it (valid) or just after
@@ -23,6 +25,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from spec.chain.state import remembers_refusal
 from spec.errors import Reject
 
 
@@ -39,8 +42,8 @@ class StoreChoice:
     def _parent_ready(self, parent: bytes) -> bool:
         return bool(self.store.has_block(parent))
 
-    def _remembers(self, e: Reject) -> bool:
-        return True
+    def _remembers(self, block: Any, e: Reject) -> bool:
+        return remembers_refusal(block, e)
 
     def _rejected(self, block_hash: bytes, e: Reject, submitted: bool) -> None:
         """Called for each rejection; ``submitted`` when the block is the one given to :meth:`_add`."""
@@ -75,17 +78,25 @@ class StoreChoice:
                 try:
                     self._connect_or_side(b)
                 except Reject as e:
-                    if self._remembers(e):
+                    remembered = self._remembers(b, e)
+                    if remembered:
                         self._mark_invalid(bh, e.reason.value)
                     outcome[bh] = e.reason.value
                     self._rejected(bh, e, bh == h)
+                    if not remembered:   # forgotten: the orphans waiting for its hash keep waiting
+                        self._drop_orphan(bh)
+                        continue
                 else:
                     outcome[bh] = "valid"
-            if outcome[bh] != "valid" and store.has_orphan(bh):
-                with store.transaction():
-                    store.delete_orphan(bh)
+            if outcome[bh] != "valid":
+                self._drop_orphan(bh)
             pending.extend(store.orphans_of(bh))
         return outcome
+
+    def _drop_orphan(self, block_hash: bytes) -> None:
+        if self.store.has_orphan(block_hash):
+            with self.store.transaction():
+                self.store.delete_orphan(block_hash)
 
     def _mark_invalid(self, block_hash: bytes, reason: str) -> None:
         self.invalid[block_hash] = reason

@@ -299,8 +299,8 @@ class SideNode(StoreChoice):
     def _parent_ready(self, parent: bytes) -> bool:
         return bool(self.store.is_known(parent))
 
-    def _remembers(self, e: Reject) -> bool:
-        return e.rule not in MAIN_VIEW_RULES
+    def _remembers(self, block: SideBlock, e: Reject) -> bool:
+        return e.rule not in MAIN_VIEW_RULES and super()._remembers(block, e)
 
     def _rejected(self, block_hash: bytes, e: Reject, submitted: bool) -> None:
         if submitted:
