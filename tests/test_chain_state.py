@@ -131,3 +131,43 @@ def test_withdrawn_sidechain_hashes_follow_connect_and_undo() -> None:
     assert not state.sidechain_tx_withdrawn(b"\x01" * 32)
     back = undo_block(after, block, undo)
     assert back.withdrawn == frozenset() and not back.sidechain_tx_withdrawn(b"\x02" * 32)
+
+
+def _honest_blocks() -> list:
+    """Blocks 1..3 on ``instant``: block 2 a signed transfer, block 3 two transfers (an odd count of three
+    transactions, which the duplicate-last mutation can lengthen) and a fork block on block 1."""
+    from spec.chain import builder as B
+
+    b1 = G.funded_chain()[0]
+    t2 = G.pay(1_000_000)
+    b2 = G.make_block(b1.hash(), 2, [t2], fees=100)
+    ta = G.signed(B.transfer([(t2.txid(), 0)], [(G.ph("carol"), 999_000)]), "bob")
+    tb = G.signed(B.transfer([(t2.txid(), 1)], [(G.ph("carol"), t2.outputs[1].value - 1_000)]), G.SPENDER)
+    b3 = G.make_block(b2.hash(), 3, [ta, tb], fees=2_000)
+    side = G.make_block(b1.hash(), 2, miner=G.ph("side"))
+    return [b1, b2, b3, side]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_a_forged_copy_never_keeps_the_honest_block_out(d: st.DataObject) -> None:
+    """Honest blocks in any order with forged copies (same hash; the AuxPoW, a program, a signature or the
+    transaction list changed) anywhere among them: once the honest blocks have all been offered again at the
+    end, as a syncing node asks for every hash it does not know, the tree is the honest blocks' alone."""
+    from helpers import FORGERIES, forged_copy
+
+    honest = _honest_blocks()
+    order = d.draw(st.permutations(honest))
+    for _ in range(d.draw(st.integers(1, 4))):
+        forged = forged_copy(d.draw(st.sampled_from(honest)), d.draw(st.sampled_from(FORGERIES)))
+        order.insert(d.draw(st.integers(0, len(order))), forged)
+    tree = S.new_tree(G.NET)
+    for b in order:
+        tree, outcome = S.add_block(tree, b, G.NOW)
+        for h, o in outcome.items():   # a forged copy is refused and forgotten, never remembered invalid
+            assert o in ("valid", "orphan", "duplicate") or h not in tree.invalid
+    for b in honest:
+        tree, _ = S.add_block(tree, b, G.NOW)
+    expected = S.fork_choice(G.NET, honest, G.NOW)
+    assert tree.best == expected.best == honest[2].hash()
+    assert set(tree.states) == set(expected.states) and not tree.invalid and not tree.orphans
