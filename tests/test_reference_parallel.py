@@ -121,9 +121,13 @@ def test_pool_shares_a_batch_between_this_process_and_its_workers() -> None:
     assert {v[1] for v in serial if v is not None} == {"CRY-006", "TXC-010"}
     with ParallelChecker(3) as pc:
         assert len(pc.pids) == 2
-        for _ in range(3):  # the same workers serve batch after batch
+        by_workers = []
+        for _ in range(5):  # the same workers serve batch after batch
             assert pc.check(items) == serial
-            assert 0 < pc.last_by_workers < 120
+            by_workers.append(pc.last_by_workers)
+        # both sides took items; a single batch may go all one way when the machine is loaded (a
+        # descheduled process takes nothing), so the batches are counted together
+        assert all(0 <= n <= 120 for n in by_workers) and 0 < sum(by_workers) < 5 * 120, by_workers
         assert pc.check(items[:7]) == serial[:7]  # too small to share: checked here
         assert pc.check([]) == []
         assert pc.replaced == 0
