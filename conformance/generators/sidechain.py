@@ -689,7 +689,8 @@ def block_check() -> Iterator[CaseSpec]:
     deposit = _deposit_v0([(a, 50_000, 60_000)])
     recharge = _recharge(deposit, [(a_ph, 50_000)])
     b1, m1 = _side_block(SP.side_genesis_block(), [_coinbase(1), recharge])
-    yield _bc("deposit_credited", b1, m1, OK, ("SCV-001", "SCV-002", "SCV-003", "SCV-004", "SCV-006", "SCV-008"),
+    yield _bc("deposit_credited", b1, m1, OK, ("SCV-001", "SCV-002", "SCV-003", "SCV-004", "SCV-006", "SCV-008",
+                                               "SCV-009"),
               "a merge-mined block crediting a main-chain deposit", main_txs=[deposit],
               expect={"credited": [deposit.txid().hex()], "fees": "0"})
     yield _bc("main_block_unknown", b1, None, Reason.SIDE_MAIN_BLOCK_UNKNOWN, ("SCV-001",), main_txs=[deposit])
@@ -700,6 +701,9 @@ def block_check() -> Iterator[CaseSpec]:
     yield _bc("height_skips", wrong_height, mw, Reason.SIDE_BLOCK_PLACE, ("SCV-002",), main_txs=[deposit])
     bad_root, mr = _side_block(SP.side_genesis_block(), [_coinbase(1), recharge], merkle=bytes(32))
     yield _bc("merkle_root_wrong", bad_root, mr, Reason.BLOCK_BAD_MERKLE_ROOT, ("SCV-003",), main_txs=[deposit])
+    repeated, mrep = _side_block(SP.side_genesis_block(), [_coinbase(1), recharge, recharge])
+    yield _bc("transaction_repeated", repeated, mrep, Reason.BLOCK_DUPLICATE_TX, ("SCV-009",),
+              "the recharge twice: refused as a repeat before the deposit could be credited twice", main_txs=[deposit])
     no_cb, mn = _side_block(SP.side_genesis_block(), [recharge])
     yield _bc("no_coinbase", no_cb, mn, Reason.SIDE_COINBASE, ("SCV-004",), main_txs=[deposit])
     two_cb, mt = _side_block(SP.side_genesis_block(), [_coinbase(1), _coinbase(9)])

@@ -68,6 +68,9 @@ rule("SCV-007", Reason.REQUEST_PAYLOAD, "A RegisterDID transaction has no inputs
 rule("SCV-008", Reason.COINBASE_BAD_REWARD, "The coinbase pays at most the block's ELA fees.", suite=_S,
      note="Deviation: upstream's sidechain framework also pays a reward; the ID sidechain of the specification "
      "mints nothing, so ELA on it only ever comes from deposits.")
+rule("SCV-009", Reason.BLOCK_DUPLICATE_TX, "No two transactions of a sidechain block have the same txid (which also "
+     "closes the duplicate-last merkle mutation, CVE-2012-2459).", suite=_S,
+     upstream="checkTransactionsMerkle: \"block contains duplicate transaction\"")
 
 
 class SideView(Protocol):
@@ -219,8 +222,12 @@ def check_side_block(block: SideBlock, tip_hash: bytes, tip_height: int, view: S
     if h.previous != tip_hash or h.height != tip_height + 1:
         raise Reject(Reason.SIDE_BLOCK_PLACE, "SCV-002", f"height {h.height} after {tip_height}")
     txs = block.transactions
+    txids = [t.txid() for t in txs]
+    # [SCV-009] no txid twice
+    if len(set(txids)) != len(txids):
+        raise Reject(Reason.BLOCK_DUPLICATE_TX, "SCV-009", "a transaction repeats")
     # [SCV-003] the merkle root of the txids
-    if not txs or merkle_root([t.txid() for t in txs]) != h.merkle_root:
+    if not txs or merkle_root(txids) != h.merkle_root:
         raise Reject(Reason.BLOCK_BAD_MERKLE_ROOT, "SCV-003", "merkle root")
     # [SCV-004] one coinbase, first
     if txs[0].tx_type != SideTxType.COINBASE or any(t.tx_type == SideTxType.COINBASE for t in txs[1:]) \
