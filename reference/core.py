@@ -492,7 +492,9 @@ class CoreState:
 def fork_choice(network: str, blocks: list[bytes], now: int, with_utxos: bool = False,
                 steps: list[int] | None = None, state_ops: list[int] | None = None) -> tuple[int, Any]:
     """(code, (tip, height, work, statuses, reasons)) of a C block tree fed ``blocks`` in order, reported as
-    the ``ela.fork_choice`` binding does (reasons: Reason values or ``descends_from_invalid``); with
+    the ``ela.fork_choice`` binding does (statuses tip, valid, orphan, invalid, refused or duplicate; reasons:
+    Reason values or ``descends_from_invalid``; the tree's ``refused`` log after each block names the blocks it
+    refused without remembering them); with
     ``with_utxos``, the best tip's unspent outputs follow as in :meth:`CoreState.summary`. ``steps``, when
     given, receives the tree's step count after each block (``ec_block_tree.steps``), and ``state_ops`` the
     working state's container work (``ec_chain_state.ops``: index probes, entries moved or rehashed), then that
