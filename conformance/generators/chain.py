@@ -967,6 +967,14 @@ def _bad_signature(tx: Transaction) -> Transaction:
     return tx.model_copy(update={"programs": (p.model_copy(update={"parameter": param}), *tx.programs[1:])})
 
 
+def _forged_aux(block: Block) -> Block:
+    """``block`` under the same hash with its AuxPoW's parent coinbase changed (AUX-001 breaks)."""
+    aux = block.header.auxpow
+    coinbase = aux.par_coinbase_tx.model_copy(update={"lock_time": aux.par_coinbase_tx.lock_time ^ 1})
+    return block.model_copy(update={"header": block.header.model_copy(
+        update={"auxpow": aux.model_copy(update={"par_coinbase_tx": coinbase})})})
+
+
 def _mutated_cases() -> Iterator[CaseSpec]:
     """A block is remembered as invalid only for what its hash commits to (:func:`spec.chain.state.remembers_refusal`):
     a relay that corrupts the AuxPoW, a signature or the transactions under an honest header gets the block refused,
@@ -974,10 +982,7 @@ def _mutated_cases() -> Iterator[CaseSpec]:
     b1 = funded_chain()[0]
     t2 = pay(1_000_000)
     b2 = make_block(b1.hash(), 2, [t2], fees=100)
-    aux = b1.header.auxpow
-    coinbase = aux.par_coinbase_tx
-    bad_aux = b1.model_copy(update={"header": b1.header.model_copy(update={"auxpow": aux.model_copy(
-        update={"par_coinbase_tx": coinbase.model_copy(update={"lock_time": coinbase.lock_time ^ 1})})})})
+    bad_aux = _forged_aux(b1)
     yield CaseSpec("mutated_auxpow_then_honest", fc([bad_aux, b1]), OK, ("ST-001", "AUX-001"),
                    "the first copy's parent coinbase is not the one the AuxPoW's merkle branch proves: refused, but "
                    "the hash does not commit to the AuxPoW, so the honest block of the same hash is taken",
@@ -1016,6 +1021,23 @@ def _mutated_cases() -> Iterator[CaseSpec]:
                    "waiting and is connected after the honest block 2",
                    expect_ok={"tip": b3.hash().hex(), "statuses": ["tip", "refused", "valid", "valid"],
                               "reasons": [None, Reason.SIGNATURE_INVALID.value, None, None]})
+    bad_aux_b2 = _forged_aux(b2)
+    assert bad_aux_b2.hash() == b2.hash()
+    yield CaseSpec("forged_orphan_refused_before_honest", fc([bad_aux_b2, b2, b1]), OK,
+                   ("ST-001", "AUX-001"),
+                   "block sanity runs before a block is kept as an orphan (as upstream's processBlock does): the "
+                   "forged copy is refused at once, so the honest block 2 that comes next waits as an orphan, and "
+                   "is connected when block 1 arrives",
+                   expect_ok={"tip": b2.hash().hex(), "statuses": ["refused", "tip", "valid"],
+                              "reasons": [Reason.AUXPOW_PARENT_MERKLE_MISMATCH.value, None, None]})
+    one_output = B.coinbase(2, NET, MINER).model_copy(update={"outputs": B.coinbase(2, NET, MINER).outputs[:1]})
+    unfit = make_block(b1.hash(), 2, coinbase=one_output)
+    child = make_block(unfit.hash(), 3)
+    yield CaseSpec("sanity_before_orphan", fc([unfit, child, b1]), OK, ("ST-001", "TX-006"),
+                   "block 2's coinbase has one output (TX-006, which its hash fixes): it is invalid as soon as it "
+                   "comes, though its parent is unknown, and the block on it descends from an invalid block",
+                   expect_ok={"tip": b1.hash().hex(), "statuses": ["invalid", "invalid", "tip"],
+                              "reasons": [Reason.TX_OUTPUT_COUNT.value, "descends_from_invalid", None]})
     ahead = make_block(b1.hash(), 2, ts=NOW + 7201)
     yield CaseSpec("time_too_far_not_remembered", fc([b1, ahead, ahead]), OK, ("ST-001", "BLK-001"),
                    "a verdict of the node's clock, not of the block: each copy is checked again",

@@ -199,6 +199,12 @@ def fork_choice() -> Iterator[CaseSpec]:
                    "does not cover the SideAuxPow, so the honest block of the same hash is taken",
                    expect_ok={"tip": _hex(a[2]), "statuses": ["refused", "valid", "valid", "tip"],
                               "reasons": ["SIDE_AUX_MERKLE", None, None, None]})
+    yield CaseSpec("forged_orphan_refused_before_honest", fork_input([forged_auxpow(a[1]), a[1], a[0], a[2]]), OK,
+                   ("SCF-002", "SAUX-002"),
+                   "the header is checked before a block is kept as an orphan: the forged copy is refused at once, "
+                   "so the honest second block waits as an orphan and is connected when the first arrives",
+                   expect_ok={"tip": _hex(a[2]), "statuses": ["refused", "valid", "valid", "tip"],
+                              "reasons": ["SIDE_AUX_MERKLE", None, None, None]})
     yield CaseSpec("forged_signature_then_honest", fork_input([a[0], forged_signature(a[1]), a[1], a[2]]), OK,
                    ("SCF-003", "CRY-006"), "a txid leaves out the programs: a corrupted signature keeps the hash",
                    expect_ok={"tip": _hex(a[2]), "statuses": ["valid", "refused", "valid", "tip"],

@@ -1095,29 +1095,32 @@ const ec_chain_state *ec_tree_best_state(ec_block_tree *t) { return move_to(t, t
 
 static int work_cmp(const uint8_t *a, const uint8_t *b) { return memcmp(a, b, 64); }
 
+/* node `me`'s block was refused for `reason`: remembered as invalid when the hash fixes the verdict
+ * (spec.chain.state.remembers_refusal), else forgotten (status awaited, so that its waiting orphans keep
+ * waiting and the hash may come again) and listed in t->refused */
+static int refuse(ec_block_tree *t, long me, int reason) {
+    const ec_block *b = t->nodes[me].block;
+    int remembered = ec_block_body_committed(b);
+    if (remembered < 0) return EC_INTERNAL_ERROR;
+    for (size_t i = 0; i < EC_UNCOMMITTED_REASONS_COUNT && remembered; i++)
+        if (EC_UNCOMMITTED_REASONS[i] == reason) remembered = 0;
+    if (!remembered) {
+        TRY(grow((void **)&t->refused, &t->cap_refused, t->n_refused, sizeof *t->refused));
+        t->refused[t->n_refused++] = (ec_tree_refusal){b, reason};
+    }
+    t->nodes[me].status = remembered ? NODE_INVALID : NODE_AWAITED;
+    t->nodes[me].reason = remembered ? reason : 0;
+    t->nodes[me].block = NULL;
+    return EC_OK;
+}
+
 /* the block of node `me` on its valid parent `pi`: move there, apply in place, record the outcome */
 static int decide(ec_block_tree *t, long me, long pi, int64_t now) {
     TRY(move_to(t, (size_t)pi));
     const ec_block *b = t->nodes[me].block;
     int r = apply_checks(&t->state, b, now);
     if (r == EC_INTERNAL_ERROR) return r;
-    if (r) {
-        int remembered = ec_block_body_committed(b);
-        if (remembered < 0) return EC_INTERNAL_ERROR;
-        for (size_t i = 0; i < EC_UNCOMMITTED_REASONS_COUNT && remembered; i++)
-            if (EC_UNCOMMITTED_REASONS[i] == r) remembered = 0;
-        if (!remembered) { /* refused for what the hash does not fix: forgotten, the hash may come again */
-            TRY(grow((void **)&t->refused, &t->cap_refused, t->n_refused, sizeof *t->refused));
-            t->refused[t->n_refused++] = (ec_tree_refusal){b, r};
-            t->nodes[me].status = NODE_AWAITED; /* its waiting orphans keep waiting */
-            t->nodes[me].block = NULL;
-            return EC_OK;
-        }
-        t->nodes[me].status = NODE_INVALID;
-        t->nodes[me].reason = r;
-        t->nodes[me].block = NULL;
-        return EC_OK;
-    }
+    if (r) return refuse(t, me, r);
     block_undo *u = calloc(1, sizeof *u);
     if (!u) return EC_INTERNAL_ERROR;
     int rc = connect_block(&t->state, b, u);
@@ -1150,11 +1153,22 @@ int ec_tree_add(ec_block_tree *t, const ec_block *block, int64_t now) {
     if (!pending) return EC_INTERNAL_ERROR;
     pending[np++] = self;
     int rc = EC_OK;
+    ec_chain_params params;
+    ec_chain_params_of(t->network, &params);
     while (np && rc == EC_OK) {
         long me = pending[--np];
         t->steps++;
         long pi = lookup(t, t->nodes[me].previous, &t->steps);
-        if (pi >= 0 && t->nodes[pi].status == NODE_INVALID) {
+        /* the new block's sanity first, whatever its parent (an orphan below passed it when it came) */
+        int r = me == self ? ec_block_sanity(block, &params, now) : EC_OK;
+        if (r == EC_INTERNAL_ERROR) {
+            rc = r;
+            break;
+        }
+        if (r) {
+            rc = refuse(t, me, r);
+            if (rc || t->nodes[me].status == NODE_AWAITED) continue; /* refused, not remembered */
+        } else if (pi >= 0 && t->nodes[pi].status == NODE_INVALID) {
             t->nodes[me].status = NODE_INVALID;
             t->nodes[me].reason = DESCENDS;
             t->nodes[me].block = NULL;

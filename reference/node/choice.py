@@ -7,8 +7,11 @@ invalid (and says which ancestor was), a block whose parent is unknown waits as 
 block is validated on its parent's chain, and then the orphans waiting for it are decided in turn. This
 loop is written once, here; a node supplies its store and what differs between the chains:
 
+* :meth:`_precheck` runs the checks that need no parent on a new block, before it is kept as an orphan
+  (the ``precheck`` of ``choose``);
 * :meth:`_connect_or_side` validates a block on its parent's chain and stores it (tip or side branch),
-  raising the spec's :class:`~spec.errors.Reject`;
+  raising the spec's :class:`~spec.errors.Reject`; ``prechecked`` says the block passed
+  :meth:`_precheck` in this call, so that what it checked need not be checked again;
 * :meth:`_is_known` says whether a block hash is already decided (a duplicate);
 * :meth:`_parent_ready` says whether a parent is a stored, valid block one can build on;
 * :meth:`_remembers` says whether a rejection makes the block invalid for good: by default
@@ -48,7 +51,10 @@ class StoreChoice:
     def _rejected(self, block_hash: bytes, e: Reject, submitted: bool) -> None:
         """Called for each rejection; ``submitted`` when the block is the one given to :meth:`_add`."""
 
-    def _connect_or_side(self, b: Any) -> None:  # pragma: no cover - every node defines it
+    def _precheck(self, block: Any) -> None:  # pragma: no cover - every node defines it
+        raise TypeError(f"{type(self).__name__} must define _precheck")
+
+    def _connect_or_side(self, b: Any, prechecked: bool) -> None:  # pragma: no cover - every node defines it
         raise TypeError(f"{type(self).__name__} must define _connect_or_side")
 
     def _add(self, block: Any, recovering: bool = False) -> dict[bytes, str]:
@@ -64,7 +70,16 @@ class StoreChoice:
             b = pending.pop()
             bh = b.hash()
             parent = b.header.previous
-            if parent in self.invalid:
+            refusal = None
+            if b is block and not recovering:   # an orphan connected below passed it when it came
+                try:
+                    self._precheck(b)
+                except Reject as e:
+                    refusal = e
+            if refusal is not None:
+                if not self._refuse(b, refusal, outcome, bh == h):
+                    continue
+            elif parent in self.invalid:
                 reason = self.invalid[parent]
                 self._mark_invalid(bh, reason if reason.startswith("descends")
                                    else f"descends from invalid {parent[::-1].hex()}")
@@ -76,15 +91,9 @@ class StoreChoice:
                 continue
             else:
                 try:
-                    self._connect_or_side(b)
+                    self._connect_or_side(b, b is block and not recovering)
                 except Reject as e:
-                    remembered = self._remembers(b, e)
-                    if remembered:
-                        self._mark_invalid(bh, e.reason.value)
-                    outcome[bh] = e.reason.value
-                    self._rejected(bh, e, bh == h)
-                    if not remembered:   # forgotten: the orphans waiting for its hash keep waiting
-                        self._drop_orphan(bh)
+                    if not self._refuse(b, e, outcome, bh == h):
                         continue
                 else:
                     outcome[bh] = "valid"
@@ -92,6 +101,19 @@ class StoreChoice:
                 self._drop_orphan(bh)
             pending.extend(store.orphans_of(bh))
         return outcome
+
+    def _refuse(self, b: Any, e: Reject, outcome: dict[bytes, str], submitted: bool) -> bool:
+        """Record the refusal of ``b``; True when it is remembered (the orphans waiting for it are decided
+        next), False when it is forgotten (they keep waiting)."""
+        bh = b.hash()
+        remembered = self._remembers(b, e)
+        if remembered:
+            self._mark_invalid(bh, e.reason.value)
+        outcome[bh] = e.reason.value
+        self._rejected(bh, e, submitted)
+        if not remembered:
+            self._drop_orphan(bh)
+        return remembered
 
     def _drop_orphan(self, block_hash: bytes) -> None:
         if self.store.has_orphan(block_hash):

@@ -142,9 +142,13 @@ class Node(StoreChoice):
                 fn("block", new_best, source)
         return outcome
 
-    def _connect_or_side(self, b: Block) -> None:
+    def _precheck(self, block: Block) -> None:
+        validation.check_block_sanity(block, self.params, self.now())  # through the module: the C backend's hook
+
+    def _connect_or_side(self, b: Block, prechecked: bool) -> None:
         store = self.store
-        validation.check_block_sanity(b, self.params, self.now())  # through the module: the C backend's hook
+        if not prechecked:   # an orphan kept before this version checked orphans first, or one recovered
+            self._precheck(b)
         parent = b.header.previous
         work = store.work(parent) + calc_work(b.header.bits)
         best = store.best_hash()

@@ -48,7 +48,7 @@ from spec.did import document
 from spec.did.syntax import DID
 from spec.errors import Reason, Reject
 from spec.sidechain import params as SP
-from spec.sidechain.block import SideAuxPow, SideBlock, SideHeader
+from spec.sidechain.block import SideAuxPow, SideBlock, SideHeader, check_side_header
 from spec.sidechain.tx import SideTransaction, SideTxType
 from spec.sidechain.validation import BlockOverlay, MainView, SideEffects, check_side_block, check_side_tx
 
@@ -306,7 +306,10 @@ class SideNode(StoreChoice):
         if submitted:
             self._own_reject = e
 
-    def _connect_or_side(self, b: SideBlock) -> None:
+    def _precheck(self, block: SideBlock) -> None:
+        check_side_header(block.header, self.params.retarget.pow_limit)
+
+    def _connect_or_side(self, b: SideBlock, prechecked: bool) -> None:
         store = self.store
         parent = b.header.previous
         work = store.work(parent) + calc_work(b.header.bits)

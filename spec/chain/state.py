@@ -301,18 +301,20 @@ class Choice(Generic[S, B]):
 
 def choose(tree: Choice[S, B], block: B, *, block_hash: Callable[[B], bytes], previous: Callable[[B], bytes],
            connect: Callable[[S, B], S], work: Callable[[S], int],
-           remembers: Callable[[B, Reject], bool]) -> tuple[Choice[S, B], dict[bytes, str]]:
+           remembers: Callable[[B, Reject], bool], precheck: Callable[[B], None]) -> tuple[Choice[S, B], dict[bytes, str]]:
     """Add one block to ``tree``; connect it and any orphans waiting for it; choose the tip.
 
+    ``precheck(block)`` runs the checks that need no parent (upstream's ``CheckBlockSanity``, which
+    ``processBlock`` runs before it keeps an orphan) and raises :class:`~spec.errors.Reject`;
     ``connect(parent_state, block)`` validates the block on its parent's state and returns the state
-    after it, or raises :class:`~spec.errors.Reject`; ``work(state)`` is a state's cumulative work;
-    ``remembers(block, refusal)`` says whether a refusal makes the block's hash invalid for good.
-    The rules, the same for every chain: a block whose parent is unknown waits as an orphan; a block
-    whose parent is invalid is invalid; a refused block is invalid when ``remembers`` says so, and
-    otherwise forgotten (the orphans waiting for its hash keep waiting); the tip is the valid block
-    with strictly the most work (equal work keeps the tip seen first). Returns the new tree and, for
-    every block this call decided about, its outcome: ``"valid"``, ``"orphan"``, ``"duplicate"`` or the
-    rejection reason.
+    after it, or raises; ``work(state)`` is a state's cumulative work; ``remembers(block, refusal)``
+    says whether a refusal makes the block's hash invalid for good. The rules, the same for every
+    chain: a new block that fails ``precheck`` is refused at once, whatever its parent; a block whose
+    parent is unknown waits as an orphan; a block whose parent is invalid is invalid; a refused block
+    is invalid when ``remembers`` says so, and otherwise forgotten (the orphans waiting for its hash
+    keep waiting); the tip is the valid block with strictly the most work (equal work keeps the tip
+    seen first). Returns the new tree and, for every block this call decided about, its outcome:
+    ``"valid"``, ``"orphan"``, ``"duplicate"`` or the rejection reason.
     """
     outcome: dict[bytes, str] = {}
     h = block_hash(block)
@@ -327,7 +329,18 @@ def choose(tree: Choice[S, B], block: B, *, block_hash: Callable[[B], bytes], pr
         b = pending.pop()
         bh = block_hash(b)
         parent = previous(b)
-        if parent in invalid:
+        refusal = None
+        if b is block:   # an orphan connected below passed its precheck when it came
+            try:
+                precheck(b)
+            except Reject as e:
+                refusal = e
+        if refusal is not None:
+            outcome[bh] = refusal.reason.value
+            if not remembers(b, refusal):
+                continue  # refused, not remembered: the hash stays unknown
+            invalid[bh] = refusal.reason.value
+        elif parent in invalid:
             invalid[bh] = invalid[parent] if invalid[parent].startswith("descends") else f"descends from invalid {parent[::-1].hex()}"
             outcome[bh] = invalid[bh]
         elif parent not in states:
@@ -366,7 +379,7 @@ def add_block(tree: BlockTree, block: Block, now: int) -> tuple[BlockTree, dict[
                                               best=tree.best)
     new, outcome = choose(choice, block, block_hash=lambda b: b.hash(), previous=lambda b: b.header.previous,
                           connect=lambda s, b: apply_block(s, b, now)[0], work=lambda s: s.work,
-                          remembers=remembers_refusal)
+                          remembers=remembers_refusal, precheck=lambda b: check_block_sanity(b, tree.params, now))
     if new is choice:
         return tree, outcome
     return BlockTree(params=tree.params, states=new.states, orphans=new.orphans, invalid=new.invalid,

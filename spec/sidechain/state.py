@@ -45,7 +45,7 @@ from spec.chain.state import Choice, choose, remembers_refusal
 from spec.chain.tx import Output
 from spec.did import chain as DC
 from spec.errors import Reason, Reject, rule
-from spec.sidechain.block import SideBlock
+from spec.sidechain.block import SideBlock, check_side_header
 from spec.sidechain.params import SidechainParams, genesis_program_hash, side_genesis_block
 from spec.sidechain.validation import MainView, SideEffects, check_side_block
 
@@ -234,15 +234,17 @@ def new_side_tree(params: SidechainParams) -> SideTree:
 
 def add_side_block(tree: SideTree, block: SideBlock, main: MainView,
                    reserved: frozenset[str] = frozenset()) -> tuple[SideTree, dict[bytes, str]]:
-    """Add one sidechain block and choose the tip (SCF-001..003, :func:`spec.chain.state.choose`); the
-    new tree and every decided block's outcome (``"valid"``, ``"orphan"``, ``"duplicate"`` or the
-    rejection reason)."""
+    """Add one sidechain block and choose the tip (SCF-001..003, :func:`spec.chain.state.choose`, with
+    the header's checks, :func:`spec.sidechain.block.check_side_header`, before orphan handling and
+    :func:`spec.chain.state.remembers_refusal` for what a refusal remembers); the new tree and every
+    decided block's outcome (``"valid"``, ``"orphan"``, ``"duplicate"`` or the rejection reason)."""
     choice: Choice[SideState, SideBlock] = Choice(states=tree.states, orphans=tree.orphans, invalid=tree.invalid,
                                                   best=tree.best)
     # [SCF-001] most work wins, equal work keeps the first seen; [SCF-002] orphans wait; [SCF-003] invalid descends
     new, outcome = choose(choice, block, block_hash=lambda b: b.hash(), previous=lambda b: b.header.previous,
                           connect=lambda s, b: apply_side_block(s, b, main, reserved)[0], work=lambda s: s.work,
-                          remembers=remembers_refusal)
+                          remembers=remembers_refusal,
+                          precheck=lambda b: check_side_header(b.header, tree.params.retarget.pow_limit))
     if new is choice:
         return tree, outcome
     return SideTree(params=tree.params, states=new.states, orphans=new.orphans, invalid=new.invalid,
