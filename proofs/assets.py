@@ -304,6 +304,23 @@ def payment_at_rate_1(burn: Any, ask: Any) -> tuple[Any, Any]:
     return ask, burn - ask
 
 
+def _bridge_step(kind: Any, ref: Any, burn: Any, ask: Any, amounts: Sequence[Any], values: Sequence[Any],
+                 credited: list[Any], supply: Any) -> tuple[Any, Any, Any, Any]:
+    """One step of the bridge models: the referenced deposit's amount and value, whether a deposit step is credited
+    (XCH-001, XCH-003) and whether a withdrawal step is accepted (within the supply); ``credited`` is updated in
+    place."""
+    amount, value, was = z3.IntVal(0), z3.IntVal(0), z3.BoolVal(False)
+    for d in range(DEPOSITS):
+        amount = z3.If(ref == d, amounts[d], amount)
+        value = z3.If(ref == d, values[d], value)
+        was = z3.If(ref == d, credited[d], was)
+    credit_ok = z3.And(kind == DEPOSIT, z3.Not(was), 0 <= amount, amount <= value - FEE)
+    withdraw_ok = z3.And(kind == WITHDRAW, withdraw_accepted(burn, ask), burn <= supply)
+    for d in range(DEPOSITS):
+        credited[d] = z3.Or(credited[d], z3.And(credit_ok, ref == d))
+    return amount, value, credit_ok, withdraw_ok
+
+
 def bridge_run(kinds: Sequence[Any], refs: Sequence[Any], amounts: Sequence[Any], values: Sequence[Any],
                burns: Sequence[Any], asks: Sequence[Any]) -> list[dict[str, Any]]:
     """Model at exchange rate 1 of ``STEPS`` cross-chain events over ``DEPOSITS`` main-chain deposits made at
@@ -324,15 +341,7 @@ def bridge_run(kinds: Sequence[Any], refs: Sequence[Any], amounts: Sequence[Any]
     margin_out = z3.IntVal(0)
     steps = []
     for kind, ref, burn, ask in zip(kinds, refs, burns, asks, strict=True):
-        amount, value, was = z3.IntVal(0), z3.IntVal(0), z3.BoolVal(False)
-        for d in range(DEPOSITS):
-            amount = z3.If(ref == d, amounts[d], amount)
-            value = z3.If(ref == d, values[d], value)
-            was = z3.If(ref == d, credited[d], was)
-        credit_ok = z3.And(kind == DEPOSIT, z3.Not(was), 0 <= amount, amount <= value - FEE)
-        withdraw_ok = z3.And(kind == WITHDRAW, withdraw_accepted(burn, ask), burn <= supply)
-        for d in range(DEPOSITS):
-            credited[d] = z3.Or(credited[d], z3.And(credit_ok, ref == d))
+        amount, value, credit_ok, withdraw_ok = _bridge_step(kind, ref, burn, ask, amounts, values, credited, supply)
         paid, fee = payment_at_rate_1(burn, ask)
         before = x
         x = x - z3.If(withdraw_ok, paid + fee, 0)
@@ -436,15 +445,7 @@ def bridge_run_rates(kinds: Sequence[Any], refs: Sequence[Any], amounts: Sequenc
     supply = z3.IntVal(0)
     steps = []
     for kind, ref, burn, ask, c, p, f in zip(kinds, refs, burns, asks, credits, pays, fees, strict=True):
-        amount, value, was = z3.IntVal(0), z3.IntVal(0), z3.BoolVal(False)
-        for d in range(DEPOSITS):
-            amount = z3.If(ref == d, amounts[d], amount)
-            value = z3.If(ref == d, values[d], value)
-            was = z3.If(ref == d, credited[d], was)
-        credit_ok = z3.And(kind == DEPOSIT, z3.Not(was), 0 <= amount, amount <= value - FEE)
-        withdraw_ok = z3.And(kind == WITHDRAW, withdraw_accepted(burn, ask), burn <= supply)
-        for d in range(DEPOSITS):
-            credited[d] = z3.Or(credited[d], z3.And(credit_ok, ref == d))
+        amount, value, credit_ok, withdraw_ok = _bridge_step(kind, ref, burn, ask, amounts, values, credited, supply)
         before, supply_before = x, supply
         x = x - z3.If(withdraw_ok, p + f, 0)
         supply = supply + z3.If(credit_ok, c, 0) - z3.If(withdraw_ok, burn, 0)

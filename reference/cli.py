@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 import time
 from pathlib import Path
 
@@ -194,30 +195,24 @@ def _cmd_hive_serve(args: argparse.Namespace) -> int:
                housekeeping_every=every)
 
 
-def _positive_seconds(text: str) -> float:
-    """An argparse type: a finite number of seconds greater than zero."""
+def _positive_finite(what: str) -> Callable[[str], float]:
+    """An argparse type: a finite number greater than zero (a float64), named ``what`` in its errors."""
     import math
 
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
-    if not math.isfinite(value) or value <= 0:
-        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
-    return value
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number ({what}), got {text!r}") from None
+        if not math.isfinite(value) or value <= 0:
+            raise argparse.ArgumentTypeError(f"expected a positive finite {what}, got {text!r}")
+        return value
+
+    return parse
 
 
-def _exchange_rate(text: str) -> float:
-    """An argparse type: a sidechain exchange rate, a finite number greater than zero (as a float64)."""
-    import math
-
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not math.isfinite(value) or value <= 0:
-        raise argparse.ArgumentTypeError(f"expected a positive finite exchange rate, got {text!r}")
-    return value
+_positive_seconds = _positive_finite("number of seconds")
+_exchange_rate = _positive_finite("exchange rate")
 
 
 def _read_documents(paths: list[str]) -> dict[str, str]:

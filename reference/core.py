@@ -29,9 +29,9 @@ import contextvars
 import os
 import threading
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from spec.crypto import scripts as spec_scripts
 from spec.errors import DecodeError, Reason, Reject
@@ -615,6 +615,18 @@ def _c_params(params: Any) -> Any:
     return hit[1]
 
 
+T = TypeVar("T")
+
+
+def _c_rejected(name: str, spec_check: Callable[[], T], what: str) -> T:
+    """The C core refused: the spec's own function (``spec_check``) raises the normative Reject. Should it
+    accept, its result stands and the disagreement is recorded in :data:`DISAGREEMENTS`."""
+    STATS["c_rejects"] += 1
+    result = spec_check()
+    DISAGREEMENTS.append((name, f"C rejected, spec accepted: {what}"))
+    return result
+
+
 def check_signatures(tx: Any, references: Any, unsigned: bytes | None = None) -> None:
     """:func:`spec.chain.validation.check_signatures` with its accepting path in C when the backend is ``c``.
 
@@ -637,10 +649,8 @@ def check_signatures(tx: Any, references: Any, unsigned: bytes | None = None) ->
         if signatures_code(tx, references) == 0:
             STATS["c_accepts"] += 1
             return None
-        STATS["c_rejects"] += 1
-        _spec_check_signatures(tx, references, unsigned)  # raises the normative Reject
-        DISAGREEMENTS.append(("check_signatures", f"C rejected, spec accepted: txid {tx.txid()[::-1].hex()}"))
-        return None
+        return _c_rejected("check_signatures", lambda: _spec_check_signatures(tx, references, unsigned),
+                           f"txid {tx.txid()[::-1].hex()}")
     return _spec_check_signatures(tx, references, unsigned)
 
 
@@ -651,10 +661,8 @@ def check_tx_sanity(tx: Any, height: int, params: Any) -> None:
         if code == 0 and lib.ec_tx_sanity(c_tx, height, _c_params(params)) == 0:
             STATS["c_accepts"] += 1
             return None
-        STATS["c_rejects"] += 1
-        _spec_check_tx_sanity(tx, height, params)  # raises the normative Reject
-        DISAGREEMENTS.append(("check_tx_sanity", f"C rejected, spec accepted: txid {tx.txid()[::-1].hex()}"))
-        return None
+        return _c_rejected("check_tx_sanity", lambda: _spec_check_tx_sanity(tx, height, params),
+                           f"txid {tx.txid()[::-1].hex()}")
     return _spec_check_tx_sanity(tx, height, params)
 
 
@@ -679,10 +687,8 @@ def check_block_sanity(block: Any, params: Any, now: int) -> None:
                 for i, tx in enumerate(block.transactions):
                     cache[id(tx)] = (tx, 0, c_block.txs + i, keep, None)
             return None
-        STATS["c_rejects"] += 1
-        _spec_check_block_sanity(block, params, now)  # raises the normative Reject
-        DISAGREEMENTS.append(("check_block_sanity", f"C rejected, spec accepted: block {block.hash()[::-1].hex()}"))
-        return None
+        return _c_rejected("check_block_sanity", lambda: _spec_check_block_sanity(block, params, now),
+                           f"block {block.hash()[::-1].hex()}")
     return _spec_check_block_sanity(block, params, now)
 
 
@@ -817,10 +823,8 @@ def check_tx_context(tx: Any, height: int, view: Any, params: Any) -> int:
         if got[0] == 0:
             STATS["c_accepts"] += 1
             return got[1]
-        STATS["c_rejects"] += 1
-        fee = _spec_check_tx_context(tx, height, view, params)  # raises the normative Reject
-        DISAGREEMENTS.append(("check_tx_context", f"C rejected, spec accepted: txid {tx.txid()[::-1].hex()}"))
-        return fee
+        return _c_rejected("check_tx_context", lambda: _spec_check_tx_context(tx, height, view, params),
+                           f"txid {tx.txid()[::-1].hex()}")
     return _spec_check_tx_context(tx, height, view, params)
 
 

@@ -118,32 +118,24 @@ class _LockLost(Exception):
     """The counters' lock was not released: a worker died holding it."""
 
 
-def _take_front(bounds: Any, lock: Any) -> tuple[int, int] | None:
+def _take(bounds: Any, lock: Any, from_back: bool) -> tuple[int, int] | None:
+    """The next chunk of the shared batch, ``(start, end)``: from its front (this process) or its back (the
+    workers), or None when the two ends have met."""
     if not lock.acquire(timeout=LOCK_TIMEOUT):
         raise _LockLost
     try:
         front, back = bounds[0], bounds[1]
         if front >= back:
             return None
-        end = min(back, front + POOL_CHUNK)
-        bounds[0] = end
+        if from_back:
+            span = max(front, back - POOL_CHUNK), back
+            bounds[1] = span[0]
+        else:
+            span = front, min(back, front + POOL_CHUNK)
+            bounds[0] = span[1]
     finally:
         lock.release()
-    return front, end
-
-
-def _take_back(bounds: Any, lock: Any) -> tuple[int, int] | None:
-    if not lock.acquire(timeout=LOCK_TIMEOUT):
-        raise _LockLost
-    try:
-        front, back = bounds[0], bounds[1]
-        if front >= back:
-            return None
-        start = max(front, back - POOL_CHUNK)
-        bounds[1] = start
-    finally:
-        lock.release()
-    return start, back
+    return span
 
 
 def _serve(conn: Any, bounds: Any, lock: Any) -> None:
@@ -158,7 +150,7 @@ def _serve(conn: Any, bounds: Any, lock: Any) -> None:
         jobs: list[Job] = pickle.loads(data)
         done = []
         try:
-            while (span := _take_back(bounds, lock)) is not None:
+            while (span := _take(bounds, lock, from_back=True)) is not None:
                 start, end = span
                 done.append((start, _run_jobs(jobs[start:end])))
         except _LockLost:  # another worker died holding the lock: the checker starts a new pool
@@ -260,7 +252,7 @@ class ParallelChecker:
                 continue
             sent.append(conn)
         parts: list[tuple[int, list[Verdict]]] = []
-        while (span := _take_front(self._bounds, self._lock)) is not None:
+        while (span := _take(self._bounds, self._lock, from_back=False)) is not None:
             start, end = span
             parts.append((start, _run_jobs(jobs[start:end])))
         failed = len(sent) < len(self._procs)

@@ -100,3 +100,22 @@ def forged_copy(block: Any, how: str) -> Any:
     forged = block.model_copy(update={"transactions": tuple(txs)})
     assert forged.hash() == block.hash()
     return forged
+
+
+def side_burn(previous: tuple[bytes, int], target: str, ask: int, burned: int, change: int, change_ph: bytes,
+              key: bytes) -> Any:
+    """A signed sidechain withdrawal (TransferCrossChainAsset): spends ``previous`` (txid, index), burns
+    ``burned`` sela (zero program hash) asking ``ask`` for the main-chain address ``target``, and returns
+    ``change`` to ``change_ph``."""
+    from spec.chain.builder import sign_standard
+    from spec.chain.params import ELA_ASSET_ID
+    from spec.chain.tx import CrossChainEntry, Input, OutPoint, Output, TransferCrossChainAssetPayload
+    from spec.sidechain.tx import SideTransaction, SideTxType
+
+    return sign_standard(SideTransaction(
+        tx_type=SideTxType.TRANSFER_CROSS_CHAIN_ASSET,
+        payload=TransferCrossChainAssetPayload(entries=(CrossChainEntry(address=target.encode(), output_index=0,
+                                                                        amount=ask),)),
+        inputs=(Input(previous=OutPoint(txid=previous[0], index=previous[1]), sequence=0xFFFF_FFFF),),
+        outputs=(Output(asset_id=ELA_ASSET_ID, value=burned, output_lock=0, program_hash=bytes(21)),
+                 Output(asset_id=ELA_ASSET_ID, value=change, output_lock=0, program_hash=change_ph))), [key])

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from spec.errors import Reason, Reject
 
-from reference.carrier.node import MAX_FRAME, CarrierNode, Deadlines, _split_frames
+from reference.carrier.node import MAX_FRAME, Deadlines, _split_frames
 
 
 def _feed(stream: bytes, cuts: list[int]) -> list[bytes]:
@@ -83,18 +83,11 @@ def test_bulk_messages_both_ways_at_once_and_messages_between_them() -> None:
     """Two friends send each other a 5 MiB bulk message at the same time, with 1 KiB messages in
     between: both connections are flow-controlled in both directions (answers are written without
     waiting, a sender waits above the high-water mark), and everything arrives whole, once."""
-    from test_carrier_node import NOW, Dids, befriend, config
+    from test_carrier_node import started_friends
 
     async def go() -> None:
-        dids = Dids()
-        for label in ("alice", "bob"):
-            dids.publish(label)
-        alice = CarrierNode(config("alice"), dids, lambda: NOW)
-        bob = CarrierNode(config("bob"), dids, lambda: NOW)
-        await alice.start()
-        await bob.start()
+        _, alice, bob = await started_friends()
         try:
-            await befriend(alice, bob)
             big_a, big_b = bytes(range(256)) * 20480, bytes(range(255, -1, -1)) * 20480  # 5 MiB each
             sent = await asyncio.wait_for(asyncio.gather(
                 alice.send_message(bob.node_id, big_a), bob.send_message(alice.node_id, big_b),

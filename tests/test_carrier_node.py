@@ -59,6 +59,25 @@ async def befriend(alice: CarrierNode, bob: CarrierNode) -> None:
     await next_event(alice, "friend_added")
 
 
+async def started_friends(bob_class: type[CarrierNode] = CarrierNode) -> tuple[Dids, CarrierNode, CarrierNode]:
+    """alice and bob (a ``bob_class``), their DIDs published in one resolver, started and made friends; the
+    caller stops them."""
+    dids = Dids()
+    for label in ("alice", "bob"):
+        dids.publish(label)
+    alice = CarrierNode(config("alice"), dids, lambda: NOW)
+    bob = bob_class(config("bob"), dids, lambda: NOW)
+    try:
+        await alice.start()
+        await bob.start()
+        await befriend(alice, bob)
+    except BaseException:
+        await alice.stop()
+        await bob.stop()
+        raise
+    return dids, alice, bob
+
+
 async def proxy(target: tuple[str, int], record: list[bytes]) -> asyncio.base_events.Server:
     async def pipe(r: asyncio.StreamReader, w: asyncio.StreamWriter) -> None:
         try:
@@ -250,15 +269,8 @@ class StallingNode(CarrierNode):
 
 
 async def killed_mid_bulk() -> None:
-    dids = Dids()
-    for label in ("alice", "bob"):
-        dids.publish(label)
-    alice = CarrierNode(config("alice"), dids, lambda: NOW)
-    bob = StallingNode(config("bob"), dids, lambda: NOW)
-    await alice.start()
-    await bob.start()
+    dids, alice, bob = await started_friends(StallingNode)
     try:
-        await befriend(alice, bob)
         big = hashlib.sha256(b"big").digest() * (4 * 1024 * 1024 // 32)
         sending = asyncio.ensure_future(alice.send_message(bob.node_id, big, timeout=20))
         while not bob.bulk.transfers:  # bob has some of the chunks (and stopped reading)

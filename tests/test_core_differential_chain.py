@@ -654,17 +654,10 @@ def test_merkle_binding_refuses_a_hash_of_another_length(hashes: list[bytes]) ->
 
 def _spec_feed(tree: Any, order: list[Any]) -> tuple[Any, list[Any], list[Any]]:
     """Feed ``order`` to the spec's ``tree``: the final tree and each submitted block's status and reason in the
-    adapter's terms (:func:`conformance.bindings_chain.chain.arrival_report`)."""
-    from conformance.bindings_chain.chain import arrival_report
+    adapter's terms (the binding's own :func:`conformance.bindings_chain.chain.feed_blocks`)."""
+    from conformance.bindings_chain.chain import feed_blocks
 
-    def add(i: int) -> dict[bytes, str]:
-        nonlocal tree
-        tree, outcome = S.add_block(tree, order[i], NOW)
-        return outcome
-
-    statuses, reasons = arrival_report([b.hash() for b in order], add, lambda h: tree.status(h),
-                                       lambda h: tree.invalid[h])
-    return tree, statuses, reasons
+    return feed_blocks(tree, order, NOW)
 
 
 def _mutants(d: st.DataObject, blocks: list[Any]) -> list[Any]:

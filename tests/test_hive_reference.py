@@ -256,15 +256,8 @@ def test_elastos_hive_serve(tmp_path):
     folder.mkdir()
     for i, text in enumerate(docs.values()):
         (folder / f"{i}.json").write_text(text)
-    proc = subprocess.Popen([sys.executable, "-m", "reference.cli", "hive", "serve", "--datadir",
-                             str(tmp_path / "vault"), "--documents", str(folder)],
-                            stdout=subprocess.PIPE, text=True, cwd=Path(__file__).resolve().parents[1],
-                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    proc, fields = _serve(tmp_path / "vault", "--documents", str(folder))
     try:
-        assert proc.stdout is not None
-        line = proc.stdout.readline()
-        assert line.startswith("ready port="), line
-        fields = dict(kv.split("=", 1) for kv in line.split()[1:])
         store = HiveStore(tmp_path / "vault")
         docs[fields["did"]] = store.documents()[fields["did"]]
         store.close()
@@ -278,6 +271,20 @@ def test_elastos_hive_serve(tmp_path):
         assert proc.wait(timeout=20) == 0
 
 
+def _serve(datadir: Path, *args: str) -> tuple[subprocess.Popen[str], dict[str, str]]:
+    """``elastos hive serve --datadir DATADIR ARGS`` as a process, once it has said it is ready: the process
+    and the fields of its ready line (``port``, ``did``, ...)."""
+    proc = subprocess.Popen([sys.executable, "-m", "reference.cli", "hive", "serve", "--datadir", str(datadir), *args],
+                            stdout=subprocess.PIPE, text=True, cwd=Path(__file__).resolve().parents[1],
+                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    assert proc.stdout is not None
+    line = proc.stdout.readline()
+    if not line.startswith("ready port="):
+        proc.kill()
+        raise AssertionError(f"the vault did not start: {line!r}")
+    return proc, dict(kv.split("=", 1) for kv in line.split()[1:])
+
+
 @pytest.mark.slow
 def test_elastos_hive_serve_housekeeping_interval(tmp_path):
     """``--housekeeping-interval S``: a serving vault sweeps every S seconds. A stray blob (what a vault killed
@@ -285,14 +292,8 @@ def test_elastos_hive_serve_housekeeping_interval(tmp_path):
     with the default interval (600 s) it would stay for ten minutes."""
     import hashlib
 
-    proc = subprocess.Popen([sys.executable, "-m", "reference.cli", "hive", "serve", "--datadir",
-                             str(tmp_path / "vault"), "--housekeeping-interval", "0.2"],
-                            stdout=subprocess.PIPE, text=True, cwd=Path(__file__).resolve().parents[1],
-                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    proc, _ = _serve(tmp_path / "vault", "--housekeeping-interval", "0.2")
     try:
-        assert proc.stdout is not None
-        line = proc.stdout.readline()
-        assert line.startswith("ready port="), line
         digest = hashlib.sha256(b"a stray body").hexdigest()
         stray = tmp_path / "vault" / "blobs" / digest[:2] / digest
         stray.parent.mkdir(exist_ok=True)

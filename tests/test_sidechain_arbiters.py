@@ -19,10 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from spec.chain.builder import sign_standard
-from spec.chain.params import ELA_ASSET_ID
-from spec.chain.tx import (CrossChainEntry, Input, OutPoint, Output, Program, Transaction,
-                           TransferCrossChainAssetPayload, TxType, WithdrawFromSideChainPayload)
+from spec.chain.tx import Program, Transaction, TxType, WithdrawFromSideChainPayload
 from spec.chain.validation import on_duty_cross_chain_arbiter
 from spec.crypto import p256
 from spec.crypto.scripts import PUSH_SIGNATURE, multisig_redeem_script, standard_redeem_script
@@ -30,12 +27,12 @@ from spec.encoding.address import address_from_program_hash
 from spec.encoding.hashes import Uint168
 from spec.sidechain import params as SP
 from spec.sidechain import withdrawal as W
-from spec.sidechain.tx import SideTransaction, SideTxType
+from spec.sidechain.tx import SideTxType
 
 from reference.node.rpc import RpcClient, RpcError, from_display
 from reference.sidechain.arbiter import _sela
 from reference.sidechain.devnet import FUNDING, SideDevnet
-from helpers import wait_for
+from helpers import side_burn, wait_for
 
 N = 4
 M = N * 2 // 3 + 1
@@ -132,15 +129,8 @@ def test_a_killed_arbiter_finishes_the_withdrawal_exactly_once(tmp_path: Path, p
         fund = _wait("the deposit credited on the sidechain", lambda: side.call("listunspent", {"addresses": [user]}))
         assert [f["sela"] for f in fund] == [str(AMOUNT)]
 
-        burn = sign_standard(SideTransaction(
-            tx_type=SideTxType.TRANSFER_CROSS_CHAIN_ASSET,
-            payload=TransferCrossChainAssetPayload(entries=(CrossChainEntry(address=target.encode(), output_index=0,
-                                                                            amount=PAYOUT),)),
-            inputs=(Input(previous=OutPoint(txid=from_display(fund[0]["txid"]), index=fund[0]["vout"]),
-                          sequence=0xFFFF_FFFF),),
-            outputs=(Output(asset_id=ELA_ASSET_ID, value=PAYOUT + 10_000, output_lock=0, program_hash=bytes(21)),
-                     Output(asset_id=ELA_ASSET_ID, value=AMOUNT - PAYOUT - 20_000, output_lock=0,
-                            program_hash=user_ph))), [user_key])
+        burn = side_burn((from_display(fund[0]["txid"]), fund[0]["vout"]), target, PAYOUT, PAYOUT + 10_000,
+                         AMOUNT - PAYOUT - 20_000, user_ph, user_key)
         side.call("sendrawtransaction", {"data": burn.serialize().hex()})
         side_txid = burn.txid()
 
@@ -269,19 +259,12 @@ def test_two_withdrawals_are_paid_one_after_the_other(tmp_path: Path) -> None:
         net.deposit(user, AMOUNT)
         fund = _wait("the v0 deposit credited", lambda: side.call("listunspent", {"addresses": [user]}))
         targets = [_addr(bytes([0x20 + i]) * 32) for i in range(2)]
-        outs = tuple(Output(asset_id=ELA_ASSET_ID, value=PAYOUT // (i + 1) + 10_000, output_lock=0,
-                            program_hash=bytes(21)) for i in range(2))
+        burned = [PAYOUT // (i + 1) + 10_000 for i in range(2)]
         burns = []
         prev = (from_display(fund[0]["txid"]), fund[0]["vout"], AMOUNT)
         for i, (_, target) in enumerate(targets):   # the second burn spends the first one's change
-            change = prev[2] - outs[i].value - 10_000
-            burn = sign_standard(SideTransaction(
-                tx_type=SideTxType.TRANSFER_CROSS_CHAIN_ASSET,
-                payload=TransferCrossChainAssetPayload(entries=(CrossChainEntry(
-                    address=target.encode(), output_index=0, amount=PAYOUT // (i + 1)),)),
-                inputs=(Input(previous=OutPoint(txid=prev[0], index=prev[1]), sequence=0xFFFF_FFFF),),
-                outputs=(outs[i], Output(asset_id=ELA_ASSET_ID, value=change, output_lock=0, program_hash=user_ph))),
-                [user_key])
+            change = prev[2] - burned[i] - 10_000
+            burn = side_burn(prev[:2], target, PAYOUT // (i + 1), burned[i], change, user_ph, user_key)
             side.call("sendrawtransaction", {"data": burn.serialize().hex()})
             burns.append(burn)
             prev = (burn.txid(), 1, change)
@@ -325,14 +308,8 @@ def test_an_arbiter_neither_proposes_nor_signs_a_burn_without_enough_blocks_on_i
             net.arbiter.relay_deposits()
             net.arbiter.merge_mine(miner)
         fund = side.call("listunspent", {"addresses": [user]})[0]
-        burn = sign_standard(SideTransaction(
-            tx_type=SideTxType.TRANSFER_CROSS_CHAIN_ASSET,
-            payload=TransferCrossChainAssetPayload(entries=(CrossChainEntry(address=target.encode(), output_index=0,
-                                                                            amount=PAYOUT),)),
-            inputs=(Input(previous=OutPoint(txid=from_display(fund["txid"]), index=fund["vout"]), sequence=0xFFFF_FFFF),),
-            outputs=(Output(asset_id=ELA_ASSET_ID, value=PAYOUT + 10_000, output_lock=0, program_hash=bytes(21)),
-                     Output(asset_id=ELA_ASSET_ID, value=AMOUNT - PAYOUT - 20_000, output_lock=0,
-                            program_hash=user_ph))), [user_key])
+        burn = side_burn((from_display(fund["txid"]), fund["vout"]), target, PAYOUT, PAYOUT + 10_000,
+                         AMOUNT - PAYOUT - 20_000, user_ph, user_key)
         side.call("sendrawtransaction", {"data": burn.serialize().hex()})
         net.arbiter.merge_mine(miner)                       # the burn's block is the best sidechain block
         two, three = daemons

@@ -24,9 +24,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from proofs.assets import ERROR_BOUND
-from spec.chain.builder import sign_standard
 from spec.chain.params import ELA_ASSET_ID
-from spec.chain.tx import CrossChainEntry, Input, OutPoint, Output, TransferCrossChainAssetPayload, TxType
+from spec.chain.tx import TxType
 from spec.crypto.p256 import public_key_from_private
 from spec.crypto.scripts import standard_redeem_script
 from spec.encoding.address import address_from_program_hash
@@ -34,7 +33,6 @@ from spec.encoding.hashes import Uint168
 from spec.sidechain import crosschain as X
 from spec.sidechain import params as SP
 from spec.sidechain import withdrawal as W
-from spec.sidechain.tx import SideTransaction, SideTxType
 
 from reference.node.rpc import RpcClient, RpcError, from_display
 from reference.sidechain.arbiter import Arbiter, ExchangeRateMismatch, _sela
@@ -42,7 +40,7 @@ from reference.sidechain.arbiterd import ArbiterDaemon
 from reference.sidechain.devnet import FUNDING, SIDE_PARAMS, SideDevnet
 from reference.sidechain.node import RpcMainView, SideNode
 from reference.sidechain.store import SideStoreError
-from helpers import wait_for
+from helpers import side_burn, wait_for
 
 MINER = address_from_program_hash(Uint168(data=FUNDING))
 FEE = SIDE_PARAMS.min_cross_chain_tx_fee
@@ -227,15 +225,8 @@ def test_processes_at_rate_2_credit_pay_and_keep_x_covering_the_supply(tmp_path:
 
         # a withdrawal of an odd amount: paid Fixed64(float64(ask) / rate), its margin over the rate as fee
         ask, burned = 77_777_777, 77_777_777 + FEE + 3
-        burn = sign_standard(SideTransaction(
-            tx_type=SideTxType.TRANSFER_CROSS_CHAIN_ASSET,
-            payload=TransferCrossChainAssetPayload(entries=(CrossChainEntry(address=target.encode(), output_index=0,
-                                                                            amount=ask),)),
-            inputs=(Input(previous=OutPoint(txid=from_display(fund[0]["txid"]), index=fund[0]["vout"]),
-                          sequence=0xFFFF_FFFF),),
-            outputs=(Output(asset_id=ELA_ASSET_ID, value=burned, output_lock=0, program_hash=bytes(21)),
-                     Output(asset_id=ELA_ASSET_ID, value=credited - burned - FEE, output_lock=0,
-                            program_hash=user_ph))), [user_key])
+        burn = side_burn((from_display(fund[0]["txid"]), fund[0]["vout"]), target, ask, burned,
+                         credited - burned - FEE, user_ph, user_key)
         side.call("sendrawtransaction", {"data": burn.serialize().hex()})
         main = RpcClient(net.main_url)
         _wait("the withdrawal paid and marked", lambda: side.call("getwithdraws") == []

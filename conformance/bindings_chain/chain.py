@@ -364,15 +364,9 @@ def arrival_report(hashes: list[bytes], add: Callable[[int], dict[bytes, str]], 
     return statuses, reasons
 
 
-@handler(
-    "chain", "ela.fork_choice",
-    "`network`, `blocks` (hexes, in arrival order), `now` -> `tip`, `height`, `work`, " + ARRIVAL_DOC,
-)
-def _fork_choice(data: Any) -> Json:
-    inp = Input(data, ("network", "blocks", "now"))
-    params, now = _network(inp), _u32(inp, "now")
-    blocks = [Block.decode(b) for b in inp.hex_list("blocks")]
-    tree = S.new_tree(params)
+def feed_blocks(tree: S.BlockTree, blocks: list[Block], now: int) -> tuple[S.BlockTree, list[str], list[str | None]]:
+    """Feed ``blocks`` in order to the spec's ``tree`` (:func:`spec.chain.state.add_block`): the final tree and
+    each block's status and reason as ``ela.fork_choice`` reports them (:func:`arrival_report`)."""
 
     def add(i: int) -> dict[bytes, str]:
         nonlocal tree
@@ -381,6 +375,18 @@ def _fork_choice(data: Any) -> Json:
 
     statuses, reasons = arrival_report([b.hash() for b in blocks], add, lambda h: tree.status(h),
                                        lambda h: tree.invalid[h])
+    return tree, statuses, reasons
+
+
+@handler(
+    "chain", "ela.fork_choice",
+    "`network`, `blocks` (hexes, in arrival order), `now` -> `tip`, `height`, `work`, " + ARRIVAL_DOC,
+)
+def _fork_choice(data: Any) -> Json:
+    inp = Input(data, ("network", "blocks", "now"))
+    params, now = _network(inp), _u32(inp, "now")
+    blocks = [Block.decode(b) for b in inp.hex_list("blocks")]
+    tree, statuses, reasons = feed_blocks(S.new_tree(params), blocks, now)
     tip = tree.tip_state
     return {"tip": tip.tip().hash.hex(), "height": tip.height, "work": str(tip.work), "statuses": statuses,
             "reasons": reasons}

@@ -103,6 +103,13 @@ TARGET __m128i schedule(__m128i w0, __m128i w1, __m128i w2, __m128i w3) {
 
 TARGET __m128i k4(int q) { return _mm_load_si128((const __m128i *)&K[4 * q]); }
 
+/* the feed-forward of a compression: each lane's state plus the state it started from */
+#define FEED_FORWARD(LANES, s, save)                                                               \
+    for (int l_ = 0; l_ < LANES; l_++) {                                                           \
+        s[l_].abef = _mm_add_epi32(s[l_].abef, save[l_].abef);                                     \
+        s[l_].cdgh = _mm_add_epi32(s[l_].cdgh, save[l_].cdgh);                                     \
+    }
+
 /* one compression per lane, of the 16 message words w[l][0..3] (lane 0 of w[l][0] is W[0]), the
  * lanes' steps interleaved */
 #define COMPRESS(LANES, s, w)                                                                      \
@@ -117,10 +124,7 @@ TARGET __m128i k4(int q) { return _mm_load_si128((const __m128i *)&K[4 * q]); }
                 quad(&s[l_], _mm_add_epi32(w[l_][q_ & 3], k4(q_)));                                \
             }                                                                                      \
         }                                                                                          \
-        for (int l_ = 0; l_ < LANES; l_++) {                                                       \
-            s[l_].abef = _mm_add_epi32(s[l_].abef, save_[l_].abef);                                \
-            s[l_].cdgh = _mm_add_epi32(s[l_].cdgh, save_[l_].cdgh);                                \
-        }                                                                                          \
+        FEED_FORWARD(LANES, s, save_);                                                             \
     } while (0)
 
 /* the padding block: its W + K precomputed */
@@ -132,10 +136,7 @@ TARGET __m128i k4(int q) { return _mm_load_si128((const __m128i *)&K[4 * q]); }
             __m128i wk_ = _mm_load_si128((const __m128i *)&PAD_WK[4 * q_]);                        \
             for (int l_ = 0; l_ < LANES; l_++) quad(&s[l_], wk_);                                  \
         }                                                                                          \
-        for (int l_ = 0; l_ < LANES; l_++) {                                                       \
-            s[l_].abef = _mm_add_epi32(s[l_].abef, save_[l_].abef);                                \
-            s[l_].cdgh = _mm_add_epi32(s[l_].cdgh, save_[l_].cdgh);                                \
-        }                                                                                          \
+        FEED_FORWARD(LANES, s, save_);                                                             \
     } while (0)
 
 /* LANES inputs of 64 bytes at in + 64 * l to their SHA256d at out + 32 * l; every input is read
