@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from conformance import bench_hive
 from conformance.bench_hive import main
 
@@ -21,15 +23,24 @@ def test_bench_hive_small(tmp_path: Path, capsys) -> None:
     assert r["upload_mib_per_s"] > 0 and r["download_mib_per_s"] > 0 and r["signin_ms"] > 0
     assert r["stack_upload_ratio"] > 0 and r["stack_download_ratio"] > 0
     assert r["public_upload_seconds"] > 0 and r["sha256_seconds"] > 0
-    # the ceiling is the copy over the slower floor, never above either floor's own ratio
-    assert r["upload_ceiling_ratio"] == min(r["sha256_ratio"], r["stack_upload_ratio"])
-    assert r["download_ceiling_ratio"] == min(r["sha256_ratio"], r["stack_download_ratio"])
+    # the ceiling is the copy over the highest floor, never above any floor's own ratio
+    assert r["upload_ceiling_ratio"] == min(r["sha256_ratio"], r["durable_write_ratio"], r["stack_upload_ratio"],
+                                            r["upload_cpu_floor_ratio"])
+    assert r["download_ceiling_ratio"] == min(r["sha256_ratio"], r["stack_download_ratio"],
+                                              r["download_cpu_floor_ratio"])
+    # the CPU floor is the parts' CPU time over the cores
+    assert r["upload_cpu_floor_seconds"] == pytest.approx(
+        (r["sha256_seconds"] + r["stack_upload_cpu_seconds"] + r["durable_write_cpu_seconds"]) / r["cores"])
+    assert r["download_cpu_floor_seconds"] == pytest.approx(
+        (r["sha256_seconds"] + r["stack_download_cpu_seconds"]) / r["cores"])
+    assert r["sha256_memory_seconds"] > 0 and r["durable_write_seconds"] > 0
     assert len(r["load_average"]) == 2 and len(r["load_average"][0]) == 3
     assert r["upload_cpu_seconds"] > 0 and r["download_cpu_seconds"] > 0 and r["cores"] >= 1
     assert len(r["runs_seconds"]["up"]) == 1
     printed = capsys.readouterr()
     assert "sign-in round trip" in printed.out and "floor: HTTP upload" in printed.out
     assert "floor: SHA-256" in printed.out and "ceiling" in printed.out
+    assert "floor: durable write" in printed.out and "floor: CPU" in printed.out
     assert "throughput: run 1 of 1" in printed.err
 
 
