@@ -574,32 +574,39 @@ def _sha256d_hashlib(data: bytes) -> bytes:
 
 
 def _paths() -> list[int]:
-    """The 64-byte double SHA-256 codes this CPU can run: OpenSSL's (0) always, SHA-NI (1) where it has it."""
-    return [0, 1] if core.lib.ec_sha256d64_select(1) else [0]
+    """The 64-byte double SHA-256 codes this CPU can run: OpenSSL's (0) always, SHA-NI (1) and AVX-512 (2) where
+    it has them."""
+    return [code for code in (0, 1, 2) if core.lib.ec_sha256d64_select(code) == code]
 
 
-def test_sha_ni_is_selected_where_the_cpu_has_it() -> None:
-    """The run-time selection follows the CPU's flags (CPUID, as /proc/cpuinfo reports them): on a machine
-    with the SHA extensions the SHA-NI code is the default, so the tests below run it; asking for OpenSSL's
-    selects it, and asking for SHA-NI again comes back."""
+def test_the_fastest_code_is_selected_where_the_cpu_has_it() -> None:
+    """The run-time selection follows the CPU's flags (CPUID, as /proc/cpuinfo reports them): AVX-512 (F and BW)
+    is the default where the CPU has it, else SHA-NI where it has the SHA extensions, so the tests below run
+    it; asking for a code selects the highest the CPU can run at or below it, and the default comes back."""
     from pathlib import Path
 
     cpuinfo = Path("/proc/cpuinfo")
     flags = cpuinfo.read_text().split() if cpuinfo.exists() else []
+    shani = "sha_ni" in flags and "sse4_1" in flags
+    avx512 = "avx512f" in flags and "avx512bw" in flags
+    best = 2 if avx512 else 1 if shani else 0
     try:
         assert core.lib.ec_sha256d64_select(0) == 0 and core.lib.ec_sha256d64_selected() == 0
-        has = "sha_ni" in flags and "sse4_1" in flags
-        assert core.lib.ec_sha256d64_select(1) == int(has) == core.lib.ec_sha256d64_selected()
+        assert core.lib.ec_sha256d64_select(1) == int(shani) == core.lib.ec_sha256d64_selected()
+        assert core.lib.ec_sha256d64_select(2) == best == core.lib.ec_sha256d64_selected()
+        assert core.lib.ec_sha256d64_select(7) == best and core.lib.ec_sha256d64_select(-1) == 0
     finally:
-        core.lib.ec_sha256d64_select(1)
+        core.lib.ec_sha256d64_select(2)
+    assert core.lib.ec_sha256d64_selected() == best
 
 
 @FAST
-@given(st.lists(st.binary(min_size=64, max_size=64), max_size=9), st.booleans())
+@given(st.lists(st.binary(min_size=64, max_size=64), max_size=40), st.booleans())
 def test_sha256d_of_merkle_pairs(pairs: list[bytes], in_place: bool) -> None:
-    """``ec_sha256d64`` (one input) and ``ec_sha256d64_many`` (two at a time on the SHA-NI code, and an odd one
-    alone), written beside the inputs or over them as a merkle level is, on each code the CPU can run, against
-    ``hashlib``'s SHA-256 twice and the spec's ``sha256d``."""
+    """``ec_sha256d64`` (one input) and ``ec_sha256d64_many`` (sixteen at a time on the AVX-512 code, a last
+    group of eight to fifteen padded to sixteen, fewer on the SHA-NI code; two at a time on the SHA-NI code, and
+    an odd one alone), written beside the inputs or over them as a merkle level is, on each code the CPU can
+    run, against ``hashlib``'s SHA-256 twice and the spec's ``sha256d``."""
     from spec.crypto.hashes import sha256d
 
     want = [_sha256d_hashlib(p) for p in pairs]
@@ -618,14 +625,14 @@ def test_sha256d_of_merkle_pairs(pairs: list[bytes], in_place: bool) -> None:
                 core.lib.ec_sha256d64(p, one)
                 agree("sha256d64", {"bytes": p, "path": path}, ("ok", w), ("ok", bytes(one)))
     finally:
-        core.lib.ec_sha256d64_select(1)
+        core.lib.ec_sha256d64_select(2)
 
 
 @FAST
 @given(st.lists(st.binary(min_size=32, max_size=32), max_size=70))
 def test_merkle_root_on_each_sha256_code(hashes: list[bytes]) -> None:
-    """``ec_merkle_root`` with the SHA-NI code and with OpenSSL's (levels of odd and even sizes, hashed in place
-    two pairs at a time) against the spec's ``merkle_root``."""
+    """``ec_merkle_root`` on each code the CPU can run, OpenSSL's, SHA-NI and AVX-512 (levels of odd and even
+    sizes, hashed in place sixteen or two pairs at a time) against the spec's ``merkle_root``."""
     from spec.chain.merkle import merkle_root
 
     try:
@@ -634,7 +641,7 @@ def test_merkle_root_on_each_sha256_code(hashes: list[bytes]) -> None:
             agree("merkle_root", {"hashes": hashes, "path": path}, spec_outcome(lambda: merkle_root(hashes)),
                   spec_outcome(lambda: core.merkle_root(hashes)))
     finally:
-        core.lib.ec_sha256d64_select(1)
+        core.lib.ec_sha256d64_select(2)
 
 
 @FAST

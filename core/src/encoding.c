@@ -160,25 +160,38 @@ static void sha256d64_openssl(const uint8_t *in64, uint8_t *out32) {
     be32_words(&c, out32);
 }
 
-/* Which code hashes 64-byte inputs: the SHA-NI code of sha256_shani.c (two inputs at once) where the
- * CPU has the SHA extensions, else OpenSSL's compression above. Selected on first use; the tests and
- * the benchmark select either to compare them. */
-static _Atomic int use_shani = -1; /* read and set from any thread */
+/* Which code hashes 64-byte inputs (ec_sha256d64_select):
+ *   0  OpenSSL's compression, above;
+ *   1  the SHA-NI code of sha256_shani.c, two inputs at once;
+ *   2  the AVX-512 code of sha256_avx512.c, sixteen inputs at once, the rest (fewer than sixteen) on
+ *      the SHA-NI code where the CPU has it, else on OpenSSL's.
+ * The highest the CPU can run is selected on first use; the tests and the benchmark select each in
+ * turn to compare them. */
+static _Atomic int use_code = -1; /* read and set from any thread */
 
-int ec_sha256d64_select(int shani) {
+static int code_available(int code) { /* 1 or 2; OpenSSL's (0) always is */
 #ifdef EC_SHANI
-    use_shani = shani && ec_sha256_shani_available();
+    return code == 2 ? ec_sha256_avx512_available() : ec_sha256_shani_available();
 #else
-    use_shani = 0;
+    return 0;
 #endif
-    return use_shani;
 }
 
-int ec_sha256d64_selected(void) { return use_shani < 0 ? ec_sha256d64_select(1) : use_shani; }
+int ec_sha256d64_select(int code) {
+    int c = code > 2 ? 2 : code < 0 ? 0 : code;
+    while (c > 0 && !code_available(c)) c--;
+    use_code = c;
+    return c;
+}
+
+int ec_sha256d64_selected(void) {
+    int c = use_code;
+    return c < 0 ? ec_sha256d64_select(2) : c;
+}
 
 void ec_sha256d64(const uint8_t *in64, uint8_t *out32) {
 #ifdef EC_SHANI
-    if (ec_sha256d64_selected()) {
+    if (ec_sha256d64_selected() >= 1 && ec_sha256_shani_available()) {
         ec_sha256d64_shani_x1(in64, out32);
         return;
     }
@@ -186,10 +199,25 @@ void ec_sha256d64(const uint8_t *in64, uint8_t *out32) {
     sha256d64_openssl(in64, out32);
 }
 
+/* A last group of at least this many inputs (fewer than sixteen) goes through the AVX-512 code too,
+ * padded to sixteen: sixteen cost about as much as seven or eight on the SHA-NI code. */
+#define AVX512_TAIL_MIN 8
+
 void ec_sha256d64_many(const uint8_t *in, uint8_t *out, size_t n) {
     size_t i = 0;
 #ifdef EC_SHANI
-    if (ec_sha256d64_selected()) {
+    int code = ec_sha256d64_selected();
+    if (code == 2) {
+        for (; i + 16 <= n; i += 16) ec_sha256d64_avx512_x16(in + 64 * i, out + 32 * i);
+        if (n - i >= AVX512_TAIL_MIN) {
+            uint8_t group[16 * 64] = {0}; /* read whole before the outputs are written over the inputs */
+            memcpy(group, in + 64 * i, 64 * (n - i));
+            ec_sha256d64_avx512_x16(group, group);
+            memcpy(out + 32 * i, group, 32 * (n - i));
+            return;
+        }
+    }
+    if (code >= 1 && ec_sha256_shani_available()) {
         for (; i + 2 <= n; i += 2) ec_sha256d64_shani_x2(in + 64 * i, out + 32 * i);
         if (i < n) ec_sha256d64_shani_x1(in + 64 * i, out + 32 * i);
         return;

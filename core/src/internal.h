@@ -28,13 +28,17 @@ int ec_utf8_valid(const uint8_t *s, size_t n);
 int ec_runnable_verify(uint8_t prefix, const uint8_t *code, size_t clen, const uint8_t *param, size_t plen,
                        const uint8_t *msg, size_t mlen);
 
-/* the SHA-NI code of sha256_shani.c: x86 with GCC or clang only; run it only when available */
+/* the SHA-NI code of sha256_shani.c and the AVX-512 code of sha256_avx512.c: x86 with GCC or clang
+ * only; run each only when available */
 #if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
 #define EC_SHANI 1
 int ec_sha256_shani_available(void);
 /* SHA256d of one (x1) or two (x2) 64-byte inputs at in + 64 * i into out + 32 * i (out may be in) */
 void ec_sha256d64_shani_x1(const uint8_t *in, uint8_t *out);
 void ec_sha256d64_shani_x2(const uint8_t *in, uint8_t *out);
+int ec_sha256_avx512_available(void);
+/* SHA256d of sixteen 64-byte inputs at in + 64 * i into out + 32 * i (out may be in) */
+void ec_sha256d64_avx512_x16(const uint8_t *in, uint8_t *out);
 #endif
 
 #endif

@@ -1,0 +1,49 @@
+"""The C core benchmark (conformance/bench_core.py) at a small size: it runs, measures the merkle root on every
+SHA-256 code the CPU can run with the floors beside it, and a missed target fails the run unless --no-fail."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from conformance import bench_core
+from conformance.bench_core import CODES, main, merkle_pairs
+from tests.helpers import require_core
+
+core = require_core()
+SMALL = ["--txs", "20", "--rounds", "1", "--min-seconds", "0"]
+
+
+def test_merkle_pairs_counts_each_level() -> None:
+    assert [merkle_pairs(n) for n in (1, 2, 3, 4, 5, 1001)] == [0, 1, 3, 3, 6, 1004]
+
+
+def test_bench_core_small(tmp_path: Path, capsys) -> None:
+    out = tmp_path / "bench_core.json"
+    assert main([*SMALL, "--no-fail", "--json", str(out)]) == 0
+    r = json.loads(out.read_text())
+    assert r["transactions"] == 21 and r["merkle_pairs"] == merkle_pairs(21)
+    default = int(core.lib.ec_sha256d64_selected())
+    assert r["merkle_code"] == CODES[default]
+    # every code below the default that this CPU runs is measured beside it
+    lower = [CODES[c] for c in range(default) if core.lib.ec_sha256d64_select(c) == c]
+    core.lib.ec_sha256d64_select(default)
+    assert sorted(r["merkle_c_speedup_on"]) == sorted(lower)
+    assert (CODES[0] in r["merkle_c_speedup_on"]) == (default > 0)  # OpenSSL's compression always runs
+    assert all(v > 0 for v in r["merkle_c_speedup_on"].values())
+    # the ceilings: the spec's time over the C hashing alone, and over it plus the binding's own work
+    s = r["seconds"]
+    assert r["merkle_ceiling_over_c_pairs"] == pytest.approx(s["merkle_py"] / s["merkle_c_pairs"], rel=0.01)
+    assert r["merkle_ceiling_over_c_pairs_and_binding"] <= r["merkle_ceiling_over_c_pairs"]
+    assert r["c_speedup"]["block_decode"] > 0 and r["node_c_vs_raw_verify"] > 0
+    printed = capsys.readouterr().out
+    assert "merkle root" in printed and "the binding's own work" in printed
+    assert ("C core on OpenSSL's compression" in printed) == (default > 0)
+
+
+def test_a_missed_target_fails_unless_no_fail(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(bench_core, "DECODE_TARGET", 1e9)  # no machine reaches this
+    assert main(SMALL) == 1
+    assert main([*SMALL, "--no-fail"]) == 0
