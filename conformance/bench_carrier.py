@@ -32,7 +32,6 @@ import argparse
 import asyncio
 import hashlib
 import json
-import os
 import statistics
 import sys
 import time

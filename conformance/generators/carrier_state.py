@@ -11,9 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from spec.carrier import messages as M
 from spec.carrier import relay as R
-from spec.carrier import routing as T
 from spec.encoding.cbor import cbor_encode
 from spec.errors import Reason
 
