@@ -335,3 +335,55 @@ def test_an_arbiter_neither_proposes_nor_signs_a_burn_without_enough_blocks_on_i
         for d in daemons:
             d.close()
         net.close()
+
+
+def test_the_arbiter_on_duty_waits_for_the_sidechain_block_the_main_tip_proves(tmp_path: Path) -> None:
+    """The arbiter that mines a main block submits its sidechain block just after it. The next arbiter on duty
+    (in process here, over the nodes' real RPC) waits for that sidechain block before it takes a template:
+    a template taken earlier would sit on the old sidechain tip, be dropped when the block arrives, and its
+    main block would prove no sidechain block. So the two rounds give two main and two sidechain blocks.
+    A sidechain block that never comes (its arbiter died between the two) holds the next round back only
+    ``settle`` seconds; that late block is then refused."""
+    import time
+
+    from reference.sidechain.arbiterd import ArbiterDaemon
+    from reference.sidechain.devnet import SIDE_PARAMS
+
+    settle = 1.0
+    net = SideDevnet(tmp_path / "net", arbiters=N)
+    main, side = RpcClient(net.main_url), RpcClient(net.side_url)
+    miner = address_from_program_hash(Uint168(data=FUNDING))
+    daemons = {p256.public_key_from_private(k): ArbiterDaemon(k, net.main_url, net.side_url, net.main_params,
+                                                                 SIDE_PARAMS, tmp_path / f"d{i}", tmp_path / "peers",
+                                                                 miner, interval=0.0, settle=settle)
+               for i, k in enumerate(net.arbiter_keys)}
+
+    def on_duty() -> ArbiterDaemon:
+        return daemons[on_duty_cross_chain_arbiter(int(main.call("getblockcount")), net.main_params)]
+
+    def heights() -> tuple[int, int]:
+        return int(main.call("getblockcount")), int(side.call("getblockcount"))
+
+    try:
+        start = heights()
+        job, aux, _ = net.arbiter.prove(miner)              # a main block whose sidechain block is held back
+        assert heights() == (start[0] + 1, start[1])
+        nxt = on_duty()
+        assert nxt.step()["mined"] == 0 and heights() == (start[0] + 1, start[1])   # it waits
+        side.call("submitsideauxblock", blockhash=job["hash"], sideauxpow=aux.serialize().hex())
+        assert nxt.step()["mined"] == 1
+        assert heights() == (start[0] + 2, start[1] + 2)    # one sidechain block per main block
+
+        late, late_aux, _ = net.arbiter.prove(miner)        # held back for good
+        nxt = on_duty()
+        assert nxt.step()["mined"] == 0
+        time.sleep(settle)
+        assert nxt.step()["mined"] == 1                     # taken as lost after `settle` seconds
+        assert heights() == (start[0] + 4, start[1] + 3)
+        with pytest.raises(RpcError) as e:
+            side.call("submitsideauxblock", blockhash=late["hash"], sideauxpow=late_aux.serialize().hex())
+        assert e.value.reason == "SIDE_BLOCK_PLACE"
+    finally:
+        for d in daemons.values():
+            d.close()
+        net.close()

@@ -87,6 +87,16 @@ class Arbiter:
 
     def merge_mine(self, miner_address: str) -> dict:
         """Mine one main block that also proves one sidechain block; a summary."""
+        job, aux, mined = self.prove(miner_address)
+        side_hash = bytes.fromhex(job["hash"])
+        self.side.call("submitsideauxblock", blockhash=side_hash.hex(), sideauxpow=aux.serialize().hex())
+        self.log(f"merge-mined main height {mined['height']} and side height {job['height'] + 1}")
+        return {"main_height": mined["height"], "side_height": job["height"] + 1, "side_hash": side_hash[::-1].hex()}
+
+    def prove(self, miner_address: str) -> tuple[dict, SideAuxPow, dict]:
+        """The first half of :meth:`merge_mine`: a sidechain template (``createauxblock``), its SideChainPow
+        signed by the arbiter on duty and mined into one main block. The template, the SideAuxPow that
+        proves it, and the mined main block's summary; the template is not submitted yet."""
         job = self.side.call("createauxblock", paytoaddress=miner_address)
         side_hash = bytes.fromhex(job["hash"])
         height = int(self.main.call("getblockcount"))  # the next main block's height
@@ -103,9 +113,15 @@ class Arbiter:
         index = txids.index(signed.txid())
         aux = SideAuxPow(side_aux_block_tx=signed, side_aux_merkle_branch=tuple(merkle_branch(txids, index)),
                          side_aux_merkle_index=index, main_block_header=block.header)
-        self.side.call("submitsideauxblock", blockhash=side_hash.hex(), sideauxpow=aux.serialize().hex())
-        self.log(f"merge-mined main height {mined['height']} and side height {job['height'] + 1}")
-        return {"main_height": mined["height"], "side_height": job["height"] + 1, "side_hash": side_hash[::-1].hex()}
+        return job, aux, mined
+
+    def proven_side_hash(self, block: Block) -> bytes | None:
+        """The hash of the block of this sidechain that the main block ``block`` merge-mined (its SideChainPow
+        for this sidechain's genesis), or ``None``."""
+        for tx in block.transactions:
+            if tx.tx_type == TxType.SIDECHAIN_POW and tx.payload.side_genesis_hash == self.genesis_hash:  # type: ignore[union-attr]
+                return tx.payload.side_block_hash  # type: ignore[union-attr]
+        return None
 
     # -- deposits ----------------------------------------------------------------------------------------------
 

@@ -13,9 +13,12 @@ Each round (every ``poll`` seconds) an arbiter process
    (:func:`spec.sidechain.withdrawal.withdrawal_payment`), stores the proposal, signs it and asks the
    other arbiter processes (their JSON-RPC ``arbiter_sign``) until it holds m = floor(2n/3) + 1
    signatures, stores the signed transaction, submits it to the main node and stores that it did;
-3. if it is on duty and the main tip is ``interval`` seconds old, it merge-mines one main and one
-   sidechain block (:meth:`reference.sidechain.arbiter.Arbiter.merge_mine`: its SideChainPow, signed with
-   its key).
+3. if it is on duty, the main tip is ``interval`` seconds old and the sidechain block the main tip
+   merge-mined has reached the sidechain node (or ``settle`` seconds have passed without it), it
+   merge-mines one main and one sidechain block (:meth:`reference.sidechain.arbiter.Arbiter.merge_mine`:
+   its SideChainPow, signed with its key). The arbiter that mined the main tip submits its sidechain
+   block just after the main block; a template taken before that arrives would be on the old sidechain
+   tip, dropped when it arrives, and this round's main block would prove no sidechain block.
 
 An arbiter asked to sign checks the payment against both chains with
 :func:`spec.sidechain.withdrawal.check_withdrawal_payment` (ARB-001..006), records the payment's digest
@@ -179,7 +182,8 @@ class ArbiterDaemon:
 
     def __init__(self, key: bytes, main_url: str, side_url: str, main_params: NetworkParams,
                  side_params: SP.SidechainParams, datadir: str | Path, peers: str | Path, miner: str, *,
-                 interval: float = 1.0, recharge_version: int = 1, pause_at: str | None = None,
+                 interval: float = 1.0, settle: float = 10.0, recharge_version: int = 1,
+                 pause_at: str | None = None,
                  confirmations: int = W.WITHDRAWAL_CONFIRMATIONS,
                  log: Callable[[str], None] = lambda s: None) -> None:
         if confirmations < 1:
@@ -208,12 +212,17 @@ class ArbiterDaemon:
         self.x_address = SP.x_address(self.worker.genesis_hash)
         self.miner = miner
         self.interval = interval
+        self.settle = settle
+        """Seconds the arbiter on duty waits for the sidechain block the main tip merge-mined before it
+        takes that block as lost (its arbiter died between the two) and merge-mines on the sidechain tip."""
         self.recharge_version = recharge_version
         self.pause_at = pause_at
         self.log = log
         self.sign_lock = threading.Lock()
         self.seen_height = -1
         self.seen_at = time.monotonic()
+        self._tip_proves: tuple[int, bytes | None] = (-1, None)
+        """The main tip's height and the sidechain block hash it merge-mined (None: none)."""
         self.rpc: ApiServer | None = None
 
     # -- serving ---------------------------------------------------------------------------------------------
@@ -320,6 +329,17 @@ class ArbiterDaemon:
             if self.store.is_paid(side_txid):
                 self.side.call("setwithdrawn", txid=side_txid.hex())
 
+    def side_settled(self) -> bool:
+        """Whether the sidechain block the main tip merge-mined (if it merge-mined one of this sidechain's) is
+        the sidechain node's tip, so that a new template builds on it; true as well once the main tip has
+        been seen for ``settle`` seconds without it."""
+        if time.monotonic() - self.seen_at >= self.settle:
+            return True
+        if self._tip_proves[0] != self.seen_height:
+            self._tip_proves = (self.seen_height, self.worker.proven_side_hash(self.worker.main_block(self.seen_height)))
+        proven = self._tip_proves[1]
+        return proven is None or from_display(self.side.call("getbestblockhash")) == proven
+
     def on_duty(self) -> bool:
         return on_duty_cross_chain_arbiter(int(self.main.call("getblockcount")), self.main_params) == self.public_key
 
@@ -383,7 +403,7 @@ class ArbiterDaemon:
         did = {"paid": 0, "mined": 0}
         if self.on_duty():
             did["paid"] = len(self.pay_withdrawals())
-            if time.monotonic() - self.seen_at >= self.interval:
+            if time.monotonic() - self.seen_at >= self.interval and self.side_settled():
                 self.worker.merge_mine(self.miner)
                 did["mined"] = 1
                 self.scan()
