@@ -35,7 +35,8 @@ def test_bench_core_small(tmp_path: Path, capsys) -> None:
     assert all(v > 0 for v in r["merkle_c_speedup_on"].values())
     # the ceilings: the spec's time over the C hashing alone, and over it plus the binding's own work
     s = r["seconds"]
-    assert r["merkle_ceiling_over_c_pairs"] == pytest.approx(s["merkle_py"] / s["merkle_c_pairs"], rel=0.01)
+    # (the ratio is rounded to two decimals and the seconds to seven: a small run's ratio can be 0.3)
+    assert r["merkle_ceiling_over_c_pairs"] == pytest.approx(s["merkle_py"] / s["merkle_c_pairs"], rel=0.02, abs=0.006)
     assert r["merkle_ceiling_over_c_pairs_and_binding"] <= r["merkle_ceiling_over_c_pairs"]
     assert r["c_speedup"]["block_decode"] > 0 and r["node_c_vs_raw_verify"] > 0
     printed = capsys.readouterr().out

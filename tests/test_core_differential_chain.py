@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 from typing import Any
 
+import pytest
 from hypothesis import event, given
 from hypothesis import strategies as st
 
@@ -603,10 +604,10 @@ def test_the_fastest_code_is_selected_where_the_cpu_has_it() -> None:
 @FAST
 @given(st.lists(st.binary(min_size=64, max_size=64), max_size=40), st.booleans())
 def test_sha256d_of_merkle_pairs(pairs: list[bytes], in_place: bool) -> None:
-    """``ec_sha256d64`` (one input) and ``ec_sha256d64_many`` (sixteen at a time on the AVX-512 code, a last
-    group of eight to fifteen padded to sixteen, fewer on the SHA-NI code; two at a time on the SHA-NI code, and
-    an odd one alone), written beside the inputs or over them as a merkle level is, on each code the CPU can
-    run, against ``hashlib``'s SHA-256 twice and the spec's ``sha256d``."""
+    """``ec_sha256d64`` (one input) and ``ec_sha256d64_many`` (two at a time on the SHA-NI code, and an odd one
+    alone; on the AVX-512 code, calls of 32 or more sixteen at a time, below), written beside the inputs or over
+    them as a merkle level is, on each code the CPU can run, against ``hashlib``'s SHA-256 twice and the spec's
+    ``sha256d``."""
     from spec.crypto.hashes import sha256d
 
     want = [_sha256d_hashlib(p) for p in pairs]
@@ -624,6 +625,27 @@ def test_sha256d_of_merkle_pairs(pairs: list[bytes], in_place: bool) -> None:
                 one = core.ffi.new("uint8_t[32]")
                 core.lib.ec_sha256d64(p, one)
                 agree("sha256d64", {"bytes": p, "path": path}, ("ok", w), ("ok", bytes(one)))
+    finally:
+        core.lib.ec_sha256d64_select(2)
+
+
+@pytest.mark.parametrize("n", [31, 32, 33, 39, 40, 47, 48, 63, 64, 100, 257])
+def test_sha256d_of_many_pairs_in_groups(n: int) -> None:
+    """``ec_sha256d64_many`` at the sizes where the AVX-512 code changes course: below 32 pairs (the SHA-NI code),
+    whole groups of sixteen, a last group of one to seven (the SHA-NI code) and of eight to fifteen (padded to
+    sixteen); beside the inputs and in place, on each code the CPU can run, against ``hashlib``."""
+    import hashlib
+
+    data = hashlib.shake_256(f"pairs/{n}".encode()).digest(64 * n)
+    want = b"".join(_sha256d_hashlib(data[64 * i:64 * i + 64]) for i in range(n))
+    try:
+        for path in _paths():
+            assert core.lib.ec_sha256d64_select(path) == path
+            for in_place in (False, True):
+                buf = core.ffi.new("uint8_t[]", data)
+                out = buf if in_place else core.ffi.new("uint8_t[]", 32 * n)
+                core.lib.ec_sha256d64_many(buf, out, n)
+                assert core.ffi.buffer(out, 32 * n)[:] == want, (path, in_place)
     finally:
         core.lib.ec_sha256d64_select(2)
 

@@ -52,9 +52,9 @@ void ec_sha256d64(const uint8_t *in64, uint8_t *out32);
 /* `n` inputs of 64 bytes at in + 64 * i to their SHA256d at out + 32 * i; `out` may be `in` (a merkle
  * level hashed in place) */
 void ec_sha256d64_many(const uint8_t *in, uint8_t *out, size_t n);
-/* the code behind both: 2 AVX-512 sixteen inputs at a time (the rest as 1 or 0), 1 SHA-NI two at a
- * time, 0 OpenSSL's compression; the highest the CPU can run is the default. select returns what is in
- * force: the highest code the CPU can run at or below the one asked for */
+/* the code behind both: 2 AVX-512 sixteen inputs at a time in calls of 32 or more (the rest as 1 or
+ * 0), 1 SHA-NI two at a time, 0 OpenSSL's compression; the highest the CPU can run is the default.
+ * select returns what is in force: the highest code the CPU can run at or below the one asked for */
 int ec_sha256d64_select(int code);
 int ec_sha256d64_selected(void);
 int ec_ripemd160(const uint8_t *data, size_t len, uint8_t *out20);

@@ -163,8 +163,8 @@ static void sha256d64_openssl(const uint8_t *in64, uint8_t *out32) {
 /* Which code hashes 64-byte inputs (ec_sha256d64_select):
  *   0  OpenSSL's compression, above;
  *   1  the SHA-NI code of sha256_shani.c, two inputs at once;
- *   2  the AVX-512 code of sha256_avx512.c, sixteen inputs at once, the rest (fewer than sixteen) on
- *      the SHA-NI code where the CPU has it, else on OpenSSL's.
+ *   2  the AVX-512 code of sha256_avx512.c, sixteen inputs at once, for calls of AVX512_MIN inputs or
+ *      more; the rest (and smaller calls) on the SHA-NI code where the CPU has it, else OpenSSL's.
  * The highest the CPU can run is selected on first use; the tests and the benchmark select each in
  * turn to compare them. */
 static _Atomic int use_code = -1; /* read and set from any thread */
@@ -199,15 +199,19 @@ void ec_sha256d64(const uint8_t *in64, uint8_t *out32) {
     sha256d64_openssl(in64, out32);
 }
 
-/* A last group of at least this many inputs (fewer than sixteen) goes through the AVX-512 code too,
- * padded to sixteen: sixteen cost about as much as seven or eight on the SHA-NI code. */
+/* The AVX-512 code takes a call of at least AVX512_MIN inputs (fewer go to the SHA-NI code): after the
+ * vector units have idled, the first 512-bit instructions run slowly for a while, and measured one call
+ * after 10 ms idle, 8 and 16 pairs were slower on AVX-512 than on SHA-NI and 32 faster. In such a call,
+ * a last group of at least AVX512_TAIL_MIN inputs (fewer than sixteen) goes through the AVX-512 code
+ * too, padded to sixteen: sixteen cost about as much as seven or eight on the SHA-NI code. */
+#define AVX512_MIN 32
 #define AVX512_TAIL_MIN 8
 
 void ec_sha256d64_many(const uint8_t *in, uint8_t *out, size_t n) {
     size_t i = 0;
 #ifdef EC_SHANI
     int code = ec_sha256d64_selected();
-    if (code == 2) {
+    if (code == 2 && n >= AVX512_MIN) {
         for (; i + 16 <= n; i += 16) ec_sha256d64_avx512_x16(in + 64 * i, out + 32 * i);
         if (n - i >= AVX512_TAIL_MIN) {
             uint8_t group[16 * 64] = {0}; /* read whole before the outputs are written over the inputs */

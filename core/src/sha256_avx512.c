@@ -7,10 +7,11 @@
  * pair, the constant padding block whose W + K is computed once, and the one block of the second
  * hash, the digest's words beside constant padding words).
  *
- * A merkle level is sixteen pairs a time here; what is left (fewer than sixteen pairs) goes to the
- * SHA-NI or OpenSSL code (encoding.c). On the build machine (a Xeon with both), sixteen pairs take
- * about 39 ns a pair against 86 to 90 ns for the SHA-NI code two at a time: sha256rnds2's throughput
- * bounds the SHA-NI code, while these rounds spread over the vector ports.
+ * encoding.c gives it the pairs of a call of 32 or more, sixteen at a time (a last group of eight to
+ * fifteen padded to sixteen); fewer, and smaller calls, go to the SHA-NI or OpenSSL code. On the build
+ * machine (a Xeon with both), sixteen pairs take about 39 ns a pair against 86 to 90 ns for the SHA-NI
+ * code two at a time: sha256rnds2's throughput bounds the SHA-NI code, while these rounds spread over
+ * the vector ports.
  *
  * The functions carry target("avx512f,avx512bw") so this file builds with any x86-64 compiler flags;
  * they run only where ec_sha256_avx512_available() says the CPU has AVX-512 F and BW and the operating
