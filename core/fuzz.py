@@ -26,7 +26,7 @@ from pathlib import Path
 CORE = Path(__file__).resolve().parent
 ROOT = CORE.parent
 OUT = CORE / "build-fuzz"
-SOURCES = ["src/encoding.c", "src/sha256_shani.c", "src/sha256_avx512.c", "src/crypto.c", "src/cbor.c", "src/chain.c", "src/p2p.c", "src/state.c"]
+SOURCES = ["src/encoding.c", "src/sha256_shani.c", "src/sha256_avx512.c", "src/sha256_tables.c", "src/crypto.c", "src/cbor.c", "src/chain.c", "src/p2p.c", "src/state.c"]
 
 # target -> the (handler, input field) pairs of the vectors whose inputs seed it
 TARGETS: dict[str, list[tuple[str, str]]] = {

@@ -37,6 +37,12 @@ int ec_sha256_shani_available(void);
 void ec_sha256d64_shani_x1(const uint8_t *in, uint8_t *out);
 void ec_sha256d64_shani_x2(const uint8_t *in, uint8_t *out);
 int ec_sha256_avx512_available(void);
+/* sha256_tables.c: SHA-256's round constants and initial state, and W + K of the padding block after a
+ * 64-byte message (filled by ec_sha256_tables_ready, which each code's CPU probe calls) */
+extern const uint32_t ec_sha256_k[64];
+extern const uint32_t ec_sha256_initial[8];
+extern uint32_t ec_sha256_pad_wk[64];
+void ec_sha256_tables_ready(void);
 /* SHA256d of sixteen 64-byte inputs at in + 64 * i into out + 32 * i (out may be in) */
 void ec_sha256d64_avx512_x16(const uint8_t *in, uint8_t *out);
 #endif

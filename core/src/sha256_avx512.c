@@ -31,36 +31,6 @@
 
 typedef __m512i vec;
 
-static const uint32_t K[64] = {
-    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
-    0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
-    0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
-    0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
-    0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
-    0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
-    0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
-    0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
-};
-
-static const uint32_t INITIAL[8] = {
-    0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19,
-};
-
-/* W[t] + K[t] of the padding block after a 64-byte message: 0x80, zeros, the bit length 512 */
-static uint32_t PAD_WK[64];
-
-static uint32_t rotr(uint32_t x, int n) { return x >> n | x << (32 - n); }
-
-static void compute_pad_schedule(void) {
-    uint32_t w[64] = {0x80000000u, [15] = 512};
-    for (int t = 16; t < 64; t++) {
-        uint32_t s0 = rotr(w[t - 15], 7) ^ rotr(w[t - 15], 18) ^ (w[t - 15] >> 3);
-        uint32_t s1 = rotr(w[t - 2], 17) ^ rotr(w[t - 2], 19) ^ (w[t - 2] >> 10);
-        w[t] = w[t - 16] + s0 + w[t - 7] + s1;
-    }
-    for (int t = 0; t < 64; t++) PAD_WK[t] = w[t] + K[t];
-}
-
 static int avx512_answer;
 static pthread_once_t avx512_once = PTHREAD_ONCE_INIT;
 
@@ -72,13 +42,13 @@ static void probe_cpu(void) {
     __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
     if ((lo & 0xE6) != 0xE6) return;
     if (__get_cpuid_count(7, 0, &a, &b, &c, &d) && (b & bit_AVX512F) && (b & bit_AVX512BW)) {
-        compute_pad_schedule();
+        ec_sha256_tables_ready();
         avx512_answer = 1;
     }
 }
 
 int ec_sha256_avx512_available(void) {
-    pthread_once(&avx512_once, probe_cpu); /* the CPU asked once, the padding table made once */
+    pthread_once(&avx512_once, probe_cpu); /* the CPU asked once (and the padding table made) */
     return avx512_answer;
 }
 
@@ -116,10 +86,10 @@ int ec_sha256_avx512_available(void) {
 TARGET vec message_wk(vec w[16], int i) {
     if (i >= 16)
         w[i & 15] = ADD(ADD(w[i & 15], SIGMA0(w[(i + 1) & 15])), ADD(w[(i + 9) & 15], SIGMA1(w[(i + 14) & 15])));
-    return ADD(w[i & 15], _mm512_set1_epi32((int)K[i]));
+    return ADD(w[i & 15], _mm512_set1_epi32((int)ec_sha256_k[i]));
 }
 
-TARGET vec pad_wk(int i) { return _mm512_set1_epi32((int)PAD_WK[i]); }
+TARGET vec pad_wk(int i) { return _mm512_set1_epi32((int)ec_sha256_pad_wk[i]); }
 
 /* one compression of the state s by the sixteen message words w (overwritten by the schedule) */
 TARGET void compress(vec s[8], vec w[16]) {
@@ -150,13 +120,13 @@ __attribute__((target("avx512f,avx512bw"))) void ec_sha256d64_avx512_x16(const u
     for (int i = 0; i < 16; i++)
         w[i] = _mm512_shuffle_epi8(_mm512_i32gather_epi32(ADD(in_words, _mm512_set1_epi32(i)), (const void *)in, 4),
                                    bswap);
-    for (int i = 0; i < 8; i++) s[i] = _mm512_set1_epi32((int)INITIAL[i]);
+    for (int i = 0; i < 8; i++) s[i] = _mm512_set1_epi32((int)ec_sha256_initial[i]);
     compress(s, w);
     compress_pad(s);
     /* the second hash: the digest's eight words, 0x80, zeros, the bit length 256 */
     for (int i = 0; i < 8; i++) {
         w[i] = s[i];
-        s[i] = _mm512_set1_epi32((int)INITIAL[i]);
+        s[i] = _mm512_set1_epi32((int)ec_sha256_initial[i]);
     }
     w[8] = _mm512_set1_epi32((int)0x80000000u);
     for (int i = 9; i < 15; i++) w[i] = _mm512_setzero_si512();

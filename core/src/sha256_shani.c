@@ -25,36 +25,6 @@
 
 #define TARGET __attribute__((target("sha,sse4.1"), always_inline)) static inline
 
-static const uint32_t K[64] __attribute__((aligned(16))) = {
-    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
-    0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
-    0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
-    0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
-    0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
-    0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
-    0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
-    0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
-};
-
-static const uint32_t INITIAL[8] __attribute__((aligned(16))) = {
-    0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19,
-};
-
-/* W[t] + K[t] of the padding block after a 64-byte message: 0x80, zeros, the bit length 512 */
-static uint32_t PAD_WK[64] __attribute__((aligned(16)));
-
-static uint32_t rotr(uint32_t x, int n) { return x >> n | x << (32 - n); }
-
-static void compute_pad_schedule(void) {
-    uint32_t w[64] = {0x80000000u, [15] = 512};
-    for (int t = 16; t < 64; t++) {
-        uint32_t s0 = rotr(w[t - 15], 7) ^ rotr(w[t - 15], 18) ^ (w[t - 15] >> 3);
-        uint32_t s1 = rotr(w[t - 2], 17) ^ rotr(w[t - 2], 19) ^ (w[t - 2] >> 10);
-        w[t] = w[t - 16] + s0 + w[t - 7] + s1;
-    }
-    for (int t = 0; t < 64; t++) PAD_WK[t] = w[t] + K[t];
-}
-
 static int shani_answer;
 static pthread_once_t shani_once = PTHREAD_ONCE_INIT;
 
@@ -62,13 +32,13 @@ static void probe_cpu(void) {
     unsigned a, b, c, d;
     if (__get_cpuid(1, &a, &b, &c, &d) && (c & bit_SSSE3) && (c & bit_SSE4_1) &&
         __get_cpuid_count(7, 0, &a, &b, &c, &d) && (b & bit_SHA)) {
-        compute_pad_schedule();
+        ec_sha256_tables_ready();
         shani_answer = 1;
     }
 }
 
 int ec_sha256_shani_available(void) {
-    pthread_once(&shani_once, probe_cpu); /* the CPU asked once, the padding table made once */
+    pthread_once(&shani_once, probe_cpu); /* the CPU asked once (and the padding table made) */
     return shani_answer;
 }
 
@@ -101,7 +71,7 @@ TARGET __m128i schedule(__m128i w0, __m128i w1, __m128i w2, __m128i w3) {
     return _mm_sha256msg2_epu32(x, w3);
 }
 
-TARGET __m128i k4(int q) { return _mm_load_si128((const __m128i *)&K[4 * q]); }
+TARGET __m128i k4(int q) { return _mm_load_si128((const __m128i *)&ec_sha256_k[4 * q]); }
 
 /* the feed-forward of a compression: each lane's state plus the state it started from */
 #define FEED_FORWARD(LANES, s, save)                                                               \
@@ -133,7 +103,7 @@ TARGET __m128i k4(int q) { return _mm_load_si128((const __m128i *)&K[4 * q]); }
         lane save_[LANES];                                                                         \
         for (int l_ = 0; l_ < LANES; l_++) save_[l_] = s[l_];                                      \
         _Pragma("GCC unroll 16") for (int q_ = 0; q_ < 16; q_++) {                                 \
-            __m128i wk_ = _mm_load_si128((const __m128i *)&PAD_WK[4 * q_]);                        \
+            __m128i wk_ = _mm_load_si128((const __m128i *)&ec_sha256_pad_wk[4 * q_]);                        \
             for (int l_ = 0; l_ < LANES; l_++) quad(&s[l_], wk_);                                  \
         }                                                                                          \
         FEED_FORWARD(LANES, s, save_);                                                             \
@@ -144,8 +114,8 @@ TARGET __m128i k4(int q) { return _mm_load_si128((const __m128i *)&K[4 * q]); }
 #define SHA256D64(LANES, in, out)                                                                  \
     do {                                                                                           \
         const __m128i bswap_ = _mm_set_epi64x(0x0c0d0e0f08090a0bULL, 0x0405060700010203ULL);       \
-        const __m128i init_dcba_ = _mm_load_si128((const __m128i *)&INITIAL[0]);                   \
-        const __m128i init_hgfe_ = _mm_load_si128((const __m128i *)&INITIAL[4]);                   \
+        const __m128i init_dcba_ = _mm_load_si128((const __m128i *)&ec_sha256_initial[0]);                   \
+        const __m128i init_hgfe_ = _mm_load_si128((const __m128i *)&ec_sha256_initial[4]);                   \
         lane s_[LANES];                                                                            \
         __m128i w_[LANES][4];                                                                      \
         for (int l_ = 0; l_ < LANES; l_++) {                                                       \
