@@ -116,7 +116,16 @@ def device(w: World, root: Path, client: HiveClient) -> Device:
 
 
 def tree(folder: Path) -> dict[str, bytes]:
-    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+    """The folder's files and their bodies, without a sync's download in flight (``.hive-tmp-<name>``, renamed
+    into place once whole; the client's own scan skips it too). A watcher's sync may rename or delete a file
+    between the listing and the read; then the snapshot is taken again, a bounded number of times."""
+    for _ in range(100):
+        try:
+            return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*"))
+                    if p.is_file() and not p.name.startswith(".hive-tmp-")}
+        except FileNotFoundError:
+            continue
+    raise AssertionError(f"{folder}: files kept vanishing while read")
 
 
 def vault_files(client: HiveClient) -> dict[str, bytes]:
