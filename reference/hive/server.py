@@ -1094,7 +1094,7 @@ def run(datadir: str, port: int, quota: int, documents: list[str], postgres: str
         idchain: str | None = None, *, housekeeping_every: float = HOUSEKEEPING_EVERY) -> int:
     """``elastos hive serve``: serve until SIGTERM or SIGINT, with a housekeeping round every
     ``housekeeping_every`` seconds (``--housekeeping-interval``)."""
-    import signal
+    from reference.signals import StopFlag
 
     folder = Path(datadir)
     folder.mkdir(parents=True, exist_ok=True)
@@ -1105,9 +1105,7 @@ def run(datadir: str, port: int, quota: int, documents: list[str], postgres: str
             vault.add_document(f.read_text())
     server = HiveServer(vault, port, housekeeping_every=housekeeping_every).start()
     print(f"ready port={server.port} did={vault.service.did}", flush=True)
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *a: stop.set())
-    signal.signal(signal.SIGINT, lambda *a: stop.set())
+    stop = StopFlag()  # SIGTERM or SIGINT (reference.signals: no lock in the handler)
     while not stop.wait(0.2):
         pass
     server.stop()

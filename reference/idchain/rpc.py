@@ -26,7 +26,6 @@ defaults to the wall clock, never before the last block's. A rejected request is
 from __future__ import annotations
 
 import json
-import threading
 import time
 from typing import Any
 
@@ -124,14 +123,12 @@ class RpcServer(ApiServer):
 
 def run(datadir: str, rpcport: int, reserved: frozenset[str] = frozenset()) -> int:
     """``elastos idchain``: serve until SIGTERM or SIGINT (``reserved``: reserved customized names, IDC-018)."""
-    import signal
+    from reference.signals import StopFlag
 
     service = IdChainService(datadir, reserved)
     rpc = RpcServer(service, rpcport).start()
     print(f"ready rpc={rpc.port}", flush=True)
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *a: stop.set())
-    signal.signal(signal.SIGINT, lambda *a: stop.set())
+    stop = StopFlag()  # SIGTERM or SIGINT (reference.signals: no lock in the handler)
     while not stop.wait(0.2):
         pass
     rpc.stop()

@@ -22,6 +22,7 @@ from spec.chain.params import network
 from reference.node.miner import mine_one
 from reference.node.rpc import RpcClient, RpcServer
 from reference.node.wallet import address_of_key
+from reference.signals import StopFlag
 
 REPO = Path(__file__).resolve().parents[2]
 DEVNET_MINER_KEY = (0xE1A5).to_bytes(32, "big")
@@ -60,9 +61,7 @@ def run_node(net: str, datadir: str, port: int, rpcport: int, connect: list[str]
                 time.sleep(0.1)
         else:
             log(f"could not connect to {target}")
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *a: stop.set())
-    signal.signal(signal.SIGINT, lambda *a: stop.set())
+    stop = StopFlag()  # SIGTERM or SIGINT (reference.signals: no lock in the handler)
     while not stop.wait(0.2):
         pass
     log("stopping")
@@ -110,7 +109,7 @@ def devnet(nodes: int, blocks: int, net: str, timeout: float = 60.0, keep: bool 
             proc, p2p, rpc = _start(net, root / f"node{i + 1}", connect, root / f"node{i + 1}.log")
             procs.append(proc)
             ports.append((p2p, rpc))
-            print(f"  node{i + 1}: p2p 127.0.0.1:{p2p}  rpc http://127.0.0.1:{rpc}" + (f"  -> node1" if connect else ""))
+            print(f"  node{i + 1}: p2p 127.0.0.1:{p2p}  rpc http://127.0.0.1:{rpc}" + ("  -> node1" if connect else ""))
         clients = [RpcClient(f"http://127.0.0.1:{r}") for _, r in ports]
         address = address_of_key(DEVNET_MINER_KEY)
         print(f"mining {blocks} merged-mined blocks on node1 to {address}")

@@ -58,6 +58,7 @@ from spec.sidechain import withdrawal as W
 from reference.node.rpc import INVALID_PARAMS, ApiServer, RpcClient, RpcError, from_display
 from reference.sidechain.arbiter import (Arbiter, ExchangeRateMismatch, _sela, payments_in, pending_withdrawal,
                                          side_params_for)
+from reference.signals import StopFlag
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
@@ -409,7 +410,7 @@ class ArbiterDaemon:
                 self.scan()
         return did
 
-    def run(self, stop: threading.Event, poll: float = 0.2, max_blocks: int | None = None) -> int:
+    def run(self, stop: threading.Event | StopFlag, poll: float = 0.2, max_blocks: int | None = None) -> int:
         mined = 0
         while not stop.is_set() and (max_blocks is None or mined < max_blocks):
             try:
@@ -435,7 +436,6 @@ def serve(main_rpc: str, side_rpc: str, key_file: str, arbiters: Sequence[str], 
 
     At ``exchange_rate`` (default the network's); it exits 2 before serving if its sidechain node answers
     with another rate, and does no round while it does (a node not reachable yet is asked again each round)."""
-    import signal
     import sys
 
     from spec.chain.params import network as main_network
@@ -458,9 +458,7 @@ def serve(main_rpc: str, side_rpc: str, key_file: str, arbiters: Sequence[str], 
     port = daemon.start(rpcport)
     print(f"ready rpc={port} pubkey={daemon.public_key.hex()} m={daemon.m} n={len(daemon.arbiters)} "
           f"scanned={daemon.store.scanned()}", flush=True)
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *a: stop.set())
-    signal.signal(signal.SIGINT, lambda *a: stop.set())
+    stop = StopFlag()  # SIGTERM or SIGINT (reference.signals: no lock in the handler)
     daemon.run(stop, max_blocks=blocks if blocks > 0 else None)
     daemon.close()
     return 0

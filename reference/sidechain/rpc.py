@@ -186,11 +186,10 @@ def run(datadir: str, main_rpc: str, network: str, rpcport: int, p2pport: int | 
     """``elastos sidechain``: serve until SIGTERM or SIGINT; with ``p2pport`` (0: any free port) also the
     sidechain P2P (:mod:`reference.sidechain.peer`), connecting to each ``host:port`` of ``connect``;
     ``exchange_rate`` replaces the network's (1), and the data folder must have been written at it."""
-    import signal
     import sys
-    import threading
 
     from reference.sidechain.node import RpcMainView
+    from reference.signals import StopFlag
     from reference.sidechain.peer import SideP2P
 
     from reference.sidechain.store import SideStoreError
@@ -214,9 +213,7 @@ def run(datadir: str, main_rpc: str, network: str, rpcport: int, p2pport: int | 
         host, _, port = target.rpartition(":")
         assert p2p is not None
         p2p.connect(host or "127.0.0.1", int(port))
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *a: stop.set())
-    signal.signal(signal.SIGINT, lambda *a: stop.set())
+    stop = StopFlag()  # SIGTERM or SIGINT (reference.signals: no lock in the handler)
     while not stop.wait(0.2):
         pass
     if p2p is not None:
