@@ -131,11 +131,6 @@ def main(argv: list[str] | None = None) -> int:
                 core.lib.ec_sha256d64_select(default_code)
         return run
 
-    def binding_work() -> None:
-        """What the binding does in Python before the call: the lengths checked, the hashes joined."""
-        if set(map(len, txids)) - {32}:
-            raise AssertionError("a txid of another length")
-        b"".join(txids)
 
     best: dict[str, float] = {}
 
@@ -157,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
         keep("merkle_floor", timed(lambda: hashlib.sha256(blocks).digest(), args.min_seconds))
         for code in other_codes:
             keep(f"merkle_c_code{code}", timed(merkle_c_on(code), args.min_seconds))
-        keep("merkle_binding", timed(binding_work, args.min_seconds))
+        keep("merkle_binding", timed(lambda: core.joined_hashes(txids), args.min_seconds))
         keep("merkle_c_pairs", timed(lambda: core.lib.ec_sha256d64_many(pair_in, pair_out, merkle_pairs(len(txids))),
                                      args.min_seconds))
         keep("auxpow_py", timed(lambda: check_auxpow(header.auxpow, header.hash(), AUXPOW_CHAIN_ID), args.min_seconds))
