@@ -8,6 +8,9 @@
    that need the core skip with that reason (``reference.core.unavailable_reason``).
 3. Runs ``make -C core`` (variants: ``sanitize`` builds into ``core/build-sanitize`` with ASan and
    UBSan, ``coverage`` into ``core/build-coverage`` with gcov counters).
+4. For the release build, also the merkle root's CPython extension (``core/python/merkle_ext.c``), when
+   this interpreter's ``Python.h`` is installed; without it the binding takes its cffi path, says why in
+   ``reference.core.ext_unavailable_reason``, and works the same, only slower.
 
 ``--suite-args`` prints ``--suite S`` for every suite the built adapter announces in its hello,
 for the Makefile to pass to ``elastos conform``.
@@ -21,6 +24,7 @@ import os
 import shutil
 import subprocess
 import sys
+import sysconfig
 import tempfile
 from pathlib import Path
 
@@ -60,6 +64,27 @@ def build(variant: str = "release") -> Path:
     return CORE / out
 
 
+def python_headers() -> str | None:
+    """The folder holding this interpreter's Python.h, or None when the headers are not installed."""
+    include = sysconfig.get_paths()["include"]
+    return include if (Path(include) / "Python.h").exists() else None
+
+
+def build_extension(out: str = "build") -> Path | None:
+    """The merkle root's CPython extension, or None (with the reason printed) when it cannot be built."""
+    include = python_headers()
+    if include is None:
+        print("core: the merkle root's CPython extension is not built: no Python.h for this interpreter "
+              "(install the python3-dev package of its version); the binding takes its cffi path",
+              file=sys.stderr)
+        return None
+    suffix = sysconfig.get_config_var("EXT_SUFFIX")
+    env = {**os.environ, "PYTHON": sys.executable, "CC": compiler() or "cc"}
+    subprocess.run(["make", "-s", "-C", str(CORE), f"OUT={out}", f"PY_INCLUDE={include}", f"EXT_SUFFIX={suffix}",
+                    "ext"], check=True, env=env)
+    return CORE / out / f"_elastos_core_ext{suffix}"
+
+
 def announced_suites(adapter: Path) -> list[str]:
     r = subprocess.run([str(adapter), "--handlers"], capture_output=True, text=True, check=True)
     handlers = json.loads(r.stdout)["hello"]["handlers"]
@@ -83,7 +108,9 @@ def main(argv: list[str] | None = None) -> int:
               file=sys.stderr)
         return 1 if args.require else 0
     out = build(args.variant)
-    print(f"core: built {out.relative_to(ROOT)}/libelastos_core.so and elastos-core-adapter", file=sys.stderr)
+    ext = build_extension() if args.variant == "release" else None
+    print(f"core: built {out.relative_to(ROOT)}/libelastos_core.so and elastos-core-adapter"
+          + (f" and {ext.name}" if ext else ""), file=sys.stderr)
     return 0
 
 

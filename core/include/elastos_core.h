@@ -223,6 +223,8 @@ int ec_header_read(ec_reader *r, ec_header *h);
 int ec_block_decode(const uint8_t *data, size_t len, ec_block *b);
 void ec_block_free(ec_block *b);
 int ec_merkle_root(const uint8_t *hashes, size_t n, uint8_t *out32);
+/* the same over `level`, which holds the n hashes with room for one more and is overwritten */
+int ec_merkle_root_in_place(uint8_t *level, size_t n, uint8_t *out32);
 /* the sibling hashes from the leaf up; `out` needs 32 * 64 bytes */
 int ec_merkle_branch(const uint8_t *hashes, size_t n, uint64_t index, uint8_t *out, size_t *out_n);
 void ec_merkle_branch_root(const uint8_t *leaf, const uint8_t *branch, size_t n, uint32_t index, uint8_t *out32);

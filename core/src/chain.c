@@ -385,24 +385,31 @@ static void parent(const uint8_t *left, const uint8_t *right, uint8_t *out) {
     ec_sha256d64(buf, out);
 }
 
-int ec_merkle_root(const uint8_t *hashes, size_t n, uint8_t *out32) {
+int ec_merkle_root_in_place(uint8_t *level, size_t n, uint8_t *out32) {
     /* [MRK-001] a merkle root is computed over at least one hash */
     if (n == 0) return EC_MERKLE_EMPTY;
-    uint8_t *level = malloc(32 * (n + 1));
-    if (!level) return EC_INTERNAL_ERROR;
-    memcpy(level, hashes, 32 * n);
+    int warm = 0; /* whether the last level ran the AVX-512 code */
     while (n > 1) {
         if (n % 2) {
             memcpy(level + 32 * n, level + 32 * (n - 1), 32);
             n++;
         }
         /* a pair is 64 contiguous bytes of the level: the level is hashed in place, no copy */
-        ec_sha256d64_many(level, level, n / 2);
+        warm = ec_sha256d64_many_from(level, level, n / 2, warm ? AVX512_WARM_MIN : AVX512_MIN);
         n /= 2;
     }
     memcpy(out32, level, 32);
-    free(level);
     return EC_OK;
+}
+
+int ec_merkle_root(const uint8_t *hashes, size_t n, uint8_t *out32) {
+    if (n == 0) return ec_merkle_root_in_place(NULL, 0, out32);
+    uint8_t *level = malloc(32 * (n + 1));
+    if (!level) return EC_INTERNAL_ERROR;
+    memcpy(level, hashes, 32 * n);
+    int rc = ec_merkle_root_in_place(level, n, out32);
+    free(level);
+    return rc;
 }
 
 int ec_merkle_branch(const uint8_t *hashes, size_t n, uint64_t index, uint8_t *out, size_t *out_n) {
