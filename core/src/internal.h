@@ -42,9 +42,16 @@ int ec_sha256_avx512_available(void);
 extern const uint32_t ec_sha256_k[64];
 extern const uint32_t ec_sha256_initial[8];
 extern uint32_t ec_sha256_pad_wk[64];
+/* and for the AVX-512 code: round 0's d and h from the initial state, less W[0] */
+extern uint32_t ec_sha256_round0[2];
 void ec_sha256_tables_ready(void);
 /* SHA256d of sixteen 64-byte inputs at in + 64 * i into out + 32 * i (out may be in) */
 void ec_sha256d64_avx512_x16(const uint8_t *in, uint8_t *out);
+/* a merkle tree's levels over the n hashes in level (room for n + 1), hashed with the AVX-512 code while a
+ * level has at least eight pairs; answers how many hashes the level reached has, written back at level */
+size_t ec_merkle_levels_avx512(uint8_t *level, size_t n);
+void ec_sha256d64_avx512_level0(const uint8_t *in, size_t pairs, uint32_t *lanes);
+void ec_sha256d64_avx512_level(uint32_t *lanes, size_t pairs);
 #endif
 
 /* ec_sha256d64_many with the AVX-512 code (where selected) taking calls of avx512_min inputs or more;

@@ -24,6 +24,7 @@ const uint32_t ec_sha256_initial[8] __attribute__((aligned(16))) = {
 };
 
 uint32_t ec_sha256_pad_wk[64] __attribute__((aligned(64)));
+uint32_t ec_sha256_round0[2];
 
 static uint32_t rotr(uint32_t x, int n) { return x >> n | x << (32 - n); }
 
@@ -35,6 +36,13 @@ static void compute_pad_schedule(void) {
         w[t] = w[t - 16] + s0 + w[t - 7] + s1;
     }
     for (int t = 0; t < 64; t++) ec_sha256_pad_wk[t] = w[t] + ec_sha256_k[t];
+    /* round 0 from the initial state: T1 less W[0], and T2, are constants; d and h become W[0] plus these */
+    const uint32_t *h = ec_sha256_initial;
+    uint32_t t1 = h[7] + (rotr(h[4], 6) ^ rotr(h[4], 11) ^ rotr(h[4], 25)) + ((h[4] & h[5]) ^ (~h[4] & h[6])) +
+                  ec_sha256_k[0];
+    uint32_t t2 = (rotr(h[0], 2) ^ rotr(h[0], 13) ^ rotr(h[0], 22)) + ((h[0] & h[1]) ^ (h[0] & h[2]) ^ (h[1] & h[2]));
+    ec_sha256_round0[0] = h[3] + t1;
+    ec_sha256_round0[1] = t1 + t2;
 }
 
 static pthread_once_t pad_once = PTHREAD_ONCE_INIT;
