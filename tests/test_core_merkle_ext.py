@@ -54,8 +54,8 @@ def _paths() -> list[int]:
 @settings(deadline=None, max_examples=150)
 @given(st.lists(HASH, min_size=1, max_size=300), st.booleans())
 def test_the_extension_answers_plain_hashes_with_the_spec_root(hashes: list[bytes], as_tuple: bool) -> None:
-    """Lists (and tuples) of up to 300 hashes: levels that take every course of ``ec_sha256d64_many_from``, the
-    AVX-512 code cold and warm, the SHA-NI code and OpenSSL's, on each code the CPU can run."""
+    """Lists (and tuples) of up to 300 hashes: trees small enough for the SHA-NI code alone and trees whose larger
+    levels run in the AVX-512 code's lane layout, on each code the CPU can run (OpenSSL's, SHA-NI, AVX-512)."""
     given_hashes = tuple(hashes) if as_tuple else hashes
     want = spec_merkle_root(hashes)
     try:
@@ -67,10 +67,11 @@ def test_the_extension_answers_plain_hashes_with_the_spec_root(hashes: list[byte
         core.lib.ec_sha256d64_select(2)
 
 
-def test_the_levels_around_the_warm_threshold() -> None:
-    """Trees whose later levels have 15, 16, 17, 31 and 32 pairs: the AVX-512 code takes a level of sixteen
-    pairs or more once the level before it ran on it, and the root is the spec's either way."""
-    for n in (30, 31, 32, 33, 34, 62, 63, 64, 65, 66, 127, 128, 129, 1001):
+def test_the_sizes_where_the_lane_layout_changes_course() -> None:
+    """Trees of 61 to 66 hashes (31 and 32 pairs at the first level: the lane layout starts at 32), odd levels
+    inside the layout (65: 33 and 17 hashes; 119: 15), first levels with a partial last group, and the level
+    of eight pairs where the layout ends: the root is the spec's at each size."""
+    for n in (61, 62, 63, 64, 65, 66, 119, 120, 127, 128, 129, 1001):
         hashes = [bytes([n % 251, i % 256, i // 256]) * 10 + b"xy" for i in range(n)]
         assert core.merkle_root(hashes) == spec_merkle_root(hashes), n
 

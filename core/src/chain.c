@@ -388,13 +388,9 @@ static void parent(const uint8_t *left, const uint8_t *right, uint8_t *out) {
 int ec_merkle_root_in_place(uint8_t *level, size_t n, uint8_t *out32) {
     /* [MRK-001] a merkle root is computed over at least one hash */
     if (n == 0) return EC_MERKLE_EMPTY;
-    int warm = 0; /* whether the last level ran the AVX-512 code */
 #ifdef EC_SHANI
     /* the larger levels in the AVX-512 code's own layout (sha256_avx512.c), down to fewer than eight pairs */
-    if ((n + 1) / 2 >= AVX512_MIN && ec_sha256d64_selected() == 2) {
-        n = ec_merkle_levels_avx512(level, n);
-        warm = 1;
-    }
+    if ((n + 1) / 2 >= AVX512_MIN && ec_sha256d64_selected() == 2) n = ec_merkle_levels_avx512(level, n);
 #endif
     while (n > 1) {
         if (n % 2) {
@@ -402,7 +398,7 @@ int ec_merkle_root_in_place(uint8_t *level, size_t n, uint8_t *out32) {
             n++;
         }
         /* a pair is 64 contiguous bytes of the level: the level is hashed in place, no copy */
-        warm = ec_sha256d64_many_from(level, level, n / 2, warm ? AVX512_WARM_MIN : AVX512_MIN);
+        ec_sha256d64_many(level, level, n / 2);
         n /= 2;
     }
     memcpy(out32, level, 32);

@@ -201,41 +201,34 @@ void ec_sha256d64(const uint8_t *in64, uint8_t *out32) {
 
 /* The AVX-512 code takes a call of at least AVX512_MIN inputs (fewer go to the SHA-NI code): after the
  * vector units have idled, the first 512-bit instructions run slowly for a while, and measured one call
- * after 10 ms idle, 8 and 16 pairs were slower on AVX-512 than on SHA-NI and 32 faster. A caller that has
- * just run the AVX-512 code (a merkle root's smaller levels after its larger ones) passes the warm
- * threshold instead, AVX512_WARM_MIN: sixteen pairs then take 0.68 microseconds on AVX-512 against
- * 1.44 on the SHA-NI code. In such a call, a last group of at least AVX512_TAIL_MIN inputs (fewer than
- * sixteen) goes through the AVX-512 code too, padded to sixteen: sixteen cost about as much as seven or
- * eight on the SHA-NI code. */
+ * after 10 ms idle, 8 and 16 pairs were slower on AVX-512 than on SHA-NI and 32 faster (AVX512_MIN,
+ * internal.h; a merkle root of that many pairs takes its own course, ec_merkle_levels_avx512). In such
+ * a call, a last group of at least AVX512_TAIL_MIN inputs (fewer than sixteen) goes through the AVX-512
+ * code too, padded to sixteen: sixteen cost about as much as seven or eight on the SHA-NI code. */
 #define AVX512_TAIL_MIN 8
 
-void ec_sha256d64_many(const uint8_t *in, uint8_t *out, size_t n) { ec_sha256d64_many_from(in, out, n, AVX512_MIN); }
-
-int ec_sha256d64_many_from(const uint8_t *in, uint8_t *out, size_t n, size_t avx512_min) {
+void ec_sha256d64_many(const uint8_t *in, uint8_t *out, size_t n) {
     size_t i = 0;
-    int used_avx512 = 0;
 #ifdef EC_SHANI
     int code = ec_sha256d64_selected();
-    if (code == 2 && n >= avx512_min) {
+    if (code == 2 && n >= AVX512_MIN) {
         for (; i + 16 <= n; i += 16) ec_sha256d64_avx512_x16(in + 64 * i, out + 32 * i);
-        used_avx512 = 1;
         if (n - i >= AVX512_TAIL_MIN) {
             uint8_t group[16 * 64] = {0}; /* read whole before the outputs are written over the inputs */
             memcpy(group, in + 64 * i, 64 * (n - i));
             ec_sha256d64_avx512_x16(group, group);
             memcpy(out + 32 * i, group, 32 * (n - i));
-            return 1;
+            return;
         }
     }
     if (code >= 1 && ec_sha256_shani_available()) {
         for (; i + 2 <= n; i += 2) ec_sha256d64_shani_x2(in + 64 * i, out + 32 * i);
         if (i < n) ec_sha256d64_shani_x1(in + 64 * i, out + 32 * i);
-        return used_avx512;
+        return;
     }
 #endif
     /* in order: output i is written after input i is read, over bytes inputs <= i have consumed */
     for (; i < n; i++) sha256d64_openssl(in + 64 * i, out + 32 * i);
-    return used_avx512;
 }
 
 int ec_ripemd160(const uint8_t *data, size_t len, uint8_t *out) {

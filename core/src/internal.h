@@ -54,11 +54,7 @@ void ec_sha256d64_avx512_level0(const uint8_t *in, size_t pairs, uint32_t *lanes
 void ec_sha256d64_avx512_level(uint32_t *lanes, size_t pairs);
 #endif
 
-/* ec_sha256d64_many with the AVX-512 code (where selected) taking calls of avx512_min inputs or more;
- * answers whether it ran the AVX-512 code. AVX512_WARM_MIN is the threshold for a caller whose last
- * call did (encoding.c says why). */
-int ec_sha256d64_many_from(const uint8_t *in, uint8_t *out, size_t n, size_t avx512_min);
+/* the fewest pairs of a call the AVX-512 code takes (encoding.c says why) */
 #define AVX512_MIN 32
-#define AVX512_WARM_MIN 16
 
 #endif
