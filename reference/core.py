@@ -118,13 +118,16 @@ def _load_ext() -> None:
     if not path.exists():
         ext_unavailable_reason = f"{path} is not built (run `make core`; it needs this Python's Python.h)"
         return
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    module.bind(int(ffi.cast("uintptr_t", lib.ec_merkle_root_in_place)))
+    try:
+        spec = importlib.util.spec_from_file_location(name, path)
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        module.bind(int(ffi.cast("uintptr_t", lib.ec_merkle_root_in_place)))
+    except (ImportError, OSError, AttributeError, ValueError) as e:  # a stale or foreign build: cffi path
+        ext_unavailable_reason = f"cannot load {path}: {e} (rebuild with `make core`)"
+        return
     ext = module
-
 
 _load()
 
@@ -283,8 +286,8 @@ def chain_params(params: Any) -> Any:
 
 def joined_hashes(hashes: list[bytes]) -> bytes:
     """The 32-byte ``hashes`` as one buffer, as the C core takes them; a hash of another length is
-    WRONG_LENGTH (checked before the C core reads anything). This is the merkle binding's own work in Python,
-    which ``bench_core`` measures on its own."""
+    WRONG_LENGTH (checked before the C core reads anything). This is the cffi path's own work in Python
+    (:func:`merkle_root_cffi`), which the CPython extension does in C."""
     if set(map(len, hashes)) - {32}:  # one pass in C rather than a Python loop over the hashes
         raise DecodeError(Reason.WRONG_LENGTH, None, "hash: not 32 bytes (C core)")
     return b"".join(hashes)

@@ -157,3 +157,18 @@ def test_the_build_reports_missing_python_headers(monkeypatch: pytest.MonkeyPatc
     assert core_build.python_headers() is None
     assert core_build.build_extension() is None
     assert "no Python.h" in capsys.readouterr().err
+
+
+def test_a_broken_extension_file_falls_back_to_the_cffi_path(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """A file under the extension's name that does not load (a stale or foreign build) does not break the
+    bindings: the loader says why, and ``merkle_root`` answers through cffi."""
+    import importlib.machinery
+
+    (tmp_path / ("_elastos_core_ext" + importlib.machinery.EXTENSION_SUFFIXES[0])).write_bytes(b"not an ELF file")
+    monkeypatch.setattr(core, "EXT_DIR", tmp_path)
+    monkeypatch.setattr(core, "ext", None)
+    monkeypatch.setattr(core, "ext_unavailable_reason", None)
+    core._load_ext()
+    assert core.ext is None and core.ext_unavailable_reason.startswith("cannot load")
+    hashes = [bytes([i]) * 32 for i in range(40)]
+    assert core.merkle_root(hashes) == spec_merkle_root(hashes)

@@ -57,8 +57,10 @@ static PyObject *merkle_root(PyObject *self, PyObject *hashes) {
     }
     uint8_t root[32];
     int rc;
-    Py_BEGIN_ALLOW_THREADS rc = merkle_root_in_place(level, (size_t)n, root);
-    Py_END_ALLOW_THREADS PyMem_RawFree(level);
+    Py_BEGIN_ALLOW_THREADS
+    rc = merkle_root_in_place(level, (size_t)n, root); /* the GIL released: the level is our own copy */
+    Py_END_ALLOW_THREADS
+    PyMem_RawFree(level);
     if (rc != 0) Py_RETURN_NONE;
     return PyBytes_FromStringAndSize((const char *)root, 32);
 }

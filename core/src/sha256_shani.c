@@ -103,7 +103,7 @@ TARGET __m128i k4(int q) { return _mm_load_si128((const __m128i *)&ec_sha256_k[4
         lane save_[LANES];                                                                         \
         for (int l_ = 0; l_ < LANES; l_++) save_[l_] = s[l_];                                      \
         _Pragma("GCC unroll 16") for (int q_ = 0; q_ < 16; q_++) {                                 \
-            __m128i wk_ = _mm_load_si128((const __m128i *)&ec_sha256_pad_wk[4 * q_]);                        \
+            __m128i wk_ = _mm_load_si128((const __m128i *)&ec_sha256_pad_wk[4 * q_]);              \
             for (int l_ = 0; l_ < LANES; l_++) quad(&s[l_], wk_);                                  \
         }                                                                                          \
         FEED_FORWARD(LANES, s, save_);                                                             \
@@ -114,8 +114,8 @@ TARGET __m128i k4(int q) { return _mm_load_si128((const __m128i *)&ec_sha256_k[4
 #define SHA256D64(LANES, in, out)                                                                  \
     do {                                                                                           \
         const __m128i bswap_ = _mm_set_epi64x(0x0c0d0e0f08090a0bULL, 0x0405060700010203ULL);       \
-        const __m128i init_dcba_ = _mm_load_si128((const __m128i *)&ec_sha256_initial[0]);                   \
-        const __m128i init_hgfe_ = _mm_load_si128((const __m128i *)&ec_sha256_initial[4]);                   \
+        const __m128i init_dcba_ = _mm_load_si128((const __m128i *)&ec_sha256_initial[0]);         \
+        const __m128i init_hgfe_ = _mm_load_si128((const __m128i *)&ec_sha256_initial[4]);         \
         lane s_[LANES];                                                                            \
         __m128i w_[LANES][4];                                                                      \
         for (int l_ = 0; l_ < LANES; l_++) {                                                       \
