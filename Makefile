@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 REPORTS := reports
 
-.PHONY: run test unit vectors vectors-check conform proofs docs bench bench-node bench-did bench-hive release clean core core-conform fuzz core-coverage core-valgrind core-sanitize fuzz-campaign
+.PHONY: run test unit vectors vectors-check conform proofs docs bench bench-node bench-did bench-hive release clean core core-conform fuzz core-coverage core-bound core-valgrind core-sanitize fuzz-campaign
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (found " + sys.version.split()[0] + "); set PYTHON=/path/to/python3.11")'
@@ -23,6 +23,11 @@ FUZZ_SECONDS ?= 60
 fuzz: $(STAMP)
 	@mkdir -p $(REPORTS)
 	$(BIN)/python core/fuzz.py --seconds $(FUZZ_SECONDS) --json $(REPORTS)/fuzz.json
+
+## how close the AVX-512 merkle code runs to this CPU's vector throughput (core/bound.py; a quiet machine)
+core-bound: $(STAMP)
+	@mkdir -p $(REPORTS)
+	$(BIN)/python core/bound.py --json $(REPORTS)/core-bound.json
 
 ## line and branch coverage of the C core under the full vector set (gcov), and valgrind on the adapter
 core-coverage: $(STAMP)
