@@ -93,6 +93,18 @@ def timed(fn: Callable[[], object], min_seconds: float) -> float:
     return total / n
 
 
+def vector_bound() -> dict[str, object]:
+    """core/bound.py's measurement: the AVX-512 code's group time against this CPU's vector throughput."""
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "core"))
+    try:
+        import bound  # core/bound.py
+    finally:
+        sys.path.pop(0)
+    return bound.run()
+
+
 def main(argv: list[str] | None = None) -> int:
     from reference import core
 
@@ -172,6 +184,8 @@ def main(argv: list[str] | None = None) -> int:
         keep("validate_python", timed(lambda: validate("python"), 0))
         keep("validate_c", timed(lambda: validate("c"), 0))
     assert cblock.sanity_code(params, NOW) == 0
+    print("bench-core: the AVX-512 code against the CPU's vector throughput (core/bound.py)", file=sys.stderr)
+    bound = vector_bound() if CODES[default_code] == "avx-512" else {"available": False}
     n = len(items)
     raw_rate = n / best["raw_verify"]
     node_c_rate = n / best["validate_c"]
@@ -201,7 +215,12 @@ def main(argv: list[str] | None = None) -> int:
         "node_validation_python_tx_per_s": round(node_py_rate, 1),
         "node_c_vs_raw_verify": round(node_ratio, 3), "node_target": NODE_TARGET,
         "node_ok": node_ratio >= NODE_TARGET,
+        "vector_bound": bound,
     }
+    if bound.get("available"):
+        # every pair at its share of a full group at the bound: no code of these instructions does better
+        results["merkle_ceiling_at_vector_bound"] = round(
+            best["merkle_py"] / (results["merkle_pairs"] / 16 * float(bound["bound_ns"]) * 1e-9), 2)
     rows = [
         ("block decode", best["decode_py"], best["decode_c"], ratios["block_decode"], f">= {DECODE_TARGET:g}x",
          results["decode_ok"]),
@@ -231,6 +250,13 @@ def main(argv: list[str] | None = None) -> int:
           f"{best['merkle_c_root_alone'] * 1e3:.4f} ms = {results['merkle_c_root_alone_speedup']:.1f}x")
     print(f"    the binding measured above: {binding}; through cffi alone (lengths checked and hashes joined "
           f"in Python): {best['merkle_c_cffi'] * 1e3:.4f} ms = {results['merkle_c_cffi_speedup']:.1f}x")
+    if bound.get("available"):
+        print(f"    the CPU's bound for the AVX-512 code: {bound['bound_ns']:.0f} ns a group of sixteen pairs "
+              f"({bound['instructions']['vector']:,} vector instructions at {bound['adds_per_cycle']:.2f} a cycle, "
+              f"{bound['ghz']:.2f} GHz); measured {bound['level_ns']:.0f} ns between levels "
+              f"({bound['level_share_of_bound']:.0%} of the bound), {bound['level0_ns']:.0f} on the first level "
+              f"({bound['level0_share_of_bound']:.0%}); every pair at the bound: "
+              f"{results['merkle_ceiling_at_vector_bound']:.1f}x")
     print(f"  raw P-256 verify (cryptography, key load + verify): {raw_rate:,.0f} /s")
     print(f"  node block validation, C backend:      {node_c_rate:,.0f} tx/s = {node_ratio:.3f} of raw verify "
           f"(target >= {NODE_TARGET}: {'ok' if results['node_ok'] else 'MISSED'})")

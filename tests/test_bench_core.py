@@ -45,9 +45,17 @@ def test_bench_core_small(tmp_path: Path, capsys) -> None:
     assert "merkle root" in printed and "through cffi alone" in printed
     assert ("the binding measured above: the CPython extension" in printed) == (core.ext is not None)
     assert ("C core on OpenSSL's compression" in printed) == (default > 0)
+    # where the AVX-512 code is the default, the CPU's bound for it is measured in the same run
+    assert r["vector_bound"]["available"] == (r["merkle_code"] == "avx-512")
+    if r["vector_bound"]["available"]:
+        b = r["vector_bound"]
+        assert r["merkle_ceiling_at_vector_bound"] == pytest.approx(
+            s["merkle_py"] / (r["merkle_pairs"] / 16 * b["bound_ns"] * 1e-9), rel=0.01)
+        assert f"the CPU's bound for the AVX-512 code: {b['bound_ns']:.0f} ns a group" in printed
 
 
 def test_a_missed_target_fails_unless_no_fail(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setattr(bench_core, "DECODE_TARGET", 1e9)  # no machine reaches this
+    monkeypatch.setattr(bench_core, "vector_bound", lambda: {"available": False})  # measured in the test above
     assert main(SMALL) == 1
     assert main([*SMALL, "--no-fail"]) == 0
