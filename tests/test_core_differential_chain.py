@@ -700,6 +700,30 @@ def test_merkle_binding_measures_a_hash_in_bytes_not_items(hashes: list[bytes], 
         assert e.value.reason is Reason.WRONG_LENGTH, fn
 
 
+class _LenSays32(bytes):
+    """A bytes subclass whose ``len`` claims 32 whatever it holds."""
+
+    def __len__(self) -> int:
+        return 32
+
+
+@FAST
+@given(st.lists(st.binary(min_size=32, max_size=32), max_size=8), st.binary(max_size=31), st.data())
+def test_merkle_binding_is_not_fooled_by_a_len_that_lies(hashes: list[bytes], short: bytes,
+                                                         d: st.DataObject) -> None:
+    """A hash whose ``len`` says 32 but whose buffer is shorter: the joined hashes are shorter than 32 bytes a hash,
+    and handing them to ``ec_merkle_root`` with the list's length made it read past the buffer's end (ASan: a
+    heap-buffer-overflow read in ec_merkle_root). Both paths refuse it with WRONG_LENGTH instead."""
+    from spec.errors import DecodeError, Reason
+
+    i = d.draw(st.integers(0, len(hashes)))
+    items: list[Any] = [*hashes[:i], _LenSays32(short), *hashes[i:]]
+    for fn in (core.merkle_root, core.merkle_root_cffi):
+        with pytest.raises(DecodeError) as e:
+            fn(items)
+        assert e.value.reason is Reason.WRONG_LENGTH, fn
+
+
 def _spec_feed(tree: Any, order: list[Any]) -> tuple[Any, list[Any], list[Any]]:
     """Feed ``order`` to the spec's ``tree``: the final tree and each submitted block's status and reason in the
     adapter's terms (the binding's own :func:`conformance.bindings_chain.chain.feed_blocks`)."""
