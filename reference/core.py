@@ -290,7 +290,12 @@ def joined_hashes(hashes: list[bytes]) -> bytes:
     (:func:`merkle_root_cffi`), which the CPython extension does in C."""
     if set(map(len, hashes)) - {32}:  # one pass in C rather than a Python loop over the hashes
         raise DecodeError(Reason.WRONG_LENGTH, None, "hash: not 32 bytes (C core)")
-    return b"".join(hashes)
+    joined = b"".join(hashes)
+    # len() counts items: a memoryview of wider items (format "I", say) has 32 of them in more than 32 bytes,
+    # and each item has at least one byte, so the join is 32 bytes a hash exactly when every hash is
+    if len(joined) != 32 * len(hashes):
+        raise DecodeError(Reason.WRONG_LENGTH, None, "hash: not 32 bytes (C core)")
+    return joined
 
 
 def merkle_root(hashes: list[bytes]) -> bytes:

@@ -681,6 +681,49 @@ def test_merkle_binding_refuses_a_hash_of_another_length(hashes: list[bytes]) ->
         raise AssertionError(f"accepted hashes of lengths {[len(h) for h in hashes]}")
 
 
+@FAST
+@given(st.lists(st.binary(min_size=32, max_size=32), min_size=1, max_size=8), st.data())
+def test_merkle_binding_measures_a_hash_in_bytes_not_items(hashes: list[bytes], d: st.DataObject) -> None:
+    """A memoryview of wider items (format H, I or Q) whose ``len`` is 32 holds 64, 128 or 256 bytes: it is not a
+    32-byte hash. Both paths refuse the list with WRONG_LENGTH; joining it would shift every later hash and hash
+    bytes that belong to no leaf (a list of two such items had the root of the first one's bytes alone)."""
+    from spec.errors import DecodeError, Reason
+
+    fmt, size = d.draw(st.sampled_from([("H", 64), ("I", 128), ("Q", 256)]))
+    wide = memoryview(d.draw(st.binary(min_size=size, max_size=size))).cast(fmt)
+    assert len(wide) == 32 and wide.nbytes > 32
+    i = d.draw(st.integers(0, len(hashes)))
+    items: list[Any] = [*hashes[:i], wide, *hashes[i:]]
+    for fn in (core.merkle_root, core.merkle_root_cffi):
+        with pytest.raises(DecodeError) as e:
+            fn(items)
+        assert e.value.reason is Reason.WRONG_LENGTH, fn
+
+
+class _LenSays32(bytes):
+    """A bytes subclass whose ``len`` claims 32 whatever it holds."""
+
+    def __len__(self) -> int:
+        return 32
+
+
+@FAST
+@given(st.lists(st.binary(min_size=32, max_size=32), max_size=8), st.binary(max_size=31), st.data())
+def test_merkle_binding_is_not_fooled_by_a_len_that_lies(hashes: list[bytes], short: bytes,
+                                                         d: st.DataObject) -> None:
+    """A hash whose ``len`` says 32 but whose buffer is shorter: the joined hashes are shorter than 32 bytes a hash,
+    and handing them to ``ec_merkle_root`` with the list's length made it read past the buffer's end (ASan: a
+    heap-buffer-overflow read in ec_merkle_root). Both paths refuse it with WRONG_LENGTH instead."""
+    from spec.errors import DecodeError, Reason
+
+    i = d.draw(st.integers(0, len(hashes)))
+    items: list[Any] = [*hashes[:i], _LenSays32(short), *hashes[i:]]
+    for fn in (core.merkle_root, core.merkle_root_cffi):
+        with pytest.raises(DecodeError) as e:
+            fn(items)
+        assert e.value.reason is Reason.WRONG_LENGTH, fn
+
+
 def _spec_feed(tree: Any, order: list[Any]) -> tuple[Any, list[Any], list[Any]]:
     """Feed ``order`` to the spec's ``tree``: the final tree and each submitted block's status and reason in the
     adapter's terms (the binding's own :func:`conformance.bindings_chain.chain.feed_blocks`)."""

@@ -76,6 +76,30 @@ def test_the_sizes_where_the_lane_layout_changes_course() -> None:
         assert core.merkle_root(hashes) == spec_merkle_root(hashes), n
 
 
+EDGE_SIZES = st.one_of(
+    st.sampled_from([1, 2, 3, 15, 16, 17, 31, 32, 33, 63, 64, 65, 66, 127, 128, 129, 255, 256, 257, 511, 512, 513]),
+    st.integers(1000, 4100))
+
+
+@settings(deadline=None, max_examples=25)
+@given(EDGE_SIZES, st.binary(min_size=1, max_size=8))
+def test_every_path_at_the_sizes_where_levels_change_course(n: int, seed: bytes) -> None:
+    """Trees whose first levels are 1 to 257 pairs (the SHA-NI code's pairs of two, the AVX-512 code's sixteen,
+    the lane layout from 32 pairs with odd levels and a partial last group) and a few thousand hashes: the
+    extension, the cffi path and the spec give the same root on each SHA-256 code the CPU runs."""
+    import hashlib
+
+    hashes = [hashlib.sha256(seed + i.to_bytes(4, "little")).digest() for i in range(n)]
+    want = spec_merkle_root(hashes)
+    try:
+        for code in _paths():
+            core.lib.ec_sha256d64_select(code)
+            assert core.ext.merkle_root(hashes) == want, (code, n)
+            assert core.merkle_root_cffi(hashes) == want, (code, n)
+    finally:
+        core.lib.ec_sha256d64_select(2)
+
+
 ODD_ITEMS = st.one_of(
     HASH.map(bytearray), HASH.map(memoryview), HASH.map(Hash), st.binary(max_size=40),
     st.text(max_size=3), st.integers(0, 3), st.none())

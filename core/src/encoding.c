@@ -8,6 +8,7 @@
 
 #include <openssl/evp.h>
 #include <openssl/sha.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -143,19 +144,22 @@ static void be32_words(const SHA256_CTX *c, uint8_t *out) {
     }
 }
 
+/* the initial state, made once: threads reach this code at once (cffi and the merkle extension release the
+ * GIL), and SHA256_Init clears the context before it sets it, so an unsynchronised second Init could be read
+ * half done by a thread copying the state */
+static SHA256_CTX sha256_initial_ctx;
+static pthread_once_t sha256_initial_once = PTHREAD_ONCE_INIT;
+
+static void sha256_initial_init(void) { SHA256_Init(&sha256_initial_ctx); }
+
 static void sha256d64_openssl(const uint8_t *in64, uint8_t *out32) {
-    static SHA256_CTX initial;
-    static int ready = 0;
-    if (!ready) { /* the initial state, once (a benign race: every thread writes the same values) */
-        SHA256_Init(&initial);
-        ready = 1;
-    }
-    SHA256_CTX c = initial;
+    pthread_once(&sha256_initial_once, sha256_initial_init);
+    SHA256_CTX c = sha256_initial_ctx;
     uint8_t second[64] = {[32] = 0x80, [62] = 0x01}; /* digest, 0x80, zeros, bit length 256 */
     SHA256_Transform(&c, in64);
     SHA256_Transform(&c, PAD_AFTER_64);
     be32_words(&c, second);
-    c = initial;
+    c = sha256_initial_ctx;
     SHA256_Transform(&c, second);
     be32_words(&c, out32);
 }
@@ -231,10 +235,15 @@ void ec_sha256d64_many(const uint8_t *in, uint8_t *out, size_t n) {
     for (; i < n; i++) sha256d64_openssl(in + 64 * i, out + 32 * i);
 }
 
+static EVP_MD *ripemd160_md; /* fetched once, for every thread (NULL if the provider lacks it) */
+static pthread_once_t ripemd160_once = PTHREAD_ONCE_INIT;
+
+static void ripemd160_fetch(void) { ripemd160_md = EVP_MD_fetch(NULL, "RIPEMD160", NULL); }
+
 int ec_ripemd160(const uint8_t *data, size_t len, uint8_t *out) {
     unsigned int n = 0;
-    static EVP_MD *md = NULL;
-    if (!md) md = EVP_MD_fetch(NULL, "RIPEMD160", NULL);
+    pthread_once(&ripemd160_once, ripemd160_fetch);
+    const EVP_MD *md = ripemd160_md;
     if (!md) return EC_INTERNAL_ERROR;
     return EVP_Digest(data, len, out, &n, md, NULL) == 1 && n == 20 ? EC_OK : EC_INTERNAL_ERROR;
 }
