@@ -37,7 +37,8 @@ static PyObject *bind(PyObject *self, PyObject *address) {
 
 static PyObject *merkle_root(PyObject *self, PyObject *hashes) {
     (void)self;
-    if (merkle_root_in_place == NULL) {
+    merkle_fn fn = merkle_root_in_place; /* read under the GIL: bind may run once it is released */
+    if (fn == NULL) {
         PyErr_SetString(PyExc_RuntimeError, "_elastos_core_ext.bind was not called");
         return NULL;
     }
@@ -58,7 +59,7 @@ static PyObject *merkle_root(PyObject *self, PyObject *hashes) {
     uint8_t root[32];
     int rc;
     Py_BEGIN_ALLOW_THREADS
-    rc = merkle_root_in_place(level, (size_t)n, root); /* the GIL released: the level is our own copy */
+    rc = fn(level, (size_t)n, root); /* the GIL released: the level is our own copy */
     Py_END_ALLOW_THREADS
     PyMem_RawFree(level);
     if (rc != 0) Py_RETURN_NONE;
