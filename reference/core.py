@@ -175,7 +175,8 @@ def hash160(data: bytes) -> bytes:
 def read_varuint(data: bytes) -> int:
     """Decode one VarUint that is the whole of ``data``."""
     _need()
-    r = ffi.new("ec_reader *", {"data": ffi.from_buffer(data), "len": len(data), "pos": 0})
+    keep = ffi.from_buffer(data)
+    r = ffi.new("ec_reader *", {"data": keep, "len": len(keep), "pos": 0})  # len of the buffer: its bytes
     v = ffi.new("uint64_t *")
     _check(lib.ec_read_varuint(r, v), "VarUint", True)
     _check(lib.ec_finish(r), "VarUint", True)
@@ -186,7 +187,7 @@ def read_varbytes(data: bytes, maximum: int) -> bytes:
     """Decode one VarBytes of at most ``maximum`` bytes that is the whole of ``data``."""
     _need()
     keep = ffi.from_buffer(data)
-    r = ffi.new("ec_reader *", {"data": keep, "len": len(data), "pos": 0})
+    r = ffi.new("ec_reader *", {"data": keep, "len": len(keep), "pos": 0})
     p = ffi.new("uint8_t **")
     n = ffi.new("size_t *")
     _check(lib.ec_read_varbytes(r, maximum, p, n), "VarBytes", True)
@@ -328,7 +329,7 @@ class CoreBlock:
         self.data = data
         self._buf = ffi.from_buffer(data)
         self.ptr = ffi.gc(ffi.new("ec_block *"), lib.ec_block_free)
-        _check(lib.ec_block_decode(self._buf, len(data), self.ptr), "block", True)
+        _check(lib.ec_block_decode(self._buf, len(self._buf), self.ptr), "block", True)
 
     def hash(self) -> bytes:
         return bytes(self.ptr.header.hash)
@@ -369,7 +370,7 @@ def auxpow_check_code(auxpow: bytes, block_hash: bytes, chain_id: int) -> int:
     _need()
     keep = ffi.from_buffer(auxpow)
     a = ffi.new("ec_auxpow *")
-    code = int(lib.ec_auxpow_decode(keep, len(auxpow), a))
+    code = int(lib.ec_auxpow_decode(keep, len(keep), a))
     return code or int(lib.ec_auxpow_check(a, block_hash, chain_id & 0xFFFF_FFFF))
 
 

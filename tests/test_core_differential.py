@@ -25,7 +25,7 @@ from spec.chain.tx import decode_transaction
 from spec.chain.validation import check_block_sanity, check_tx_sanity
 from spec.crypto import p256, scripts
 from spec.encoding import address, base58, cbor, primitives
-from spec.errors import Reject
+from spec.errors import DecodeError, Reject
 from tests.helpers import require_core
 
 # a campaign (core/campaign.py) raises the example counts; the database comes from the profile
@@ -397,3 +397,25 @@ def test_next_required_bits(net: str, prev_height: int, prev_bits: int, prev_ts:
     agree("bits_next", {"network": net, "prev": [prev_height, prev_bits, prev_ts], "first": first_ts},
           spec_outcome(lambda: next_required_bits(prev_height, prev_bits, prev_ts, first_ts, params.retarget)),
           core_outcome(code, int(out[0])))
+
+
+def _answer(fn: Callable[[], Any]) -> tuple[str, Any]:
+    """("ok", value) or ("reject", REASON) of a binding call."""
+    try:
+        return ("ok", fn())
+    except (Reject, DecodeError) as e:
+        return ("reject", e.reason.value)
+
+
+@settings(max_examples=150, deadline=None)
+@given(data=st.binary(min_size=0, max_size=48), fmt=st.sampled_from(["H", "I", "Q"]))
+def test_a_buffer_of_wider_items_is_read_as_its_bytes(data: bytes, fmt: str) -> None:
+    """The bindings that read a caller's buffer take its length in bytes, not in items: a memoryview of
+    2-, 4- or 8-byte items decodes exactly as the bytes it holds."""
+    data = data[: len(data) - len(data) % 8]  # whole items of every width
+    wide = memoryview(data).cast(fmt)
+    assert _answer(lambda: core.read_varuint(wide)) == _answer(lambda: core.read_varuint(data))
+    assert _answer(lambda: core.read_varbytes(wide, 40)) == _answer(lambda: core.read_varbytes(data, 40))
+    zero = bytes(32)
+    assert core.auxpow_check_code(wide, zero, 1224) == core.auxpow_check_code(data, zero, 1224)
+    assert _answer(lambda: core.CoreBlock(wide).hash()) == _answer(lambda: core.CoreBlock(data).hash())
