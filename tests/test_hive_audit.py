@@ -1,0 +1,141 @@
+"""An adversarial audit of the reference vault over raw HTTP on loopback: malformed framing, bodies and
+parameters a hostile client or a faulty network can send. Every request gets a typed answer (never a 500,
+never a dropped connection without a reply), and nothing already stored changes."""
+
+from __future__ import annotations
+
+import json
+import socket
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+
+from spec.hive import access, identity
+
+from reference.hive.client import HiveClient
+from reference.hive.server import HiveServer, Vault, load_service_key
+from reference.hive.store import HiveStore
+
+USER, PHONE = (bytes(30) + bytes([12, i]) for i in (1, 2))
+APP = identity.did_of(bytes(30) + bytes([12, 9]))
+SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+
+class Vaulted:
+    """A vault on loopback with one signed-in client and something stored."""
+
+    def __init__(self, folder: Path, quota: int = 1 << 24) -> None:
+        now = int(time.time())
+        docs = {identity.did_of(k): identity.primitive_document(k, created=now - 3600, expires=now + 86400 * 365)
+                for k in (USER, PHONE)}
+        self.store = HiveStore(folder)
+        self.vault = Vault(self.store, load_service_key(folder), quota=quota)
+        for text in docs.values():
+            self.vault.add_document(text)
+        docs[self.vault.service.did] = self.store.documents()[self.vault.service.did]
+        self.server = HiveServer(self.vault, 0).start()
+        self.port = self.server.port
+        self.client = HiveClient(f"http://127.0.0.1:{self.port}")
+        cred = identity.issue_credential(USER, identity.did_of(PHONE), "app-id-credential", ("AppIdCredential",),
+                                         {"appDid": APP}, issued=now - 60, expires=now + 30 * 86400)
+        self.client.sign_in(PHONE, cred, now=now, documents=docs)
+        self.client.request("PUT", "vault/db/collections/notes")
+        self.client.request("POST", "vault/db/collection/notes", {"document": [{"n": 1}, {"n": 2}]})
+        self.client.request("PUT", "vault/files/docs/a.txt", raw=b"kept")
+
+    def stored(self) -> Any:
+        part = access.database_name(identity.did_of(USER), APP)
+        with self.store.transaction() as con:
+            return (self.store.load_files(con, part), self.store.load_database(con, part),
+                    self.store.load_manifest(con, part))
+
+    def raw(self, method: str, path: str, headers: list[bytes] = (), body: bytes = b"", *,
+            length: bool = True) -> tuple[int, dict[str, Any] | bytes]:
+        """One request on its own connection (``Connection: close``): the status and the decoded answer.
+        A connection closed without a status line is a failure of the test."""
+        head = (f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+                f"Authorization: token {self.client.token}\r\n").encode()
+        if length:
+            head += f"Content-Length: {len(body)}\r\n".encode()
+        head += b"".join(h + b"\r\n" for h in headers)
+        with socket.create_connection(("127.0.0.1", self.port), timeout=10) as s:
+            s.sendall(head + b"\r\n" + body)
+            data = b""
+            while chunk := s.recv(1 << 16):
+                data += chunk
+        assert data.startswith(b"HTTP/1."), f"no reply: {data[:100]!r}"
+        status_line, _, rest = data.partition(b"\r\n")
+        _, _, payload = rest.partition(b"\r\n\r\n")
+        try:
+            return int(status_line.split()[1]), json.loads(payload)
+        except ValueError:
+            return int(status_line.split()[1]), payload
+
+    def close(self) -> None:
+        self.server.stop()
+        self.store.close()
+
+
+@pytest.fixture
+def vaulted(tmp_path):
+    v = Vaulted(tmp_path / "vault")
+    yield v
+    v.close()
+
+
+def _refused(status: int, answer: Any, want_status: int, reason: str) -> None:
+    assert status == want_status, answer
+    assert isinstance(answer, dict) and answer["error"]["reason"] == reason, answer
+
+
+# -- framing ---------------------------------------------------------------------------------------------------
+
+
+@SETTINGS
+@given(value=st.text(st.characters(codec="latin-1"), min_size=1, max_size=8).filter(
+    lambda s: not (s.isascii() and s.strip().isdigit()) and s == s.strip() and "\r" not in s and "\n" not in s))
+@example(value="\u00b2")  # superscript two: str.isdigit() holds, int() refuses it
+@example(value="-1")
+def test_a_content_length_that_is_not_ascii_digits_is_400_with_a_reply(vaulted, value):
+    before = vaulted.stored()
+    status, answer = vaulted.raw("PUT", "/api/v2/vault/files/docs/a.txt", [b"Content-Length: " + value.encode("latin-1")],
+                                 length=False)
+    _refused(status, answer, 400, "MALFORMED_REQUEST")
+    assert vaulted.stored() == before
+
+
+@SETTINGS
+@given(key=st.sampled_from(["skip", "limit"]), value=st.text(min_size=1, max_size=4).filter(
+    lambda s: not (s.isascii() and s.isdigit())))
+@example(key="skip", value="\u00b2")
+@example(key="limit", value="\u0663")  # ARABIC-INDIC DIGIT THREE: int() reads it as 3
+def test_a_numeric_query_parameter_that_is_not_ascii_digits_is_400(vaulted, key, value):
+    from urllib.parse import quote
+    for path in (f"/api/v2/vault/db/notes?{key}={quote(value)}",
+                 f"/api/v2/vault/sync/files/docs/a.txt?base={quote(value)}",
+                 f"/api/v2/vault/sync/uploads/00?offset={quote(value)}"):
+        status, answer = vaulted.raw("PUT" if "sync" in path else "GET", path)
+        _refused(status, answer, 400, "MALFORMED_REQUEST")
+
+
+def test_two_different_content_lengths_are_refused(vaulted):
+    before = vaulted.stored()
+    status, answer = vaulted.raw("PUT", "/api/v2/vault/files/docs/a.txt", [b"Content-Length: 3", b"Content-Length: 5"],
+                                 b"abcde", length=False)
+    _refused(status, answer, 400, "MALFORMED_REQUEST")
+    assert vaulted.stored() == before
+    assert vaulted.client.download("docs/a.txt") == b"kept"
+
+
+@pytest.mark.parametrize("coding", [b"chunked", b"gzip, chunked", b"identity"])
+def test_a_transfer_coded_body_is_refused_not_stored_empty(vaulted, coding):
+    before = vaulted.stored()
+    status, answer = vaulted.raw("PUT", "/api/v2/vault/files/docs/a.txt", [b"Transfer-Encoding: " + coding],
+                                 b"5\r\nhello\r\n0\r\n\r\n", length=False)
+    _refused(status, answer, 411, "MALFORMED_REQUEST")
+    assert vaulted.stored() == before
+    assert vaulted.client.download("docs/a.txt") == b"kept"
