@@ -17,8 +17,10 @@ from hypothesis import strategies as st
 from spec.hive import access, identity
 
 from reference.hive.client import HiveClient
-from reference.hive.server import HiveServer, Vault, load_service_key
+from reference.hive.server import MAX_JSON_DEPTH, HiveServer, Vault, load_service_key
 from reference.hive.store import HiveStore
+
+from tests.hive_pg import postgres_dsn, postgres_server  # noqa: F401  (fixtures)
 
 USER, PHONE = (bytes(30) + bytes([12, i]) for i in (1, 2))
 APP = identity.did_of(bytes(30) + bytes([12, 9]))
@@ -28,11 +30,11 @@ SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[Healt
 class Vaulted:
     """A vault on loopback with one signed-in client and something stored."""
 
-    def __init__(self, folder: Path, quota: int = 1 << 24) -> None:
+    def __init__(self, folder: Path, quota: int = 1 << 24, dsn: str | None = None) -> None:
         now = int(time.time())
         docs = {identity.did_of(k): identity.primitive_document(k, created=now - 3600, expires=now + 86400 * 365)
                 for k in (USER, PHONE)}
-        self.store = HiveStore(folder)
+        self.store = HiveStore(folder, dsn)
         self.vault = Vault(self.store, load_service_key(folder), quota=quota)
         for text in docs.values():
             self.vault.add_document(text)
@@ -83,6 +85,15 @@ class Vaulted:
 @pytest.fixture
 def vaulted(tmp_path):
     v = Vaulted(tmp_path / "vault")
+    yield v
+    v.close()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def vaulted_both(request, tmp_path):
+    """The vault on SQLite and on PostgreSQL (documents as JSONB there)."""
+    dsn = request.getfixturevalue("postgres_dsn") if request.param == "postgres" else None
+    v = Vaulted(tmp_path / "vault", dsn=dsn)
     yield v
     v.close()
 
@@ -139,3 +150,52 @@ def test_a_transfer_coded_body_is_refused_not_stored_empty(vaulted, coding):
     _refused(status, answer, 411, "MALFORMED_REQUEST")
     assert vaulted.stored() == before
     assert vaulted.client.download("docs/a.txt") == b"kept"
+
+
+# -- JSON bodies -----------------------------------------------------------------------------------------------
+
+_BODY_ROUTES = [("POST", "/api/v2/vault/db/collection/notes", "document"),
+                ("POST", "/api/v2/vault/db/collection/notes?op=count", "filter"),
+                ("PATCH", "/api/v2/vault/db/collection/notes", "filter"),
+                ("DELETE", "/api/v2/vault/db/collection/notes?deleteone=false", "filter"),
+                ("POST", "/api/v2/vault/db/query", "filter"),
+                ("PUT", "/api/v2/vault/scripting/s", "executable"),
+                ("POST", "/api/v2/did/signin", "id"),
+                ("POST", "/api/v2/did/auth", "challenge_response"),
+                ("POST", "/api/v2/vault/sync/uploads", "path")]
+
+
+@SETTINGS
+@given(route=st.sampled_from(_BODY_ROUTES), depth=st.integers(MAX_JSON_DEPTH, 5000), bracket=st.sampled_from(["[]", "{}"]))
+def test_a_json_body_nested_too_deep_is_400(vaulted, route, depth, bracket):
+    method, path, member = route
+    before = vaulted.stored()
+    inner = ('{"a":' * depth + "1" + "}" * depth) if bracket == "{}" else ("[" * depth + "]" * depth)
+    status, answer = vaulted.raw(method, path, body=f'{{"{member}": {inner}, "collection": "notes"}}'.encode())
+    _refused(status, answer, 400, "MALFORMED_REQUEST")
+    status, answer = vaulted.raw("GET", "/api/v2/vault/db/notes?filter=" + "%5B" * (depth + 1) + "%5D" * (depth + 1))
+    _refused(status, answer, 400, "MALFORMED_REQUEST")
+    assert vaulted.stored() == before
+
+
+@SETTINGS
+@given(route=st.sampled_from(_BODY_ROUTES), token=st.sampled_from(["NaN", "Infinity", "-Infinity", "1e400", "-1e999"]))
+def test_a_json_body_with_a_number_json_cannot_carry_is_400(vaulted_both, route, token):
+    method, path, member = route
+    v = vaulted_both
+    before = v.stored()
+    body = {"document": f'[{{"x": {token}}}]', "filter": f'{{"n": {token}}}'}.get(member, token)
+    status, answer = v.raw(method, path, body=f'{{"{member}": {body}, "collection": "notes"}}'.encode())
+    _refused(status, answer, 400, "MALFORMED_REQUEST")
+    assert v.stored() == before
+
+
+def test_documents_nested_up_to_the_bound_are_stored_and_found(vaulted_both):
+    v = vaulted_both
+    deep: Any = 1
+    for _ in range(99):  # the document is level 1, "d" and 98 more objects: 100 levels
+        deep = {"k": deep}
+    v.client.request("POST", "vault/db/collection/notes", {"document": [{"d": deep}]})
+    items = v.client.request("POST", "vault/db/query", {"collection": "notes", "filter": {"d": deep}})["items"]
+    assert [i["d"] for i in items] == [deep]
+

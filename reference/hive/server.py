@@ -86,6 +86,10 @@ def _writeback_starter() -> Any:
 
 
 _start_writeback = _writeback_starter()
+MAX_JSON_DEPTH = 128
+"""Deepest nesting of arrays and objects in a request's JSON (a body or the ``filter`` parameter): room for a
+document of MongoDB's 100 levels inside a request, and a bound on the spec's filter, update and script
+functions, which recurse over what they are given."""
 TRANSACTION_LIFETIME = 3600
 HOUSEKEEPING_EVERY = 600.0
 """Seconds between two runs of :meth:`Vault.housekeeping` in a serving vault."""
@@ -774,6 +778,34 @@ def _hex_map(body: Any, key: str) -> dict[str, bytes]:
         raise HttpError(400, f"{key}: not hex") from None
 
 
+def _not_json(token: str) -> Any:
+    raise ValueError(f"{token} is not JSON")
+
+
+def _finite(text: str) -> float:
+    x = float(text)
+    if x in (float("inf"), float("-inf")):
+        raise ValueError(f"{text}: out of a double's range")
+    return x
+
+
+def _loads(text: str | bytes, what: str) -> Any:
+    """A request's JSON: RFC 8259 text (no NaN or Infinity, no number beyond a double's range, which JSON
+    cannot carry back and PostgreSQL's JSONB refuses), nested at most ``MAX_JSON_DEPTH`` deep; else 400."""
+    try:
+        value = json.loads(text, parse_constant=_not_json, parse_float=_finite)
+    except (ValueError, RecursionError):
+        raise HttpError(400, f"{what}: not JSON") from None
+    level, depth = [value], 0
+    while level:
+        depth += 1
+        if depth > MAX_JSON_DEPTH:
+            raise HttpError(400, f"{what}: nested deeper than {MAX_JSON_DEPTH}")
+        level = [x for v in level for x in (v.values() if isinstance(v, dict) else v if isinstance(v, list) else ())
+                 if isinstance(x, dict | list)]
+    return value
+
+
 def _is_digits(v: str) -> bool:
     """Only the ASCII digits 0-9 (``str.isdigit`` also holds for ``"²"``, which ``int`` refuses, and ``"٣"``)."""
     return v.isascii() and v.isdigit()
@@ -858,10 +890,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _json(self) -> Any:
         raw = self._raw_body()
-        try:
-            return json.loads(raw) if raw else {}
-        except ValueError:
-            raise HttpError(400, "body: not JSON") from None
+        return _loads(raw, "body") if raw else {}
 
     def _dispatch(self, method: str) -> None:
         self._request_body: Body | None = None
@@ -1015,10 +1044,7 @@ class _Handler(BaseHTTPRequestHandler):
                                body.get("options")), None
         m = re.fullmatch(r"vault/db/([^/]+)", p)
         if m and method == "GET":
-            try:
-                f = json.loads(q.get("filter") or "{}")
-            except ValueError:
-                raise HttpError(400, "filter: not JSON") from None
+            f = _loads(q.get("filter") or "{}", "filter")
             opts: dict[str, Any] = {}
             for k in ("skip", "limit"):
                 if q.get(k):
