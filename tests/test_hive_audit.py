@@ -199,3 +199,29 @@ def test_documents_nested_up_to_the_bound_are_stored_and_found(vaulted_both):
     items = v.client.request("POST", "vault/db/query", {"collection": "notes", "filter": {"d": deep}})["items"]
     assert [i["d"] for i in items] == [deep]
 
+
+# -- tokens ----------------------------------------------------------------------------------------------------
+
+
+def _b64(data: bytes) -> str:
+    import base64
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+@SETTINGS
+@given(part=st.sampled_from([0, 1]), depth=st.integers(5000, 19000), bracket=st.sampled_from(["[]", '{"a":}']))
+def test_a_jwt_whose_json_is_nested_too_deep_is_malformed(vaulted, part, depth, bracket):
+    before = vaulted.stored()
+    opening, closing = (bracket[:-1], bracket[-1]) if bracket != "[]" else ("[", "]")
+    deep = (opening * depth + ("1" if bracket != "[]" else "") + closing * depth).encode()
+    parts = [_b64(b'{"alg":"ES256"}'), _b64(b"{}"), _b64(bytes(64))]
+    parts[part] = _b64(deep)
+    token = ".".join(parts)
+    status, answer = vaulted.raw("POST", "/api/v2/did/auth", body=json.dumps({"challenge_response": token}).encode())
+    _refused(status, answer, 401, "HIVE_JWT_MALFORMED")
+    if len(token) < 60000:  # the header line's limit
+        good, vaulted.client.token = vaulted.client.token, token
+        status, answer = vaulted.raw("GET", "/api/v2/vault/db/collections")
+        vaulted.client.token = good
+        _refused(status, answer, 401, "HIVE_JWT_MALFORMED")
+    assert vaulted.stored() == before
