@@ -56,7 +56,7 @@ class Vaulted:
                     self.store.load_manifest(con, part))
 
     def raw(self, method: str, path: str, headers: list[bytes] = (), body: bytes = b"", *,
-            length: bool = True) -> tuple[int, dict[str, Any] | bytes]:
+            length: bool = True, as_json: bool = True) -> tuple[int, Any]:
         """One request on its own connection (``Connection: close``): the status and the decoded answer.
         A connection closed without a status line is a failure of the test."""
         head = (f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
@@ -73,7 +73,7 @@ class Vaulted:
         status_line, _, rest = data.partition(b"\r\n")
         _, _, payload = rest.partition(b"\r\n\r\n")
         try:
-            return int(status_line.split()[1]), json.loads(payload)
+            return int(status_line.split()[1]), json.loads(payload) if as_json else payload
         except ValueError:
             return int(status_line.split()[1]), payload
 
@@ -225,3 +225,65 @@ def test_a_jwt_whose_json_is_nested_too_deep_is_malformed(vaulted, part, depth, 
         vaulted.client.token = good
         _refused(status, answer, 401, "HIVE_JWT_MALFORMED")
     assert vaulted.stored() == before
+
+
+# -- paths -----------------------------------------------------------------------------------------------------
+
+
+@SETTINGS
+@given(name=st.binary(min_size=1, max_size=12))
+def test_a_path_of_any_bytes_is_stored_under_exactly_those_bytes_or_refused(vaulted, name):
+    """A path is UTF-8 (HFS-001): bytes that are not (``%ff``, an encoded surrogate) are refused, not replaced
+    by U+FFFD, which made ``a%ff`` and ``a%fe`` one file."""
+    from urllib.parse import quote_from_bytes
+    before = vaulted.stored()
+    url = "/api/v2/vault/files/new/" + quote_from_bytes(name, safe="")
+    status, answer = vaulted.raw("PUT", url, body=name)
+    try:
+        text = name.decode("utf-8")
+        valid = all(0x20 <= ord(c) != 0x7F for c in text) and text not in (".", "..") and "\\" not in text
+    except UnicodeDecodeError:
+        valid = False
+    if not valid:
+        _refused(status, answer, 400, "HIVE_PATH_INVALID")
+        assert vaulted.stored() == before
+        return
+    assert status == 200, answer
+    assert vaulted.raw("GET", url, as_json=False) == (200, name)
+    status, answer = vaulted.raw("DELETE", url)
+    assert status == 204
+    assert vaulted.stored()[0] == before[0]
+
+
+@pytest.mark.parametrize("bad", ["\ud800", "a/\udfff", "\udc80x"])
+def test_a_path_with_a_lone_surrogate_is_refused_on_every_route(vaulted, bad):
+    before = vaulted.stored()
+    status, answer = vaulted.raw("POST", "/api/v2/vault/sync/uploads",
+                                 body=json.dumps({"path": bad, "size": 1, "sha256": "00" * 32}).encode())
+    _refused(status, answer, 400, "HIVE_PATH_INVALID")
+    for query in ("dest", "to"):  # an encoded surrogate (ED A0 80) in a destination
+        status, answer = vaulted.raw("PUT" if query == "dest" else "PATCH",
+                                     f"/api/v2/vault/files/docs/a.txt?{query}=x%ED%A0%80")
+        _refused(status, answer, 400, "HIVE_PATH_INVALID")
+    vaulted.client.request("PUT", "vault/scripting/up", {
+        "executable": {"name": "e", "type": "fileUpload", "body": {"path": "$params.p"}},
+        "allowAnonymousUser": True, "allowAnonymousApp": True})
+    status, answer = vaulted.raw("PATCH", "/api/v2/vault/scripting/up", body=json.dumps(
+        {"context": {"target_did": identity.did_of(USER), "target_app_did": APP}, "params": {"p": bad}}).encode())
+    _refused(status, answer, 400, "HIVE_PATH_INVALID")
+    assert vaulted.stored() == before
+
+
+def test_a_raw_non_ascii_request_target_is_400_not_read_as_latin_1(vaulted):
+    """Sent raw, the byte E9 was read as U+00E9 (the request line is Latin-1), the same file as ``%C3%A9``."""
+    before = vaulted.stored()
+    with socket.create_connection(("127.0.0.1", vaulted.port), timeout=10) as s:
+        s.sendall(b"PUT /api/v2/vault/files/\xe9 HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+                  b"Authorization: token " + (vaulted.client.token or "").encode() + b"\r\nContent-Length: 1\r\n\r\nx")
+        data = b""
+        while chunk := s.recv(1 << 16):
+            data += chunk
+    assert data.startswith(b"HTTP/1.1 400"), data[:200]
+    assert json.loads(data.partition(b"\r\n\r\n")[2])["error"]["reason"] == "MALFORMED_REQUEST"
+    assert vaulted.stored() == before
+

@@ -778,6 +778,12 @@ def _hex_map(body: Any, key: str) -> dict[str, bytes]:
         raise HttpError(400, f"{key}: not hex") from None
 
 
+def _unquote_path(text: str) -> str:
+    """A file path from the URL: percent-decoded as UTF-8, bytes that are not UTF-8 as lone surrogates, which
+    the spec's path rule refuses (HFS-001)."""
+    return urllib.parse.unquote(text, errors="surrogateescape")
+
+
 def _not_json(token: str) -> Any:
     raise ValueError(f"{token} is not JSON")
 
@@ -897,8 +903,13 @@ class _Handler(BaseHTTPRequestHandler):
         self._length: int | None = None
         try:
             self._length = self._framing()
+            if not self.path.isascii():  # RFC 3986: a target is ASCII; other bytes are percent-encoded
+                raise HttpError(400, "request target: not ASCII (percent-encode it)")
             url = urllib.parse.urlsplit(self.path)
-            q = {k: v[-1] for k, v in urllib.parse.parse_qs(url.query, keep_blank_values=True).items()}
+            # bytes that are not UTF-8 decode to lone surrogates, which no path, name or value admits (a path:
+            # HFS-001), instead of to U+FFFD, which made two different names one
+            q = {k: v[-1] for k, v in urllib.parse.parse_qs(url.query, keep_blank_values=True,
+                                                            errors="surrogateescape").items()}
             status, body, raw = self._route(method, url.path, q)
             self._finish_body()
             self._send(status, body, raw)
@@ -1005,7 +1016,7 @@ class _Handler(BaseHTTPRequestHandler):
         if m and method in ("PUT", "DELETE"):
             base = _int_param(q, "base")
             body = self._body() if method == "PUT" else None
-            return 200, v.sync_write(caller, urllib.parse.unquote(m.group(1)), body, base), None
+            return 200, v.sync_write(caller, _unquote_path(m.group(1)), body, base), None
         if (method, p) == ("POST", "vault/sync/uploads"):
             return 201, v.upload_start(caller, self._json()), None
         m = re.fullmatch(r"vault/sync/uploads/([0-9a-f]+)", p)
@@ -1053,7 +1064,7 @@ class _Handler(BaseHTTPRequestHandler):
                     opts[k] = int(q[k])
             return 200, v.find(caller, urllib.parse.unquote(m.group(1)), f, opts), None
         if p == "vault/files" or p.startswith("vault/files/"):
-            fpath = urllib.parse.unquote(p[len("vault/files/"):] if p != "vault/files" else "")
+            fpath = _unquote_path(p[len("vault/files/"):] if p != "vault/files" else "")
             return self._files(method, caller, fpath, q)
         raise HttpError(404, f"no route {method} {path}")
 
