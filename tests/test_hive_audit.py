@@ -5,6 +5,7 @@ never a dropped connection without a reply), and nothing already stored changes.
 from __future__ import annotations
 
 import json
+import os
 import socket
 import time
 from pathlib import Path
@@ -232,6 +233,9 @@ def test_a_jwt_whose_json_is_nested_too_deep_is_malformed(vaulted, part, depth, 
 
 @SETTINGS
 @given(name=st.binary(min_size=1, max_size=12))
+@example(name=b"/")
+@example(name=b"a/b")
+@example(name=b"\xff")
 def test_a_path_of_any_bytes_is_stored_under_exactly_those_bytes_or_refused(vaulted, name):
     """A path is UTF-8 (HFS-001): bytes that are not (``%ff``, an encoded surrogate) are refused, not replaced
     by U+FFFD, which made ``a%ff`` and ``a%fe`` one file."""
@@ -241,7 +245,8 @@ def test_a_path_of_any_bytes_is_stored_under_exactly_those_bytes_or_refused(vaul
     status, answer = vaulted.raw("PUT", url, body=name)
     try:
         text = name.decode("utf-8")
-        valid = all(0x20 <= ord(c) != 0x7F for c in text) and text not in (".", "..") and "\\" not in text
+        valid = (all(0x20 <= ord(c) != 0x7F for c in text) and "\\" not in text
+                 and all(seg not in ("", ".", "..") for seg in text.split("/")))
     except UnicodeDecodeError:
         valid = False
     if not valid:
@@ -286,4 +291,45 @@ def test_a_raw_non_ascii_request_target_is_400_not_read_as_latin_1(vaulted):
     assert data.startswith(b"HTTP/1.1 400"), data[:200]
     assert json.loads(data.partition(b"\r\n\r\n")[2])["error"]["reason"] == "MALFORMED_REQUEST"
     assert vaulted.stored() == before
+
+
+# -- resumable sessions ----------------------------------------------------------------------------------------
+
+
+@settings(max_examples=5, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(senders=st.integers(2, 4), size=st.sampled_from([1 << 16, 1 << 20]))
+@example(senders=4, size=1 << 20)
+def test_concurrent_chunks_at_one_offset_land_once(vaulted, senders, size):
+    """A client that sends a chunk again (its first try timed out, but is still arriving) must not get it
+    appended twice: the session then held more than its declared size, and could never be finished."""
+    import hashlib
+    import threading
+
+    from reference.hive.client import HiveError
+
+    body = bytes(range(256)) * (size // 256)
+    digest = hashlib.sha256(body).hexdigest()
+    uid = vaulted.client.request("POST", "vault/sync/uploads", {"path": f"big-{os.urandom(8).hex()}", "size": size,
+                                                                "sha256": digest})["upload_id"]
+    answers: list[Any] = []
+    gate = threading.Barrier(senders)
+
+    def send() -> None:
+        c = HiveClient(f"http://127.0.0.1:{vaulted.port}")
+        c.token = vaulted.client.token
+        gate.wait()
+        try:
+            answers.append(c.request("PUT", f"vault/sync/uploads/{uid}?offset=0", raw=body)["received"])
+        except HiveError as e:
+            answers.append((e.status, e.reason))
+
+    threads = [threading.Thread(target=send) for _ in range(senders)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    # each copy either lands on the same bytes or is refused for its offset; never appended twice
+    assert size in answers and all(a in (size, (409, "HIVE_UPLOAD_OFFSET")) for a in answers), answers
+    assert vaulted.client.request("GET", f"vault/sync/uploads/{uid}")["received"] == size
+    assert vaulted.client.request("POST", f"vault/sync/uploads/{uid}?base=0")["sha256"] == digest
 

@@ -447,16 +447,29 @@ class Vault:
     def upload_chunk(self, caller: auth.Caller, uid: str, offset: int, chunk: Body) -> dict[str, Any]:
         """Append a chunk (HSYNC-005 and HSYNC-003 on the declared length, before it is read; the session's
         lifetime starts again), streamed to the session's file and flushed. A chunk cut short leaves the
-        bytes that arrived: the session holds them."""
+        bytes that arrived: the session holds them.
+
+        The chunk is written at its ``offset``, not appended: the check and the write are not one step (the
+        body streams from the network outside the store's lock), so two chunks sent at one offset at once (a
+        client retrying a chunk that is still arriving, or whose cut connection the vault has not noticed yet)
+        both pass HSYNC-003. Appended, both landed and the session held more than its size for ever; written
+        at the offset, the second writes the same bytes over the first, and the session never exceeds the
+        size HSYNC-003 checked (a chunk that differs fails the digest at the finish, HSYNC-004)."""
         s, received = self._session(caller, uid, renew=True)
         sync.check_chunk(received, s.size, offset, chunk.size)
-        with open(self.store.upload_path(uid), "ab") as f:
+        try:
+            f = open(self.store.upload_path(uid), "r+b")
+        except FileNotFoundError:  # given up (or finished) since the check
+            raise HttpError(404, "no such upload", Reason.HIVE_FILE_NOT_FOUND.value) from None
+        with f:
+            f.seek(offset)
             try:
                 chunk.copy_to(f)
             finally:
                 f.flush()
                 os.fsync(f.fileno())
-        return {"upload_id": uid, "received": self.store.upload_path(uid).stat().st_size}
+            size = os.fstat(f.fileno()).st_size
+        return {"upload_id": uid, "received": size}
 
     def upload_finish(self, caller: auth.Caller, uid: str, base: int) -> dict[str, Any]:
         """Check the session is live and complete with its digest (HSYNC-005, HSYNC-004, one pass over its
