@@ -333,3 +333,25 @@ def test_concurrent_chunks_at_one_offset_land_once(vaulted, senders, size):
     assert vaulted.client.request("GET", f"vault/sync/uploads/{uid}")["received"] == size
     assert vaulted.client.request("POST", f"vault/sync/uploads/{uid}?base=0")["sha256"] == digest
 
+
+# -- backup ----------------------------------------------------------------------------------------------------
+
+_JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=5),
+                     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
+                     max_leaves=6)
+
+
+@SETTINGS
+@given(credential=st.one_of(st.text(max_size=20), _JSON.map(json.dumps),
+                            _JSON.map(lambda s: json.dumps({"credentialSubject": s})),
+                            _JSON.map(lambda u: json.dumps({"credentialSubject": {"targetNodeURL": u}}))))
+@example(credential="not json")
+@example(credential="[1]")
+@example(credential='{"credentialSubject": 5}')
+def test_a_backup_credential_that_names_no_loopback_vault_is_400(vaulted, credential):
+    before = vaulted.stored()
+    for q in ("to", "from"):
+        status, answer = vaulted.raw("POST", f"/api/v2/vault/content?{q}=hive_node",
+                                     body=json.dumps({"credential": credential}).encode())
+        _refused(status, answer, 400, "MALFORMED_REQUEST")
+    assert vaulted.stored() == before
