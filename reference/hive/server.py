@@ -86,6 +86,10 @@ def _writeback_starter() -> Any:
 
 
 _start_writeback = _writeback_starter()
+MAX_JSON_DEPTH = 128
+"""Deepest nesting of arrays and objects in a request's JSON (a body or the ``filter`` parameter): room for a
+document of MongoDB's 100 levels inside a request, and a bound on the spec's filter, update and script
+functions, which recurse over what they are given."""
 TRANSACTION_LIFETIME = 3600
 HOUSEKEEPING_EVERY = 600.0
 """Seconds between two runs of :meth:`Vault.housekeeping` in a serving vault."""
@@ -443,16 +447,29 @@ class Vault:
     def upload_chunk(self, caller: auth.Caller, uid: str, offset: int, chunk: Body) -> dict[str, Any]:
         """Append a chunk (HSYNC-005 and HSYNC-003 on the declared length, before it is read; the session's
         lifetime starts again), streamed to the session's file and flushed. A chunk cut short leaves the
-        bytes that arrived: the session holds them."""
+        bytes that arrived: the session holds them.
+
+        The chunk is written at its ``offset``, not appended: the check and the write are not one step (the
+        body streams from the network outside the store's lock), so two chunks sent at one offset at once (a
+        client retrying a chunk that is still arriving, or whose cut connection the vault has not noticed yet)
+        both pass HSYNC-003. Appended, both landed and the session held more than its size for ever; written
+        at the offset, the second writes the same bytes over the first, and the session never exceeds the
+        size HSYNC-003 checked (a chunk that differs fails the digest at the finish, HSYNC-004)."""
         s, received = self._session(caller, uid, renew=True)
         sync.check_chunk(received, s.size, offset, chunk.size)
-        with open(self.store.upload_path(uid), "ab") as f:
+        try:
+            f = open(self.store.upload_path(uid), "r+b")
+        except FileNotFoundError:  # given up (or finished) since the check
+            raise HttpError(404, "no such upload", Reason.HIVE_FILE_NOT_FOUND.value) from None
+        with f:
+            f.seek(offset)
             try:
                 chunk.copy_to(f)
             finally:
                 f.flush()
                 os.fsync(f.fileno())
-        return {"upload_id": uid, "received": self.store.upload_path(uid).stat().st_size}
+            size = os.fstat(f.fileno()).st_size
+        return {"upload_id": uid, "received": size}
 
     def upload_finish(self, caller: auth.Caller, uid: str, base: int) -> dict[str, Any]:
         """Check the session is live and complete with its digest (HSYNC-005, HSYNC-004, one pass over its
@@ -480,8 +497,12 @@ class Vault:
 
         if not isinstance(credential, str):
             raise HttpError(400, "body: expected {\"credential\": <HiveBackupCredential>}")
-        subject = json.loads(credential).get("credentialSubject", {})
-        url = subject.get("targetNodeURL")
+        try:
+            parsed = json.loads(credential)
+        except (ValueError, RecursionError):
+            parsed = None  # the node checks the credential (HAUTH-016); here it only has to name the node
+        subject = parsed.get("credentialSubject") if isinstance(parsed, dict) else None
+        url = subject.get("targetNodeURL") if isinstance(subject, dict) else None
         if not isinstance(url, str) or not url.startswith("http://127.0.0.1:"):
             raise HttpError(400, "the credential's targetNodeURL is not a loopback vault")
         node = HiveClient(url)
@@ -774,9 +795,48 @@ def _hex_map(body: Any, key: str) -> dict[str, bytes]:
         raise HttpError(400, f"{key}: not hex") from None
 
 
+def _unquote_path(text: str) -> str:
+    """A file path from the URL: percent-decoded as UTF-8, bytes that are not UTF-8 as lone surrogates, which
+    the spec's path rule refuses (HFS-001)."""
+    return urllib.parse.unquote(text, errors="surrogateescape")
+
+
+def _not_json(token: str) -> Any:
+    raise ValueError(f"{token} is not JSON")
+
+
+def _finite(text: str) -> float:
+    x = float(text)
+    if x in (float("inf"), float("-inf")):
+        raise ValueError(f"{text}: out of a double's range")
+    return x
+
+
+def _loads(text: str | bytes, what: str) -> Any:
+    """A request's JSON: RFC 8259 text (no NaN or Infinity, no number beyond a double's range, which JSON
+    cannot carry back and PostgreSQL's JSONB refuses), nested at most ``MAX_JSON_DEPTH`` deep; else 400."""
+    try:
+        value = json.loads(text, parse_constant=_not_json, parse_float=_finite)
+    except (ValueError, RecursionError):
+        raise HttpError(400, f"{what}: not JSON") from None
+    level, depth = [value], 0
+    while level:
+        depth += 1
+        if depth > MAX_JSON_DEPTH:
+            raise HttpError(400, f"{what}: nested deeper than {MAX_JSON_DEPTH}")
+        level = [x for v in level for x in (v.values() if isinstance(v, dict) else v if isinstance(v, list) else ())
+                 if isinstance(x, dict | list)]
+    return value
+
+
+def _is_digits(v: str) -> bool:
+    """Only the ASCII digits 0-9 (``str.isdigit`` also holds for ``"²"``, which ``int`` refuses, and ``"٣"``)."""
+    return v.isascii() and v.isdigit()
+
+
 def _int_param(q: dict[str, str], key: str) -> int:
     v = q.get(key, "")
-    if not v.isdigit():
+    if not _is_digits(v):
         raise HttpError(400, f"{key}: expected a non-negative integer")
     return int(v)
 
@@ -829,10 +889,21 @@ class _Handler(BaseHTTPRequestHandler):
         return self._request_body
 
     def _content_length(self) -> int:
-        v = self.headers.get("Content-Length") or "0"
-        if not v.isdigit():
-            raise HttpError(400, "Content-Length: expected a non-negative integer")
-        return int(v)
+        """The body's length, from the framing checked before routing (:meth:`_framing`)."""
+        assert self._length is not None
+        return self._length
+
+    def _framing(self) -> int:
+        """Where the request's body ends: its one ``Content-Length`` (0 without). A body in a transfer coding
+        is 411 (the vault needs the declared length before the body: the quota is checked on it, HFS-004);
+        a length that is not ASCII digits, or two lengths that differ, is 400. Either way the connection
+        is closed after the answer: where the body ends is unknown, so the next request cannot be found."""
+        if self.headers.get_all("Transfer-Encoding"):
+            raise HttpError(411, "Transfer-Encoding: send the body with a Content-Length")
+        values = {v.strip() for line in self.headers.get_all("Content-Length") or [] for v in line.split(",")}
+        if len(values) > 1 or not all(_is_digits(v) for v in values):
+            raise HttpError(400, "Content-Length: expected one non-negative integer")
+        return int(values.pop()) if values else 0
 
     def _raw_body(self) -> bytes:
         body = self._body()
@@ -842,16 +913,20 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _json(self) -> Any:
         raw = self._raw_body()
-        try:
-            return json.loads(raw) if raw else {}
-        except ValueError:
-            raise HttpError(400, "body: not JSON") from None
+        return _loads(raw, "body") if raw else {}
 
     def _dispatch(self, method: str) -> None:
         self._request_body: Body | None = None
+        self._length: int | None = None
         try:
+            self._length = self._framing()
+            if not self.path.isascii():  # RFC 3986: a target is ASCII; other bytes are percent-encoded
+                raise HttpError(400, "request target: not ASCII (percent-encode it)")
             url = urllib.parse.urlsplit(self.path)
-            q = {k: v[-1] for k, v in urllib.parse.parse_qs(url.query, keep_blank_values=True).items()}
+            # bytes that are not UTF-8 decode to lone surrogates, which no path, name or value admits (a path:
+            # HFS-001), instead of to U+FFFD, which made two different names one
+            q = {k: v[-1] for k, v in urllib.parse.parse_qs(url.query, keep_blank_values=True,
+                                                            errors="surrogateescape").items()}
             status, body, raw = self._route(method, url.path, q)
             self._finish_body()
             self._send(status, body, raw)
@@ -875,6 +950,9 @@ class _Handler(BaseHTTPRequestHandler):
         """Before answering, read what is left of a body the route did not take (an upload refused before it
         was read), so a keep-alive client reads the answer; a body too large to drain closes the connection."""
         body = self._request_body
+        if self._length is None:  # bad framing: nothing more is read from this connection
+            self.close_connection = True
+            return
         try:
             if body is None:
                 n = self._content_length()
@@ -955,7 +1033,7 @@ class _Handler(BaseHTTPRequestHandler):
         if m and method in ("PUT", "DELETE"):
             base = _int_param(q, "base")
             body = self._body() if method == "PUT" else None
-            return 200, v.sync_write(caller, urllib.parse.unquote(m.group(1)), body, base), None
+            return 200, v.sync_write(caller, _unquote_path(m.group(1)), body, base), None
         if (method, p) == ("POST", "vault/sync/uploads"):
             return 201, v.upload_start(caller, self._json()), None
         m = re.fullmatch(r"vault/sync/uploads/([0-9a-f]+)", p)
@@ -994,19 +1072,16 @@ class _Handler(BaseHTTPRequestHandler):
                                body.get("options")), None
         m = re.fullmatch(r"vault/db/([^/]+)", p)
         if m and method == "GET":
-            try:
-                f = json.loads(q.get("filter") or "{}")
-            except ValueError:
-                raise HttpError(400, "filter: not JSON") from None
+            f = _loads(q.get("filter") or "{}", "filter")
             opts: dict[str, Any] = {}
             for k in ("skip", "limit"):
                 if q.get(k):
-                    if not q[k].isdigit():
+                    if not _is_digits(q[k]):
                         raise HttpError(400, f"{k}: not a number")
                     opts[k] = int(q[k])
             return 200, v.find(caller, urllib.parse.unquote(m.group(1)), f, opts), None
         if p == "vault/files" or p.startswith("vault/files/"):
-            fpath = urllib.parse.unquote(p[len("vault/files/"):] if p != "vault/files" else "")
+            fpath = _unquote_path(p[len("vault/files/"):] if p != "vault/files" else "")
             return self._files(method, caller, fpath, q)
         raise HttpError(404, f"no route {method} {path}")
 

@@ -7,7 +7,7 @@ keeps them on disk). Folders are implicit: a folder exists while a file lies und
 Paths (``HFS-001``)
 -------------------
 
-A path is 1..1024 UTF-8 bytes of ``/``-separated segments, relative (no leading ``/``), with no
+A path is 1..1024 UTF-8 bytes (so no lone surrogate) of ``/``-separated segments, relative (no leading ``/``), with no
 empty, ``.`` or ``..`` segment, no backslash and no control character (U+0000..U+001F, U+007F).
 A trailing ``/`` is an empty segment. The empty path is the root folder, valid only for listing.
 
@@ -154,7 +154,8 @@ def check_path(path: str, *, root_ok: bool = False) -> None:
     if root_ok and path == "":
         return
     segs = path.split("/")
-    ok = (0 < len(path.encode("utf-8")) <= MAX_PATH_BYTES and "\\" not in path
+    ok = (not any(0xD800 <= ord(ch) <= 0xDFFF for ch in path)  # a lone surrogate has no UTF-8 form
+          and 0 < len(path.encode("utf-8")) <= MAX_PATH_BYTES and "\\" not in path
           and all(ord(ch) >= 0x20 and ord(ch) != 0x7F for ch in path)
           and all(s not in ("", ".", "..") for s in segs))
     # [HFS-001] a relative path of plain segments

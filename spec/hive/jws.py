@@ -139,7 +139,7 @@ def _object(part: str, what: str) -> dict[str, Any]:
     raw = b64url_decode(part, what)
     try:
         value = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):  # RecursionError: nested past the parser's stack
         # [HJWT-001] UTF-8 JSON text
         raise DecodeError(Reason.HIVE_JWT_MALFORMED, "HJWT-001", f"{what}: not UTF-8 JSON") from None
     # [HJWT-001] header and claims are JSON objects
