@@ -355,3 +355,79 @@ def test_a_backup_credential_that_names_no_loopback_vault_is_400(vaulted, creden
                                      body=json.dumps({"credential": credential}).encode())
         _refused(status, answer, 400, "MALFORMED_REQUEST")
     assert vaulted.stored() == before
+
+
+# -- idle connections ------------------------------------------------------------------------------------------
+
+@pytest.fixture
+def quick_timeout(vaulted):
+    """A second server over the same vault whose connections time out after 1.5 s of silence."""
+    server = HiveServer(vaulted.vault, 0, idle_timeout=1.5).start()
+    yield server
+    server.stop()
+
+
+def _closed_within(s: socket.socket, seconds: float) -> bytes:
+    """What the server sends before it closes ``s``; fails if it is still open after ``seconds``."""
+    s.settimeout(seconds)
+    data = b""
+    try:
+        while chunk := s.recv(1 << 16):
+            data += chunk
+    except TimeoutError:
+        pytest.fail(f"the connection was still open after {seconds} s")
+    return data
+
+
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(route=st.sampled_from(["/api/v2/vault/files/docs/a.txt", "/api/v2/vault/files/docs/new.bin",
+                              "/api/v2/vault/files/pub.bin?public=true"]),
+       sent=st.integers(0, 4096))
+def test_a_body_that_stalls_is_cut_and_nothing_of_it_is_stored(vaulted, quick_timeout, route, sent):
+    """A client that announces a body and then sends nothing more: the vault closes the connection after its
+    idle timeout, the handler thread ends, and neither the new file nor a change to the old one appears."""
+    before = vaulted.stored()
+    head = (f"PUT {route} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: token {vaulted.client.token}\r\n"
+            f"Content-Length: {sent + 1000}\r\n\r\n").encode()
+    with socket.create_connection(("127.0.0.1", quick_timeout.port), timeout=10) as s:
+        s.sendall(head + b"x" * sent)
+        assert _closed_within(s, 10) == b""  # no answer: nobody is listening for one
+    assert vaulted.stored() == before
+    assert vaulted.client.download("docs/a.txt") == b"kept"
+    _wait_for(lambda: not any(vaulted.store.incoming.iterdir()))  # the temporary body is removed
+
+
+def _wait_for(condition: Any, seconds: float = 10) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "still not so after 10 s"
+        time.sleep(0.02)
+
+
+def _handlers(port: int) -> int:
+    """The handler threads serving connections to ``port`` (socketserver's ``process_request_thread``s)."""
+    import threading
+
+    def serves(t: threading.Thread) -> bool:
+        try:
+            return t.name.endswith("(process_request_thread)") and t._args[0].getsockname()[1] == port  # type: ignore[attr-defined]
+        except (AttributeError, IndexError, OSError):  # finished, or its socket closed
+            return False
+    return sum(serves(t) for t in threading.enumerate())
+
+
+def test_idle_connections_do_not_pile_up(vaulted, quick_timeout):
+    """Silent connections, before a request line and in the middle of a body, are all closed: the handler
+    threads they held end."""
+    port = quick_timeout.port
+    socks = [socket.create_connection(("127.0.0.1", port), timeout=10) for _ in range(8)]
+    for i, s in enumerate(socks):
+        if i % 2:
+            s.sendall(f"PUT /api/v2/vault/files/idle{i} HTTP/1.1\r\nHost: x\r\nAuthorization: token "
+                      f"{vaulted.client.token}\r\nContent-Length: 10\r\n\r\nab".encode())
+    _wait_for(lambda: _handlers(port) == 8)  # one handler thread each while they are open
+    for s in socks:
+        assert _closed_within(s, 10) == b""  # closed without an answer, the request unread or unfinished
+        s.close()
+    _wait_for(lambda: _handlers(port) == 0)
+    assert vaulted.client.download("docs/a.txt") == b"kept"

@@ -93,6 +93,11 @@ functions, which recurse over what they are given."""
 TRANSACTION_LIFETIME = 3600
 HOUSEKEEPING_EVERY = 600.0
 """Seconds between two runs of :meth:`Vault.housekeeping` in a serving vault."""
+IDLE_TIMEOUT = 120.0
+"""Seconds a connection may send nothing, between requests or in the middle of a body, before the vault
+closes it: a client that announces a body and stalls, or a half-open connection, would otherwise hold a
+handler thread and a descriptor for ever. A body cut this way is a body cut short: nothing of it is
+published (an upload's temporary file is removed; a sync chunk keeps what arrived, as after a network cut)."""
 SERVICE_DOCUMENT_LIFETIME = 5 * 365 * 86400
 
 _STATUS = {
@@ -930,8 +935,8 @@ class _Handler(BaseHTTPRequestHandler):
             status, body, raw = self._route(method, url.path, q)
             self._finish_body()
             self._send(status, body, raw)
-        except ConnectionError:  # the client went away in the middle of its body: nobody to answer
-            self.close_connection = True
+        except (ConnectionError, TimeoutError):  # the client went away, or went quiet (IDLE_TIMEOUT), in the
+            self.close_connection = True          # middle of its body: nobody to answer
         except Reject as e:
             self._finish_body()
             self._send(status_of(e.reason), {"error": {"message": e.detail or str(e), "reason": e.reason.value,
@@ -964,7 +969,7 @@ class _Handler(BaseHTTPRequestHandler):
                     body.consumed = True
                 else:
                     body.drain()
-        except (HttpError, ConnectionError):
+        except (HttpError, ConnectionError, TimeoutError):
             self.close_connection = True
 
     def do_GET(self) -> None:
@@ -1112,8 +1117,10 @@ class _Handler(BaseHTTPRequestHandler):
 class HiveServer:
     """The HTTP server around a :class:`Vault`, on 127.0.0.1."""
 
-    def __init__(self, vault: Vault, port: int = 0, *, housekeeping_every: float = HOUSEKEEPING_EVERY) -> None:
-        handler = type("Handler", (_Handler,), {"vault": vault})
+    def __init__(self, vault: Vault, port: int = 0, *, housekeeping_every: float = HOUSEKEEPING_EVERY,
+                 idle_timeout: float = IDLE_TIMEOUT) -> None:
+        # the handler's timeout is set on each connection's socket (socketserver.StreamRequestHandler)
+        handler = type("Handler", (_Handler,), {"vault": vault, "timeout": idle_timeout})
         self.vault = vault
         self.httpd = ThreadingHTTPServer(("127.0.0.1", port), handler)
         self.httpd.daemon_threads = True
