@@ -618,7 +618,7 @@ def files_ops_cases() -> Iterator[CaseSpec]:
     for pname, path in (("dotdot", "../etc/passwd"), ("inner_dotdot", "docs/../../x"), ("absolute", "/etc/x"),
                         ("empty_segment", "a//b"), ("trailing_slash", "a/"), ("dot", "./a"),
                         ("backslash", "a\\..\\b"), ("nul", "a\u0000b"), ("newline", "a\nb"), ("empty", ""),
-                        ("too_long", "x" * 1025)):
+                        ("too_long", "x" * 1025), ("lone_surrogate", "a\ud800b")):
         yield bad(f"path_{pname}", [_put(path, b"x")], Reason.HIVE_PATH_INVALID, f"path {path[:40]!r}")
     yield bad("get_missing", [{"op": "get", "path": "nope"}], Reason.HIVE_FILE_NOT_FOUND, "no such file")
     yield bad("list_missing", [{"op": "list", "folder": "nope"}], Reason.HIVE_FILE_NOT_FOUND, "no such folder")

@@ -35,28 +35,21 @@ static double clock_ghz(void) {
     return 8.0 * ITERATIONS / (now() - t) / 1e9;
 }
 
-/* eight independent chains of one 512-bit instruction: instructions started per ns */
-#define CLOBBERS "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7"
+/* eight independent chains of one 512-bit instruction ("op" takes a chain's register as its source and
+ * destination): instructions started per ns */
+#define CHAIN(op, r) op "%%zmm" #r ", %%zmm" #r "\n\t"
+#define CHAINS_PER_NS(name, op)                                                                     \
+    __attribute__((target("avx512f"))) static double name(void) {                                   \
+        double t = now();                                                                           \
+        for (long i = 0; i < ITERATIONS; i++)                                                       \
+            __asm__ volatile(CHAIN(op, 0) CHAIN(op, 1) CHAIN(op, 2) CHAIN(op, 3) CHAIN(op, 4)        \
+                             CHAIN(op, 5) CHAIN(op, 6) CHAIN(op, 7) ::: "xmm0", "xmm1", "xmm2",      \
+                             "xmm3", "xmm4", "xmm5", "xmm6", "xmm7");                               \
+        return 8.0 * ITERATIONS / (now() - t) / 1e9;                                                \
+    }
 
-__attribute__((target("avx512f"))) static double adds_per_ns(void) {
-    double t = now();
-    for (long i = 0; i < ITERATIONS; i++)
-        __asm__ volatile("vpaddd %%zmm8, %%zmm0, %%zmm0\n\tvpaddd %%zmm8, %%zmm1, %%zmm1\n\t"
-                         "vpaddd %%zmm8, %%zmm2, %%zmm2\n\tvpaddd %%zmm8, %%zmm3, %%zmm3\n\t"
-                         "vpaddd %%zmm8, %%zmm4, %%zmm4\n\tvpaddd %%zmm8, %%zmm5, %%zmm5\n\t"
-                         "vpaddd %%zmm8, %%zmm6, %%zmm6\n\tvpaddd %%zmm8, %%zmm7, %%zmm7" ::: CLOBBERS);
-    return 8.0 * ITERATIONS / (now() - t) / 1e9;
-}
-
-__attribute__((target("avx512f"))) static double rotations_per_ns(void) {
-    double t = now();
-    for (long i = 0; i < ITERATIONS; i++)
-        __asm__ volatile("vprord $7, %%zmm0, %%zmm0\n\tvprord $7, %%zmm1, %%zmm1\n\t"
-                         "vprord $7, %%zmm2, %%zmm2\n\tvprord $7, %%zmm3, %%zmm3\n\t"
-                         "vprord $7, %%zmm4, %%zmm4\n\tvprord $7, %%zmm5, %%zmm5\n\t"
-                         "vprord $7, %%zmm6, %%zmm6\n\tvprord $7, %%zmm7, %%zmm7" ::: CLOBBERS);
-    return 8.0 * ITERATIONS / (now() - t) / 1e9;
-}
+CHAINS_PER_NS(adds_per_ns, "vpaddd %%zmm8, ")
+CHAINS_PER_NS(rotations_per_ns, "vprord $7, ")
 
 #define GROUPS 32 /* a level of 512 pairs */
 #define CALLS 2000

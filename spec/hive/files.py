@@ -7,8 +7,9 @@ keeps them on disk). Folders are implicit: a folder exists while a file lies und
 Paths (``HFS-001``)
 -------------------
 
-A path is 1..1024 UTF-8 bytes (so no lone surrogate) of ``/``-separated segments, relative (no leading ``/``), with no
-empty, ``.`` or ``..`` segment, no backslash and no control character (U+0000..U+001F, U+007F).
+A path is 1..1024 UTF-8 bytes (so no lone surrogate) of ``/``-separated segments, relative (no
+leading ``/``), with no empty, ``.`` or ``..`` segment, no backslash and no control character
+(U+0000..U+001F, U+007F).
 A trailing ``/`` is an empty segment. The empty path is the root folder, valid only for listing.
 
 Operations
