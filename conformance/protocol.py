@@ -20,6 +20,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import sys
 from collections.abc import Callable, Mapping
 from typing import Any, BinaryIO
@@ -40,10 +41,17 @@ import orjson
 _ENCODE = json.JSONEncoder(separators=(",", ":"), ensure_ascii=True).encode
 
 
+_LONG_DIGITS = re.compile(rb"[0-9]{19}")
+
+
 def loads(line: bytes) -> Any:
-    """Parse one JSON line: orjson for speed, the standard library for what orjson refuses
-    (escaped lone surrogates). Raises ``ValueError`` or
-    ``UnicodeDecodeError`` for anything that is not UTF-8 JSON."""
+    """Parse one JSON line: orjson for speed, the standard library for what orjson refuses (escaped lone
+    surrogates) and for any line with a run of 19 or more digits, since orjson reads an integer outside
+    64 bits as a float (a vector's ``2**64`` would arrive as ``1.8446744073709552e19``); every integer of
+    at most 18 digits is inside 64 bits. Raises ``ValueError`` or ``UnicodeDecodeError`` for anything that
+    is not UTF-8 JSON."""
+    if _LONG_DIGITS.search(line):
+        return json.loads(line.decode("utf-8"))
     try:
         return orjson.loads(line)
     except orjson.JSONDecodeError:

@@ -201,6 +201,89 @@ def test_documents_nested_up_to_the_bound_are_stored_and_found(vaulted_both):
     assert [i["d"] for i in items] == [deep]
 
 
+def _typed(v: Any) -> Any:
+    """``v`` with every scalar tagged by its type (``1`` and ``1.0`` differ); object member order ignored."""
+    if isinstance(v, dict):
+        return {k: _typed(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [_typed(x) for x in v]
+    return type(v).__name__, v
+
+
+_STORED = st.one_of(
+    st.integers(-(2**63), 2**63 - 1), st.floats(allow_nan=False, allow_infinity=False).filter(lambda x: x != 0),
+    st.sampled_from([1e16, 1e22, -1e300, 1.7976931348623157e308, 5e-324, 2.5e-05, 123.0, 2**63 - 1, -(2**63)]),
+    st.text(st.characters(codec="utf-8"), max_size=4))
+
+
+@SETTINGS
+@given(values=st.lists(_STORED, min_size=1, max_size=6))
+@example(values=[1e16, 1e308, 12345678901234567890.0])
+def test_a_stored_number_reads_back_as_itself_on_both_stores(vaulted_both, values):
+    """JSONB writes a number as an exact decimal, an integral one without a point: a float such as 1e+308 had
+    read back from PostgreSQL as the integer 10**308, another number of another type."""
+    v = vaulted_both
+    doc = {f"v{i}": x for i, x in enumerate(values)}
+    v.client.request("POST", "vault/db/collection/notes", {"document": [doc]})
+    found = v.client.request("POST", "vault/db/query", {"collection": "notes", "filter": {"v0": values[0]}})["items"]
+    assert [_typed({k: d[k] for k in doc}) for d in found] == [_typed(doc)]
+    v.client.request("DELETE", "vault/db/collection/notes?deleteone=false", {"filter": {"v0": values[0]}})
+
+
+_UNSTORABLE = [('{"n": 9223372036854775808}', "integer"), ('{"n": -9223372036854775809}', "integer"),
+               ('{"s": "a\\udcff"}', "lone surrogate"), ('{"\\ud800": 1}', "lone surrogate"),
+               ('{"d": ' + '{"k": ' * 100 + "1" + "}" * 100 + "}", "nested deeper")]
+
+
+@pytest.mark.parametrize("document,fault", _UNSTORABLE)
+def test_a_document_no_store_can_hold_is_refused_alike_on_both(vaulted_both, document, fault):
+    """A value outside HDB-008 was stored on SQLite and failed with a 500 on PostgreSQL (a lone surrogate), or
+    was stored on both (a 30-digit integer): now both refuse it, and keep what they had."""
+    v = vaulted_both
+    before = v.stored()
+    status, answer = v.raw("POST", "/api/v2/vault/db/collection/notes", body=f'{{"document": [{document}]}}'.encode())
+    assert (status, answer["error"]["rule"]) == (400, "HDB-008") and fault in answer["error"]["message"], answer
+    assert v.stored() == before
+
+
+@pytest.mark.parametrize("update,fault", [({"$inc": {"n": 2**63 - 1}}, "64-bit"), ({"$set": {"n": 1e308}}, None)])
+def test_an_update_past_the_bounds_is_refused_and_changes_nothing(vaulted_both, update, fault):
+    v = vaulted_both
+    if fault is None:  # 1e308, then 1e308 more: infinity
+        v.client.request("PATCH", "vault/db/collection/notes", {"filter": {"n": 1}, "update": update})
+        update, fault = {"$inc": {"n": 1e308}}, "not finite"
+    before = v.stored()
+    status, answer = v.raw("PATCH", "/api/v2/vault/db/collection/notes",
+                           body=json.dumps({"filter": {}, "update": update}).encode())
+    assert (status, answer["error"]["rule"]) == (400, "HDB-008") and fault in answer["error"]["message"], answer
+    assert v.stored() == before
+
+
+@pytest.mark.parametrize("levels,status", [(100, 200), (101, 400)])
+def test_a_filter_past_100_levels_is_refused_by_the_spec_rule(vaulted, levels, status):
+    f: Any = 1
+    for _ in range(levels):  # the filter object is level 1
+        f = {"k": f}
+    got, answer = vaulted.raw("POST", "/api/v2/vault/db/query", body=json.dumps({"collection": "notes",
+                                                                                  "filter": f}).encode())
+    assert got == status, answer
+    if status == 400:
+        assert (answer["error"]["reason"], answer["error"]["rule"]) == ("HIVE_FILTER_MALFORMED", "HDB-001"), answer
+
+
+def test_script_names_of_different_bytes_are_different_or_refused(vaulted):
+    """``%ff`` and ``%fe`` had both decoded to U+FFFD: two URLs named one script. Bytes that are not UTF-8
+    are now refused (HSCR-001); a name of real non-ASCII characters is kept as itself."""
+    definition = json.dumps({"executable": {"name": "f", "type": "find", "body": {"collection": "notes"}}}).encode()
+    for name in ("a%ff", "a%fe", "a%ef%bf%bd%ff"):
+        status, answer = vaulted.raw("PUT", f"/api/v2/vault/scripting/{name}", body=definition)
+        assert (status, answer["error"]["rule"]) == (400, "HSCR-001"), answer
+    assert vaulted.raw("PUT", "/api/v2/vault/scripting/a%ef%bf%bd", body=definition)[0] == 200  # U+FFFD itself
+    status, answer = vaulted.raw("PATCH", "/api/v2/vault/scripting/a%ff",
+                                 body=b'{"context": {"target_did": "x", "target_app_did": "y"}, "params": {}}')
+    assert status in (400, 404) and answer["error"]["reason"] != "INTERNAL_ERROR", answer
+
+
 # -- tokens ----------------------------------------------------------------------------------------------------
 
 

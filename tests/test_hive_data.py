@@ -161,6 +161,89 @@ def test_update_operators_and_upsert():
                   rule="HDB-002")
 
 
+# Values a vault stores (HDB-008): JSON values with numbers at and past the bounds, lone surrogates and deep nesting.
+_STORABLE_EDGES = st.sampled_from([2**63 - 1, 2**63, -(2**63), -(2**63) - 1, 10**30, 1.7976931348623157e308,
+                                   float("inf"), float("-inf"), float("nan"), -0.0, 5e-324])
+_ANY_TEXT = st.text(st.characters(codec="utf-8"), max_size=3) | st.builds(
+    lambda a, s: a + s, st.text(max_size=2), st.characters(min_codepoint=0xD800, max_codepoint=0xDFFF))
+_values = st.recursive(st.none() | st.booleans() | st.integers() | st.floats() | _STORABLE_EDGES | _ANY_TEXT,
+                       lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_ANY_TEXT, inner, max_size=3),
+                       max_leaves=10)
+_deep = st.integers(95, 105).map(lambda n: _nest(n))
+
+
+def _nest(levels: int) -> dict:
+    v: dict = {}
+    for _ in range(levels - 1):
+        v = {"k": v}
+    return v
+
+
+def _storable_by_other_means(doc: dict) -> bool:
+    """The oracle: the standard library's strict JSON (no NaN or Infinity), its UTF-8 (a lone surrogate has
+    none), orjson's integers (it refuses any below -2**63, and above 2**64 - 1: the signed bound above is
+    checked apart), and a nesting count by recursion."""
+    import json
+
+    import orjson
+
+    def levels(v) -> int:
+        inner = list(v.values()) if isinstance(v, dict) else v if isinstance(v, list) else None
+        return 0 if inner is None else 1 + max(map(levels, inner), default=0)
+
+    try:
+        json.dumps(doc, allow_nan=False, ensure_ascii=False).encode("utf-8")
+        orjson.dumps(doc)
+    except (ValueError, TypeError, UnicodeEncodeError, orjson.JSONEncodeError):
+        return False
+    return levels(doc) <= 100 and all(x <= 2**63 - 1 for x in _ints(doc))
+
+
+def _ints(v):
+    if isinstance(v, dict):
+        v = list(v.values())
+    if isinstance(v, list):
+        for x in v:
+            yield from _ints(x)
+    elif isinstance(v, int) and not isinstance(v, bool):
+        yield v
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.text(max_size=4).filter(lambda k: "." not in k and not k.startswith("$") and k != "_id"),
+                       _values | _deep, max_size=3))
+def test_a_document_is_stored_exactly_when_it_is_within_the_bounds(doc):
+    empty = db.create_collection(db.Database(), "c")
+    want = _storable_by_other_means(doc)
+    try:
+        after = db.insert(empty, "c", [doc], ["i"])
+    except Reject as e:
+        assert (e.reason, e.rule) == (Reason.HIVE_FILTER_MALFORMED, "HDB-008") and not want, (e, doc)
+        return
+    assert want, doc
+    assert db.find(after, "c", {}) == [{"_id": "i", **doc}]
+
+
+@settings(max_examples=300, deadline=None)
+@given(start=st.integers(-(2**63), 2**63 - 1) | st.floats(allow_nan=False, allow_infinity=False),
+       step=st.integers(-(2**64), 2**64) | st.floats(allow_nan=False, allow_infinity=False) | _STORABLE_EDGES)
+def test_inc_refuses_a_result_out_of_range_and_changes_nothing(start, step):
+    import math
+
+    d = db.insert(db.create_collection(db.Database(), "c"), "c", [{"n": start}], ["i"])
+    try:
+        after, matched, modified, _ = db.update(d, "c", {}, {"$inc": {"n": step}}, many=False)
+    except Reject as e:
+        assert e.reason == Reason.HIVE_FILTER_MALFORMED and e.rule == "HDB-008", e
+        total = start + step
+        assert (isinstance(total, float) and not math.isfinite(total)) or (
+            isinstance(total, int) and not -(2**63) <= total < 2**63) or (
+            isinstance(step, int) and not -(2**63) <= step < 2**63) or (isinstance(step, float) and not
+                                                                         math.isfinite(step)), (start, step)
+        return
+    assert db.find(after, "c", {}) == [{"_id": "i", "n": start + step}]
+
+
 def test_sort_order_across_types():
     docs = [{"v": True}, {"v": "s"}, {"v": [1]}, {"v": {"a": 1}}, {"v": 2}, {}, {"v": None}, {"v": 1.5}]
     d = db.insert(db.create_collection(db.Database(), "c"), "c", docs, [str(i) for i in range(len(docs))])

@@ -169,7 +169,8 @@ def test_upload_session_expires_a_lifetime_after_its_last_use(start, gaps):
 
 json_docs = st.lists(st.dictionaries(st.text(max_size=5).filter(lambda k: k and not k.startswith("$") and "." not in k
                                                                 and k != "_id"),
-                                     st.one_of(st.integers(), st.text(max_size=8), st.booleans(), st.none()),
+                                     st.one_of(st.integers(-(2**63), 2**63 - 1), st.text(max_size=8), st.booleans(),
+                                               st.none()),
                                      max_size=3), max_size=4)
 
 

@@ -484,6 +484,19 @@ def db_match_cases() -> Iterator[CaseSpec]:
                        description=f"filter {f}", expect_ok={"matches": want})
     for name, f, what in BAD_FILTERS:
         yield CaseSpec(name, {"document": DOC, "filter": f}, Reason.HIVE_FILTER_MALFORMED, description=what)
+    # a filter of MAX_DEPTH levels: the filter object, then {"$not": {"$eq": <nested value>}}
+    yield CaseSpec("depth_100", {"document": DOC, "filter": {"addr": {"$not": {"$eq": _nested(97)}}}}, OK,
+                   rules=("HDB-001",), description="a filter nested 100 levels: the limit",
+                   expect_ok={"matches": True})
+    yield CaseSpec("depth_101", {"document": DOC, "filter": {"addr": {"$not": {"$eq": _nested(98)}}}},
+                   Reason.HIVE_FILTER_MALFORMED, description="a filter nested 101 levels (the limit is 100)")
+
+
+def _nested(levels: int, leaf: Any = 1) -> Any:
+    """``levels`` objects, one inside the next, around ``leaf``."""
+    for _ in range(levels):
+        leaf = {"k": leaf}
+    return leaf
 
 
 PEOPLE = [{"name": "ann", "age": 30, "city": "Oslo"}, {"name": "bob", "age": 25, "city": "Rome"},
@@ -543,6 +556,17 @@ def db_ops_cases() -> Iterator[CaseSpec]:
     yield ok("drop", [{"op": "drop", "collection": "people"}, {"op": "create", "collection": "people"}],
              "drop and create again")
 
+    int64_max, int64_min = (1 << 63) - 1, -(1 << 63)
+    bounds = {"top": int64_max, "bottom": int64_min, "big": 1.7976931348623157e308, "deep": _nested(99),
+              "text": "\u00fcber \U0001f600"}
+    yield ok("values_at_bounds", [{"op": "insert", "collection": "people", "documents": [bounds], "ids": ["b1"]},
+                                  {"op": "find", "collection": "people", "filter": {"top": int64_max}}],
+             "64-bit integer extremes, the largest double, 100 levels and non-BMP text are stored",
+             rules=("HDB-008",))
+    yield ok("inc_to_int64_max", [{"op": "update", "collection": "people", "filter": {"name": "ann"},
+                                   "update": {"$inc": {"age": int64_max - 30}}, "many": False}],
+             "$inc up to the largest 64-bit integer", rules=("HDB-002", "HDB-008"))
+
     def bad(name: str, ops: list[Any], reason: Reason, what: str) -> CaseSpec:
         return CaseSpec(name, {"collections": {}, "ops": [create, _people(), *ops]}, reason, description=what)
 
@@ -581,6 +605,30 @@ def db_ops_cases() -> Iterator[CaseSpec]:
               Reason.HIVE_FILTER_MALFORMED, "sort direction 2")
     yield bad("bad_filter", [{"op": "count", "collection": "people", "filter": {"age": {"$foo": 1}}}],
               Reason.HIVE_FILTER_MALFORMED, "count with an unknown operator")
+    for label, doc, what in [("int_past_64_bits", {"n": 1 << 63}, "an integer one past the 64-bit range"),
+                             ("int_below_64_bits", {"n": -(1 << 63) - 1}, "an integer one below the 64-bit range"),
+                             ("lone_surrogate", {"s": "a\udcff"}, "a string with a lone surrogate"),
+                             ("lone_surrogate_key", {"\ud800": 1}, "a member name with a lone surrogate"),
+                             ("deep", {"d": _nested(100)}, "a document nested 101 levels (the limit is 100)")]:
+        yield bad(f"insert_{label}", [{"op": "insert", "collection": "people", "documents": [doc], "ids": ["q"]}],
+                  Reason.HIVE_FILTER_MALFORMED, what)
+    yield bad("inc_past_int64", [{"op": "update", "collection": "people", "filter": {"name": "ann"},
+                                  "update": {"$inc": {"age": int64_max - 29}}, "many": False}],
+              Reason.HIVE_FILTER_MALFORMED, "$inc one past the largest 64-bit integer")
+    yield bad("inc_to_infinity", [{"op": "update", "collection": "people", "filter": {"name": "ann"},
+                                   "update": {"$set": {"x": 1e308}}, "many": False},
+                                  {"op": "update", "collection": "people", "filter": {"name": "ann"},
+                                   "update": {"$inc": {"x": 1e308}}, "many": False}],
+              Reason.HIVE_FILTER_MALFORMED, "a float $inc whose sum is infinite")
+    yield bad("set_too_deep", [{"op": "update", "collection": "people", "filter": {"name": "ann"},
+                                "update": {"$set": {"d": _nested(100)}}, "many": False}],
+              Reason.HIVE_FILTER_MALFORMED, "$set leaves the document nested 101 levels")
+    yield bad("upsert_lone_surrogate", [{"op": "update", "collection": "people", "filter": {"name": "\udcff"},
+                                         "update": {"$set": {"x": 1}}, "many": False, "upsert": True,
+                                         "upsert_id": "u1"}],
+              Reason.HIVE_FILTER_MALFORMED, "an upsert would store the filter's lone surrogate")
+    yield bad("count_too_deep", [{"op": "count", "collection": "people", "filter": {"a": _nested(100)}}],
+              Reason.HIVE_FILTER_MALFORMED, "a filter nested 101 levels")
 
 
 # -- files ---------------------------------------------------------------------------------------------------
@@ -756,6 +804,18 @@ def script_register_cases() -> Iterator[CaseSpec]:
         yield CaseSpec(name, {"name": "s", "definition": d}, Reason.HIVE_SCRIPT_MALFORMED, description=what)
     yield CaseSpec("empty_name", {"name": "", "definition": {"executable": exe}}, Reason.HIVE_SCRIPT_MALFORMED,
                    description="an empty script name")
+    for label, name, what in [("name_lone_surrogate", "a\udcff", "a script name with a lone surrogate (%ff in a URL)"),
+                              ("name_control", "a\nb", "a script name with a line feed"),
+                              ("name_c1_control", "a\x85", "a script name with a C1 control character")]:
+        yield CaseSpec(label, {"name": name, "definition": {"executable": exe}}, Reason.HIVE_SCRIPT_MALFORMED,
+                       description=what)
+    yield CaseSpec("executable_name_surrogate", {"name": "s", "definition": {"executable": {**exe, "name": "\ud800"}}},
+                   Reason.HIVE_SCRIPT_MALFORMED, description="an executable name with a lone surrogate")
+    yield CaseSpec("definition_big_int", {"name": "s", "definition": {"executable": {
+        "name": "f", "type": "find", "body": {"collection": "c", "filter": {"n": 1 << 64}}}}},
+        Reason.HIVE_SCRIPT_MALFORMED, description="a definition with an integer past 64 bits")
+    yield CaseSpec("name_unicode", {"name": "\u00fcbung-\U0001f600", "definition": {"executable": exe}}, OK,
+                   rules=("HSCR-001",), description="a script name of non-ASCII scalar values")
     yield CaseSpec("depth_eight", {"name": "s", "definition": {"executable": exe, "condition": deep}}, OK,
                    rules=("HSCR-001",), description="conditions nested 8 deep: the limit")
 

@@ -800,9 +800,11 @@ def _hex_map(body: Any, key: str) -> dict[str, bytes]:
         raise HttpError(400, f"{key}: not hex") from None
 
 
-def _unquote_path(text: str) -> str:
-    """A file path from the URL: percent-decoded as UTF-8, bytes that are not UTF-8 as lone surrogates, which
-    the spec's path rule refuses (HFS-001)."""
+def _unquote(text: str) -> str:
+    """A file path or a name from the URL: percent-decoded as UTF-8, bytes that are not UTF-8 as lone
+    surrogates, which the spec's path and name rules refuse (HFS-001, HSCR-001, HDB-004), so two different
+    byte strings never decode to one name (``errors="replace"`` would read ``%ff`` and ``%fe`` both as
+    U+FFFD)."""
     return urllib.parse.unquote(text, errors="surrogateescape")
 
 
@@ -824,13 +826,8 @@ def _loads(text: str | bytes, what: str) -> Any:
         value = json.loads(text, parse_constant=_not_json, parse_float=_finite)
     except (ValueError, RecursionError):
         raise HttpError(400, f"{what}: not JSON") from None
-    level, depth = [value], 0
-    while level:
-        depth += 1
-        if depth > MAX_JSON_DEPTH:
-            raise HttpError(400, f"{what}: nested deeper than {MAX_JSON_DEPTH}")
-        level = [x for v in level for x in (v.values() if isinstance(v, dict) else v if isinstance(v, list) else ())
-                 if isinstance(x, dict | list)]
+    if db.json_depth(value) > MAX_JSON_DEPTH:
+        raise HttpError(400, f"{what}: nested deeper than {MAX_JSON_DEPTH}")
     return value
 
 
@@ -1018,13 +1015,13 @@ class _Handler(BaseHTTPRequestHandler):
         if m and method == "PATCH":
             body = self._json()
             return 200, v.run_script(v.caller(self.headers.get("Authorization"), required=False),
-                                     urllib.parse.unquote(m.group(1)), body), None
+                                     _unquote(m.group(1)), body), None
         caller = v.caller(self.headers.get("Authorization"))
         assert caller is not None
         if m and method == "PUT":
-            return 200, v.register_script(caller, urllib.parse.unquote(m.group(1)), self._json()), None
+            return 200, v.register_script(caller, _unquote(m.group(1)), self._json()), None
         if m and method == "DELETE":
-            v.unregister_script(caller, urllib.parse.unquote(m.group(1)))
+            v.unregister_script(caller, _unquote(m.group(1)))
             return 204, None, None
         if (method, p) == ("POST", "vault/content") and q.get("to") == "hive_node":
             return 201, v.backup_to_node(caller, self._json()), None
@@ -1038,7 +1035,7 @@ class _Handler(BaseHTTPRequestHandler):
         if m and method in ("PUT", "DELETE"):
             base = _int_param(q, "base")
             body = self._body() if method == "PUT" else None
-            return 200, v.sync_write(caller, _unquote_path(m.group(1)), body, base), None
+            return 200, v.sync_write(caller, _unquote(m.group(1)), body, base), None
         if (method, p) == ("POST", "vault/sync/uploads"):
             return 201, v.upload_start(caller, self._json()), None
         m = re.fullmatch(r"vault/sync/uploads/([0-9a-f]+)", p)
@@ -1055,14 +1052,14 @@ class _Handler(BaseHTTPRequestHandler):
             return 200, v.collections(caller), None
         m = re.fullmatch(r"vault/db/collections/([^/]+)", p)
         if m and method in ("PUT", "DELETE"):
-            name = urllib.parse.unquote(m.group(1))
+            name = _unquote(m.group(1))
             if method == "PUT":
                 return 200, v.create_collection(caller, name), None
             v.delete_collection(caller, name)
             return 204, None, None
         m = re.fullmatch(r"vault/db/collection/([^/]+)", p)
         if m:
-            name = urllib.parse.unquote(m.group(1))
+            name = _unquote(m.group(1))
             if method == "POST" and q.get("op") == "count":
                 return 200, v.count(caller, name, self._json()), None
             if method == "POST":
@@ -1084,9 +1081,9 @@ class _Handler(BaseHTTPRequestHandler):
                     if not _is_digits(q[k]):
                         raise HttpError(400, f"{k}: not a number")
                     opts[k] = int(q[k])
-            return 200, v.find(caller, urllib.parse.unquote(m.group(1)), f, opts), None
+            return 200, v.find(caller, _unquote(m.group(1)), f, opts), None
         if p == "vault/files" or p.startswith("vault/files/"):
-            fpath = _unquote_path(p[len("vault/files/"):] if p != "vault/files" else "")
+            fpath = _unquote(p[len("vault/files/"):] if p != "vault/files" else "")
             return self._files(method, caller, fpath, q)
         raise HttpError(404, f"no route {method} {path}")
 

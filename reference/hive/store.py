@@ -51,6 +51,26 @@ from spec.hive import auth, scripts, sync
 from spec.hive import database as db
 from spec.hive import files as fs
 
+def _jsonb_text(value: Any) -> str:
+    """JSON text for a JSONB column that reads back as ``value`` itself. JSONB keeps a number as an exact
+    decimal and writes an integral one without a decimal point, so a float that ``json.dumps`` writes with an
+    exponent (``1e+16`` and beyond) would read back as an integer, and past 2**53 as another number
+    (``1e+308`` is not 10**308); such a float is written as its exact integer digits and ``.0``, which
+    JSONB keeps as a decimal with a fraction and writes back in that form."""
+    text = json.dumps(value)
+    return text if "e+" not in text else _exact_json(value)
+
+
+def _exact_json(value: Any) -> str:
+    if isinstance(value, float) and "e+" in repr(value):
+        return f"{int(value)}.0"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{json.dumps(k)}: {_exact_json(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list):
+        return "[" + ", ".join(_exact_json(v) for v in value) + "]"
+    return json.dumps(value)
+
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS collections (partition TEXT NOT NULL, name TEXT NOT NULL, PRIMARY KEY (partition, name));
 CREATE TABLE IF NOT EXISTS documents (partition TEXT NOT NULL, collection TEXT NOT NULL, seq BIGINT NOT NULL,
@@ -278,8 +298,9 @@ class HiveStore:
                 con.execute("DELETE FROM collections WHERE partition=? AND name=?", (partition, name))
                 continue
             con.execute("INSERT INTO collections VALUES (?, ?) ON CONFLICT DO NOTHING", (partition, name))
+            encode = _jsonb_text if con.postgres else json.dumps
             con.executemany(f"INSERT INTO documents VALUES (?, ?, ?, {con.json_param})",
-                            [(partition, name, i, json.dumps(d)) for i, d in enumerate(new[name])])
+                            [(partition, name, i, encode(d)) for i, d in enumerate(new[name])])
 
     # -- files ----------------------------------------------------------------------------------------
 

@@ -40,7 +40,8 @@ v}}``                                with ``v``, both numbers or both strings (c
 ===================================  =================================================================
 
 Several members in one filter or operator object all have to hold. Anything else (an unknown
-``$`` key, ``$in`` of a non-array, an empty ``$and``, a non-object filter) is ``HIVE_FILTER_MALFORMED``.
+``$`` key, ``$in`` of a non-array, an empty ``$and``, a non-object filter, a filter nested more than
+``MAX_DEPTH`` levels) is ``HIVE_FILTER_MALFORMED``.
 
 Updates (``HDB-002``)
 ---------------------
@@ -50,6 +51,17 @@ paths are dotted member names (no array indexes); ``_id`` cannot be changed. ``$
 member sets it; of a non-number is malformed. Upsert inserts ``{_id, equality members of the filter
 at top level, then the update}``; the ``_id`` is the filter's when it names a string ``_id``, else the
 one the vault draws.
+
+Stored values (``HDB-008``)
+---------------------------
+
+A document the vault stores (an inserted one, and every document an update or upsert leaves) is a
+value both MongoDB and I-JSON (RFC 7493) can hold, so that it reads back the same from any store and
+its JSON is well-formed: nested at most ``MAX_DEPTH`` (100) levels (the document is level 1), its
+strings and member names sequences of Unicode scalar values (no lone surrogate, which has no UTF-8
+form), its integers in the signed 64-bit range of BSON's ``int64`` and its numbers finite. A change
+whose result breaks this (``$inc`` past the 64-bit range, or a float ``$inc`` to infinity) is refused
+and changes nothing.
 
 Find options (``HDB-003``)
 --------------------------
@@ -74,7 +86,11 @@ from spec.errors import Reason, Reject, rule
 __all__ = [
     "Database",
     "FindOptions",
+    "MAX_DEPTH",
+    "json_depth",
     "check_filter",
+    "check_document",
+    "value_fault",
     "matches",
     "check_update",
     "apply_update",
@@ -91,9 +107,9 @@ __all__ = [
 
 R_FILTER: Final = rule(
     "HDB-001", Reason.HIVE_FILTER_MALFORMED,
-    "A filter is a JSON object of path conditions and $and/$or/$nor (non-empty arrays of filters); a path "
-    "condition is a value or an object of the operators $eq $ne $gt $gte $lt $lte $in $nin $exists $not "
-    "with operands of their type.",
+    "A filter is a JSON object, nested at most 100 levels, of path conditions and $and/$or/$nor (non-empty "
+    "arrays of filters); a path condition is a value or an object of the operators $eq $ne $gt $gte $lt $lte "
+    "$in $nin $exists $not with operands of their type.",
     suite="hive", upstream="MongoDB BadValue (\"unknown operator\"); Hive 400 InvalidParameter",
     note="Deviation: a subset of MongoDB's query language, with embedded-document equality independent "
     "of member order.",
@@ -132,7 +148,20 @@ R_DOCUMENT: Final = rule(
     "without _id (the vault assigns it); ids are distinct in the collection.",
     suite="hive", upstream="MongoDB document validation",
 )
+R_VALUE: Final = rule(
+    "HDB-008", Reason.HIVE_FILTER_MALFORMED,
+    "A stored document (inserted, or as an update or upsert leaves it) is nested at most 100 levels, its "
+    "strings and member names have no lone surrogate, its integers are in the signed 64-bit range and its "
+    "numbers are finite.",
+    suite="hive", upstream="MongoDB: at most 100 levels of nesting, numbers as BSON int64 or double; "
+    "RFC 7493 (I-JSON) 2.1 and 2.2",
+    note="Deviation: MongoDB stores a double $inc that overflows as infinity, which JSON cannot carry back; "
+    "pymongo cannot encode an integer past 64 bits, so upstream fails such a write with a server error.",
+)
 
+MAX_DEPTH: Final = 100
+INT64_MIN: Final = -(1 << 63)
+INT64_MAX: Final = (1 << 63) - 1
 COMPARISONS: Final = ("$gt", "$gte", "$lt", "$lte")
 OPERATORS: Final = ("$eq", "$ne", *COMPARISONS, "$in", "$nin", "$exists", "$not")
 LOGICAL: Final = ("$and", "$or", "$nor")
@@ -174,6 +203,63 @@ class FindOptions(_Model):
 
 def _is_number(v: Any) -> bool:
     return isinstance(v, int | float) and not isinstance(v, bool)
+
+
+def json_depth(v: Any) -> int:
+    """Levels of arrays and objects in ``v`` (a scalar is 0, ``{}`` is 1), counted without recursion."""
+    level, depth = [v], 0
+    while level := [x for x in level if isinstance(x, dict | list)]:
+        depth += 1
+        level = [y for x in level for y in (x.values() if isinstance(x, dict) else x)]
+    return depth
+
+
+def _has_lone_surrogate(s: str) -> bool:
+    if s.isascii():
+        return False
+    try:
+        s.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def value_fault(v: Any) -> str | None:
+    """What keeps ``v`` from being stored (HDB-008's bounds), or ``None``: nesting past ``MAX_DEPTH``, a
+    string or member name with a lone surrogate, an integer outside the signed 64-bit range, a number that
+    is not finite. ``v`` is a JSON value (``None``, ``bool``, ``int``, ``float``, ``str``, ``list``,
+    ``dict`` with ``str`` keys)."""
+    if json_depth(v) > MAX_DEPTH:
+        return f"nested deeper than {MAX_DEPTH} levels"
+    stack = [v]
+    while stack:
+        x = stack.pop()
+        if isinstance(x, dict):
+            for k, y in x.items():
+                if _has_lone_surrogate(k):
+                    return f"member name {k!r} has a lone surrogate"
+                stack.append(y)
+        elif isinstance(x, list):
+            stack.extend(x)
+        elif isinstance(x, str):
+            if _has_lone_surrogate(x):
+                return f"string {x!r} has a lone surrogate"
+        elif isinstance(x, bool):
+            continue
+        elif isinstance(x, int):
+            if not INT64_MIN <= x <= INT64_MAX:
+                return f"integer {x} is outside the signed 64-bit range"
+        elif isinstance(x, float) and not math.isfinite(x):
+            return f"number {x} is not finite"
+    return None
+
+
+def check_document(doc: dict[str, Any]) -> None:
+    """Reject a document the vault cannot store (HDB-008)."""
+    fault = value_fault(doc)
+    # [HDB-008] a stored document is within MongoDB's and I-JSON's bounds
+    if fault is not None:
+        raise Reject(Reason.HIVE_FILTER_MALFORMED, "HDB-008", fault)
 
 
 def equal(a: Any, b: Any) -> bool:
@@ -255,8 +341,15 @@ def _check_ops(ops: dict[str, Any], where: str) -> None:
             _check_ops(arg, where + ".$not")
 
 
-def check_filter(f: Any, where: str = "filter") -> None:
+def check_filter(f: Any) -> None:
     """Reject a filter outside the subset (HDB-001)."""
+    # [HDB-001] a filter nests at most MAX_DEPTH levels (so that evaluating it cannot exhaust the stack)
+    if json_depth(f) > MAX_DEPTH:
+        _bad(f"filter: nested deeper than {MAX_DEPTH} levels")
+    _check_filter(f, "filter")
+
+
+def _check_filter(f: Any, where: str) -> None:
     # [HDB-001] a filter is an object
     if not isinstance(f, dict):
         _bad(f"{where}: expected an object")
@@ -266,7 +359,7 @@ def check_filter(f: Any, where: str = "filter") -> None:
             if not isinstance(v, list) or not v:
                 _bad(f"{where}.{key}: expected a non-empty array")
             for i, sub in enumerate(v):
-                check_filter(sub, f"{where}.{key}[{i}]")
+                _check_filter(sub, f"{where}.{key}[{i}]")
         elif key.startswith("$"):
             # [HDB-001] no other top-level operator
             _bad(f"{where}: unknown operator {key}")
@@ -395,6 +488,7 @@ def apply_update(doc: dict[str, Any], u: dict[str, Any]) -> dict[str, Any]:
         if cur is not _MISSING and not _is_number(cur):
             _bad_update(f"$inc {path}: the value is not a number")
         _set(out, segs, v if cur is _MISSING else cur + v)
+    check_document(out)
     return out
 
 
@@ -473,6 +567,7 @@ def insert(db: Database, name: str, docs: list[Any], ids: list[str], *, now: int
         # [HDB-007] a document is an object of plain member names, without _id
         if not ok:
             raise Reject(Reason.HIVE_FILTER_MALFORMED, "HDB-007", "bad document")
+        check_document(doc)
         # [HDB-007] ids are distinct
         if _id in have:
             raise Reject(Reason.HIVE_FILTER_MALFORMED, "HDB-007", f"duplicate _id {_id!r}")

@@ -29,6 +29,10 @@ Definition (``HSCR-001``)
 ``aggregated``        ``[executable, ...]`` (non-empty, no nested ``aggregated``)
 ====================  ===========================================================================
 
+Every ``name`` (of the script, a condition or an executable) is a non-empty string of Unicode scalar
+values with no control character (C0, DEL or C1), and the whole definition is a value the vault can
+store (the bounds of ``HDB-008``: nesting, no lone surrogate, 64-bit integers, finite numbers).
+
 A call (``HSCR-002`` .. ``HSCR-004``, ``HACL-002``)
 -----------------------------------------------------
 
@@ -154,6 +158,9 @@ def _name(v: Any, where: str) -> None:
     # [HSCR-001] names are non-empty strings
     if not isinstance(v, str) or not v:
         _bad(f"{where}: expected a non-empty string")
+    # [HSCR-001] of Unicode scalar values (no lone surrogate: a name has a UTF-8 form) and no control character
+    if db.value_fault(v) is not None or any(ord(ch) < 0x20 or 0x7F <= ord(ch) < 0xA0 for ch in v):
+        _bad(f"{where}: {v!r} has a lone surrogate or a control character")
 
 
 def _check_condition(c: Any, where: str, depth: int) -> None:
@@ -222,6 +229,10 @@ def _check_executable(e: Any, where: str, nested: bool) -> None:
 def parse_script(name: str, definition: Any) -> Script:
     """Check a script definition (HSCR-001)."""
     _name(name, "name")
+    fault = db.value_fault(definition)
+    # [HSCR-001] a definition is a value the vault can store (HDB-008's bounds)
+    if fault is not None:
+        _bad(f"script: {fault}")
     d = _obj(definition, "script", ("executable",), ("condition", "allowAnonymousUser", "allowAnonymousApp"))
     for flag in ("allowAnonymousUser", "allowAnonymousApp"):
         # [HSCR-001] the anonymous flags are booleans
