@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from functools import partial
 
 import pytest
@@ -201,3 +202,28 @@ def test_promotion_states():
     assert promoted.active_vault
     expect_reject(backup.promote, promoted, reason=Reason.HIVE_BACKUP_STATE, rule="HBAK-004")
     expect_reject(backup.promote, backup.BackupNode(), reason=Reason.HIVE_BACKUP_STATE, rule="HBAK-004")
+
+
+_dump_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False)
+    | st.sampled_from([2**63 - 1, 2**63, -(2**63) - 1, "a\udcff"]) | st.text(max_size=4),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.sampled_from(["a", "b", "$c", "d.e"]), inner,
+                                                                max_size=2), max_leaves=8)
+
+
+@settings(max_examples=150, deadline=None)
+@given(docs=st.lists(st.dictionaries(st.sampled_from(["x", "y", "$z", "w.v"]), _dump_values, max_size=3), max_size=3),
+       name=st.sampled_from(["notes", "system.users", "a/b"]))
+def test_a_dump_is_restored_exactly_when_a_vault_could_have_stored_it(docs, name):
+    """load_dump accepts a dump's collection exactly when the spec's own insert takes its documents."""
+    ids = [f"i{i}" for i in range(len(docs))]
+    try:
+        stored = db.insert(db.create_collection(db.Database(), name), name, docs, ids)
+    except Reject:
+        stored = None
+    text = json.dumps({"name": "hive_user_db_x", "files": [],
+                       "collections": {name: [{"_id": i, **d} for i, d in zip(ids, docs)]}}).encode()
+    if stored is not None:
+        assert backup.load_dump(text, "hive_user_db_x") == (stored, fs.Files())
+    else:
+        expect_reject(backup.load_dump, text, "hive_user_db_x", reason=Reason.HIVE_BACKUP_MALFORMED, rule="HBAK-002")

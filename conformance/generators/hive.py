@@ -930,6 +930,31 @@ def backup_restore_cases() -> Iterator[CaseSpec]:
     yield CaseSpec("dump_bad_file_entry", {"metadata": bad_meta, "blobs": {h: b.hex() for h, b in bad_blobs.items()}},
                    Reason.HIVE_BACKUP_MALFORMED, description="a dump whose file metadata names a path out of the "
                    "partition")
+    def sealed_dump(text: bytes) -> dict[str, Any]:
+        m, b = backup.build_metadata("did:elastos:alice", {"hive_user_db_0003": text}, {}, key=BACKUP_KEY,
+                                     nonce=BACKUP_NONCE, create_time=T0)
+        return {"metadata": m, "blobs": {h: x.hex() for h, x in b.items()}}
+
+    def dump_of(collections: dict[str, Any]) -> bytes:
+        return json.dumps({"name": "hive_user_db_0003", "collections": collections, "files": []}, sort_keys=True,
+                          separators=(",", ":")).encode()
+
+    yield CaseSpec("dump_at_bounds", sealed_dump(dump_of({"notes": [
+        {"_id": "a", "top": (1 << 63) - 1, "bottom": -(1 << 63), "deep": _nested(99), "text": "\U0001f600"}]})),
+        OK, rules=("HBAK-002",), description="a dump whose documents hold values at HDB-008's bounds")
+    for label, collections, what in [
+            ("dump_bad_collection_name", {"system.users": []}, "a collection name HDB-004 refuses"),
+            ("dump_dollar_member", {"notes": [{"_id": "a", "$set": 1}]}, "a document member named $set"),
+            ("dump_duplicate_ids", {"notes": [{"_id": "a"}, {"_id": "a"}]}, "two documents with one _id"),
+            ("dump_id_not_string", {"notes": [{"_id": 1}]}, "an _id that is not a string"),
+            ("dump_int_past_64_bits", {"notes": [{"_id": "a", "n": 1 << 63}]}, "an integer past 64 bits"),
+            ("dump_lone_surrogate", {"notes": [{"_id": "a", "s": "\udcff"}]}, "a string with a lone surrogate"),
+            ("dump_too_deep", {"notes": [{"_id": "a", "d": _nested(100)}]}, "a document nested 101 levels")]:
+        yield CaseSpec(label, sealed_dump(dump_of(collections)), Reason.HIVE_BACKUP_MALFORMED,
+                       description=f"a dump no vault could have made: {what}")
+    yield CaseSpec("dump_nan", sealed_dump(b'{"collections":{"notes":[{"_id":"a","n":NaN}]},"files":[],'
+                                           b'"name":"hive_user_db_0003"}'), Reason.HIVE_BACKUP_MALFORMED,
+                   description="a dump with NaN, which is not JSON")
     yield CaseSpec("bad_version", {"metadata": changed(["version"], "2.0"), "blobs": blobs},
                    Reason.HIVE_BACKUP_MALFORMED, description="version 2.0")
     yield CaseSpec("short_key", {"metadata": changed(["encryption", "secret_key"], b58encode(bytes(31))),

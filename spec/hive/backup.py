@@ -31,7 +31,9 @@ Metadata (``HBAK-001``)
 ``vault_package_size`` the encrypted dumps' sizes plus the distinct bodies.
 
 Restore (``HBAK-002``, ``HBAK-003``) fetches each encrypted dump by its ``sha256``, checks digest and
-size, opens it, and checks it is a dump of the named database. Promotion (``HBAK-004``) turns a
+size, opens it, and checks it is a dump of the named database, its collections as a vault stores them
+(names ``HDB-004``, documents with distinct string ids and plain members ``HDB-007``, values within
+``HDB-008``): a dump is restored only if calls to a vault could have made it. Promotion (``HBAK-004``) turns a
 backup held by a backup node into that node's active vault for the user: there must be a backup,
 and no active vault for the user there.
 
@@ -54,7 +56,7 @@ from pydantic import BaseModel, ConfigDict
 from spec.encoding.base58 import b58decode, b58encode
 from spec.errors import Reason, Reject, rule
 from spec.hive.cid import cid_v0
-from spec.hive.database import Database
+from spec.hive.database import Database, check_stored_collection
 from spec.hive.files import FileEntry, Files, check_path
 
 __all__ = [
@@ -86,7 +88,8 @@ R_METADATA: Final = rule(
 R_DUMP: Final = rule(
     "HBAK-002", Reason.HIVE_BACKUP_MALFORMED,
     "Each encrypted dump a restore reads has the metadata's sha256 and size, and opens to a dump of the "
-    "named database.",
+    "named database: JSON, its collections as a vault stores them (valid names, documents with distinct "
+    "string ids, plain member names and stored values in bounds) and well-formed file entries.",
     suite="hive", upstream="backup: \"Failed to check the sha256 of the file\"",
 )
 R_DECRYPT: Final = rule(
@@ -124,20 +127,29 @@ def _entry(v: Any) -> FileEntry | None:
     return e if _hex64(e.sha256) and e.size >= 0 else None
 
 
+def _not_json(token: str) -> Any:
+    raise ValueError(f"{token} is not JSON")
+
+
 def load_dump(data: bytes, name: str) -> tuple[Database, Files]:
     """A dump back into a partition's database and file metadata (HBAK-002)."""
     try:
-        body = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
+        body = json.loads(data.decode("utf-8"), parse_constant=_not_json)
+    except (UnicodeDecodeError, ValueError, RecursionError):
         body = None
     ok = (isinstance(body, dict) and set(body) == {"name", "collections", "files"} and body["name"] == name
-          and isinstance(body["collections"], dict) and isinstance(body["files"], list)
-          and all(isinstance(v, list) and all(isinstance(d, dict) and isinstance(d.get("_id"), str) for d in v)
-                  for v in body["collections"].values()))
+          and isinstance(body["collections"], dict) and isinstance(body["files"], list))
     entries = [_entry(v) for v in body["files"]] if ok else []
-    # [HBAK-002] the dump is a dump of the named partition: collections and well-formed file entries
-    if not ok or any(e is None for e in entries) or len({e.path for e in entries if e}) != len(entries):
-        raise Reject(Reason.HIVE_BACKUP_MALFORMED, "HBAK-002", f"not a dump of {name}")
+    fault = None
+    for n, docs in sorted(body["collections"].items()) if ok else ():
+        try:
+            check_stored_collection(n, docs)
+        except Reject as e:
+            fault = fault or f": {e.rule} {e.detail}"
+    # [HBAK-002] the dump is a dump of the named partition: collections as a vault stores them (HDB-004, HDB-007,
+    # HDB-008) and well-formed file entries
+    if not ok or fault or any(e is None for e in entries) or len({e.path for e in entries if e}) != len(entries):
+        raise Reject(Reason.HIVE_BACKUP_MALFORMED, "HBAK-002", f"not a dump of {name}{fault or ''}")
     database = Database(collections=tuple((n, tuple(body["collections"][n])) for n in sorted(body["collections"])))
     return database, Files(entries=tuple(sorted((e for e in entries if e), key=lambda e: e.path)))
 

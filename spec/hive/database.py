@@ -103,6 +103,7 @@ __all__ = [
     "update",
     "delete",
     "check_collection_name",
+    "check_stored_collection",
 ]
 
 R_FILTER: Final = rule(
@@ -556,16 +557,33 @@ def delete_collection(db: Database, name: str) -> Database:
     return Database(collections=tuple((n, d) for n, d in db.collections if n != name))
 
 
+def _plain_members(doc: dict[str, Any]) -> bool:
+    return all(isinstance(k, str) and not k.startswith("$") and "." not in k for k in doc)
+
+
+def check_stored_collection(name: str, docs: Any) -> None:
+    """Reject a collection that no sequence of calls could have stored (what a restored dump must be): a
+    valid name (HDB-004), and documents as :func:`insert` and :func:`update` leave them: objects with a
+    string ``_id``, distinct, and otherwise plain member names (HDB-007), within the stored-value bounds
+    (HDB-008)."""
+    check_collection_name(name)
+    # [HDB-007] a stored collection is an array of objects with distinct string ids and plain member names
+    if not isinstance(docs, list) or not all(
+            isinstance(d, dict) and isinstance(d.get("_id"), str) and _plain_members(
+                {k: v for k, v in d.items() if k != "_id"}) for d in docs) or len({d["_id"] for d in docs}) != len(docs):
+        raise Reject(Reason.HIVE_FILTER_MALFORMED, "HDB-007", f"collection {name!r}: not documents as stored")
+    for d in docs:
+        check_document(d)
+
+
 def insert(db: Database, name: str, docs: list[Any], ids: list[str], *, now: int | None = None) -> Database:
     """Insert documents with the given ids; ``now`` adds ``created`` and ``modified`` (the timestamp option)."""
     existing = db.get(name)
     have = {d["_id"] for d in existing}
     out = list(existing)
     for doc, _id in zip(docs, ids, strict=True):
-        ok = isinstance(doc, dict) and "_id" not in doc and all(
-            isinstance(k, str) and not k.startswith("$") and "." not in k for k in doc)
         # [HDB-007] a document is an object of plain member names, without _id
-        if not ok:
+        if not isinstance(doc, dict) or "_id" in doc or not _plain_members(doc):
             raise Reject(Reason.HIVE_FILTER_MALFORMED, "HDB-007", "bad document")
         check_document(doc)
         # [HDB-007] ids are distinct
