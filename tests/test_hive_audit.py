@@ -284,6 +284,56 @@ def test_script_names_of_different_bytes_are_different_or_refused(vaulted):
     assert status in (400, 404) and answer["error"]["reason"] != "INTERNAL_ERROR", answer
 
 
+_ANY_KEY = st.sampled_from(["a", "n", "_id", "$set", "$inc", "$gt", "$in", "$or", "a.b", "", "\udcff", "k\x00"])
+_ANY_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=4)
+    | st.sampled_from([2**63 - 1, 2**63, -(2**63) - 1, 10**40, 1e308, -0.0, "\udcff", "$caller_did", "$params.p"]),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_ANY_KEY, inner, max_size=3), max_leaves=8)
+
+
+def _requests(x: Any) -> list[tuple[str, str, Any]]:
+    """Requests of every JSON route with ``x`` where a member, a filter, an update, a document or a parameter
+    goes."""
+    exe = {"name": "f", "type": "insert", "body": {"collection": "notes", "document": {"v": "$params.p"}}}
+    return [("POST", "/api/v2/vault/db/collection/notes", {"document": [x]}),
+            ("POST", "/api/v2/vault/db/collection/notes", {"document": x}),
+            ("PATCH", "/api/v2/vault/db/collection/notes", {"filter": {}, "update": {"$set": {"v": x}}}),
+            ("PATCH", "/api/v2/vault/db/collection/notes", {"filter": {}, "update": {"$inc": {"n": x}}}),
+            ("PATCH", "/api/v2/vault/db/collection/notes", {"filter": x, "update": x, "options": x}),
+            ("POST", "/api/v2/vault/db/query", {"collection": "notes", "filter": x, "options": x}),
+            ("POST", "/api/v2/vault/db/collection/notes?op=count", {"filter": x}),
+            ("DELETE", "/api/v2/vault/db/collection/notes?deleteone=true", {"filter": x}),
+            ("PUT", "/api/v2/vault/scripting/s", {"executable": x}),
+            ("PUT", "/api/v2/vault/scripting/s", {"executable": exe, "condition": x}),
+            ("PATCH", "/api/v2/vault/scripting/ins", {"context": {"target_did": identity.did_of(USER),
+                                                                  "target_app_did": APP}, "params": {"p": x}}),
+            ("PATCH", "/api/v2/vault/scripting/ins", {"context": x, "params": x}),
+            ("POST", "/api/v2/vault/sync/uploads", {"path": x, "size": x, "sha256": x}),
+            ("POST", "/api/v2/vault/sync/uploads", x)]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(x=_ANY_JSON)
+@example(x=10**40)
+@example(x="\udcff")
+@example(x={"\udcff": 1})
+def test_any_json_anywhere_gets_a_typed_answer_and_a_refusal_changes_nothing(vaulted_both, x):
+    """Every JSON route, on both stores, with any JSON value where a member, filter, update, document or
+    script parameter goes: never a 500 (a store that refuses what the other took was one), and a refused
+    request leaves everything as it was."""
+    v = vaulted_both
+    exe = {"name": "f", "type": "insert", "body": {"collection": "notes", "document": {"v": "$params.p"}}}
+    v.client.request("PUT", "vault/scripting/ins", {"executable": exe, "allowAnonymousUser": True,
+                                                     "allowAnonymousApp": True})
+    for method, path, body in _requests(x):
+        before = v.stored()
+        status, answer = v.raw(method, path, body=json.dumps(body).encode())
+        assert status < 500, (method, path, body, answer)
+        if status >= 400:
+            assert isinstance(answer, dict) and answer["error"]["reason"], answer
+            assert v.stored() == before, (method, path, body)
+
+
 # -- tokens ----------------------------------------------------------------------------------------------------
 
 
