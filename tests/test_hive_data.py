@@ -164,7 +164,7 @@ def test_update_operators_and_upsert():
 # Values a vault stores (HDB-008): JSON values with numbers at and past the bounds, lone surrogates and deep nesting.
 _STORABLE_EDGES = st.sampled_from([2**63 - 1, 2**63, -(2**63), -(2**63) - 1, 10**30, 1.7976931348623157e308,
                                    float("inf"), float("-inf"), float("nan"), -0.0, 5e-324])
-_ANY_TEXT = st.text(st.characters(codec="utf-8"), max_size=3) | st.builds(
+_ANY_TEXT = st.text(st.characters(codec="utf-8"), max_size=3) | st.just("a\x00") | st.builds(
     lambda a, s: a + s, st.text(max_size=2), st.characters(min_codepoint=0xD800, max_codepoint=0xDFFF))
 _values = st.recursive(st.none() | st.booleans() | st.integers() | st.floats() | _STORABLE_EDGES | _ANY_TEXT,
                        lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_ANY_TEXT, inner, max_size=3),
@@ -182,7 +182,7 @@ def _nest(levels: int) -> dict:
 def _storable_by_other_means(doc: dict) -> bool:
     """The oracle: the standard library's strict JSON (no NaN or Infinity), its UTF-8 (a lone surrogate has
     none), orjson's integers (it refuses any below -2**63, and above 2**64 - 1: the signed bound above is
-    checked apart), and a nesting count by recursion."""
+    checked apart), and by recursion a nesting count and a search for U+0000."""
     import json
 
     import orjson
@@ -196,7 +196,17 @@ def _storable_by_other_means(doc: dict) -> bool:
         orjson.dumps(doc)
     except (ValueError, TypeError, UnicodeEncodeError, orjson.JSONEncodeError):
         return False
-    return levels(doc) <= 100 and all(x <= 2**63 - 1 for x in _ints(doc))
+    def texts(v):
+        if isinstance(v, dict):
+            yield from v
+            v = list(v.values())
+        if isinstance(v, list):
+            for x in v:
+                yield from texts(x)
+        elif isinstance(v, str):
+            yield v
+
+    return levels(doc) <= 100 and all(x <= 2**63 - 1 for x in _ints(doc)) and not any("\x00" in t for t in texts(doc))
 
 
 def _ints(v):

@@ -609,6 +609,8 @@ def db_ops_cases() -> Iterator[CaseSpec]:
                              ("int_below_64_bits", {"n": -(1 << 63) - 1}, "an integer one below the 64-bit range"),
                              ("lone_surrogate", {"s": "a\udcff"}, "a string with a lone surrogate"),
                              ("lone_surrogate_key", {"\ud800": 1}, "a member name with a lone surrogate"),
+                             ("nul_string", {"s": "a\x00b"}, "a string with U+0000"),
+                             ("nul_key", {"k\x00": 1}, "a member name with U+0000"),
                              ("deep", {"d": _nested(100)}, "a document nested 101 levels (the limit is 100)")]:
         yield bad(f"insert_{label}", [{"op": "insert", "collection": "people", "documents": [doc], "ids": ["q"]}],
                   Reason.HIVE_FILTER_MALFORMED, what)

@@ -59,7 +59,7 @@ A document the vault stores (an inserted one, and every document an update or up
 value both MongoDB and I-JSON (RFC 7493) can hold, so that it reads back the same from any store and
 its JSON is well-formed: nested at most ``MAX_DEPTH`` (100) levels (the document is level 1), its
 strings and member names sequences of Unicode scalar values (no lone surrogate, which has no UTF-8
-form), its integers in the signed 64-bit range of BSON's ``int64`` and its numbers finite. A change
+form) without U+0000 (which a BSON member name and PostgreSQL's text cannot hold), its integers in the signed 64-bit range of BSON's ``int64`` and its numbers finite. A change
 whose result breaks this (``$inc`` past the 64-bit range, or a float ``$inc`` to infinity) is refused
 and changes nothing.
 
@@ -152,12 +152,13 @@ R_DOCUMENT: Final = rule(
 R_VALUE: Final = rule(
     "HDB-008", Reason.HIVE_FILTER_MALFORMED,
     "A stored document (inserted, or as an update or upsert leaves it) is nested at most 100 levels, its "
-    "strings and member names have no lone surrogate, its integers are in the signed 64-bit range and its "
-    "numbers are finite.",
+    "strings and member names have no lone surrogate and no U+0000, its integers are in the signed 64-bit "
+    "range and its numbers are finite.",
     suite="hive", upstream="MongoDB: at most 100 levels of nesting, numbers as BSON int64 or double; "
     "RFC 7493 (I-JSON) 2.1 and 2.2",
-    note="Deviation: MongoDB stores a double $inc that overflows as infinity, which JSON cannot carry back; "
-    "pymongo cannot encode an integer past 64 bits, so upstream fails such a write with a server error.",
+    note="Deviation: MongoDB stores a double $inc that overflows as infinity, which JSON cannot carry back, "
+    "and a string value with U+0000, which PostgreSQL's JSONB cannot; pymongo cannot encode an integer past "
+    "64 bits, so upstream fails such a write with a server error.",
 )
 
 MAX_DEPTH: Final = 100
@@ -227,8 +228,8 @@ def _has_lone_surrogate(s: str) -> bool:
 
 def value_fault(v: Any) -> str | None:
     """What keeps ``v`` from being stored (HDB-008's bounds), or ``None``: nesting past ``MAX_DEPTH``, a
-    string or member name with a lone surrogate, an integer outside the signed 64-bit range, a number that
-    is not finite. ``v`` is a JSON value (``None``, ``bool``, ``int``, ``float``, ``str``, ``list``,
+    string or member name with a lone surrogate or U+0000, an integer outside the signed 64-bit range, a
+    number that is not finite. ``v`` is a JSON value (``None``, ``bool``, ``int``, ``float``, ``str``, ``list``,
     ``dict`` with ``str`` keys)."""
     if json_depth(v) > MAX_DEPTH:
         return f"nested deeper than {MAX_DEPTH} levels"
@@ -237,14 +238,14 @@ def value_fault(v: Any) -> str | None:
         x = stack.pop()
         if isinstance(x, dict):
             for k, y in x.items():
-                if _has_lone_surrogate(k):
-                    return f"member name {k!r} has a lone surrogate"
+                if _has_lone_surrogate(k) or "\x00" in k:
+                    return f"member name {k!r} has a lone surrogate or U+0000"
                 stack.append(y)
         elif isinstance(x, list):
             stack.extend(x)
         elif isinstance(x, str):
-            if _has_lone_surrogate(x):
-                return f"string {x!r} has a lone surrogate"
+            if _has_lone_surrogate(x) or "\x00" in x:
+                return f"string {x!r} has a lone surrogate or U+0000"
         elif isinstance(x, bool):
             continue
         elif isinstance(x, int):
