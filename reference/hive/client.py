@@ -163,7 +163,8 @@ class HiveClient:
         if not isinstance(jwt, str):
             raise BadReply("did/signin: no challenge JWT")
         try:
-            service_did, nonce = auth.check_challenge(jwt, did, now=now, resolve=document.resolver_from_texts(documents))
+            service_did, nonce = auth.check_challenge(jwt, did, now=now,
+                                                      resolve=document.resolver_from_texts(documents))
         except Reject as e:
             raise BadReply.of(e, "did/signin: the challenge") from None
         vp = identity.create_presentation(instance_key, (credential,), realm=service_did, nonce=nonce, created=now)
@@ -227,7 +228,8 @@ class HiveClient:
 
     def start_upload(self, path: str, size: int, sha256: str) -> str:
         """Open a resumable session for ``size`` bytes with digest ``sha256``; its id."""
-        uid = self._object("POST", "vault/sync/uploads", {"path": path, "size": size, "sha256": sha256}).get("upload_id")
+        asked = {"path": path, "size": size, "sha256": sha256}
+        uid = self._object("POST", "vault/sync/uploads", asked).get("upload_id")
         if not isinstance(uid, str) or not uid:
             raise BadReply("vault/sync/uploads: no upload id")
         return uid
