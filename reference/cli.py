@@ -228,6 +228,18 @@ def _read_documents(paths: list[str]) -> dict[str, str]:
     return out
 
 
+def _hive_guarded(fn: Callable[[], int]) -> int:
+    """``fn()``, with a vault's refusal, a bad answer, a download that is not the manifest's or a lost
+    connection turned into one line on stderr and exit status 1 instead of a traceback."""
+    from reference.hive.client import DigestMismatch, HiveError
+
+    try:
+        return fn()
+    except (HiveError, DigestMismatch, OSError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+
+
 def _cmd_hive_signin(args: argparse.Namespace) -> int:
     import time
     from pathlib import Path
@@ -236,14 +248,20 @@ def _cmd_hive_signin(args: argparse.Namespace) -> int:
 
     client = HiveClient(args.url)
     key = bytes.fromhex(Path(args.key).read_text().strip())
-    print(client.sign_in(key, Path(args.credential).read_text(), now=int(time.time()),
-                         documents=_read_documents(args.documents or [])))
-    return 0
+
+    def signin() -> int:
+        print(client.sign_in(key, Path(args.credential).read_text(), now=int(time.time()),
+                             documents=_read_documents(args.documents or [])))
+        return 0
+
+    return _hive_guarded(signin)
 
 
 def _cmd_hive_sync(args: argparse.Namespace) -> int:
-    from pathlib import Path
+    return _hive_guarded(lambda: _hive_sync(args))
 
+
+def _hive_sync(args: argparse.Namespace) -> int:
     from reference.hive.client import HiveClient, sync_folder
 
     report = sync_folder(HiveClient(args.url, args.token), Path(args.folder), Path(args.state))
@@ -251,6 +269,10 @@ def _cmd_hive_sync(args: argparse.Namespace) -> int:
         print(f"{op:8} {path}")
     print(f"synced in {report.rounds} round(s): {len(report.actions)} action(s), {report.bytes_up} bytes up, "
           f"{report.bytes_down} bytes down")
+    if not report.complete:
+        print(f"error: the folder is not in step with the vault after {report.rounds} round(s) (the vault kept "
+              "changing, or its bodies did not match its manifest); sync again", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -267,6 +289,9 @@ def _cmd_hive_call(args: argparse.Namespace) -> int:
         out = client.request(args.method.upper(), args.path.lstrip("/"), body=body, raw=raw)
     except HiveError as e:
         print(f"error {e.status} {e.reason}: {e.message}", file=sys.stderr)
+        return 1
+    except OSError as e:  # the vault away, a cut connection, a timeout
+        print(f"error: {e}", file=sys.stderr)
         return 1
     if isinstance(out, bytes):
         if args.out:

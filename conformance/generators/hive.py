@@ -661,6 +661,8 @@ def files_ops_cases() -> Iterator[CaseSpec]:
     yield ok("exact_quota", [], "the quota is exactly the bytes stored", quota=312, rules=("HFS-004",))
     yield ok("unicode_path", [_put("données/ü.txt", b"x"), {"op": "get", "path": "données/ü.txt"}],
              "non-ASCII segments are plain names", rules=("HFS-001",))
+    yield ok("segment_255_bytes", [_put("d/" + "é" * 127 + "x", b"x")], "a segment of 255 UTF-8 bytes (NAME_MAX)",
+             rules=("HFS-001",))
 
     def bad(name: str, ops: list[Any], reason: Reason, what: str, quota: int = 1 << 20) -> CaseSpec:
         return CaseSpec(name, {"ops": [*setup, *ops], "now": T0, "quota": quota}, reason, description=what)
@@ -668,7 +670,8 @@ def files_ops_cases() -> Iterator[CaseSpec]:
     for pname, path in (("dotdot", "../etc/passwd"), ("inner_dotdot", "docs/../../x"), ("absolute", "/etc/x"),
                         ("empty_segment", "a//b"), ("trailing_slash", "a/"), ("dot", "./a"),
                         ("backslash", "a\\..\\b"), ("nul", "a\u0000b"), ("newline", "a\nb"), ("empty", ""),
-                        ("too_long", "x" * 1025), ("lone_surrogate", "a\ud800b")):
+                        ("too_long", "x" * 1025), ("lone_surrogate", "a\ud800b"),
+                        ("segment_256_bytes", "d/" + "é" * 128)):
         yield bad(f"path_{pname}", [_put(path, b"x")], Reason.HIVE_PATH_INVALID, f"path {path[:40]!r}")
     yield bad("get_missing", [{"op": "get", "path": "nope"}], Reason.HIVE_FILE_NOT_FOUND, "no such file")
     yield bad("list_missing", [{"op": "list", "folder": "nope"}], Reason.HIVE_FILE_NOT_FOUND, "no such folder")
@@ -1022,6 +1025,10 @@ def sync_plan_cases() -> Iterator[CaseSpec]:
          "a file created on both sides is a conflict too"),
         ("local_delete_of_tombstone", [local("a", None, 1, "v1")], [remote("a", 2, None)],
          "both deleted: adopt the tombstone"),
+        ("conflict_long_name", [local("n" * 250 + ".txt", "mine", 1, "v1")], [remote("n" * 250 + ".txt", 2, "theirs")],
+         "a conflict copy of a 254-byte name: the stem is cut so the copy's name is 255 bytes (HFS-001)"),
+        ("tombstone_above_file", [], [remote("a", 2, None), remote("a/b", 1, "x")],
+         "a deleted file's path is a folder now"),
         ("many", [local("a", "a2", 1, "a1"), local("b", "b1", 1, "b1"), local("c", None, 3, "c1"),
                   local("d", "d1", 0, None)],
          [remote("a", 1, "a1"), remote("b", 2, "b2"), remote("c", 3, "c1"), remote("e", 4, "e1")],
@@ -1039,6 +1046,11 @@ def sync_plan_cases() -> Iterator[CaseSpec]:
         ("traversal", [local("../a", "x", 0, None)], [], "a path out of the home folder"),
         ("missing_member", [{"path": "a", "sha256": None}], [], "a local entry without base"),
         ("negative_base", [local("a", "x", -1, None)], [], "base version -1"),
+        ("file_above_file", [], [remote("a", 1, "x"), remote("a/b/c", 1, "y")],
+         "a file at a folder of another file: no folder holds both"),
+        ("local_file_above_file", [local("a", "x", 0, None), local("a/b", "y", 0, None)], [],
+         "a local file at a folder of another"),
+        ("segment_too_long", [], [remote("x" * 256, 1, "x")], "a segment of 256 bytes (NAME_MAX is 255)"),
     ]
     for name, lo, re_, what in bads:
         yield CaseSpec(name, {"local": lo, "remote": re_}, Reason.HIVE_SYNC_MALFORMED, description=what)

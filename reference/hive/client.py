@@ -11,6 +11,14 @@ JSON state file beside the folder; every action appends its new base to a journa
 write, flushed), which is folded into the state file when the sync ends, so a cut connection or a killed
 client resumes where it stopped. A large upload's session id is kept there too: the next sync continues
 the session instead of sending the body again. Bodies are streamed from and to files, never read whole.
+
+The vault is not trusted with the folder: a manifest is parsed by :func:`spec.hive.sync.parse_remote`
+(so every path is a plain relative path of the folder, and no file lies below another), a download is
+kept only with the size and digest the manifest promised, every answer the client acts on is checked
+(:class:`BadReply` otherwise: a status that is not a success, a JSON answer past ``max_reply`` bytes or
+not of the route's shape, a version or a byte count the protocol cannot give), and the client never
+follows a symbolic link in the folder: a link is not synced, and nothing is written below one
+(:class:`LocalPathError`).
 """
 
 from __future__ import annotations
@@ -19,6 +27,7 @@ import hashlib
 import http.client
 import json
 import os
+import re
 import shutil
 import urllib.parse
 from dataclasses import dataclass, field
@@ -26,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from spec.did import document
+from spec.errors import Reject
 from spec.hive import auth, identity, sync
 
 from reference.hive.stream import copy_hashed
@@ -34,6 +44,12 @@ CHUNK = 1 << 20
 """Bodies above this size are uploaded through a resumable session, in chunks of this size."""
 IO_CHUNK = 1 << 20
 """Bodies are sent and received in pieces of this size; a file is sent with ``sendfile``."""
+MAX_REPLY = 256 << 20
+"""The most bytes :meth:`HiveClient.request` reads of one answer (a JSON answer, or a body asked for whole);
+a file of any size is read with :meth:`HiveClient.download_to`, which streams it."""
+MAX_ERROR_BODY = 64 << 10
+"""The most bytes read of an error answer's body."""
+_TOKEN = re.compile(r"[A-Za-z0-9_=-]+\.[A-Za-z0-9_=-]+\.[A-Za-z0-9_=-]*")
 
 
 class HiveError(Exception):
@@ -44,6 +60,29 @@ class HiveError(Exception):
         self.status, self.reason, self.message, self.rule = status, reason, message, rule
 
 
+class BadReply(HiveError):
+    """An answer the client will not act on: not of its route's shape, past ``max_reply`` bytes, or naming
+    what the protocol cannot give (a manifest that breaks ``HSYNC-001``, a challenge that breaks the sign-in
+    rules: then ``reason`` and ``rule`` are the spec's). ``reason`` is ``HIVE_BAD_REPLY`` otherwise, the
+    client's own code, never one a vault sends."""
+
+    def __init__(self, message: str, *, status: int = 200, reason: str = "HIVE_BAD_REPLY",
+                 rule: str | None = None) -> None:
+        super().__init__(status, reason, message, rule)
+
+    @classmethod
+    def of(cls, e: Reject, where: str) -> BadReply:
+        return cls(f"{where}: {e.detail}", reason=e.reason.value, rule=e.rule)
+
+
+class LocalPathError(HiveError):
+    """The folder has, where the vault's file goes, something the client does not replace: a symbolic link
+    on the way (it would write outside the folder), a folder, or a file where a folder must be."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(0, "HIVE_LOCAL_PATH", message)
+
+
 class HiveClient:
     """Calls on one vault (``http://127.0.0.1:<port>``) with one access token."""
 
@@ -51,6 +90,8 @@ class HiveClient:
         self.base = url.rstrip("/") + "/api/v2/"
         self.token = token
         self.timeout = timeout
+        """Seconds any one wait on the socket may last (connect, send, each read)."""
+        self.max_reply = MAX_REPLY
         parts = urllib.parse.urlsplit(self.base)
         self._host, self._port, self._prefix = parts.hostname or "127.0.0.1", parts.port or 80, parts.path
 
@@ -59,10 +100,18 @@ class HiveClient:
         """One call: a JSON ``body``, or a ``raw`` body given as bytes or as a file (streamed, never read
         whole). A JSON answer is decoded; any other answer is returned as bytes."""
         with self._exchange(method, path, body=body, raw=raw, auth_header=auth_header) as r:
-            payload, ctype = r.read(), r.getheader("Content-Type")
-        if ctype == "application/json":
-            return json.loads(payload) if payload else None
+            payload, ctype = r.read_at_most(self.max_reply, path), r.getheader("Content-Type")
+        if (ctype or "").split(";")[0].strip().lower() == "application/json":
+            return _decode(payload, path) if payload else None
         return payload
+
+    def _object(self, method: str, path: str, body: Any = None, raw: bytes | Path | None = None,
+                auth_header: bool = True) -> dict[str, Any]:
+        """A call whose answer is a JSON object."""
+        out = self.request(method, path, body=body, raw=raw, auth_header=auth_header)
+        if not isinstance(out, dict):
+            raise BadReply(f"{path}: expected a JSON object, got {type(out).__name__}")
+        return out
 
     def _exchange(self, method: str, path: str, *, body: Any = None, raw: bytes | Path | None = None,
                   auth_header: bool = True, offset: int = 0, length: int | None = None) -> _Response:
@@ -88,41 +137,58 @@ class HiveClient:
                 conn.putheader("Content-Length", str(len(data) if data is not None else 0))
                 conn.endheaders(data)
             r = conn.getresponse()
+        except http.client.HTTPException as e:
+            conn.close()
+            if isinstance(e, ConnectionError):  # the vault closed the connection without an answer
+                raise
+            raise BadReply(f"{path}: not an HTTP answer ({type(e).__name__})", status=0) from None
         except BaseException:
             conn.close()
             raise
-        if r.status >= 400:
-            payload = r.read()
-            conn.close()
+        if not 200 <= r.status < 300:  # an error, or a status no route answers (a redirect is not followed)
             try:
-                err = json.loads(payload)["error"]
-            except (ValueError, KeyError, TypeError):
-                err = {"reason": "HTTP", "message": payload[:200].decode(errors="replace")}
-            raise HiveError(r.status, err.get("reason") or "HTTP", err.get("message") or "", err.get("rule"))
+                payload = r.read(MAX_ERROR_BODY)
+            except (http.client.HTTPException, OSError):
+                payload = b""
+            finally:
+                conn.close()
+            raise _error(r.status, r.reason, payload)
         return _Response(conn, r)
 
     def sign_in(self, instance_key: bytes, credential: str, *, now: int, documents: dict[str, str]) -> str:
         """The sign-in of the app instance ``instance_key`` presenting ``credential`` (an AppIdCredential)."""
         did = identity.did_of(instance_key)
-        challenge = self.request("POST", "did/signin", {"id": json.loads(documents[did])}, auth_header=False)
-        service_did, nonce = auth.check_challenge(challenge["challenge"], did, now=now,
-                                                  resolve=document.resolver_from_texts(documents))
+        challenge = self._object("POST", "did/signin", {"id": json.loads(documents[did])}, auth_header=False)
+        jwt = challenge.get("challenge")
+        if not isinstance(jwt, str):
+            raise BadReply("did/signin: no challenge JWT")
+        try:
+            service_did, nonce = auth.check_challenge(jwt, did, now=now,
+                                                      resolve=document.resolver_from_texts(documents))
+        except Reject as e:
+            raise BadReply.of(e, "did/signin: the challenge") from None
         vp = identity.create_presentation(instance_key, (credential,), realm=service_did, nonce=nonce, created=now)
         response = auth.make_response(vp, instance_did=did, key_id=identity.key_id_of(instance_key),
                                       private_key=instance_key, service_did=service_did, now=now)
-        self.token = self.request("POST", "did/auth", {"challenge_response": response}, auth_header=False)["token"]
+        token = self._object("POST", "did/auth", {"challenge_response": response}, auth_header=False).get("token")
+        if not isinstance(token, str) or not _TOKEN.fullmatch(token):  # sent back in a header: a JWT, nothing else
+            raise BadReply("did/auth: the token is not a JWT")
+        self.token = token
         return self.token
 
     # -- sync primitives -----------------------------------------------------------------------------------
 
     def manifest(self) -> dict[str, sync.RemoteEntry]:
-        return sync.parse_remote(self.request("GET", "vault/sync/manifest")["manifest"])
+        try:
+            return sync.parse_remote(self._object("GET", "vault/sync/manifest").get("manifest"))
+        except Reject as e:
+            raise BadReply.of(e, "vault/sync/manifest") from None
 
     def write(self, path: str, body: bytes | Path | None, base: int) -> int:
         """Upload (``body``: bytes or a file, streamed) or delete (``None``) over version ``base``; the new version."""
         q = f"vault/sync/files/{urllib.parse.quote(path)}?base={base}"
-        out = self.request("PUT", q, raw=body) if body is not None else self.request("DELETE", q)
-        return int(out["version"])
+        out = self._object("PUT", q, raw=body) if body is not None else self._object("DELETE", q)
+        return _written(out, base, q)
 
     def upload_resumable(self, path: str, body: bytes | Path, base: int, upload_id: str | None = None,
                          sha256: str | None = None) -> int:
@@ -134,22 +200,26 @@ class HiveClient:
             if sha256 is None:
                 sha256 = file_sha256(body) if isinstance(body, Path) else hashlib.sha256(body).hexdigest()
             upload_id = self.start_upload(path, size, sha256)
-        offset = self.request("GET", f"vault/sync/uploads/{upload_id}")["received"]
+        session = _upload_route(upload_id)
+        # what the vault holds: at most the size (HSYNC-003 took no byte past it)
+        offset = _received(self._object("GET", session), 0, size, session)
         while offset < size:
-            url = f"vault/sync/uploads/{upload_id}?offset={offset}"
+            url = f"{session}?offset={offset}"
             n = min(CHUNK, size - offset)
             if isinstance(body, Path):
                 with self._exchange("PUT", url, raw=body, offset=offset, length=n) as r:
-                    offset = json.loads(r.read())["received"]
+                    out = _decode(r.read_at_most(self.max_reply, url), url)
             else:
-                offset = self.request("PUT", url, raw=body[offset:offset + n])["received"]
-        return int(self.request("POST", f"vault/sync/uploads/{upload_id}?base={base}")["version"])
+                out = self._object("PUT", url, raw=body[offset:offset + n])
+            # a chunk at the session's end moves it on, never past the size (HSYNC-003): so the loop ends
+            offset = _received(out, offset + 1, size, url)
+        return _written(self._object("POST", f"{session}?base={base}"), base, session)
 
     def cancel_upload(self, upload_id: str) -> bool:
         """Give a resumable session up (``DELETE vault/sync/uploads/<id>``); ``False`` if the vault no longer
         has it (finished, purged) or it is not this partition's."""
         try:
-            self.request("DELETE", f"vault/sync/uploads/{upload_id}")
+            self.request("DELETE", _upload_route(upload_id))
         except HiveError as e:
             if e.reason != "HIVE_FILE_NOT_FOUND":
                 raise
@@ -158,7 +228,11 @@ class HiveClient:
 
     def start_upload(self, path: str, size: int, sha256: str) -> str:
         """Open a resumable session for ``size`` bytes with digest ``sha256``; its id."""
-        return str(self.request("POST", "vault/sync/uploads", {"path": path, "size": size, "sha256": sha256})["upload_id"])
+        asked = {"path": path, "size": size, "sha256": sha256}
+        uid = self._object("POST", "vault/sync/uploads", asked).get("upload_id")
+        if not isinstance(uid, str) or not uid:
+            raise BadReply("vault/sync/uploads: no upload id")
+        return uid
 
     def upload_file(self, path: str, source: Path, *, public: bool = False) -> dict[str, Any]:
         """``PUT vault/files/<path>`` of a local file, streamed with ``sendfile`` (never read whole)."""
@@ -169,22 +243,31 @@ class HiveClient:
     def download(self, path: str) -> bytes:
         return self.request("GET", f"vault/files/{urllib.parse.quote(path)}")
 
-    def download_to(self, path: str, target: Path, *, expect_sha256: str | None = None, durable: bool = True) -> str:
+    def download_to(self, path: str, target: Path, *, expect_sha256: str | None = None, expect_size: int | None = None,
+                    durable: bool = True) -> str:
         """Stream a file of the vault into ``target``: received in large pieces into a temporary file beside
         it, hashed as it arrives, flushed to disk (unless not ``durable``) and renamed into place. With
-        ``expect_sha256``, a body with another digest is dropped (:class:`DigestMismatch`) and ``target`` is
-        left as it was. The body's SHA-256."""
-        tmp = target.with_name(f".hive-tmp-{target.name}")
+        ``expect_sha256`` (and ``expect_size``), a body with another digest (or size) is dropped
+        (:class:`DigestMismatch`; no more than ``expect_size + 1`` bytes are read) and ``target`` is left as
+        it was. The body's SHA-256."""
+        tmp = _tmp_beside(target)
         digest = hashlib.sha256()
         try:
-            with self._exchange("GET", f"vault/files/{urllib.parse.quote(path)}") as r, \
-                    open(tmp, "wb", buffering=0) as f:
+            route = f"vault/files/{urllib.parse.quote(path)}"
+            with self._exchange("GET", route) as r, open(tmp, "wb", buffering=0) as f:
+                if r.status != 200:  # the download route answers a body with 200 only
+                    raise HiveError(r.status, "HTTP", f"{route}: status {r.status} is not a download")
                 # a large body is hashed on a second thread while the next piece arrives
                 declared = r.length  # what Content-Length promised (it counts down as the body is read)
-                got_bytes = copy_hashed(r.readinto, f.write, declared if declared is not None else 1 << 62,
-                                        [digest.update], piece=IO_CHUNK)
-                if declared is not None and got_bytes < declared:  # the connection closed early
-                    raise ConnectionError(f"{path}: the body ended {declared - got_bytes} bytes short")
+                limit = declared if declared is not None else 1 << 62
+                if expect_size is not None:
+                    limit = min(limit, expect_size + 1)  # one byte more shows a body longer than promised
+                got_bytes = copy_hashed(r.readinto, f.write, limit, [digest.update], piece=IO_CHUNK)
+                if declared is not None and got_bytes < min(declared, limit):  # the connection closed early
+                    raise ConnectionError(f"{path}: the body ended {min(declared, limit) - got_bytes} bytes short")
+                if expect_size is not None and got_bytes != expect_size:
+                    raise DigestMismatch(f"{path}: {got_bytes}{'+' if got_bytes > expect_size else ''} bytes, "
+                                         f"expected {expect_size}")
                 if durable:
                     os.fsync(f.fileno())
             got = digest.hexdigest()
@@ -209,6 +292,24 @@ class _Response:
     def read(self) -> bytes:
         return self._r.read()
 
+    @property
+    def status(self) -> int:
+        return self._r.status
+
+    def read_at_most(self, limit: int, where: str) -> bytes:
+        """The whole body, or :class:`BadReply` past ``limit`` bytes; ``ConnectionError`` if it ends short."""
+        try:
+            data = self._r.read(limit + 1)
+        except http.client.IncompleteRead as e:  # a chunked body cut short
+            raise ConnectionError(f"{where}: the answer ended short") from e
+        except http.client.HTTPException as e:
+            raise BadReply(f"{where}: not an HTTP body ({type(e).__name__})") from None
+        if len(data) > limit:
+            raise BadReply(f"{where}: an answer of more than {limit} bytes")
+        if self._r.length:  # Content-Length promised more than arrived
+            raise ConnectionError(f"{where}: the answer ended {self._r.length} bytes short")
+        return data
+
     def readinto(self, buf: bytearray | memoryview) -> int:
         return self._r.readinto(buf)
 
@@ -228,6 +329,58 @@ class _Response:
         self._conn.close()
 
 
+def _decode(payload: bytes, where: str) -> Any:
+    """A JSON answer, or :class:`BadReply` (not JSON, not UTF-8, nested past the parser's stack)."""
+    try:
+        return json.loads(payload)
+    except (ValueError, RecursionError):
+        raise BadReply(f"{where}: the answer is not JSON") from None
+
+
+def _error(status: int, phrase: str, payload: bytes) -> HiveError:
+    """The vault's refusal: ``{"error": {"reason", "message", "rule"}}`` when it says so, else the status."""
+    try:
+        err = json.loads(payload).get("error")
+    except (ValueError, RecursionError, AttributeError):
+        err = None
+    if not isinstance(err, dict):
+        err = {"message": payload[:200].decode(errors="replace") or phrase}
+
+    def text(key: str) -> str | None:
+        v = err.get(key)
+        return v if isinstance(v, str) and v else None
+
+    return HiveError(status, text("reason") or "HTTP", text("message") or "", text("rule"))
+
+
+def _written(out: dict[str, Any], base: int, where: str) -> int:
+    """The version a sync write answered: the write replaced version ``base`` (HSYNC-002), so it made
+    ``base + 1``; any other answer is not the vault's compare-and-swap."""
+    version = out.get("version")
+    if type(version) is not int or version != base + 1:
+        raise BadReply(f"{where}: version {version!r} after base {base}")
+    return version
+
+
+def _received(out: dict[str, Any], low: int, size: int, where: str) -> int:
+    """A session's byte count, which must lie in ``low..size``."""
+    n = out.get("received")
+    if type(n) is not int or not low <= n <= size:
+        raise BadReply(f"{where}: received {n!r}, expected {low}..{size}")
+    return n
+
+
+def _upload_route(upload_id: str) -> str:
+    """A session's route: its id (the vault's, not trusted) as one quoted segment."""
+    return f"vault/sync/uploads/{urllib.parse.quote(upload_id, safe='')}"
+
+
+def _tmp_beside(target: Path) -> Path:
+    """A temporary name beside ``target``, short whatever the target's name (a name of 255 bytes is valid)."""
+    key = hashlib.sha256(target.name.encode("utf-8", "surrogateescape")).hexdigest()[:24]
+    return target.with_name(f".hive-tmp-{key}")
+
+
 def file_sha256(path: Path) -> str:
     """SHA-256 of a file, read in pieces."""
     with open(path, "rb") as f:
@@ -241,23 +394,41 @@ class SyncReport:
     """``(op, path)`` of every action carried out."""
     bytes_up: int = 0
     bytes_down: int = 0
+    complete: bool = False
+    """The last round's plan was empty: the folder and the vault were in step. ``False`` when the rounds
+    ran out first (the vault kept moving, or kept answering bodies that were not the manifest's)."""
 
 
 def _scan(folder: Path) -> dict[str, tuple[str, int]]:
     out = {}
-    for p in sorted(folder.rglob("*")):
-        if p.is_file() and not p.name.startswith(".hive-tmp-"):
+    for p in sorted(folder.rglob("*")):  # a symbolic link is not synced (rglob does not enter a linked folder)
+        if p.is_file() and not p.is_symlink() and not p.name.startswith(".hive-tmp-"):
             with open(p, "rb") as f:
                 digest = hashlib.file_digest(f, "sha256").hexdigest()
                 out[p.relative_to(folder).as_posix()] = (digest, os.fstat(f.fileno()).st_size)
     return out
 
 
+def _local_target(folder: Path, path: str) -> Path:
+    """Where the vault's file ``path`` goes in ``folder``, its folders made: every folder on the way is a real
+    folder of ``folder`` (no symbolic link), and the target is absent or a file (:class:`LocalPathError`)."""
+    segs = path.split("/")
+    here = folder
+    for seg in segs[:-1]:
+        here = here / seg
+        if here.is_symlink() or (here.exists() and not here.is_dir()):
+            raise LocalPathError(f"{path}: {here.relative_to(folder).as_posix()} is not a folder of the home folder")
+        here.mkdir(exist_ok=True)
+    target = here / segs[-1]
+    if target.is_symlink() or (target.exists() and not target.is_file()):
+        raise LocalPathError(f"{path}: a folder or a symbolic link is there")
+    return target
+
+
 def _write_local(folder: Path, path: str, source: Path) -> None:
     """A copy of the local file ``source`` at ``path``: written beside it, flushed, renamed into place."""
-    target = folder / path
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".hive-tmp-{target.name}")
+    target = _local_target(folder, path)
+    tmp = _tmp_beside(target)
     shutil.copyfile(source, tmp)
     with open(tmp, "rb+") as f:
         os.fsync(f.fileno())
@@ -331,6 +502,7 @@ def _rounds(client: HiveClient, folder: Path, state: dict[str, dict[str, Any]], 
         remote = client.manifest()
         actions = sync.plan(local, remote)
         if not actions:
+            report.complete = True
             return report
         try:
             for a in actions:
@@ -354,16 +526,15 @@ def _rounds(client: HiveClient, folder: Path, state: dict[str, dict[str, Any]], 
                 elif a.op == "delete":
                     save(a.path, client.write(a.path, None, a.base_version), None)
                 elif a.op == "download":
-                    target = folder / a.path
-                    target.parent.mkdir(parents=True, exist_ok=True)
+                    target = _local_target(folder, a.path)
                     try:  # streamed into a temporary file, renamed into place only with the promised digest
-                        client.download_to(a.path, target, expect_sha256=a.sha256)
+                        client.download_to(a.path, target, expect_sha256=a.sha256, expect_size=remote[a.path].size)
                     except DigestMismatch:
                         raise _Replan() from None  # the vault moved on since the manifest
                     report.bytes_down += target.stat().st_size
                     save(a.path, a.base_version, a.sha256)
                 elif a.op == "remove":
-                    (folder / a.path).unlink(missing_ok=True)
+                    _local_target(folder, a.path).unlink(missing_ok=True)
                     save(a.path, a.base_version, None)
                 else:  # adopt
                     save(a.path, a.base_version, a.sha256)

@@ -7,9 +7,11 @@ keeps them on disk). Folders are implicit: a folder exists while a file lies und
 Paths (``HFS-001``)
 -------------------
 
-A path is 1..1024 UTF-8 bytes (so no lone surrogate) of ``/``-separated segments, relative (no
-leading ``/``), with no empty, ``.`` or ``..`` segment, no backslash and no control character
-(U+0000..U+001F, U+007F).
+A path is 1..1024 UTF-8 bytes (so no lone surrogate) of ``/``-separated segments of at most 255
+bytes each, relative (no leading ``/``), with no empty, ``.`` or ``..`` segment, no backslash and no
+control character (U+0000..U+001F, U+007F). A segment of 255 bytes is the longest file name of the
+file systems a home folder lives on (``NAME_MAX`` of Linux, APFS): every file of a partition can be a
+file of the folder that syncs it.
 A trailing ``/`` is an empty segment. The empty path is the root folder, valid only for listing.
 
 Operations
@@ -65,6 +67,7 @@ from spec.hive.cid import CidV0Builder, cid_v0
 
 __all__ = [
     "MAX_PATH_BYTES",
+    "MAX_SEGMENT_BYTES",
     "FileEntry",
     "Files",
     "Child",
@@ -83,14 +86,17 @@ __all__ = [
 ]
 
 MAX_PATH_BYTES: Final = 1024
+MAX_SEGMENT_BYTES: Final = 255
+"""The longest segment: ``NAME_MAX``, so a synced file can be a file of the home folder."""
 
 R_PATH: Final = rule(
     "HFS-001", Reason.HIVE_PATH_INVALID,
-    "A file path is 1..1024 UTF-8 bytes of '/'-separated segments, relative, with no empty, '.' or '..' "
-    "segment, no backslash and no control character.",
+    "A file path is 1..1024 UTF-8 bytes of '/'-separated segments of at most 255 bytes, relative, with no "
+    "empty, '.' or '..' segment, no backslash and no control character.",
     suite="hive", upstream="files.py: InvalidParameterException (path)",
     note="Deviation: upstream normalizes some paths instead of rejecting them; the spec rejects every "
-    "path that is not already in this form, so a path never escapes the partition or aliases another.",
+    "path that is not already in this form, so a path never escapes the partition or aliases another; a "
+    "segment is at most 255 bytes (NAME_MAX) so every file can be a file of a synced home folder.",
 )
 R_FOUND: Final = rule(
     "HFS-002", Reason.HIVE_FILE_NOT_FOUND,
@@ -158,7 +164,8 @@ def check_path(path: str, *, root_ok: bool = False) -> None:
     ok = (not any(0xD800 <= ord(ch) <= 0xDFFF for ch in path)  # a lone surrogate has no UTF-8 form
           and 0 < len(path.encode("utf-8")) <= MAX_PATH_BYTES and "\\" not in path
           and all(ord(ch) >= 0x20 and ord(ch) != 0x7F for ch in path)
-          and all(s not in ("", ".", "..") for s in segs))
+          and all(s not in ("", ".", "..") for s in segs)
+          and all(len(s.encode("utf-8")) <= MAX_SEGMENT_BYTES for s in segs))
     # [HFS-001] a relative path of plain segments
     if not ok:
         raise Reject(Reason.HIVE_PATH_INVALID, "HFS-001", f"invalid path {path!r}")

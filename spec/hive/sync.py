@@ -38,7 +38,9 @@ yes (written)       yes (written)       **conflict**: ``upload`` the local body 
 
 Conflict name: ``<folder>/<stem>.conflict-<first 16 hex of the local SHA-256><.ext>`` where ``.ext``
 is the last ``.``-suffix of the file name (none if the name has no ``.`` after its first character);
-if the remote holds that name with other content, (or the local folder holds it with other content) the full 64 hex digits are used. Two uploads of
+if the remote holds that name with other content, (or the local folder holds it with other content) the full 64 hex digits are used.
+A name that would pass a segment's 255 bytes or the path's 1024 (``HFS-001``) is cut: the stem loses
+bytes from its end (whole characters), then the extension does, so the copy is a path the vault takes. Two uploads of
 the same body to the same name are planned once. Actions are ordered by target path. Same content gives
 the same name on every device, so two devices that conflict alike converge.
 
@@ -63,7 +65,7 @@ from typing import Any, Final, Literal, NoReturn
 from pydantic import BaseModel, ConfigDict
 
 from spec.errors import Reason, Reject, rule
-from spec.hive.files import check_path
+from spec.hive.files import MAX_PATH_BYTES, MAX_SEGMENT_BYTES, check_path
 
 __all__ = [
     "RemoteEntry",
@@ -89,9 +91,9 @@ __all__ = [
 
 R_MANIFEST: Final = rule(
     "HSYNC-001", Reason.HIVE_SYNC_MALFORMED,
-    "A manifest is an array of entries with distinct valid paths; a remote entry has version >= 1 and "
-    "sha256 64 lower-case hex digits (or null with size 0); a local entry has sha256 and base_sha256 hex "
-    "or null and base_version >= 0.",
+    "A manifest is an array of entries with distinct valid paths, no file (sha256 not null) at a folder of "
+    "another file; a remote entry has version >= 1 and sha256 64 lower-case hex digits (or null with size "
+    "0); a local entry has sha256 and base_sha256 hex or null and base_version >= 0.",
     suite="hive", note="Deviation: upstream Hive has no sync protocol; this one is the spec's.",
 )
 R_STALE: Final = rule(
@@ -196,6 +198,16 @@ def _entries(v: Any, members: set[str]) -> list[dict[str, Any]]:
     return v
 
 
+def _no_file_above(live: set[str]) -> None:
+    """No file lies at a folder of another file: a folder cannot hold both ``a`` and ``a/b``."""
+    for p in live:
+        segs = p.split("/")
+        for i in range(1, len(segs)):
+            # [HSYNC-001] a file is not at a folder of another file
+            if "/".join(segs[:i]) in live:
+                _bad(f"{p!r} lies below the file {'/'.join(segs[:i])!r}")
+
+
 def parse_remote(v: Any) -> dict[str, RemoteEntry]:
     out = {}
     for e in _entries(v, {"path", "version", "sha256", "size"}):
@@ -206,6 +218,7 @@ def parse_remote(v: Any) -> dict[str, RemoteEntry]:
             _bad(f"{e['path']}: a tombstone has size 0")
         out[e["path"]] = RemoteEntry(path=e["path"], version=_count(e["version"], e["path"] + ".version", 1),
                                      sha256=sha, size=size)
+    _no_file_above({p for p, e in out.items() if e.sha256 is not None})
     return out
 
 
@@ -220,6 +233,7 @@ def parse_local(v: Any) -> dict[str, LocalEntry]:
         out[e["path"]] = LocalEntry(path=e["path"], sha256=sha, size=size,
                                     base_version=_count(e["base_version"], e["path"] + ".base_version", 0),
                                     base_sha256=_digest(e["base_sha256"], e["path"] + ".base_sha256"))
+    _no_file_above({p for p, e in out.items() if e.sha256 is not None})
     return out
 
 
@@ -229,13 +243,24 @@ def conflict_name(path: str, sha256: str, remote: Mapping[str, RemoteEntry],
     folder, _, name = path.rpartition("/")
     dot = name.rfind(".")
     stem, ext = (name[:dot], name[dot:]) if dot > 0 else (name, "")
+    room = min(MAX_SEGMENT_BYTES, MAX_PATH_BYTES - len(folder.encode("utf-8")) - 1 if folder else MAX_PATH_BYTES)
     for digits in (16, 64):
-        candidate = f"{stem}.conflict-{sha256[:digits]}{ext}"
+        mark = f".conflict-{sha256[:digits]}"
+        over = len(f"{stem}{mark}{ext}".encode("utf-8")) - room
+        short_stem = _cut(stem, len(stem.encode("utf-8")) - over) if over > 0 else stem
+        over -= len(stem.encode("utf-8")) - len(short_stem.encode("utf-8"))
+        short_ext = _cut(ext, len(ext.encode("utf-8")) - over) if over > 0 else ext
+        candidate = f"{short_stem}{mark}{short_ext}"
         full = f"{folder}/{candidate}" if folder else candidate
         held = [e.sha256 for e in (remote.get(full), (local or {}).get(full)) if e is not None and e.sha256]
         if all(h == sha256 for h in held):
             return full
     return full
+
+
+def _cut(text: str, limit: int) -> str:
+    """The longest start of ``text`` of at most ``limit`` UTF-8 bytes (whole characters)."""
+    return text.encode("utf-8")[:max(limit, 0)].decode("utf-8", "ignore")
 
 
 def plan(local: Mapping[str, LocalEntry], remote: Mapping[str, RemoteEntry]) -> list[Action]:
