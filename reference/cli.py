@@ -269,6 +269,8 @@ def _hive_sync(args: argparse.Namespace) -> int:
         print(f"{op:8} {path}")
     print(f"synced in {report.rounds} round(s): {len(report.actions)} action(s), {report.bytes_up} bytes up, "
           f"{report.bytes_down} bytes down")
+    for path, why in report.skipped:
+        print(f"skipped {path!r}: the vault cannot take this path ({why}); rename it to sync it", file=sys.stderr)
     if not report.complete:
         print(f"error: the folder is not in step with the vault after {report.rounds} round(s) (the vault kept "
               "changing, or its bodies did not match its manifest); sync again", file=sys.stderr)

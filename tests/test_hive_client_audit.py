@@ -690,3 +690,85 @@ def test_cli_call_against_a_bad_vault_exits_1(fake, capsys):
     fake.answer = raw_answer(200, b"[" * 100_000)
     rc = cli.main(["hive", "call", "--url", fake.url, "GET", "vault/sync/manifest"])
     assert rc == 1 and capsys.readouterr().err.startswith("error")
+
+
+# -- the local side: names the vault cannot take, a damaged state file --------------------------------------------
+
+
+def test_a_local_name_the_vault_cannot_take_is_skipped_and_the_rest_syncs(fake, tmp_path, capsys):
+    """A name that is not UTF-8, one with a backslash, one with a control character: each is reported and left
+    out, and every other file syncs (before: the first made every sync fail, a non-UTF-8 name with an untyped
+    UnicodeEncodeError)."""
+    home = tmp_path / "home"
+    home.mkdir()
+    os.mkdir(os.path.join(os.fsencode(home), b"sub"))
+    for name in (b"bad\xff.txt", b"sub/back\\slash", b"tab\there"):
+        with open(os.path.join(os.fsencode(home), name), "wb") as f:
+            f.write(b"odd")
+    (home / "good.txt").write_bytes(b"good")
+    vault = SyncVault([])
+    fake.answer = vault
+    report = sync_folder(fake.client(), home, tmp_path / "state.json", max_rounds=1)  # this fake's manifest stays
+    assert [p for p, _ in vault.uploads] == ["good.txt"]
+    assert sorted(p for p, _ in report.skipped) == ["bad\ufffd.txt", "sub/back\\slash", "tab\there"]
+    assert all(why.startswith("HFS-001") for _, why in report.skipped)
+    vault.manifest = [{"path": "good.txt", "version": 1, "sha256": sha(b"good"), "size": 4}]
+    again = sync_folder(fake.client(), home, tmp_path / "state.json", max_rounds=2)
+    assert again.complete and again.actions == [] and len(again.skipped) == 3
+    rc = cli.main(["hive", "sync", "--url", fake.url, "--token", "t.t.t", "--folder", str(home),
+                   "--state", str(tmp_path / "state.json")])
+    err = capsys.readouterr().err
+    assert rc == 0 and err.count("skipped") == 3 and "Traceback" not in err
+
+
+_STATE_TEXT = st.one_of(
+    st.binary(max_size=40).map(lambda b: b.decode("latin-1")),
+    st.recursive(st.none() | st.booleans() | st.integers(-2, 3) | st.sampled_from(["a", "../x", "0" * 64, "ab"]),
+                 lambda inner: st.lists(inner, max_size=2) | st.dictionaries(
+                     st.sampled_from(["a", "../x", "base_version", "base_sha256", "upload_id", "other"]), inner,
+                     max_size=3), max_leaves=6).map(json.dumps))
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=_STATE_TEXT, where=st.sampled_from(["state", "journal middle"]))
+def test_a_damaged_state_file_is_a_typed_error_and_nothing_moves(fake, tmp_path_factory, text, where):
+    """The state file or a journal line replaced by anything: the sync either reads it as the bases it is, or
+    stops with LocalStateError before it acts (before: a KeyError, TypeError or pydantic error)."""
+    root = tmp_path_factory.mktemp("state")
+    home, state = root / "home", root / "state.json"
+    home.mkdir()
+    (home / "a").write_bytes(b"local a")
+    journal = state.with_name(state.name + ".journal")
+    if where == "state":
+        state.write_text(text)
+    else:  # a damaged line between two good ones: not the cut last line a killed sync leaves
+        good = json.dumps({"path": "a", "entry": {"base_version": 0, "base_sha256": None}})
+        journal.write_text(f"{good}\n{text}\n{good}\n")
+    vault = SyncVault([])
+    fake.answer = vault
+    try:
+        sync_folder(fake.client(), home, state, max_rounds=1)
+    except hc.LocalStateError as e:
+        assert e.reason == "HIVE_LOCAL_STATE" and vault.uploads == []
+        assert (home / "a").read_bytes() == b"local a"
+        return
+    assert [p for p, _ in vault.uploads] == ["a"]
+
+
+def test_a_journal_cut_mid_line_twice_still_syncs(fake, tmp_path):
+    """A sync killed in the middle of a journal line, twice: each time the cut line is dropped (its action
+    planned again) and the next records start on a line of their own, so the journal stays readable."""
+    home, state = tmp_path / "home", tmp_path / "state.json"
+    home.mkdir()
+    (home / "a").write_bytes(b"local a")
+    journal = state.with_name(state.name + ".journal")
+    good = json.dumps({"path": "a", "entry": {"base_version": 1, "base_sha256": sha(b"local a")}})
+    journal.write_text(good + "\n" + good[:20])
+    hc._load_state(state, journal)
+    assert journal.read_text() == good + "\n"
+    with open(journal, "a") as f:
+        f.write(good + "\n" + good[:7])
+    assert hc._load_state(state, journal)["a"]["base_version"] == 1
+    fake.answer = SyncVault([{"path": "a", "version": 1, "sha256": sha(b"local a"), "size": 7}])
+    report = sync_folder(fake.client(), home, state, max_rounds=2)
+    assert report.complete and report.actions == [] and not journal.exists()

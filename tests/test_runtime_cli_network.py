@@ -295,3 +295,75 @@ def test_app_run_fails_when_the_last_push_fails(vault_world: tuple[World, Callab
     out = json.loads(capfd.readouterr().out)
     assert code == 0 and "error" not in out["vault"], out
     assert laptop.download("notes/today.txt") == b"buy milk"
+
+
+class _CorruptingProxy:
+    """A loopback HTTP proxy in front of the vault that flips the last byte of every file body it passes on
+    (``GET /api/v2/vault/files/...``): a vault whose bodies never match its manifest."""
+
+    def __init__(self, target_port: int) -> None:
+        import http.client
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        class Forward(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def _forward(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                conn = http.client.HTTPConnection("127.0.0.1", target_port, timeout=30)
+                conn.request(self.command, self.path, body=body,
+                             headers={k: v for k, v in self.headers.items() if k.lower() != "host"})
+                r = conn.getresponse()
+                data = r.read()
+                if self.command == "GET" and self.path.startswith("/api/v2/vault/files/") and r.status == 200 and data:
+                    data = data[:-1] + bytes([data[-1] ^ 1])
+                self.send_response(r.status)
+                for k, v in r.getheaders():
+                    if k.lower() not in ("content-length", "connection", "transfer-encoding"):
+                        self.send_header(k, v)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+                conn.close()
+
+            do_GET = do_PUT = do_POST = do_PATCH = do_DELETE = _forward
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Forward)
+        self.httpd.daemon_threads = True
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        self.port = self.httpd.server_address[1]
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def test_app_run_fails_when_the_last_push_does_not_converge(vault_world: tuple[World, Callable[[str, str],
+                                                                                                HiveClient], list[str]],
+                                                           capfd: pytest.CaptureFixture[str]) -> None:
+    """The vault's bodies never match its manifest (a proxy corrupts them), so the last sync runs out of rounds
+    with the laptop's file still to fetch: the run exits 3 and says the folder is not in step (before: 0, as if
+    the push had completed), and the home folder keeps the app's file."""
+    w, sign_in, base = vault_world
+    laptop = sign_in("laptop", "notes")
+    laptop.write("notes/from-laptop.txt", b"written on the laptop", 0)
+    phone = sign_in("phone", "notes")
+    assert phone.token is not None
+    i = base.index("--vault")
+    vault_port = int(base[i + 1].rsplit(":", 1)[1])
+    proxy = _CorruptingProxy(vault_port)
+    try:
+        code = main(base[:i] + ["--vault", f"http://127.0.0.1:{proxy.port}"] + base[i + 2:]
+                    + ["--vault-token", phone.token])
+    finally:
+        proxy.stop()
+    captured = capfd.readouterr()
+    out = json.loads(captured.out)
+    assert code == 3 and out["ok"], out
+    assert "HIVE_SYNC_INCOMPLETE" in str(out["vault"]["error"]) and "not in step" in captured.err
+    home = Path(str(out["data"])) / "home" / w.did("user") / w.did("notes")
+    assert (home / "notes" / "today.txt").read_bytes() == b"buy milk"
+    assert not (home / "notes" / "from-laptop.txt").exists()  # never taken with the wrong bytes

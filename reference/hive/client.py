@@ -37,6 +37,7 @@ from typing import Any
 from spec.did import document
 from spec.errors import Reject
 from spec.hive import auth, identity, sync
+from spec.hive import files as fs
 
 from reference.hive.stream import copy_hashed
 
@@ -49,6 +50,7 @@ MAX_REPLY = 256 << 20
 a file of any size is read with :meth:`HiveClient.download_to`, which streams it."""
 MAX_ERROR_BODY = 64 << 10
 """The most bytes read of an error answer's body."""
+_HEX64 = re.compile(r"[0-9a-f]{64}")
 _TOKEN = re.compile(r"[A-Za-z0-9_=-]+\.[A-Za-z0-9_=-]+\.[A-Za-z0-9_=-]*")
 
 
@@ -73,6 +75,25 @@ class BadReply(HiveError):
     @classmethod
     def of(cls, e: Reject, where: str) -> BadReply:
         return cls(f"{where}: {e.detail}", reason=e.reason.value, rule=e.rule)
+
+
+class SyncIncomplete(HiveError):
+    """A sync that ran out of rounds before the folder and the vault were in step (the vault kept moving, or
+    kept answering bodies that were not its manifest's): what the last round planned is not all done."""
+
+    def __init__(self, report: SyncReport) -> None:
+        super().__init__(0, "HIVE_SYNC_INCOMPLETE", f"the folder is not in step with the vault after "
+                         f"{report.rounds} round(s)")
+        self.report = report
+
+
+class LocalStateError(HiveError):
+    """The sync's state file or journal is not what the client writes (edited, or damaged on disk): the sync
+    stops before it acts, and says which file. Moving the file away is safe: without bases, every file the
+    folder and the vault both hold is a conflict or the same bytes, and a conflict keeps both."""
+
+    def __init__(self, where: Path, why: str) -> None:
+        super().__init__(0, "HIVE_LOCAL_STATE", f"{where}: {why}")
 
 
 class LocalPathError(HiveError):
@@ -394,19 +415,34 @@ class SyncReport:
     """``(op, path)`` of every action carried out."""
     bytes_up: int = 0
     bytes_down: int = 0
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    """``(path, why)`` of every local file left out because the vault cannot take its path (``HFS-001``:
+    a name that is not UTF-8, shown here with U+FFFD, a backslash or a control character, a path past
+    1024 bytes); the others sync."""
     complete: bool = False
     """The last round's plan was empty: the folder and the vault were in step. ``False`` when the rounds
     ran out first (the vault kept moving, or kept answering bodies that were not the manifest's)."""
 
 
-def _scan(folder: Path) -> dict[str, tuple[str, int]]:
-    out = {}
+def _scan(folder: Path) -> tuple[dict[str, tuple[str, int]], list[tuple[str, str]]]:
+    """The folder's files by path (digest, size), and the files whose path the vault cannot take
+    (``HFS-001``: a name that is not UTF-8, a backslash or a control character in it, a path past 1024
+    bytes), each with the reason: those are left out of the sync, so that one odd name does not stop the
+    others."""
+    out, skipped = {}, []
     for p in sorted(folder.rglob("*")):  # a symbolic link is not synced (rglob does not enter a linked folder)
         if p.is_file() and not p.is_symlink() and not p.name.startswith(".hive-tmp-"):
+            rel = p.relative_to(folder).as_posix()  # a name that is not UTF-8 has lone surrogates here
+            try:
+                fs.check_path(rel)
+            except Reject as e:
+                skipped.append((rel.encode("utf-8", "surrogateescape").decode("utf-8", "replace"),
+                                f"{e.rule}: {e.detail}"))
+                continue
             with open(p, "rb") as f:
                 digest = hashlib.file_digest(f, "sha256").hexdigest()
-                out[p.relative_to(folder).as_posix()] = (digest, os.fstat(f.fileno()).st_size)
-    return out
+                out[rel] = (digest, os.fstat(f.fileno()).st_size)
+    return out, skipped
 
 
 def _local_target(folder: Path, path: str) -> Path:
@@ -449,15 +485,53 @@ def sync_folder(client: HiveClient, folder: Path, state_file: Path, *, max_round
 
 def _load_state(state_file: Path, journal: Path) -> dict[str, dict[str, Any]]:
     """The bases: the state file, then every complete line of the journal a cut sync left."""
-    state: dict[str, dict[str, Any]] = json.loads(state_file.read_text()) if state_file.exists() else {}
+    state: dict[str, dict[str, Any]] = {}
+    if state_file.exists():
+        try:
+            loaded = json.loads(state_file.read_text(encoding="utf-8"))
+        except (ValueError, RecursionError):
+            raise LocalStateError(state_file, "not JSON") from None
+        if not isinstance(loaded, dict):
+            raise LocalStateError(state_file, "not an object of paths")
+        for path, entry in loaded.items():
+            state[path] = _state_entry(state_file, path, entry)
     if journal.exists():
-        for line in journal.read_text().splitlines():
+        data = journal.read_bytes()
+        whole = data[:data.rfind(b"\n") + 1]
+        if len(whole) < len(data):  # the line being written when the process died: its action is planned
+            os.truncate(journal, len(whole))  # again, and the records this sync appends start on a line of their own
+        for i, line in enumerate(whole.splitlines()):
             try:
                 rec = json.loads(line)
-            except ValueError:
-                break  # the line being written when the process died: its action is planned again
-            state[rec["path"]] = rec["entry"]
+            except (ValueError, RecursionError):
+                raise LocalStateError(journal, f"line {i + 1} is not JSON") from None
+            if not isinstance(rec, dict) or set(rec) != {"path", "entry"}:
+                raise LocalStateError(journal, f"line {i + 1} is not a journal record")
+            state[rec["path"]] = _state_entry(journal, rec["path"], rec["entry"])
     return state
+
+
+def _state_entry(where: Path, path: Any, entry: Any) -> dict[str, Any]:
+    """One path's base as the state file and the journal keep it, checked: a path the vault takes, a
+    ``base_version`` of at least 0 and a ``base_sha256`` of 64 hex digits or null, and the optional
+    ``upload_id`` (a string) and ``upload_sha256`` (64 hex digits) of an open session."""
+    hex64 = _HEX64
+    try:
+        fs.check_path(path if isinstance(path, str) else "")
+    except Reject:
+        raise LocalStateError(where, f"{path!r} is not a path of the vault") from None
+    ok = (isinstance(entry, dict) and {"base_version", "base_sha256"} <= set(entry)
+          <= {"base_version", "base_sha256", "upload_id", "upload_sha256"}
+          and isinstance(entry["base_version"], int) and not isinstance(entry["base_version"], bool)
+          and entry["base_version"] >= 0
+          and (entry["base_sha256"] is None or isinstance(entry["base_sha256"], str)
+               and hex64.fullmatch(entry["base_sha256"]) is not None)
+          and isinstance(entry.get("upload_id", ""), str)
+          and (isinstance(entry.get("upload_sha256", "0" * 64), str)
+               and hex64.fullmatch(entry.get("upload_sha256", "0" * 64)) is not None))
+    if not ok:
+        raise LocalStateError(where, f"the entry of {path!r} is not a base")
+    return entry
 
 
 def _compact_state(state_file: Path, journal: Path, state: dict[str, dict[str, Any]]) -> None:
@@ -493,7 +567,7 @@ def _rounds(client: HiveClient, folder: Path, state: dict[str, dict[str, Any]], 
             max_rounds: int, save: Any, remember: Any) -> SyncReport:
     for _ in range(max_rounds):
         report.rounds += 1
-        files = _scan(folder)
+        files, report.skipped = _scan(folder)
         local = {p: sync.LocalEntry(path=p, sha256=files[p][0] if p in files else None,
                                     size=files[p][1] if p in files else 0,
                                     base_version=state.get(p, {}).get("base_version", 0),

@@ -58,7 +58,7 @@ from typing import Any
 from spec.errors import Reject
 from spec.runtime.identity import DidResolver
 
-from reference.hive.client import HiveClient, HiveError
+from reference.hive.client import HiveClient, HiveError, SyncIncomplete
 from reference.runtime.carrier import Carrier, LoopbackCarrier
 from reference.runtime.idchain import IdChainResolver
 from reference.runtime.sandbox import Runtime, compile_wat
@@ -230,7 +230,9 @@ def _run_app(args: argparse.Namespace, stack: contextlib.ExitStack) -> int:
     push_failed: Exception | None = None
     if watcher is not None:
         try:
-            watcher.stop()  # a sync under way finishes, then the last one pushes what the app wrote
+            last = watcher.stop()  # a sync under way finishes, then the last one pushes what the app wrote
+            if last is not None and not last.complete:
+                raise SyncIncomplete(last)
         except (ValueError, OSError, HiveError) as e:  # the folder keeps the files; reported below
             watcher.errors.append(e)
             push_failed = e
@@ -239,9 +241,12 @@ def _run_app(args: argparse.Namespace, stack: contextlib.ExitStack) -> int:
         out["vault"]["errors"] = [str(e) for e in watcher.errors]
     elif sync is not None:
         try:
-            out["vault"]["pushed"] = [list(a) for a in sync.sync().actions]
+            report = sync.sync()
+            out["vault"]["pushed"] = [list(a) for a in report.actions]
+            if not report.complete:
+                raise SyncIncomplete(report)
         except (ValueError, OSError, HiveError) as e:  # the folder keeps the files; reported below
-            out["vault"]["pushed"] = []
+            out["vault"].setdefault("pushed", [])
             out["vault"]["errors"] = [str(e)]
             push_failed = e
     if push_failed is not None:
