@@ -513,18 +513,18 @@ def _load_state(state_file: Path, journal: Path) -> dict[str, dict[str, Any]]:
 
 def _state_entry(where: Path, path: Any, entry: Any) -> dict[str, Any]:
     """One path's base as the state file and the journal keep it, checked: a path the vault takes, a
-    ``base_version`` of at least 0 and a ``base_sha256`` of 64 hex digits or null, and the optional
-    ``upload_id`` (a string) and ``upload_sha256`` (64 hex digits) of an open session."""
+    ``base_version`` of at least 0 and a ``base_sha256`` of 64 hex digits or null (both absent for a path
+    never synced whose first upload session is open), and the optional ``upload_id`` (a string) and
+    ``upload_sha256`` (64 hex digits) of an open session."""
     hex64 = _HEX64
     try:
         fs.check_path(path if isinstance(path, str) else "")
     except Reject:
         raise LocalStateError(where, f"{path!r} is not a path of the vault") from None
-    ok = (isinstance(entry, dict) and {"base_version", "base_sha256"} <= set(entry)
-          <= {"base_version", "base_sha256", "upload_id", "upload_sha256"}
-          and isinstance(entry["base_version"], int) and not isinstance(entry["base_version"], bool)
-          and entry["base_version"] >= 0
-          and (entry["base_sha256"] is None or isinstance(entry["base_sha256"], str)
+    ok = (isinstance(entry, dict) and set(entry) <= {"base_version", "base_sha256", "upload_id", "upload_sha256"}
+          and isinstance(entry.get("base_version", 0), int) and not isinstance(entry.get("base_version"), bool)
+          and entry.get("base_version", 0) >= 0
+          and (entry.get("base_sha256") is None or isinstance(entry["base_sha256"], str)
                and hex64.fullmatch(entry["base_sha256"]) is not None)
           and isinstance(entry.get("upload_id", ""), str)
           and (isinstance(entry.get("upload_sha256", "0" * 64), str)
