@@ -50,7 +50,6 @@ MAX_REPLY = 256 << 20
 a file of any size is read with :meth:`HiveClient.download_to`, which streams it."""
 MAX_ERROR_BODY = 64 << 10
 """The most bytes read of an error answer's body."""
-_HEX64 = re.compile(r"[0-9a-f]{64}")
 _TOKEN = re.compile(r"[A-Za-z0-9_=-]+\.[A-Za-z0-9_=-]+\.[A-Za-z0-9_=-]*")
 
 
@@ -375,10 +374,11 @@ def _error(status: int, phrase: str, payload: bytes) -> HiveError:
 
 
 def _written(out: dict[str, Any], base: int, where: str) -> int:
-    """The version a sync write answered: the write replaced version ``base`` (HSYNC-002), so it made
-    ``base + 1``; any other answer is not the vault's compare-and-swap."""
+    """The version a sync write answered: the write replaced version ``base``, so it made the version
+    :func:`spec.hive.sync.version_after` gives (HSYNC-002); any other answer is not the vault's
+    compare-and-swap."""
     version = out.get("version")
-    if type(version) is not int or version != base + 1:
+    if type(version) is not int or version != sync.version_after(base):
         raise BadReply(f"{where}: version {version!r} after base {base}")
     return version
 
@@ -484,7 +484,8 @@ def sync_folder(client: HiveClient, folder: Path, state_file: Path, *, max_round
 
 
 def _load_state(state_file: Path, journal: Path) -> dict[str, dict[str, Any]]:
-    """The bases: the state file, then every complete line of the journal a cut sync left."""
+    """The bases: the state file, then every complete line of the journal a cut sync left; checked
+    (:func:`_check_state`), :class:`LocalStateError` when they are not what the client writes."""
     state: dict[str, dict[str, Any]] = {}
     if state_file.exists():
         try:
@@ -493,8 +494,7 @@ def _load_state(state_file: Path, journal: Path) -> dict[str, dict[str, Any]]:
             raise LocalStateError(state_file, "not JSON") from None
         if not isinstance(loaded, dict):
             raise LocalStateError(state_file, "not an object of paths")
-        for path, entry in loaded.items():
-            state[path] = _state_entry(state_file, path, entry)
+        state.update(loaded)
     if journal.exists():
         data = journal.read_bytes()
         whole = data[:data.rfind(b"\n") + 1]
@@ -505,33 +505,31 @@ def _load_state(state_file: Path, journal: Path) -> dict[str, dict[str, Any]]:
                 rec = json.loads(line)
             except (ValueError, RecursionError):
                 raise LocalStateError(journal, f"line {i + 1} is not JSON") from None
-            if not isinstance(rec, dict) or set(rec) != {"path", "entry"}:
+            if not isinstance(rec, dict) or set(rec) != {"path", "entry"} or not isinstance(rec["path"], str):
                 raise LocalStateError(journal, f"line {i + 1} is not a journal record")
-            state[rec["path"]] = _state_entry(journal, rec["path"], rec["entry"])
+            state[rec["path"]] = rec["entry"]
+    _check_state(state_file, state)
     return state
 
 
-def _state_entry(where: Path, path: Any, entry: Any) -> dict[str, Any]:
-    """One path's base as the state file and the journal keep it, checked: a path the vault takes, a
-    ``base_version`` of at least 0 and a ``base_sha256`` of 64 hex digits or null (both absent for a path
-    never synced whose first upload session is open), and the optional ``upload_id`` (a string) and
-    ``upload_sha256`` (64 hex digits) of an open session."""
-    hex64 = _HEX64
+_STATE_KEYS = frozenset({"base_version", "base_sha256", "upload_id", "upload_sha256"})
+
+
+def _check_state(where: Path, state: dict[str, Any]) -> None:
+    """Each path's entry is an object of ``base_version`` and ``base_sha256`` (both absent for a path never
+    synced whose first upload session is open) and an open session's ``upload_id`` (a string) and
+    ``upload_sha256``. Their values are checked as the spec checks a local manifest (``HSYNC-001``: a valid
+    path, a version of at least 0, digests of 64 hex digits or null), the session's digest as the local
+    file's (it is the digest of the file being sent)."""
+    for path, entry in state.items():
+        if not isinstance(entry, dict) or not set(entry) <= _STATE_KEYS or not isinstance(entry.get("upload_id", ""), str):
+            raise LocalStateError(where, f"the entry of {path!r} is not a base")
     try:
-        fs.check_path(path if isinstance(path, str) else "")
-    except Reject:
-        raise LocalStateError(where, f"{path!r} is not a path of the vault") from None
-    ok = (isinstance(entry, dict) and set(entry) <= {"base_version", "base_sha256", "upload_id", "upload_sha256"}
-          and isinstance(entry.get("base_version", 0), int) and not isinstance(entry.get("base_version"), bool)
-          and entry.get("base_version", 0) >= 0
-          and (entry.get("base_sha256") is None or isinstance(entry["base_sha256"], str)
-               and hex64.fullmatch(entry["base_sha256"]) is not None)
-          and isinstance(entry.get("upload_id", ""), str)
-          and (isinstance(entry.get("upload_sha256", "0" * 64), str)
-               and hex64.fullmatch(entry.get("upload_sha256", "0" * 64)) is not None))
-    if not ok:
-        raise LocalStateError(where, f"the entry of {path!r} is not a base")
-    return entry
+        sync.parse_local([{"path": p, "sha256": e.get("upload_sha256"), "size": 0,
+                           "base_version": e.get("base_version", 0), "base_sha256": e.get("base_sha256")}
+                          for p, e in state.items()])
+    except Reject as e:
+        raise LocalStateError(where, f"{e.rule} {e.detail}") from None
 
 
 def _compact_state(state_file: Path, journal: Path, state: dict[str, dict[str, Any]]) -> None:

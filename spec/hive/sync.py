@@ -77,6 +77,7 @@ __all__ = [
     "conflict_name",
     "plan",
     "apply_write",
+    "version_after",
     "UPLOAD_LIFETIME",
     "start_upload",
     "append_chunk",
@@ -309,6 +310,11 @@ def plan(local: Mapping[str, LocalEntry], remote: Mapping[str, RemoteEntry]) -> 
     return unique
 
 
+def version_after(base_version: int) -> int:
+    """The version a write over ``base_version`` makes (``HSYNC-002``): the next one."""
+    return base_version + 1
+
+
 def apply_write(remote: Mapping[str, RemoteEntry], path: str, sha256: str | None, size: int,
                 base_version: int) -> dict[str, RemoteEntry]:
     """The vault's side of an upload (``sha256``) or delete (``None``): compare-and-swap on the version."""
@@ -319,7 +325,7 @@ def apply_write(remote: Mapping[str, RemoteEntry], path: str, sha256: str | None
     if base_version != current:
         raise Reject(Reason.HIVE_SYNC_STALE, "HSYNC-002", f"{path}: base {base_version}, current {current}")
     out = dict(remote)
-    out[path] = RemoteEntry(path=path, version=current + 1, sha256=sha256, size=size if sha256 else 0)
+    out[path] = RemoteEntry(path=path, version=version_after(current), sha256=sha256, size=size if sha256 else 0)
     return out
 
 
