@@ -104,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
         ("bound", f"{r['bound_ns']:.0f} ns a group", f"{r['bound_ns'] / 16:.1f} ns a pair"),
         ("between levels", f"{r['level_ns']:.0f} ns a group", f"{r['level_share_of_bound']:.0%} of the bound"),
         ("first level", f"{r['level0_ns']:.0f} ns a group", f"{r['level0_share_of_bound']:.0%} of the bound "
-         "(its words gathered from the hashes' bytes)"),
+         "(its words loaded from the hashes' bytes and transposed)"),
     ]
     for name, value, note in rows:
         print(f"  {name:18} {value:>22}  {note}")
